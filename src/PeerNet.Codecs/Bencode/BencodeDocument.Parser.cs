@@ -1,0 +1,369 @@
+using System.Buffers;
+
+namespace PeerNet.Bencode;
+
+public sealed partial class BencodeDocument
+{
+    /// <summary>
+    /// The iterative parser. Open containers live on an explicit stack bounded by
+    /// <see cref="BencodeLimits.MaxDepth"/>, so hostile nesting cannot overflow the call stack.
+    /// </summary>
+    private ref struct Parser
+    {
+        private readonly ReadOnlySpan<byte> _data;
+        private readonly BencodeLimits _limits;
+        private Token[] _tokens;
+        private int[] _stack;      // token index of each open container
+        private int[] _children;   // values begun so far in each open container
+        private int[] _lastKey;    // token index of the previous key in each open dictionary, or -1
+        private bool[] _unsorted;  // whether an open dictionary's keys arrived out of order
+        private int _depth;
+
+        public Parser(ReadOnlySpan<byte> data, BencodeLimits limits)
+        {
+            _data = data;
+            _limits = limits;
+            _tokens = ArrayPool<Token>.Shared.Rent(Math.Clamp(data.Length / 4, 16, 256));
+            int stack = Math.Min(limits.MaxDepth, 32);
+            _stack = ArrayPool<int>.Shared.Rent(stack);
+            _children = ArrayPool<int>.Shared.Rent(stack);
+            _lastKey = ArrayPool<int>.Shared.Rent(stack);
+            _unsorted = ArrayPool<bool>.Shared.Rent(stack);
+            _depth = 0;
+            Count = 0;
+            Position = 0;
+        }
+
+        public int Count { get; private set; }
+
+        public int Position { get; private set; }
+
+        public Token[] TakeTokens()
+        {
+            Token[] tokens = _tokens;
+            _tokens = [];
+            return tokens;
+        }
+
+        public readonly void ReturnBuffers()
+        {
+            if (_tokens.Length > 0)
+            {
+                ArrayPool<Token>.Shared.Return(_tokens);
+            }
+
+            ArrayPool<int>.Shared.Return(_stack);
+            ArrayPool<int>.Shared.Return(_children);
+            ArrayPool<int>.Shared.Return(_lastKey);
+            ArrayPool<bool>.Shared.Return(_unsorted);
+        }
+
+        public BencodeError Run()
+        {
+            ReadOnlySpan<byte> data = _data;
+            int pos = 0;
+            do
+            {
+                if (pos >= data.Length)
+                {
+                    return Fail(BencodeErrorCode.UnexpectedEnd, pos);
+                }
+
+                byte c = data[pos];
+                if (c == (byte)'e' && _depth > 0)
+                {
+                    BencodeError closeError = CloseContainer(pos);
+                    if (closeError.Code != BencodeErrorCode.None)
+                    {
+                        return closeError;
+                    }
+
+                    pos++;
+                    continue;
+                }
+
+                bool isKey = false;
+                if (_depth > 0)
+                {
+                    int top = _depth - 1;
+                    isKey = _tokens[_stack[top]].Kind == BencodeKind.Dictionary && (_children[top] & 1) == 0;
+                    if (isKey && (uint)(c - '0') > 9)
+                    {
+                        return Fail(BencodeErrorCode.KeyNotString, pos);
+                    }
+
+                    _children[top]++;
+                }
+
+                if (Count >= _limits.MaxTokens)
+                {
+                    return Fail(BencodeErrorCode.TooManyTokens, pos);
+                }
+
+                BencodeError error;
+                switch (c)
+                {
+                    case (byte)'i':
+                        error = ReadInteger(ref pos);
+                        break;
+                    case (byte)'l':
+                    case (byte)'d':
+                        error = OpenContainer(c == (byte)'l' ? BencodeKind.List : BencodeKind.Dictionary, ref pos);
+                        break;
+                    case >= (byte)'0' and <= (byte)'9':
+                        error = ReadString(ref pos, isKey);
+                        break;
+                    default:
+                        return Fail(BencodeErrorCode.UnexpectedByte, pos);
+                }
+
+                if (error.Code != BencodeErrorCode.None)
+                {
+                    return error;
+                }
+            }
+            while (_depth > 0);
+
+            Position = pos;
+            return default;
+        }
+
+        private static BencodeError Fail(BencodeErrorCode code, int offset) => new(code, offset);
+
+        private int AddToken(BencodeKind kind, int start, int valueStart, int end)
+        {
+            if (Count == _tokens.Length)
+            {
+                int grown = (int)Math.Min((long)_tokens.Length * 2, Math.Max(_limits.MaxTokens, 16));
+                Token[] bigger = ArrayPool<Token>.Shared.Rent(grown);
+                _tokens.AsSpan(0, Count).CopyTo(bigger);
+                ArrayPool<Token>.Shared.Return(_tokens);
+                _tokens = bigger;
+            }
+
+            int index = Count++;
+            ref Token t = ref _tokens[index];
+            t.Kind = kind;
+            t.Start = start;
+            t.ValueStart = valueStart;
+            t.End = end;
+            t.Next = index + 1;
+            return index;
+        }
+
+        private BencodeError ReadInteger(ref int pos)
+        {
+            ReadOnlySpan<byte> data = _data;
+            int start = pos;
+            int p = pos + 1;
+            bool negative = p < data.Length && data[p] == (byte)'-';
+            int digitsStart = negative ? p + 1 : p;
+            p = digitsStart;
+
+            // Accumulate as a negative number so long.MinValue is representable.
+            long acc = 0;
+            while (p < data.Length && (uint)(data[p] - '0') <= 9)
+            {
+                if (p - digitsStart >= BencodeLimits.MaxIntegerDigits)
+                {
+                    return Fail(BencodeErrorCode.IntegerTooLong, start);
+                }
+
+                int digit = data[p] - '0';
+                if (acc < (long.MinValue + digit) / 10)
+                {
+                    return Fail(BencodeErrorCode.IntegerOverflow, start);
+                }
+
+                acc = (acc * 10) - digit;
+                p++;
+            }
+
+            if (p >= data.Length)
+            {
+                return Fail(BencodeErrorCode.UnexpectedEnd, p);
+            }
+
+            if (data[p] != (byte)'e')
+            {
+                return Fail(BencodeErrorCode.UnexpectedByte, p);
+            }
+
+            int digits = p - digitsStart;
+            if (digits == 0)
+            {
+                return Fail(BencodeErrorCode.IntegerEmpty, start);
+            }
+
+            // BEP 3: "i-0e is invalid. All encodings with a leading zero, such as i03e, are invalid, other than i0e."
+            if ((data[digitsStart] == (byte)'0' && digits > 1) || (negative && acc == 0))
+            {
+                return Fail(BencodeErrorCode.IntegerNotCanonical, start);
+            }
+
+            if (!negative && acc == long.MinValue)
+            {
+                return Fail(BencodeErrorCode.IntegerOverflow, start);
+            }
+
+            AddToken(BencodeKind.Integer, start, negative ? digitsStart - 1 : digitsStart, p + 1);
+            pos = p + 1;
+            return default;
+        }
+
+        private BencodeError ReadString(ref int pos, bool isKey)
+        {
+            ReadOnlySpan<byte> data = _data;
+            int start = pos;
+            int p = pos;
+            long length = 0;
+            while (p < data.Length && (uint)(data[p] - '0') <= 9)
+            {
+                length = (length * 10) + (data[p] - '0');
+                if (length > _limits.MaxStringLength)
+                {
+                    return Fail(BencodeErrorCode.StringTooLong, start);
+                }
+
+                p++;
+            }
+
+            if (p >= data.Length)
+            {
+                return Fail(BencodeErrorCode.UnexpectedEnd, p);
+            }
+
+            if (data[p] != (byte)':')
+            {
+                return Fail(BencodeErrorCode.UnexpectedByte, p);
+            }
+
+            if (data[start] == (byte)'0' && p - start > 1)
+            {
+                return Fail(BencodeErrorCode.StringLengthNotCanonical, start);
+            }
+
+            int valueStart = p + 1;
+            if (length > data.Length - valueStart)
+            {
+                return Fail(BencodeErrorCode.UnexpectedEnd, data.Length);
+            }
+
+            int end = valueStart + (int)length;
+            int index = AddToken(BencodeKind.String, start, valueStart, end);
+            if (isKey)
+            {
+                int top = _depth - 1;
+                int previous = _lastKey[top];
+                if (previous >= 0)
+                {
+                    ref readonly Token prev = ref _tokens[previous];
+                    int order = data[prev.ValueStart..prev.End].SequenceCompareTo(data[valueStart..end]);
+                    if (order == 0)
+                    {
+                        return Fail(BencodeErrorCode.DuplicateKey, start);
+                    }
+
+                    if (order > 0)
+                    {
+                        _unsorted[top] = true;
+                    }
+                }
+
+                _lastKey[top] = index;
+            }
+
+            pos = end;
+            return default;
+        }
+
+        private BencodeError OpenContainer(BencodeKind kind, ref int pos)
+        {
+            if (_depth >= _limits.MaxDepth)
+            {
+                return Fail(BencodeErrorCode.DepthExceeded, pos);
+            }
+
+            if (_depth == _stack.Length)
+            {
+                Grow(ref _stack);
+                Grow(ref _children);
+                Grow(ref _lastKey);
+                Grow(ref _unsorted);
+            }
+
+            int index = AddToken(kind, pos, pos + 1, -1);
+            _stack[_depth] = index;
+            _children[_depth] = 0;
+            _lastKey[_depth] = -1;
+            _unsorted[_depth] = false;
+            _depth++;
+            pos++;
+            return default;
+        }
+
+        private static void Grow<T>(ref T[] array)
+        {
+            T[] bigger = ArrayPool<T>.Shared.Rent(array.Length * 2);
+            array.AsSpan().CopyTo(bigger);
+            ArrayPool<T>.Shared.Return(array);
+            array = bigger;
+        }
+
+        private BencodeError CloseContainer(int pos)
+        {
+            int top = _depth - 1;
+            int index = _stack[top];
+            ref Token t = ref _tokens[index];
+            if (t.Kind == BencodeKind.Dictionary)
+            {
+                if ((_children[top] & 1) != 0)
+                {
+                    return Fail(BencodeErrorCode.MissingValue, pos);
+                }
+
+                if (_unsorted[top])
+                {
+                    int duplicate = FindDuplicateKey(index);
+                    if (duplicate >= 0)
+                    {
+                        return Fail(BencodeErrorCode.DuplicateKey, duplicate);
+                    }
+                }
+            }
+
+            t.End = pos + 1;
+            t.Next = Count;
+            _depth--;
+            return default;
+        }
+
+        /// <summary>
+        /// Keys arrived out of order (legal to read, though BEP 3 asks writers to sort), so the cheap
+        /// neighbour check did not prove them distinct: sort the keys and compare neighbours.
+        /// </summary>
+        private readonly int FindDuplicateKey(int dictionary)
+        {
+            // Copies only this dictionary's keys, so the cost over a whole document stays linear in its size.
+            var keys = new List<(byte[] Key, int Start)>();
+            int i = dictionary + 1;
+            while (i < Count)
+            {
+                ref readonly Token key = ref _tokens[i];
+                keys.Add((_data[key.ValueStart..key.End].ToArray(), key.Start));
+                i = _tokens[key.Next].Next;
+            }
+
+            keys.Sort(static (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
+            for (int k = 1; k < keys.Count; k++)
+            {
+                if (keys[k - 1].Key.AsSpan().SequenceEqual(keys[k].Key))
+                {
+                    return Math.Max(keys[k - 1].Start, keys[k].Start);
+                }
+            }
+
+            return -1;
+        }
+    }
+}

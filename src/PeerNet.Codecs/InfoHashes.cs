@@ -1,0 +1,44 @@
+namespace PeerNet;
+
+/// <summary>
+/// The identity of a torrent: its v1 (SHA-1) info-hash, its v2 (SHA-256) info-hash, or both for a hybrid
+/// torrent (BEP 52). At least one is present.
+/// </summary>
+public readonly record struct InfoHashes
+{
+    /// <summary>Creates the identity of a torrent; at least one hash must be given.</summary>
+    public InfoHashes(Sha1Hash? v1, Sha256Hash? v2)
+    {
+        if (v1 is null && v2 is null)
+        {
+            ThrowHelper.ThrowArgument(nameof(v1), "A torrent has a v1 info-hash, a v2 info-hash, or both.");
+        }
+
+        V1 = v1;
+        V2 = v2;
+    }
+
+    /// <summary>The SHA-1 info-hash of a v1 or hybrid torrent.</summary>
+    public Sha1Hash? V1 { get; }
+
+    /// <summary>The SHA-256 info-hash of a v2 or hybrid torrent.</summary>
+    public Sha256Hash? V2 { get; }
+
+    /// <summary>True when both are present (a hybrid torrent).</summary>
+    public bool IsHybrid => V1 is not null && V2 is not null;
+
+    /// <summary>
+    /// The 20 bytes a peer puts in its handshake for this torrent: the v1 hash, or, for a v2-only torrent, the
+    /// v2 hash truncated to 20 bytes (BEP 52, "Handshake").
+    /// </summary>
+    public Sha1Hash WireHash => V1 ?? V2!.Value.Truncate();
+
+    /// <summary>Human-readable form: the hashes present, v1 first.</summary>
+    public override string ToString() => (V1, V2) switch
+    {
+        ({ } a, { } b) => $"v1 {a} v2 {b}",
+        ({ } a, null) => a.ToString(),
+        (null, { } b) => b.ToString(),
+        _ => "(none)",
+    };
+}

@@ -1,0 +1,32 @@
+namespace PeerNet.Metainfo;
+
+/// <summary>Hard limits on torrents, checked before anything is allocated for them.</summary>
+public sealed record MetainfoLimits
+{
+    /// <summary>The limits used when none are given.</summary>
+    public static MetainfoLimits Default { get; } = new();
+
+    /// <summary>Largest .torrent file accepted: 64 MiB.</summary>
+    public int MaxTorrentSize { get; init; } = 64 * 1024 * 1024;
+
+    /// <summary>Most files (pad files included): 1,000,000.</summary>
+    public int MaxFiles { get; init; } = 1_000_000;
+
+    /// <summary>Most pieces: 16,777,216 (2^24).</summary>
+    public int MaxPieces { get; init; } = 1 << 24;
+
+    /// <summary>Largest piece: 128 MiB.</summary>
+    public long MaxPieceLength { get; init; } = 128L * 1024 * 1024;
+
+    /// <summary>Deepest folder nesting of one file path: 64 segments.</summary>
+    public int MaxPathDepth { get; init; } = 64;
+
+    /// <summary>Longest path segment, in UTF-8 bytes: 255, the limit of common file systems.</summary>
+    public int MaxSegmentBytes { get; init; } = 255;
+
+    /// <summary>Longest whole relative path, in UTF-8 bytes: 4,096.</summary>
+    public int MaxPathBytes { get; init; } = 4096;
+
+    /// <summary>Most trackers over all tiers: 1,000.</summary>
+    public int MaxTrackers { get; init; } = 1000;
+}
