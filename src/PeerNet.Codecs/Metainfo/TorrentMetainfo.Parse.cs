@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using PeerNet.Bencode;
+
 namespace PeerNet.Metainfo;
 
 public sealed partial class TorrentMetainfo
@@ -7,6 +10,50 @@ public sealed partial class TorrentMetainfo
         => TryParse(data, out TorrentMetainfo? torrent, out MetainfoError error, limits) ? torrent : throw new MetainfoException(error);
 
     /// <summary>Parses and validates a .torrent.</summary>
-    public static bool TryParse(ReadOnlyMemory<byte> data, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TorrentMetainfo? torrent, out MetainfoError error, MetainfoLimits? limits = null)
-        => throw new NotImplementedException();
+    public static bool TryParse(ReadOnlyMemory<byte> data, [NotNullWhen(true)] out TorrentMetainfo? torrent, out MetainfoError error, MetainfoLimits? limits = null)
+    {
+        limits ??= MetainfoLimits.Default;
+        torrent = null;
+        if (data.Length > limits.MaxTorrentSize)
+        {
+            error = new MetainfoError(MetainfoErrorCode.TooLarge, -1, $"file is {data.Length} bytes, over the {limits.MaxTorrentSize}-byte limit");
+            return false;
+        }
+
+        if (!BencodeDocument.TryParse(data, out BencodeDocument? document, out BencodeError bencodeError))
+        {
+            error = new MetainfoError(MetainfoErrorCode.InvalidBencode, bencodeError.Offset, bencodeError.Message) { Bencode = bencodeError };
+            return false;
+        }
+
+        using (document)
+        {
+            try
+            {
+                torrent = new MetainfoParser(document.Root, limits).Parse();
+                error = default;
+                return true;
+            }
+            catch (MetainfoException e)
+            {
+                error = e.Error;
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Parses only an info dictionary (as fetched from peers by BEP 9), checking it against the expected
+    /// info-hashes. Piece layers, trackers and web seeds are absent: they live outside the info dictionary.
+    /// </summary>
+    public static bool TryParseInfoDictionary(ReadOnlyMemory<byte> info, [NotNullWhen(true)] out TorrentMetainfo? torrent, out MetainfoError error, MetainfoLimits? limits = null)
+    {
+        // Wrap the info bytes in an outer dictionary so the one parser serves both cases; the info-hash is
+        // computed over the inner bytes exactly as received.
+        byte[] wrapped = new byte[info.Length + 8];
+        "d4:info"u8.CopyTo(wrapped);
+        info.Span.CopyTo(wrapped.AsSpan(7));
+        wrapped[^1] = (byte)'e';
+        return TryParse(wrapped, out torrent, out error, limits);
+    }
 }

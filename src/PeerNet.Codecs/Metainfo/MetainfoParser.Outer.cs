@@ -1,0 +1,127 @@
+using PeerNet.Bencode;
+
+namespace PeerNet.Metainfo;
+
+internal sealed partial class MetainfoParser
+{
+    /// <summary>
+    /// Refuses two files that would land on the same path: exactly, ignoring case (they collide on Windows
+    /// and macOS), or a file standing where another file needs a folder.
+    /// </summary>
+    private static void CheckPathCollisions(List<TorrentFile> files, BencodeNode info)
+    {
+        var seen = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase); // path -> is a file
+        foreach (TorrentFile file in files)
+        {
+            if (file.IsPadFile)
+            {
+                continue;
+            }
+
+            string path = file.Path;
+            for (int slash = path.IndexOf('/', StringComparison.Ordinal); slash >= 0; slash = path.IndexOf('/', slash + 1))
+            {
+                string folder = path[..slash];
+                if (seen.TryGetValue(folder, out bool isFile) && isFile)
+                {
+                    Fail(MetainfoErrorCode.DuplicatePath, info, $"'{folder}' is a file and also the folder of '{path}'");
+                }
+
+                seen[folder] = false;
+            }
+
+            if (seen.TryGetValue(path, out bool existingIsFile))
+            {
+                string existing = seen.Keys.First(k => string.Equals(k, path, StringComparison.OrdinalIgnoreCase));
+                string why = !existingIsFile ? "is also a folder"
+                    : existing == path ? "appears twice"
+                    : $"differs from '{existing}' only in case";
+                Fail(MetainfoErrorCode.DuplicatePath, info, $"file '{path}' {why}");
+            }
+
+            seen[path] = true;
+        }
+    }
+
+    private void ReadOuterFields(TorrentMetainfo torrent)
+    {
+        var tiers = new List<IReadOnlyList<string>>();
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        int total = 0;
+        BencodeNode announceList = root["announce-list"u8];
+        foreach (BencodeNode tierNode in announceList.Items)
+        {
+            var tier = new List<string>();
+            foreach (BencodeNode url in tierNode.Items)
+            {
+                AddTracker(url, tier, known, ref total);
+            }
+
+            if (tier.Count > 0)
+            {
+                tiers.Add(tier);
+            }
+        }
+
+        if (tiers.Count == 0)
+        {
+            var tier = new List<string>();
+            AddTracker(root["announce"u8], tier, known, ref total);
+            if (tier.Count > 0)
+            {
+                tiers.Add(tier);
+            }
+        }
+
+        torrent.Trackers = tiers;
+
+        var seeds = new List<string>();
+        BencodeNode urlList = root["url-list"u8];
+        if (urlList.IsString)
+        {
+            AddUrl(urlList, seeds);
+        }
+        else
+        {
+            foreach (BencodeNode url in urlList.Items)
+            {
+                if (seeds.Count >= limits.MaxTrackers)
+                {
+                    break;
+                }
+
+                AddUrl(url, seeds);
+            }
+        }
+
+        torrent.WebSeeds = seeds;
+        BencodeNode comment = root["comment.utf-8"u8].IsString ? root["comment.utf-8"u8] : root["comment"u8];
+        torrent.Comment = comment.GetString();
+        torrent.CreatedBy = root["created by"u8].GetString();
+        if (root["creation date"u8].TryGetInt64(out long seconds) && seconds is >= 0 and <= 253402300799)
+        {
+            torrent.CreationDate = DateTimeOffset.FromUnixTimeSeconds(seconds);
+        }
+    }
+
+    private void AddTracker(BencodeNode url, List<string> tier, HashSet<string> known, ref int total)
+    {
+        string? text = url.GetString()?.Trim();
+        if (string.IsNullOrEmpty(text) || total >= limits.MaxTrackers || !known.Add(text))
+        {
+            return;
+        }
+
+        tier.Add(text);
+        total++;
+    }
+
+    private static void AddUrl(BencodeNode url, List<string> into)
+    {
+        string? text = url.GetString()?.Trim();
+        if (!string.IsNullOrEmpty(text) && !into.Contains(text, StringComparer.Ordinal))
+        {
+            into.Add(text);
+        }
+    }
+}
