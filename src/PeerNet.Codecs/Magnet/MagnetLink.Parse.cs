@@ -11,8 +11,8 @@ public sealed partial class MagnetLink
     private const string BtihPrefix = "urn:btih:";
     private const string BtmhPrefix = "urn:btmh:";
 
-    // Multihash header of a v2 info-hash: function sha2-256 (0x12), digest length 32 (0x20). BEP 52:
-    // "the v2 infohash ... is encoded as a multihash ... xt=urn:btmh:1220...".
+    // Multihash header of a v2 info-hash: function sha2-256 (0x12), digest length 32 (0x20). BEP 52 puts the
+    // full v2 info-hash in magnet links as xt=urn:btmh:<multihash, hex-encoded>, so always "1220" + 64 hex digits.
     private const string Sha256MultihashHeader = "1220";
     private const ulong Sha256MultihashCode = 0x12;
 
@@ -100,7 +100,7 @@ public sealed partial class MagnetLink
             }
 
             string? known = KnownKey(key);
-            parameter = known ?? key;
+            parameter = known ?? MagnetException.Quote(key);
 
             // '+' for a space comes from HTML forms, not RFC 3986, but display names in the wild rely on it.
             // Elsewhere it is literal: tracker URLs may hold a '+'.
@@ -129,7 +129,7 @@ public sealed partial class MagnetLink
                 "tr" => builder.AddTracker(value),
                 "ws" => builder.AddWebSeed(value),
                 "x.pe" => ReadPeer(builder, value),
-                _ => ReadSelectOnly(builder, value),
+                _ => ReadSelectOnly(builder, value), // "so", the last of KnownKeys
             };
             if (problem is not null)
             {
@@ -137,7 +137,7 @@ public sealed partial class MagnetLink
             }
         }
 
-        // BEP 9: "xt ... is the only mandatory parameter".
+        // BEP 9: xt is the one mandatory parameter; without a BitTorrent info-hash there is no torrent to fetch.
         if (!builder.HasInfoHash)
         {
             parameter = "xt";
@@ -307,7 +307,7 @@ public sealed partial class MagnetLink
             ? builder.AddPeer(peer)
             : $"has an invalid peer address '{MagnetException.Quote(value)}': {problem}";
 
-    // BEP 53: "so=0,2,4,6-8" — zero-based file indices and inclusive ranges, separated by commas.
+    // BEP 53: so=0,2,4,6-8 — zero-based file indices and inclusive ranges, separated by commas.
     private static string? ReadSelectOnly(Builder builder, string value)
     {
         ReadOnlySpan<char> text = value;

@@ -97,6 +97,7 @@ public sealed partial class MagnetLink
     /// A value is empty or not well-formed UTF-16, a <see cref="MagnetLimits"/> limit is exceeded, or
     /// <paramref name="infoHashes"/> is <c>default</c>.
     /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="exactLength"/> is negative.</exception>
     public static MagnetLink Create(
         InfoHashes infoHashes,
         string? displayName = null,
