@@ -172,7 +172,10 @@ public sealed partial class BencodeDocument
                 int digit = data[p] - '0';
                 if (acc < (long.MinValue + digit) / 10)
                 {
-                    return Fail(BencodeErrorCode.IntegerOverflow, start);
+                    // Only the 19th digit can overflow. If a 20th follows, the integer is too long whatever its
+                    // value, as BencodeLimits.MaxIntegerDigits documents: say so rather than IntegerOverflow.
+                    bool wider = p + 1 < data.Length && (uint)(data[p + 1] - '0') <= 9;
+                    return Fail(wider ? BencodeErrorCode.IntegerTooLong : BencodeErrorCode.IntegerOverflow, start);
                 }
 
                 acc = (acc * 10) - digit;
