@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Runs every test project of PeerNet.slnx (builds first, Debug) and ends with one line:
+#
+#   tests: N passed, N failed, N skipped
+#
+# The interop tests run real reference clients (python3-libtorrent, mktorrent, transmission-cli, aria2,
+# opentracker, qbittorrent-nox; .ci/run has the apt-get line). A test whose client is missing is reported as
+# skipped, with the reason; with PEERNET_REQUIRE_INTEROP=1 (as CI runs it) it fails instead.
+#
+# Extra arguments go to `dotnet test`, e.g. ./test.sh --filter-class 'PeerNet.Interop.Tests.*'
+# Results (one TRX per test project, and the full log) land in TestResults/test.sh/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+results="TestResults/test.sh"
+rm -rf "$results"
+mkdir -p "$results"
+
+export PEERNET_REQUIRE_INTEROP="${PEERNET_REQUIRE_INTEROP:-0}"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+echo "test.sh: dotnet test PeerNet.slnx (Debug), PEERNET_REQUIRE_INTEROP=$PEERNET_REQUIRE_INTEROP"
+
+set +e
+dotnet test --solution PeerNet.slnx -c Debug \
+    --results-directory "$results" --report-xunit-trx \
+    --no-ansi --no-progress \
+    -e "PEERNET_REQUIRE_INTEROP=$PEERNET_REQUIRE_INTEROP" \
+    "$@" 2>&1 | tee "$results/dotnet-test.log"
+rc=${PIPESTATUS[0]}
+set -e
+
+# Sum the TRX counters of every test project: a skipped test is "notExecuted"; errors, timeouts and aborts
+# count as failures.
+passed=0 failed=0 skipped=0 reports=0
+counter() { # counter NAME COUNTERS_ELEMENT -> the attribute's value, or 0
+    local value
+    value=$(sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$2")
+    echo "${value:-0}"
+}
+shopt -s nullglob
+for trx in "$results"/*.trx; do
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)
+    if [[ -z $counters ]]; then
+        echo "test.sh: no <Counters> in $trx" >&2
+        ((rc != 0)) || rc=1
+        continue
+    fi
+    reports=$((reports + 1))
+    passed=$((passed + $(counter passed "$counters")))
+    failed=$((failed + $(counter failed "$counters") + $(counter error "$counters") + $(counter timeout "$counters") + $(counter aborted "$counters")))
+    skipped=$((skipped + $(counter notExecuted "$counters")))
+done
+
+if [[ $rc -ne 0 && $failed -eq 0 ]]; then
+    echo "test.sh: dotnet test exited with code $rc although its $reports report(s) show no failed test" \
+         "(a build error, a crashed test host, or a project that ran no test): see the log above" >&2
+fi
+if [[ $reports -eq 0 ]]; then
+    echo "test.sh: no TRX report was written to $results, so no test result can be trusted" >&2
+    ((rc != 0)) || rc=1
+fi
+
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if [[ $failed -ne 0 || $rc -ne 0 ]]; then
+    exit $((rc != 0 ? rc : 1))
+fi

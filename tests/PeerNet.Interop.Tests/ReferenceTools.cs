@@ -1,0 +1,175 @@
+using System.Collections.Concurrent;
+
+namespace PeerNet.Interop.Tests;
+
+/// <summary>The reference clients and tools the interop tests run against.</summary>
+public enum ReferenceTool
+{
+    /// <summary>libtorrent-rasterbar's Python bindings, importable by Debian's <c>/usr/bin/python3</c>.</summary>
+    Libtorrent,
+
+    /// <summary><c>mktorrent</c>: v1 torrent creation.</summary>
+    Mktorrent,
+
+    /// <summary><c>transmission-cli</c>: a v1 peer.</summary>
+    Transmission,
+
+    /// <summary><c>aria2c</c>: a v1 peer.</summary>
+    Aria2,
+
+    /// <summary><c>opentracker</c>: an HTTP/UDP tracker.</summary>
+    Opentracker,
+
+    /// <summary><c>qbittorrent-nox</c>: a peer on libtorrent 2.0.</summary>
+    Qbittorrent,
+}
+
+/// <summary>What a test does about a reference tool.</summary>
+public enum InteropDecision
+{
+    /// <summary>The tool is usable: run the test.</summary>
+    Run,
+
+    /// <summary>The tool is missing and not required: report the test as skipped, with the reason.</summary>
+    Skip,
+
+    /// <summary>The tool is missing but required (CI): fail the test.</summary>
+    Fail,
+}
+
+/// <summary>Where a reference tool was found and what it said its version was, or why it is not usable.</summary>
+internal sealed record ToolInfo(ReferenceTool Tool, string Name, string Package, string? Path, string? Version, string? Problem)
+{
+    public bool IsAvailable => Problem is null;
+
+    public string InstallHint => $"apt-get install -y --no-install-recommends {Package}";
+}
+
+/// <summary>
+/// Finds the reference tools once per test run and applies the interop policy: a test that needs a missing tool
+/// is skipped (with the reason and an install hint), unless <c>PEERNET_REQUIRE_INTEROP=1</c> (CI), where it fails.
+/// </summary>
+internal static class ReferenceTools
+{
+    public const string RequireVariable = "PEERNET_REQUIRE_INTEROP";
+
+    /// <summary>Debian's Python: the only one that sees python3-libtorrent (pyenv and others shadow it on PATH).</summary>
+    public const string SystemPython = "/usr/bin/python3";
+
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(30);
+
+    private static readonly ConcurrentDictionary<ReferenceTool, Lazy<ToolInfo>> Cache = new();
+
+    /// <summary>Every tool, for tests that check them all.</summary>
+    public static IReadOnlyList<ReferenceTool> All { get; } = Enum.GetValues<ReferenceTool>();
+
+    /// <summary>True when the environment asks for interop tests to fail rather than skip on a missing tool.</summary>
+    public static bool IsRequiredValue(string? value)
+        => value is not null && (value.Trim() == "1" || value.Trim().Equals("true", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The policy, as a pure function of the tool's availability and the value of PEERNET_REQUIRE_INTEROP.</summary>
+    public static InteropDecision Decide(bool available, string? requireValue)
+        => available ? InteropDecision.Run : IsRequiredValue(requireValue) ? InteropDecision.Fail : InteropDecision.Skip;
+
+    /// <summary>The tool's location and version, looked up once per run.</summary>
+    public static ToolInfo Locate(ReferenceTool tool)
+        => Cache.GetOrAdd(tool, static t => new Lazy<ToolInfo>(() => Probe(t))).Value;
+
+    /// <summary>
+    /// Returns the tool when it is usable; otherwise skips the calling test, or fails it when
+    /// PEERNET_REQUIRE_INTEROP=1.
+    /// </summary>
+    public static ToolInfo Require(ReferenceTool tool)
+        => Enforce(Locate(tool), Environment.GetEnvironmentVariable(RequireVariable));
+
+    /// <summary><see cref="Require"/> with the environment passed in.</summary>
+    internal static ToolInfo Enforce(ToolInfo info, string? requireValue)
+    {
+        InteropDecision decision = Decide(info.IsAvailable, requireValue);
+        if (decision == InteropDecision.Fail)
+        {
+            Assert.Fail(FailMessage(info, requireValue));
+        }
+
+        if (decision == InteropDecision.Skip)
+        {
+            Assert.Skip(SkipMessage(info));
+        }
+
+        return info;
+    }
+
+    internal static string FailMessage(ToolInfo info, string? requireValue)
+        => $"{info.Name} is required in CI but missing: {info.Problem} ({RequireVariable}={requireValue}; install with: {info.InstallHint})";
+
+    internal static string SkipMessage(ToolInfo info)
+        => $"{info.Name} not installed: {info.InstallHint} ({info.Problem}; set {RequireVariable}=1 to make this a failure)";
+
+    private static ToolInfo Probe(ReferenceTool tool) => tool switch
+    {
+        ReferenceTool.Libtorrent => ProbeLibtorrent(),
+        ReferenceTool.Mktorrent => ProbeExecutable(tool, "mktorrent", "mktorrent", "-h"),
+        ReferenceTool.Transmission => ProbeExecutable(tool, "transmission-cli", "transmission-cli", "--version"),
+        ReferenceTool.Aria2 => ProbeExecutable(tool, "aria2c", "aria2", "--version"),
+        ReferenceTool.Opentracker => ProbeExecutable(tool, "opentracker", "opentracker", "-h"),
+        ReferenceTool.Qbittorrent => ProbeExecutable(tool, "qbittorrent-nox", "qbittorrent-nox", "--version"),
+        _ => throw new ArgumentOutOfRangeException(nameof(tool), tool, null),
+    };
+
+    private static ToolInfo ProbeLibtorrent()
+    {
+        const string Name = "python3-libtorrent";
+        const string Package = "python3-libtorrent";
+        if (!File.Exists(SystemPython))
+        {
+            return new ToolInfo(ReferenceTool.Libtorrent, Name, Package, null, null, $"{SystemPython} does not exist");
+        }
+
+        return RunProbe(ReferenceTool.Libtorrent, Name, Package, SystemPython, ["-c", "import libtorrent; print(libtorrent.__version__)"]);
+    }
+
+    private static ToolInfo ProbeExecutable(ReferenceTool tool, string command, string package, string versionArgument)
+    {
+        string? path = FindOnPath(command);
+        return path is null
+            ? new ToolInfo(tool, command, package, null, null, $"'{command}' is not on PATH")
+            : RunProbe(tool, command, package, path, [versionArgument]);
+    }
+
+    private static ToolInfo RunProbe(ReferenceTool tool, string name, string package, string path, string[] arguments)
+    {
+        try
+        {
+            // Runs once per tool per test run, from a Lazy: blocking here keeps Require() synchronous.
+            ProcessResult result = ProcessRunner.RunAsync(path, arguments, ProbeTimeout).GetAwaiter().GetResult();
+            string version = FirstLine(result.StandardOutput) ?? FirstLine(result.StandardError) ?? "(no version output)";
+            return new ToolInfo(tool, name, package, path, version, null);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+            return new ToolInfo(tool, name, package, path, null, $"'{path} {string.Join(' ', arguments)}' failed: {e.Message}");
+        }
+    }
+
+    private static string? FirstLine(string text)
+        => text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+
+    private static string? FindOnPath(string command)
+    {
+        string[] directories = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        foreach (string directory in directories)
+        {
+            string candidate = System.IO.Path.Combine(directory, command);
+            if (File.Exists(candidate) && IsExecutable(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsExecutable(string path)
+        => OperatingSystem.IsWindows()
+            || (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+}
