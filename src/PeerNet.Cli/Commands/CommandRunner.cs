@@ -17,7 +17,14 @@ internal static class CommandRunner
             await error.WriteLineAsync("peernet: cancelled.").ConfigureAwait(false);
             return ExitCancelled;
         }
-        catch (Exception ex) when (ex is ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException or NotSupportedException)
+        catch (ArgumentException ex)
+        {
+            // The parameter name .NET appends means nothing to someone at a shell.
+            string message = ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal);
+            await error.WriteLineAsync($"peernet: {message}").ConfigureAwait(false);
+            return PeerNetCli.ExitFailure;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or NotSupportedException)
         {
             await error.WriteLineAsync($"peernet: {ex.Message}").ConfigureAwait(false);
             return PeerNetCli.ExitFailure;

@@ -98,8 +98,8 @@ public static partial class TorrentCreator
             if (pieceLength < MinPieceLength)
             {
                 // BEP 52 needs whole 16 KiB blocks per piece; libtorrent holds v1 to the same minimum.
-                string which = options.Version == TorrentVersion.V1 ? "A" : "A v2 or hybrid";
-                throw new ArgumentException($"Piece length {pieceLength:N0} is too small: {which} torrent needs pieces of at least 16 KiB.", nameof(options));
+                string which = options.Version == TorrentVersion.V1 ? "torrents need" : "v2 and hybrid torrents need";
+                throw new ArgumentException($"Piece length {pieceLength:N0} is too small: {which} pieces of at least 16 KiB (16,384 bytes).", nameof(options));
             }
 
             if (pieceLength > MaxPieceLength)
