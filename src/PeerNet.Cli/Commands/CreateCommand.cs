@@ -139,9 +139,9 @@ internal static class CreateCommand
         return (name.Length == 0 ? "torrent" : name) + ".torrent";
     }
 
-    /// <summary>A progress bar only when writing to the real console, and that console is a terminal.</summary>
+    /// <summary>A progress bar only when writing to the real console and stdout is a terminal.</summary>
     private static bool IsInteractive(TextWriter stdout) =>
-        ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
+        ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
 
     private sealed record CreateRequest(
         string Path,
