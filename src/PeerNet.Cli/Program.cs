@@ -2,5 +2,5 @@ namespace PeerNet.Cli;
 
 internal static class Program
 {
-    public static int Main(string[] args) => args.Length >= 0 ? 0 : 1;
+    public static Task<int> Main(string[] args) => PeerNetCli.RunAsync(args);
 }

@@ -1,0 +1,68 @@
+using System.Globalization;
+
+namespace PeerNet.Cli.Commands;
+
+/// <summary>Sizes on the command line and in output: <c>16384</c>, <c>16K</c>, <c>256KiB</c>, <c>4MiB</c> (all binary units).</summary>
+internal static class ByteSize
+{
+    private static readonly (string Suffix, long Factor)[] Suffixes =
+    [
+        ("KIB", 1L << 10), ("KB", 1L << 10), ("K", 1L << 10),
+        ("MIB", 1L << 20), ("MB", 1L << 20), ("M", 1L << 20),
+        ("GIB", 1L << 30), ("GB", 1L << 30), ("G", 1L << 30),
+        ("B", 1),
+    ];
+
+    /// <summary>Parses a whole number of bytes with an optional binary suffix (case-insensitive).</summary>
+    public static bool TryParse(string? text, out long bytes)
+    {
+        bytes = 0;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        string value = text.Trim();
+        long factor = 1;
+        foreach ((string suffix, long f) in Suffixes)
+        {
+            if (value.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                value = value[..^suffix.Length].TrimEnd();
+                factor = f;
+                break;
+            }
+        }
+
+        if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long number))
+        {
+            return false;
+        }
+
+        try
+        {
+            bytes = checked(number * factor);
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Short human form: <c>1.5 GiB</c>, <c>256 KiB</c>, <c>10 B</c>.</summary>
+    public static string Format(double bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+        int unit = 0;
+        while (bytes >= 1024 && unit < units.Length - 1)
+        {
+            bytes /= 1024;
+            unit++;
+        }
+
+        return unit == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{bytes:0} B")
+            : string.Create(CultureInfo.InvariantCulture, $"{bytes:0.##} {units[unit]}");
+    }
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using PeerNet.Cli.Commands;
+
+namespace PeerNet.Cli;
+
+/// <summary>The <c>peernet</c> command tree: each verb is built by a factory under <c>Commands/</c>.</summary>
+internal static class PeerNetCli
+{
+    /// <summary>Exit code for a failed command.</summary>
+    public const int ExitFailure = 1;
+
+    /// <summary>Exit code for a command line that does not parse.</summary>
+    public const int ExitUsage = 2;
+
+    /// <summary>Builds the root command with every verb.</summary>
+    public static RootCommand BuildRootCommand()
+    {
+        var root = new RootCommand("peernet: a peer-to-peer node for files, storage, compute and messaging, speaking BitTorrent.")
+        {
+            CreateCommand.Build(),
+        };
+        return root;
+    }
+
+    /// <summary>Parses and runs <paramref name="args"/>; usage errors exit 2 with a short message on stderr.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        output ??= Console.Out;
+        error ??= Console.Error;
+        ParseResult parsed = BuildRootCommand().Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (System.CommandLine.Parsing.ParseError parseError in parsed.Errors)
+            {
+                await error.WriteLineAsync($"peernet: {parseError.Message}").ConfigureAwait(false);
+            }
+
+            string verb = parsed.CommandResult.Command is RootCommand ? "peernet" : $"peernet {parsed.CommandResult.Command.Name}";
+            await error.WriteLineAsync($"Run '{verb} --help' for usage.").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        var configuration = new InvocationConfiguration
+        {
+            Output = output,
+            Error = error,
+
+            // Commands report their own failures in one line; no stack traces.
+            EnableDefaultExceptionHandler = false,
+        };
+        return await parsed.InvokeAsync(configuration).ConfigureAwait(false);
+    }
+}
