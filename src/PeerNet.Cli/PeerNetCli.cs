@@ -18,6 +18,7 @@ internal static class PeerNetCli
         var root = new RootCommand("peernet: a peer-to-peer node for files, storage, compute and messaging, speaking BitTorrent.")
         {
             CreateCommand.Build(),
+            InfoCommand.Build(),
         };
         return root;
     }

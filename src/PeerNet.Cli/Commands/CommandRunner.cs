@@ -24,7 +24,7 @@ internal static class CommandRunner
             await error.WriteLineAsync($"peernet: {message}").ConfigureAwait(false);
             return PeerNetCli.ExitFailure;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or NotSupportedException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or NotSupportedException or FormatException)
         {
             await error.WriteLineAsync($"peernet: {ex.Message}").ConfigureAwait(false);
             return PeerNetCli.ExitFailure;

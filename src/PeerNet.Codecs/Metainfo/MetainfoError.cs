@@ -46,7 +46,7 @@ public readonly record struct MetainfoError(MetainfoErrorCode Code, long Offset,
     public BencodeError? Bencode { get; init; }
 
     /// <inheritdoc />
-    public override string ToString() => Offset >= 0 ? $"invalid torrent: {Message} (at byte {Offset})" : $"invalid torrent: {Message}";
+    public override string ToString() => Offset >= 0 && Code != MetainfoErrorCode.InvalidBencode ? $"invalid torrent: {Message} (at byte {Offset})" : $"invalid torrent: {Message}";
 }
 
 /// <summary>Thrown when a torrent is refused; carries the <see cref="MetainfoError"/>.</summary>

@@ -22,7 +22,7 @@ public sealed partial class TorrentMetainfo
 
         if (!BencodeDocument.TryParse(data, out BencodeDocument? document, out BencodeError bencodeError))
         {
-            error = new MetainfoError(MetainfoErrorCode.InvalidBencode, bencodeError.Offset, bencodeError.Message) { Bencode = bencodeError };
+            error = new MetainfoError(MetainfoErrorCode.InvalidBencode, bencodeError.Offset, "not valid bencode: " + bencodeError.Message) { Bencode = bencodeError };
             return false;
         }
 

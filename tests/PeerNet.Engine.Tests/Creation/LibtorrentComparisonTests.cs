@@ -43,7 +43,13 @@ public sealed class LibtorrentComparisonTests
     {
         if (!CanRun(Python, "-c \"import libtorrent\""))
         {
-            Assert.Skip("python3-libtorrent is not installed.");
+            // Same policy as the interop suite: a visible skip on a laptop, a failure where CI requires the clients.
+            if (Environment.GetEnvironmentVariable("PEERNET_REQUIRE_INTEROP") is "1" or "true")
+            {
+                Assert.Fail("python3-libtorrent is required (PEERNET_REQUIRE_INTEROP=1) but /usr/bin/python3 cannot import libtorrent.");
+            }
+
+            Assert.Skip("python3-libtorrent is not installed: apt-get install python3-libtorrent");
             return;
         }
 
