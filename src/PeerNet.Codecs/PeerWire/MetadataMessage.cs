@@ -149,6 +149,7 @@ internal readonly struct MetadataMessage
             return false;
         }
 
+        // BEP 9: "If it is not the last piece of the metadata, it MUST be 16kiB"; the last holds the remainder.
         if (rest.Length != GetPieceLength((int)totalSize, (int)piece))
         {
             error = PeerWireError.MetadataPieceWrongLength;

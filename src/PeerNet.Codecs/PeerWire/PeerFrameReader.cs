@@ -4,8 +4,9 @@ using System.Buffers.Binary;
 namespace PeerNet.PeerWire;
 
 /// <summary>
-/// Splits a receive buffer into length-prefixed peer-wire messages (BEP 3: "a four-byte big-endian length
-/// prefix, then a single byte message type, then the payload; a length of zero is a keep-alive").
+/// Splits a receive buffer into length-prefixed peer-wire messages. BEP 3: after the handshake comes a stream
+/// of messages, each a 4-byte big-endian length, then (unless the length is 0, a keep-alive) a one-byte type
+/// and its payload.
 /// </summary>
 /// <remarks>
 /// The PipeReader loop calls a read method until it stops returning <see cref="OperationStatus.Done"/>, then
