@@ -141,4 +141,38 @@ public sealed class PeerFrameReaderTests
         Assert.Equal(1 + (1 << 21), PeerWireLimits.MaxMessageLengthFor(1 << 24));
         Assert.Equal(PeerWireLimits.DefaultMaxMessageLength, PeerWireLimits.MaxMessageLengthFor(1 << 24));
     }
+
+    [Fact]
+    public void HotPath_ReadsAndWritesWithoutAllocating()
+    {
+        byte[] stream = new byte[9 + 17 + 13 + 16384];
+        int at = PeerMessageWriter.WriteHave(stream, 1);
+        at += PeerMessageWriter.WriteRequest(stream.AsSpan(at), new BlockRequest(1, 0, 16384));
+        at += PeerMessageWriter.WritePieceHeader(stream.AsSpan(at), 1, 0, 16384);
+        ReadOnlySequence<byte> split = Segments.Split(stream, 5, 20, 40);
+
+        static int ReadAll(ReadOnlySequence<byte> buffer)
+        {
+            int count = 0;
+            while (PeerFrameReader.TryReadMessage(ref buffer, Max, out PeerMessage m, out _) == OperationStatus.Done)
+            {
+                count += m.Length >= 0 ? 1 : 0;
+            }
+
+            return count;
+        }
+
+        Span<byte> scratch = stackalloc byte[32];
+        Assert.Equal(3, ReadAll(split));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            ReadAll(split);
+            PeerMessageWriter.WriteHave(scratch, i);
+            PeerMessageWriter.WriteRequest(scratch, new BlockRequest(i, 0, 16384));
+            PeerMessageWriter.WritePieceHeader(scratch, i, 0, 16384);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
