@@ -13,22 +13,20 @@ public sealed partial class BencodeDocument
         private readonly ReadOnlySpan<byte> _data;
         private readonly BencodeLimits _limits;
         private Token[] _tokens;
-        private int[] _stack;      // token index of each open container
-        private int[] _children;   // values begun so far in each open container
-        private int[] _lastKey;    // token index of the previous key in each open dictionary, or -1
-        private bool[] _unsorted;  // whether an open dictionary's keys arrived out of order
+        private Span<Frame> _frames;   // one per open container; starts on the caller's stack
+        private Frame[]? _rentedFrames;
         private int _depth;
 
-        public Parser(ReadOnlySpan<byte> data, BencodeLimits limits)
+        public Parser(ReadOnlySpan<byte> data, BencodeLimits limits, Span<Frame> frames)
         {
             _data = data;
             _limits = limits;
-            _tokens = ArrayPool<Token>.Shared.Rent(Math.Clamp(data.Length / 4, 16, 256));
-            int stack = Math.Min(limits.MaxDepth, 32);
-            _stack = ArrayPool<int>.Shared.Rent(stack);
-            _children = ArrayPool<int>.Shared.Rent(stack);
-            _lastKey = ArrayPool<int>.Shared.Rent(stack);
-            _unsorted = ArrayPool<bool>.Shared.Rent(stack);
+
+            // Every value takes at least two bytes, so this never rents more than the input could need; a
+            // typical .torrent (a few hundred values, most bytes in 'pieces') fits without growing.
+            _tokens = ArrayPool<Token>.Shared.Rent(Math.Clamp(data.Length / 8, 16, 4096));
+            _frames = frames;
+            _rentedFrames = null;
             _depth = 0;
             Count = 0;
             Position = 0;
@@ -52,10 +50,10 @@ public sealed partial class BencodeDocument
                 ArrayPool<Token>.Shared.Return(_tokens);
             }
 
-            ArrayPool<int>.Shared.Return(_stack);
-            ArrayPool<int>.Shared.Return(_children);
-            ArrayPool<int>.Shared.Return(_lastKey);
-            ArrayPool<bool>.Shared.Return(_unsorted);
+            if (_rentedFrames is not null)
+            {
+                ArrayPool<Frame>.Shared.Return(_rentedFrames);
+            }
         }
 
         public BencodeError Run()
@@ -86,13 +84,14 @@ public sealed partial class BencodeDocument
                 if (_depth > 0)
                 {
                     int top = _depth - 1;
-                    isKey = _tokens[_stack[top]].Kind == BencodeKind.Dictionary && (_children[top] & 1) == 0;
+                    ref Frame frame = ref _frames[top];
+                    isKey = frame.IsDictionary && (frame.Children & 1) == 0;
                     if (isKey && (uint)(c - '0') > 9)
                     {
                         return Fail(BencodeErrorCode.KeyNotString, pos);
                     }
 
-                    _children[top]++;
+                    frame.Children++;
                 }
 
                 if (Count >= _limits.MaxTokens)
@@ -257,7 +256,8 @@ public sealed partial class BencodeDocument
             if (isKey)
             {
                 int top = _depth - 1;
-                int previous = _lastKey[top];
+                ref Frame frame = ref _frames[top];
+                int previous = frame.LastKey;
                 if (previous >= 0)
                 {
                     ref readonly Token prev = ref _tokens[previous];
@@ -269,11 +269,11 @@ public sealed partial class BencodeDocument
 
                     if (order > 0)
                     {
-                        _unsorted[top] = true;
+                        frame.Unsorted = true;
                     }
                 }
 
-                _lastKey[top] = index;
+                frame.LastKey = index;
             }
 
             pos = end;
@@ -287,45 +287,40 @@ public sealed partial class BencodeDocument
                 return Fail(BencodeErrorCode.DepthExceeded, pos);
             }
 
-            if (_depth == _stack.Length)
+            if (_depth == _frames.Length)
             {
-                Grow(ref _stack);
-                Grow(ref _children);
-                Grow(ref _lastKey);
-                Grow(ref _unsorted);
+                Frame[] bigger = ArrayPool<Frame>.Shared.Rent(_frames.Length * 2);
+                _frames.CopyTo(bigger);
+                if (_rentedFrames is not null)
+                {
+                    ArrayPool<Frame>.Shared.Return(_rentedFrames);
+                }
+
+                _rentedFrames = bigger;
+                _frames = bigger;
             }
 
             int index = AddToken(kind, pos, pos + 1, -1);
-            _stack[_depth] = index;
-            _children[_depth] = 0;
-            _lastKey[_depth] = -1;
-            _unsorted[_depth] = false;
+            _frames[_depth] = new Frame { Token = index, LastKey = -1, IsDictionary = kind == BencodeKind.Dictionary };
             _depth++;
             pos++;
             return default;
         }
 
-        private static void Grow<T>(ref T[] array)
-        {
-            T[] bigger = ArrayPool<T>.Shared.Rent(array.Length * 2);
-            array.AsSpan().CopyTo(bigger);
-            ArrayPool<T>.Shared.Return(array);
-            array = bigger;
-        }
-
         private BencodeError CloseContainer(int pos)
         {
             int top = _depth - 1;
-            int index = _stack[top];
+            ref Frame frame = ref _frames[top];
+            int index = frame.Token;
             ref Token t = ref _tokens[index];
-            if (t.Kind == BencodeKind.Dictionary)
+            if (frame.IsDictionary)
             {
-                if ((_children[top] & 1) != 0)
+                if ((frame.Children & 1) != 0)
                 {
                     return Fail(BencodeErrorCode.MissingValue, pos);
                 }
 
-                if (_unsorted[top])
+                if (frame.Unsorted)
                 {
                     int duplicate = FindDuplicateKey(index);
                     if (duplicate >= 0)
@@ -368,5 +363,15 @@ public sealed partial class BencodeDocument
 
             return -1;
         }
+    }
+
+    /// <summary>The parser's state for one open container.</summary>
+    private struct Frame
+    {
+        public int Token;        // index of the container's token
+        public int Children;     // values begun so far in it (keys and values alike, for a dictionary)
+        public int LastKey;      // token index of the previous key of a dictionary, or -1
+        public bool IsDictionary;
+        public bool Unsorted;    // whether a dictionary's keys arrived out of order
     }
 }

@@ -70,7 +70,9 @@ public sealed partial class BencodeDocument : IDisposable
     public static bool TryParsePrefix(ReadOnlyMemory<byte> data, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out BencodeDocument? document, out int bytesConsumed, out BencodeError error, BencodeLimits? limits = null)
     {
         limits ??= BencodeLimits.Default;
-        var parser = new Parser(data.Span, limits);
+        // Frames for the first 64 levels live on the stack; deeper (hostile or unusual) nesting rents more.
+        Span<Frame> frames = stackalloc Frame[Math.Min(limits.MaxDepth, 64)];
+        var parser = new Parser(data.Span, limits, frames);
         try
         {
             error = parser.Run();
