@@ -80,9 +80,9 @@ public sealed class ExtensionHandshakeTests
         Assert.Equal(Summary(sent), Summary(received));
 
         // The payload is canonical bencode: the generic parser re-encodes it byte for byte.
-        using Bencode.BencodeDocument document = Bencode.BencodeDocument.Parse(message.AsMemory(6));
+        using PeerNet.Bencode.BencodeDocument document = PeerNet.Bencode.BencodeDocument.Parse(message.AsMemory(6));
         var again = new ArrayBufferWriter<byte>();
-        document.Root.WriteTo(new Bencode.BencodeWriter(again));
+        document.Root.WriteTo(new PeerNet.Bencode.BencodeWriter(again));
         Assert.Equal(message[6..], again.WrittenSpan.ToArray());
     }
 

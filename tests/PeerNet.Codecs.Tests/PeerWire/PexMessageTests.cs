@@ -108,7 +108,7 @@ public sealed class PexMessageTests
         static byte[] WithPeers(string key, int v4, int v6)
         {
             var output = new ArrayBufferWriter<byte>();
-            var w = new Bencode.BencodeWriter(output);
+            var w = new PeerNet.Bencode.BencodeWriter(output);
             w.WriteDictionaryStart();
             w.WriteString(key);
             w.WriteString(new byte[v4 * 6]);
