@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 
 namespace PeerNet.Storage;
@@ -96,7 +97,7 @@ internal sealed class PieceBitfield
     /// Decodes the wire encoding of <paramref name="count"/> pieces; false when the length is wrong or a spare bit
     /// past the last piece is set (BEP 3: "Spare bits at the end are set to zero").
     /// </summary>
-    public static bool TryFromBytes(ReadOnlySpan<byte> bytes, int count, out PieceBitfield? bitfield)
+    public static bool TryFromBytes(ReadOnlySpan<byte> bytes, int count, [NotNullWhen(true)] out PieceBitfield? bitfield)
     {
         bitfield = null;
         if (count < 0 || bytes.Length != (count + 7) / 8)

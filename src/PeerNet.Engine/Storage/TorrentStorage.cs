@@ -168,6 +168,47 @@ internal sealed partial class TorrentStorage : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// Creates the torrent's empty files (which no block ever writes), with their folders. Call once the
+    /// download completes, or at start to lay out the tree.
+    /// </summary>
+    public void CreateEmptyFiles()
+    {
+        ThrowIfDisposed();
+        if (IsReadOnly)
+        {
+            throw new StorageException(StorageErrorCode.ReadOnly, null, "This storage is read-only; it cannot create files.");
+        }
+
+        IReadOnlyList<TorrentFile> files = Metainfo.Files;
+        for (int i = 0; i < files.Count; i++)
+        {
+            TorrentFile f = files[i];
+            if (f.Length != 0 || f.IsPadFile || f.IsSymlink)
+            {
+                continue;
+            }
+
+            string path = _paths[i];
+            try
+            {
+                _paths.CheckLinks(i);
+                string? folder = Path.GetDirectoryName(path);
+                if (folder is not null)
+                {
+                    _fileSystem.CreateDirectory(folder);
+                    _paths.CheckLinks(i);
+                }
+
+                _fileSystem.OpenFile(path, FileMode.OpenOrCreate, FileAccess.Write).Dispose();
+            }
+            catch (Exception e) when (StorageErrors.IsIOFailure(e))
+            {
+                throw StorageErrors.Wrap(e, path, "create");
+            }
+        }
+    }
+
+    /// <summary>
     /// Flushes every file written since the last flush to the device (fsync through
     /// <see cref="RandomAccess.FlushToDisk"/>), reopening ones the cache has closed since.
     /// </summary>
