@@ -61,7 +61,8 @@ internal sealed class FileHandleCache : IDisposable
                 // Opening under the lock keeps two threads from opening one file twice; an open is a few
                 // microseconds on a local disk.
                 IStorageFile file = _open(fileIndex, forWrite);
-                entry = new Entry(fileIndex, file) { Prepared = forWrite };
+                // A file closed with unflushed writes carries its mark over to the new handle.
+                entry = new Entry(fileIndex, file) { Prepared = forWrite, Dirty = _dirtyClosed.Remove(fileIndex) };
                 entry.Node = _lru.AddFirst(entry);
                 _entries.Add(fileIndex, entry);
                 while (_entries.Count > _capacity)
