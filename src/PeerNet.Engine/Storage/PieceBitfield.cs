@@ -32,7 +32,7 @@ internal sealed class PieceBitfield
             int n = 0;
             foreach (ulong w in _words)
             {
-                n += BitOperations.PopCount(Volatile.Read(in w));
+                n += BitOperations.PopCount(w);
             }
 
             return n;

@@ -47,8 +47,8 @@ internal sealed class PieceCheckResult
     public IReadOnlyList<int> BadBlocks { get; init; } = [];
 
     /// <summary>
-    /// The SHA-256 of each 16 KiB block actually hashed, kept for pieces that are not good so the caller can
-    /// compare them with block hashes it fetches later (<see cref="PieceVerifier.FindBadBlocks"/>). Null otherwise.
+    /// The SHA-256 of each 16 KiB block actually hashed, kept for bad pieces whose v2 hash is known, so the caller
+    /// can compare them with block hashes it fetches later (<see cref="PieceVerifier.FindBadBlocks"/>). Null otherwise.
     /// </summary>
     public Sha256Hash[]? BlockHashes { get; init; }
 
