@@ -84,21 +84,21 @@ internal readonly struct PeerMessage
             case PeerMessageId.Have:
             case PeerMessageId.Suggest:
             case PeerMessageId.AllowedFast:
-            {
-                if (length != 4)
                 {
-                    return Fail(out error, PeerWireError.InvalidMessageLength);
-                }
+                    if (length != 4)
+                    {
+                        return Fail(out error, PeerWireError.InvalidMessageLength);
+                    }
 
-                ReadOnlySpan<byte> p = SequenceReading.Head(payload, scratch[..4]);
-                if (!TryReadInt32(p, out int index))
-                {
-                    return Fail(out error, PeerWireError.ValueOutOfRange);
-                }
+                    ReadOnlySpan<byte> p = SequenceReading.Head(payload, scratch[..4]);
+                    if (!TryReadInt32(p, out int index))
+                    {
+                        return Fail(out error, PeerWireError.ValueOutOfRange);
+                    }
 
-                message = new PeerMessage { Id = id, PieceIndex = index };
-                return true;
-            }
+                    message = new PeerMessage { Id = id, PieceIndex = index };
+                    return true;
+                }
 
             case PeerMessageId.Bitfield:
                 // Its length can only be checked against the piece count, which the metadata gives
@@ -109,38 +109,38 @@ internal readonly struct PeerMessage
             case PeerMessageId.Request:
             case PeerMessageId.Cancel:
             case PeerMessageId.Reject:
-            {
-                if (length != 12)
                 {
-                    return Fail(out error, PeerWireError.InvalidMessageLength);
-                }
+                    if (length != 12)
+                    {
+                        return Fail(out error, PeerWireError.InvalidMessageLength);
+                    }
 
-                ReadOnlySpan<byte> p = SequenceReading.Head(payload, scratch[..12]);
-                if (!TryReadInt32(p, out int index) || !TryReadInt32(p[4..], out int begin) || !TryReadInt32(p[8..], out int blockLength))
-                {
-                    return Fail(out error, PeerWireError.ValueOutOfRange);
-                }
+                    ReadOnlySpan<byte> p = SequenceReading.Head(payload, scratch[..12]);
+                    if (!TryReadInt32(p, out int index) || !TryReadInt32(p[4..], out int begin) || !TryReadInt32(p[8..], out int blockLength))
+                    {
+                        return Fail(out error, PeerWireError.ValueOutOfRange);
+                    }
 
-                message = new PeerMessage { Id = id, PieceIndex = index, Begin = begin, Length = blockLength };
-                return true;
-            }
+                    message = new PeerMessage { Id = id, PieceIndex = index, Begin = begin, Length = blockLength };
+                    return true;
+                }
 
             case PeerMessageId.Piece:
-            {
-                if (length < 8)
                 {
-                    return Fail(out error, PeerWireError.InvalidMessageLength);
-                }
+                    if (length < 8)
+                    {
+                        return Fail(out error, PeerWireError.InvalidMessageLength);
+                    }
 
-                ReadOnlySpan<byte> p = SequenceReading.Head(payload, scratch[..8]);
-                if (!TryReadInt32(p, out int index) || !TryReadInt32(p[4..], out int begin))
-                {
-                    return Fail(out error, PeerWireError.ValueOutOfRange);
-                }
+                    ReadOnlySpan<byte> p = SequenceReading.Head(payload, scratch[..8]);
+                    if (!TryReadInt32(p, out int index) || !TryReadInt32(p[4..], out int begin))
+                    {
+                        return Fail(out error, PeerWireError.ValueOutOfRange);
+                    }
 
-                message = new PeerMessage { Id = id, PieceIndex = index, Begin = begin, Length = (int)(length - 8), Payload = payload.Slice(8) };
-                return true;
-            }
+                    message = new PeerMessage { Id = id, PieceIndex = index, Begin = begin, Length = (int)(length - 8), Payload = payload.Slice(8) };
+                    return true;
+                }
 
             case PeerMessageId.Port:
                 if (length != 2)
@@ -163,29 +163,29 @@ internal readonly struct PeerMessage
             case PeerMessageId.HashRequest:
             case PeerMessageId.HashReject:
             case PeerMessageId.Hashes:
-            {
-                // BEP 52: hash request and hash reject are exactly the five fields; hashes adds 32 bytes per hash.
-                bool lengthOk = id == PeerMessageId.Hashes
-                    ? length >= HashRequest.WireLength && (length - HashRequest.WireLength) % Sha256Hash.Length == 0
-                    : length == HashRequest.WireLength;
-                if (!lengthOk)
                 {
-                    return Fail(out error, PeerWireError.InvalidMessageLength);
-                }
+                    // BEP 52: hash request and hash reject are exactly the five fields; hashes adds 32 bytes per hash.
+                    bool lengthOk = id == PeerMessageId.Hashes
+                        ? length >= HashRequest.WireLength && (length - HashRequest.WireLength) % Sha256Hash.Length == 0
+                        : length == HashRequest.WireLength;
+                    if (!lengthOk)
+                    {
+                        return Fail(out error, PeerWireError.InvalidMessageLength);
+                    }
 
-                if (!TryReadHashRequest(SequenceReading.Head(payload, scratch), out HashRequest request))
-                {
-                    return Fail(out error, PeerWireError.ValueOutOfRange);
-                }
+                    if (!TryReadHashRequest(SequenceReading.Head(payload, scratch), out HashRequest request))
+                    {
+                        return Fail(out error, PeerWireError.ValueOutOfRange);
+                    }
 
-                message = new PeerMessage
-                {
-                    Id = id,
-                    HashRequest = request,
-                    Payload = id == PeerMessageId.Hashes ? payload.Slice(HashRequest.WireLength) : default,
-                };
-                return true;
-            }
+                    message = new PeerMessage
+                    {
+                        Id = id,
+                        HashRequest = request,
+                        Payload = id == PeerMessageId.Hashes ? payload.Slice(HashRequest.WireLength) : default,
+                    };
+                    return true;
+                }
 
             default:
                 message = new PeerMessage { Id = id, IsUnknown = true, Payload = payload };
