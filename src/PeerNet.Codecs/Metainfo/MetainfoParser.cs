@@ -115,7 +115,8 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
             Fail(MetainfoErrorCode.InvalidValue, info, "the torrent contains no data (every file is empty)");
         }
 
-        long pieceCount = (spaceSize + pieceLength - 1) / pieceLength;
+        // Divide before rounding up: spaceSize may be close to 2^63, where spaceSize + pieceLength - 1 overflows.
+        long pieceCount = (spaceSize / pieceLength) + (spaceSize % pieceLength == 0 ? 0 : 1);
         if (pieceCount > limits.MaxPieces)
         {
             Fail(MetainfoErrorCode.LimitExceeded, info, $"{pieceCount} pieces is over the limit of {limits.MaxPieces}");
