@@ -318,7 +318,7 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
             raw.Add(segment.StringMemory);
         }
 
-        if (!PathSanitizer.TrySanitizePath(raw, limits, _segments, out string? error))
+        if (!PathSanitizer.TrySanitizePath(raw, limits, _segments, out string? error, prefix))
         {
             Fail(MetainfoErrorCode.UnsafePath, pathNode, $"unsafe path: {error}");
         }

@@ -93,12 +93,15 @@ internal static class PathSanitizer
     }
 
     /// <summary>
-    /// Sanitizes a whole path given as raw segments. On success the result has at least one segment.
+    /// Sanitizes a whole path given as raw segments. On success the result has at least one segment. The
+    /// path's length is counted as it will be stored: below <paramref name="prefix"/> (the torrent's name
+    /// folder) when given, with '/' between segments, so <see cref="MetainfoLimits.MaxPathBytes"/> bounds the
+    /// whole relative path exactly as the v2 file tree walk does.
     /// </summary>
-    public static bool TrySanitizePath(IEnumerable<ReadOnlyMemory<byte>> rawSegments, MetainfoLimits limits, List<string> result, out string? error)
+    public static bool TrySanitizePath(IEnumerable<ReadOnlyMemory<byte>> rawSegments, MetainfoLimits limits, List<string> result, out string? error, string? prefix = null)
     {
         result.Clear();
-        int bytes = 0;
+        int bytes = prefix is null ? -1 : Encoding.UTF8.GetByteCount(prefix); // -1: no separator before the first segment
         foreach (ReadOnlyMemory<byte> raw in rawSegments)
         {
             string? segment = SanitizeSegment(raw.Span, limits, out error);
@@ -113,7 +116,7 @@ internal static class PathSanitizer
             }
 
             result.Add(segment);
-            bytes += Encoding.UTF8.GetByteCount(segment) + 1;
+            bytes += 1 + Encoding.UTF8.GetByteCount(segment);
             if (result.Count > limits.MaxPathDepth)
             {
                 error = $"path is deeper than {limits.MaxPathDepth} folders";

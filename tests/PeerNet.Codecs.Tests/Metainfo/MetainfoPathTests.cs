@@ -180,19 +180,19 @@ public sealed class MetainfoPathTests
         V2(["a", "b", "c"], ["d"]).Refuse(MetainfoErrorCode.UnsafePath, limits);
     }
 
-    /// <summary>Segments under the name "n" so that "n/…" is exactly <paramref name="total"/> UTF-8 bytes.</summary>
-    internal static string[] PathOfTotalLength(int total)
+    /// <summary>Segments under <paramref name="name"/> so that "name/…" is exactly <paramref name="total"/> UTF-8 bytes.</summary>
+    internal static string[] PathOfTotalLength(int total, string name = "n")
     {
         var segments = new List<string>();
-        int remaining = total - 1; // "n"
-        while (remaining > 256)
+        int remaining = total - Encoding.UTF8.GetByteCount(name);
+        while (remaining > 202)
         {
-            segments.Add(new string('s', 255));
-            remaining -= 256;
+            segments.Add(new string('s', 200));
+            remaining -= 201;
         }
 
         segments.Add(new string('t', remaining - 1));
-        Assert.Equal(total, Encoding.UTF8.GetByteCount("n/" + string.Join('/', segments)));
+        Assert.Equal(total, Encoding.UTF8.GetByteCount(name + "/" + string.Join('/', segments)));
         return [.. segments];
     }
 

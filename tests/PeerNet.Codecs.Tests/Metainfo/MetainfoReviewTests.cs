@@ -26,4 +26,36 @@ public sealed class MetainfoReviewTests
         b.Info["length"] = BValue.Int(long.MaxValue);
         b.RefuseAt(MetainfoErrorCode.LimitExceeded, b.Info);
     }
+
+    [Theory]
+    [InlineData("n")]
+    [InlineData("a-name-of-64-bytes-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    public void V1_PathLimitCountsTheWholePathUnderTheDownloadFolder_AsV2Does(string name)
+    {
+        // v1 counted only the segments below the name, plus one byte: "name/" + 4095 bytes passed where the
+        // same file list as v2 was refused, and TorrentFile.Path could exceed MaxPathBytes by the name's length.
+        TorrentMetainfo t = TorrentBuilder.V1Multi(name, Kib16, new TestFile(MetainfoPathTests.PathOfTotalLength(4096, name), [1])).Parse();
+        Assert.Equal(4096, System.Text.Encoding.UTF8.GetByteCount(t.Files[0].Path));
+
+        TorrentBuilder b = TorrentBuilder.V1Multi(name, Kib16, new TestFile(MetainfoPathTests.PathOfTotalLength(4097, name), [1]));
+        b.RefuseAt(MetainfoErrorCode.UnsafePath, b.V1Entries[0]["path"]!);
+
+        TorrentBuilder.V2Multi(name, Kib16, new TestFile(MetainfoPathTests.PathOfTotalLength(4096, name), [1]), new TestFile("x", 1)).Parse();
+        TorrentBuilder.V2Multi(name, Kib16, new TestFile(MetainfoPathTests.PathOfTotalLength(4097, name), [1]), new TestFile("x", 1)).Refuse(MetainfoErrorCode.UnsafePath);
+    }
+
+    [Fact]
+    public void SymlinkTarget_MayUseTheWholePathLimit()
+    {
+        // Targets are relative to the root folder: MaxPathBytes applies to the joined target, not one byte less.
+        string[] target = MetainfoPathTests.PathOfTotalLength(4098); // "n/" + 4096 bytes
+        Assert.Equal(4096, System.Text.Encoding.UTF8.GetByteCount(string.Join('/', target)));
+        TorrentBuilder b = TorrentBuilder.V1Multi("n", Kib16, new TestFile("real", 5), new TestFile("link", 0) { Attr = "l" });
+        b.V1Entries[1]["symlink path"] = BValue.StrList(target);
+        Assert.Equal(4096, b.Parse().Files[1].SymlinkTarget!.Length);
+
+        target[0] += "x";
+        b.V1Entries[1]["symlink path"] = BValue.StrList(target);
+        b.RefuseAt(MetainfoErrorCode.UnsafePath, b.V1Entries[1]["symlink path"]!);
+    }
 }

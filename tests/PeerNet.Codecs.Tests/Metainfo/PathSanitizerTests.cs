@@ -173,5 +173,18 @@ public sealed class PathSanitizerTests
         Assert.NotNull(error);
     }
 
+    [Fact]
+    public void TrySanitizePath_LengthLimitIsTheJoinedPathUnderThePrefix()
+    {
+        var limits = new MetainfoLimits { MaxPathBytes = 10 };
+        var result = new List<string>();
+        Assert.True(PathSanitizer.TrySanitizePath(Segments("abcd", "ef"), limits, result, out _, "ab")); // "ab/abcd/ef"
+        Assert.False(PathSanitizer.TrySanitizePath(Segments("abcd", "efg"), limits, result, out _, "ab"));
+        Assert.True(PathSanitizer.TrySanitizePath(Segments("abcd", "efghi"), limits, result, out _)); // "abcd/efghi"
+        Assert.False(PathSanitizer.TrySanitizePath(Segments("abcd", "efghij"), limits, result, out _));
+        Assert.True(PathSanitizer.TrySanitizePath(Segments("", "é", ".", "abcdefg"), limits, result, out _)); // "é/abcdefg"
+        Assert.False(PathSanitizer.TrySanitizePath(Segments("é", "abcdefgh"), limits, result, out _));
+    }
+
     private static List<ReadOnlyMemory<byte>> Segments(params string[] segments) => [.. segments.Select(s => (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(s))];
 }
