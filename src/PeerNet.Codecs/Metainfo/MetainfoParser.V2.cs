@@ -183,21 +183,23 @@ internal sealed partial class MetainfoParser
 
         foreach (TorrentFile file in files)
         {
-            if (file.PiecesRoot is not { } pieceRoot || file.Length <= pieceLength || result.ContainsKey(pieceRoot))
+            if (file.PiecesRoot is not { } pieceRoot || file.Length <= pieceLength || !byRoot.TryGetValue(pieceRoot, out BencodeNode layer))
             {
                 continue;
             }
 
-            if (!byRoot.TryGetValue(pieceRoot, out BencodeNode layer))
-            {
-                continue;
-            }
-
+            // Checked for every file, even when the root's layer is already verified: files that share a root
+            // must also share a length, or the one layer would have the wrong number of hashes for one of them.
             RequireKind(layer, BencodeKind.String, "piece layers entry");
             long pieces = (file.Length + pieceLength - 1) / pieceLength;
             if (layer.StringSpan.Length != pieces * Sha256Hash.Length)
             {
                 Fail(MetainfoErrorCode.Inconsistent, layer, $"piece layer of '{file.Path}' is {layer.StringSpan.Length} bytes, expected {pieces * Sha256Hash.Length}");
+            }
+
+            if (result.ContainsKey(pieceRoot))
+            {
+                continue; // identical files: the layer is verified once
             }
 
             var hashes = new Sha256Hash[pieces];

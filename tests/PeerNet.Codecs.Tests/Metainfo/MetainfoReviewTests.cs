@@ -58,4 +58,24 @@ public sealed class MetainfoReviewTests
         b.V1Entries[1]["symlink path"] = BValue.StrList(target);
         b.RefuseAt(MetainfoErrorCode.UnsafePath, b.V1Entries[1]["symlink path"]!);
     }
+
+    [Fact]
+    public void V2_FilesSharingAPiecesRootButNotALength_AreInconsistent()
+    {
+        // The layer was checked against the first file only; a longer file naming the same root was skipped as
+        // "already verified", leaving PieceLayers[its root] with 3 hashes for a 5-piece file.
+        TorrentBuilder b = TorrentBuilder.V2Multi("n", Kib16, new TestFile("a", 3 * Kib16), new TestFile("b", 5 * Kib16, seed: 2));
+        b.V2Leaves["b"]["pieces root"] = BValue.Str(b.Roots["a"]);
+        b.PieceLayers!.Set(b.Roots["b"], null);
+        b.RefuseAt(MetainfoErrorCode.Inconsistent, b.PieceLayers.Get(b.Roots["a"])!);
+    }
+
+    [Fact]
+    public void V2_IdenticalFilesSharingAPiecesRoot_AreFine()
+    {
+        byte[] data = TestHashes.Bytes(3 * Kib16);
+        TorrentMetainfo t = TorrentBuilder.V2Multi("n", Kib16, new TestFile(["a"], data), new TestFile(["b"], data)).Parse();
+        Assert.Equal(t.Files[0].PiecesRoot, t.Files[1].PiecesRoot);
+        Assert.Equal(3 * 32, Assert.Single(t.PieceLayers).Value.Length);
+    }
 }
