@@ -15,12 +15,14 @@ internal sealed partial class MetainfoParser
         var files = new List<TorrentFile>();
         long offset = 0;
 
-        // A tree whose only entry is a file is a single-file torrent: the file is stored as the name.
+        // A tree whose only entry is a file is a single-file torrent: the file is stored as the name. A node
+        // with a "" leaf and other entries is not a file (BEP 52: a file "must not have any sibling entries"):
+        // leave it to the walk below, which refuses it.
         if (tree.Count == 1)
         {
             foreach (KeyValuePair<BencodeNode, BencodeNode> only in tree.Entries)
             {
-                if (only.Value.IsDictionary && only.Value[""u8].Exists)
+                if (only.Value.IsDictionary && only.Value[""u8].Exists && only.Value.Count == 1)
                 {
                     multiFile = false;
                     files.Add(ReadLeaf(only.Value, name, ref offset, pieceLength));

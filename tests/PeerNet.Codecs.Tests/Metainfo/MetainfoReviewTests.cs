@@ -78,4 +78,16 @@ public sealed class MetainfoReviewTests
         Assert.Equal(t.Files[0].PiecesRoot, t.Files[1].PiecesRoot);
         Assert.Equal(3 * 32, Assert.Single(t.PieceLayers).Value.Length);
     }
+
+    [Fact]
+    public void V2_SingleFileNodeWithOtherEntries_IsRefusedLikeAnyFileThatIsAlsoAFolder()
+    {
+        // BEP 52: a node with a "" leaf is a file, "which means it must not have any sibling entries". When such a
+        // node was the tree's only entry, the single-file shortcut read the leaf and silently ignored the rest; the
+        // same node anywhere else in a tree was refused.
+        TorrentBuilder b = TorrentBuilder.V2Single("f", 100);
+        var node = (BDict)b.FileTree!["f"]!;
+        node["hidden"] = new BDict().With("", new BDict().With("length", BValue.Int(0)));
+        b.RefuseAt(MetainfoErrorCode.Inconsistent, node);
+    }
 }
