@@ -9,7 +9,7 @@ internal sealed partial class MetainfoParser
     /// Reads a BEP 52 file tree. Files come out in tree order, each non-empty file starting on a piece
     /// boundary ("each file's data begins at the start of a piece").
     /// </summary>
-    private List<TorrentFile> ReadFileTree(BencodeNode tree, string name, long pieceLength, out bool multiFile)
+    private List<TorrentFile> ReadFileTree(BencodeNode tree, string name, long pieceLength, bool v1MultiFile, out bool multiFile)
     {
         RequireKind(tree, BencodeKind.Dictionary, "file tree");
         var files = new List<TorrentFile>();
@@ -17,8 +17,9 @@ internal sealed partial class MetainfoParser
 
         // A tree whose only entry is a file is a single-file torrent: the file is stored as the name. A node
         // with a "" leaf and other entries is not a file (BEP 52: a file "must not have any sibling entries"):
-        // leave it to the walk below, which refuses it.
-        if (tree.Count == 1)
+        // leave it to the walk below, which refuses it. In a hybrid whose v1 part is a 'files' list the same
+        // tree is a folder holding one file (as libtorrent writes and reads it), so it is walked too.
+        if (!v1MultiFile && tree.Count == 1)
         {
             foreach (KeyValuePair<BencodeNode, BencodeNode> only in tree.Entries)
             {

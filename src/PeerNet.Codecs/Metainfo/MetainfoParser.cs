@@ -83,7 +83,7 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
                 Fail(MetainfoErrorCode.MissingKey, info, "'file tree' is missing from a v2 torrent");
             }
 
-            v2Files = ReadFileTree(tree, torrent.Name, pieceLength, out v2MultiFile);
+            v2Files = ReadFileTree(tree, torrent.Name, pieceLength, v1MultiFile, out v2MultiFile);
         }
 
         List<TorrentFile> files;

@@ -90,4 +90,30 @@ public sealed class MetainfoReviewTests
         node["hidden"] = new BDict().With("", new BDict().With("length", BValue.Int(0)));
         b.RefuseAt(MetainfoErrorCode.Inconsistent, node);
     }
+
+    [Fact]
+    public void Hybrid_FolderHoldingOneFile_IsMultiFileInBothParts()
+    {
+        // A folder holding one file is a v1 'files' list of one entry and a v2 tree with a single root entry
+        // (libtorrent writes it so, and reads the tree as multi-file whenever 'files' is present). The tree's shape
+        // alone made it single-file here, so every such hybrid was refused as a v1/v2 disagreement.
+        TorrentBuilder b = TorrentBuilder.HybridMulti("folder", Kib16, new TestFile("only.bin", 40000));
+        Assert.NotNull(b.Info["files"]);
+        Assert.Single(b.FileTree!.Entries);
+
+        TorrentMetainfo t = b.Parse();
+
+        Assert.True(t.IsMultiFile);
+        TorrentFile f = Assert.Single(t.Files);
+        Assert.Equal("folder/only.bin", f.Path);
+        Assert.Equal(new Sha256Hash(b.Roots["only.bin"]), f.PiecesRoot);
+    }
+
+    [Fact]
+    public void V2Only_TreeWithOneRootFile_IsStillSingleFile()
+    {
+        TorrentMetainfo t = TorrentBuilder.V2Multi("folder", Kib16, new TestFile("only.bin", 100)).Parse();
+        Assert.False(t.IsMultiFile);
+        Assert.Equal("folder", Assert.Single(t.Files).Path);
+    }
 }
