@@ -270,6 +270,15 @@ public sealed class MetainfoParseTests
     }
 
     [Fact]
+    public void TryParseInfoDictionary_TooLarge_IsRefusedBeforeParsing()
+    {
+        byte[] info = BValue.Encode(TorrentBuilder.V1Single("f", 10).Info);
+        Assert.False(TorrentMetainfo.TryParseInfoDictionary(info, out _, out MetainfoError error, new MetainfoLimits { MaxTorrentSize = info.Length - 1 }));
+        Assert.Equal(MetainfoErrorCode.TooLarge, error.Code);
+        Assert.Equal(-1, error.Offset);
+    }
+
+    [Fact]
     public void Parse_ThrowsMetainfoExceptionCarryingTheError()
     {
         MetainfoException e = Assert.Throws<MetainfoException>(() => TorrentMetainfo.Parse("de"u8.ToArray()));

@@ -1,3 +1,4 @@
+using PeerNet.Bencode;
 using PeerNet.Metainfo;
 
 namespace PeerNet.Codecs.Tests.Metainfo;
@@ -115,5 +116,39 @@ public sealed class MetainfoReviewTests
         TorrentMetainfo t = TorrentBuilder.V2Multi("folder", Kib16, new TestFile("only.bin", 100)).Parse();
         Assert.False(t.IsMultiFile);
         Assert.Equal("folder", Assert.Single(t.Files).Path);
+    }
+
+    [Theory]
+    [InlineData("8:url-list14:http://evil/x/")]
+    [InlineData("8:announce17:http://evil/track")]
+    [InlineData("12:piece layersde")]
+    [InlineData("i1e")]
+    [InlineData("de")]
+    public void TryParseInfoDictionary_RefusesBytesAfterTheDictionary(string trailing)
+    {
+        // The bytes were wrapped as "d4:info" + bytes + "e", so whatever followed the dictionary became keys of the
+        // outer dictionary: metadata from a peer could bring its own trackers, web seeds or piece layers, and the
+        // torrent's InfoBytes and info-hashes no longer covered all that was received.
+        byte[] info = BValue.Encode(TorrentBuilder.V1Single("f", 10).Info);
+        byte[] hostile = [.. info, .. System.Text.Encoding.ASCII.GetBytes(trailing)];
+
+        Assert.False(TorrentMetainfo.TryParseInfoDictionary(hostile, out TorrentMetainfo? torrent, out MetainfoError error));
+
+        Assert.Null(torrent);
+        Assert.Equal(MetainfoErrorCode.InvalidBencode, error.Code);
+        Assert.Equal(BencodeErrorCode.TrailingData, error.Bencode?.Code);
+        Assert.Equal(info.Length, error.Offset);
+    }
+
+    [Theory]
+    [InlineData("d4:name", BencodeErrorCode.UnexpectedEnd, 7)]
+    [InlineData("", BencodeErrorCode.UnexpectedEnd, 0)]
+    [InlineData("d4:namei01ee", BencodeErrorCode.IntegerNotCanonical, 7)]
+    public void TryParseInfoDictionary_BencodeErrorsPointIntoTheGivenBytes(string info, BencodeErrorCode code, long offset)
+    {
+        Assert.False(TorrentMetainfo.TryParseInfoDictionary(System.Text.Encoding.ASCII.GetBytes(info), out _, out MetainfoError error));
+        Assert.Equal(MetainfoErrorCode.InvalidBencode, error.Code);
+        Assert.Equal(code, error.Bencode?.Code);
+        Assert.Equal(offset, error.Offset);
     }
 }
