@@ -71,10 +71,26 @@ public sealed partial class TorrentMetainfo
 
         // Wrap the info bytes in an outer dictionary so the one parser serves both cases; the info-hash is
         // computed over the inner bytes exactly as received.
-        byte[] wrapped = new byte[info.Length + 8];
-        "d4:info"u8.CopyTo(wrapped);
-        info.Span.CopyTo(wrapped.AsSpan(7));
+        ReadOnlySpan<byte> prefix = "d4:info"u8;
+        byte[] wrapped = new byte[info.Length + prefix.Length + 1];
+        prefix.CopyTo(wrapped);
+        info.Span.CopyTo(wrapped.AsSpan(prefix.Length));
         wrapped[^1] = (byte)'e';
-        return TryParse(wrapped, out torrent, out error, limits);
+        if (TryParse(wrapped, out torrent, out error, limits))
+        {
+            return true;
+        }
+
+        // Report where the problem is in the caller's bytes, not in the wrapper.
+        if (error.Offset >= prefix.Length)
+        {
+            error = error with
+            {
+                Offset = error.Offset - prefix.Length,
+                Bencode = error.Bencode is { } b ? b with { Offset = b.Offset - prefix.Length } : null,
+            };
+        }
+
+        return false;
     }
 }

@@ -151,4 +151,27 @@ public sealed class MetainfoReviewTests
         Assert.Equal(code, error.Bencode?.Code);
         Assert.Equal(offset, error.Offset);
     }
+
+    [Fact]
+    public void TryParseInfoDictionary_ErrorOffsetsPointIntoTheGivenBytes()
+    {
+        // Offsets were reported in the internal "d4:info…e" wrapper: 7 bytes past the value they named.
+        TorrentBuilder b = TorrentBuilder.V1Multi("n", Kib16, new TestFile("a", 10), new TestFile("b", 10));
+        b.V1Entries[1]["length"] = BValue.Int(-5);
+        byte[] info = BValue.Encode(b.Info);
+
+        Assert.False(TorrentMetainfo.TryParseInfoDictionary(info, out _, out MetainfoError error));
+
+        Assert.Equal(MetainfoErrorCode.InvalidValue, error.Code);
+        Assert.Equal(b.V1Entries[1]["length"]!.Offset, error.Offset);
+        Assert.StartsWith("i-5e", System.Text.Encoding.ASCII.GetString(info, (int)error.Offset, 4), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryParseInfoDictionary_NotADictionary_PointsAtByteZero()
+    {
+        Assert.False(TorrentMetainfo.TryParseInfoDictionary("li1ee"u8.ToArray(), out _, out MetainfoError error));
+        Assert.Equal(MetainfoErrorCode.WrongType, error.Code);
+        Assert.Equal(0, error.Offset);
+    }
 }
