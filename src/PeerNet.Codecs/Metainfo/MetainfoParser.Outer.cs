@@ -11,6 +11,7 @@ internal sealed partial class MetainfoParser
     private static void CheckPathCollisions(List<TorrentFile> files, BencodeNode info)
     {
         var seen = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase); // path -> is a file
+        Dictionary<string, bool>.AlternateLookup<ReadOnlySpan<char>> seenSpan = seen.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (TorrentFile file in files)
         {
             if (file.IsPadFile)
@@ -18,16 +19,24 @@ internal sealed partial class MetainfoParser
                 continue;
             }
 
+            // Folders from the deepest up, stopping at the first one already known as a folder: the folders above
+            // it were recorded with it. Checking every prefix of every file cost depth x length per file, which a
+            // deep v2 tree turns into gigabytes for a few bytes of input per file.
             string path = file.Path;
-            for (int slash = path.IndexOf('/', StringComparison.Ordinal); slash >= 0; slash = path.IndexOf('/', slash + 1))
+            for (int slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
             {
-                string folder = path[..slash];
-                if (seen.TryGetValue(folder, out bool isFile) && isFile)
+                ReadOnlySpan<char> folder = path.AsSpan(0, slash);
+                if (seenSpan.TryGetValue(folder, out bool isFile))
                 {
-                    Fail(MetainfoErrorCode.DuplicatePath, info, $"'{folder}' is a file and also the folder of '{path}'");
+                    if (isFile)
+                    {
+                        Fail(MetainfoErrorCode.DuplicatePath, info, $"'{folder}' is a file and also the folder of '{path}'");
+                    }
+
+                    break;
                 }
 
-                seen[folder] = false;
+                seenSpan[folder] = false;
             }
 
             if (seen.TryGetValue(path, out bool existingIsFile))

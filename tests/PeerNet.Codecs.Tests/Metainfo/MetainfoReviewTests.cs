@@ -174,4 +174,51 @@ public sealed class MetainfoReviewTests
         Assert.Equal(MetainfoErrorCode.WrongType, error.Code);
         Assert.Equal(0, error.Offset);
     }
+
+    /// <summary>
+    /// A v2 tree 63 folders deep (a 4 KiB path) holding <paramref name="files"/> files: a few bytes of input per
+    /// file, each with a 4 KiB path.
+    /// </summary>
+    internal static byte[] DeepTree(int files, int depth = 63, int segment = 63)
+    {
+        var bottom = new BDict();
+        byte[] data = [1];
+        bottom["data"] = new BDict().With("", new BDict().With("length", BValue.Int(1)).With("pieces root", BValue.Str(TestHashes.MerkleRoot(data, Kib16, out _))));
+        for (int i = 0; i < files; i++)
+        {
+            bottom[i.ToString("x", System.Globalization.CultureInfo.InvariantCulture)] = new BDict().With("", new BDict().With("length", BValue.Int(0)));
+        }
+
+        BDict node = bottom;
+        for (int level = depth - 1; level >= 0; level--)
+        {
+            node = new BDict().With(new string((char)('a' + (level % 26)), segment), node);
+        }
+
+        var info = new BDict()
+            .With("file tree", node)
+            .With("meta version", BValue.Int(2))
+            .With("name", BValue.Str("n"))
+            .With("piece length", BValue.Int(Kib16));
+        return BValue.Encode(new BDict().With("info", info));
+    }
+
+    [Fact]
+    public void DeepTree_CollisionCheckCostIsLinearInThePaths_NotInDepthTimesLength()
+    {
+        // The collision check allocated and hashed every folder prefix of every file: ~63 substrings averaging
+        // 2 KiB for each file of a deep v2 tree, where a file costs a few bytes of input. 4,000 files took half a
+        // gigabyte of allocations; now a file costs about its own path.
+        const int Files = 4000;
+        byte[] data = DeepTree(Files);
+        Assert.True(TorrentMetainfo.TryParse(data, out _, out MetainfoError warmup), warmup.ToString());
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.True(TorrentMetainfo.TryParse(data, out TorrentMetainfo? t, out _));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(Files + 1, t.Files.Count);
+        long pathBytes = t.Files.Sum(f => (long)f.Path.Length * sizeof(char));
+        Assert.True(allocated < 6 * pathBytes, $"allocated {allocated / 1024 / 1024} MiB for {pathBytes / 1024 / 1024} MiB of paths");
+    }
 }
