@@ -85,10 +85,11 @@ internal sealed partial class MetainfoParser
         torrent.Trackers = tiers;
 
         var seeds = new List<string>();
+        var knownSeeds = new HashSet<string>(StringComparer.Ordinal);
         BencodeNode urlList = root["url-list"u8];
         if (urlList.IsString)
         {
-            AddUrl(urlList, seeds);
+            AddUrl(urlList, seeds, knownSeeds);
         }
         else
         {
@@ -99,7 +100,7 @@ internal sealed partial class MetainfoParser
                     break;
                 }
 
-                AddUrl(url, seeds);
+                AddUrl(url, seeds, knownSeeds);
             }
         }
 
@@ -125,10 +126,12 @@ internal sealed partial class MetainfoParser
         total++;
     }
 
-    private static void AddUrl(BencodeNode url, List<string> into)
+    private static void AddUrl(BencodeNode url, List<string> into, HashSet<string> known)
     {
+        // A set, not into.Contains: that made the list quadratic (up to MaxTrackers distinct URLs, each checked
+        // against all before it, and every duplicate after them against all of them).
         string? text = url.GetString()?.Trim();
-        if (!string.IsNullOrEmpty(text) && !into.Contains(text, StringComparer.Ordinal))
+        if (!string.IsNullOrEmpty(text) && known.Add(text))
         {
             into.Add(text);
         }

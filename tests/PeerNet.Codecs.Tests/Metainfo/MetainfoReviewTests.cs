@@ -221,4 +221,23 @@ public sealed class MetainfoReviewTests
         long pathBytes = t.Files.Sum(f => (long)f.Path.Length * sizeof(char));
         Assert.True(allocated < 6 * pathBytes, $"allocated {allocated / 1024 / 1024} MiB for {pathBytes / 1024 / 1024} MiB of paths");
     }
+
+    [Fact]
+    public void ManyWebSeeds_AreDeduplicatedInLinearTime()
+    {
+        // Each web seed was checked against the list kept so far (List.Contains): quadratic up to MaxTrackers,
+        // seconds for a few thousand distinct URLs followed by a long run of duplicates even at the default limit.
+        const int Urls = 100_000;
+        TorrentBuilder b = TorrentBuilder.V1Single("f", 10);
+        b.Root["url-list"] = BValue.List([.. Enumerable.Range(0, Urls).Select(i => BValue.Str($"http://seed.example/{i:D6}"))]);
+        byte[] data = b.Build();
+        var limits = new MetainfoLimits { MaxTrackers = 2 * Urls };
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(TorrentMetainfo.TryParse(data, out TorrentMetainfo? t, out MetainfoError error, limits), error.ToString());
+        clock.Stop();
+
+        Assert.Equal(Urls, t.WebSeeds.Count);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
 }
