@@ -33,6 +33,7 @@ internal sealed partial class MetainfoParser
         }
 
         multiFile = true;
+        _pathBytes = 0;
         var path = new List<string>();
         WalkDirectory(tree, name, path, Encoding.UTF8.GetByteCount(name), files, ref offset, pieceLength);
         if (files.Count == 0)
@@ -85,6 +86,7 @@ internal sealed partial class MetainfoParser
                     Fail(MetainfoErrorCode.LimitExceeded, child, $"more than {limits.MaxFiles} files");
                 }
 
+                AddPathBytes(bytes, child);
                 files.Add(ReadLeaf(child, name + "/" + string.Join('/', path), ref offset, pieceLength));
             }
             else

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Text;
 using PeerNet.Bencode;
 
 namespace PeerNet.Metainfo;
@@ -12,6 +13,9 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
     private const long MinV2PieceLength = MerkleTree.BlockSize;
 
     private readonly List<string> _segments = [];
+
+    /// <summary>UTF-8 bytes of the file paths read so far in the v1 list or the v2 tree (each part on its own).</summary>
+    private long _pathBytes;
 
     public TorrentMetainfo Parse()
     {
@@ -227,6 +231,7 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
 
         RequireKind(list, BencodeKind.List, "files");
         multiFile = true;
+        _pathBytes = 0;
         var files = new List<TorrentFile>();
         long offset = 0;
         foreach (BencodeNode entry in list.Items)
@@ -257,6 +262,7 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
 
             RequireKind(pathNode, BencodeKind.List, "path");
             string path = SanitizePathList(pathNode, name);
+            AddPathBytes(Encoding.UTF8.GetByteCount(path), pathNode);
             string attr = entry["attr"u8].IsString ? entry["attr"u8].GetString()! : "";
             bool pad = attr.Contains('p', StringComparison.Ordinal) || IsLegacyPadName(_segments);
             string? symlink = ReadSymlink(entry, attr);
@@ -325,6 +331,15 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
 
         string joined = string.Join('/', _segments);
         return prefix is null ? joined : prefix + "/" + joined;
+    }
+
+    private void AddPathBytes(int bytes, BencodeNode at)
+    {
+        _pathBytes += bytes;
+        if (_pathBytes > limits.MaxTotalPathBytes)
+        {
+            Fail(MetainfoErrorCode.LimitExceeded, at, $"file paths add up to more than {limits.MaxTotalPathBytes} bytes");
+        }
     }
 
     private static long GetInteger(BencodeNode node, string key)

@@ -270,6 +270,31 @@ public sealed class MetainfoPathTests
     }
 
     [Fact]
+    public void MaxTotalPathBytes_V1_AtLimitKept_OverRefusedAtTheFile()
+    {
+        TorrentBuilder b = V1(["a"], ["bb"]); // "n/a" + "n/bb"
+        b.Parse(new MetainfoLimits { MaxTotalPathBytes = 7 });
+        b.RefuseAt(MetainfoErrorCode.LimitExceeded, b.V1Entries[1]["path"]!, new MetainfoLimits { MaxTotalPathBytes = 6 });
+    }
+
+    [Fact]
+    public void MaxTotalPathBytes_V2_AtLimitKept_OverRefusedAtTheFile()
+    {
+        TorrentBuilder b = V2(["a"], ["bb"]);
+        b.Parse(new MetainfoLimits { MaxTotalPathBytes = 7 });
+        b.RefuseAt(MetainfoErrorCode.LimitExceeded, b.FileTree!["bb"]!, new MetainfoLimits { MaxTotalPathBytes = 6 });
+    }
+
+    [Fact]
+    public void MaxTotalPathBytes_HybridPartsCountSeparately()
+    {
+        TorrentBuilder b = TorrentBuilder.HybridMulti("n", Kib16, new TestFile("a", 10), new TestFile("bb", 10));
+        Assert.Equal(19, b.Parse().Files.Sum(f => f.Path.Length)); // "n/a" + "n/.pad/16374" + "n/bb"; v2: 7
+        b.Parse(new MetainfoLimits { MaxTotalPathBytes = 19 });
+        b.Refuse(MetainfoErrorCode.LimitExceeded, new MetainfoLimits { MaxTotalPathBytes = 18 });
+    }
+
+    [Fact]
     public void MaxTrackers_ExtraTrackersAndWebSeedsAreDropped()
     {
         TorrentBuilder b = TorrentBuilder.V1Single("f", 10);

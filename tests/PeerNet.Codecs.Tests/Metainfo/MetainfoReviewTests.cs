@@ -240,4 +240,16 @@ public sealed class MetainfoReviewTests
         Assert.Equal(Urls, t.WebSeeds.Count);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
     }
+
+    [Fact]
+    public void DeepTree_PathsHandedOutAreBoundedByDefault()
+    {
+        // Every file's Path is its own string. In a v2 tree a file costs ~20 bytes of input but can have a 4 KiB
+        // path, so an 8 MB torrent (or BEP 9 metadata) of 333,000 such files made 2.7 GB of path strings.
+        const int Files = 17_000; // ~4 KiB paths: over 64 MiB in all
+        byte[] data = DeepTree(Files);
+        Assert.True(data.Length < 1024 * 1024);
+        Assert.False(TorrentMetainfo.TryParse(data, out _, out MetainfoError error));
+        Assert.Equal(MetainfoErrorCode.LimitExceeded, error.Code);
+    }
 }
