@@ -9,17 +9,19 @@ namespace PeerNet.Metainfo;
 /// Refused: <c>..</c> (traversal), NUL, a segment over the byte limit, too deep or too long a path, a path with
 /// no segments. Rewritten to <c>_</c>: path separators inside a segment (<c>/</c>, <c>\</c>), control
 /// characters, characters Windows forbids (<c>&lt; &gt; : " | ? *</c>, which also defuses drive letters), invalid
-/// UTF-8, and a trailing dot or space. Windows device names (<c>CON</c>, <c>NUL.txt</c>, <c>COM1</c>, …) get a
-/// leading <c>_</c>. Empty and <c>.</c> segments are dropped. A path that only needs rewriting is kept; a
-/// path that cannot be made safe refuses the torrent.
+/// UTF-8, and a trailing dot or space. Windows device names (<c>CON</c>, <c>NUL.txt</c>, <c>COM1</c>, <c>LPT¹</c>,
+/// <c>CONOUT$</c>, …) get a leading <c>_</c>. Empty and <c>.</c> segments are dropped. A path that only needs
+/// rewriting is kept; a path that cannot be made safe refuses the torrent.
 /// </remarks>
 internal static class PathSanitizer
 {
+    // "Naming Files, Paths, and Namespaces" reserves the superscript-digit ports too; CreateFile opens the
+    // console for CONIN$ and CONOUT$.
     private static readonly string[] DeviceNames =
     [
-        "CON", "PRN", "AUX", "NUL",
-        "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
-        "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+        "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+        "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9", "COM\u00B9", "COM\u00B2", "COM\u00B3",
+        "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9", "LPT\u00B9", "LPT\u00B2", "LPT\u00B3",
     ];
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);

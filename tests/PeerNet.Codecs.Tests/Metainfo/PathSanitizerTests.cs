@@ -63,6 +63,21 @@ public sealed class PathSanitizerTests
     public void SanitizeSegment_PrefixesWindowsDeviceNames(string raw, string expected) => Assert.Equal(expected, Safe(raw));
 
     [Theory]
+    [InlineData("COM¹", "_COM¹")]
+    [InlineData("com².txt", "_com².txt")]
+    [InlineData("LPT³", "_LPT³")]
+    [InlineData("lpt¹.log", "_lpt¹.log")]
+    [InlineData("CONIN$", "_CONIN$")]
+    [InlineData("conout$.txt", "_conout$.txt")]
+    [InlineData("COM⁴", "COM⁴")]
+    public void SanitizeSegment_PrefixesTheOtherReservedWindowsNames(string raw, string expected)
+    {
+        // Windows also reserves COM and LPT with a superscript 1 to 3 ("Naming Files, Paths, and Namespaces"),
+        // and opens the console for CONIN$ and CONOUT$ (CreateFile, "Consoles").
+        Assert.Equal(expected, Safe(raw));
+    }
+
+    [Theory]
     [InlineData(new byte[] { 0xFF, (byte)'a' }, "_a")]
     [InlineData(new byte[] { (byte)'a', 0xE6, 0x97 }, "a_")]
     [InlineData(new byte[] { 0xC0, 0xAF }, "__")]
