@@ -161,7 +161,9 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
             torrent.PieceLayers = ReadPieceLayers(files, pieceLength);
         }
 
-        torrent.IsPrivate = info["private"u8].TryGetInt64(out long isPrivate) && isPrivate == 1;
+        // BEP 27 writes private=1; any other non-zero integer is read as private too (as libtorrent does), since
+        // the safe mistake is keeping a torrent off DHT and PEX, not leaking a private tracker's torrent to them.
+        torrent.IsPrivate = info["private"u8].TryGetInt64(out long isPrivate) && isPrivate != 0;
         ReadOuterFields(torrent);
         return torrent;
     }

@@ -252,4 +252,17 @@ public sealed class MetainfoReviewTests
         Assert.False(TorrentMetainfo.TryParse(data, out _, out MetainfoError error));
         Assert.Equal(MetainfoErrorCode.LimitExceeded, error.Code);
     }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(-1)]
+    [InlineData(long.MaxValue)]
+    public void Private_AnyNonZeroIntegerKeepsTheTorrentOffDhtAndPex(long value)
+    {
+        // Only exactly 1 counted, so a private tracker's torrent written with another non-zero value would be
+        // announced to the DHT and shared over PEX. libtorrent reads any non-zero value as private.
+        TorrentBuilder b = TorrentBuilder.V1Single("f", 10);
+        b.Info["private"] = BValue.Int(value);
+        Assert.True(b.Parse().IsPrivate);
+    }
 }
