@@ -27,6 +27,13 @@ public sealed record MetainfoLimits
     /// <summary>Longest whole relative path, in UTF-8 bytes: 4,096.</summary>
     public int MaxPathBytes { get; init; } = 4096;
 
+    /// <summary>
+    /// Most bytes in all file paths together, in UTF-8 with the name folder: 64 MiB. Each file's
+    /// <see cref="TorrentFile.Path"/> is a string of its own, and a v2 file tree shares its folders, so a file of a
+    /// few bytes of input can have a 4 KiB path; this bounds the memory the paths of one torrent can take.
+    /// </summary>
+    public long MaxTotalPathBytes { get; init; } = 64L * 1024 * 1024;
+
     /// <summary>Most trackers over all tiers: 1,000.</summary>
     public int MaxTrackers { get; init; } = 1000;
 }

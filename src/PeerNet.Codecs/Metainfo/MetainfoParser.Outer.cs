@@ -11,6 +11,7 @@ internal sealed partial class MetainfoParser
     private static void CheckPathCollisions(List<TorrentFile> files, BencodeNode info)
     {
         var seen = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase); // path -> is a file
+        Dictionary<string, bool>.AlternateLookup<ReadOnlySpan<char>> seenSpan = seen.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (TorrentFile file in files)
         {
             if (file.IsPadFile)
@@ -18,16 +19,24 @@ internal sealed partial class MetainfoParser
                 continue;
             }
 
+            // Folders from the deepest up, stopping at the first one already known as a folder: the folders above
+            // it were recorded with it. Checking every prefix of every file cost depth x length per file, which a
+            // deep v2 tree turns into gigabytes for a few bytes of input per file.
             string path = file.Path;
-            for (int slash = path.IndexOf('/', StringComparison.Ordinal); slash >= 0; slash = path.IndexOf('/', slash + 1))
+            for (int slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
             {
-                string folder = path[..slash];
-                if (seen.TryGetValue(folder, out bool isFile) && isFile)
+                ReadOnlySpan<char> folder = path.AsSpan(0, slash);
+                if (seenSpan.TryGetValue(folder, out bool isFile))
                 {
-                    Fail(MetainfoErrorCode.DuplicatePath, info, $"'{folder}' is a file and also the folder of '{path}'");
+                    if (isFile)
+                    {
+                        Fail(MetainfoErrorCode.DuplicatePath, info, $"'{folder}' is a file and also the folder of '{path}'");
+                    }
+
+                    break;
                 }
 
-                seen[folder] = false;
+                seenSpan[folder] = false;
             }
 
             if (seen.TryGetValue(path, out bool existingIsFile))
@@ -76,10 +85,11 @@ internal sealed partial class MetainfoParser
         torrent.Trackers = tiers;
 
         var seeds = new List<string>();
+        var knownSeeds = new HashSet<string>(StringComparer.Ordinal);
         BencodeNode urlList = root["url-list"u8];
         if (urlList.IsString)
         {
-            AddUrl(urlList, seeds);
+            AddUrl(urlList, seeds, knownSeeds);
         }
         else
         {
@@ -90,7 +100,7 @@ internal sealed partial class MetainfoParser
                     break;
                 }
 
-                AddUrl(url, seeds);
+                AddUrl(url, seeds, knownSeeds);
             }
         }
 
@@ -116,10 +126,12 @@ internal sealed partial class MetainfoParser
         total++;
     }
 
-    private static void AddUrl(BencodeNode url, List<string> into)
+    private static void AddUrl(BencodeNode url, List<string> into, HashSet<string> known)
     {
+        // A set, not into.Contains: that made the list quadratic (up to MaxTrackers distinct URLs, each checked
+        // against all before it, and every duplicate after them against all of them).
         string? text = url.GetString()?.Trim();
-        if (!string.IsNullOrEmpty(text) && !into.Contains(text, StringComparer.Ordinal))
+        if (!string.IsNullOrEmpty(text) && known.Add(text))
         {
             into.Add(text);
         }

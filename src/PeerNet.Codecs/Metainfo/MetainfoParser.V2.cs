@@ -9,18 +9,21 @@ internal sealed partial class MetainfoParser
     /// Reads a BEP 52 file tree. Files come out in tree order, each non-empty file starting on a piece
     /// boundary ("each file's data begins at the start of a piece").
     /// </summary>
-    private List<TorrentFile> ReadFileTree(BencodeNode tree, string name, long pieceLength, out bool multiFile)
+    private List<TorrentFile> ReadFileTree(BencodeNode tree, string name, long pieceLength, bool v1MultiFile, out bool multiFile)
     {
         RequireKind(tree, BencodeKind.Dictionary, "file tree");
         var files = new List<TorrentFile>();
         long offset = 0;
 
-        // A tree whose only entry is a file is a single-file torrent: the file is stored as the name.
-        if (tree.Count == 1)
+        // A tree whose only entry is a file is a single-file torrent: the file is stored as the name. A node
+        // with a "" leaf and other entries is not a file (BEP 52: a file "must not have any sibling entries"):
+        // leave it to the walk below, which refuses it. In a hybrid whose v1 part is a 'files' list the same
+        // tree is a folder holding one file (as libtorrent writes and reads it), so it is walked too.
+        if (!v1MultiFile && tree.Count == 1)
         {
             foreach (KeyValuePair<BencodeNode, BencodeNode> only in tree.Entries)
             {
-                if (only.Value.IsDictionary && only.Value[""u8].Exists)
+                if (only.Value.IsDictionary && only.Value[""u8].Exists && only.Value.Count == 1)
                 {
                     multiFile = false;
                     files.Add(ReadLeaf(only.Value, name, ref offset, pieceLength));
@@ -30,6 +33,7 @@ internal sealed partial class MetainfoParser
         }
 
         multiFile = true;
+        _pathBytes = 0;
         var path = new List<string>();
         WalkDirectory(tree, name, path, Encoding.UTF8.GetByteCount(name), files, ref offset, pieceLength);
         if (files.Count == 0)
@@ -82,6 +86,7 @@ internal sealed partial class MetainfoParser
                     Fail(MetainfoErrorCode.LimitExceeded, child, $"more than {limits.MaxFiles} files");
                 }
 
+                AddPathBytes(bytes, child);
                 files.Add(ReadLeaf(child, name + "/" + string.Join('/', path), ref offset, pieceLength));
             }
             else
@@ -183,21 +188,23 @@ internal sealed partial class MetainfoParser
 
         foreach (TorrentFile file in files)
         {
-            if (file.PiecesRoot is not { } pieceRoot || file.Length <= pieceLength || result.ContainsKey(pieceRoot))
+            if (file.PiecesRoot is not { } pieceRoot || file.Length <= pieceLength || !byRoot.TryGetValue(pieceRoot, out BencodeNode layer))
             {
                 continue;
             }
 
-            if (!byRoot.TryGetValue(pieceRoot, out BencodeNode layer))
-            {
-                continue;
-            }
-
+            // Checked for every file, even when the root's layer is already verified: files that share a root
+            // must also share a length, or the one layer would have the wrong number of hashes for one of them.
             RequireKind(layer, BencodeKind.String, "piece layers entry");
             long pieces = (file.Length + pieceLength - 1) / pieceLength;
             if (layer.StringSpan.Length != pieces * Sha256Hash.Length)
             {
                 Fail(MetainfoErrorCode.Inconsistent, layer, $"piece layer of '{file.Path}' is {layer.StringSpan.Length} bytes, expected {pieces * Sha256Hash.Length}");
+            }
+
+            if (result.ContainsKey(pieceRoot))
+            {
+                continue; // identical files: the layer is verified once
             }
 
             var hashes = new Sha256Hash[pieces];

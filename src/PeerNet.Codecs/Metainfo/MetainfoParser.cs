@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Text;
 using PeerNet.Bencode;
 
 namespace PeerNet.Metainfo;
@@ -12,6 +13,9 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
     private const long MinV2PieceLength = MerkleTree.BlockSize;
 
     private readonly List<string> _segments = [];
+
+    /// <summary>UTF-8 bytes of the file paths read so far in the v1 list or the v2 tree (each part on its own).</summary>
+    private long _pathBytes;
 
     public TorrentMetainfo Parse()
     {
@@ -83,7 +87,7 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
                 Fail(MetainfoErrorCode.MissingKey, info, "'file tree' is missing from a v2 torrent");
             }
 
-            v2Files = ReadFileTree(tree, torrent.Name, pieceLength, out v2MultiFile);
+            v2Files = ReadFileTree(tree, torrent.Name, pieceLength, v1MultiFile, out v2MultiFile);
         }
 
         List<TorrentFile> files;
@@ -115,7 +119,8 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
             Fail(MetainfoErrorCode.InvalidValue, info, "the torrent contains no data (every file is empty)");
         }
 
-        long pieceCount = (spaceSize + pieceLength - 1) / pieceLength;
+        // Divide before rounding up: spaceSize may be close to 2^63, where spaceSize + pieceLength - 1 overflows.
+        long pieceCount = (spaceSize / pieceLength) + (spaceSize % pieceLength == 0 ? 0 : 1);
         if (pieceCount > limits.MaxPieces)
         {
             Fail(MetainfoErrorCode.LimitExceeded, info, $"{pieceCount} pieces is over the limit of {limits.MaxPieces}");
@@ -156,7 +161,9 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
             torrent.PieceLayers = ReadPieceLayers(files, pieceLength);
         }
 
-        torrent.IsPrivate = info["private"u8].TryGetInt64(out long isPrivate) && isPrivate == 1;
+        // BEP 27 writes private=1; any other non-zero integer is read as private too (as libtorrent does), since
+        // the safe mistake is keeping a torrent off DHT and PEX, not leaking a private tracker's torrent to them.
+        torrent.IsPrivate = info["private"u8].TryGetInt64(out long isPrivate) && isPrivate != 0;
         ReadOuterFields(torrent);
         return torrent;
     }
@@ -226,6 +233,7 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
 
         RequireKind(list, BencodeKind.List, "files");
         multiFile = true;
+        _pathBytes = 0;
         var files = new List<TorrentFile>();
         long offset = 0;
         foreach (BencodeNode entry in list.Items)
@@ -256,6 +264,7 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
 
             RequireKind(pathNode, BencodeKind.List, "path");
             string path = SanitizePathList(pathNode, name);
+            AddPathBytes(Encoding.UTF8.GetByteCount(path), pathNode);
             string attr = entry["attr"u8].IsString ? entry["attr"u8].GetString()! : "";
             bool pad = attr.Contains('p', StringComparison.Ordinal) || IsLegacyPadName(_segments);
             string? symlink = ReadSymlink(entry, attr);
@@ -317,13 +326,22 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
             raw.Add(segment.StringMemory);
         }
 
-        if (!PathSanitizer.TrySanitizePath(raw, limits, _segments, out string? error))
+        if (!PathSanitizer.TrySanitizePath(raw, limits, _segments, out string? error, prefix))
         {
             Fail(MetainfoErrorCode.UnsafePath, pathNode, $"unsafe path: {error}");
         }
 
         string joined = string.Join('/', _segments);
         return prefix is null ? joined : prefix + "/" + joined;
+    }
+
+    private void AddPathBytes(int bytes, BencodeNode at)
+    {
+        _pathBytes += bytes;
+        if (_pathBytes > limits.MaxTotalPathBytes)
+        {
+            Fail(MetainfoErrorCode.LimitExceeded, at, $"file paths add up to more than {limits.MaxTotalPathBytes} bytes");
+        }
     }
 
     private static long GetInteger(BencodeNode node, string key)

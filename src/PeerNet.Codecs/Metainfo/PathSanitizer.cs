@@ -9,17 +9,19 @@ namespace PeerNet.Metainfo;
 /// Refused: <c>..</c> (traversal), NUL, a segment over the byte limit, too deep or too long a path, a path with
 /// no segments. Rewritten to <c>_</c>: path separators inside a segment (<c>/</c>, <c>\</c>), control
 /// characters, characters Windows forbids (<c>&lt; &gt; : " | ? *</c>, which also defuses drive letters), invalid
-/// UTF-8, and a trailing dot or space. Windows device names (<c>CON</c>, <c>NUL.txt</c>, <c>COM1</c>, …) get a
-/// leading <c>_</c>. Empty and <c>.</c> segments are dropped. A path that only needs rewriting is kept; a
-/// path that cannot be made safe refuses the torrent.
+/// UTF-8, and a trailing dot or space. Windows device names (<c>CON</c>, <c>NUL.txt</c>, <c>COM1</c>, <c>LPT¹</c>,
+/// <c>CONOUT$</c>, …) get a leading <c>_</c>. Empty and <c>.</c> segments are dropped. A path that only needs
+/// rewriting is kept; a path that cannot be made safe refuses the torrent.
 /// </remarks>
 internal static class PathSanitizer
 {
+    // "Naming Files, Paths, and Namespaces" reserves the superscript-digit ports too; CreateFile opens the
+    // console for CONIN$ and CONOUT$.
     private static readonly string[] DeviceNames =
     [
-        "CON", "PRN", "AUX", "NUL",
-        "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
-        "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+        "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+        "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9", "COM\u00B9", "COM\u00B2", "COM\u00B3",
+        "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9", "LPT\u00B9", "LPT\u00B2", "LPT\u00B3",
     ];
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -93,12 +95,15 @@ internal static class PathSanitizer
     }
 
     /// <summary>
-    /// Sanitizes a whole path given as raw segments. On success the result has at least one segment.
+    /// Sanitizes a whole path given as raw segments. On success the result has at least one segment. The
+    /// path's length is counted as it will be stored: below <paramref name="prefix"/> (the torrent's name
+    /// folder) when given, with '/' between segments, so <see cref="MetainfoLimits.MaxPathBytes"/> bounds the
+    /// whole relative path exactly as the v2 file tree walk does.
     /// </summary>
-    public static bool TrySanitizePath(IEnumerable<ReadOnlyMemory<byte>> rawSegments, MetainfoLimits limits, List<string> result, out string? error)
+    public static bool TrySanitizePath(IEnumerable<ReadOnlyMemory<byte>> rawSegments, MetainfoLimits limits, List<string> result, out string? error, string? prefix = null)
     {
         result.Clear();
-        int bytes = 0;
+        int bytes = prefix is null ? -1 : Encoding.UTF8.GetByteCount(prefix); // -1: no separator before the first segment
         foreach (ReadOnlyMemory<byte> raw in rawSegments)
         {
             string? segment = SanitizeSegment(raw.Span, limits, out error);
@@ -113,7 +118,7 @@ internal static class PathSanitizer
             }
 
             result.Add(segment);
-            bytes += Encoding.UTF8.GetByteCount(segment) + 1;
+            bytes += 1 + Encoding.UTF8.GetByteCount(segment);
             if (result.Count > limits.MaxPathDepth)
             {
                 error = $"path is deeper than {limits.MaxPathDepth} folders";

@@ -43,17 +43,54 @@ public sealed partial class TorrentMetainfo
     }
 
     /// <summary>
-    /// Parses only an info dictionary (as fetched from peers by BEP 9), checking it against the expected
-    /// info-hashes. Piece layers, trackers and web seeds are absent: they live outside the info dictionary.
+    /// Parses only an info dictionary (as fetched from peers by BEP 9): exactly one bencoded dictionary, nothing
+    /// after it. The caller compares <see cref="InfoHashes"/> with the info-hash it asked for. Piece layers,
+    /// trackers and web seeds are absent: they live outside the info dictionary.
     /// </summary>
     public static bool TryParseInfoDictionary(ReadOnlyMemory<byte> info, [NotNullWhen(true)] out TorrentMetainfo? torrent, out MetainfoError error, MetainfoLimits? limits = null)
     {
+        limits ??= MetainfoLimits.Default;
+        if (info.Length > limits.MaxTorrentSize)
+        {
+            torrent = null;
+            error = new MetainfoError(MetainfoErrorCode.TooLarge, -1, $"info dictionary is {info.Length} bytes, over the {limits.MaxTorrentSize}-byte limit");
+            return false;
+        }
+
+        // The bytes must be exactly one bencoded value: anything after it would become keys of the wrapping
+        // dictionary below (trackers, web seeds, piece layers smuggled in with the metadata) and fall outside
+        // InfoBytes and the info-hashes. Checked on the bytes as given, so a bencode error's offset is theirs.
+        if (!BencodeDocument.TryParse(info, out BencodeDocument? document, out BencodeError bencodeError))
+        {
+            torrent = null;
+            error = new MetainfoError(MetainfoErrorCode.InvalidBencode, bencodeError.Offset, bencodeError.Message) { Bencode = bencodeError };
+            return false;
+        }
+
+        document.Dispose();
+
         // Wrap the info bytes in an outer dictionary so the one parser serves both cases; the info-hash is
         // computed over the inner bytes exactly as received.
-        byte[] wrapped = new byte[info.Length + 8];
-        "d4:info"u8.CopyTo(wrapped);
-        info.Span.CopyTo(wrapped.AsSpan(7));
+        ReadOnlySpan<byte> prefix = "d4:info"u8;
+        byte[] wrapped = new byte[info.Length + prefix.Length + 1];
+        prefix.CopyTo(wrapped);
+        info.Span.CopyTo(wrapped.AsSpan(prefix.Length));
         wrapped[^1] = (byte)'e';
-        return TryParse(wrapped, out torrent, out error, limits);
+        if (TryParse(wrapped, out torrent, out error, limits))
+        {
+            return true;
+        }
+
+        // Report where the problem is in the caller's bytes, not in the wrapper.
+        if (error.Offset >= prefix.Length)
+        {
+            error = error with
+            {
+                Offset = error.Offset - prefix.Length,
+                Bencode = error.Bencode is { } b ? b with { Offset = b.Offset - prefix.Length } : null,
+            };
+        }
+
+        return false;
     }
 }
