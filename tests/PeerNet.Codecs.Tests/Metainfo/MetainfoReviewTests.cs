@@ -223,22 +223,20 @@ public sealed class MetainfoReviewTests
     }
 
     [Fact]
-    public void ManyWebSeeds_AreDeduplicatedInLinearTime()
+    public void ManyWebSeeds_AreDeduplicatedKeepingFirstOccurrenceOrder()
     {
-        // Each web seed was checked against the list kept so far (List.Contains): quadratic up to MaxTrackers,
-        // seconds for a few thousand distinct URLs followed by a long run of duplicates even at the default limit.
-        const int Urls = 100_000;
+        // Deduplication used List.Contains (quadratic: 22 s for 100,000 URLs); it now uses a set. Speed is not
+        // asserted here (no timed tests); this pins the behaviour the set-based version must keep.
+        const int Urls = 20_000;
         TorrentBuilder b = TorrentBuilder.V1Single("f", 10);
-        b.Root["url-list"] = BValue.List([.. Enumerable.Range(0, Urls).Select(i => BValue.Str($"http://seed.example/{i:D6}"))]);
+        b.Root["url-list"] = BValue.List([.. Enumerable.Range(0, 2 * Urls).Select(i => BValue.Str($"http://seed.example/{(i < Urls ? i : 2 * Urls - 1 - i):D6}"))]);
         byte[] data = b.Build();
-        var limits = new MetainfoLimits { MaxTrackers = 2 * Urls };
+        var limits = new MetainfoLimits { MaxTrackers = 4 * Urls };
 
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         Assert.True(TorrentMetainfo.TryParse(data, out TorrentMetainfo? t, out MetainfoError error, limits), error.ToString());
-        clock.Stop();
 
         Assert.Equal(Urls, t.WebSeeds.Count);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        Assert.Equal(Enumerable.Range(0, Urls).Select(i => $"http://seed.example/{i:D6}"), t.WebSeeds);
     }
 
     [Fact]
