@@ -55,6 +55,9 @@ internal sealed partial class TcpConnection : IDuplexConnection
     /// <inheritdoc />
     public long BytesSent => Volatile.Read(ref _bytesSent);
 
+    /// <summary>The socket, for tests and diagnostics; the connection owns it.</summary>
+    internal Socket Socket => _socket;
+
     /// <summary>Starts the receive and send loops.</summary>
     public void Start()
     {
