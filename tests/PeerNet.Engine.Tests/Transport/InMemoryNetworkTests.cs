@@ -93,7 +93,7 @@ public sealed class InMemoryNetworkTests
     public async Task TokenBucket_HandsOutQuanta_PacedByTheClock_AndBanksAtMostTheBurst()
     {
         var time = new FakeTimeProvider();
-        var bucket = new TokenBucket(100_000, time); // Quantum 1,000 B (10 ms), burst 5,000 B (50 ms).
+        var bucket = new TokenBucket(100_000, time); // Quantum 1,000 B (10 ms), burst 10,000 B (100 ms).
 
         Assert.Equal(1000, await bucket.TakeAsync(64 * 1024, Ct).AsTask().WaitAsync(TestTimeout, Ct));
         Task<int> next = bucket.TakeAsync(64 * 1024, Ct).AsTask();
@@ -103,7 +103,7 @@ public sealed class InMemoryNetworkTests
         Assert.Equal(1000, await next.WaitAsync(TestTimeout, Ct));
 
         time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(5000, await bucket.TakeAsync(64 * 1024, Ct).AsTask().WaitAsync(TestTimeout, Ct));
+        Assert.Equal(10_000, await bucket.TakeAsync(64 * 1024, Ct).AsTask().WaitAsync(TestTimeout, Ct));
         time.Advance(TimeSpan.FromMilliseconds(3));
         Assert.Equal(200, await bucket.TakeAsync(200, Ct).AsTask().WaitAsync(TestTimeout, Ct));
     }
