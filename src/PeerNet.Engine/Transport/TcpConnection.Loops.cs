@@ -128,25 +128,13 @@ internal sealed partial class TcpConnection
 
     private async ValueTask SendAsync(ReadOnlySequence<byte> buffer)
     {
-        if (buffer.IsSingleSegment)
+        // Several pooled segments go in one gather send each time round; no copy joins them.
+        while (!buffer.IsEmpty)
         {
-            await SendSegmentAsync(buffer.First).ConfigureAwait(false);
-            return;
+            int sent = await _sender.SendAsync(_socket, buffer).ConfigureAwait(false);
+            Volatile.Write(ref _bytesSent, _bytesSent + sent);
+            buffer = buffer.Slice(sent);
         }
-
-        // One send per pooled segment: no copy into a joined buffer. Segments are 64 KiB, so the per-call
-        // overhead stays small next to the bytes each call moves.
-        foreach (ReadOnlyMemory<byte> segment in buffer)
-        {
-            await SendSegmentAsync(segment).ConfigureAwait(false);
-        }
-    }
-
-    private async ValueTask SendSegmentAsync(ReadOnlyMemory<byte> segment)
-    {
-        // On a stream socket SendAsync completes only once the whole segment is taken.
-        int sent = await _socket.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
-        Volatile.Write(ref _bytesSent, _bytesSent + sent);
     }
 
     /// <summary>Expected ways for a loop to end become transport exceptions; anything else stays as it is.</summary>

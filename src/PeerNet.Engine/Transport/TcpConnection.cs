@@ -15,6 +15,7 @@ internal sealed partial class TcpConnection : IDuplexConnection
     private readonly Socket _socket;
     private readonly Pipe _input = new(TransportDefaults.InputPipeOptions);
     private readonly Pipe _output = new(TransportDefaults.OutputPipeOptions);
+    private readonly SocketSender _sender = new();
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _closeTimeout;
     private readonly Action<TcpConnection>? _onClosed;
@@ -54,6 +55,9 @@ internal sealed partial class TcpConnection : IDuplexConnection
 
     /// <inheritdoc />
     public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    /// <summary>The socket, for tests and diagnostics; the connection owns it.</summary>
+    internal Socket Socket => _socket;
 
     /// <summary>Starts the receive and send loops.</summary>
     public void Start()
@@ -99,6 +103,7 @@ internal sealed partial class TcpConnection : IDuplexConnection
         CloseSocket(reset: false);
         await _sendTask.ConfigureAwait(false);
         await _receiveTask.ConfigureAwait(false);
+        _sender.Dispose(); // The send loop, its only user, has ended.
         _onClosed?.Invoke(this);
     }
 

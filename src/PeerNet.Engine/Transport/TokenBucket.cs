@@ -22,9 +22,10 @@ internal sealed class TokenBucket
         _bytesPerSecond = bytesPerSecond;
 
         // Hand out bytes in quanta of about 10 ms of traffic (256 B to 16 KiB), so slow links still move whole
-        // messages and fast ones do not wake up for every few bytes; bank at most 50 ms of unused capacity.
+        // messages and fast ones do not wake up for every few bytes. Bank at most 100 ms of unused capacity: enough
+        // that a timer firing late on a busy machine loses nothing, little enough to keep a second's total within 10%.
         _quantum = (int)Math.Clamp(bytesPerSecond / 100, 256, 16 * 1024);
-        _burst = Math.Max(bytesPerSecond / 20.0, _quantum);
+        _burst = Math.Max(bytesPerSecond / 10.0, _quantum);
         _tokens = _quantum;
         _lastRefill = timeProvider.GetTimestamp();
     }

@@ -154,7 +154,7 @@ public abstract class TransportContractTests : IAsyncLifetime
     public async Task Abort_FlushWaitingOnBackpressure_FailsWithConnectionAborted()
     {
         (_, IDuplexConnection client, _) = await ConnectAsync();
-        Task<FlushResult> stalled = await FillUntilFlushStallsAsync(client.Output);
+        Task<FlushResult> stalled = await FillUntilFlushStallsAsync(client);
 
         client.Abort();
 
@@ -165,7 +165,7 @@ public abstract class TransportContractTests : IAsyncLifetime
     public async Task Backpressure_ReaderStops_WriterWaitsWithBoundedBuffering_ThenResumes()
     {
         (_, IDuplexConnection client, IDuplexConnection server) = await ConnectAsync();
-        (Task<FlushResult> stalled, long written) = await FillUntilStalledAsync(client.Output);
+        (Task<FlushResult> stalled, long written) = await FillUntilStalledAsync(client);
 
         // Pipes (1 MiB each side) plus whatever the link buffers (TCP socket buffers, the in-memory delay line).
         Assert.InRange(written, TransportDefaults.PauseWriterThreshold, 32L * 1024 * 1024);
@@ -264,14 +264,14 @@ public abstract class TransportContractTests : IAsyncLifetime
         await listener.DisposeAsync().AsTask().WaitAsync(TestTimeout, Ct);
     }
 
-    private static async Task<Task<FlushResult>> FillUntilFlushStallsAsync(PipeWriter writer)
-        => (await FillUntilStalledAsync(writer)).Stalled;
+    private static async Task<Task<FlushResult>> FillUntilFlushStallsAsync(IDuplexConnection connection)
+        => (await FillUntilStalledAsync(connection)).Stalled;
 
     /// <summary>
-    /// Writes stream 5 in 64 KiB chunks until a flush has not completed for half a second; returns that flush and
-    /// how many bytes were written, counting the stalled chunk.
+    /// Writes stream 5 in 64 KiB chunks until a flush is pending and nothing more leaves for half a second (so a
+    /// send loop that is merely slow on a busy machine does not count); returns that flush and the bytes written.
     /// </summary>
-    private static async Task<(Task<FlushResult> Stalled, long Written)> FillUntilStalledAsync(PipeWriter writer)
+    private static async Task<(Task<FlushResult> Stalled, long Written)> FillUntilStalledAsync(IDuplexConnection connection)
     {
         const int chunk = 64 * 1024;
         byte[] data = new byte[chunk];
@@ -279,11 +279,15 @@ public abstract class TransportContractTests : IAsyncLifetime
         while (written < 256L * 1024 * 1024)
         {
             Fill(data, written, seed: 5);
-            Task<FlushResult> flush = writer.WriteAsync(data, Ct).AsTask();
+            Task<FlushResult> flush = connection.Output.WriteAsync(data, Ct).AsTask();
             written += chunk;
-            if (await Task.WhenAny(flush, Task.Delay(500, Ct)) != flush)
+            while (!flush.IsCompleted)
             {
-                return (flush, written);
+                long sent = connection.BytesSent;
+                if (await Task.WhenAny(flush, Task.Delay(500, Ct)) != flush && connection.BytesSent == sent)
+                {
+                    return (flush, written);
+                }
             }
 
             Assert.False((await flush).IsCompleted, "The peer stopped reading.");
