@@ -150,7 +150,7 @@ internal sealed partial class PeerConnection
                 return true;
 
             case PeerMessageId.Request:
-                if (!IsValidBlock(message.PieceIndex, message.Begin, message.Length))
+                if (!IsValidBlock(message.PieceIndex, message.Begin, message.Length, _swarm.GetServablePieceSize(message.PieceIndex)))
                 {
                     return Fail($"request out of range: piece {message.PieceIndex} begin {message.Begin} length {message.Length}");
                 }
@@ -188,8 +188,16 @@ internal sealed partial class PeerConnection
             case PeerMessageId.Extended:
                 return await HandleExtendedAsync(message, cancellationToken).ConfigureAwait(false);
 
+            case PeerMessageId.HashRequest:
+                // BEP 52: a peer that cannot answer a hash request sends a hash reject, so the asker falls
+                // back to piece-level verification instead of waiting. Serving block hashes is not built yet.
+                byte[] reject = new byte[PeerMessageWriter.HashRequestLength];
+                PeerMessageWriter.WriteHashReject(reject, message.HashRequest);
+                SendRaw(reject);
+                return true;
+
             default:
-                // port (DHT), BEP 52 hash messages: not used by this node yet; ignored as BEP 3 allows.
+                // port (DHT), hashes and hash reject (we send no hash requests): ignored as BEP 3 allows.
                 return true;
         }
     }
@@ -217,9 +225,9 @@ internal sealed partial class PeerConnection
         return true;
     }
 
-    private bool IsValidBlock(int piece, int begin, int length)
+    private bool IsValidBlock(int piece, int begin, int length, int pieceSize)
         => (uint)piece < (uint)_swarm.PieceCount && begin >= 0 && length > 0 && length <= PeerWireLimits.BlockLength
-            && (long)begin + length <= _swarm.GetPieceSize(piece);
+            && (long)begin + length <= pieceSize;
 
     /// <summary>
     /// Copies a block into its piece buffer if, and only if, we asked this peer for exactly this block:
@@ -230,7 +238,7 @@ internal sealed partial class PeerConnection
         int piece = message.PieceIndex;
         int begin = message.Begin;
         int length = message.Length;
-        if (!IsValidBlock(piece, begin, length) || begin % PeerWireLimits.BlockLength != 0
+        if ((uint)piece >= (uint)_swarm.PieceCount || !IsValidBlock(piece, begin, length, _swarm.GetPieceSize(piece)) || begin % PeerWireLimits.BlockLength != 0
             || length != Math.Min(PeerWireLimits.BlockLength, _swarm.GetPieceSize(piece) - begin))
         {
             return Fail($"block out of range: piece {piece} begin {begin} length {length}");

@@ -223,7 +223,9 @@ internal sealed class SwarmSession : IAsyncDisposable
             Sha1Hash infoHash = torrent.Metainfo.InfoHashes.WireHash;
             await WriteHandshakeAsync(connection.Output, torrent, infoHash, timeout.Token).ConfigureAwait(false);
             Handshake remote = await ReadAsync<Handshake>(connection.Input, ReadHandshake, timeout.Token).ConfigureAwait(false);
-            if (remote.InfoHash != infoHash)
+            // BEP 52 upgrade: for a hybrid, a v2-capable peer may answer our v1 hash with the truncated v2 one.
+            InfoHashes hashes = torrent.Metainfo.InfoHashes;
+            if (remote.InfoHash != infoHash && !(hashes.V2 is { } v2 && remote.InfoHash == v2.Truncate()))
             {
                 throw new InvalidDataException("the peer answered for another torrent");
             }

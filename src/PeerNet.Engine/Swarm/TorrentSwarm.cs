@@ -101,6 +101,13 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
 
     public int GetPieceSize(int piece) => Storage.Map.GetPieceSize(piece);
 
+    /// <summary>
+    /// The largest piece a peer may ask for. libtorrent gives v2-only torrents an implicit tail pad file, so
+    /// every piece is full-size on the wire and it requests the last block whole; the bytes past the data are
+    /// zeros. BEP 52 does not settle this, so the server side accepts both views.
+    /// </summary>
+    public int GetServablePieceSize(int piece) => Metainfo.Version == TorrentVersion.V2 ? (int)Storage.Map.PieceLength : GetPieceSize(piece);
+
     public void CountDownload(int bytes)
     {
         Interlocked.Add(ref _downloaded, bytes);
@@ -119,7 +126,10 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     /// <summary>Reads a block we have for upload (called by writer loops).</summary>
     public void ReadBlock(int piece, int begin, Span<byte> destination)
     {
-        Storage.Read((piece * Storage.Map.PieceLength) + begin, destination);
+        long offset = (piece * Storage.Map.PieceLength) + begin;
+        int data = (int)Math.Clamp(Storage.Map.SpaceSize - offset, 0, destination.Length);
+        destination[data..].Clear(); // implicit tail padding of a v2 torrent
+        Storage.Read(offset, destination[..data]);
         if (Options.CorruptUploads)
         {
             destination[destination.Length / 2] ^= 0xFF;
