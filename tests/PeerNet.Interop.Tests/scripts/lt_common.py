@@ -33,7 +33,9 @@ def make_session(port, upload_limit=0):
         "in_enc_policy": int(lt.enc_policy.enabled),
         "alert_mask": lt.alert.category_t.status_notification
         | lt.alert.category_t.error_notification
-        | lt.alert.category_t.storage_notification,
+        | lt.alert.category_t.storage_notification
+        | lt.alert.category_t.peer_notification
+        | lt.alert.category_t.connect_notification,
     }
     if upload_limit > 0:
         settings["upload_rate_limit"] = upload_limit
@@ -81,6 +83,18 @@ def wait_for_check(session, handle, timeout):
             if alert.category() & lt.alert.category_t.error_notification:
                 errors.append(alert.message())
     raise RuntimeError("libtorrent did not finish checking within %s s (%s)" % (timeout, errors))
+
+
+# Peer events worth a line: why a connection to the peer under test ended is the first question when it fails.
+PEER_ALERTS = (lt.peer_connect_alert, lt.peer_disconnected_alert, lt.peer_error_alert, lt.peer_ban_alert,
+               lt.hash_failed_alert, lt.incoming_connection_alert)
+
+
+def emit_alerts(session):
+    """Prints {"alert": TYPE, "message": ...} for peer events and errors, and drops the other alerts."""
+    for alert in session.pop_alerts():
+        if isinstance(alert, PEER_ALERTS) or alert.category() & lt.alert.category_t.error_notification:
+            emit({"alert": type(alert).__name__, "message": alert.message()})
 
 
 def connect_missing(handle, peers):

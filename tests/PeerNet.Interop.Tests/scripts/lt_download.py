@@ -4,7 +4,7 @@
 usage: lt_download.py TORRENT SAVE_PATH --peer HOST:PORT... [--timeout S] [--port P] [--seed-after]
 
 First line {"port": N} once listening; each --peer is dialed, and dialed again every 2 s while not
-connected. A status line every second (as lt_seed.py's), then, once every piece is verified:
+connected. Peer events as {"alert", "message"} lines, a status line every second (as lt_seed.py's), then, once every piece is verified:
 {"done": true, "seconds", "total_payload_download", "total_payload_upload", "total_download",
 "total_upload", "num_pieces"}. Exits 0 then, or with --seed-after keeps seeding (status lines every
 second) until killed or stdin closes. Exits 3 on timeout (default 120 s), after a final
@@ -58,9 +58,7 @@ def main():
             lt_common.emit(lt_common.status_line(handle, started))
             next_status += 1.0
         session.wait_for_alert(100)
-        for alert in session.pop_alerts():
-            if alert.category() & lt.alert.category_t.error_notification:
-                lt_common.emit({"error": alert.message()})
+        lt_common.emit_alerts(session)
 
     status = handle.status()
     lt_common.emit({
@@ -85,7 +83,7 @@ def main():
             lt_common.emit(lt_common.status_line(handle, started))
             next_status += 1.0
         session.wait_for_alert(200)
-        session.pop_alerts()
+        lt_common.emit_alerts(session)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ SAVE_PATH is the folder holding the torrent's content (the file or folder named 
 data is rechecked first (or trusted with --seed-mode, where libtorrent verifies each piece on first
 request); then one line {"port", "num_pieces", "pieces_have", "errors"} says the seeder is ready, and each
 --peer is dialed (and dialed again every 2 s while not connected: Transmission and aria2 only accept
-connections). Then a status line every second: {t, state, progress, pieces_have, is_seeding, num_peers,
+connections). Then peer events as {"alert", "message"} lines, and a status line every second: {t, state, progress, pieces_have, is_seeding, num_peers,
 download_rate, upload_rate, total_download, total_upload, total_payload_download, total_payload_upload}.
 Exits 3 if the data is not complete after the check, 4 if it cannot listen or check in time.
 """
@@ -58,7 +58,7 @@ def main():
             lt_common.emit(lt_common.status_line(handle, started))
             next_status += 1.0
         session.wait_for_alert(200)
-        session.pop_alerts()
+        lt_common.emit_alerts(session)
 
 
 if __name__ == "__main__":
