@@ -50,8 +50,13 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
 
     public int ListenPort { get; }
 
-    /// <summary>peernet.dll as built beside the test assembly (the test project references PeerNet.Cli).</summary>
-    public static string AssemblyPath => Path.Combine(AppContext.BaseDirectory, "peernet.dll");
+    /// <summary>Names another peernet.dll to test (another build of the CLI) instead of the one beside the tests.</summary>
+    public const string AssemblyVariable = "PEERNET_CLI_DLL";
+
+    /// <summary>peernet.dll as built beside the test assembly (the test project references PeerNet.Cli), or <see cref="AssemblyVariable"/>.</summary>
+    public static string AssemblyPath => Environment.GetEnvironmentVariable(AssemblyVariable) is { Length: > 0 } path
+        ? Path.GetFullPath(path)
+        : Path.Combine(AppContext.BaseDirectory, "peernet.dll");
 
     /// <summary>The status lines so far, parsed.</summary>
     public IReadOnlyList<PeerNetStatus> StatusLines => [.. Process.Lines.Select(ParseStatus).OfType<PeerNetStatus>()];
