@@ -191,7 +191,7 @@ internal sealed class BackgroundProcess : IAsyncDisposable
     public async Task KillAsync()
     {
         IReadOnlyList<int> tree = ProcessTree.Snapshot(_process.Id);
-        KillTree();
+        ProcessRunner.KillTree(_process);
         await DrainAsync().ConfigureAwait(false);
         await ProcessTree.AssertGoneAsync(tree, Name).ConfigureAwait(false);
     }
@@ -231,27 +231,10 @@ internal sealed class BackgroundProcess : IAsyncDisposable
             }
         }
 
-        KillTree();
+        ProcessRunner.KillTree(_process);
         await DrainAsync().ConfigureAwait(false);
         _process.Dispose();
         await ProcessTree.AssertGoneAsync(tree, Name).ConfigureAwait(false);
-    }
-
-    private void KillTree()
-    {
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(DrainTimeout);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already exited.
-        }
-        catch (Win32Exception)
-        {
-            // Part of the tree was already gone.
-        }
     }
 
     private async Task DrainAsync()
