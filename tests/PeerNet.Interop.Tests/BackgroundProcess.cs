@@ -109,18 +109,14 @@ internal sealed class BackgroundProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits for a stdout line (at index <paramref name="from"/> or later) that <paramref name="match"/> accepts and
-    /// returns it; throws <see cref="TimeoutException"/> on timeout and <see cref="InvalidOperationException"/> if the
-    /// process ends without printing one, each with the whole story.
+    /// Waits for a stdout line that <paramref name="match"/> accepts and returns it; throws
+    /// <see cref="TimeoutException"/> on timeout and <see cref="InvalidOperationException"/> if the process ends
+    /// without printing one, each with the whole story.
     /// </summary>
-    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, CancellationToken cancellationToken, int from = 0)
-        => (await WaitForLineIndexAsync(match, timeout, cancellationToken, from).ConfigureAwait(false)).Line;
-
-    /// <summary><see cref="WaitForLineAsync"/>, also returning the line's index.</summary>
-    public async Task<(string Line, int Index)> WaitForLineIndexAsync(Func<string, bool> match, TimeSpan timeout, CancellationToken cancellationToken, int from = 0)
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
-        int next = from;
+        int next = 0;
         while (true)
         {
             Task changed;
@@ -131,7 +127,7 @@ internal sealed class BackgroundProcess : IAsyncDisposable
                 {
                     if (match(_lines[next]))
                     {
-                        return (_lines[next], next);
+                        return _lines[next];
                     }
                 }
 
@@ -151,8 +147,15 @@ internal sealed class BackgroundProcess : IAsyncDisposable
                 throw new TimeoutException($"{Name}: no expected line within {timeout.TotalSeconds:F0} s.\n{Describe()}");
             }
 
-            await Task.WhenAny(changed, Task.Delay(left, cancellationToken)).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                // WaitAsync drops its timer as soon as a line arrives (aria2 prints several a second).
+                await changed.WaitAsync(left, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Checked at the top of the next round, with the output so far.
+            }
         }
     }
 
