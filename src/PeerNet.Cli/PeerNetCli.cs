@@ -19,6 +19,8 @@ internal static class PeerNetCli
         {
             CreateCommand.Build(),
             InfoCommand.Build(),
+            GetCommand.Build(),
+            SeedCommand.Build(),
         };
         return root;
     }

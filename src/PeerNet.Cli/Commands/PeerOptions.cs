@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Net;
+
+namespace PeerNet.Cli.Commands;
+
+/// <summary>Options shared by the verbs that join a swarm (<c>get</c>, <c>seed</c>).</summary>
+internal sealed class PeerOptions
+{
+    public Option<string[]> Peers { get; } = new("--peer")
+    {
+        Description = "A peer to connect to, as HOST:PORT or [IPv6]:PORT; repeat for more.",
+        HelpName = "HOST:PORT",
+    };
+
+    public Option<int> Port { get; } = new("--port")
+    {
+        Description = "TCP port to listen on for peers (IPv4 and IPv6). Default: a free port, printed at start.",
+        HelpName = "PORT",
+    };
+
+    public Option<string> Bind { get; } = new("--bind")
+    {
+        Description = "Address to listen on. Default: every address.",
+        HelpName = "ADDRESS",
+    };
+
+    public Option<long> UploadLimit { get; } = new("--upload-limit")
+    {
+        Description = "Upload limit per second, e.g. 500K or 20M. Default: none.",
+        HelpName = "RATE",
+        CustomParser = ParseRate,
+    };
+
+    public Option<long> DownloadLimit { get; } = new("--download-limit")
+    {
+        Description = "Download limit per second, e.g. 500K or 20M. Default: none.",
+        HelpName = "RATE",
+        CustomParser = ParseRate,
+    };
+
+    public Option<int> UploadSlots { get; } = new("--upload-slots")
+    {
+        Description = "Peers unchoked at once (0: every interested peer). Default: 4.",
+        HelpName = "N",
+        DefaultValueFactory = _ => 4,
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Peers);
+        command.Options.Add(Port);
+        command.Options.Add(Bind);
+        command.Options.Add(UploadLimit);
+        command.Options.Add(DownloadLimit);
+        command.Options.Add(UploadSlots);
+    }
+
+    private static long ParseRate(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (!ByteSize.TryParse(text, out long bytes) || bytes < 0)
+        {
+            result.AddError($"'{text}' is not a rate: use bytes per second or a suffix, as in 500K or 20M.");
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Resolves HOST:PORT peers; an unparsable one is an error naming it.</summary>
+    public static async Task<List<IPEndPoint>> ResolveAsync(IEnumerable<string> peers, CancellationToken cancellationToken)
+    {
+        var result = new List<IPEndPoint>();
+        foreach (string peer in peers)
+        {
+            if (IPEndPoint.TryParse(peer, out IPEndPoint? endpoint) && endpoint.Port != 0)
+            {
+                result.Add(endpoint);
+                continue;
+            }
+
+            int colon = peer.LastIndexOf(':');
+            if (colon <= 0 || !ushort.TryParse(peer.AsSpan(colon + 1), out ushort port) || port == 0)
+            {
+                throw new ArgumentException($"'{peer}' is not HOST:PORT.");
+            }
+
+            IPAddress[] addresses = await Dns.GetHostAddressesAsync(peer[..colon], cancellationToken).ConfigureAwait(false);
+            if (addresses.Length == 0)
+            {
+                throw new ArgumentException($"'{peer}': the host name has no address.");
+            }
+
+            result.Add(new IPEndPoint(addresses[0], port));
+        }
+
+        return result;
+    }
+}

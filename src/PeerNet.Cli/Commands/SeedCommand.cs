@@ -1,0 +1,54 @@
+using System.CommandLine;
+using System.Runtime.CompilerServices;
+using PeerNet.Metainfo;
+using PeerNet.Storage;
+using PeerNet.Swarm;
+
+namespace PeerNet.Cli.Commands;
+
+/// <summary><c>peernet seed &lt;torrent&gt; &lt;path&gt;</c>: serves data in place, never writing to it.</summary>
+internal static class SeedCommand
+{
+    public static Command Build()
+    {
+        var source = new Argument<string>("torrent") { Description = "The .torrent file." };
+        var path = new Argument<string>("path") { Description = "The data: the file itself for a single-file torrent, the folder for a multi-file one." };
+        var peers = new PeerOptions();
+        var command = new Command("seed", "Seed a torrent's data from where it is (read-only) until Ctrl+C.") { source, path };
+        peers.AddTo(command);
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            TextWriter stdout = parseResult.InvocationConfiguration.Output;
+            TextWriter stderr = parseResult.InvocationConfiguration.Error;
+            return CommandRunner.RunAsync(stderr, async () =>
+            {
+                TorrentMetainfo metainfo = await InfoCommand.LoadAsync(parseResult.GetRequiredValue(source), cancellationToken).ConfigureAwait(false);
+                string data = Path.GetFullPath(parseResult.GetRequiredValue(path));
+                if (!File.Exists(data) && !Directory.Exists(data))
+                {
+                    throw new IOException($"'{data}' does not exist.");
+                }
+
+                var torrentOptions = new TorrentOptions
+                {
+                    Peers = await PeerOptions.ResolveAsync(parseResult.GetValue(peers.Peers) ?? [], cancellationToken).ConfigureAwait(false),
+                    UploadSlots = parseResult.GetValue(peers.UploadSlots),
+                };
+                SwarmSession session = await SessionFactory.StartAsync(parseResult, peers, cancellationToken).ConfigureAwait(false);
+                await using ConfiguredAsyncDisposable sessionScope = session.ConfigureAwait(false);
+                await stdout.WriteLineAsync($"listening on port {session.ListenPort}").ConfigureAwait(false);
+                TorrentSwarm torrent = await session.AddTorrentAsync(metainfo, data, torrentOptions, new StorageOptions { ReadOnly = true, PathIsContent = true }, cancellationToken).ConfigureAwait(false);
+                TorrentStatus status = torrent.GetStatus();
+                if (status.PiecesVerified == 0)
+                {
+                    throw new IOException($"no piece of '{metainfo.Name}' verified at '{data}': is this the right data?");
+                }
+
+                await stdout.WriteLineAsync($"seeding {metainfo.Name}: {status.PiecesVerified}/{status.PieceCount} pieces verified; Ctrl+C to stop").ConfigureAwait(false);
+                await TransferView.SeedUntilCancelledAsync(torrent, stdout, cancellationToken).ConfigureAwait(false);
+                return 0;
+            });
+        });
+        return command;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Globalization;
+using PeerNet.Swarm;
+using Spectre.Console;
+
+namespace PeerNet.Cli.Commands;
+
+/// <summary>Shows a torrent's transfer live: a progress bar on a terminal, a status line every two seconds otherwise.</summary>
+internal static class TransferView
+{
+    /// <summary>Waits until the torrent completes (or fails), showing progress.</summary>
+    public static async Task WaitForCompletionAsync(TorrentSwarm torrent, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        if (IsInteractive(stdout))
+        {
+            await AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async context =>
+                {
+                    ProgressTask task = context.AddTask(Describe(torrent.GetStatus()), maxValue: torrent.PieceCount);
+                    while (!await WaitAsync(torrent.Completed, TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false))
+                    {
+                        TorrentStatus status = torrent.GetStatus();
+                        task.Value = status.PiecesVerified;
+                        task.Description = Describe(status);
+                    }
+
+                    task.Value = task.MaxValue;
+                    task.Description = Describe(torrent.GetStatus());
+                }).ConfigureAwait(false);
+        }
+        else
+        {
+            while (!await WaitAsync(torrent.Completed, TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false))
+            {
+                await stdout.WriteLineAsync(Line(torrent.GetStatus())).ConfigureAwait(false);
+            }
+        }
+
+        await torrent.Completed.ConfigureAwait(false); // rethrows a torrent's fatal error
+    }
+
+    /// <summary>Shows upload status until cancelled (Ctrl+C).</summary>
+    public static async Task SeedUntilCancelledAsync(TorrentSwarm torrent, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(IsInteractive(stdout) ? 1 : 5), cancellationToken).ConfigureAwait(false);
+                TorrentStatus status = torrent.GetStatus();
+                if (status.State == TorrentState.Error)
+                {
+                    throw new IOException(status.Error);
+                }
+
+                await stdout.WriteLineAsync(Line(status)).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static async Task<bool> WaitAsync(Task task, TimeSpan period, CancellationToken cancellationToken)
+    {
+        await Task.WhenAny(task, Task.Delay(period, cancellationToken)).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return task.IsCompleted;
+    }
+
+    public static string Line(TorrentStatus s) => string.Create(CultureInfo.InvariantCulture,
+        $"{s.State.ToString().ToLowerInvariant()} {s.Progress * 100:0.0}% ({s.PiecesVerified}/{s.PieceCount} pieces verified)  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  peers {s.Peers}  received {ByteSize.Format(s.Downloaded)}  sent {ByteSize.Format(s.Uploaded)}");
+
+    private static string Describe(TorrentStatus s) => Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+        $"{s.Name}  {s.PiecesVerified}/{s.PieceCount} pieces  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  {s.Peers} peers"));
+
+    private static bool IsInteractive(TextWriter stdout) => stdout == Console.Out && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+}

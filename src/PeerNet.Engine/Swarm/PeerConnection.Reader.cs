@@ -1,0 +1,283 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using PeerNet.PeerWire;
+
+namespace PeerNet.Swarm;
+
+internal sealed partial class PeerConnection
+{
+    private int _messagesReceived;
+
+    private async Task ReadLoopAsync(CancellationToken cancellationToken)
+    {
+        PipeReader input = _connection.Input;
+        int maxLength = Math.Max(PeerWireLimits.MaxMessageLengthFor(_swarm.PieceCount), PeerWireLimits.BlockLength + 13);
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                try
+                {
+                    while (true)
+                    {
+                        OperationStatusResult status = Next(ref buffer, maxLength, out PeerMessage message);
+                        if (status == OperationStatusResult.NeedMore)
+                        {
+                            break;
+                        }
+
+                        if (status == OperationStatusResult.Invalid)
+                        {
+                            return;
+                        }
+
+                        LastReceivedAt = _swarm.Time.GetTimestamp();
+                        if (!await HandleAsync(message, cancellationToken).ConfigureAwait(false))
+                        {
+                            return;
+                        }
+
+                        _messagesReceived++;
+                    }
+                }
+                finally
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    Close("the peer closed the connection");
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            Close("connection error: " + e.Message);
+        }
+    }
+
+    private enum OperationStatusResult
+    {
+        Message,
+        NeedMore,
+        Invalid,
+    }
+
+    private OperationStatusResult Next(ref ReadOnlySequence<byte> buffer, int maxLength, out PeerMessage message)
+    {
+        OperationStatus status = PeerFrameReader.TryReadMessage(ref buffer, maxLength, out message, out PeerWireError error);
+        switch (status)
+        {
+            case OperationStatus.Done:
+                return OperationStatusResult.Message;
+            case OperationStatus.NeedMoreData:
+                return OperationStatusResult.NeedMore;
+            default:
+                Close("protocol error: " + error.Describe());
+                return OperationStatusResult.Invalid;
+        }
+    }
+
+    /// <summary>Handles one message; false closes the connection (the reason already given).</summary>
+    private async ValueTask<bool> HandleAsync(PeerMessage message, CancellationToken cancellationToken)
+    {
+        if (message.IsKeepAlive || message.IsUnknown)
+        {
+            // BEP 3: unknown message ids are ignored.
+            return true;
+        }
+
+        int pieces = _swarm.PieceCount;
+        switch (message.Id)
+        {
+            case PeerMessageId.Piece:
+                return await ReceiveBlockAsync(message, cancellationToken).ConfigureAwait(false);
+
+            case PeerMessageId.Choke:
+            case PeerMessageId.Unchoke:
+            case PeerMessageId.Interested:
+            case PeerMessageId.NotInterested:
+                await PostAsync(new SwarmEvent(message.Id switch
+                {
+                    PeerMessageId.Choke => SwarmEventKind.Choke,
+                    PeerMessageId.Unchoke => SwarmEventKind.Unchoke,
+                    PeerMessageId.Interested => SwarmEventKind.Interested,
+                    _ => SwarmEventKind.NotInterested,
+                }, this), cancellationToken).ConfigureAwait(false);
+                return true;
+
+            case PeerMessageId.Have:
+                if ((uint)message.PieceIndex >= (uint)pieces)
+                {
+                    return Fail($"have for piece {message.PieceIndex} of {pieces}");
+                }
+
+                await PostAsync(new SwarmEvent(SwarmEventKind.Have, this, message.PieceIndex), cancellationToken).ConfigureAwait(false);
+                return true;
+
+            case PeerMessageId.Bitfield:
+                // BEP 3: "bitfield is only ever sent as the first message"; a second one would rewrite history.
+                if (_messagesReceived > 1 || _sawPieceSet)
+                {
+                    return Fail("bitfield after the first messages");
+                }
+
+                if (!Bitfield.TryFromWire(message.Payload, pieces, out Bitfield? bitfield, out PeerWireError error))
+                {
+                    return Fail("bad bitfield: " + error.Describe());
+                }
+
+                _sawPieceSet = true;
+                await PostAsync(new SwarmEvent(SwarmEventKind.Bitfield, this, Payload: bitfield), cancellationToken).ConfigureAwait(false);
+                return true;
+
+            case PeerMessageId.HaveAll:
+            case PeerMessageId.HaveNone:
+                if (!SupportsFast || _sawPieceSet)
+                {
+                    return Fail("have-all/have-none without the fast extension or after the piece set");
+                }
+
+                _sawPieceSet = true;
+                await PostAsync(new SwarmEvent(message.Id == PeerMessageId.HaveAll ? SwarmEventKind.HaveAll : SwarmEventKind.HaveNone, this), cancellationToken).ConfigureAwait(false);
+                return true;
+
+            case PeerMessageId.Request:
+                if (!IsValidBlock(message.PieceIndex, message.Begin, message.Length))
+                {
+                    return Fail($"request out of range: piece {message.PieceIndex} begin {message.Begin} length {message.Length}");
+                }
+
+                await PostAsync(new SwarmEvent(SwarmEventKind.Request, this, message.PieceIndex, message.Begin, message.Length), cancellationToken).ConfigureAwait(false);
+                return true;
+
+            case PeerMessageId.Cancel:
+                lock (_cancelledUploads)
+                {
+                    _cancelledUploads.Add(Key(message.PieceIndex, message.Begin));
+                }
+
+                return true;
+
+            case PeerMessageId.Reject:
+                if (!SupportsFast)
+                {
+                    return Fail("reject without the fast extension");
+                }
+
+                await PostAsync(new SwarmEvent(SwarmEventKind.Reject, this, message.PieceIndex, message.Begin, message.Length), cancellationToken).ConfigureAwait(false);
+                return true;
+
+            case PeerMessageId.AllowedFast:
+            case PeerMessageId.Suggest:
+                if ((uint)message.PieceIndex >= (uint)pieces)
+                {
+                    return Fail($"piece {message.PieceIndex} of {pieces} in allowed-fast/suggest");
+                }
+
+                await PostAsync(new SwarmEvent(message.Id == PeerMessageId.AllowedFast ? SwarmEventKind.AllowedFast : SwarmEventKind.Suggest, this, message.PieceIndex), cancellationToken).ConfigureAwait(false);
+                return true;
+
+            case PeerMessageId.Extended:
+                return await HandleExtendedAsync(message, cancellationToken).ConfigureAwait(false);
+
+            default:
+                // port (DHT), BEP 52 hash messages: not used by this node yet; ignored as BEP 3 allows.
+                return true;
+        }
+    }
+
+    private bool _sawPieceSet;
+
+    private async ValueTask<bool> HandleExtendedAsync(PeerMessage message, CancellationToken cancellationToken)
+    {
+        if (message.ExtendedId == ExtensionHandshake.MessageId)
+        {
+            if (!ExtensionHandshake.TryParse(message.Payload, out ExtensionHandshake? handshake, out PeerWireError error))
+            {
+                return Fail("bad extension handshake: " + error.Describe());
+            }
+
+            await PostAsync(new SwarmEvent(SwarmEventKind.ExtensionHandshake, this, Payload: handshake), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        if (message.ExtendedId == TorrentSwarm.LocalMetadataExtensionId)
+        {
+            await PostAsync(new SwarmEvent(SwarmEventKind.MetadataMessage, this, Payload: message.Payload.ToArray()), cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private bool IsValidBlock(int piece, int begin, int length)
+        => (uint)piece < (uint)_swarm.PieceCount && begin >= 0 && length > 0 && length <= PeerWireLimits.BlockLength
+            && (long)begin + length <= _swarm.GetPieceSize(piece);
+
+    /// <summary>
+    /// Copies a block into its piece buffer if, and only if, we asked this peer for exactly this block:
+    /// unrequested data never touches a piece (BEP 3 leaves it to us; libtorrent drops it too).
+    /// </summary>
+    private async ValueTask<bool> ReceiveBlockAsync(PeerMessage message, CancellationToken cancellationToken)
+    {
+        int piece = message.PieceIndex;
+        int begin = message.Begin;
+        int length = message.Length;
+        if (!IsValidBlock(piece, begin, length) || begin % PeerWireLimits.BlockLength != 0
+            || length != Math.Min(PeerWireLimits.BlockLength, _swarm.GetPieceSize(piece) - begin))
+        {
+            return Fail($"block out of range: piece {piece} begin {begin} length {length}");
+        }
+
+        DownloadRate.Add(length);
+        _swarm.CountDownload(length);
+        if (!UntrackRequest(piece, begin))
+        {
+            // A late answer to a request we cancelled or timed out is normal; a stream of them is not.
+            if (++_unrequestedBlocks > 64)
+            {
+                return Fail("too many unrequested blocks");
+            }
+
+            return true;
+        }
+
+        int block = begin / PeerWireLimits.BlockLength;
+        bool copied = false;
+        if (_swarm.TryGetPieceBuffer(piece, out PieceBuffer? buffer) && buffer.TryClaim(block))
+        {
+            message.Payload.CopyTo(buffer.Data.Span.Slice(begin, length));
+            copied = true;
+        }
+
+        try
+        {
+            await PostAsync(new SwarmEvent(SwarmEventKind.BlockReceived, this, piece, begin, copied ? 1 : 0), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (copied)
+        {
+            // Closing: the loop will never count this copy, so let another peer's copy fill the block.
+            buffer!.Unclaim(block);
+            throw;
+        }
+        await _swarm.DownloadLimit.TakeAsync(length, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private int _unrequestedBlocks;
+
+    private bool Fail(string reason)
+    {
+        Close(reason);
+        return false;
+    }
+
+    private ValueTask PostAsync(SwarmEvent e, CancellationToken cancellationToken) => _swarm.PostAsync(e, cancellationToken);
+}

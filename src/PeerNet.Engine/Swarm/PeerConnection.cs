@@ -1,0 +1,202 @@
+using System.Net;
+using System.Threading.Channels;
+using PeerNet.PeerWire;
+using PeerNet.Transport;
+
+namespace PeerNet.Swarm;
+
+/// <summary>
+/// One peer of one torrent after the handshake: a reader loop that parses messages and posts them to the
+/// torrent's loop (copying piece blocks straight into their piece buffers), and a writer loop that encodes
+/// outgoing messages into the connection's pipe (reading uploaded blocks from disk straight into it).
+/// </summary>
+/// <remarks>
+/// The fields under "owned by the torrent's loop" are read and written only there; the request sets shared
+/// with the reader and writer loops are guarded by their own locks, never held across an await.
+/// </remarks>
+internal sealed partial class PeerConnection : IAsyncDisposable
+{
+    private readonly IDuplexConnection _connection;
+    private readonly TorrentSwarm _swarm;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly HashSet<long> _requested = [];   // blocks we asked this peer for
+    private readonly HashSet<long> _cancelledUploads = []; // blocks the peer cancelled before we sent them
+    private Task _reader = Task.CompletedTask;
+    private Task _writer = Task.CompletedTask;
+    private int _closed;
+
+    public PeerConnection(TorrentSwarm swarm, IDuplexConnection connection, int id, Handshake remote, bool outgoing)
+    {
+        _swarm = swarm;
+        _connection = connection;
+        Id = id;
+        RemoteHandshake = remote;
+        IsOutgoing = outgoing;
+        SupportsFast = remote.SupportsFastExtension;
+        DownloadRate = new RateMeter(swarm.Time);
+        UploadRate = new RateMeter(swarm.Time);
+        ConnectedAt = swarm.Time.GetTimestamp();
+        LastReceivedAt = ConnectedAt;
+        LastSentAt = ConnectedAt;
+    }
+
+    /// <summary>A small number unique within the torrent (never 0), used by the picker and for blame.</summary>
+    public int Id { get; }
+
+    public Handshake RemoteHandshake { get; }
+
+    public IPEndPoint RemoteEndPoint => _connection.RemoteEndPoint;
+
+    public bool IsOutgoing { get; }
+
+    public bool SupportsFast { get; }
+
+    public RateMeter DownloadRate { get; }
+
+    public RateMeter UploadRate { get; }
+
+    public long ConnectedAt { get; }
+
+    public long LastReceivedAt { get; private set; }
+
+    public long LastSentAt { get; private set; }
+
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>Why the connection closed, for logs and tests.</summary>
+    public string? CloseReason { get; private set; }
+
+    // ---- owned by the torrent's loop ----
+    public bool AmChoking { get; set; } = true;
+
+    public bool AmInterested { get; set; }
+
+    public bool PeerChoking { get; set; } = true;
+
+    public bool PeerInterested { get; set; }
+
+    /// <summary>The peer's pieces; null until its bitfield (or have-all/none) arrives.</summary>
+    public Bitfield? Pieces { get; set; }
+
+    public bool IsSeed { get; set; }
+
+    /// <summary>Whether the piece picker knows this peer yet.</summary>
+    public bool InPicker { get; set; }
+
+    /// <summary>Requests we have outstanding to this peer.</summary>
+    public int Outstanding { get; set; }
+
+    /// <summary>How many requests the peer accepts at once (BEP 10 <c>reqq</c>; 250 if it did not say).</summary>
+    public int PeerRequestQueue { get; set; } = 250;
+
+    /// <summary>Pieces the peer lets us request while it chokes us (BEP 6).</summary>
+    public HashSet<int> AllowedFast { get; } = [];
+
+    public ExtensionHandshake? Extensions { get; set; }
+
+    public long LastBlockAt { get; set; }
+
+    public bool IsSnubbed { get; set; }
+
+    public long LastUnchokedAt { get; set; }
+
+    /// <summary>Blocks queued to upload and not yet sent (the writer loop decrements it).</summary>
+    public int PendingUploads => Volatile.Read(ref _pendingUploads);
+
+    private int _pendingUploads;
+
+    /// <summary>Bytes of hash-failed pieces this peer contributed to (smart-ban evidence).</summary>
+    public int HashFailures { get; set; }
+
+    public void Start()
+    {
+        _reader = Task.Run(() => ReadLoopAsync(_closing.Token));
+        _writer = Task.Run(() => WriteLoopAsync(_closing.Token));
+    }
+
+    /// <summary>Closes the connection (idempotent) and tells the torrent's loop once.</summary>
+    public void Close(string reason)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+
+        CloseReason = reason;
+        _outgoing.Writer.TryComplete();
+        _closing.Cancel();
+        _connection.Abort(new ConnectionClosedException(reason));
+        _swarm.Post(new SwarmEvent(SwarmEventKind.PeerClosed, this, Payload: reason));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Close("disposed");
+        try
+        {
+            await Task.WhenAll(_reader, _writer).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionClosedException)
+        {
+            // The loops end by cancellation or a broken pipe; nothing to report after a close.
+        }
+
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        _closing.Dispose();
+    }
+
+    internal static long Key(int piece, int begin) => ((long)piece << 32) | (uint)begin;
+
+    /// <summary>Records a request we are about to send, so its block is accepted when it arrives.</summary>
+    public void TrackRequest(int piece, int begin)
+    {
+        lock (_requested)
+        {
+            _requested.Add(Key(piece, begin));
+        }
+    }
+
+    /// <summary>Forgets a request (answered, rejected, cancelled or timed out); false if it was not outstanding.</summary>
+    public bool UntrackRequest(int piece, int begin)
+    {
+        lock (_requested)
+        {
+            return _requested.Remove(Key(piece, begin));
+        }
+    }
+
+    /// <summary>Forgets every outstanding request (choked without the fast extension, or closing).</summary>
+    public List<(int Piece, int Begin)> UntrackAllRequests()
+    {
+        lock (_requested)
+        {
+            var all = new List<(int, int)>(_requested.Count);
+            foreach (long key in _requested)
+            {
+                all.Add(((int)(key >> 32), (int)key));
+            }
+
+            _requested.Clear();
+            return all;
+        }
+    }
+}
+
+/// <summary>Why a peer connection was closed by this side.</summary>
+internal sealed class ConnectionClosedException : IOException
+{
+    public ConnectionClosedException(string message)
+        : base(message)
+    {
+    }
+
+    public ConnectionClosedException()
+    {
+    }
+
+    public ConnectionClosedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,120 @@
+using System.Net;
+using PeerNet.Storage;
+
+namespace PeerNet.Swarm;
+
+/// <summary>Settings of a session: the listening port and the limits shared by all its torrents.</summary>
+public sealed record SessionOptions
+{
+    /// <summary>Where to listen for peers; port 0 picks a free one. Default: every IPv4 and IPv6 address.</summary>
+    public IPEndPoint ListenEndPoint { get; init; } = new(IPAddress.IPv6Any, 0);
+
+    /// <summary>Most peer connections over all torrents.</summary>
+    public int MaxConnections { get; init; } = 200;
+
+    /// <summary>Most outgoing connections being set up at once (half-open).</summary>
+    public int MaxHalfOpen { get; init; } = 8;
+
+    /// <summary>Most incoming connections still in their handshake; more are closed at once (slowloris).</summary>
+    public int MaxPendingHandshakes { get; init; } = 32;
+
+    /// <summary>Time allowed for a handshake, each way.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time allowed to connect to a peer.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Upload limit in bytes per second over all torrents; 0 for none.</summary>
+    public long UploadRateLimit { get; init; }
+
+    /// <summary>Download limit in bytes per second over all torrents; 0 for none.</summary>
+    public long DownloadRateLimit { get; init; }
+
+    /// <summary>Hashing workers; 0 uses every core.</summary>
+    public int HashingThreads { get; init; }
+
+    /// <summary>The clock every timeout and rate uses.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
+
+/// <summary>Settings of one torrent in a session.</summary>
+public sealed record TorrentOptions
+{
+    /// <summary>Peers to connect to at start.</summary>
+    public IReadOnlyList<IPEndPoint> Peers { get; init; } = [];
+
+    /// <summary>Where resume data is kept; null keeps none (every start checks the files).</summary>
+    public string? ResumeDirectory { get; init; }
+
+    /// <summary>Check every piece on disk even if resume data says it is verified.</summary>
+    public bool Recheck { get; init; }
+
+    /// <summary>Most peers connected to this torrent.</summary>
+    public int MaxConnections { get; init; } = 50;
+
+    /// <summary>Most peer addresses remembered.</summary>
+    public int MaxKnownPeers { get; init; } = 2000;
+
+    /// <summary>Peers unchoked at once (one of them optimistic); 0 unchokes every interested peer.</summary>
+    public int UploadSlots { get; init; } = 4;
+
+    /// <summary>Most requests in flight to one peer, and the <c>reqq</c> we announce.</summary>
+    public int MaxRequestsPerPeer { get; init; } = 500;
+
+    /// <summary>Memory for pieces being downloaded (each held whole until verified and written).</summary>
+    public long MaxPieceBufferBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Seed for piece-selection randomness (tests); null for random.</summary>
+    public int? RandomSeed { get; init; }
+
+    internal IProgress<CheckProgress>? CheckProgress { get; init; }
+
+    /// <summary>Corrupts every block this node uploads: a hostile peer for tests and the demo's bad peer.</summary>
+    internal bool CorruptUploads { get; init; }
+}
+
+/// <summary>A torrent's progress and rates at one moment.</summary>
+public sealed record TorrentStatus
+{
+    /// <summary>The torrent's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Its info-hashes.</summary>
+    public required InfoHashes InfoHashes { get; init; }
+
+    /// <summary>What it is doing.</summary>
+    public required TorrentState State { get; init; }
+
+    /// <summary>Why it stopped, when <see cref="State"/> is <see cref="TorrentState.Error"/>.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>Pieces in the torrent.</summary>
+    public int PieceCount { get; init; }
+
+    /// <summary>Pieces verified on disk.</summary>
+    public int PiecesVerified { get; init; }
+
+    /// <summary>Size of the torrent's data.</summary>
+    public long TotalSize { get; init; }
+
+    /// <summary>Payload bytes received from peers since start.</summary>
+    public long Downloaded { get; init; }
+
+    /// <summary>Payload bytes sent to peers since start.</summary>
+    public long Uploaded { get; init; }
+
+    /// <summary>Payload bytes received but discarded (duplicates, failed pieces).</summary>
+    public long Wasted { get; init; }
+
+    /// <summary>Recent download rate, bytes per second.</summary>
+    public double DownloadRate { get; init; }
+
+    /// <summary>Recent upload rate, bytes per second.</summary>
+    public double UploadRate { get; init; }
+
+    /// <summary>Connected peers.</summary>
+    public int Peers { get; init; }
+
+    /// <summary>Fraction of pieces verified, 0 to 1.</summary>
+    public double Progress => PieceCount == 0 ? 1 : (double)PiecesVerified / PieceCount;
+}

@@ -1,0 +1,333 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net;
+using System.Security.Cryptography;
+using PeerNet.Metainfo;
+using PeerNet.PeerWire;
+using PeerNet.Storage;
+using PeerNet.Transport;
+
+namespace PeerNet.Swarm;
+
+/// <summary>
+/// A node's BitTorrent side: one listening port for every torrent, client and server at once. Incoming
+/// connections are matched to a torrent by the info-hash in their handshake; outgoing ones are made for
+/// torrents. Limits on connections, half-open connects, pending handshakes and rates are shared here.
+/// </summary>
+internal sealed class SwarmSession : IAsyncDisposable
+{
+    public const string ClientName = "PeerNet 0.1";
+
+    private readonly IPeerTransport _transport;
+    private readonly ConcurrentDictionary<Sha1Hash, TorrentSwarm> _torrents = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _halfOpen;
+    private IPeerListener? _listener;
+    private Task _acceptLoop = Task.CompletedTask;
+    private int _connections;
+    private int _pendingHandshakes;
+
+    public SwarmSession(SessionOptions options, IPeerTransport transport)
+    {
+        Options = options;
+        _transport = transport;
+        Time = options.Time;
+        Hashing = new HashingQueue(options.HashingThreads);
+        UploadLimit = new TokenBucket(options.UploadRateLimit, Time);
+        DownloadLimit = new TokenBucket(options.DownloadRateLimit, Time);
+        _halfOpen = new SemaphoreSlim(options.MaxHalfOpen, options.MaxHalfOpen);
+
+        // Azureus-style peer id (BEP 20): client code and version, then random bytes.
+        Span<byte> id = stackalloc byte[PeerId.Length];
+        "-PN0010-"u8.CopyTo(id);
+        RandomNumberGenerator.Fill(id[8..]);
+        LocalPeerId = new PeerId(id);
+    }
+
+    public SessionOptions Options { get; }
+
+    public TimeProvider Time { get; }
+
+    public HashingQueue Hashing { get; }
+
+    public TokenBucket UploadLimit { get; }
+
+    public TokenBucket DownloadLimit { get; }
+
+    public PeerId LocalPeerId { get; }
+
+    /// <summary>The port peers can reach us on (after <see cref="StartAsync"/>).</summary>
+    public int ListenPort => _listener?.LocalEndPoint.Port ?? 0;
+
+    public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint;
+
+    /// <summary>Connections open now (handshaken peers of every torrent).</summary>
+    public int ConnectionCount => Volatile.Read(ref _connections);
+
+    public IReadOnlyCollection<TorrentSwarm> Torrents => [.. _torrents.Values.Distinct()];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _listener = await _transport.ListenAsync(Options.ListenEndPoint, cancellationToken).ConfigureAwait(false);
+        _acceptLoop = Task.Run(() => AcceptLoopAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    /// <summary>Adds a torrent: opens its storage, checks what is on disk, and starts finding peers.</summary>
+    public async Task<TorrentSwarm> AddTorrentAsync(TorrentMetainfo metainfo, string path, TorrentOptions options, StorageOptions? storageOptions, CancellationToken cancellationToken)
+    {
+        TorrentStorage storage = TorrentStorage.Open(metainfo, path, storageOptions);
+        var torrent = new TorrentSwarm(this, metainfo, storage, options);
+        Sha1Hash key = metainfo.InfoHashes.WireHash;
+        if (!_torrents.TryAdd(key, torrent))
+        {
+            await storage.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException($"torrent {metainfo.InfoHashes} is already in this session");
+        }
+
+        // A hybrid torrent is reachable by its truncated v2 hash too (BEP 52).
+        if (metainfo.InfoHashes is { V1: not null, V2: { } v2 })
+        {
+            _torrents.TryAdd(v2.Truncate(), torrent);
+        }
+
+        try
+        {
+            await torrent.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await RemoveTorrentAsync(torrent).ConfigureAwait(false);
+            throw;
+        }
+
+        return torrent;
+    }
+
+    public async Task RemoveTorrentAsync(TorrentSwarm torrent)
+    {
+        foreach (KeyValuePair<Sha1Hash, TorrentSwarm> entry in _torrents)
+        {
+            if (entry.Value == torrent)
+            {
+                _torrents.TryRemove(entry.Key, out _);
+            }
+        }
+
+        await torrent.DisposeAsync().ConfigureAwait(false);
+    }
+
+    internal void OnPeerClosed() => Interlocked.Decrement(ref _connections);
+
+    private static HandshakeReserved ReservedFor(TorrentSwarm torrent)
+        => HandshakeReserved.ExtensionProtocol | HandshakeReserved.FastExtension
+            | (torrent.Metainfo.InfoHashes.V2 is not null ? HandshakeReserved.V2Upgrade : 0);
+
+    private async Task AcceptLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            IDuplexConnection connection;
+            try
+            {
+                connection = await _listener!.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+            {
+                continue;
+            }
+
+            if (Interlocked.Increment(ref _pendingHandshakes) > Options.MaxPendingHandshakes
+                || Volatile.Read(ref _connections) >= Options.MaxConnections)
+            {
+                Interlocked.Decrement(ref _pendingHandshakes);
+                connection.Abort();
+                _ = connection.DisposeAsync().AsTask();
+                continue;
+            }
+
+            _ = AcceptAsync(connection, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Incoming: read the first 48 bytes (protocol, reserved, info-hash) to find the torrent, answer with our
+    /// handshake, then read the peer id. Anything else on this port is closed.
+    /// </summary>
+    private async Task AcceptAsync(IDuplexConnection connection, CancellationToken cancellationToken)
+    {
+        bool attached = false;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Options.HandshakeTimeout);
+            (HandshakeReserved reserved, Sha1Hash infoHash) = await ReadAsync<(HandshakeReserved, Sha1Hash)>(connection.Input, ReadHeader, timeout.Token).ConfigureAwait(false);
+            if (!_torrents.TryGetValue(infoHash, out TorrentSwarm? torrent) || !torrent.CanAccept(connection.RemoteEndPoint.Address))
+            {
+                return;
+            }
+
+            await WriteHandshakeAsync(connection.Output, torrent, infoHash, timeout.Token).ConfigureAwait(false);
+            PeerId peerId = await ReadAsync<PeerId>(connection.Input, ReadPeerId, timeout.Token).ConfigureAwait(false);
+            if (peerId == LocalPeerId)
+            {
+                return; // connected to ourselves
+            }
+
+            attached = Attach(torrent, connection, new Handshake(reserved, infoHash, peerId), outgoing: false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidDataException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pendingHandshakes);
+            if (!attached)
+            {
+                connection.Abort();
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Outgoing: connect (within the half-open limit), send our handshake, check theirs.</summary>
+    public async Task ConnectAsync(TorrentSwarm torrent, IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _connections) >= Options.MaxConnections)
+        {
+            throw new IOException("connection limit reached");
+        }
+
+        IDuplexConnection connection;
+        await _halfOpen.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Options.ConnectTimeout);
+            connection = await _transport.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _halfOpen.Release();
+        }
+
+        bool attached = false;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Options.HandshakeTimeout);
+            Sha1Hash infoHash = torrent.Metainfo.InfoHashes.WireHash;
+            await WriteHandshakeAsync(connection.Output, torrent, infoHash, timeout.Token).ConfigureAwait(false);
+            Handshake remote = await ReadAsync<Handshake>(connection.Input, ReadHandshake, timeout.Token).ConfigureAwait(false);
+            if (remote.InfoHash != infoHash)
+            {
+                throw new InvalidDataException("the peer answered for another torrent");
+            }
+
+            if (remote.PeerId == LocalPeerId)
+            {
+                throw new InvalidDataException("connected to ourselves");
+            }
+
+            attached = Attach(torrent, connection, remote, outgoing: true);
+        }
+        finally
+        {
+            if (!attached)
+            {
+                connection.Abort();
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private bool Attach(TorrentSwarm torrent, IDuplexConnection connection, Handshake remote, bool outgoing)
+    {
+        if (Interlocked.Increment(ref _connections) > Options.MaxConnections)
+        {
+            Interlocked.Decrement(ref _connections);
+            return false;
+        }
+
+        torrent.Attach(new PeerConnection(torrent, connection, torrent.NextPeerId(), remote, outgoing));
+        return true;
+    }
+
+    private async Task WriteHandshakeAsync(PipeWriter output, TorrentSwarm torrent, Sha1Hash infoHash, CancellationToken cancellationToken)
+    {
+        var handshake = new Handshake(ReservedFor(torrent), infoHash, LocalPeerId);
+        output.Advance(handshake.WriteTo(output.GetSpan(Handshake.Length)));
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private delegate OperationStatus Reader<T>(ref ReadOnlySequence<byte> buffer, out T value);
+
+    private static OperationStatus ReadHeader(ref ReadOnlySequence<byte> buffer, out (HandshakeReserved, Sha1Hash) value)
+    {
+        OperationStatus status = Handshake.TryReadHeader(ref buffer, out HandshakeReserved reserved, out Sha1Hash hash, out _);
+        value = (reserved, hash);
+        return status;
+    }
+
+    private static OperationStatus ReadPeerId(ref ReadOnlySequence<byte> buffer, out PeerId value) => Handshake.TryReadPeerId(ref buffer, out value);
+
+    private static OperationStatus ReadHandshake(ref ReadOnlySequence<byte> buffer, out Handshake value) => Handshake.TryRead(ref buffer, out value, out _);
+
+    /// <summary>Reads one fixed-size handshake part, leaving anything after it in the pipe for the peer loop.</summary>
+    private static async Task<T> ReadAsync<T>(PipeReader input, Reader<T> read, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            OperationStatus status = read(ref buffer, out T value);
+            if (status == OperationStatus.Done)
+            {
+                input.AdvanceTo(buffer.Start);
+                return value;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (status == OperationStatus.InvalidData)
+            {
+                throw new InvalidDataException("not a BitTorrent handshake");
+            }
+
+            if (result.IsCompleted)
+            {
+                throw new IOException("the connection closed during the handshake");
+            }
+        }
+    }
+
+    private int _disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_listener is not null)
+        {
+            await _listener.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _acceptLoop.ConfigureAwait(false);
+        foreach (TorrentSwarm torrent in Torrents)
+        {
+            await torrent.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _torrents.Clear();
+        await Hashing.DisposeAsync().ConfigureAwait(false);
+        _halfOpen.Dispose();
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,249 @@
+using PeerNet.PeerWire;
+
+namespace PeerNet.Swarm;
+
+internal sealed partial class TorrentSwarm
+{
+    private void Process(SwarmEvent e)
+    {
+        PeerConnection? peer = e.Peer;
+        if (peer is not null && peer.IsClosed && e.Kind is not SwarmEventKind.PeerClosed and not SwarmEventKind.PieceHashed)
+        {
+            // A closed (perhaps banned) peer's block is not counted; release its claim so the block is fetched again.
+            if (e.Kind == SwarmEventKind.BlockReceived && e.C != 0 && _buffers.TryGetValue(e.A, out PieceBuffer? buffer))
+            {
+                buffer.Unclaim(e.B / BlockLength);
+            }
+
+            return;
+        }
+
+        switch (e.Kind)
+        {
+            case SwarmEventKind.Tick:
+                OnTick();
+                break;
+            case SwarmEventKind.AddPeers:
+                OnAddPeer((System.Net.IPEndPoint)e.Payload!);
+                break;
+            case SwarmEventKind.ConnectFinished:
+                _connecting.Remove((System.Net.IPEndPoint)e.Payload!);
+                break;
+            case SwarmEventKind.PeerConnected:
+                OnPeerConnected(peer!);
+                break;
+            case SwarmEventKind.PeerClosed:
+                OnPeerClosed(peer!);
+                break;
+            case SwarmEventKind.Choke:
+                peer!.PeerChoking = true;
+                if (!peer.SupportsFast)
+                {
+                    // BEP 3: a choke discards every request; with BEP 6 the peer rejects each one explicitly.
+                    ReleaseRequests(peer);
+                }
+
+                break;
+            case SwarmEventKind.Unchoke:
+                peer!.PeerChoking = false;
+                break;
+            case SwarmEventKind.Interested:
+                peer!.PeerInterested = true;
+                UnchokeIfSlotFree(peer);
+                break;
+            case SwarmEventKind.NotInterested:
+                peer!.PeerInterested = false;
+                break;
+            case SwarmEventKind.Have:
+                OnHave(peer!, e.A);
+                break;
+            case SwarmEventKind.Bitfield:
+                OnPieceSet(peer!, (Bitfield)e.Payload!, seed: false);
+                break;
+            case SwarmEventKind.HaveAll:
+                OnPieceSet(peer!, null, seed: true);
+                break;
+            case SwarmEventKind.HaveNone:
+                OnPieceSet(peer!, new Bitfield(PieceCount), seed: false);
+                break;
+            case SwarmEventKind.Request:
+                OnRequest(peer!, e.A, e.B, e.C);
+                break;
+            case SwarmEventKind.Reject:
+                if (peer!.UntrackRequest(e.A, e.B))
+                {
+                    peer.Outstanding--;
+                    _picker.OnRequestRejected(peer.Id, e.A, e.B);
+                }
+
+                break;
+            case SwarmEventKind.AllowedFast:
+                peer!.AllowedFast.Add(e.A);
+                break;
+            case SwarmEventKind.Suggest:
+                break;
+            case SwarmEventKind.ExtensionHandshake:
+                OnExtensionHandshake(peer!, (ExtensionHandshake)e.Payload!);
+                break;
+            case SwarmEventKind.BlockReceived:
+                OnBlockReceived(peer!, e.A, e.B, e.C != 0);
+                break;
+            case SwarmEventKind.PieceHashed:
+                OnPieceHashed(e.A, (Storage.PieceCheckResult)e.Payload!);
+                break;
+            case SwarmEventKind.PieceWritten:
+                OnPieceWritten(e.A);
+                break;
+            case SwarmEventKind.StorageFailed:
+                Fail((Exception)e.Payload!);
+                break;
+        }
+    }
+
+    private void OnPieceSet(PeerConnection peer, Bitfield? pieces, bool seed)
+    {
+        peer.IsSeed = seed || (pieces is not null && pieces.AllSet);
+        peer.Pieces = pieces;
+        EnsureInPicker(peer);
+        if (peer.IsSeed)
+        {
+            _picker.PeerHasAll(peer.Id);
+        }
+        else
+        {
+            for (int piece = pieces!.FirstSet(0); piece >= 0; piece = pieces.FirstSet(piece + 1))
+            {
+                _picker.PeerHas(peer.Id, piece);
+            }
+        }
+
+        if (peer.IsSeed && State == TorrentState.Seeding)
+        {
+            // Two seeds have nothing to trade.
+            peer.Close("both sides are seeds");
+            return;
+        }
+
+        UpdateInterest(peer);
+    }
+
+    private void OnHave(PeerConnection peer, int piece)
+    {
+        if (peer.IsSeed)
+        {
+            return;
+        }
+
+        peer.Pieces ??= new Bitfield(PieceCount);
+        if (peer.Pieces[piece])
+        {
+            return;
+        }
+
+        peer.Pieces.Set(piece);
+        EnsureInPicker(peer);
+        _picker.PeerHas(peer.Id, piece);
+        if (peer.Pieces.AllSet)
+        {
+            peer.IsSeed = true;
+        }
+
+        if (!peer.AmInterested && !_have[piece])
+        {
+            UpdateInterest(peer);
+        }
+    }
+
+    private static void OnExtensionHandshake(PeerConnection peer, ExtensionHandshake handshake)
+    {
+        peer.Extensions = handshake;
+        if (handshake.RequestQueueLength is int reqq)
+        {
+            peer.PeerRequestQueue = Math.Clamp(reqq, 1, 2000);
+        }
+    }
+
+    /// <summary>
+    /// Serves a peer's request. A request for a piece we never announced is a protocol violation and closes
+    /// the connection; one we cannot serve now is rejected (BEP 6) or dropped.
+    /// </summary>
+    private void OnRequest(PeerConnection peer, int piece, int begin, int length)
+    {
+        if (!_have[piece])
+        {
+            peer.Close($"requested piece {piece}, which we do not have");
+            return;
+        }
+
+        // This node grants no allowed-fast pieces (BEP 6 makes them optional), so a choked peer gets nothing.
+        if (peer.AmChoking || peer.PendingUploads >= MaxQueuedUploads)
+        {
+            if (peer.SupportsFast)
+            {
+                peer.SendReject(piece, begin, length);
+            }
+
+            return;
+        }
+
+        peer.SendBlock(piece, begin, length);
+    }
+
+    /// <summary>Tells a peer whether we want anything it has, when that changes.</summary>
+    private void UpdateInterest(PeerConnection peer)
+    {
+        bool interested = State == TorrentState.Downloading && PeerHasWanted(peer);
+        if (interested == peer.AmInterested)
+        {
+            return;
+        }
+
+        peer.AmInterested = interested;
+        peer.SendRaw(interested ? PeerMessageWriter.Interested : PeerMessageWriter.NotInterested);
+    }
+
+    private bool PeerHasWanted(PeerConnection peer)
+    {
+        if (peer.IsSeed)
+        {
+            return _have.SetCount < PieceCount;
+        }
+
+        if (peer.Pieces is null)
+        {
+            return false;
+        }
+
+        for (int piece = peer.Pieces.FirstSet(0); piece >= 0; piece = peer.Pieces.FirstSet(piece + 1))
+        {
+            if (!_have[piece])
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Gives back every block requested from a peer so others can be asked for them.</summary>
+    private void ReleaseRequests(PeerConnection peer)
+    {
+        peer.UntrackAllRequests();
+        if (peer.InPicker)
+        {
+            _picker.ReleaseRequests(peer.Id);
+        }
+
+        peer.Outstanding = 0;
+    }
+
+    /// <summary>The picker learns of a peer once it says what it has (bitfield, have-all/none, or a first have).</summary>
+    private void EnsureInPicker(PeerConnection peer)
+    {
+        if (!peer.InPicker)
+        {
+            _picker.AddPeer(peer.Id);
+            peer.InPicker = true;
+        }
+    }
+}

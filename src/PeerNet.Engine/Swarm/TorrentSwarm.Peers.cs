@@ -1,0 +1,189 @@
+using System.Buffers;
+using System.Net;
+using PeerNet.PeerWire;
+
+namespace PeerNet.Swarm;
+
+internal sealed partial class TorrentSwarm
+{
+    private static readonly TimeSpan InactivityTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan SnubTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly RateMeter _downloadRate;
+    private readonly RateMeter _uploadRate;
+    private readonly HashSet<IPEndPoint> _known = [];
+    private readonly Queue<IPEndPoint> _candidates = new();
+    private readonly HashSet<IPEndPoint> _connecting = [];
+    private int _ticks;
+
+    /// <summary>Connected peers (a snapshot, for status and tests).</summary>
+    public int PeerCount => Volatile.Read(ref _peerCount);
+
+    internal int NextPeerId() => Interlocked.Increment(ref _nextPeerId);
+
+    /// <summary>Whether a new connection (incoming or outgoing) may join this torrent.</summary>
+    internal bool CanAccept(IPAddress address)
+        => State is TorrentState.Downloading or TorrentState.Seeding && !_banned.Contains(address)
+            && Volatile.Read(ref _peerCount) + _connecting.Count < Options.MaxConnections;
+
+    private void OnAddPeer(IPEndPoint endpoint)
+    {
+        if (_known.Add(endpoint) && _known.Count <= Options.MaxKnownPeers)
+        {
+            _candidates.Enqueue(endpoint);
+            ConnectMore();
+        }
+    }
+
+    private void ConnectMore()
+    {
+        while (_candidates.Count > 0 && State is TorrentState.Downloading or TorrentState.Seeding
+            && _peers.Count + _connecting.Count < Options.MaxConnections)
+        {
+            IPEndPoint endpoint = _candidates.Dequeue();
+            if (_banned.Contains(endpoint.Address) || _peers.Values.Any(p => p.RemoteEndPoint.Equals(endpoint)) || !_connecting.Add(endpoint))
+            {
+                continue;
+            }
+
+            _ = ConnectAsync(endpoint);
+        }
+    }
+
+    private async Task ConnectAsync(IPEndPoint endpoint)
+    {
+        try
+        {
+            await _session.ConnectAsync(this, endpoint, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or TimeoutException or InvalidDataException)
+        {
+            // Unreachable or wrong peers are normal; the endpoint stays known and may be retried later.
+        }
+        finally
+        {
+            Post(new SwarmEvent(SwarmEventKind.ConnectFinished, Payload: endpoint));
+        }
+    }
+
+    /// <summary>Attaches a connection whose handshake succeeded; the loop takes it from here.</summary>
+    internal void Attach(PeerConnection peer) => Post(new SwarmEvent(SwarmEventKind.PeerConnected, peer));
+
+    private void OnPeerConnected(PeerConnection peer)
+    {
+        _connecting.Remove(peer.RemoteEndPoint);
+        if (State is not (TorrentState.Downloading or TorrentState.Seeding) || _banned.Contains(peer.RemoteEndPoint.Address))
+        {
+            peer.Close("not accepting peers");
+            _ = peer.DisposeAsync().AsTask();
+            return;
+        }
+
+        _peers[peer.Id] = peer;
+        Interlocked.Increment(ref _peerCount);
+        if (peer.RemoteHandshake.SupportsExtensionProtocol)
+        {
+            peer.SendRaw(EncodeExtensionHandshake(peer));
+        }
+
+        SendPieceSet(peer);
+        peer.Start();
+    }
+
+    private void SendPieceSet(PeerConnection peer)
+    {
+        int have = _have.SetCount;
+        if (peer.SupportsFast && have == 0)
+        {
+            peer.SendRaw(PeerMessageWriter.HaveNone);
+        }
+        else if (peer.SupportsFast && have == PieceCount)
+        {
+            peer.SendRaw(PeerMessageWriter.HaveAll);
+        }
+        else if (have > 0)
+        {
+            var buffer = new ArrayBufferWriter<byte>(PeerMessageWriter.BitfieldHeaderLength + ((PieceCount + 7) / 8));
+            PeerMessageWriter.WriteBitfield(buffer, _have.ToBytes());
+            peer.SendRaw(buffer.WrittenMemory);
+        }
+    }
+
+    private ReadOnlyMemory<byte> EncodeExtensionHandshake(PeerConnection peer)
+    {
+        var handshake = new ExtensionHandshake
+        {
+            ClientName = SwarmSession.ClientName,
+            ListenPort = _session.ListenPort,
+            RequestQueueLength = Options.MaxRequestsPerPeer,
+            YourIp = peer.RemoteEndPoint.Address,
+        };
+        var buffer = new ArrayBufferWriter<byte>(128);
+        handshake.WriteMessage(buffer);
+        return buffer.WrittenMemory;
+    }
+
+    private void OnPeerClosed(PeerConnection peer)
+    {
+        if (!_peers.Remove(peer.Id))
+        {
+            return;
+        }
+
+        Interlocked.Decrement(ref _peerCount);
+        peer.UntrackAllRequests();
+        peer.Outstanding = 0;
+        if (peer.InPicker)
+        {
+            _picker.RemovePeer(peer.Id);
+        }
+
+        _session.OnPeerClosed();
+        _ = peer.DisposeAsync().AsTask();
+        if (!peer.AmChoking)
+        {
+            RunChoker();
+        }
+
+        ConnectMore();
+    }
+
+    private void OnTick()
+    {
+        long now = Time.GetTimestamp();
+        if (++_ticks % 10 == 0)
+        {
+            RunChoker();
+        }
+
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            if (Time.GetElapsedTime(peer.LastReceivedAt, now) > InactivityTimeout)
+            {
+                peer.Close("inactive for two minutes");
+                continue;
+            }
+
+            if (Time.GetElapsedTime(peer.LastSentAt, now) > KeepAliveInterval)
+            {
+                peer.SendRaw(PeerMessageWriter.KeepAlive);
+            }
+
+            // A peer that stops answering our requests is snubbed: its requests go to others, and the
+            // choker stops counting on it (BEP 3 leaves timeouts to clients; libtorrent uses 60 s).
+            if (peer.Outstanding > 0 && Time.GetElapsedTime(peer.LastBlockAt, now) > SnubTimeout)
+            {
+                peer.IsSnubbed = true;
+                ReleaseRequests(peer);
+            }
+        }
+
+        if (_ticks % 30 == 0 && _resumeDirty)
+        {
+            SaveResume();
+        }
+
+        ConnectMore();
+    }
+}

@@ -1,0 +1,259 @@
+using System.Security.Cryptography;
+using PeerNet.Storage;
+
+namespace PeerNet.Swarm;
+
+internal sealed partial class TorrentSwarm
+{
+    private readonly List<Task> _writes = [];
+    private readonly HashSet<int> _hashing = [];
+
+    // Smart-ban (as libtorrent's plugin): after a hash failure, remember a digest of each block and who sent
+    // it; when the piece later passes, every peer whose block differs from the good one sent bad data.
+    private readonly Dictionary<int, List<(int Peer, System.Net.IPAddress Address, int Block, byte[] Digest)>> _suspects = [];
+    private readonly HashSet<System.Net.IPAddress> _banned = [];
+
+    /// <summary>Addresses banned for sending data that failed verification.</summary>
+    public IReadOnlyCollection<System.Net.IPAddress> Banned => _banned;
+
+    /// <summary>
+    /// A block arrived. Invariant: the picker credits a block only for the copy that holds the block's claim
+    /// in the piece buffer (<paramref name="copied"/>), so the picker and the buffer always agree on what has
+    /// arrived. A copy that lost the claim (an endgame duplicate) just releases its request; a claimed copy
+    /// the picker does not accept (a stale answer to a request from before a hash failure) gives its claim back.
+    /// </summary>
+    private void OnBlockReceived(PeerConnection peer, int piece, int begin, bool copied)
+    {
+        peer.Outstanding = Math.Max(0, peer.Outstanding - 1);
+        peer.LastBlockAt = Time.GetTimestamp();
+        peer.IsSnubbed = false;
+        int length = Math.Min(BlockLength, GetPieceSize(piece) - begin);
+        if (!copied)
+        {
+            _picker.OnRequestCancelled(peer.Id, piece, begin);
+            Interlocked.Add(ref _wasted, length);
+            return;
+        }
+
+        if (!_buffers.TryGetValue(piece, out PieceBuffer? buffer))
+        {
+            return;
+        }
+
+        BlockReceipt receipt = _picker.OnBlockReceived(peer.Id, piece, begin);
+        foreach (int other in receipt.CancelPeers)
+        {
+            if (_peers.TryGetValue(other, out PeerConnection? duplicate))
+            {
+                // Endgame: another peer was asked for the same block; BEP 3 "cancel" so it need not send it.
+                duplicate.SendCancel(piece, begin, length);
+                duplicate.Outstanding = Math.Max(0, duplicate.Outstanding - 1);
+            }
+        }
+
+        if (receipt.Status != BlockStatus.Accepted)
+        {
+            buffer.Unclaim(begin / BlockLength);
+            Interlocked.Add(ref _wasted, length);
+            return;
+        }
+
+        buffer.Senders[begin / BlockLength] = peer.Id;
+        buffer.Received++;
+        if (buffer.IsComplete && _hashing.Add(piece))
+        {
+            HashPiece(buffer);
+        }
+    }
+
+    private void HashPiece(PieceBuffer buffer)
+    {
+        int piece = buffer.Piece;
+        _ = _verifier.VerifyAsync(piece, buffer.Data, _stopping.Token).ContinueWith(
+            t => Post(new SwarmEvent(SwarmEventKind.PieceHashed, A: piece, Payload: t.IsCompletedSuccessfully ? t.Result : null)),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private void OnPieceHashed(int piece, PieceCheckResult? result)
+    {
+        _hashing.Remove(piece);
+        if (result is null || !_buffers.TryGetValue(piece, out PieceBuffer? buffer))
+        {
+            return; // stopping
+        }
+
+        if (result.Verdict == PieceVerdict.Good)
+        {
+            ConvictSuspects(piece, buffer);
+            ReadOnlyMemory<byte> data = buffer.Data;
+            Task write = Task.Run(async () =>
+            {
+                try
+                {
+                    await Storage.WriteBlockAsync(piece, 0, data, _stopping.Token).ConfigureAwait(false);
+                    Post(new SwarmEvent(SwarmEventKind.PieceWritten, A: piece));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Post(new SwarmEvent(SwarmEventKind.StorageFailed, A: piece, Payload: e));
+                }
+            });
+            _writes.RemoveAll(static t => t.IsCompleted);
+            _writes.Add(write);
+            return;
+        }
+
+        OnHashFailed(piece, buffer, result);
+    }
+
+    private void OnHashFailed(int piece, PieceBuffer buffer, PieceCheckResult result)
+    {
+        Interlocked.Add(ref _wasted, buffer.Length);
+        HashFailures++;
+        var senders = new HashSet<int>(buffer.Senders);
+        var record = _suspects.TryGetValue(piece, out var list) ? list : _suspects[piece] = [];
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        for (int block = 0; block < buffer.BlockCount; block++)
+        {
+            int begin = block * BlockLength;
+            int length = Math.Min(BlockLength, buffer.Length - begin);
+            SHA256.HashData(buffer.Data.Span.Slice(begin, length), digest);
+            int sender = buffer.Senders[block];
+            System.Net.IPAddress address = _peers.TryGetValue(sender, out PeerConnection? from) ? from.RemoteEndPoint.Address : System.Net.IPAddress.None;
+            record.Add((sender, address, block, digest.ToArray()));
+        }
+
+        foreach (int sender in senders)
+        {
+            if (_peers.TryGetValue(sender, out PeerConnection? peer))
+            {
+                peer.HashFailures++;
+            }
+        }
+
+        // One peer sent every block of a piece that failed: it is proven bad.
+        if (senders.Count == 1 && _peers.TryGetValue(buffer.Senders[0], out PeerConnection? only))
+        {
+            Ban(only, $"sent piece {piece}, which failed its hash check");
+        }
+
+        // BEP 52 block hashes pinpoint the bad block directly.
+        foreach (int bad in result.BadBlocks)
+        {
+            if (_peers.TryGetValue(buffer.Senders[bad], out PeerConnection? culprit))
+            {
+                Ban(culprit, $"sent block {bad} of piece {piece}, which failed its v2 hash");
+            }
+        }
+
+        buffer.Reset();
+        _picker.OnHashFailed(piece);
+    }
+
+    /// <summary>The piece passed: every suspect whose block differs from the good data sent corrupt data.</summary>
+    private void ConvictSuspects(int piece, PieceBuffer buffer)
+    {
+        if (!_suspects.Remove(piece, out var records))
+        {
+            return;
+        }
+
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        foreach ((int sender, System.Net.IPAddress address, int block, byte[] recorded) in records)
+        {
+            int begin = block * BlockLength;
+            SHA256.HashData(buffer.Data.Span.Slice(begin, Math.Min(BlockLength, buffer.Length - begin)), digest);
+            if (digest.SequenceEqual(recorded))
+            {
+                continue;
+            }
+
+            // Proven: this block differs from the verified one. Ban the address even if the peer has left.
+            if (!address.Equals(System.Net.IPAddress.None))
+            {
+                _banned.Add(address);
+            }
+
+            if (_peers.TryGetValue(sender, out PeerConnection? peer))
+            {
+                Ban(peer, $"sent a corrupt block {block} of piece {piece} (smart-ban)");
+            }
+        }
+    }
+
+    /// <summary>Pieces that failed verification since the torrent started.</summary>
+    public int HashFailures { get; private set; }
+
+    private void Ban(PeerConnection peer, string reason)
+    {
+        _banned.Add(peer.RemoteEndPoint.Address);
+        peer.Close("banned: " + reason);
+    }
+
+    private void OnPieceWritten(int piece)
+    {
+        if (_buffers.TryRemove(piece, out PieceBuffer? buffer))
+        {
+            buffer.Dispose();
+        }
+
+        if (_have[piece])
+        {
+            return;
+        }
+
+        _have.Set(piece);
+        _resumeDirty = true;
+        _picker.OnHashPassed(piece);
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            peer.SendHave(piece);
+            if (peer.AmInterested)
+            {
+                UpdateInterest(peer);
+            }
+        }
+
+        if (_have.IsComplete)
+        {
+            OnCompleted();
+        }
+    }
+
+    private void OnCompleted()
+    {
+        CreateEmptyFiles();
+        State = TorrentState.Seeding;
+        SaveResume();
+        _completed.TrySetResult();
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            UpdateInterest(peer);
+            if (peer.IsSeed)
+            {
+                peer.Close("both sides are seeds");
+            }
+        }
+    }
+
+    /// <summary>A fatal error (disk full, I/O): stop downloading, keep what is verified, report it.</summary>
+    private void Fail(Exception error)
+    {
+        if (State == TorrentState.Error)
+        {
+            return;
+        }
+
+        State = TorrentState.Error;
+        Error = error is StorageFullException ? "disk full: " + error.Message : error.Message;
+        SaveResume();
+        foreach (PeerConnection peer in _peers.Values.ToArray())
+        {
+            peer.Close("torrent stopped: " + Error);
+        }
+
+        _completed.TrySetException(new IOException(Error, error));
+    }
+}

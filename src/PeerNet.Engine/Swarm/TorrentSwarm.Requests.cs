@@ -1,0 +1,100 @@
+using PeerNet.PeerWire;
+
+namespace PeerNet.Swarm;
+
+internal sealed partial class TorrentSwarm
+{
+    /// <summary>Seconds of a peer's measured rate to keep in flight (libtorrent's <c>request_queue_time</c> is 3).</summary>
+    private const double RequestQueueSeconds = 1.0;
+
+    /// <summary>Requests kept in flight to a peer whose rate is not known yet (slow start).</summary>
+    private const int MinRequestDepth = 16;
+
+    /// <summary>
+    /// Tops up each unchoked peer's request queue to its target depth: the bandwidth-delay product of its
+    /// measured rate, within the peer's <c>reqq</c>.
+    /// </summary>
+    private void FillRequests()
+    {
+        if (State != TorrentState.Downloading)
+        {
+            return;
+        }
+
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            if (!peer.AmInterested || peer.IsClosed || peer.IsSnubbed)
+            {
+                continue;
+            }
+
+            bool choked = peer.PeerChoking;
+            if (choked && peer.AllowedFast.Count == 0)
+            {
+                continue;
+            }
+
+            int want = RequestDepth(peer) - peer.Outstanding;
+            if (want <= 0)
+            {
+                continue;
+            }
+
+            if (peer.Outstanding == 0)
+            {
+                // The snub timer measures from the first request of a fresh batch, or the last block since.
+                peer.LastBlockAt = Time.GetTimestamp();
+            }
+
+            if (!peer.InPicker)
+            {
+                continue;
+            }
+
+            Span<BlockRequest> output = _pickScratch.AsSpan(0, Math.Min(want, _pickScratch.Length));
+            int picked = choked
+                ? _picker.PickBlocks(peer.Id, output.Length, output, [.. peer.AllowedFast])
+                : _picker.PickBlocks(peer.Id, output.Length, output);
+            for (int i = 0; i < picked; i++)
+            {
+                BlockRequest request = _pickScratch[i];
+                if (!EnsureBuffer(request.PieceIndex))
+                {
+                    _picker.OnRequestCancelled(peer.Id, request.PieceIndex, request.Begin);
+                    continue;
+                }
+
+                peer.SendRequest(request.PieceIndex, request.Begin, request.Length);
+                peer.Outstanding++;
+            }
+        }
+    }
+
+    private int RequestDepth(PeerConnection peer)
+    {
+        double rate = peer.DownloadRate.BytesPerSecond;
+        int depth = MinRequestDepth + (int)Math.Min(rate * RequestQueueSeconds / BlockLength, int.MaxValue / 2);
+        return Math.Min(depth, Math.Min(peer.PeerRequestQueue, Options.MaxRequestsPerPeer));
+    }
+
+    /// <summary>
+    /// Makes sure a piece has a buffer to receive into, within the memory budget for pieces in flight
+    /// (the picker finishes started pieces first, so the budget bounds memory, not progress).
+    /// </summary>
+    private bool EnsureBuffer(int piece)
+    {
+        if (_buffers.ContainsKey(piece))
+        {
+            return true;
+        }
+
+        long pieceLength = Storage.Map.PieceLength;
+        if (!_buffers.IsEmpty && (_buffers.Count + 1) * pieceLength > Options.MaxPieceBufferBytes)
+        {
+            return false;
+        }
+
+        _buffers[piece] = new PieceBuffer(piece, GetPieceSize(piece), BlockLength);
+        return true;
+    }
+}

@@ -1,0 +1,117 @@
+using PeerNet.Storage;
+
+namespace PeerNet.Swarm;
+
+internal sealed partial class TorrentSwarm
+{
+    private readonly ResumeStore? _resume;
+    private bool _resumeDirty;
+
+    /// <summary>Pieces found verified on disk at start-up (from resume data or a check).</summary>
+    public int PiecesFoundAtStart { get; private set; }
+
+    /// <summary>
+    /// Finds what is already on disk: resume data is trusted only where files are unchanged, pieces of
+    /// changed files are rechecked, and without resume data (or with <see cref="TorrentOptions.Recheck"/>)
+    /// everything present is checked. Verified pieces are never downloaded again.
+    /// </summary>
+    private async Task CheckExistingDataAsync(CancellationToken cancellationToken)
+    {
+        State = TorrentState.Checking;
+        PieceBitfield? recheck = null;
+        bool fullCheck = true;
+        if (_resume is not null && !Options.Recheck)
+        {
+            ResumeLoadResult loaded = _resume.Load(Storage);
+            if (loaded.Loaded)
+            {
+                fullCheck = false;
+                for (int i = 0; i < PieceCount; i++)
+                {
+                    if (loaded.Trusted[i])
+                    {
+                        _have.Set(i);
+                    }
+                }
+
+                recheck = loaded.Recheck.SetCount > 0 ? loaded.Recheck : null;
+            }
+        }
+
+        if (fullCheck || recheck is not null)
+        {
+            CheckResult result = await _verifier.CheckAsync(Storage, fullCheck ? null : recheck, Options.CheckProgress, cancellationToken).ConfigureAwait(false);
+            for (int i = 0; i < PieceCount; i++)
+            {
+                if (result.Verified[i])
+                {
+                    _have.Set(i);
+                }
+            }
+        }
+
+        for (int i = 0; i < PieceCount; i++)
+        {
+            if (_have[i])
+            {
+                _picker.OnHashPassed(i);
+            }
+        }
+
+        PiecesFoundAtStart = _have.SetCount;
+        if (_have.IsComplete)
+        {
+            CreateEmptyFiles();
+            State = TorrentState.Seeding;
+            _completed.TrySetResult();
+        }
+        else if (Storage.IsReadOnly)
+        {
+            // Seeding data in place that is incomplete: serve what verified, never write.
+            State = TorrentState.Seeding;
+        }
+        else
+        {
+            State = TorrentState.Downloading;
+        }
+
+        SaveResume();
+    }
+
+    /// <summary>Zero-length files hold no piece, so nothing else creates them.</summary>
+    private void CreateEmptyFiles()
+    {
+        if (Storage.IsReadOnly)
+        {
+            return;
+        }
+
+        try
+        {
+            Storage.CreateEmptyFiles();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail(e);
+        }
+    }
+
+    private void SaveResume()
+    {
+        _resumeDirty = false;
+        if (_resume is null || Storage.IsReadOnly)
+        {
+            return;
+        }
+
+        try
+        {
+            _resume.Save(ResumeData.Capture(Storage, _have, Time));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Resume data is an optimisation: without it the next start checks the files instead.
+            _resumeDirty = true;
+        }
+    }
+}

@@ -1,0 +1,253 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using PeerNet.Metainfo;
+using PeerNet.PeerWire;
+using PeerNet.Storage;
+
+namespace PeerNet.Swarm;
+
+/// <summary>What a torrent is doing.</summary>
+public enum TorrentState
+{
+    /// <summary>Checking data already on disk.</summary>
+    Checking,
+
+    /// <summary>Fetching pieces (and serving those it has).</summary>
+    Downloading,
+
+    /// <summary>Has every wanted piece; serving.</summary>
+    Seeding,
+
+    /// <summary>Stopped by a fatal error (see <see cref="TorrentStatus.Error"/>); verified data is kept.</summary>
+    Error,
+
+    /// <summary>Stopped.</summary>
+    Stopped,
+}
+
+/// <summary>
+/// One torrent in a session: its peers, pieces, choking and storage, driven by one loop that owns all of
+/// that state. Reader and writer loops of each peer, hashing and disk writes run beside it and post events.
+/// </summary>
+internal sealed partial class TorrentSwarm : IAsyncDisposable
+{
+    /// <summary>Our id for ut_metadata in the extension handshake (BEP 9).</summary>
+    public const byte LocalMetadataExtensionId = 2;
+
+    /// <summary>Most blocks queued for upload to one peer; further requests are rejected (BEP 6) or dropped.</summary>
+    public const int MaxQueuedUploads = 500;
+
+    private const int BlockLength = PeerWireLimits.BlockLength;
+
+    private readonly SwarmSession _session;
+    private readonly Channel<SwarmEvent> _events = Channel.CreateBounded<SwarmEvent>(new BoundedChannelOptions(8192)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly ConcurrentDictionary<int, PieceBuffer> _buffers = new();
+    private readonly Dictionary<int, PeerConnection> _peers = [];
+    private readonly PieceVerifier _verifier;
+    private readonly PiecePicker _picker;
+    private readonly PieceBitfield _have;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly BlockRequest[] _pickScratch = new BlockRequest[256];
+    private Task _loop = Task.CompletedTask;
+    private Task _ticker = Task.CompletedTask;
+    private long _downloaded;
+    private long _uploaded;
+    private long _wasted;
+    private int _nextPeerId;
+
+    public TorrentSwarm(SwarmSession session, TorrentMetainfo metainfo, TorrentStorage storage, TorrentOptions options)
+    {
+        _session = session;
+        Metainfo = metainfo;
+        Storage = storage;
+        Options = options;
+        Time = session.Time;
+        PieceCount = metainfo.PieceCount;
+        _startedAt = Time.GetTimestamp();
+        _downloadRate = new RateMeter(Time);
+        _uploadRate = new RateMeter(Time);
+        _verifier = new PieceVerifier(storage.Map, session.Hashing);
+        _have = new PieceBitfield(PieceCount);
+        _picker = new PiecePicker(PieceCount, storage.Map.GetPieceSize, new Random(options.RandomSeed ?? Random.Shared.Next()));
+        _resume = options.ResumeDirectory is null ? null : new ResumeStore(options.ResumeDirectory);
+    }
+
+    public TorrentMetainfo Metainfo { get; }
+
+    public TorrentStorage Storage { get; }
+
+    public TorrentOptions Options { get; }
+
+    public TimeProvider Time { get; }
+
+    public int PieceCount { get; }
+
+    public TokenBucket UploadLimit => _session.UploadLimit;
+
+    public TokenBucket DownloadLimit => _session.DownloadLimit;
+
+    public TorrentState State { get; private set; } = TorrentState.Checking;
+
+    public string? Error { get; private set; }
+
+    /// <summary>Completes when every wanted piece is verified on disk; faults if the torrent stops on an error.</summary>
+    public Task Completed => _completed.Task;
+
+    public int GetPieceSize(int piece) => Storage.Map.GetPieceSize(piece);
+
+    public void CountDownload(int bytes)
+    {
+        Interlocked.Add(ref _downloaded, bytes);
+        _downloadRate.Add(bytes);
+    }
+
+    public void CountUpload(int bytes)
+    {
+        Interlocked.Add(ref _uploaded, bytes);
+        _uploadRate.Add(bytes);
+    }
+
+    public bool TryGetPieceBuffer(int piece, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PieceBuffer? buffer)
+        => _buffers.TryGetValue(piece, out buffer);
+
+    /// <summary>Reads a block we have for upload (called by writer loops).</summary>
+    public void ReadBlock(int piece, int begin, Span<byte> destination)
+    {
+        Storage.Read((piece * Storage.Map.PieceLength) + begin, destination);
+        if (Options.CorruptUploads)
+        {
+            destination[destination.Length / 2] ^= 0xFF;
+        }
+    }
+
+    /// <summary>Posts an event without waiting (for events that must not be lost, such as a close).</summary>
+    public void Post(SwarmEvent e)
+    {
+        if (!_events.Writer.TryWrite(e))
+        {
+            _ = _events.Writer.WriteAsync(e).AsTask();
+        }
+    }
+
+    /// <summary>Posts an event, waiting while the loop is behind: back-pressure for reader loops.</summary>
+    public ValueTask PostAsync(SwarmEvent e, CancellationToken cancellationToken) => _events.Writer.WriteAsync(e, cancellationToken);
+
+    /// <summary>A snapshot of progress and rates (safe from any thread).</summary>
+    public TorrentStatus GetStatus() => new()
+    {
+        Name = Metainfo.Name,
+        InfoHashes = Metainfo.InfoHashes,
+        State = State,
+        Error = Error,
+        PieceCount = PieceCount,
+        PiecesVerified = _have.SetCount,
+        TotalSize = Metainfo.TotalSize,
+        Downloaded = Interlocked.Read(ref _downloaded),
+        Uploaded = Interlocked.Read(ref _uploaded),
+        Wasted = Interlocked.Read(ref _wasted),
+        DownloadRate = _downloadRate.BytesPerSecond,
+        UploadRate = _uploadRate.BytesPerSecond,
+        Peers = Volatile.Read(ref _peerCount),
+    };
+
+    private int _peerCount;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await CheckExistingDataAsync(cancellationToken).ConfigureAwait(false);
+        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        _ticker = Task.Run(() => TickAsync(_stopping.Token), CancellationToken.None);
+        foreach (System.Net.IPEndPoint endpoint in Options.Peers)
+        {
+            AddPeerEndpoint(endpoint);
+        }
+    }
+
+    public void AddPeerEndpoint(System.Net.IPEndPoint endpoint) => Post(new SwarmEvent(SwarmEventKind.AddPeers, Payload: endpoint));
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _events.Writer.TryWrite(new SwarmEvent(SwarmEventKind.Tick));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        ChannelReader<SwarmEvent> reader = _events.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out SwarmEvent e))
+                {
+                    Process(e);
+                }
+
+                FillRequests();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+#pragma warning disable CA1031 // The loop owns the torrent: a bug must stop it visibly, not hang it silently.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Fail(new InvalidOperationException($"internal error in the torrent loop: {e}", e));
+        }
+    }
+
+    private int _disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (State is not TorrentState.Error)
+        {
+            State = TorrentState.Stopped;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_loop, _ticker).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        PeerConnection[] peers = [.. _peers.Values];
+        _peers.Clear();
+        await Task.WhenAll(peers.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
+        await Task.WhenAll(_writes).ConfigureAwait(false);
+        SaveResume();
+        foreach (PieceBuffer buffer in _buffers.Values)
+        {
+            buffer.Dispose();
+        }
+
+        _buffers.Clear();
+        await Storage.DisposeAsync().ConfigureAwait(false);
+        _completed.TrySetCanceled();
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,258 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using PeerNet.Metainfo;
+using PeerNet.PeerWire;
+using PeerNet.Storage;
+using PeerNet.Swarm;
+using PeerNet.Transport;
+
+namespace PeerNet.Engine.Tests.SwarmNet;
+
+/// <summary>Hostile peers, corrupt data, interrupted downloads and full disks.</summary>
+public sealed class SwarmFaultTests
+{
+    [Fact]
+    public async Task CorruptSeeder_IsBanned_AndDownloadCompletesFromHonestSeeder()
+    {
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [600_000], pieceLength: 32 * 1024);
+        // The honest seeder is slow, so the fast corrupt one certainly delivers pieces that fail their hash.
+        SwarmSession honest = await harness.StartNodeAsync(uploadLimit: 300_000);
+        SwarmSession corrupt = await harness.StartNodeAsync();
+        await SwarmHarness.SeedAsync(honest, torrent, content);
+        await SwarmHarness.SeedAsync(corrupt, torrent, content, new TorrentOptions { UploadSlots = 0, CorruptUploads = true });
+        SwarmSession leecher = await harness.StartNodeAsync();
+
+        (TorrentSwarm download, string folder) = await harness.LeechAsync(leecher, torrent, [corrupt, honest]);
+        await SwarmHarness.WaitCompletedAsync(download);
+
+        SwarmHarness.AssertSameFiles(torrent, content, folder);
+        Assert.Contains(corrupt.LocalEndPoint!.Address, download.Banned);
+        Assert.DoesNotContain(honest.LocalEndPoint!.Address, download.Banned);
+        Assert.True(download.HashFailures > 0);
+    }
+
+    [Fact]
+    public async Task HostilePeer_OversizedLengthPrefix_IsDisconnected_OthersUnaffected()
+    {
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [300_000]);
+        SwarmSession seeder = await harness.StartNodeAsync();
+        await SwarmHarness.SeedAsync(seeder, torrent, content);
+
+        await using RawPeer hostile = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
+        hostile.Send([0x7F, 0xFF, 0xFF, 0xFF, 7]); // a 2 GiB "piece" message
+        await hostile.AssertClosedAsync();
+
+        SwarmSession leecher = await harness.StartNodeAsync();
+        (TorrentSwarm download, string folder) = await harness.LeechAsync(leecher, torrent, [seeder]);
+        await download.Completed.WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
+        SwarmHarness.AssertSameFiles(torrent, content, folder);
+    }
+
+    [Theory]
+    [InlineData(1_000_000, 0)]  // piece index past the end
+    [InlineData(0, 999_999)]    // begin past the piece
+    public async Task HostilePeer_RequestOutOfRange_IsDisconnected(int piece, int begin)
+    {
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [100_000]);
+        SwarmSession seeder = await harness.StartNodeAsync();
+        await SwarmHarness.SeedAsync(seeder, torrent, content);
+
+        await using RawPeer hostile = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
+        byte[] request = new byte[PeerMessageWriter.RequestLength];
+        PeerMessageWriter.WriteRequest(request, new BlockRequest(piece, begin, 16384));
+        hostile.Send(PeerMessageWriter.Interested.ToArray());
+        hostile.Send(request);
+        await hostile.AssertClosedAsync();
+    }
+
+    [Fact]
+    public async Task HostilePeer_WrongInfoHash_GetsNoHandshake()
+    {
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [100_000]);
+        SwarmSession seeder = await harness.StartNodeAsync();
+        await SwarmHarness.SeedAsync(seeder, torrent, content);
+
+        InMemoryTransport transport = harness.Network.CreateTransport(IPAddress.Parse("10.9.9.9"));
+        await using IDuplexConnection connection = await transport.ConnectAsync(seeder.LocalEndPoint!, TestContext.Current.CancellationToken).AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
+        byte[] handshake = new byte[Handshake.Length];
+        new Handshake(HandshakeReserved.FastExtension, Sha1Hash.Compute("another torrent"u8), new PeerId(new byte[20])).WriteTo(handshake);
+        await connection.Output.WriteAsync(handshake, TestContext.Current.CancellationToken);
+        // The node closes (or resets) the connection without a byte of handshake.
+        try
+        {
+            ReadResult result = await connection.Input.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
+            Assert.True(result.IsCompleted && result.Buffer.IsEmpty, "the node answered a handshake for a torrent it does not have");
+        }
+        catch (ConnectionResetException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task StoppedHalfway_Restart_DoesNotFetchVerifiedPiecesAgain()
+    {
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [3_000_000], pieceLength: 32 * 1024);
+        SwarmSession seeder = await harness.StartNodeAsync(uploadLimit: 2_000_000);
+        await SwarmHarness.SeedAsync(seeder, torrent, content);
+        string folder = Path.Combine(harness.Root, "resumed");
+        string resume = Path.Combine(harness.Root, "resume-data");
+        var options = new TorrentOptions { UploadSlots = 0, ResumeDirectory = resume };
+
+        SwarmSession first = await harness.StartNodeAsync();
+        (TorrentSwarm partial, _) = await harness.LeechAsync(first, torrent, [seeder], options, folder);
+        while (partial.GetStatus().Progress < 0.3)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            Assert.False(partial.Completed.IsCompleted, "finished before it could be interrupted");
+        }
+
+        await first.DisposeAsync().AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
+        int verifiedBefore = partial.GetStatus().PiecesVerified;
+
+        SwarmSession second = await harness.StartNodeAsync();
+        (TorrentSwarm resumed, _) = await harness.LeechAsync(second, torrent, [seeder], options, folder);
+        Assert.Equal(verifiedBefore, resumed.PiecesFoundAtStart);
+        await resumed.Completed.WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
+
+        SwarmHarness.AssertSameFiles(torrent, content, folder);
+        long remaining = torrent.TotalSize - ((long)verifiedBefore * torrent.PieceLength);
+        long received = resumed.GetStatus().Downloaded;
+        Assert.True(received <= remaining + (8 * torrent.PieceLength), $"received {received} bytes after restart, but only {remaining} were missing");
+    }
+
+    [Fact]
+    public async Task DiskFull_StopsWithClearError_KeepsVerifiedData_AndResumesWhenSpaceReturns()
+    {
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [1_000_000], pieceLength: 32 * 1024);
+        SwarmSession seeder = await harness.StartNodeAsync();
+        await SwarmHarness.SeedAsync(seeder, torrent, content);
+        string folder = Path.Combine(harness.Root, "small-disk");
+        Directory.CreateDirectory(folder);
+        string resume = Path.Combine(harness.Root, "resume-data");
+        var disk = new LimitedFileSystem(byteBudget: 400_000);
+
+        SwarmSession first = await harness.StartNodeAsync();
+        TorrentSwarm full = await first.AddTorrentAsync(torrent, folder, new TorrentOptions { Peers = [seeder.LocalEndPoint!], ResumeDirectory = resume }, new StorageOptions { FileSystem = disk }, TestContext.Current.CancellationToken).WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
+        IOException error = await Assert.ThrowsAnyAsync<IOException>(() => full.Completed.WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken));
+        Assert.Contains("disk full", error.Message, StringComparison.Ordinal);
+        Assert.Equal(TorrentState.Error, full.State);
+        int verified = full.GetStatus().PiecesVerified;
+        Assert.InRange(verified, 1, torrent.PieceCount - 1);
+        await first.DisposeAsync().AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
+
+        // Space returns: a new session resumes from the verified pieces.
+        SwarmSession second = await harness.StartNodeAsync();
+        (TorrentSwarm resumed, _) = await harness.LeechAsync(second, torrent, [seeder], new TorrentOptions { ResumeDirectory = resume }, folder);
+        Assert.Equal(verified, resumed.PiecesFoundAtStart);
+        await resumed.Completed.WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
+        SwarmHarness.AssertSameFiles(torrent, content, folder);
+    }
+
+    /// <summary>A file system that fails writes with ENOSPC once a byte budget is spent.</summary>
+    private sealed class LimitedFileSystem(long byteBudget) : IStorageFileSystem
+    {
+        private long _remaining = byteBudget;
+
+        public IStorageFile OpenFile(string path, FileMode mode, FileAccess access) => new LimitedFile(this, PhysicalFileSystem.Instance.OpenFile(path, mode, access));
+
+        public FileStatus GetStatus(string path) => PhysicalFileSystem.Instance.GetStatus(path);
+
+        public string? ResolveLink(string path) => PhysicalFileSystem.Instance.ResolveLink(path);
+
+        public void CreateDirectory(string path) => PhysicalFileSystem.Instance.CreateDirectory(path);
+
+        public void MoveFile(string source, string destination) => PhysicalFileSystem.Instance.MoveFile(source, destination);
+
+        public void DeleteFile(string path) => PhysicalFileSystem.Instance.DeleteFile(path);
+
+        public void FlushDirectory(string path) => PhysicalFileSystem.Instance.FlushDirectory(path);
+
+        private sealed class LimitedFile(LimitedFileSystem owner, IStorageFile inner) : IStorageFile
+        {
+            public long GetLength() => inner.GetLength();
+
+            public void SetLength(long length) => inner.SetLength(length);
+
+            public int Read(Span<byte> destination, long fileOffset) => inner.Read(destination, fileOffset);
+
+            public void Write(ReadOnlySpan<byte> source, long fileOffset)
+            {
+                if (Interlocked.Add(ref owner._remaining, -source.Length) < 0)
+                {
+                    throw new IOException("No space left on device", 28);
+                }
+
+                inner.Write(source, fileOffset);
+            }
+
+            public void FlushToDisk() => inner.FlushToDisk();
+
+            public void Dispose() => inner.Dispose();
+        }
+    }
+}
+
+/// <summary>A hand-driven peer for hostile tests: it handshakes correctly, then sends whatever a test writes.</summary>
+internal sealed class RawPeer : IAsyncDisposable
+{
+    private readonly IDuplexConnection _connection;
+
+    private RawPeer(IDuplexConnection connection) => _connection = connection;
+
+    public static async Task<RawPeer> ConnectAsync(InMemoryNetwork network, SwarmSession target, TorrentMetainfo torrent)
+    {
+        InMemoryTransport transport = network.CreateTransport(IPAddress.Parse($"10.8.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}"));
+        IDuplexConnection connection = await transport.ConnectAsync(target.LocalEndPoint!, TestContext.Current.CancellationToken).AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
+        byte[] handshake = new byte[Handshake.Length];
+        new Handshake(HandshakeReserved.FastExtension, torrent.InfoHashes.WireHash, new PeerId("-XX0000-hostilepeer1"u8)).WriteTo(handshake);
+        await connection.Output.WriteAsync(handshake, TestContext.Current.CancellationToken);
+        var peer = new RawPeer(connection);
+        await peer.ReadAtLeastAsync(Handshake.Length);
+        return peer;
+    }
+
+    private async Task ReadAtLeastAsync(int bytes)
+    {
+        ReadResult result = await _connection.Input.ReadAtLeastAsync(bytes, TestContext.Current.CancellationToken).AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
+        Assert.False(result.IsCompleted && result.Buffer.Length < bytes, "closed during the handshake");
+        _connection.Input.AdvanceTo(result.Buffer.GetPosition(bytes));
+    }
+
+    public void Send(byte[] bytes)
+    {
+        _connection.Output.Write(bytes);
+        _ = _connection.Output.FlushAsync(TestContext.Current.CancellationToken).AsTask();
+    }
+
+    /// <summary>Reads (and discards) until the node closes the connection; fails if it stays open.</summary>
+    public async Task AssertClosedAsync()
+    {
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await _connection.Input.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+            }
+            catch (IOException)
+            {
+                return; // reset by the node
+            }
+
+            _connection.Input.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                return;
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+}
