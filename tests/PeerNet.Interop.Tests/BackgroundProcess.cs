@@ -19,6 +19,9 @@ internal sealed class BackgroundProcess : IAsyncDisposable
     /// <summary>Failure messages keep the end of long outputs (aria2 and Transmission print every second).</summary>
     private const int DescribeLimit = 12_000;
 
+    /// <summary>How much of each output goes to the test's log when the process is disposed.</summary>
+    private const int DisposeLogLimit = 3_000;
+
     private readonly Process _process;
     private readonly string _commandLine;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -200,7 +203,9 @@ internal sealed class BackgroundProcess : IAsyncDisposable
     }
 
     /// <summary>Command, pid, elapsed time, exit code, stdout and stderr (each cut to its end when long).</summary>
-    public string Describe()
+    public string Describe() => Describe(DescribeLimit);
+
+    private string Describe(int limit)
     {
         string exit = _process.HasExited ? $"exit code {_process.ExitCode}" : "still running";
         string stdout;
@@ -209,7 +214,7 @@ internal sealed class BackgroundProcess : IAsyncDisposable
             stdout = string.Join('\n', _lines);
         }
 
-        return $"{Name}: {_commandLine}\npid {Id}, {exit} after {Elapsed.TotalSeconds:F1} s\n--- stdout ---\n{Tail(stdout)}\n--- stderr ---\n{Tail(StandardError)}\n--- end ---";
+        return $"{Name}: {_commandLine}\npid {Id}, {exit} after {Elapsed.TotalSeconds:F1} s\n--- stdout ---\n{Tail(stdout, limit)}\n--- stderr ---\n{Tail(StandardError, limit)}\n--- end ---";
     }
 
     public async ValueTask DisposeAsync()
@@ -236,6 +241,9 @@ internal sealed class BackgroundProcess : IAsyncDisposable
 
         ProcessRunner.KillTree(_process);
         await DrainAsync().ConfigureAwait(false);
+
+        // Every peer's last words in the test's log: when a transfer fails, the other side often says why.
+        TestContext.Current.TestOutputHelper?.WriteLine(Describe(DisposeLogLimit));
         _process.Dispose();
         await ProcessTree.AssertGoneAsync(tree, Name).ConfigureAwait(false);
     }
@@ -291,6 +299,6 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         }
     }
 
-    private static string Tail(string text)
-        => text.Length <= DescribeLimit ? text : $"(... {text.Length - DescribeLimit} characters cut ...)\n{text[^DescribeLimit..]}";
+    private static string Tail(string text, int limit)
+        => text.Length <= limit ? text : $"(... {text.Length - limit} characters cut ...)\n{text[^limit..]}";
 }
