@@ -2,21 +2,6 @@ using System.Text.Json;
 
 namespace PeerNet.Interop.Tests;
 
-/// <summary>A status line of <c>lt_seed.py</c> or <c>lt_download.py</c>, printed every second.</summary>
-internal sealed record LtStatus(
-    double T,
-    string State,
-    double Progress,
-    int PiecesHave,
-    bool IsSeeding,
-    int NumPeers,
-    long DownloadRate,
-    long UploadRate,
-    long TotalDownload,
-    long TotalUpload,
-    long TotalPayloadDownload,
-    long TotalPayloadUpload);
-
 /// <summary>The last line of <c>lt_download.py</c>'s download phase.</summary>
 internal sealed record LtDone(
     bool Done,
@@ -52,9 +37,6 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
     public BackgroundProcess Process { get; }
 
     public int ListenPort { get; }
-
-    /// <summary>The latest status line, or null before the first.</summary>
-    public LtStatus? LastStatus => Process.Lines.Where(l => HasProperty(l, "t")).Select(Parse<LtStatus>).LastOrDefault();
 
     /// <summary>
     /// Starts <c>lt_seed.py</c> on the data under <paramref name="savePath"/> (the folder holding the torrent's

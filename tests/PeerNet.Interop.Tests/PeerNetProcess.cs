@@ -58,9 +58,6 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         ? Path.GetFullPath(path)
         : Path.Combine(AppContext.BaseDirectory, "peernet.dll");
 
-    /// <summary>The status lines so far, parsed.</summary>
-    public IReadOnlyList<PeerNetStatus> StatusLines => [.. Process.Lines.Select(ParseStatus).OfType<PeerNetStatus>()];
-
     /// <summary>The <c>X/Y pieces already verified on disk</c> line, if printed yet.</summary>
     public PeerNetResumeLine? ResumeLine => Process.Lines.Select(ParseResumeLine).OfType<PeerNetResumeLine>().FirstOrDefault();
 
@@ -102,12 +99,6 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         string line = await Process.WaitForLineAsync(l => ParseStatus(l) is { } s && match(s), timeout, cancellationToken).ConfigureAwait(false);
         return ParseStatus(line)!;
     }
-
-    /// <summary>The largest <c>sent</c> counter printed so far, by the complete line or any status line.</summary>
-    public long MaxSent => Process.Lines
-        .Select(l => ParseStatus(l)?.Sent ?? ParseCompletion(l)?.Sent ?? 0)
-        .DefaultIfEmpty(0)
-        .Max();
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();
 

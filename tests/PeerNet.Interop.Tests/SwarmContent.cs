@@ -51,7 +51,7 @@ internal static class SwarmContent
     }
 
     /// <summary>Every file under <paramref name="sourceRoot"/>, relative to it ('/' separators), in ordinal order.</summary>
-    public static IReadOnlyList<string> Files(string sourceRoot)
+    private static IReadOnlyList<string> Files(string sourceRoot)
         => [.. Directory.EnumerateFiles(sourceRoot, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(sourceRoot, f).Replace('\\', '/'))
             .Order(StringComparer.Ordinal)];
