@@ -128,7 +128,8 @@ internal static class ProcessRunner
         }
     }
 
-    private static void KillTree(Process process)
+    /// <summary>SIGKILL to the process and its descendants, then a bounded wait for it to exit; quiet if already gone.</summary>
+    internal static void KillTree(Process process)
     {
         try
         {

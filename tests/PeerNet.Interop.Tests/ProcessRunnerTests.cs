@@ -67,31 +67,11 @@ public sealed class ProcessRunnerTests
 
     private static async Task<bool> IsGoneAsync(int pid)
     {
-        for (int i = 0; i < 50; i++)
+        for (int i = 0; i < 50 && !ProcessTree.IsGone(pid); i++)
         {
-            string stat = $"/proc/{pid}/stat";
-            if (!File.Exists(stat))
-            {
-                return true;
-            }
-
-            try
-            {
-                // A zombie (state Z) is dead, waiting for its new parent to reap it.
-                string text = File.ReadAllText(stat);
-                if (text[(text.LastIndexOf(')') + 2)..].StartsWith('Z'))
-                {
-                    return true;
-                }
-            }
-            catch (IOException)
-            {
-                return true;
-            }
-
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
 
-        return false;
+        return ProcessTree.IsGone(pid);
     }
 }

@@ -7,7 +7,8 @@ internal static class PythonScripts
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(120);
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
+    /// <summary>How the scripts' JSON maps to records: snake_case names, every constructor parameter required.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         RespectNullableAnnotations = true,

@@ -1,0 +1,156 @@
+using System.Text.Json;
+
+namespace PeerNet.Interop.Tests;
+
+/// <summary>The last line of <c>lt_download.py</c>'s download phase.</summary>
+internal sealed record LtDone(
+    bool Done,
+    double Seconds,
+    long TotalPayloadDownload,
+    long TotalPayloadUpload,
+    long TotalDownload,
+    long TotalUpload,
+    int NumPieces,
+    int PiecesHave);
+
+/// <summary>The first line of <c>lt_download.py</c>.</summary>
+internal sealed record LtListening(int Port);
+
+/// <summary>What <c>lt_seed.py</c> says once its data is checked and it listens.</summary>
+internal sealed record LtSeedReady(int Port, int NumPieces, int PiecesHave, IReadOnlyList<string> Errors);
+
+/// <summary>A libtorrent peer on loopback (TCP only, no DHT/LSD/UPnP), run by <c>lt_seed.py</c> or <c>lt_download.py</c>.</summary>
+internal sealed class LibtorrentProcess : IAsyncDisposable
+{
+    /// <summary>libtorrent checks the seeder's data before it says it is ready.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+
+    private readonly bool _seedAfter;
+
+    private LibtorrentProcess(BackgroundProcess process, int listenPort, bool seedAfter)
+    {
+        Process = process;
+        ListenPort = listenPort;
+        _seedAfter = seedAfter;
+    }
+
+    public BackgroundProcess Process { get; }
+
+    public int ListenPort { get; }
+
+    /// <summary>
+    /// Starts <c>lt_seed.py</c> on the data under <paramref name="savePath"/> (the folder holding the torrent's
+    /// content) and waits until it has checked the data and listens. It dials each of <paramref name="dialPorts"/>
+    /// on 127.0.0.1 (again and again while not connected).
+    /// </summary>
+    public static async Task<(LibtorrentProcess Seeder, LtSeedReady Ready)> StartSeedAsync(
+        string torrentPath,
+        string savePath,
+        CancellationToken cancellationToken,
+        IEnumerable<int>? dialPorts = null,
+        long uploadLimit = 0,
+        int port = 0)
+    {
+        List<string> arguments = [PythonScripts.Resolve("lt_seed.py"), torrentPath, savePath, "--port", port.ToString()];
+        arguments.AddRange(PeerArguments(dialPorts));
+        if (uploadLimit > 0)
+        {
+            arguments.AddRange(["--upload-limit", uploadLimit.ToString()]);
+        }
+
+        var process = BackgroundProcess.Start("libtorrent seeder", ReferenceTools.SystemPython, arguments, exitsWhenStdinCloses: true);
+        try
+        {
+            string line = await process.WaitForLineAsync(l => HasProperty(l, "port"), StartTimeout, cancellationToken).ConfigureAwait(false);
+            LtSeedReady ready = Parse<LtSeedReady>(line);
+            return (new LibtorrentProcess(process, ready.Port, seedAfter: true), ready);
+        }
+        catch
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts <c>lt_download.py</c> into <paramref name="savePath"/>, dialing each of <paramref name="peerPorts"/> on
+    /// 127.0.0.1, and waits until it listens. It gives up (exit 3) after <paramref name="timeout"/>; with
+    /// <paramref name="seedAfter"/> it then keeps seeding until disposed.
+    /// </summary>
+    public static async Task<LibtorrentProcess> StartDownloadAsync(
+        string torrentPath,
+        string savePath,
+        IEnumerable<int> peerPorts,
+        TimeSpan timeout,
+        CancellationToken cancellationToken,
+        int port = 0,
+        bool seedAfter = false)
+    {
+        List<string> arguments =
+        [
+            PythonScripts.Resolve("lt_download.py"), torrentPath, savePath,
+            "--timeout", ((int)Math.Ceiling(timeout.TotalSeconds)).ToString(), "--port", port.ToString(),
+        ];
+        arguments.AddRange(PeerArguments(peerPorts));
+        if (seedAfter)
+        {
+            arguments.Add("--seed-after");
+        }
+
+        var process = BackgroundProcess.Start("libtorrent downloader", ReferenceTools.SystemPython, arguments, exitsWhenStdinCloses: true);
+        try
+        {
+            string line = await process.WaitForLineAsync(l => HasProperty(l, "port"), StartTimeout, cancellationToken).ConfigureAwait(false);
+            return new LibtorrentProcess(process, Parse<LtListening>(line).Port, seedAfter);
+        }
+        catch
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits for <c>lt_download.py</c>'s final line and fails unless every piece arrived; without seed-after it also
+    /// waits for a clean exit. <paramref name="timeout"/> should exceed the script's own.
+    /// </summary>
+    public async Task<LtDone> WaitForDoneAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        string line = await Process.WaitForLineAsync(l => HasProperty(l, "done"), timeout, cancellationToken).ConfigureAwait(false);
+        LtDone done = Parse<LtDone>(line);
+        Assert.True(done.Done, $"libtorrent did not complete the download.\n{Process.Describe()}");
+        if (!_seedAfter)
+        {
+            int exitCode = await Process.WaitForExitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+            Assert.True(exitCode == 0, $"lt_download.py exited with {exitCode}.\n{Process.Describe()}");
+        }
+
+        return done;
+    }
+
+    public ValueTask DisposeAsync() => Process.DisposeAsync();
+
+    private static IEnumerable<string> PeerArguments(IEnumerable<int>? ports)
+        => (ports ?? []).SelectMany(p => new[] { "--peer", $"127.0.0.1:{p}" });
+
+    private static bool HasProperty(string line, string name)
+    {
+        if (!line.StartsWith('{'))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            return document.RootElement.TryGetProperty(name, out _);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static T Parse<T>(string line)
+        => JsonSerializer.Deserialize<T>(line, PythonScripts.JsonOptions) ?? throw new JsonException($"null from: {line}");
+}

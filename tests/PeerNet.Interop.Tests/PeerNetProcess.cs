@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+
+namespace PeerNet.Interop.Tests;
+
+/// <summary>A status line of <c>peernet get</c> (every 2 s) or <c>peernet seed</c> (every 5 s).</summary>
+internal sealed record PeerNetStatus(string State, double Percent, int PiecesVerified, int PieceCount, long Received, long Sent);
+
+/// <summary>The <c>complete: ...</c> line of <c>peernet get</c>.</summary>
+internal sealed record PeerNetCompletion(long Received, long Sent, string SavedTo);
+
+/// <summary>What <c>peernet get</c> found on disk at start (<c>NAME: X/Y pieces already verified on disk</c>).</summary>
+internal sealed record PeerNetResumeLine(int PiecesVerified, int PieceCount);
+
+/// <summary>Options of <c>peernet get</c> and <c>peernet seed</c> that the tests use; peers are ports on 127.0.0.1.</summary>
+internal sealed record PeerNetOptions
+{
+    public IReadOnlyList<int> Peers { get; init; } = [];
+
+    /// <summary>0: a free port, printed by peernet.</summary>
+    public int Port { get; init; }
+
+    /// <summary>As peernet takes it: bytes per second or with a suffix ("2M").</summary>
+    public string? UploadLimit { get; init; }
+
+    /// <summary><c>get</c> only: keep seeding after the download, until disposed.</summary>
+    public bool Seed { get; init; }
+
+    /// <summary><c>get</c> only: where resume data goes; by default a folder beside the download folder.</summary>
+    public string? ResumeDirectory { get; init; }
+}
+
+/// <summary>
+/// The built <c>peernet</c> CLI (peernet.dll beside the test assembly, run by the dotnet host), always bound to
+/// 127.0.0.1. Reads its lines as they come; <see cref="ListenPort"/> is from its first line.
+/// </summary>
+internal sealed partial class PeerNetProcess : IAsyncDisposable
+{
+    /// <summary>dotnet's start-up plus the engine's; generous because the machine is shared.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private PeerNetProcess(BackgroundProcess process, int listenPort)
+    {
+        Process = process;
+        ListenPort = listenPort;
+    }
+
+    public BackgroundProcess Process { get; }
+
+    public int ListenPort { get; }
+
+    /// <summary>Names another peernet.dll to test (another build of the CLI) instead of the one beside the tests.</summary>
+    public const string AssemblyVariable = "PEERNET_CLI_DLL";
+
+    /// <summary>peernet.dll as built beside the test assembly (the test project references PeerNet.Cli), or <see cref="AssemblyVariable"/>.</summary>
+    public static string AssemblyPath => Environment.GetEnvironmentVariable(AssemblyVariable) is { Length: > 0 } path
+        ? Path.GetFullPath(path)
+        : Path.Combine(AppContext.BaseDirectory, "peernet.dll");
+
+    /// <summary>The <c>X/Y pieces already verified on disk</c> line, if printed yet.</summary>
+    public PeerNetResumeLine? ResumeLine => Process.Lines.Select(ParseResumeLine).OfType<PeerNetResumeLine>().FirstOrDefault();
+
+    /// <summary><c>peernet seed TORRENT DATA</c>: <paramref name="dataPath"/> is the content itself (file or folder).</summary>
+    public static Task<PeerNetProcess> StartSeedAsync(string torrentPath, string dataPath, PeerNetOptions options, CancellationToken cancellationToken)
+        => StartAsync("peernet seed", ["seed", torrentPath, dataPath, .. CommonArguments(options)], cancellationToken);
+
+    /// <summary><c>peernet get TORRENT -o DIR --resume-dir ...</c>: the content lands under <paramref name="outputDirectory"/>.</summary>
+    public static Task<PeerNetProcess> StartGetAsync(string torrentPath, string outputDirectory, PeerNetOptions options, CancellationToken cancellationToken)
+    {
+        string resume = options.ResumeDirectory ?? outputDirectory.TrimEnd('/') + ".resume";
+        List<string> arguments = ["get", torrentPath, "-o", outputDirectory, "--resume-dir", resume, .. CommonArguments(options)];
+        if (options.Seed)
+        {
+            arguments.Add("--seed");
+        }
+
+        return StartAsync("peernet get", arguments, cancellationToken);
+    }
+
+    /// <summary>Waits for the <c>complete:</c> line (and, unless seeding on, a clean exit) and returns its counters.</summary>
+    public async Task<PeerNetCompletion> WaitForCompletionAsync(TimeSpan timeout, bool seeding, CancellationToken cancellationToken)
+    {
+        string line = await Process.WaitForLineAsync(l => l.StartsWith("complete:", StringComparison.Ordinal), timeout, cancellationToken).ConfigureAwait(false);
+        PeerNetCompletion completion = ParseCompletion(line)
+            ?? throw new InvalidOperationException($"peernet's complete line does not parse: '{line}'\n{Process.Describe()}");
+        if (!seeding)
+        {
+            int exitCode = await Process.WaitForExitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+            Assert.True(exitCode == 0, $"peernet get exited with {exitCode} after completing.\n{Process.Describe()}");
+        }
+
+        return completion;
+    }
+
+    /// <summary>Waits for a status line that <paramref name="match"/> accepts.</summary>
+    public async Task<PeerNetStatus> WaitForStatusAsync(Func<PeerNetStatus, bool> match, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        string line = await Process.WaitForLineAsync(l => ParseStatus(l) is { } s && match(s), timeout, cancellationToken).ConfigureAwait(false);
+        return ParseStatus(line)!;
+    }
+
+    public ValueTask DisposeAsync() => Process.DisposeAsync();
+
+    // --- Output parsing (sizes as ByteSize.Format prints them: "0 B", "512 KiB", "1.5 MiB") ------------------------
+
+    /// <summary>
+    /// <c>downloading 51.2% (131/256 pieces verified)  down 1 MiB/s  up 0 B/s  peers 1  received 4.1 MiB  sent 0 B</c>;
+    /// null for any other line.
+    /// </summary>
+    public static PeerNetStatus? ParseStatus(string line)
+    {
+        Match m = StatusPattern().Match(line);
+        return m.Success
+            ? new PeerNetStatus(
+                m.Groups["state"].Value,
+                double.Parse(m.Groups["percent"].Value, CultureInfo.InvariantCulture),
+                int.Parse(m.Groups["have"].Value, CultureInfo.InvariantCulture),
+                int.Parse(m.Groups["count"].Value, CultureInfo.InvariantCulture),
+                ParseSize(m.Groups["received"].Value),
+                ParseSize(m.Groups["sent"].Value))
+            : null;
+    }
+
+    /// <summary><c>complete: 8 MiB verified in 3.1 s; received 8 MiB, sent 1.2 MiB, saved to /tmp/x</c>; null otherwise.</summary>
+    public static PeerNetCompletion? ParseCompletion(string line)
+    {
+        Match m = CompletionPattern().Match(line);
+        return m.Success ? new PeerNetCompletion(ParseSize(m.Groups["received"].Value), ParseSize(m.Groups["sent"].Value), m.Groups["dir"].Value) : null;
+    }
+
+    /// <summary><c>swarm: 120/256 pieces already verified on disk</c>; null otherwise.</summary>
+    public static PeerNetResumeLine? ParseResumeLine(string line)
+    {
+        Match m = ResumePattern().Match(line);
+        return m.Success
+            ? new PeerNetResumeLine(int.Parse(m.Groups["have"].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups["count"].Value, CultureInfo.InvariantCulture))
+            : null;
+    }
+
+    /// <summary>"1.5 MiB" → bytes, rounded (the printed value has at most 3 significant decimals); KB/MB/GB read as binary.</summary>
+    public static long ParseSize(string text)
+    {
+        Match m = SizePattern().Match(text.Trim());
+        if (!m.Success)
+        {
+            throw new FormatException($"not a size: '{text}'");
+        }
+
+        int power = char.ToUpperInvariant(m.Groups["unit"].Value[0]) switch
+        {
+            'B' => 0,
+            'K' => 1,
+            'M' => 2,
+            'G' => 3,
+            'T' => 4,
+            _ => 5,
+        };
+        return (long)Math.Round(double.Parse(m.Groups["number"].Value, CultureInfo.InvariantCulture) * Math.Pow(1024, power));
+    }
+
+    private static async Task<PeerNetProcess> StartAsync(string name, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(AssemblyPath))
+        {
+            throw new FileNotFoundException($"{AssemblyPath} is missing: build PeerNet.Cli (the test project references it).", AssemblyPath);
+        }
+
+        var process = BackgroundProcess.Start(name, DotnetHost(), [AssemblyPath, .. arguments]);
+        try
+        {
+            string line = await process.WaitForLineAsync(l => ListenPattern().IsMatch(l), StartTimeout, cancellationToken).ConfigureAwait(false);
+            return new PeerNetProcess(process, int.Parse(ListenPattern().Match(line).Groups["port"].Value, CultureInfo.InvariantCulture));
+        }
+        catch
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static IEnumerable<string> CommonArguments(PeerNetOptions options)
+    {
+        yield return "--bind";
+        yield return "127.0.0.1";
+        if (options.Port != 0)
+        {
+            yield return "--port";
+            yield return options.Port.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (options.UploadLimit is not null)
+        {
+            yield return "--upload-limit";
+            yield return options.UploadLimit;
+        }
+
+        foreach (int peer in options.Peers)
+        {
+            yield return "--peer";
+            yield return $"127.0.0.1:{peer}";
+        }
+    }
+
+    /// <summary>The dotnet host running the tests (DOTNET_HOST_PATH under dotnet test), else the one owning this runtime, else PATH's.</summary>
+    public static string DotnetHost()
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(host) && File.Exists(host))
+        {
+            return host;
+        }
+
+        // The runtime lives in DOTNET_ROOT/shared/Microsoft.NETCore.App/VERSION/.
+        string root = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        string candidate = Path.Combine(root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
+        return File.Exists(candidate) ? candidate : "dotnet";
+    }
+
+    [GeneratedRegex(@"^listening on port (?<port>\d+)")]
+    private static partial Regex ListenPattern();
+
+    [GeneratedRegex(@"^(?<state>[a-z]+) (?<percent>\d+(?:\.\d+)?)% \((?<have>\d+)/(?<count>\d+) pieces verified\).*\breceived (?<received>\d+(?:\.\d+)? [KMGTP]?i?B)\s+sent (?<sent>\d+(?:\.\d+)? [KMGTP]?i?B)")]
+    private static partial Regex StatusPattern();
+
+    [GeneratedRegex(@"^complete: .*\breceived (?<received>\d+(?:\.\d+)? [KMGTP]?i?B), sent (?<sent>\d+(?:\.\d+)? [KMGTP]?i?B), saved to (?<dir>.+)$")]
+    private static partial Regex CompletionPattern();
+
+    [GeneratedRegex(@"(?<have>\d+)/(?<count>\d+) pieces already verified on disk")]
+    private static partial Regex ResumePattern();
+
+    [GeneratedRegex(@"^(?<number>\d+(?:\.\d+)?) ?(?<unit>[KMGTP]?i?B)$", RegexOptions.IgnoreCase)]
+    private static partial Regex SizePattern();
+}

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using PeerNet.Metainfo;
+
+namespace PeerNet.Interop.Tests;
+
+/// <summary>
+/// Whole transfers between the <c>peernet</c> CLI and real clients on loopback, both directions, checked byte for
+/// byte (SHA-256 of every file). This file: libtorrent, for v1, v2 and hybrid torrents. The other clients, the mixed
+/// swarm and the resume after kill -9 are in the <c>SwarmInteropTests.*.cs</c> files.
+/// </summary>
+[Collection(SwarmCollection.Name)]
+public sealed partial class SwarmInteropTests
+{
+    private const int TestTimeout = 180_000;
+    private const int SwarmTestTimeout = 240_000;
+
+    /// <summary>Extra time for a peer to report, beyond its own transfer bound.</summary>
+    private static readonly TimeSpan ReportSlack = TimeSpan.FromSeconds(30);
+
+    [Theory(Timeout = TestTimeout)]
+    [InlineData(TorrentVersion.V1)]
+    [InlineData(TorrentVersion.V2)]
+    [InlineData(TorrentVersion.Hybrid)]
+    public async Task PeerNetGet_FromLibtorrentSeeder_ByteIdentical(TorrentVersion version)
+    {
+        ReferenceTools.Require(ReferenceTool.Libtorrent);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = Stopwatch.StartNew();
+        using var temp = new TempDirectory($"pn-from-lt-{version}");
+        SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, version, SwarmTest.ContentSize, ct);
+
+        (LibtorrentProcess seeder, _) = await LibtorrentProcess.StartSeedAsync(torrent.TorrentPath, torrent.SourceParent, ct);
+        await using (seeder)
+        {
+            SwarmTest.Log(clock, $"libtorrent seeds on port {seeder.ListenPort}");
+            string target = temp.Combine("pn-dl");
+            await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(torrent.TorrentPath, target, new PeerNetOptions { Peers = [seeder.ListenPort] }, ct);
+            PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransferTimeout, seeding: false, ct);
+            SwarmTest.Log(clock, $"peernet complete: received {done.Received} bytes, sent {done.Sent}");
+
+            SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
+            AssertReceivedAboutAll(torrent, done);
+        }
+    }
+
+    [Theory(Timeout = TestTimeout)]
+    [InlineData(TorrentVersion.V1)]
+    [InlineData(TorrentVersion.V2)]
+    [InlineData(TorrentVersion.Hybrid)]
+    public async Task Libtorrent_FromPeerNetSeeder_ByteIdentical(TorrentVersion version)
+    {
+        ReferenceTools.Require(ReferenceTool.Libtorrent);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = Stopwatch.StartNew();
+        using var temp = new TempDirectory($"lt-from-pn-{version}");
+        SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, version, SwarmTest.ContentSize, ct);
+
+        await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, new PeerNetOptions(), ct);
+        SwarmTest.Log(clock, $"peernet seeds on port {seeder.ListenPort}");
+        string target = temp.Combine("lt-dl");
+        await using LibtorrentProcess leecher = await LibtorrentProcess.StartDownloadAsync(torrent.TorrentPath, target, [seeder.ListenPort], SwarmTest.TransferTimeout, ct);
+        LtDone done = await leecher.WaitForDoneAsync(SwarmTest.TransferTimeout + ReportSlack, ct);
+        SwarmTest.Log(clock, $"libtorrent downloaded {done.TotalPayloadDownload} bytes in {done.Seconds:F1} s");
+
+        SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
+    }
+
+    /// <summary>
+    /// <c>received</c> counts payload, printed to 3 significant digits: at least the content (give or take rounding),
+    /// and not wildly more (a few pieces fetched twice in endgame are fine; everything twice is not).
+    /// </summary>
+    private static void AssertReceivedAboutAll(SwarmTorrent torrent, PeerNetCompletion done)
+    {
+        long rounding = torrent.TotalSize / 100;
+        Assert.InRange(done.Received, torrent.TotalSize - rounding, (torrent.PieceCount + 8) * torrent.PieceLength + rounding);
+    }
+}

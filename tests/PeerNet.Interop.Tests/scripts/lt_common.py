@@ -1,0 +1,143 @@
+"""Shared by lt_seed.py and lt_download.py: a loopback-only libtorrent session and JSON status lines."""
+import json
+import os
+import threading
+import time
+
+import libtorrent as lt
+
+
+def parse_peer(text):
+    """HOST:PORT -> (host, port)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError("not HOST:PORT: " + text)
+    return host.strip("[]"), int(port)
+
+
+def make_session(port, upload_limit=0):
+    """A session on 127.0.0.1:PORT only: no DHT/LSD/UPnP/NAT-PMP, TCP only (uTP off), many peers per IP."""
+    settings = {
+        "listen_interfaces": "127.0.0.1:%d" % port,
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "enable_outgoing_tcp": True,
+        "enable_incoming_tcp": True,
+        "allow_multiple_connections_per_ip": True,
+        # Plain BitTorrent handshakes both ways: the peers under test need not speak MSE.
+        "out_enc_policy": int(lt.enc_policy.disabled),
+        "in_enc_policy": int(lt.enc_policy.enabled),
+        "alert_mask": lt.alert.category_t.status_notification
+        | lt.alert.category_t.error_notification
+        | lt.alert.category_t.storage_notification
+        | lt.alert.category_t.peer_notification
+        | lt.alert.category_t.connect_notification,
+    }
+    if upload_limit > 0:
+        settings["upload_rate_limit"] = upload_limit
+        # Loopback counts as a local network, which libtorrent exempts from limits unless told otherwise.
+        settings["ignore_limits_on_local_network"] = False
+    return lt.session(settings)
+
+
+def wait_for_listen(session, timeout=30.0):
+    """The port the session listens on, once it does; raises on a listen failure or timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        session.wait_for_alert(100)
+        for alert in session.pop_alerts():
+            if isinstance(alert, lt.listen_failed_alert):
+                raise RuntimeError(alert.message())
+            if isinstance(alert, lt.listen_succeeded_alert) and session.listen_port() > 0:
+                return session.listen_port()
+    if session.listen_port() > 0:
+        return session.listen_port()
+    raise RuntimeError("libtorrent did not listen within %s s" % timeout)
+
+
+def add_torrent(session, torrent_path, save_path, seed_mode=False):
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(torrent_path)
+    params.save_path = save_path
+    params.trackers = []
+    params.url_seeds = []
+    if seed_mode:
+        params.flags |= lt.torrent_flags.seed_mode
+    return session.add_torrent(params)
+
+
+def wait_for_check(session, handle, timeout):
+    """Waits until libtorrent has checked the files on disk; returns the error messages seen."""
+    errors = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = handle.status().state
+        if state not in (lt.torrent_status.checking_files, lt.torrent_status.checking_resume_data):
+            return errors
+        session.wait_for_alert(100)
+        for alert in session.pop_alerts():
+            if alert.category() & lt.alert.category_t.error_notification:
+                errors.append(alert.message())
+    raise RuntimeError("libtorrent did not finish checking within %s s (%s)" % (timeout, errors))
+
+
+# Peer events worth a line: why a connection to the peer under test ended is the first question when it fails.
+PEER_ALERTS = (lt.peer_connect_alert, lt.peer_disconnected_alert, lt.peer_error_alert, lt.peer_ban_alert,
+               lt.hash_failed_alert, lt.incoming_connection_alert)
+
+
+def emit_alerts(session):
+    """Prints {"alert": TYPE, "message": ...} for peer events and errors, and drops the other alerts."""
+    for alert in session.pop_alerts():
+        if isinstance(alert, PEER_ALERTS) or alert.category() & lt.alert.category_t.error_notification:
+            emit({"alert": type(alert).__name__, "message": alert.message()})
+
+
+def connect_missing(handle, peers):
+    """Dials every peer we are not connected to (again): libtorrent gives up on a peer after a few failures."""
+    connected = {(p.ip[0], p.ip[1]) for p in handle.get_peer_info()}
+    for peer in peers:
+        if peer not in connected:
+            handle.connect_peer(peer)
+
+
+def status_line(handle, started):
+    s = handle.status()
+    return {
+        "t": round(time.monotonic() - started, 2),
+        "state": str(s.state),
+        "progress": round(s.progress, 4),
+        "pieces_have": s.num_pieces,
+        "is_seeding": s.is_seeding,
+        "num_peers": s.num_peers,
+        "download_rate": s.download_rate,
+        "upload_rate": s.upload_rate,
+        "total_download": s.total_download,
+        "total_upload": s.total_upload,
+        "total_payload_download": s.total_payload_download,
+        "total_payload_upload": s.total_payload_upload,
+    }
+
+
+def emit(obj):
+    print(json.dumps(obj), flush=True)
+
+
+def exit_when_stdin_closes():
+    """Ends the process when stdin reaches EOF, so a test host that dies takes its peers with it."""
+    def watch():
+        # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader aborts the interpreter's
+        # shutdown ("could not acquire lock for <stdin>").
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        emit({"exit": "stdin closed"})
+        os._exit(0)  # skip libtorrent's orderly shutdown, which may wait on peers
+
+    threading.Thread(target=watch, daemon=True).start()

@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""Download a torrent with libtorrent on loopback from explicit peers.
+
+usage: lt_download.py TORRENT SAVE_PATH --peer HOST:PORT... [--timeout S] [--port P] [--seed-after]
+
+First line {"port": N} once listening; each --peer is dialed, and dialed again every 2 s while not
+connected. Peer events as {"alert", "message"} lines, a status line every second (as lt_seed.py's), then, once every piece is verified:
+{"done": true, "seconds", "total_payload_download", "total_payload_upload", "total_download",
+"total_upload", "num_pieces"}. Exits 0 then, or with --seed-after keeps seeding (status lines every
+second) until killed or stdin closes. Exits 3 on timeout (default 120 s), after a final
+{"done": false, ...} line.
+"""
+import argparse
+import sys
+import time
+
+import libtorrent as lt
+
+import lt_common
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("torrent")
+    parser.add_argument("save_path")
+    parser.add_argument("--peer", action="append", default=[], type=lt_common.parse_peer)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--seed-after", action="store_true")
+    args = parser.parse_args()
+
+    lt_common.exit_when_stdin_closes()
+    started = time.monotonic()
+    session = lt_common.make_session(args.port)
+    try:
+        port = lt_common.wait_for_listen(session)
+    except RuntimeError as e:
+        print(str(e), file=sys.stderr)
+        return 4
+    lt_common.emit({"port": port})
+    handle = lt_common.add_torrent(session, args.torrent, args.save_path)
+    num_pieces = handle.torrent_file().num_pieces()
+
+    deadline = started + args.timeout
+    next_dial = 0.0
+    next_status = time.monotonic() + 1.0
+    done = False
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        status = handle.status()
+        if status.is_seeding and status.num_pieces == num_pieces:
+            done = True
+            break
+        if args.peer and now >= next_dial and status.state == lt.torrent_status.downloading:
+            lt_common.connect_missing(handle, args.peer)
+            next_dial = now + 2.0
+        if now >= next_status:
+            lt_common.emit(lt_common.status_line(handle, started))
+            next_status += 1.0
+        session.wait_for_alert(100)
+        lt_common.emit_alerts(session)
+
+    status = handle.status()
+    lt_common.emit({
+        "done": done,
+        "seconds": round(time.monotonic() - started, 3),
+        "total_payload_download": status.total_payload_download,
+        "total_payload_upload": status.total_payload_upload,
+        "total_download": status.total_download,
+        "total_upload": status.total_upload,
+        "num_pieces": num_pieces,
+        "pieces_have": status.num_pieces,
+    })
+    if not done:
+        print("not complete after %s s: %d/%d pieces" % (args.timeout, status.num_pieces, num_pieces), file=sys.stderr)
+        return 3
+    if not args.seed_after:
+        return 0
+
+    next_status = time.monotonic() + 1.0
+    while True:
+        if time.monotonic() >= next_status:
+            lt_common.emit(lt_common.status_line(handle, started))
+            next_status += 1.0
+        session.wait_for_alert(200)
+        lt_common.emit_alerts(session)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
