@@ -6,7 +6,6 @@ namespace PeerNet.Swarm;
 
 internal sealed partial class PeerConnection
 {
-    private int _messagesReceived;
 
     private async Task ReadLoopAsync(CancellationToken cancellationToken)
     {
@@ -38,8 +37,6 @@ internal sealed partial class PeerConnection
                         {
                             return;
                         }
-
-                        _messagesReceived++;
                     }
                 }
                 finally
@@ -60,6 +57,12 @@ internal sealed partial class PeerConnection
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {
             Close("connection error: " + e.Message);
+        }
+#pragma warning disable CA1031 // A bug handling one peer closes that peer; it must not fault silently or reach others.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Close("internal error: " + e.Message);
         }
     }
 
@@ -123,19 +126,15 @@ internal sealed partial class PeerConnection
                 return true;
 
             case PeerMessageId.Bitfield:
-                // BEP 3: "bitfield is only ever sent as the first message"; a second one would rewrite history.
-                if (_messagesReceived > 1 || _sawPieceSet)
-                {
-                    return Fail("bitfield after the first messages");
-                }
-
                 if (!Bitfield.TryFromWire(message.Payload, pieces, out Bitfield? bitfield, out PeerWireError error))
                 {
                     return Fail("bad bitfield: " + error.Describe());
                 }
 
+                // BEP 3 says a bitfield is only ever the first message, but aria2 1.36 sends another one later;
+                // a later bitfield is read as a batch of haves (it can add pieces, never take them away).
+                await PostAsync(new SwarmEvent(_sawPieceSet ? SwarmEventKind.BitfieldUpdate : SwarmEventKind.Bitfield, this, Payload: bitfield), cancellationToken).ConfigureAwait(false);
                 _sawPieceSet = true;
-                await PostAsync(new SwarmEvent(SwarmEventKind.Bitfield, this, Payload: bitfield), cancellationToken).ConfigureAwait(false);
                 return true;
 
             case PeerMessageId.HaveAll:
@@ -150,7 +149,8 @@ internal sealed partial class PeerConnection
                 return true;
 
             case PeerMessageId.Request:
-                if (!IsValidBlock(message.PieceIndex, message.Begin, message.Length, _swarm.GetServablePieceSize(message.PieceIndex)))
+                if ((uint)message.PieceIndex >= (uint)pieces
+                    || !IsValidBlock(message.PieceIndex, message.Begin, message.Length, _swarm.GetServablePieceSize(message.PieceIndex)))
                 {
                     return Fail($"request out of range: piece {message.PieceIndex} begin {message.Begin} length {message.Length}");
                 }

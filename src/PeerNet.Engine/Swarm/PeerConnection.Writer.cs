@@ -85,6 +85,12 @@ internal sealed partial class PeerConnection
         {
             Close("send failed: " + e.Message);
         }
+#pragma warning disable CA1031 // A bug handling one peer closes that peer; it must not fault silently or reach others.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Close("internal error: " + e.Message);
+        }
     }
 
     private async ValueTask FlushAsync(PipeWriter output, CancellationToken cancellationToken)

@@ -12,6 +12,7 @@ internal enum SwarmEventKind : byte
     NotInterested,
     Have,
     Bitfield,
+    BitfieldUpdate,
     HaveAll,
     HaveNone,
     Request,

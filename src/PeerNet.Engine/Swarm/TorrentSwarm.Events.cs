@@ -60,6 +60,14 @@ internal sealed partial class TorrentSwarm
             case SwarmEventKind.Bitfield:
                 OnPieceSet(peer!, (Bitfield)e.Payload!, seed: false);
                 break;
+            case SwarmEventKind.BitfieldUpdate:
+                Bitfield update = (Bitfield)e.Payload!;
+                for (int piece = update.FirstSet(0); piece >= 0; piece = update.FirstSet(piece + 1))
+                {
+                    OnHave(peer!, piece);
+                }
+
+                break;
             case SwarmEventKind.HaveAll:
                 OnPieceSet(peer!, null, seed: true);
                 break;

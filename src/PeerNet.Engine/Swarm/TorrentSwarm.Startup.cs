@@ -34,7 +34,23 @@ internal sealed partial class TorrentSwarm
                     }
                 }
 
-                recheck = loaded.Recheck.SetCount > 0 ? loaded.Recheck : null;
+                // A file changed since the save (a crash after the last save, or an edit): every piece of it is
+                // checked, not only those the resume data trusted, so verified data written after the last
+                // save is found rather than fetched again.
+                recheck = loaded.Recheck;
+                foreach (int file in loaded.ChangedFiles)
+                {
+                    PieceRange range = Storage.Map.GetPieceRange(file);
+                    for (int piece = range.First; piece < range.First + range.Count; piece++)
+                    {
+                        if (!_have[piece])
+                        {
+                            recheck.Set(piece);
+                        }
+                    }
+                }
+
+                recheck = recheck.SetCount > 0 ? recheck : null;
             }
         }
 
