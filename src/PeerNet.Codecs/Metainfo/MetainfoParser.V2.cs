@@ -194,7 +194,7 @@ internal sealed partial class MetainfoParser
             }
 
             RequireKind(layer, BencodeKind.String, "piece layers entry");
-            long pieces = (file.Length + pieceLength - 1) / pieceLength;
+            long pieces = PiecesFor(file.Length, pieceLength);
             if (layer.StringSpan.Length != pieces * Sha256Hash.Length)
             {
                 Fail(MetainfoErrorCode.Inconsistent, layer, $"piece layer of '{file.Path}' is {layer.StringSpan.Length} bytes, expected {pieces * Sha256Hash.Length}");
@@ -257,7 +257,7 @@ internal sealed partial class MetainfoParser
         }
 
         long v2End = v2[^1].Offset + v2[^1].Length;
-        if ((v1End + pieceLength - 1) / pieceLength != (v2End + pieceLength - 1) / pieceLength)
+        if (PiecesFor(v1End, pieceLength) != PiecesFor(v2End, pieceLength))
         {
             Fail(MetainfoErrorCode.Inconsistent, info, "v1 padding adds pieces the v2 file tree does not have");
         }
