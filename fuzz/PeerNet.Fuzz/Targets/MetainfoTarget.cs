@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using PeerNet.Bencode;
 using PeerNet.Metainfo;
 using PeerNet.Storage;
 
@@ -39,6 +40,18 @@ public static class MetainfoTarget
                 Check.That(full.StartsWith(PathRules.Root + Path.DirectorySeparatorChar, StringComparison.Ordinal), $"storage path '{full}' is outside the root");
             }
         }
+    }
+
+    /// <summary>Every file a v2 file tree declares (a "" key at any depth): each must come out as a file.</summary>
+    private static int CountLeaves(BencodeNode directory)
+    {
+        int count = 0;
+        foreach ((BencodeNode key, BencodeNode value) in directory.Entries)
+        {
+            count += key.StringSpan.IsEmpty ? 1 : CountLeaves(value);
+        }
+
+        return count;
     }
 
     private static void CheckTorrent(TorrentMetainfo t)
@@ -105,6 +118,12 @@ public static class MetainfoTarget
             {
                 Check.That(!seen.Contains(path[..slash]), $"'{path[..slash]}' is a file and the folder of '{path}'");
             }
+        }
+
+        if (hasV2)
+        {
+            using BencodeDocument info = BencodeDocument.Parse(t.InfoBytes);
+            Check.Equal(CountLeaves(info.Root["file tree"u8]), t.Files.Count(f => !f.IsPadFile), "files in the v2 file tree");
         }
 
         foreach ((Sha256Hash root, ReadOnlyMemory<byte> layer) in t.PieceLayers)

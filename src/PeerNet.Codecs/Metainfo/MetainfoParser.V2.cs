@@ -22,6 +22,13 @@ internal sealed partial class MetainfoParser
             {
                 if (only.Value.IsDictionary && only.Value[""u8].Exists)
                 {
+                    // As in WalkDirectory: a file node holds only its "" entry. Anything beside it would be a
+                    // folder that this single-file shortcut silently dropped while it stays in the info-hash.
+                    if (only.Value.Count != 1)
+                    {
+                        Fail(MetainfoErrorCode.Inconsistent, only.Value, $"'{only.Key.GetString()}' in 'file tree' is both a file and a folder");
+                    }
+
                     multiFile = false;
                     files.Add(ReadLeaf(only.Value, name, ref offset, pieceLength));
                     return files;
