@@ -4,8 +4,9 @@
 # Installs what is missing: AFL++ from Debian's packages (apt-get install afl++) and the SharpFuzz
 # instrumenter (dotnet tool SharpFuzz.CommandLine, into fuzz/.tools). Builds PeerNet.Fuzz (Release) into
 # fuzz/.build/TARGET, instruments PeerNet.Codecs.dll there (and PeerNet.Engine.dll, for the targets that run
-# Engine code), then runs afl-fuzz for SECONDS with fuzz/corpus/TARGET as seeds and fuzz/findings/TARGET as
-# output (kept between runs: a second run resumes). Ends with execs/s, corpus size, crashes and hangs.
+# Engine code), then runs afl-fuzz for SECONDS with fuzz/corpus/TARGET as seeds, fuzz/dictionaries/TARGET.dict
+# (if there is one) as tokens, and fuzz/findings/TARGET as output (kept between runs: a second run resumes).
+# Ends with execs/s, corpus size, crashes and hangs.
 #
 # A crash input reproduces with: dotnet fuzz/.build/TARGET/PeerNet.Fuzz.dll TARGET FILE
 # Once fixed, copy it to fuzz/regressions/TARGET/ so the unit test keeps running it.
@@ -67,7 +68,9 @@ mkdir -p "$findings"
 export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 export AFL_AUTORESUME=1
 echo "run.sh: afl-fuzz $target for $seconds s (load: $(cut -d' ' -f1-3 /proc/loadavg))"
-afl_command=(afl-fuzz -i "fuzz/corpus/$target" -o "$findings" -t 5000 -m none -V "$seconds"
+dictionary=()
+[[ -f fuzz/dictionaries/$target.dict ]] && dictionary=(-x "fuzz/dictionaries/$target.dict")
+afl_command=(afl-fuzz -i "fuzz/corpus/$target" -o "$findings" "${dictionary[@]}" -t 5000 -m none -V "$seconds"
     -- dotnet "$out/PeerNet.Fuzz.dll" "$target")
 if [[ -t 1 ]]; then
     "${afl_command[@]}" || true
