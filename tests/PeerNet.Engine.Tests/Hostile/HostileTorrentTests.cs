@@ -1,8 +1,8 @@
 using System.Text.Json;
 using PeerNet.Engine.Tests.FuzzCorpus;
+using PeerNet.Engine.Tests.Storage;
 using PeerNet.Metainfo;
 using PeerNet.Storage;
-using PeerNet.Engine.Tests.Storage;
 
 namespace PeerNet.Engine.Tests.Hostile;
 
