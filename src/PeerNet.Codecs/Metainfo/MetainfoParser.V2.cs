@@ -25,6 +25,13 @@ internal sealed partial class MetainfoParser
             {
                 if (only.Value.IsDictionary && only.Value[""u8].Exists && only.Value.Count == 1)
                 {
+                    // As in WalkDirectory: a file node holds only its "" entry. Anything beside it would be a
+                    // folder that this single-file shortcut silently dropped while it stays in the info-hash.
+                    if (only.Value.Count != 1)
+                    {
+                        Fail(MetainfoErrorCode.Inconsistent, only.Value, $"'{only.Key.GetString()}' in 'file tree' is both a file and a folder");
+                    }
+
                     multiFile = false;
                     files.Add(ReadLeaf(only.Value, name, ref offset, pieceLength));
                     return files;
@@ -196,7 +203,7 @@ internal sealed partial class MetainfoParser
             // Checked for every file, even when the root's layer is already verified: files that share a root
             // must also share a length, or the one layer would have the wrong number of hashes for one of them.
             RequireKind(layer, BencodeKind.String, "piece layers entry");
-            long pieces = (file.Length + pieceLength - 1) / pieceLength;
+            long pieces = PiecesFor(file.Length, pieceLength);
             if (layer.StringSpan.Length != pieces * Sha256Hash.Length)
             {
                 Fail(MetainfoErrorCode.Inconsistent, layer, $"piece layer of '{file.Path}' is {layer.StringSpan.Length} bytes, expected {pieces * Sha256Hash.Length}");
@@ -264,7 +271,7 @@ internal sealed partial class MetainfoParser
         }
 
         long v2End = v2[^1].Offset + v2[^1].Length;
-        if ((v1End + pieceLength - 1) / pieceLength != (v2End + pieceLength - 1) / pieceLength)
+        if (PiecesFor(v1End, pieceLength) != PiecesFor(v2End, pieceLength))
         {
             Fail(MetainfoErrorCode.Inconsistent, info, "v1 padding adds pieces the v2 file tree does not have");
         }

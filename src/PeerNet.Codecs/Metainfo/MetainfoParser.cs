@@ -119,8 +119,7 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
             Fail(MetainfoErrorCode.InvalidValue, info, "the torrent contains no data (every file is empty)");
         }
 
-        // Divide before rounding up: spaceSize may be close to 2^63, where spaceSize + pieceLength - 1 overflows.
-        long pieceCount = (spaceSize / pieceLength) + (spaceSize % pieceLength == 0 ? 0 : 1);
+        long pieceCount = PiecesFor(spaceSize, pieceLength);
         if (pieceCount > limits.MaxPieces)
         {
             Fail(MetainfoErrorCode.LimitExceeded, info, $"{pieceCount} pieces is over the limit of {limits.MaxPieces}");
@@ -167,6 +166,13 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
         ReadOuterFields(torrent);
         return torrent;
     }
+
+    /// <summary>
+    /// Pieces needed for <paramref name="bytes"/> bytes: ceil(bytes / pieceLength) without the overflow of
+    /// <c>(bytes + pieceLength - 1) / pieceLength</c>, which turned a file near 2^63 bytes into a negative
+    /// count that slipped under <see cref="MetainfoLimits.MaxPieces"/>.
+    /// </summary>
+    private static long PiecesFor(long bytes, long pieceLength) => (bytes / pieceLength) + (bytes % pieceLength == 0 ? 0 : 1);
 
     private long ReadPieceLength(BencodeNode info, bool hasV2)
     {

@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Unicode;
 using PeerNet.Bencode;
 
 namespace PeerNet.PeerWire;
@@ -171,8 +172,10 @@ internal sealed class ExtensionHandshake
                     return false;
                 }
 
+                // A name that is not UTF-8 names no extension anyone implements (they are ASCII), and decoding it
+                // lossily would merge distinct names and make one up to three times longer than the limit it passed.
                 ReadOnlySpan<byte> name = key.StringSpan;
-                if (name.Length is > 0 and <= MaxExtensionNameLength && ExtensionPayload.GetInteger(value, 0, byte.MaxValue) is { } id)
+                if (name.Length is > 0 and <= MaxExtensionNameLength && Utf8.IsValid(name) && ExtensionPayload.GetInteger(value, 0, byte.MaxValue) is { } id)
                 {
                     messages[Encoding.UTF8.GetString(name)] = (byte)id;
                 }
@@ -183,7 +186,7 @@ internal sealed class ExtensionHandshake
         handshake = new ExtensionHandshake
         {
             Messages = messages ?? NoMessages,
-            ClientName = v.IsString && v.StringSpan.Length <= MaxClientNameLength ? v.GetString() : null,
+            ClientName = ReadClientName(v),
             ListenPort = (int?)ExtensionPayload.GetInteger(root["p"u8], 1, ushort.MaxValue),
             RequestQueueLength = (int?)ExtensionPayload.GetInteger(root["reqq"u8], 1, int.MaxValue),
             YourIp = ReadAddress(root["yourip"u8], 4, 16),
@@ -194,6 +197,19 @@ internal sealed class ExtensionHandshake
         };
         error = PeerWireError.None;
         return true;
+    }
+
+    private static string? ReadClientName(BencodeNode v)
+    {
+        if (!v.IsString || v.StringSpan.Length > MaxClientNameLength)
+        {
+            return null;
+        }
+
+        // Invalid UTF-8 decodes to U+FFFD, three bytes each: keep the name only if it still fits the limit, so
+        // the handshake written back (WritePayload) is one this parser reads the same.
+        string name = v.GetString()!;
+        return Encoding.UTF8.GetByteCount(name) <= MaxClientNameLength ? name : null;
     }
 
     private static IPAddress? ReadAddress(BencodeNode node, int length1, int length2)

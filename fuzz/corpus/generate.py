@@ -1,0 +1,196 @@
+#!/usr/bin/python3
+"""Writes the seed corpora under fuzz/corpus/<target>/. Deterministic except for the libtorrent and mktorrent
+torrents, which those tools build from fixed content (creation dates removed). Run with /usr/bin/python3 (it
+imports Debian's python3-libtorrent); needs mktorrent. Re-running rewrites every seed."""
+import hashlib
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+import libtorrent as lt
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def benc(v):
+    if isinstance(v, bool):
+        raise TypeError("bool")
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, str):
+        v = v.encode()
+    if isinstance(v, (bytes, bytearray)):
+        return b"%d:%s" % (len(v), bytes(v))
+    if isinstance(v, list):
+        return b"l" + b"".join(benc(x) for x in v) + b"e"
+    if isinstance(v, dict):
+        items = sorted(((k.encode() if isinstance(k, str) else k), x) for k, x in v.items())
+        return b"d" + b"".join(benc(k) + benc(x) for k, x in items) + b"e"
+    raise TypeError(type(v))
+
+
+def write(target, name, data):
+    folder = os.path.join(HERE, target)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(data)
+
+
+def content(root):
+    """A small fixed tree: one file over several 16 KiB pieces, one short, one empty."""
+    os.makedirs(os.path.join(root, "sub"), exist_ok=True)
+    with open(os.path.join(root, "big.bin"), "wb") as f:
+        f.write(bytes((i * 7 + 3) % 251 for i in range(40_000)))
+    with open(os.path.join(root, "sub", "small.txt"), "wb") as f:
+        f.write(b"hello, swarm\n" * 10)
+    open(os.path.join(root, "sub", "empty"), "wb").close()
+
+
+def lt_torrent(path, flags, piece_size=16384):
+    fs = lt.file_storage()
+    lt.add_files(fs, path)
+    ct = lt.create_torrent(fs, piece_size, flags)
+    ct.add_tracker("http://tracker.invalid/announce")
+    lt.set_piece_hashes(ct, os.path.dirname(path))
+    e = ct.generate()
+    e.pop(b"creation date", None)
+    e.pop("creation date", None)
+    return lt.bencode(e)
+
+
+def torrents():
+    tmp = tempfile.mkdtemp()
+    try:
+        multi = os.path.join(tmp, "seed")
+        content(multi)
+        single = os.path.join(tmp, "single.bin")
+        shutil.copy(os.path.join(multi, "big.bin"), single)
+        write("metainfo", "lt-v1-multi.torrent", lt_torrent(multi, lt.create_torrent.v1_only))
+        write("metainfo", "lt-v1-single.torrent", lt_torrent(single, lt.create_torrent.v1_only))
+        write("metainfo", "lt-v2-multi.torrent", lt_torrent(multi, lt.create_torrent.v2_only))
+        write("metainfo", "lt-v2-single.torrent", lt_torrent(single, lt.create_torrent.v2_only))
+        write("metainfo", "lt-hybrid-multi.torrent", lt_torrent(multi, 0))
+        out = os.path.join(tmp, "mk.torrent")
+        subprocess.run(["mktorrent", "-d", "-l", "15", "-a", "http://tracker.invalid/announce", "-o", out, multi],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(out, "rb") as f:
+            write("metainfo", "mktorrent-v1-multi.torrent", f.read())
+    finally:
+        shutil.rmtree(tmp)
+
+    # Hand-made: BEP 47 pad file, symlink and attributes, and one with sanitized (not refused) names.
+    piece = 16384
+    info = {"name": "pads", "piece length": piece, "files": [
+        {"length": 100, "path": ["a"], "attr": "x"},
+        {"length": piece - 100, "path": [".pad", str(piece - 100)], "attr": "p"},
+        {"length": 10, "path": ["b"]},
+        {"length": 0, "path": ["link"], "attr": "l", "symlink path": ["a"]},
+    ], "pieces": hashlib.sha1(b"x").digest() * 2}
+    write("metainfo", "bep47-pad-symlink.torrent", benc({"announce": "http://t.invalid/a", "info": info}))
+    info = {"name": "CON", "piece length": piece, "files": [
+        {"length": 5, "path": ["dir.", "a:b*c?.txt"]},
+        {"length": 5, "path": ["", ".", "nul.txt"]},
+    ], "pieces": hashlib.sha1(b"y").digest()}
+    write("metainfo", "sanitized-names.torrent", benc({"info": info, "comment": "names that need rewriting"}))
+
+
+def main():
+    torrents()
+    with open(os.path.join(HERE, "metainfo", "lt-v1-single.torrent"), "rb") as f:
+        write("bencode", "torrent", f.read())
+    for name, data in {
+        "int": b"i-42e", "int-max": b"i9223372036854775807e", "int-min": b"i-9223372036854775808e",
+        "string": b"4:spam", "empty-list": b"le", "empty-dict": b"de",
+        "dict": b"d3:cow3:moo4:spaml1:a1:bee", "nested": b"lli1eeld1:ai0eeee",
+        "unsorted": b"d1:b0:1:a0:e",
+    }.items():
+        write("bencode", name, data)
+
+    v1 = "c12fe1c06bba254a9dc9f519b335aa7c1367a88a"
+    v2 = "1220" + "caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e"
+    for name, link in {
+        "v1-hex": f"magnet:?xt=urn:btih:{v1}",
+        "v1-base32": "magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK&dn=base32",
+        "v2": f"magnet:?xt=urn:btmh:{v2}&dn=v2+only",
+        "hybrid-full": f"magnet:?xt=urn:btih:{v1}&xt=urn:btmh:{v2}&dn=My%20Film%20%C3%A9&xl=1234567"
+                       "&tr=http%3A%2F%2Ftracker.invalid%2Fannounce&tr.1=udp://t2.invalid:80&ws=http://ws.invalid/f"
+                       "&x.pe=10.0.0.1:6881&x.pe=[::1]:51413&so=0,2,4-6&x.custom=kept&xt=urn:ed2k:abc",
+        "odd": f"MAGNET:?XT=urn:btih:{v1.upper()}&&dn=&tr=&unknown&%78%74.2=urn:btih:{v1}",
+    }.items():
+        write("magnet", name, link.encode())
+
+    for name, path in {
+        "plain": b"a/b/c.txt", "traversal": b"../../etc/passwd", "device": b"CON/aux.txt/LPT1.log",
+        "backslash": b"a\\..\\b", "drive": b"C:/Windows/x", "dots": b"dir/./file. /trail ",
+        "invalid-utf8": b"caf\xc3/\xff\xfe/ok", "control": b"tab\there/new\nline", "empty": b"//",
+    }.items():
+        write("path", name, path)
+
+    proto = b"\x13BitTorrent protocol"
+    reserved = bytes([0, 0, 0, 0, 0, 0x10, 0, 0x05])
+    hs = proto + reserved + bytes(range(20)) + b"-PN0100-abcdefghijkl"
+    write("handshake", "full", hs)
+    write("handshake", "with-message", hs + struct.pack(">IB", 1, 2))
+    write("handshake", "partial", hs[:30])
+    write("handshake", "http", b"GET / HTTP/1.1\r\n\r\n")
+
+    def frame(mid, payload=b""):
+        return struct.pack(">IB", 1 + len(payload), mid) + payload
+
+    hashreq = bytes(range(32)) + struct.pack(">IIII", 0, 0, 2, 1)
+    stream = (b"\0\0\0\0" + frame(0) + frame(1) + frame(2) + frame(3) + frame(4, struct.pack(">I", 7))
+              + frame(5, b"\xff\xc0") + frame(6, struct.pack(">III", 1, 0, 16384))
+              + frame(7, struct.pack(">II", 1, 0) + b"block") + frame(8, struct.pack(">III", 1, 0, 16384))
+              + frame(9, struct.pack(">H", 6881)) + frame(13, struct.pack(">I", 3)) + frame(14) + frame(15)
+              + frame(16, struct.pack(">III", 2, 0, 16384)) + frame(17, struct.pack(">I", 4))
+              + frame(20, b"\x00d1:md6:ut_pexi1eee") + frame(21, hashreq) + frame(22, hashreq + bytes(64))
+              + frame(23, hashreq) + frame(99, b"unknown"))
+    write("peerwire", "all-messages", b"\x00" + stream)
+    write("peerwire", "truncated", b"\x00" + stream[:40])
+    write("peerwire", "too-long", b"\x02" + struct.pack(">I", 100) + b"x" * 20)
+    write("peerwire", "bad-have", b"\x00" + frame(4, b"\x80\0\0\0") + frame(4, b"\0\0"))
+
+    write("bitfield", "exact", b"\x00\xff\x0f\xa5")
+    write("bitfield", "spare-clear", b"\x03\xff\xe0")
+    write("bitfield", "spare-set", b"\x03\xff\xe1")
+    write("bitfield", "explicit", b"\x80\x00\x00\x0a\xff\xc0")
+
+    write("exthandshake", "libtorrent", benc({
+        "m": {"ut_metadata": 2, "ut_pex": 1, "lt_donthave": 7, "upload_only": 3},
+        "metadata_size": 31235, "p": 6881, "reqq": 500, "v": "libtorrent/2.0.8", "yourip": bytes([127, 0, 0, 1]),
+        "ipv4": bytes([10, 0, 0, 2]), "ipv6": bytes(15) + b"\x01", "upload_only": 1}))
+    write("exthandshake", "disable", benc({"m": {"ut_pex": 0}}))
+    write("exthandshake", "wrong-types", benc({"m": {"a": "x", "b": -1, "": 3}, "p": 70000, "v": 5, "yourip": b"abc"}))
+
+    write("utmetadata", "request", benc({"msg_type": 0, "piece": 0}))
+    write("utmetadata", "reject", benc({"msg_type": 2, "piece": 3}))
+    write("utmetadata", "data", benc({"msg_type": 1, "piece": 0, "total_size": 10}) + b"0123456789")
+    write("utmetadata", "data-last", benc({"msg_type": 1, "piece": 1, "total_size": 16390}) + b"abcdef")
+    write("utmetadata", "unknown-type", benc({"msg_type": 7}))
+
+    write("utpex", "v4-v6", benc({
+        "added": bytes([10, 0, 0, 1, 0x1a, 0xe1, 192, 168, 1, 2, 0xc8, 0xd5]), "added.f": b"\x01\x12",
+        "added6": bytes(15) + b"\x01\x1a\xe1", "added6.f": b"\x00",
+        "dropped": bytes([1, 2, 3, 4, 0, 80]), "dropped6": b""}))
+    write("utpex", "mapped", benc({"added6": bytes(10) + b"\xff\xff" + bytes([8, 8, 8, 8]) + b"\x00\x35"}))
+    write("utpex", "bad-flags", benc({"added": bytes(12), "added.f": b"\x01"}))
+
+    def resume(files, count, pieces, h1=True, h2=False, saved=1700000000):
+        d = {"files": [{"length": l, "mtime-ns": m} for l, m in files], "format": "peernet-resume",
+             "piece count": count, "piece length": 16384, "pieces": pieces, "saved": saved, "version": 1}
+        if h1:
+            d["info-hash"] = hashlib.sha1(b"t").digest()
+        if h2:
+            d["info-hash2"] = hashlib.sha256(b"t").digest()
+        return benc(d)
+
+    write("resume", "v1", resume([(40000, 1700000000123456700), (130, 0), (-1, 0)], 4, b"\xd0"))
+    write("resume", "hybrid", resume([(5, 1)], 1, b"\x80", h2=True))
+    write("resume", "v2-empty", resume([], 0, b"", h1=False, h2=True, saved=-5))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
