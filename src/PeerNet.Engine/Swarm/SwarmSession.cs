@@ -34,8 +34,8 @@ internal sealed class SwarmSession : IAsyncDisposable
         _transport = transport;
         Time = options.Time;
         Hashing = new HashingQueue(options.HashingThreads);
-        UploadLimit = new TokenBucket(options.UploadRateLimit, Time);
-        DownloadLimit = new TokenBucket(options.DownloadRateLimit, Time);
+        UploadLimit = new TransferRateLimit(options.UploadRateLimit, Time);
+        DownloadLimit = new TransferRateLimit(options.DownloadRateLimit, Time);
         _halfOpen = new SemaphoreSlim(options.MaxHalfOpen, options.MaxHalfOpen);
 
         // Azureus-style peer id (BEP 20): client code and version, then random bytes.
@@ -51,9 +51,9 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     public HashingQueue Hashing { get; }
 
-    public TokenBucket UploadLimit { get; }
+    public TransferRateLimit UploadLimit { get; }
 
-    public TokenBucket DownloadLimit { get; }
+    public TransferRateLimit DownloadLimit { get; }
 
     public PeerId LocalPeerId { get; }
 

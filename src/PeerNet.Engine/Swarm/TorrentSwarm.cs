@@ -88,9 +88,9 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
 
     public int PieceCount { get; }
 
-    public TokenBucket UploadLimit => _session.UploadLimit;
+    public TransferRateLimit UploadLimit => _session.UploadLimit;
 
-    public TokenBucket DownloadLimit => _session.DownloadLimit;
+    public TransferRateLimit DownloadLimit => _session.DownloadLimit;
 
     public TorrentState State { get; private set; } = TorrentState.Checking;
 

@@ -1,11 +1,14 @@
 namespace PeerNet.Swarm;
 
 /// <summary>
-/// A rate limit shared by many connections: bytes are taken before they are sent or read. A rate of 0 means
-/// unlimited. Waiters sleep on the injected <see cref="TimeProvider"/> rather than spinning; the burst is a
-/// quarter second of the rate, so a cap is smooth at the granularity peers can see.
+/// A session's upload or download limit, shared by all its connections: a whole block is taken before it is
+/// sent or read (going into debt if needed, so blocks are never split). A rate of 0 means unlimited, and the
+/// rate may change at run time. Waiters sleep on the injected <see cref="TimeProvider"/> rather than spinning;
+/// the burst is a quarter second of the rate, so a cap is smooth at the granularity peers can see. (Link
+/// shaping in the in-memory network is a different tool: <see cref="Transport.TokenBucket"/> hands out
+/// partial grants at a fixed rate.)
 /// </summary>
-internal sealed class TokenBucket
+internal sealed class TransferRateLimit
 {
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
@@ -13,7 +16,7 @@ internal sealed class TokenBucket
     private double _tokens;
     private long _lastRefill;
 
-    public TokenBucket(long bytesPerSecond, TimeProvider time)
+    public TransferRateLimit(long bytesPerSecond, TimeProvider time)
     {
         _time = time;
         _bytesPerSecond = bytesPerSecond;
