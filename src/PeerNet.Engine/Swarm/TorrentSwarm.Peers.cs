@@ -75,7 +75,9 @@ internal sealed partial class TorrentSwarm
         _connecting.Remove(peer.RemoteEndPoint);
         if (State is not (TorrentState.Downloading or TorrentState.Seeding) || _banned.Contains(peer.RemoteEndPoint.Address))
         {
+            // Never added to _peers, so OnPeerClosed will not release its session slot: release it here.
             peer.Close("not accepting peers");
+            _session.OnPeerClosed();
             _ = peer.DisposeAsync().AsTask();
             return;
         }
