@@ -15,10 +15,10 @@ piece=$((1024 * 1024))
 work=$(mktemp -d /tmp/peernet-bench-create.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-for tool in mktorrent /usr/bin/time; do
-    command -v "$tool" >/dev/null || { echo "creation.sh: $tool is missing (apt-get install mktorrent time)" >&2; exit 1; }
-done
-/usr/bin/python3 -c 'import libtorrent' || { echo "creation.sh: python3-libtorrent is missing" >&2; exit 1; }
+if ! command -v mktorrent >/dev/null || [[ ! -x /usr/bin/time ]] || ! /usr/bin/python3 -c 'import libtorrent' 2>/dev/null; then
+    echo "installing mktorrent, time and python3-libtorrent..." >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mktorrent time python3-libtorrent >/dev/null
+fi
 
 echo "building peernet (Release)..." >&2
 dotnet build src/PeerNet.Cli -c Release -v quiet -nologo >/dev/null
