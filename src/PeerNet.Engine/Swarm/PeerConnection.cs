@@ -106,9 +106,6 @@ internal sealed partial class PeerConnection : IAsyncDisposable
 
     private int _pendingUploads;
 
-    /// <summary>Bytes of hash-failed pieces this peer contributed to (smart-ban evidence).</summary>
-    public int HashFailures { get; set; }
-
     public void Start()
     {
         _reader = Task.Run(() => ReadLoopAsync(_closing.Token));

@@ -23,7 +23,6 @@ internal sealed class PieceBuffer : IDisposable
         BlockCount = (length + blockLength - 1) / blockLength;
         _claimed = new ulong[(BlockCount + 63) / 64];
         _data = ArrayPool<byte>.Shared.Rent(length);
-        Senders = new int[BlockCount];
     }
 
     public int Piece { get; }
@@ -32,15 +31,7 @@ internal sealed class PieceBuffer : IDisposable
 
     public int BlockCount { get; }
 
-    /// <summary>Blocks whose arrival the torrent's loop has processed.</summary>
-    public int Received { get; set; }
-
-    /// <summary>The peer that delivered each block (its connection id), for blaming a hash failure.</summary>
-    public int[] Senders { get; }
-
     public Memory<byte> Data => _data.AsMemory(0, Length);
-
-    public bool IsComplete => Received == BlockCount;
 
     /// <summary>Claims a block for copying; false if another reader already has it.</summary>
     public bool TryClaim(int block)
@@ -60,9 +51,6 @@ internal sealed class PieceBuffer : IDisposable
         {
             Volatile.Write(ref _claimed[i], 0);
         }
-
-        Received = 0;
-        Array.Fill(Senders, 0);
     }
 
     public void Dispose()

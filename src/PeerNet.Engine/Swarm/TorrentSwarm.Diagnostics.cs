@@ -15,7 +15,7 @@ internal sealed partial class TorrentSwarm
         sb.Append(CultureInfo.InvariantCulture, $"state {State} have {_have.SetCount}/{PieceCount} picker remaining {_picker.Remaining} partial {_picker.PartialCount} endgame {_picker.InEndgame} hashing {_hashing.Count} buffers {_buffers.Count} banned {_banned.Count}\n");
         foreach (PieceBuffer b in _buffers.Values.ToArray())
         {
-            sb.Append(CultureInfo.InvariantCulture, $"  buffer piece {b.Piece}: received {b.Received}/{b.BlockCount}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  buffer piece {b.Piece}: {(_picker.IsPartial(b.Piece) ? "in progress" : "not started")}, {b.BlockCount} blocks\n");
         }
 
         foreach (PeerConnection p in _peers.Values.ToArray())

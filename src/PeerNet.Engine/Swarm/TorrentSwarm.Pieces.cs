@@ -58,9 +58,7 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        buffer.Senders[begin / BlockLength] = peer.Id;
-        buffer.Received++;
-        if (buffer.IsComplete && _hashing.Add(piece))
+        if (receipt.PieceComplete && _hashing.Add(piece))
         {
             HashPiece(buffer);
         }
@@ -112,7 +110,11 @@ internal sealed partial class TorrentSwarm
     {
         Interlocked.Add(ref _wasted, buffer.Length);
         HashFailures++;
-        var senders = new HashSet<int>(buffer.Senders);
+
+        // The picker recorded who delivered each block (only the copy holding the buffer claim is credited),
+        // and puts the piece back to be downloaded again.
+        int[] sources = _picker.OnHashFailed(piece);
+        var senders = new HashSet<int>(sources);
         var record = _suspects.TryGetValue(piece, out var list) ? list : _suspects[piece] = [];
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         for (int block = 0; block < buffer.BlockCount; block++)
@@ -120,21 +122,13 @@ internal sealed partial class TorrentSwarm
             int begin = block * BlockLength;
             int length = Math.Min(BlockLength, buffer.Length - begin);
             SHA256.HashData(buffer.Data.Span.Slice(begin, length), digest);
-            int sender = buffer.Senders[block];
+            int sender = sources[block];
             System.Net.IPAddress address = _peers.TryGetValue(sender, out PeerConnection? from) ? from.RemoteEndPoint.Address : System.Net.IPAddress.None;
             record.Add((sender, address, block, digest.ToArray()));
         }
 
-        foreach (int sender in senders)
-        {
-            if (_peers.TryGetValue(sender, out PeerConnection? peer))
-            {
-                peer.HashFailures++;
-            }
-        }
-
         // One peer sent every block of a piece that failed: it is proven bad.
-        if (senders.Count == 1 && _peers.TryGetValue(buffer.Senders[0], out PeerConnection? only))
+        if (senders.Count == 1 && _peers.TryGetValue(sources[0], out PeerConnection? only))
         {
             Ban(only, $"sent piece {piece}, which failed its hash check");
         }
@@ -142,14 +136,13 @@ internal sealed partial class TorrentSwarm
         // BEP 52 block hashes pinpoint the bad block directly.
         foreach (int bad in result.BadBlocks)
         {
-            if (_peers.TryGetValue(buffer.Senders[bad], out PeerConnection? culprit))
+            if (_peers.TryGetValue(sources[bad], out PeerConnection? culprit))
             {
                 Ban(culprit, $"sent block {bad} of piece {piece}, which failed its v2 hash");
             }
         }
 
         buffer.Reset();
-        _picker.OnHashFailed(piece);
     }
 
     /// <summary>The piece passed: every suspect whose block differs from the good data sent corrupt data.</summary>
