@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PeerNet.Magnet;
 using PeerNet.Metainfo;
 
 namespace PeerNet.Interop.Tests;
@@ -62,6 +63,32 @@ public sealed partial class SwarmInteropTests
         LtDone done = await leecher.WaitForDoneAsync(SwarmTest.TransferTimeout + ReportSlack, ct);
         SwarmTest.Log(clock, $"libtorrent downloaded {done.TotalPayloadDownload} bytes in {done.Seconds:F1} s");
 
+        SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
+    }
+
+    [Theory(Timeout = TestTimeout)]
+    [InlineData(TorrentVersion.V1)]
+    [InlineData(TorrentVersion.V2)]
+    [InlineData(TorrentVersion.Hybrid)]
+    public async Task Libtorrent_MagnetFromPeerNetSeeder_FetchesMetadataAndHashes_ByteIdentical(TorrentVersion version)
+    {
+        // Given only a magnet link, libtorrent needs the info dictionary from us (BEP 9) and, for v2 files
+        // longer than a piece, each file's piece layer through BEP 52 hash requests before it can verify anything.
+        ReferenceTools.Require(ReferenceTool.Libtorrent);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = Stopwatch.StartNew();
+        using var temp = new TempDirectory($"lt-magnet-from-pn-{version}");
+        SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, version, SwarmTest.ContentSize, ct);
+        TorrentMetainfo metainfo = TorrentMetainfo.Parse(await File.ReadAllBytesAsync(torrent.TorrentPath, ct));
+        string magnet = MagnetLink.Create(metainfo.InfoHashes, metainfo.Name).ToString();
+
+        await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, new PeerNetOptions(), ct);
+        string target = temp.Combine("lt-dl");
+        await using LibtorrentProcess leecher = await LibtorrentProcess.StartDownloadAsync(magnet, target, [seeder.ListenPort], SwarmTest.TransferTimeout, ct);
+        LtDone done = await leecher.WaitForDoneAsync(SwarmTest.TransferTimeout + ReportSlack, ct);
+        SwarmTest.Log(clock, $"libtorrent fetched the metadata and {done.TotalPayloadDownload} bytes in {done.Seconds:F1} s");
+
+        Assert.Equal(torrent.PieceCount, done.NumPieces);
         SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
     }
 

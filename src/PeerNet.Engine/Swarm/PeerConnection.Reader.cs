@@ -189,15 +189,11 @@ internal sealed partial class PeerConnection
                 return await HandleExtendedAsync(message, cancellationToken).ConfigureAwait(false);
 
             case PeerMessageId.HashRequest:
-                // BEP 52: a peer that cannot answer a hash request sends a hash reject, so the asker falls
-                // back to piece-level verification instead of waiting. Serving block hashes is not built yet.
-                byte[] reject = new byte[PeerMessageWriter.HashRequestLength];
-                PeerMessageWriter.WriteHashReject(reject, message.HashRequest);
-                SendRaw(reject);
+                await PostAsync(new SwarmEvent(SwarmEventKind.HashRequest, this, Payload: message.HashRequest), cancellationToken).ConfigureAwait(false);
                 return true;
 
             default:
-                // port (DHT), hashes and hash reject (we send no hash requests): ignored as BEP 3 allows.
+                // port (DHT), hashes and hash reject (we send no hash requests yet): ignored as BEP 3 allows.
                 return true;
         }
     }

@@ -87,6 +87,12 @@ internal sealed partial class PeerConnection : IAsyncDisposable
     /// <summary>Requests we have outstanding to this peer.</summary>
     public int Outstanding { get; set; }
 
+    /// <summary>BEP 52 hash requests from this peer being answered (loop-owned).</summary>
+    public int HashRequestsInProgress { get; set; }
+
+    /// <summary>BEP 9 metadata pieces sent to this peer (loop-owned).</summary>
+    public int MetadataPiecesServed { get; set; }
+
     /// <summary>How many requests the peer accepts at once (BEP 10 <c>reqq</c>; 250 if it did not say).</summary>
     public int PeerRequestQueue { get; set; } = 250;
 

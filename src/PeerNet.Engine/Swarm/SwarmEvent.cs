@@ -28,6 +28,8 @@ internal enum SwarmEventKind : byte
     AddPeers,
     ConnectFinished,
     MetadataMessage,
+    HashRequest,
+    HashesReady,
 }
 
 /// <summary>

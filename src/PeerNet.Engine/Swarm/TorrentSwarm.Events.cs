@@ -89,6 +89,16 @@ internal sealed partial class TorrentSwarm
                 peer!.AllowedFast.Add(e.A);
                 break;
             case SwarmEventKind.Suggest:
+                _picker.SuggestPiece(peer!.Id, e.A);
+                break;
+            case SwarmEventKind.MetadataMessage:
+                OnMetadataMessage(peer!, (byte[])e.Payload!);
+                break;
+            case SwarmEventKind.HashRequest:
+                OnHashRequest(peer!, (HashRequest)e.Payload!);
+                break;
+            case SwarmEventKind.HashesReady:
+                OnHashesReady(peer!, (HashReply)e.Payload!);
                 break;
             case SwarmEventKind.ExtensionHandshake:
                 OnExtensionHandshake(peer!, (ExtensionHandshake)e.Payload!);

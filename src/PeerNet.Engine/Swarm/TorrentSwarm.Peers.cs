@@ -120,8 +120,10 @@ internal sealed partial class TorrentSwarm
             ListenPort = _session.ListenPort,
             RequestQueueLength = Options.MaxRequestsPerPeer,
             YourIp = peer.RemoteEndPoint.Address,
+            Messages = new Dictionary<string, byte> { [MetadataExtensionName] = LocalMetadataExtensionId },
+            MetadataSize = Metainfo.InfoBytes.Length,
         };
-        var buffer = new ArrayBufferWriter<byte>(128);
+        var buffer = new ArrayBufferWriter<byte>(160);
         handshake.WriteMessage(buffer);
         return buffer.WrittenMemory;
     }

@@ -254,5 +254,27 @@ internal sealed class RawPeer : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads messages until one of kind <paramref name="id"/> arrives and returns a copy of its hash request fields and payload.</summary>
+    public async Task<(HashRequest Request, byte[] Payload)> ReadHashMessageAsync(PeerMessageId id)
+    {
+        while (true)
+        {
+            ReadResult result = await _connection.Input.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            while (PeerFrameReader.TryReadMessage(ref buffer, PeerWireLimits.DefaultMaxMessageLength, out PeerMessage message, out _) == System.Buffers.OperationStatus.Done)
+            {
+                if (message.Id == id)
+                {
+                    (HashRequest, byte[]) found = (message.HashRequest, message.Payload.ToArray());
+                    _connection.Input.AdvanceTo(buffer.Start);
+                    return found;
+                }
+            }
+
+            _connection.Input.AdvanceTo(buffer.Start, buffer.End);
+            Assert.False(result.IsCompleted, $"closed before a {id} message arrived");
+        }
+    }
+
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Download a torrent with libtorrent on loopback from explicit peers.
 
-usage: lt_download.py TORRENT SAVE_PATH --peer HOST:PORT... [--timeout S] [--port P] [--seed-after]
+usage: lt_download.py TORRENT|MAGNET SAVE_PATH --peer HOST:PORT... [--timeout S] [--port P] [--seed-after]
+
+Given a magnet link, libtorrent first fetches the info dictionary from the peers (BEP 9) and, for v2, the
+piece layers (BEP 52 hash requests).
 
 First line {"port": N} once listening; each --peer is dialed, and dialed again every 2 s while not
 connected. Peer events as {"alert", "message"} lines, a status line every second (as lt_seed.py's), then, once every piece is verified:
@@ -38,8 +41,14 @@ def main():
         print(str(e), file=sys.stderr)
         return 4
     lt_common.emit({"port": port})
-    handle = lt_common.add_torrent(session, args.torrent, args.save_path)
-    num_pieces = handle.torrent_file().num_pieces()
+    if args.torrent.startswith("magnet:"):
+        params = lt.parse_magnet_uri(args.torrent)
+        params.save_path = args.save_path
+        params.trackers = []
+        handle = session.add_torrent(params)
+    else:
+        handle = lt_common.add_torrent(session, args.torrent, args.save_path)
+    num_pieces = -1
 
     deadline = started + args.timeout
     next_dial = 0.0
@@ -48,10 +57,12 @@ def main():
     while time.monotonic() < deadline:
         now = time.monotonic()
         status = handle.status()
+        if num_pieces < 0 and status.has_metadata:
+            num_pieces = handle.torrent_file().num_pieces()
         if status.is_seeding and status.num_pieces == num_pieces:
             done = True
             break
-        if args.peer and now >= next_dial and status.state == lt.torrent_status.downloading:
+        if args.peer and now >= next_dial and status.state in (lt.torrent_status.downloading, lt.torrent_status.downloading_metadata):
             lt_common.connect_missing(handle, args.peer)
             next_dial = now + 2.0
         if now >= next_status:

@@ -1,0 +1,62 @@
+using System.Buffers;
+using PeerNet.PeerWire;
+using PeerNet.Storage;
+
+namespace PeerNet.Swarm;
+
+/// <summary>BEP 52 hash requests: answering peers that verify v2 blocks or lack a file's piece layer.</summary>
+internal sealed partial class TorrentSwarm
+{
+    /// <summary>Hash requests one peer may have in progress; more are refused with hash reject.</summary>
+    public const int MaxHashRequestsPerPeer = 4;
+
+    private MerkleHashServer? _hashServer;
+
+    /// <summary>
+    /// BEP 52: "Hash requests MUST be answered with either a 'hashes' or 'hash reject' message." We serve what
+    /// the torrent's layers and our verified pieces prove, off the loop on the hashing queue; anything else,
+    /// or more than <see cref="MaxHashRequestsPerPeer"/> at once, gets a reject.
+    /// </summary>
+    private void OnHashRequest(PeerConnection peer, HashRequest request)
+    {
+        _hashServer ??= Metainfo.InfoHashes.V2 is null ? null : new MerkleHashServer(Storage.Map);
+        if (_hashServer is null || !_hashServer.TryPlan(request, out int piece) || (piece >= 0 && !_have[piece])
+            || peer.HashRequestsInProgress >= MaxHashRequestsPerPeer)
+        {
+            SendHashReject(peer, request);
+            return;
+        }
+
+        peer.HashRequestsInProgress++;
+        MerkleHashServer server = _hashServer;
+        _ = _session.Hashing.RunAsync(() => server.GetHashes(request, Storage), _stopping.Token).ContinueWith(
+            t => Post(new SwarmEvent(SwarmEventKind.HashesReady, peer, Payload: t.IsCompletedSuccessfully ? new HashReply(request, t.Result) : new HashReply(request, null))),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private static void OnHashesReady(PeerConnection peer, HashReply reply)
+    {
+        peer.HashRequestsInProgress--;
+        if (reply.Hashes is null)
+        {
+            SendHashReject(peer, reply.Request);
+            return;
+        }
+
+        var encoded = new ArrayBufferWriter<byte>(PeerMessageWriter.HashRequestLength + (reply.Hashes.Length * Sha256Hash.Length));
+        PeerMessageWriter.WriteHashes(encoded, reply.Request, reply.Hashes);
+        peer.SendRaw(encoded.WrittenMemory);
+    }
+
+    private static void SendHashReject(PeerConnection peer, in HashRequest request)
+    {
+        byte[] reject = new byte[PeerMessageWriter.HashRequestLength];
+        PeerMessageWriter.WriteHashReject(reject, request);
+        peer.SendRaw(reject);
+    }
+
+    /// <summary>A computed answer (or null when the piece could not be read) to a peer's hash request.</summary>
+    private sealed record HashReply(HashRequest Request, Sha256Hash[]? Hashes);
+}

@@ -1,0 +1,65 @@
+using PeerNet.Metainfo;
+using PeerNet.PeerWire;
+using PeerNet.Swarm;
+
+namespace PeerNet.Engine.Tests.SwarmNet;
+
+/// <summary>BEP 52 hash requests answered by a v2 seeder over the wire.</summary>
+public sealed class SwarmHashTests
+{
+    // 300,000 bytes in 32 KiB pieces: 19 blocks (a tree of 32 leaves, 5 layers), 10 pieces, piece layer at 1.
+    [Theory]
+    [InlineData(1, 0, 16, 3)] // the whole piece layer: no uncles, the run itself reaches the root
+    [InlineData(0, 4, 2, 4)]  // piece 2's block hashes with four uncles up to the root
+    [InlineData(0, 18, 2, 4)] // the last piece: one real block, one zero leaf
+    public async Task V2Seeder_HashRequest_AnswersHashesThatProveToThePiecesRoot(int baseLayer, int index, int length, int proofLayers)
+    {
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V2, [300_000]);
+        SwarmSession seeder = await harness.StartNodeAsync();
+        await SwarmHarness.SeedAsync(seeder, torrent, content);
+        Sha256Hash root = torrent.Files.Single(f => f.Length > 0).PiecesRoot!.Value;
+
+        await using RawPeer peer = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
+        var request = new HashRequest(root, baseLayer, index, length, proofLayers);
+        byte[] message = new byte[PeerMessageWriter.HashRequestLength];
+        PeerMessageWriter.WriteHashRequest(message, request);
+        peer.Send(message);
+
+        (HashRequest echoed, byte[] payload) = await peer.ReadHashMessageAsync(PeerMessageId.Hashes);
+        Assert.Equal(request, echoed);
+        Sha256Hash[] hashes = [.. payload.Chunk(Sha256Hash.Length).Select(c => new Sha256Hash(c))];
+        Assert.Equal(length + MerkleProof.UncleCount(length, proofLayers), hashes.Length);
+        Sha256Hash top = MerkleProof.Fold(request, hashes.AsSpan(0, length).ToArray(), hashes.AsSpan(length), out int layer, out long node);
+        Assert.Equal((5, 0L), (layer, node));
+        Assert.Equal(root, top);
+    }
+
+    [Theory]
+    [InlineData(false, 1, 0, 16, 3)] // an unknown pieces root
+    [InlineData(true, 1, 3, 16, 3)]  // index not a multiple of length
+    [InlineData(true, 0, 0, 4, 4)]   // block hashes of two pieces at once
+    public async Task V2Seeder_UnanswerableHashRequest_GetsHashReject_AndStaysConnected(bool knownRoot, int baseLayer, int index, int length, int proofLayers)
+    {
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V2, [300_000]);
+        SwarmSession seeder = await harness.StartNodeAsync();
+        await SwarmHarness.SeedAsync(seeder, torrent, content);
+        Sha256Hash root = knownRoot ? torrent.Files.Single(f => f.Length > 0).PiecesRoot!.Value : default;
+
+        await using RawPeer peer = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
+        var request = new HashRequest(root, baseLayer, index, length, proofLayers);
+        byte[] message = new byte[PeerMessageWriter.HashRequestLength];
+        PeerMessageWriter.WriteHashRequest(message, request);
+        peer.Send(message);
+        (HashRequest rejected, _) = await peer.ReadHashMessageAsync(PeerMessageId.HashReject);
+        Assert.Equal(request, rejected);
+
+        // Still served: a valid request on the same connection is answered.
+        var good = new HashRequest(torrent.Files.Single(f => f.Length > 0).PiecesRoot!.Value, 1, 0, 16, 3);
+        PeerMessageWriter.WriteHashRequest(message, good);
+        peer.Send(message);
+        (HashRequest answered, _) = await peer.ReadHashMessageAsync(PeerMessageId.Hashes);
+        Assert.Equal(good, answered);
+    }
+}
