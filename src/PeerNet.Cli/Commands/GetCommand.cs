@@ -16,8 +16,10 @@ internal static class GetCommand
         var seed = new Option<bool>("--seed") { Description = "Keep seeding after the download completes, until Ctrl+C." };
         var recheck = new Option<bool>("--recheck") { Description = "Check every piece already on disk, ignoring resume data." };
         var resumeDir = new Option<string>("--resume-dir") { Description = "Where resume data is kept. Default: $XDG_STATE_HOME/peernet/resume.", HelpName = "DIR" };
+        var only = new Option<string>("--only") { Description = "Download only these files, by the index `peernet info` shows: e.g. 0,2-4.", HelpName = "LIST" };
+        var sequential = new Option<bool>("--sequential") { Description = "Fetch pieces in order (for playing while downloading) instead of rarest first." };
         var peers = new PeerOptions();
-        var command = new Command("get", "Download a torrent from its peers; exits 0 once every piece is verified.") { source, output, seed, recheck, resumeDir };
+        var command = new Command("get", "Download a torrent from its peers; exits 0 once every piece is verified.") { source, output, seed, recheck, resumeDir, only, sequential };
         peers.AddTo(command);
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -40,6 +42,8 @@ internal static class GetCommand
                     Recheck = parseResult.GetValue(recheck),
                     ResumeDirectory = parseResult.GetValue(resumeDir) ?? DefaultResumeDirectory(),
                     UploadSlots = parseResult.GetValue(peers.UploadSlots),
+                    FilePriorities = parseResult.GetValue(only) is { } list ? FileSelection.Parse(list, metainfo.Files) : null,
+                    Sequential = parseResult.GetValue(sequential),
                 };
 
                 SwarmSession session = await SessionFactory.StartAsync(parseResult, peers, cancellationToken).ConfigureAwait(false);

@@ -117,15 +117,17 @@ internal static class InfoCommand
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"files{(padFiles > 0 ? $" ({padFiles} pad files not shown)" : "")}:\n");
-        foreach (TorrentFile f in t.Files)
+        for (int i = 0; i < t.Files.Count; i++)
         {
+            TorrentFile f = t.Files[i];
             if (f.IsPadFile)
             {
                 continue;
             }
 
+            // The index is the file's position in the torrent (pad files count), as `get --only` and BEP 53 use it.
             string flags = (f.IsExecutable ? "x" : "") + (f.IsHidden ? "h" : "") + (f.IsSymlink ? "l" : "");
-            sb.Append(CultureInfo.InvariantCulture, $"  {f.Length,15:N0}  {f.Path}{(flags.Length > 0 ? $"  [{flags}]" : "")}{(f.IsSymlink ? $" -> {f.SymlinkTarget}" : "")}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  {i,4}  {f.Length,15:N0}  {f.Path}{(flags.Length > 0 ? $"  [{flags}]" : "")}{(f.IsSymlink ? $" -> {f.SymlinkTarget}" : "")}\n");
         }
 
         return sb.ToString();

@@ -173,6 +173,23 @@ internal sealed class PieceMap
         return (int)Math.Min(GetPieceSize(piece), f.Offset + f.Length - GetPieceOffset(piece));
     }
 
+    /// <summary>
+    /// Bytes of piece <paramref name="piece"/> worth requesting from peers: up to the end of its last stored
+    /// file data, rounded up to a 16 KiB block. Trailing BEP 47 pad files and the zero gap after a v2 file are
+    /// zeros by definition, so they are never requested (0 for a piece wholly inside pad files).
+    /// </summary>
+    public int GetRequestableLength(int piece)
+    {
+        int size = GetPieceSize(piece);
+        int end = 0;
+        foreach (FileSlice slice in GetSlices(piece, 0, size))
+        {
+            end = Math.Max(end, slice.BufferOffset + slice.Length);
+        }
+
+        return (int)Math.Min(size, (end + (long)MerkleTree.BlockSize - 1) / MerkleTree.BlockSize * MerkleTree.BlockSize);
+    }
+
     internal long StoredStart(int k) => _starts[k];
 
     internal long StoredEnd(int k) => _ends[k];

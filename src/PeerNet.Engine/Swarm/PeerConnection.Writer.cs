@@ -144,8 +144,8 @@ internal sealed partial class PeerConnection
             cancelled = _cancelledUploads.Remove(Key(piece, begin));
         }
 
-        // Choked since it was queued: BEP 6 peers get a reject, others simply never see it.
-        if (cancelled || AmChoking)
+        // Choked since it was queued (and not an allowed-fast piece): BEP 6 peers get a reject, others simply never see it.
+        if (cancelled || (AmChoking && !IsGrantedFast(piece)))
         {
             if (!cancelled && SupportsFast)
             {

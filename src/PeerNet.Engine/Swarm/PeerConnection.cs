@@ -99,6 +99,15 @@ internal sealed partial class PeerConnection : IAsyncDisposable
     /// <summary>Pieces the peer lets us request while it chokes us (BEP 6).</summary>
     public HashSet<int> AllowedFast { get; } = [];
 
+    /// <summary>
+    /// BEP 6 pieces we told this peer it may request while choked. Set once before the peer's loops start and
+    /// never changed, so the writer loop may read it too.
+    /// </summary>
+    public int[] GrantedFast { get; set; } = [];
+
+    /// <summary>Whether a choked peer may still be sent blocks of <paramref name="piece"/>.</summary>
+    public bool IsGrantedFast(int piece) => Array.IndexOf(GrantedFast, piece) >= 0;
+
     public ExtensionHandshake? Extensions { get; set; }
 
     public long LastBlockAt { get; set; }

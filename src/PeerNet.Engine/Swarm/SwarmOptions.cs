@@ -64,6 +64,15 @@ public sealed record TorrentOptions
     /// <summary>Memory for pieces being downloaded (each held whole until verified and written).</summary>
     public long MaxPieceBufferBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// One priority per file of the torrent (0 skips the file, 1–7 order it, higher first; 4 is normal), or null
+    /// for every file at normal priority. The torrent completes once every piece of a wanted file is verified.
+    /// </summary>
+    public IReadOnlyList<int>? FilePriorities { get; init; }
+
+    /// <summary>Fetch new pieces in index order (for streaming) rather than rarest first.</summary>
+    public bool Sequential { get; init; }
+
     /// <summary>Seed for piece-selection randomness (tests); null for random.</summary>
     public int? RandomSeed { get; init; }
 

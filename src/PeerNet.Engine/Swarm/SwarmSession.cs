@@ -76,6 +76,14 @@ internal sealed class SwarmSession : IAsyncDisposable
     /// <summary>Adds a torrent: opens its storage, checks what is on disk, and starts finding peers.</summary>
     public async Task<TorrentSwarm> AddTorrentAsync(TorrentMetainfo metainfo, string path, TorrentOptions options, StorageOptions? storageOptions, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(metainfo);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.FilePriorities is { } priorities
+            && (priorities.Count != metainfo.Files.Count || priorities.Any(p => p is < 0 or > PiecePicker.MaxPriority)))
+        {
+            throw new ArgumentException($"FilePriorities needs one priority from 0 to {PiecePicker.MaxPriority} per file ({metainfo.Files.Count}).", nameof(options));
+        }
+
         TorrentStorage storage = TorrentStorage.Open(metainfo, path, storageOptions);
         var torrent = new TorrentSwarm(this, metainfo, storage, options);
         Sha1Hash key = metainfo.InfoHashes.WireHash;

@@ -193,8 +193,8 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        // This node grants no allowed-fast pieces (BEP 6 makes them optional), so a choked peer gets nothing.
-        if (peer.AmChoking || peer.PendingUploads >= MaxQueuedUploads)
+        // A choked peer is served only the allowed-fast pieces we granted it (BEP 6).
+        if ((peer.AmChoking && !peer.IsGrantedFast(piece)) || peer.PendingUploads >= MaxQueuedUploads)
         {
             if (peer.SupportsFast)
             {

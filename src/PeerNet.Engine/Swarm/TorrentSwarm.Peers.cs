@@ -90,6 +90,7 @@ internal sealed partial class TorrentSwarm
         }
 
         SendPieceSet(peer);
+        GrantAllowedFast(peer);
         peer.Start();
     }
 
@@ -109,6 +110,25 @@ internal sealed partial class TorrentSwarm
             var buffer = new ArrayBufferWriter<byte>(PeerMessageWriter.BitfieldHeaderLength + ((PieceCount + 7) / 8));
             PeerMessageWriter.WriteBitfield(buffer, _have.ToBytes());
             peer.SendRaw(buffer.WrittenMemory);
+        }
+    }
+
+    /// <summary>
+    /// BEP 6: grants a peer its allowed-fast pieces among those we have, so a new peer can get its first pieces
+    /// (and something to trade) before any unchoke. Granting is optional; we do it for every fast peer.
+    /// </summary>
+    private void GrantAllowedFast(PeerConnection peer)
+    {
+        if (!peer.SupportsFast)
+        {
+            return;
+        }
+
+        int[] granted = [.. AllowedFastSet.Compute(peer.RemoteEndPoint.Address, Metainfo.InfoHashes.WireHash.ToArray(), PieceCount).Where(p => _have[p])];
+        peer.GrantedFast = granted;
+        foreach (int piece in granted)
+        {
+            peer.SendAllowedFast(piece);
         }
     }
 

@@ -117,7 +117,7 @@ internal sealed partial class TorrentSwarm
         var senders = new HashSet<int>(sources);
         var record = _suspects.TryGetValue(piece, out var list) ? list : _suspects[piece] = [];
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        for (int block = 0; block < buffer.BlockCount; block++)
+        for (int block = 0; block < sources.Length; block++) // blocks past the requested ones are pad: no sender
         {
             int begin = block * BlockLength;
             int length = Math.Min(BlockLength, buffer.Length - begin);
@@ -136,7 +136,7 @@ internal sealed partial class TorrentSwarm
         // BEP 52 block hashes pinpoint the bad block directly.
         foreach (int bad in result.BadBlocks)
         {
-            if (_peers.TryGetValue(sources[bad], out PeerConnection? culprit))
+            if (bad < sources.Length && _peers.TryGetValue(sources[bad], out PeerConnection? culprit))
             {
                 Ban(culprit, $"sent block {bad} of piece {piece}, which failed its v2 hash");
             }
@@ -209,11 +209,14 @@ internal sealed partial class TorrentSwarm
             }
         }
 
-        if (_have.IsComplete)
+        if (IsWantedComplete)
         {
             OnCompleted();
         }
     }
+
+    /// <summary>Every piece of every wanted file is verified (all pieces, unless files were skipped).</summary>
+    private bool IsWantedComplete => _picker.Remaining == 0;
 
     private void OnCompleted()
     {

@@ -94,7 +94,11 @@ internal sealed partial class TorrentSwarm
             return false;
         }
 
-        _buffers[piece] = new PieceBuffer(piece, GetPieceSize(piece), BlockLength);
+        var buffer = new PieceBuffer(piece, GetPieceSize(piece), BlockLength);
+
+        // Pad and gap bytes past the requested blocks are zeros that no peer sends; the pooled buffer may not be.
+        buffer.Data.Span[Storage.Map.GetRequestableLength(piece)..].Clear();
+        _buffers[piece] = buffer;
         return true;
     }
 }

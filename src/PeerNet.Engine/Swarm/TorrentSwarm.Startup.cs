@@ -66,6 +66,12 @@ internal sealed partial class TorrentSwarm
             }
         }
 
+        if (Options.FilePriorities is { } priorities)
+        {
+            _picker.SetFilePriorities(Metainfo.Files, [.. priorities]);
+        }
+
+        _picker.Sequential = Options.Sequential;
         for (int i = 0; i < PieceCount; i++)
         {
             if (_have[i])
@@ -75,7 +81,7 @@ internal sealed partial class TorrentSwarm
         }
 
         PiecesFoundAtStart = _have.SetCount;
-        if (_have.IsComplete)
+        if (IsWantedComplete)
         {
             CreateEmptyFiles();
             State = TorrentState.Seeding;

@@ -74,7 +74,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         _uploadRate = new RateMeter(Time);
         _verifier = new PieceVerifier(storage.Map, session.Hashing);
         _have = new PieceBitfield(PieceCount);
-        _picker = new PiecePicker(PieceCount, storage.Map.GetPieceSize, new Random(options.RandomSeed ?? Random.Shared.Next()));
+        _picker = new PiecePicker(PieceCount, storage.Map.GetRequestableLength, new Random(options.RandomSeed ?? Random.Shared.Next()));
         _resume = options.ResumeDirectory is null ? null : new ResumeStore(options.ResumeDirectory);
     }
 

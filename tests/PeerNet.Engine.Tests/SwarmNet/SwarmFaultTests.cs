@@ -70,6 +70,43 @@ public sealed class SwarmFaultTests
     }
 
     [Fact]
+    public async Task ChokedPeer_IsServedItsAllowedFastPieces_AndRejectedOthers()
+    {
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [1_000_000]);
+        SwarmSession seeder = await harness.StartNodeAsync();
+        await SwarmHarness.SeedAsync(seeder, torrent, content);
+
+        // Never interested, so never unchoked: only BEP 6 allowed-fast pieces can be served.
+        await using RawPeer peer = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
+        var granted = new HashSet<int>();
+        while (granted.Count < AllowedFastSet.Size)
+        {
+            granted.Add((await peer.ReadUntilAsync(PeerMessageId.AllowedFast)).Piece);
+        }
+
+        int fast = granted.First();
+        int other = Enumerable.Range(0, torrent.PieceCount).First(p => !granted.Contains(p));
+        byte[] request = new byte[PeerMessageWriter.RequestLength];
+        PeerMessageWriter.WriteRequest(request, new BlockRequest(other, 0, 16384));
+        peer.Send(request);
+        Assert.Equal(other, (await peer.ReadUntilAsync(PeerMessageId.Reject)).Piece);
+
+        PeerMessageWriter.WriteRequest(request, new BlockRequest(fast, 16384, 16384));
+        peer.Send(request);
+        RawMessage block = await peer.ReadUntilAsync(PeerMessageId.Piece);
+        Assert.Equal((fast, 16384), (block.Piece, block.Begin));
+        byte[] expected = new byte[16384];
+        await using (FileStream file = File.OpenRead(Directory.GetFiles(content, "*", SearchOption.AllDirectories).Single()))
+        {
+            file.Seek(((long)fast * torrent.PieceLength) + 16384, SeekOrigin.Begin);
+            await file.ReadExactlyAsync(expected, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(expected, block.Payload);
+    }
+
+    [Fact]
     public async Task HostilePeer_WrongInfoHash_GetsNoHandshake()
     {
         await using var harness = new SwarmHarness();
@@ -254,18 +291,18 @@ internal sealed class RawPeer : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads messages until one of kind <paramref name="id"/> arrives and returns a copy of its hash request fields and payload.</summary>
-    public async Task<(HashRequest Request, byte[] Payload)> ReadHashMessageAsync(PeerMessageId id)
+    /// <summary>Reads messages until one of kind <paramref name="id"/> arrives, and returns a copy of it.</summary>
+    public async Task<RawMessage> ReadUntilAsync(PeerMessageId id)
     {
         while (true)
         {
             ReadResult result = await _connection.Input.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
             ReadOnlySequence<byte> buffer = result.Buffer;
-            while (PeerFrameReader.TryReadMessage(ref buffer, PeerWireLimits.DefaultMaxMessageLength, out PeerMessage message, out _) == System.Buffers.OperationStatus.Done)
+            while (PeerFrameReader.TryReadMessage(ref buffer, PeerWireLimits.DefaultMaxMessageLength, out PeerMessage message, out _) == OperationStatus.Done)
             {
                 if (message.Id == id)
                 {
-                    (HashRequest, byte[]) found = (message.HashRequest, message.Payload.ToArray());
+                    var found = new RawMessage(message.Id, message.PieceIndex, message.Begin, message.HashRequest, message.Payload.ToArray());
                     _connection.Input.AdvanceTo(buffer.Start);
                     return found;
                 }
@@ -278,3 +315,6 @@ internal sealed class RawPeer : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }
+
+/// <summary>A copy of one message a <see cref="RawPeer"/> read.</summary>
+internal sealed record RawMessage(PeerMessageId Id, int Piece, int Begin, HashRequest HashRequest, byte[] Payload);

@@ -26,7 +26,8 @@ public sealed class SwarmHashTests
         PeerMessageWriter.WriteHashRequest(message, request);
         peer.Send(message);
 
-        (HashRequest echoed, byte[] payload) = await peer.ReadHashMessageAsync(PeerMessageId.Hashes);
+        RawMessage reply = await peer.ReadUntilAsync(PeerMessageId.Hashes);
+        (HashRequest echoed, byte[] payload) = (reply.HashRequest, reply.Payload);
         Assert.Equal(request, echoed);
         Sha256Hash[] hashes = [.. payload.Chunk(Sha256Hash.Length).Select(c => new Sha256Hash(c))];
         Assert.Equal(length + MerkleProof.UncleCount(length, proofLayers), hashes.Length);
@@ -52,14 +53,12 @@ public sealed class SwarmHashTests
         byte[] message = new byte[PeerMessageWriter.HashRequestLength];
         PeerMessageWriter.WriteHashRequest(message, request);
         peer.Send(message);
-        (HashRequest rejected, _) = await peer.ReadHashMessageAsync(PeerMessageId.HashReject);
-        Assert.Equal(request, rejected);
+        Assert.Equal(request, (await peer.ReadUntilAsync(PeerMessageId.HashReject)).HashRequest);
 
         // Still served: a valid request on the same connection is answered.
         var good = new HashRequest(torrent.Files.Single(f => f.Length > 0).PiecesRoot!.Value, 1, 0, 16, 3);
         PeerMessageWriter.WriteHashRequest(message, good);
         peer.Send(message);
-        (HashRequest answered, _) = await peer.ReadHashMessageAsync(PeerMessageId.Hashes);
-        Assert.Equal(good, answered);
+        Assert.Equal(good, (await peer.ReadUntilAsync(PeerMessageId.Hashes)).HashRequest);
     }
 }
