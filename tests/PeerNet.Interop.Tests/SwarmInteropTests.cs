@@ -48,6 +48,34 @@ public sealed partial class SwarmInteropTests
     [InlineData(TorrentVersion.V1)]
     [InlineData(TorrentVersion.V2)]
     [InlineData(TorrentVersion.Hybrid)]
+    public async Task PeerNetGetMagnet_FromLibtorrentSeeder_FetchesMetadataAndLayers_ByteIdentical(TorrentVersion version)
+    {
+        // peernet get given only a magnet: the info dictionary comes from libtorrent over BEP 9 and, for v2, the
+        // piece layers over BEP 52 hash requests, each proved against the info-hash or the file's pieces root.
+        ReferenceTools.Require(ReferenceTool.Libtorrent);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = Stopwatch.StartNew();
+        using var temp = new TempDirectory($"pn-magnet-from-lt-{version}");
+        SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, version, SwarmTest.ContentSize, ct);
+        string magnet = await MagnetOfAsync(torrent, ct);
+
+        (LibtorrentProcess seeder, _) = await LibtorrentProcess.StartSeedAsync(torrent.TorrentPath, torrent.SourceParent, ct);
+        await using (seeder)
+        {
+            string target = temp.Combine("pn-dl");
+            await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(magnet, target, new PeerNetOptions { Peers = [seeder.ListenPort] }, ct);
+            PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransferTimeout, seeding: false, ct);
+            SwarmTest.Log(clock, $"peernet complete from a magnet: received {done.Received} bytes");
+
+            SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
+            AssertReceivedAboutAll(torrent, done);
+        }
+    }
+
+    [Theory(Timeout = TestTimeout)]
+    [InlineData(TorrentVersion.V1)]
+    [InlineData(TorrentVersion.V2)]
+    [InlineData(TorrentVersion.Hybrid)]
     public async Task Libtorrent_FromPeerNetSeeder_ByteIdentical(TorrentVersion version)
     {
         ReferenceTools.Require(ReferenceTool.Libtorrent);
@@ -79,8 +107,7 @@ public sealed partial class SwarmInteropTests
         var clock = Stopwatch.StartNew();
         using var temp = new TempDirectory($"lt-magnet-from-pn-{version}");
         SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, version, SwarmTest.ContentSize, ct);
-        TorrentMetainfo metainfo = TorrentMetainfo.Parse(await File.ReadAllBytesAsync(torrent.TorrentPath, ct));
-        string magnet = MagnetLink.Create(metainfo.InfoHashes, metainfo.Name).ToString();
+        string magnet = await MagnetOfAsync(torrent, ct);
 
         await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, new PeerNetOptions(), ct);
         string target = temp.Combine("lt-dl");
@@ -90,6 +117,13 @@ public sealed partial class SwarmInteropTests
 
         Assert.Equal(torrent.PieceCount, done.NumPieces);
         SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
+    }
+
+    /// <summary>A magnet link with the torrent's info-hashes and name only: no trackers, no peers, no metadata.</summary>
+    private static async Task<string> MagnetOfAsync(SwarmTorrent torrent, CancellationToken ct)
+    {
+        TorrentMetainfo metainfo = TorrentMetainfo.Parse(await File.ReadAllBytesAsync(torrent.TorrentPath, ct));
+        return MagnetLink.Create(metainfo.InfoHashes, metainfo.Name).ToString();
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using PeerNet.Magnet;
 using PeerNet.Metainfo;
 
 namespace PeerNet.Cli.Commands;
@@ -33,6 +34,18 @@ internal static class FileSelection
         }
 
         return priorities;
+    }
+
+    /// <summary>BEP 53 <c>so</c>: the magnet's selected files get normal priority, the rest are skipped.</summary>
+    public static int[] FromMagnet(MagnetLink magnet, IReadOnlyList<TorrentFile> files)
+    {
+        int[] priorities = new int[files.Count];
+        for (int i = 0; i < files.Count; i++)
+        {
+            priorities[i] = magnet.IsFileSelected(i) && !files[i].IsPadFile ? Normal : 0;
+        }
+
+        return priorities.Any(p => p > 0) ? priorities : throw new FormatException("the magnet link's select-only (so) names no file of the torrent.");
     }
 
     private static int ParseIndex(string text, int count, string part)

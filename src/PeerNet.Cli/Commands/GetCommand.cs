@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using PeerNet.Magnet;
 using PeerNet.Metainfo;
 using PeerNet.Swarm;
 
@@ -28,28 +29,34 @@ internal static class GetCommand
             return CommandRunner.RunAsync(stderr, async () =>
             {
                 string input = parseResult.GetRequiredValue(source);
-                if (input.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase))
+                MagnetLink? magnet = input.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase) ? MagnetLink.Parse(input) : null;
+                List<System.Net.IPEndPoint> peerList = [.. await PeerOptions.ResolveAsync(parseResult.GetValue(peers.Peers) ?? [], cancellationToken).ConfigureAwait(false)];
+                if (magnet is not null)
                 {
-                    throw new NotSupportedException("magnet links need metadata from peers (BEP 9), which arrives with peer discovery; use the .torrent file for now.");
+                    peerList.AddRange(await PeerOptions.ResolveAsync([.. magnet.Peers.Select(p => p.ToString())], cancellationToken).ConfigureAwait(false));
                 }
 
-                TorrentMetainfo metainfo = await InfoCommand.LoadAsync(input, cancellationToken).ConfigureAwait(false);
                 string folder = Path.GetFullPath(parseResult.GetValue(output) ?? ".");
                 Directory.CreateDirectory(folder);
-                var torrentOptions = new TorrentOptions
-                {
-                    Peers = await PeerOptions.ResolveAsync(parseResult.GetValue(peers.Peers) ?? [], cancellationToken).ConfigureAwait(false),
-                    Recheck = parseResult.GetValue(recheck),
-                    ResumeDirectory = parseResult.GetValue(resumeDir) ?? DefaultResumeDirectory(),
-                    UploadSlots = parseResult.GetValue(peers.UploadSlots),
-                    FilePriorities = parseResult.GetValue(only) is { } list ? FileSelection.Parse(list, metainfo.Files) : null,
-                    Sequential = parseResult.GetValue(sequential),
-                };
-
                 SwarmSession session = await SessionFactory.StartAsync(parseResult, peers, cancellationToken).ConfigureAwait(false);
                 await using ConfiguredAsyncDisposable sessionScope = session.ConfigureAwait(false);
                 await stdout.WriteLineAsync($"listening on port {session.ListenPort}").ConfigureAwait(false);
                 var clock = Stopwatch.StartNew();
+                TorrentMetainfo metainfo = magnet is null
+                    ? await InfoCommand.LoadAsync(input, cancellationToken).ConfigureAwait(false)
+                    : await FetchMetadataAsync(session, magnet, peerList, stdout, cancellationToken).ConfigureAwait(false);
+                string? selection = parseResult.GetValue(only);
+                var torrentOptions = new TorrentOptions
+                {
+                    Peers = peerList,
+                    Recheck = parseResult.GetValue(recheck),
+                    ResumeDirectory = parseResult.GetValue(resumeDir) ?? DefaultResumeDirectory(),
+                    UploadSlots = parseResult.GetValue(peers.UploadSlots),
+                    FilePriorities = selection is not null ? FileSelection.Parse(selection, metainfo.Files)
+                        : magnet is { SelectOnly.Count: > 0 } ? FileSelection.FromMagnet(magnet, metainfo.Files) : null,
+                    Sequential = parseResult.GetValue(sequential),
+                };
+
                 TorrentSwarm torrent = await session.AddTorrentAsync(metainfo, folder, torrentOptions, null, cancellationToken).ConfigureAwait(false);
                 await stdout.WriteLineAsync($"{metainfo.Name}: {torrent.PiecesFoundAtStart}/{torrent.PieceCount} pieces already verified on disk").ConfigureAwait(false);
                 await TransferView.WaitForCompletionAsync(torrent, stdout, cancellationToken).ConfigureAwait(false);
@@ -65,6 +72,27 @@ internal static class GetCommand
             });
         });
         return command;
+    }
+
+    /// <summary>BEP 9: asks the magnet's peers (and --peer ones) for the info dictionary and checks it against the info-hash.</summary>
+    private static async Task<TorrentMetainfo> FetchMetadataAsync(SwarmSession session, MagnetLink magnet, List<System.Net.IPEndPoint> peers, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        if (peers.Count == 0)
+        {
+            throw new InvalidOperationException("a magnet link needs peers to fetch the torrent's metadata from: give --peer HOST:PORT or a magnet with x.pe (DHT and tracker discovery are not wired into get yet).");
+        }
+
+        await stdout.WriteLineAsync($"fetching metadata for {magnet.DisplayName ?? magnet.InfoHashes.ToString()} from {peers.Count} peer(s)").ConfigureAwait(false);
+        var fetcher = new MetadataFetcher(session, magnet.InfoHashes) { Trackers = magnet.Trackers };
+        foreach (System.Net.IPEndPoint peer in peers)
+        {
+            fetcher.AddPeer(peer);
+        }
+
+        fetcher.CompleteAdding();
+        TorrentMetainfo metainfo = await fetcher.FetchAsync(cancellationToken).ConfigureAwait(false);
+        await stdout.WriteLineAsync($"metadata verified: {metainfo.Name}, {ByteSize.Format(metainfo.TotalSize)} in {metainfo.Files.Count(f => !f.IsPadFile)} file(s)").ConfigureAwait(false);
+        return metainfo;
     }
 
     private static string DefaultResumeDirectory()

@@ -192,8 +192,16 @@ internal sealed partial class PeerConnection
                 await PostAsync(new SwarmEvent(SwarmEventKind.HashRequest, this, Payload: message.HashRequest), cancellationToken).ConfigureAwait(false);
                 return true;
 
+            case PeerMessageId.Hashes:
+                await PostAsync(new SwarmEvent(SwarmEventKind.HashesReceived, this, Payload: (message.HashRequest, message.Payload.ToArray())), cancellationToken).ConfigureAwait(false);
+                return true;
+
+            case PeerMessageId.HashReject:
+                await PostAsync(new SwarmEvent(SwarmEventKind.HashRejected, this, Payload: message.HashRequest), cancellationToken).ConfigureAwait(false);
+                return true;
+
             default:
-                // port (DHT), hashes and hash reject (we send no hash requests yet): ignored as BEP 3 allows.
+                // port (DHT) and unknown messages: ignored as BEP 3 allows.
                 return true;
         }
     }

@@ -30,6 +30,8 @@ internal enum SwarmEventKind : byte
     MetadataMessage,
     HashRequest,
     HashesReady,
+    HashesReceived,
+    HashRejected,
 }
 
 /// <summary>

@@ -210,19 +210,7 @@ internal sealed class SwarmSession : IAsyncDisposable
             throw new IOException("connection limit reached");
         }
 
-        IDuplexConnection connection;
-        await _halfOpen.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(Options.ConnectTimeout);
-            connection = await _transport.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
-        }
-        finally
-        {
-            _halfOpen.Release();
-        }
-
+        IDuplexConnection connection = await DialAsync(endpoint, cancellationToken).ConfigureAwait(false);
         bool attached = false;
         try
         {
@@ -252,6 +240,22 @@ internal sealed class SwarmSession : IAsyncDisposable
                 connection.Abort();
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Opens a connection within the half-open limit and the connect timeout; the caller handshakes.</summary>
+    internal async Task<IDuplexConnection> DialAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        await _halfOpen.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Options.ConnectTimeout);
+            return await _transport.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _halfOpen.Release();
         }
     }
 

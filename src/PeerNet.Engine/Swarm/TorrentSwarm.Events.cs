@@ -100,6 +100,13 @@ internal sealed partial class TorrentSwarm
             case SwarmEventKind.HashesReady:
                 OnHashesReady(peer!, (HashReply)e.Payload!);
                 break;
+            case SwarmEventKind.HashesReceived:
+                (HashRequest answered, byte[] hashes) = ((HashRequest, byte[]))e.Payload!;
+                OnHashesReceived(peer!, answered, hashes);
+                break;
+            case SwarmEventKind.HashRejected:
+                OnHashRejected((HashRequest)e.Payload!);
+                break;
             case SwarmEventKind.ExtensionHandshake:
                 OnExtensionHandshake(peer!, (ExtensionHandshake)e.Payload!);
                 break;
@@ -123,6 +130,7 @@ internal sealed partial class TorrentSwarm
         peer.IsSeed = seed || (pieces is not null && pieces.AllSet);
         peer.Pieces = pieces;
         EnsureInPicker(peer);
+        RequestMissingLayers();
         if (peer.IsSeed)
         {
             _picker.PeerHasAll(peer.Id);

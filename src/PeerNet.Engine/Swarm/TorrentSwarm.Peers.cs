@@ -181,6 +181,8 @@ internal sealed partial class TorrentSwarm
             RunChoker();
         }
 
+        RequestMissingLayers();
+
         foreach (PeerConnection peer in _peers.Values)
         {
             if (Time.GetElapsedTime(peer.LastReceivedAt, now) > InactivityTimeout)

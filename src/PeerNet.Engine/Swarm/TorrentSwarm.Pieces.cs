@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using PeerNet.Metainfo;
 using PeerNet.Storage;
 
 namespace PeerNet.Swarm;
@@ -215,8 +216,11 @@ internal sealed partial class TorrentSwarm
         }
     }
 
-    /// <summary>Every piece of every wanted file is verified (all pieces, unless files were skipped).</summary>
-    private bool IsWantedComplete => _picker.Remaining == 0;
+    /// <summary>
+    /// Every piece of every wanted file is verified (all pieces, unless files were skipped). In a v2-only torrent,
+    /// pieces held back until their file's layer arrives are still wanted.
+    /// </summary>
+    private bool IsWantedComplete => _picker.Remaining == 0 && (Metainfo.Version != TorrentVersion.V2 || _missingLayers.Count == 0);
 
     private void OnCompleted()
     {
@@ -227,8 +231,9 @@ internal sealed partial class TorrentSwarm
         foreach (PeerConnection peer in _peers.Values)
         {
             UpdateInterest(peer);
-            if (peer.IsSeed)
+            if (peer.IsSeed && _missingLayers.Count == 0)
             {
+                // (A hybrid still missing piece layers keeps its seeds: they can send the layers v2 peers will ask us for.)
                 peer.Close("both sides are seeds");
             }
         }

@@ -1,0 +1,352 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using PeerNet.Metainfo;
+using PeerNet.PeerWire;
+using PeerNet.Transport;
+
+namespace PeerNet.Swarm;
+
+/// <summary>
+/// BEP 9: fetches a torrent's info dictionary from peers, given only its info-hashes (a magnet link). Peers are
+/// tried several at once as they are added; each one that advertises ut_metadata is asked for every piece, and
+/// the assembled bytes are accepted only if they hash to the magnet's info-hash (SHA-1 for v1, SHA-256 for v2,
+/// both for hybrid) and parse as a safe info dictionary. A peer that sends anything else is dropped and the next
+/// one tried.
+/// </summary>
+internal sealed class MetadataFetcher
+{
+    /// <summary>Peers tried at once.</summary>
+    public const int Parallel = 4;
+
+    /// <summary>
+    /// Largest info dictionary accepted (BEP 9 itself allows up to the extension handshake's limit). 16 MiB holds
+    /// the v1 piece hashes of a 3 TiB torrent at 4 MiB pieces; v2 dictionaries are far smaller (no piece hashes).
+    /// </summary>
+    public const int DefaultMaxMetadataSize = 16 * 1024 * 1024;
+
+    private const byte LocalMetadataId = TorrentSwarm.LocalMetadataExtensionId;
+
+    private readonly SwarmSession _session;
+    private readonly InfoHashes _hashes;
+    private readonly Channel<IPEndPoint> _candidates = Channel.CreateUnbounded<IPEndPoint>();
+    private readonly HashSet<IPEndPoint> _seen = [];
+    private readonly int _maxSize;
+
+    /// <summary>Creates a fetcher for the torrent with <paramref name="hashes"/>, dialing through <paramref name="session"/>.</summary>
+    public MetadataFetcher(SwarmSession session, InfoHashes hashes, int maxMetadataSize = DefaultMaxMetadataSize)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        if (hashes.V1 is null && hashes.V2 is null)
+        {
+            throw new ArgumentException("A magnet link needs a v1 or a v2 info-hash.", nameof(hashes));
+        }
+
+        _session = session;
+        _hashes = hashes;
+        _maxSize = Math.Clamp(maxMetadataSize, 1, ExtensionHandshake.MaxMetadataSize);
+    }
+
+    /// <summary>The magnet's trackers (<c>tr</c>), one tier each, given to the torrent (an info dictionary has none).</summary>
+    public IReadOnlyList<string> Trackers { get; init; } = [];
+
+    /// <summary>Why the last peer failed, for the error shown when no peer delivers.</summary>
+    public string? LastFailure { get; private set; }
+
+    /// <summary>Peers that failed to deliver so far.</summary>
+    public int FailedPeers => Volatile.Read(ref _failed);
+
+    private int _failed;
+
+    /// <summary>Offers a peer to ask; each address is tried once.</summary>
+    public void AddPeer(IPEndPoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        lock (_seen)
+        {
+            if (!_seen.Add(endpoint))
+            {
+                return;
+            }
+        }
+
+        _candidates.Writer.TryWrite(endpoint);
+    }
+
+    /// <summary>Says no more peers will be added: once every peer has been tried, fetching fails.</summary>
+    public void CompleteAdding() => _candidates.Writer.TryComplete();
+
+    /// <summary>
+    /// Fetches and verifies the metadata; waits for peers to be added while none is left to try, until
+    /// <see cref="CompleteAdding"/>. Cancel to give up.
+    /// </summary>
+    public async Task<TorrentMetainfo> FetchAsync(CancellationToken cancellationToken)
+    {
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var result = new TaskCompletionSource<TorrentMetainfo>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var workers = new Task[Parallel];
+        for (int i = 0; i < workers.Length; i++)
+        {
+            workers[i] = WorkAsync(result, done.Token);
+        }
+
+        _ = Task.WhenAll(workers).ContinueWith(
+            _ => result.TrySetException(new IOException(FailedPeers == 0 ? "no peer to ask for the metadata" : $"none of {FailedPeers} peers sent the metadata (last: {LastFailure})")),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        try
+        {
+            return await result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await done.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WorkAsync(TaskCompletionSource<TorrentMetainfo> result, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!result.Task.IsCompleted && await _candidates.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!_candidates.Reader.TryRead(out IPEndPoint? endpoint))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    TorrentMetainfo metainfo = await FetchFromAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                    result.TrySetResult(metainfo);
+                    return;
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or TimeoutException or System.Net.Sockets.SocketException
+                    || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+                {
+                    Interlocked.Increment(ref _failed);
+                    LastFailure = $"{endpoint}: {e.Message}";
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task<TorrentMetainfo> FetchFromAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_session.Options.ConnectTimeout + _session.Options.HandshakeTimeout + TimeSpan.FromSeconds(30));
+        IDuplexConnection connection = await _session.DialAsync(endpoint, timeout.Token).ConfigureAwait(false);
+        try
+        {
+            Sha1Hash wire = _hashes.WireHash;
+            var reserved = HandshakeReserved.ExtensionProtocol | HandshakeReserved.FastExtension | (_hashes.V2 is not null ? HandshakeReserved.V2Upgrade : 0);
+            byte[] handshake = new byte[Handshake.Length];
+            new Handshake(reserved, wire, _session.LocalPeerId).WriteTo(handshake);
+            await connection.Output.WriteAsync(handshake, timeout.Token).ConfigureAwait(false);
+            Handshake remote = await ReadHandshakeAsync(connection.Input, timeout.Token).ConfigureAwait(false);
+            if (remote.InfoHash != wire && !(_hashes.V2 is { } v2 && remote.InfoHash == v2.Truncate()))
+            {
+                throw new InvalidDataException("the peer answered for another torrent");
+            }
+
+            if (!remote.SupportsExtensionProtocol)
+            {
+                throw new InvalidDataException("the peer does not speak the extension protocol, so it cannot send metadata");
+            }
+
+            var ours = new ExtensionHandshake
+            {
+                ClientName = SwarmSession.ClientName,
+                Messages = new Dictionary<string, byte> { [TorrentSwarm.MetadataExtensionName] = LocalMetadataId },
+            };
+            var output = new ArrayBufferWriter<byte>(128);
+            ours.WriteMessage(output);
+            await connection.Output.WriteAsync(output.WrittenMemory, timeout.Token).ConfigureAwait(false);
+            return await ExchangeAsync(connection, timeout.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            connection.Abort();
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads messages until the metadata is complete: their extension handshake, then data pieces.</summary>
+    private async Task<TorrentMetainfo> ExchangeAsync(IDuplexConnection connection, CancellationToken cancellationToken)
+    {
+        PipeReader input = connection.Input;
+        byte[]? metadata = null;
+        bool[]? received = null;
+        int remaining = 0;
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            try
+            {
+                while (true)
+                {
+                    OperationStatus status = PeerFrameReader.TryReadMessage(ref buffer, PeerWireLimits.BaseMaxMessageLength, out PeerMessage message, out PeerWireError error);
+                    if (status == OperationStatus.NeedMoreData)
+                    {
+                        break;
+                    }
+
+                    if (status != OperationStatus.Done)
+                    {
+                        throw new InvalidDataException("bad message: " + error.Describe());
+                    }
+
+                    if (message.Id != PeerMessageId.Extended)
+                    {
+                        continue; // bitfield, have, choke...: nothing to do with metadata
+                    }
+
+                    if (message.ExtendedId == ExtensionHandshake.MessageId)
+                    {
+                        if (metadata is not null)
+                        {
+                            continue;
+                        }
+
+                        (metadata, received) = await StartAsync(connection, message, cancellationToken).ConfigureAwait(false);
+                        remaining = received.Length;
+                        continue;
+                    }
+
+                    if (message.ExtendedId != LocalMetadataId || metadata is null)
+                    {
+                        continue;
+                    }
+
+                    if (!MetadataMessage.TryParse(message.Payload, out MetadataMessage piece, out error))
+                    {
+                        throw new InvalidDataException("bad ut_metadata message: " + error.Describe());
+                    }
+
+                    if (piece.Type == MetadataMessageType.Reject)
+                    {
+                        throw new InvalidDataException($"the peer rejected metadata piece {piece.Piece}");
+                    }
+
+                    if (piece.Type != MetadataMessageType.Data)
+                    {
+                        continue;
+                    }
+
+                    // BEP 9: total_size must match what the handshake announced, and each piece its exact length.
+                    if (piece.TotalSize != metadata.Length || (uint)piece.Piece >= (uint)received!.Length
+                        || piece.Data.Length != MetadataMessage.GetPieceLength(metadata.Length, piece.Piece))
+                    {
+                        throw new InvalidDataException($"metadata piece {piece.Piece} does not fit {metadata.Length} bytes of metadata");
+                    }
+
+                    if (!received[piece.Piece])
+                    {
+                        piece.Data.CopyTo(metadata.AsSpan(piece.Piece * MetadataMessage.PieceLength));
+                        received[piece.Piece] = true;
+                        if (--remaining == 0)
+                        {
+                            return Verify(metadata);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (result.IsCompleted)
+            {
+                throw new IOException("the peer closed the connection before sending the metadata");
+            }
+        }
+    }
+
+    /// <summary>Their extension handshake arrived: check its metadata size and request every piece.</summary>
+    private async Task<(byte[] Metadata, bool[] Received)> StartAsync(IDuplexConnection connection, PeerMessage message, CancellationToken cancellationToken)
+    {
+        if (!ExtensionHandshake.TryParse(message.Payload, out ExtensionHandshake? theirs, out PeerWireError error))
+        {
+            throw new InvalidDataException("bad extension handshake: " + error.Describe());
+        }
+
+        byte remoteId = theirs.GetMessageId(TorrentSwarm.MetadataExtensionName);
+        if (remoteId == 0 || theirs.MetadataSize is not int size)
+        {
+            throw new InvalidDataException("the peer does not offer ut_metadata");
+        }
+
+        if (size > _maxSize)
+        {
+            throw new InvalidDataException($"the peer announces {size} bytes of metadata; the limit is {_maxSize}");
+        }
+
+        int pieces = MetadataMessage.GetPieceCount(size);
+        var requests = new ArrayBufferWriter<byte>(pieces * 40);
+        for (int i = 0; i < pieces; i++)
+        {
+            MetadataMessage.WriteRequest(requests, remoteId, i);
+        }
+
+        await connection.Output.WriteAsync(requests.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        return (new byte[size], new bool[pieces]);
+    }
+
+    /// <summary>Accepts metadata only if it hashes to the magnet's info-hashes and parses as a safe info dictionary.</summary>
+    private TorrentMetainfo Verify(byte[] metadata)
+    {
+        if (_hashes.V1 is { } v1 && Sha1Hash.Compute(metadata) != v1)
+        {
+            throw new InvalidDataException("the metadata does not match the v1 info-hash");
+        }
+
+        if (_hashes.V2 is { } v2 && new Sha256Hash(SHA256.HashData(metadata)) != v2)
+        {
+            throw new InvalidDataException("the metadata does not match the v2 info-hash");
+        }
+
+        if (!TorrentMetainfo.TryParseInfoDictionary(metadata, out TorrentMetainfo? metainfo, out MetainfoError error))
+        {
+            throw new InvalidDataException("the metadata is not a usable info dictionary: " + error);
+        }
+
+        // A v1 magnet of a hybrid torrent: the dictionary proves its v2 half too, which the torrent then uses.
+        metainfo.Trackers = [.. Trackers.Select(t => (IReadOnlyList<string>)[t])];
+        return metainfo;
+    }
+
+    private static async Task<Handshake> ReadHandshakeAsync(PipeReader input, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            OperationStatus status = Handshake.TryRead(ref buffer, out Handshake handshake, out _);
+            if (status == OperationStatus.Done)
+            {
+                input.AdvanceTo(buffer.Start);
+                return handshake;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (status == OperationStatus.InvalidData)
+            {
+                throw new InvalidDataException("not a BitTorrent handshake");
+            }
+
+            if (result.IsCompleted)
+            {
+                throw new IOException("the connection closed during the handshake");
+            }
+        }
+    }
+}

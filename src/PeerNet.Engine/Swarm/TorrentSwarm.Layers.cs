@@ -1,0 +1,238 @@
+using System.Numerics;
+using PeerNet.Metainfo;
+using PeerNet.PeerWire;
+
+namespace PeerNet.Swarm;
+
+/// <summary>
+/// BEP 52 piece layers fetched from peers. A torrent started from a magnet link has the info dictionary only,
+/// without the piece layers of files longer than one piece; until a file's layer is proved against its pieces
+/// root, a v2-only torrent cannot verify (so does not request) that file's pieces. Layers are asked for in runs of
+/// up to 512 hashes, each with the uncle hashes that prove it to the root, from peers that have pieces of the file.
+/// </summary>
+internal sealed partial class TorrentSwarm
+{
+    /// <summary>Hashes asked for in one request (BEP 52: "Length SHOULD NOT be greater than 512").</summary>
+    public const int LayerRunLength = 512;
+
+    /// <summary>How long a layer request may go unanswered before another peer is asked.</summary>
+    private static readonly TimeSpan LayerRequestTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Dictionary<Sha256Hash, LayerFetch> _missingLayers = [];
+
+    /// <summary>Files whose piece layers are still being fetched.</summary>
+    public int MissingLayers => _missingLayers.Count;
+
+    /// <summary>Notes the files whose layers are missing; a v2-only torrent holds back their pieces until they arrive.</summary>
+    private void FindMissingLayers()
+    {
+        if (Metainfo.InfoHashes.V2 is null)
+        {
+            return;
+        }
+
+        IReadOnlyList<TorrentFile> files = Metainfo.Files;
+        for (int i = 0; i < files.Count; i++)
+        {
+            TorrentFile file = files[i];
+            if (file.PiecesRoot is not { } root || file.Length <= Metainfo.PieceLength || Metainfo.PieceLayers.ContainsKey(root) || _missingLayers.ContainsKey(root))
+            {
+                continue;
+            }
+
+            var fetch = new LayerFetch(file, Metainfo.PieceLength);
+            _missingLayers[root] = fetch;
+            if (Metainfo.Version == TorrentVersion.V2)
+            {
+                for (int p = file.FirstPiece; p <= file.LastPiece; p++)
+                {
+                    fetch.HeldPriorities[p - file.FirstPiece] = _picker.GetPiecePriority(p);
+                    _picker.SetPiecePriority(p, 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>Asks peers for every run of a missing layer that is not already asked for (or whose request timed out).</summary>
+    private void RequestMissingLayers()
+    {
+        if (_missingLayers.Count == 0)
+        {
+            return;
+        }
+
+        long now = Time.GetTimestamp();
+        foreach (LayerFetch fetch in _missingLayers.Values)
+        {
+            for (int run = 0; run < fetch.Runs.Length; run++)
+            {
+                ref LayerRun state = ref fetch.Runs[run];
+                if (state.Done || (state.Peer >= 0 && _peers.ContainsKey(state.Peer) && Time.GetElapsedTime(state.AskedAt, now) < LayerRequestTimeout))
+                {
+                    continue;
+                }
+
+                PeerConnection? peer = PickLayerSource(fetch.File, state.Peer);
+                if (peer is null)
+                {
+                    continue;
+                }
+
+                state.Peer = peer.Id;
+                state.AskedAt = now;
+                byte[] message = new byte[PeerMessageWriter.HashRequestLength];
+                PeerMessageWriter.WriteHashRequest(message, fetch.Request(run));
+                peer.SendRaw(message);
+            }
+        }
+    }
+
+    /// <summary>A peer that has announced pieces of <paramref name="file"/> and speaks v2, preferring one not tried last.</summary>
+    private PeerConnection? PickLayerSource(TorrentFile file, int previous)
+    {
+        PeerConnection? fallback = null;
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            bool speaksV2 = Metainfo.Version == TorrentVersion.V2 || peer.RemoteHandshake.SupportsV2;
+            bool hasFile = peer.IsSeed || (peer.Pieces is { } pieces && pieces.FirstSet(file.FirstPiece) is int first && first >= 0 && first <= file.LastPiece);
+            if (!speaksV2 || !hasFile)
+            {
+                continue;
+            }
+
+            if (peer.Id != previous)
+            {
+                return peer;
+            }
+
+            fallback = peer;
+        }
+
+        return fallback;
+    }
+
+    /// <summary>A <c>hashes</c> reply: if it answers one of our layer runs and proves to the root, keep it.</summary>
+    private void OnHashesReceived(PeerConnection peer, HashRequest request, byte[] payload)
+    {
+        if (!_missingLayers.TryGetValue(request.PiecesRoot, out LayerFetch? fetch) || !fetch.TryFindRun(request, out int run) || fetch.Runs[run].Done)
+        {
+            return; // an answer to a request we no longer need (another peer was faster)
+        }
+
+        int uncles = MerkleProof.UncleCount(request.Length, request.ProofLayers);
+        if (payload.Length != (request.Length + uncles) * Sha256Hash.Length)
+        {
+            peer.Close($"sent {payload.Length / Sha256Hash.Length} hashes for a request of {request.Length} with {uncles} uncles");
+            return;
+        }
+
+        var hashes = new Sha256Hash[request.Length + uncles];
+        for (int i = 0; i < hashes.Length; i++)
+        {
+            hashes[i] = new Sha256Hash(payload.AsSpan(i * Sha256Hash.Length, Sha256Hash.Length));
+        }
+
+        Sha256Hash[] scratch = hashes.AsSpan(0, request.Length).ToArray(); // Fold overwrites its run
+        Sha256Hash top = MerkleProof.Fold(request, scratch, hashes.AsSpan(request.Length), out int layer, out long index);
+        if (top != request.PiecesRoot || layer != fetch.Layers || index != 0)
+        {
+            // BEP 52 hashes are proved, never trusted: this peer sent hashes that are not in the file's tree.
+            _banned.Add(peer.RemoteEndPoint.Address);
+            peer.Close("banned: sent piece-layer hashes that do not prove to the pieces root");
+            return;
+        }
+
+        hashes.AsSpan(0, request.Length).CopyTo(fetch.Hashes.AsSpan(request.Index));
+        fetch.Runs[run].Done = true;
+        if (fetch.Runs.All(r => r.Done))
+        {
+            InstallLayer(fetch);
+        }
+    }
+
+    private void OnHashRejected(HashRequest request)
+    {
+        if (_missingLayers.TryGetValue(request.PiecesRoot, out LayerFetch? fetch) && fetch.TryFindRun(request, out int run))
+        {
+            fetch.Runs[run].AskedAt = 0; // ask someone else at the next tick
+        }
+    }
+
+    /// <summary>A whole layer is proved: make it part of the torrent, so pieces can be verified (and served) from it.</summary>
+    private void InstallLayer(LayerFetch fetch)
+    {
+        TorrentFile file = fetch.File;
+        int pieces = file.LastPiece - file.FirstPiece + 1;
+        byte[] layer = new byte[pieces * Sha256Hash.Length];
+        for (int i = 0; i < pieces; i++)
+        {
+            fetch.Hashes[i].CopyTo(layer.AsSpan(i * Sha256Hash.Length));
+        }
+
+        // Readers (verifier, hash server) see either the old dictionary or the new one, never a half-updated one.
+        var layers = new Dictionary<Sha256Hash, ReadOnlyMemory<byte>>(Metainfo.PieceLayers) { [file.PiecesRoot!.Value] = layer };
+        Metainfo.PieceLayers = layers;
+        _missingLayers.Remove(file.PiecesRoot!.Value);
+        if (Metainfo.Version == TorrentVersion.V2)
+        {
+            for (int p = file.FirstPiece; p <= file.LastPiece; p++)
+            {
+                _picker.SetPiecePriority(p, fetch.HeldPriorities[p - file.FirstPiece]);
+            }
+
+            foreach (PeerConnection peer in _peers.Values)
+            {
+                UpdateInterest(peer);
+            }
+        }
+    }
+
+    private struct LayerRun
+    {
+        public bool Done;
+        public int Peer;
+        public long AskedAt;
+    }
+
+    /// <summary>One file's layer being fetched: its runs, the hashes proved so far, and the priorities held back.</summary>
+    private sealed class LayerFetch
+    {
+        public LayerFetch(TorrentFile file, long pieceLength)
+        {
+            File = file;
+            PieceLevel = BitOperations.Log2((ulong)(pieceLength / MerkleTree.BlockSize));
+            Layers = MerkleProof.LayerCount(file.Length);
+            int width = 1 << (Layers - PieceLevel);
+            RunLength = Math.Min(LayerRunLength, width);
+            Hashes = new Sha256Hash[width];
+            Runs = new LayerRun[width / RunLength];
+            Array.Fill(Runs, new LayerRun { Peer = -1 });
+            HeldPriorities = new int[file.LastPiece - file.FirstPiece + 1];
+        }
+
+        public TorrentFile File { get; }
+
+        public int PieceLevel { get; }
+
+        /// <summary>Layers above the leaves: the root's layer.</summary>
+        public int Layers { get; }
+
+        public int RunLength { get; }
+
+        public Sha256Hash[] Hashes { get; }
+
+        public LayerRun[] Runs { get; }
+
+        public int[] HeldPriorities { get; }
+
+        /// <summary>Run <paramref name="run"/>, with every uncle needed to reach the root.</summary>
+        public HashRequest Request(int run) => new(File.PiecesRoot!.Value, PieceLevel, run * RunLength, RunLength, Layers - PieceLevel - 1);
+
+        public bool TryFindRun(in HashRequest request, out int run)
+        {
+            run = request.Index / RunLength;
+            return request.BaseLayer == PieceLevel && request.Length == RunLength && request.Index % RunLength == 0
+                && (uint)run < (uint)Runs.Length && request.ProofLayers == Layers - PieceLevel - 1;
+        }
+    }
+}
