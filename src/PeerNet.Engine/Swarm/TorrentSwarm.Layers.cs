@@ -111,10 +111,13 @@ internal sealed partial class TorrentSwarm
         return fallback;
     }
 
-    /// <summary>A <c>hashes</c> reply: if it answers one of our layer runs and proves to the root, keep it.</summary>
+    /// <summary>A <c>hashes</c> reply: to one of our layer runs or block-hash requests, kept only once proved.</summary>
     private void OnHashesReceived(PeerConnection peer, HashRequest request, byte[] payload)
     {
-        if (!_missingLayers.TryGetValue(request.PiecesRoot, out LayerFetch? fetch) || !fetch.TryFindRun(request, out int run) || fetch.Runs[run].Done)
+        int run = -1;
+        bool forLayer = _missingLayers.TryGetValue(request.PiecesRoot, out LayerFetch? fetch) && fetch.TryFindRun(request, out run) && !fetch.Runs[run].Done;
+        bool forBlocks = !forLayer && _blockProofs.ContainsKey((request.PiecesRoot, request.Index)) && request.BaseLayer == 0;
+        if (!forLayer && !forBlocks)
         {
             return; // an answer to a request we no longer need (another peer was faster)
         }
@@ -134,24 +137,97 @@ internal sealed partial class TorrentSwarm
 
         Sha256Hash[] scratch = hashes.AsSpan(0, request.Length).ToArray(); // Fold overwrites its run
         Sha256Hash top = MerkleProof.Fold(request, scratch, hashes.AsSpan(request.Length), out int layer, out long index);
-        if (top != request.PiecesRoot || layer != fetch.Layers || index != 0)
+        if (forBlocks)
         {
-            // BEP 52 hashes are proved, never trusted: this peer sent hashes that are not in the file's tree.
-            _banned.Add(peer.RemoteEndPoint.Address);
-            peer.Close("banned: sent piece-layer hashes that do not prove to the pieces root");
+            OnBlockHashes(peer, request, hashes.AsSpan(0, request.Length), top, layer);
             return;
         }
 
-        hashes.AsSpan(0, request.Length).CopyTo(fetch.Hashes.AsSpan(request.Index));
+        if (top != request.PiecesRoot || layer != fetch!.Layers || index != 0)
+        {
+            BanForHashes(peer, "piece-layer");
+            return;
+        }
+
         fetch.Runs[run].Done = true;
+        hashes.AsSpan(0, request.Length).CopyTo(fetch.Hashes.AsSpan(request.Index));
         if (fetch.Runs.All(r => r.Done))
         {
             InstallLayer(fetch);
         }
     }
 
+    /// <summary>BEP 52 hashes are proved, never trusted: a peer whose hashes are not in the file's tree is banned.</summary>
+    private void BanForHashes(PeerConnection peer, string what)
+    {
+        _banned.Add(peer.RemoteEndPoint.Address);
+        peer.Close($"banned: sent {what} hashes that do not prove to the torrent's trusted hashes");
+    }
+
+    /// <summary>
+    /// After a v2 piece fails with blocks from several peers: ask a peer for the piece's block hashes, proved up
+    /// to the piece's trusted node, to learn which blocks were bad (and ban exactly their senders) at once.
+    /// </summary>
+    private void RequestBlockHashes(int piece, int[] sources, Sha256Hash[] computed)
+    {
+        int fileIndex = Storage.Map.GetV2File(piece);
+        if (fileIndex < 0 || !_verifier.TryGetV2Target(piece, out Sha256Hash target, out int width, out bool known) || !known || width < 2)
+        {
+            return;
+        }
+
+        TorrentFile file = Metainfo.Files[fileIndex];
+        int firstLeaf = (piece - file.FirstPiece) * width;
+        if (_blockProofs.Count >= 64 || !_blockProofs.TryAdd((file.PiecesRoot!.Value, firstLeaf), new BlockProof(piece, sources, computed, target)))
+        {
+            return;
+        }
+
+        PeerConnection? source = PickLayerSource(file, -1);
+        if (source is null)
+        {
+            _blockProofs.Remove((file.PiecesRoot!.Value, firstLeaf));
+            return;
+        }
+
+        byte[] message = new byte[PeerMessageWriter.HashRequestLength];
+        PeerMessageWriter.WriteHashRequest(message, new HashRequest(file.PiecesRoot!.Value, 0, firstLeaf, width, BitOperations.Log2((uint)width) - 1));
+        source.SendRaw(message);
+    }
+
+    private void OnBlockHashes(PeerConnection peer, in HashRequest request, ReadOnlySpan<Sha256Hash> leaves, Sha256Hash top, int layer)
+    {
+        BlockProof proof = _blockProofs[(request.PiecesRoot, request.Index)];
+        if (top != proof.Target || layer != BitOperations.Log2((uint)request.Length))
+        {
+            BanForHashes(peer, "block");
+            return;
+        }
+
+        _blockProofs.Remove((request.PiecesRoot, request.Index));
+        foreach (int bad in PeerNet.Storage.PieceVerifier.FindBadBlocks(proof.Computed, leaves))
+        {
+            if (bad >= proof.Sources.Length || !_peers.TryGetValue(proof.Sources[bad], out PeerConnection? culprit))
+            {
+                continue;
+            }
+
+            BannedByBlockHashes++;
+            Ban(culprit, $"sent block {bad} of piece {proof.Piece}, which failed its BEP 52 block hash");
+        }
+    }
+
+    /// <summary>Peers banned because a proved block hash showed exactly which block they corrupted.</summary>
+    public int BannedByBlockHashes { get; private set; }
+
+    private readonly Dictionary<(Sha256Hash Root, int FirstLeaf), BlockProof> _blockProofs = [];
+
+    /// <summary>A failed piece awaiting its block hashes: who sent each block, and what each block hashed to.</summary>
+    private sealed record BlockProof(int Piece, int[] Sources, Sha256Hash[] Computed, Sha256Hash Target);
+
     private void OnHashRejected(HashRequest request)
     {
+        _blockProofs.Remove((request.PiecesRoot, request.Index));
         if (_missingLayers.TryGetValue(request.PiecesRoot, out LayerFetch? fetch) && fetch.TryFindRun(request, out int run))
         {
             fetch.Runs[run].AskedAt = 0; // ask someone else at the next tick

@@ -134,13 +134,10 @@ internal sealed partial class TorrentSwarm
             Ban(only, $"sent piece {piece}, which failed its hash check");
         }
 
-        // BEP 52 block hashes pinpoint the bad block directly.
-        foreach (int bad in result.BadBlocks)
+        // Several senders: BEP 52 block hashes, proved against the piece's trusted node, pinpoint the bad blocks.
+        if (senders.Count > 1 && result.BlockHashes is { } computed)
         {
-            if (bad < sources.Length && _peers.TryGetValue(sources[bad], out PeerConnection? culprit))
-            {
-                Ban(culprit, $"sent block {bad} of piece {piece}, which failed its v2 hash");
-            }
+            RequestBlockHashes(piece, sources, computed);
         }
 
         buffer.Reset();

@@ -12,11 +12,14 @@ namespace PeerNet.Engine.Tests.SwarmNet;
 /// <summary>Hostile peers, corrupt data, interrupted downloads and full disks.</summary>
 public sealed class SwarmFaultTests
 {
-    [Fact]
-    public async Task CorruptSeeder_IsBanned_AndDownloadCompletesFromHonestSeeder()
+    [Theory]
+    [InlineData(TorrentVersion.V1)]     // smart-ban: a failed piece's blocks are compared with the good copy later
+    [InlineData(TorrentVersion.V2)]     // and BEP 52 block hashes name the bad block at once
+    [InlineData(TorrentVersion.Hybrid)]
+    public async Task CorruptSeeder_IsBanned_AndDownloadCompletesFromHonestSeeder(TorrentVersion version)
     {
         await using var harness = new SwarmHarness();
-        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [600_000], pieceLength: 32 * 1024);
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(version, [600_000], pieceLength: 32 * 1024);
         // The honest seeder is slow, so the fast corrupt one certainly delivers pieces that fail their hash.
         SwarmSession honest = await harness.StartNodeAsync(uploadLimit: 300_000);
         SwarmSession corrupt = await harness.StartNodeAsync();
@@ -31,6 +34,7 @@ public sealed class SwarmFaultTests
         Assert.Contains(corrupt.LocalEndPoint!.Address, download.Banned);
         Assert.DoesNotContain(honest.LocalEndPoint!.Address, download.Banned);
         Assert.True(download.HashFailures > 0);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{download.HashFailures} hash failures, {download.BannedByBlockHashes} bans by BEP 52 block hashes");
     }
 
     [Fact]
@@ -296,20 +300,33 @@ internal sealed class RawPeer : IAsyncDisposable
     {
         while (true)
         {
+            RawMessage message = await ReadNextAsync();
+            if (message.Id == id)
+            {
+                return message;
+            }
+        }
+    }
+
+    /// <summary>Reads the next message (keep-alives skipped) and returns a copy of it.</summary>
+    public async Task<RawMessage> ReadNextAsync()
+    {
+        while (true)
+        {
             ReadResult result = await _connection.Input.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
             ReadOnlySequence<byte> buffer = result.Buffer;
             while (PeerFrameReader.TryReadMessage(ref buffer, PeerWireLimits.DefaultMaxMessageLength, out PeerMessage message, out _) == OperationStatus.Done)
             {
-                if (message.Id == id)
+                if (!message.IsKeepAlive)
                 {
-                    var found = new RawMessage(message.Id, message.PieceIndex, message.Begin, message.HashRequest, message.Payload.ToArray());
+                    var found = new RawMessage(message.Id, message.PieceIndex, message.Begin, message.Length, message.HashRequest, message.Payload.ToArray());
                     _connection.Input.AdvanceTo(buffer.Start);
                     return found;
                 }
             }
 
             _connection.Input.AdvanceTo(buffer.Start, buffer.End);
-            Assert.False(result.IsCompleted, $"closed before a {id} message arrived");
+            Assert.False(result.IsCompleted, "closed before the next message arrived");
         }
     }
 
@@ -317,4 +334,4 @@ internal sealed class RawPeer : IAsyncDisposable
 }
 
 /// <summary>A copy of one message a <see cref="RawPeer"/> read.</summary>
-internal sealed record RawMessage(PeerMessageId Id, int Piece, int Begin, HashRequest HashRequest, byte[] Payload);
+internal sealed record RawMessage(PeerMessageId Id, int Piece, int Begin, int Length, HashRequest HashRequest, byte[] Payload);
