@@ -350,14 +350,19 @@ internal sealed partial class DemoSwarm(DemoOptions options) : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (DemoNode node in Volatile.Read(ref _nodes))
+        try
         {
-            await node.StopAsync().ConfigureAwait(false);
+            foreach (DemoNode node in Volatile.Read(ref _nodes))
+            {
+                await node.StopAsync().ConfigureAwait(false);
+            }
         }
-
-        if (_createdRoot && !Options.Keep && Root is not null && Directory.Exists(Root))
+        finally
         {
-            Directory.Delete(Root, recursive: true);
+            if (_createdRoot && !Options.Keep && Root is not null && Directory.Exists(Root))
+            {
+                Directory.Delete(Root, recursive: true);
+            }
         }
     }
 }

@@ -103,10 +103,11 @@ internal static class DemoView
     internal static string StatusLine(DemoSnapshot s)
     {
         (double down, double up, int done, double share) = Totals(s);
+        double seeder = s.Nodes.Where(n => n.Node.Role == DemoRole.Seeder).Sum(n => n.UploadRate);
         IEnumerable<string> progress = s.Nodes.Where(n => n.Node.Role == DemoRole.Leecher)
             .Select(n => n.Online ? string.Create(CultureInfo.InvariantCulture, $"{Percent(n, s.PieceCount):0}") : "off");
         return string.Create(CultureInfo.InvariantCulture,
-            $"{s.Elapsed.TotalSeconds,5:0.0} s  swarm down {Rate(down)} up {Rate(up)}  complete {done}/{s.Nodes.Count(n => n.Node.Role == DemoRole.Leecher)}  seeder share {share * 100:0}%  progress % {string.Join(' ', progress)}");
+            $"{s.Elapsed.TotalSeconds,5:0.0} s  swarm down {Rate(down)} up {Rate(up)} (seeder {Rate(seeder)})  complete {done}/{s.Nodes.Count(n => n.Node.Role == DemoRole.Leecher)}  seeder share {share * 100:0}%  progress % {string.Join(' ', progress)}");
     }
 
     private static (double Down, double Up, int Done, double SeederShare) Totals(DemoSnapshot s)
