@@ -21,6 +21,7 @@ internal static class PeerNetCli
             InfoCommand.Build(),
             GetCommand.Build(),
             SeedCommand.Build(),
+            DemoCommand.Build(),
         };
         return root;
     }

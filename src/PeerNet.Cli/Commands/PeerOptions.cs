@@ -56,7 +56,7 @@ internal sealed class PeerOptions
         command.Options.Add(UploadSlots);
     }
 
-    private static long ParseRate(ArgumentResult result)
+    internal static long ParseRate(ArgumentResult result)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
         if (!ByteSize.TryParse(text, out long bytes) || bytes < 0)

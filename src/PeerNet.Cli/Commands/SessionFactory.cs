@@ -23,7 +23,13 @@ internal static class SessionFactory
             UploadRateLimit = parseResult.GetValue(options.UploadLimit),
             DownloadRateLimit = parseResult.GetValue(options.DownloadLimit),
         };
-        var session = new SwarmSession(sessionOptions, new TcpTransport(new TcpTransportOptions(), sessionOptions.Time));
+        return await StartAsync(sessionOptions, new TcpTransport(new TcpTransportOptions(), sessionOptions.Time), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts a session over <paramref name="transport"/>; on failure, the session is disposed (the transport is the caller's).</summary>
+    public static async Task<SwarmSession> StartAsync(SessionOptions sessionOptions, TcpTransport transport, CancellationToken cancellationToken)
+    {
+        var session = new SwarmSession(sessionOptions, transport);
         try
         {
             await session.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -75,5 +75,6 @@ internal static class TransferView
     private static string Describe(TorrentStatus s) => Markup.Escape(string.Create(CultureInfo.InvariantCulture,
         $"{s.Name}  {s.PiecesVerified}/{s.PieceCount} pieces  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  {s.Peers} peers"));
 
-    private static bool IsInteractive(TextWriter stdout) => stdout == Console.Out && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+    /// <summary>Live output only for the real console on a terminal; anything else (a file, a pipe, a test) gets plain lines.</summary>
+    internal static bool IsInteractive(TextWriter stdout) => stdout == Console.Out && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 }

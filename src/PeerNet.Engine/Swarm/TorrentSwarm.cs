@@ -248,7 +248,16 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         PeerConnection[] peers = [.. _peers.Values];
         _peers.Clear();
         await Task.WhenAll(peers.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
-        await Task.WhenAll(_writes).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_writes).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // A verified piece whose write had not begun when stopping cancelled it: it was never marked as had,
+            // so the resume data stays true and the piece is fetched again next time. Disposal must go on.
+        }
+
         SaveResume();
         foreach (PieceBuffer buffer in _buffers.Values)
         {

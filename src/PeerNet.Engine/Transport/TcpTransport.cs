@@ -74,6 +74,11 @@ internal sealed class TcpTransport : IPeerTransport
         try
         {
             Configure(socket);
+            if (_options.LocalAddress is { } local && local.AddressFamily == remote.AddressFamily)
+            {
+                socket.Bind(new IPEndPoint(local, 0));
+            }
+
             using var timeout = new CancellationTokenSource(_options.ConnectTimeout, _timeProvider);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             try

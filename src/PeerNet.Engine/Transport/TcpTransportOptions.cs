@@ -37,6 +37,13 @@ internal sealed record TcpTransportOptions
     /// </summary>
     public int? SocketReceiveBufferSize { get; init; }
 
+    /// <summary>
+    /// The address outgoing connections are made from (the port is left to the system), or null (default) to let the
+    /// routing table choose. Peers identify (and ban) one another by address, so nodes sharing a machine give each
+    /// its own loopback address (127.0.0.0/8) to be told apart. Ignored for a remote of another address family.
+    /// </summary>
+    public System.Net.IPAddress? LocalAddress { get; init; }
+
     /// <summary>SO_SNDBUF for every socket, or null (default) to leave the kernel's auto-tuned value.</summary>
     public int? SocketSendBufferSize { get; init; }
 }

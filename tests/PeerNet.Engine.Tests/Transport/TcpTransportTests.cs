@@ -52,6 +52,24 @@ public sealed class TcpTransportTests
     }
 
     [Fact]
+    public async Task Connect_WithLocalAddress_ComesFromThatLoopbackAddress()
+    {
+        // Linux routes all of 127.0.0.0/8 to the loopback interface; other systems may not.
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "127.0.0.0/8 beyond 127.0.0.1 is a Linux loopback feature.");
+        var from = IPAddress.Parse("127.0.0.3");
+        await using var server = new TcpTransport();
+        await using var client = new TcpTransport(new TcpTransportOptions { LocalAddress = from });
+        (IPeerListener listener, IDuplexConnection clientEnd, IDuplexConnection serverEnd) =
+            await ConnectPairAsync(server, client, new IPEndPoint(IPAddress.Loopback, 0));
+        await using IPeerListener _ = listener;
+
+        Assert.Equal(from, serverEnd.RemoteEndPoint.Address);
+        Assert.Equal(from, clientEnd.LocalEndPoint.Address);
+        await clientEnd.DisposeAsync();
+        await serverEnd.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Connect_PeerNeverAnswers_TimesOutOnTheInjectedClock()
     {
         using BlackHole hole = await BlackHole.CreateAsync();
