@@ -112,7 +112,7 @@ internal sealed class DemoNode(string name, DemoRole role, IPAddress address, st
                 _pastDownloaded += _last.Downloaded;
                 _pastWasted += _last.Wasted;
                 _pastHashFailures += torrent.HashFailures;
-                _banned.UnionWith(torrent.Banned); // the torrent's loop has stopped: its set no longer changes
+                _banned.UnionWith(torrent.Banned);
                 _torrent = null;
             }
 
@@ -139,8 +139,7 @@ internal sealed class DemoNode(string name, DemoRole role, IPAddress address, st
                 _pastDownloaded + (online ? status!.Downloaded : 0),
                 _pastWasted + (online ? status!.Wasted : 0),
 
-                // Counts only: the torrent's loop may be adding to these sets, so they are not enumerated here.
-                _banned.Count + (online ? _torrent!.Banned.Count : 0),
+                _banned.Count + (online ? _torrent!.BannedCount : 0),
                 _pastHashFailures + (online ? _torrent!.HashFailures : 0));
         }
     }

@@ -315,23 +315,12 @@ internal sealed partial class DemoSwarm(DemoOptions options) : IAsyncDisposable
     /// <summary>Names each address a leecher bans, once. The exact counts come from the stopped torrents at the end.</summary>
     private void ReportBans(DemoNode node, TorrentSwarm torrent)
     {
-        if (torrent.Banned.Count == node.ReportedBans.Count)
+        if (torrent.BannedCount == node.ReportedBans.Count)
         {
             return;
         }
 
-        System.Net.IPAddress[] banned;
-        try
-        {
-            // The torrent's loop owns the set; a copy taken while it adds may fail, and is retried next poll.
-            banned = [.. torrent.Banned.Where(a => a is not null)];
-        }
-        catch (InvalidOperationException)
-        {
-            return;
-        }
-
-        foreach (System.Net.IPAddress address in banned.Where(node.ReportedBans.Add))
+        foreach (System.Net.IPAddress address in torrent.Banned.Where(node.ReportedBans.Add))
         {
             string who = Volatile.Read(ref _nodes).FirstOrDefault(n => n.Address.Equals(address))?.Name ?? address.ToString();
             Report($"{node.Name} banned {who}: a piece it sent failed the hash check");

@@ -9,12 +9,14 @@ internal sealed class RateMeter
     private const int Buckets = 5;
     private readonly TimeProvider _time;
     private readonly long[] _bytes = new long[Buckets];
+    private readonly long _created;
     private long _currentSecond;
     private long _total;
 
     public RateMeter(TimeProvider time)
     {
         _time = time;
+        _created = time.GetTimestamp();
         _currentSecond = Now();
     }
 
@@ -47,8 +49,12 @@ internal sealed class RateMeter
                     sum += b;
                 }
 
-                double elapsed = (Buckets - 1) + ((_time.GetTimestamp() % _time.TimestampFrequency) / (double)_time.TimestampFrequency);
-                return sum / Math.Max(elapsed, 1);
+                // The window spans the complete buckets plus the current partial second, but a young meter has
+                // only existed for part of it: divide by its age then, or a new peer's rate reads several times low.
+                long now = _time.GetTimestamp();
+                double window = (Buckets - 1) + ((now % _time.TimestampFrequency) / (double)_time.TimestampFrequency);
+                double age = (now - _created) / (double)_time.TimestampFrequency;
+                return sum / Math.Max(Math.Min(window, age), 1);
             }
         }
     }

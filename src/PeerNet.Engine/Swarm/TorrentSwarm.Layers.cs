@@ -160,7 +160,7 @@ internal sealed partial class TorrentSwarm
     /// <summary>BEP 52 hashes are proved, never trusted: a peer whose hashes are not in the file's tree is banned.</summary>
     private void BanForHashes(PeerConnection peer, string what)
     {
-        _banned.Add(peer.RemoteEndPoint.Address);
+        _banned.TryAdd(peer.RemoteEndPoint.Address, 0);
         peer.Close($"banned: sent {what} hashes that do not prove to the torrent's trusted hashes");
     }
 

@@ -24,7 +24,7 @@ internal sealed partial class TorrentSwarm
 
     /// <summary>Whether a new connection (incoming or outgoing) may join this torrent.</summary>
     internal bool CanAccept(IPAddress address)
-        => State is TorrentState.Downloading or TorrentState.Seeding && !_banned.Contains(address)
+        => State is TorrentState.Downloading or TorrentState.Seeding && !_banned.ContainsKey(address)
             && Volatile.Read(ref _peerCount) + _connecting.Count < Options.MaxConnections;
 
     private void OnAddPeer(IPEndPoint endpoint)
@@ -42,7 +42,7 @@ internal sealed partial class TorrentSwarm
             && _peers.Count + _connecting.Count < Options.MaxConnections)
         {
             IPEndPoint endpoint = _candidates.Dequeue();
-            if (_banned.Contains(endpoint.Address) || _peers.Values.Any(p => p.RemoteEndPoint.Equals(endpoint)) || !_connecting.Add(endpoint))
+            if (_banned.ContainsKey(endpoint.Address) || _peers.Values.Any(p => p.RemoteEndPoint.Equals(endpoint)) || !_connecting.Add(endpoint))
             {
                 continue;
             }
@@ -73,7 +73,7 @@ internal sealed partial class TorrentSwarm
     private void OnPeerConnected(PeerConnection peer)
     {
         _connecting.Remove(peer.RemoteEndPoint);
-        if (State is not (TorrentState.Downloading or TorrentState.Seeding) || _banned.Contains(peer.RemoteEndPoint.Address))
+        if (State is not (TorrentState.Downloading or TorrentState.Seeding) || _banned.ContainsKey(peer.RemoteEndPoint.Address))
         {
             // Never added to _peers, so OnPeerClosed will not release its session slot: release it here.
             peer.Close("not accepting peers");

@@ -12,10 +12,14 @@ internal sealed partial class TorrentSwarm
     // Smart-ban (as libtorrent's plugin): after a hash failure, remember a digest of each block and who sent
     // it; when the piece later passes, every peer whose block differs from the good one sent bad data.
     private readonly Dictionary<int, List<(int Peer, System.Net.IPAddress Address, int Block, byte[] Digest)>> _suspects = [];
-    private readonly HashSet<System.Net.IPAddress> _banned = [];
+    // Read by the session's accept path on other threads (CanAccept), written by the loop.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<System.Net.IPAddress, byte> _banned = new();
 
     /// <summary>Addresses banned for sending data that failed verification.</summary>
-    public IReadOnlyCollection<System.Net.IPAddress> Banned => _banned;
+    public IReadOnlyCollection<System.Net.IPAddress> Banned => [.. _banned.Keys];
+
+    /// <summary>How many addresses are banned (safe to read from any thread, as is <see cref="Banned"/>).</summary>
+    public int BannedCount => _banned.Count;
 
     /// <summary>
     /// A block arrived. Invariant: the picker credits a block only for the copy that holds the block's claim
@@ -164,7 +168,7 @@ internal sealed partial class TorrentSwarm
             // Proven: this block differs from the verified one. Ban the address even if the peer has left.
             if (!address.Equals(System.Net.IPAddress.None))
             {
-                _banned.Add(address);
+                _banned.TryAdd(address, 0);
             }
 
             if (_peers.TryGetValue(sender, out PeerConnection? peer))
@@ -179,7 +183,7 @@ internal sealed partial class TorrentSwarm
 
     private void Ban(PeerConnection peer, string reason)
     {
-        _banned.Add(peer.RemoteEndPoint.Address);
+        _banned.TryAdd(peer.RemoteEndPoint.Address, 0);
         peer.Close("banned: " + reason);
     }
 
