@@ -49,10 +49,11 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         CancellationToken cancellationToken,
         IEnumerable<int>? dialPorts = null,
         long uploadLimit = 0,
-        int port = 0)
+        int port = 0,
+        string host = "127.0.0.1")
     {
-        List<string> arguments = [PythonScripts.Resolve("lt_seed.py"), torrentPath, savePath, "--port", port.ToString()];
-        arguments.AddRange(PeerArguments(dialPorts));
+        List<string> arguments = [PythonScripts.Resolve("lt_seed.py"), torrentPath, savePath, "--port", port.ToString(), "--host", host];
+        arguments.AddRange(PeerArguments(dialPorts, host));
         if (uploadLimit > 0)
         {
             arguments.AddRange(["--upload-limit", uploadLimit.ToString()]);
@@ -84,14 +85,15 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         TimeSpan timeout,
         CancellationToken cancellationToken,
         int port = 0,
-        bool seedAfter = false)
+        bool seedAfter = false,
+        string host = "127.0.0.1")
     {
         List<string> arguments =
         [
             PythonScripts.Resolve("lt_download.py"), torrentPath, savePath,
-            "--timeout", ((int)Math.Ceiling(timeout.TotalSeconds)).ToString(), "--port", port.ToString(),
+            "--timeout", ((int)Math.Ceiling(timeout.TotalSeconds)).ToString(), "--port", port.ToString(), "--host", host,
         ];
-        arguments.AddRange(PeerArguments(peerPorts));
+        arguments.AddRange(PeerArguments(peerPorts, host));
         if (seedAfter)
         {
             arguments.Add("--seed-after");
@@ -130,8 +132,8 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();
 
-    private static IEnumerable<string> PeerArguments(IEnumerable<int>? ports)
-        => (ports ?? []).SelectMany(p => new[] { "--peer", $"127.0.0.1:{p}" });
+    private static IEnumerable<string> PeerArguments(IEnumerable<int>? ports, string host)
+        => (ports ?? []).SelectMany(p => new[] { "--peer", host.Contains(':', StringComparison.Ordinal) ? $"[{host}]:{p}" : $"{host}:{p}" });
 
     private static bool HasProperty(string line, string name)
     {

@@ -13,10 +13,13 @@ internal sealed record PeerNetCompletion(long Received, long Sent, string SavedT
 /// <summary>What <c>peernet get</c> found on disk at start (<c>NAME: X/Y pieces already verified on disk</c>).</summary>
 internal sealed record PeerNetResumeLine(int PiecesVerified, int PieceCount);
 
-/// <summary>Options of <c>peernet get</c> and <c>peernet seed</c> that the tests use; peers are ports on 127.0.0.1.</summary>
+/// <summary>Options of <c>peernet get</c> and <c>peernet seed</c> that the tests use; peers are ports on <see cref="Host"/>.</summary>
 internal sealed record PeerNetOptions
 {
     public IReadOnlyList<int> Peers { get; init; } = [];
+
+    /// <summary>The loopback address to bind and to dial peers on: 127.0.0.1, or ::1 for IPv6.</summary>
+    public string Host { get; init; } = "127.0.0.1";
 
     /// <summary>0: a free port, printed by peernet.</summary>
     public int Port { get; init; }
@@ -182,7 +185,7 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
     private static IEnumerable<string> CommonArguments(PeerNetOptions options)
     {
         yield return "--bind";
-        yield return "127.0.0.1";
+        yield return options.Host;
         if (options.Port != 0)
         {
             yield return "--port";
@@ -198,7 +201,7 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         foreach (int peer in options.Peers)
         {
             yield return "--peer";
-            yield return $"127.0.0.1:{peer}";
+            yield return options.Host.Contains(':', StringComparison.Ordinal) ? $"[{options.Host}]:{peer}" : $"{options.Host}:{peer}";
         }
     }
 

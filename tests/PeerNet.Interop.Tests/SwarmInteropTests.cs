@@ -119,6 +119,34 @@ public sealed partial class SwarmInteropTests
         SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
     }
 
+    [Fact(Timeout = TestTimeout)]
+    public async Task OverIPv6_PeerNetAndLibtorrent_TransferBothWays_ByteIdentical()
+    {
+        // One listening port per node serves IPv4 and IPv6; here every connection is on ::1.
+        ReferenceTools.Require(ReferenceTool.Libtorrent);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = Stopwatch.StartNew();
+        using var temp = new TempDirectory("ipv6");
+        SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, TorrentVersion.Hybrid, SwarmTest.ContentSize, ct);
+
+        (LibtorrentProcess ltSeeder, _) = await LibtorrentProcess.StartSeedAsync(torrent.TorrentPath, torrent.SourceParent, ct, host: "::1");
+        await using (ltSeeder)
+        {
+            string target = temp.Combine("pn-dl");
+            await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(torrent.TorrentPath, target, new PeerNetOptions { Host = "::1", Peers = [ltSeeder.ListenPort] }, ct);
+            PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransferTimeout, seeding: false, ct);
+            SwarmTest.Log(clock, $"peernet got {done.Received} bytes from libtorrent over ::1");
+            SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
+        }
+
+        await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, new PeerNetOptions { Host = "::1" }, ct);
+        string ltTarget = temp.Combine("lt-dl");
+        await using LibtorrentProcess ltLeecher = await LibtorrentProcess.StartDownloadAsync(torrent.TorrentPath, ltTarget, [seeder.ListenPort], SwarmTest.TransferTimeout, ct, host: "::1");
+        LtDone ltDone = await ltLeecher.WaitForDoneAsync(SwarmTest.TransferTimeout + ReportSlack, ct);
+        SwarmTest.Log(clock, $"libtorrent got {ltDone.TotalPayloadDownload} bytes from peernet over ::1");
+        SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(ltTarget));
+    }
+
     /// <summary>A magnet link with the torrent's info-hashes and name only: no trackers, no peers, no metadata.</summary>
     private static async Task<string> MagnetOfAsync(SwarmTorrent torrent, CancellationToken ct)
     {

@@ -46,6 +46,11 @@ internal sealed class PeerOptions
         DefaultValueFactory = _ => 4,
     };
 
+    public Option<bool> Verbose { get; } = new("--verbose", "-v")
+    {
+        Description = "Log peer events (connections, why each closed, bans, hash failures) to stderr.",
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Peers);
@@ -54,6 +59,7 @@ internal sealed class PeerOptions
         command.Options.Add(UploadLimit);
         command.Options.Add(DownloadLimit);
         command.Options.Add(UploadSlots);
+        command.Options.Add(Verbose);
     }
 
     internal static long ParseRate(ArgumentResult result)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using Microsoft.Extensions.Logging;
 using PeerNet.Swarm;
 using PeerNet.Transport;
 
@@ -22,6 +23,7 @@ internal static class SessionFactory
             ListenEndPoint = new IPEndPoint(address, parseResult.GetValue(options.Port)),
             UploadRateLimit = parseResult.GetValue(options.UploadLimit),
             DownloadRateLimit = parseResult.GetValue(options.DownloadLimit),
+            LoggerFactory = parseResult.GetValue(options.Verbose) ? new StderrLoggerFactory(parseResult.InvocationConfiguration.Error, LogLevel.Debug) : null,
         };
         return await StartAsync(sessionOptions, new TcpTransport(new TcpTransportOptions(), sessionOptions.Time), cancellationToken).ConfigureAwait(false);
     }

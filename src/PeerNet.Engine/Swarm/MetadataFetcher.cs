@@ -122,6 +122,7 @@ internal sealed class MetadataFetcher
                 try
                 {
                     TorrentMetainfo metainfo = await FetchFromAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                    SwarmLog.MetadataFetched(_session.Logger, _hashes.ToString(), metainfo.InfoBytes.Length, endpoint);
                     result.TrySetResult(metainfo);
                     return;
                 }
@@ -130,6 +131,7 @@ internal sealed class MetadataFetcher
                 {
                     Interlocked.Increment(ref _failed);
                     LastFailure = $"{endpoint}: {e.Message}";
+                    SwarmLog.MetadataPeerFailed(_session.Logger, _hashes.ToString(), endpoint, e.Message);
                 }
             }
         }

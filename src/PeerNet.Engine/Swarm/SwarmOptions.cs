@@ -33,6 +33,9 @@ public sealed record SessionOptions
     /// <summary>Hashing workers; 0 uses every core.</summary>
     public int HashingThreads { get; init; }
 
+    /// <summary>Where the session logs (peer events at Debug, what an operator should see at Information and up); null logs nothing.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
+
     /// <summary>The clock every timeout and rate uses.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -37,6 +37,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         UploadLimit = new TransferRateLimit(options.UploadRateLimit, Time);
         DownloadLimit = new TransferRateLimit(options.DownloadRateLimit, Time);
         _halfOpen = new SemaphoreSlim(options.MaxHalfOpen, options.MaxHalfOpen);
+        Logger = options.LoggerFactory?.CreateLogger("PeerNet.Swarm") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
         // Azureus-style peer id (BEP 20): client code and version, then random bytes.
         Span<byte> id = stackalloc byte[PeerId.Length];
@@ -46,6 +47,9 @@ internal sealed class SwarmSession : IAsyncDisposable
     }
 
     public SessionOptions Options { get; }
+
+    /// <summary>The session's logger (every torrent logs through it).</summary>
+    internal Microsoft.Extensions.Logging.ILogger Logger { get; }
 
     public TimeProvider Time { get; }
 

@@ -160,8 +160,7 @@ internal sealed partial class TorrentSwarm
     /// <summary>BEP 52 hashes are proved, never trusted: a peer whose hashes are not in the file's tree is banned.</summary>
     private void BanForHashes(PeerConnection peer, string what)
     {
-        _banned.TryAdd(peer.RemoteEndPoint.Address, 0);
-        peer.Close($"banned: sent {what} hashes that do not prove to the torrent's trusted hashes");
+        Ban(peer, $"sent {what} hashes that do not prove to the torrent's trusted hashes");
     }
 
     /// <summary>
@@ -249,6 +248,7 @@ internal sealed partial class TorrentSwarm
         var layers = new Dictionary<Sha256Hash, ReadOnlyMemory<byte>>(Metainfo.PieceLayers) { [file.PiecesRoot!.Value] = layer };
         Metainfo.PieceLayers = layers;
         _missingLayers.Remove(file.PiecesRoot!.Value);
+        SwarmLog.LayerInstalled(Log, Metainfo.Name, file.Path, pieces);
         if (Metainfo.Version == TorrentVersion.V2)
         {
             for (int p = file.FirstPiece; p <= file.LastPiece; p++)

@@ -84,6 +84,8 @@ internal sealed partial class TorrentSwarm
 
         _peers[peer.Id] = peer;
         Interlocked.Increment(ref _peerCount);
+        SwarmMetrics.PeersConnected.Add(1);
+        SwarmLog.PeerConnected(Log, Metainfo.Name, peer.RemoteEndPoint, peer.IsOutgoing ? "outgoing" : "incoming");
         if (peer.RemoteHandshake.SupportsExtensionProtocol)
         {
             peer.SendRaw(EncodeExtensionHandshake(peer));
@@ -156,6 +158,8 @@ internal sealed partial class TorrentSwarm
         }
 
         Interlocked.Decrement(ref _peerCount);
+        SwarmMetrics.PeersConnected.Add(-1);
+        SwarmLog.PeerClosed(Log, Metainfo.Name, peer.RemoteEndPoint, peer.CloseReason ?? "closed");
         peer.UntrackAllRequests();
         peer.Outstanding = 0;
         if (peer.InPicker)

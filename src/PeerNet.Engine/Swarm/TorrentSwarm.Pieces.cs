@@ -115,11 +115,13 @@ internal sealed partial class TorrentSwarm
     {
         Interlocked.Add(ref _wasted, buffer.Length);
         HashFailures++;
+        SwarmMetrics.PiecesFailed.Add(1);
 
         // The picker recorded who delivered each block (only the copy holding the buffer claim is credited),
         // and puts the piece back to be downloaded again.
         int[] sources = _picker.OnHashFailed(piece);
         var senders = new HashSet<int>(sources);
+        SwarmLog.PieceFailed(Log, Metainfo.Name, piece, senders.Count);
         var record = _suspects.TryGetValue(piece, out var list) ? list : _suspects[piece] = [];
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         for (int block = 0; block < sources.Length; block++) // blocks past the requested ones are pad: no sender
@@ -183,6 +185,8 @@ internal sealed partial class TorrentSwarm
 
     private void Ban(PeerConnection peer, string reason)
     {
+        SwarmMetrics.PeersBanned.Add(1);
+        SwarmLog.PeerBanned(Log, Metainfo.Name, peer.RemoteEndPoint, reason);
         _banned.TryAdd(peer.RemoteEndPoint.Address, 0);
         peer.Close("banned: " + reason);
     }
@@ -201,6 +205,7 @@ internal sealed partial class TorrentSwarm
 
         _have.Set(piece);
         _resumeDirty = true;
+        SwarmMetrics.PiecesVerified.Add(1);
         _picker.OnHashPassed(piece);
         foreach (PeerConnection peer in _peers.Values)
         {
@@ -228,6 +233,7 @@ internal sealed partial class TorrentSwarm
         CreateEmptyFiles();
         State = TorrentState.Seeding;
         SaveResume();
+        SwarmLog.Completed(Log, Metainfo.Name, _have.SetCount);
         _completed.TrySetResult();
         foreach (PeerConnection peer in _peers.Values)
         {
@@ -250,6 +256,7 @@ internal sealed partial class TorrentSwarm
 
         State = TorrentState.Error;
         Error = error is StorageFullException ? "disk full: " + error.Message : error.Message;
+        SwarmLog.Failed(Log, Metainfo.Name, Error);
         SaveResume();
         foreach (PeerConnection peer in _peers.Values.ToArray())
         {

@@ -82,6 +82,7 @@ internal sealed partial class TorrentSwarm
         }
 
         PiecesFoundAtStart = _have.SetCount;
+        SwarmLog.Started(Log, Metainfo.Name, PiecesFoundAtStart, PieceCount);
         if (IsWantedComplete)
         {
             CreateEmptyFiles();

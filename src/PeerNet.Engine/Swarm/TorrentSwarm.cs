@@ -112,13 +112,17 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     {
         Interlocked.Add(ref _downloaded, bytes);
         _downloadRate.Add(bytes);
+        SwarmMetrics.Downloaded.Add(bytes);
     }
 
     public void CountUpload(int bytes)
     {
         Interlocked.Add(ref _uploaded, bytes);
         _uploadRate.Add(bytes);
+        SwarmMetrics.Uploaded.Add(bytes);
     }
+
+    private Microsoft.Extensions.Logging.ILogger Log => _session.Logger;
 
     public bool TryGetPieceBuffer(int piece, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PieceBuffer? buffer)
         => _buffers.TryGetValue(piece, out buffer);

@@ -56,11 +56,11 @@ internal sealed class SwarmHarness : IAsyncDisposable
         return (TorrentMetainfo.Parse(torrent), content);
     }
 
-    public async Task<SwarmSession> StartNodeAsync(long uploadLimit = 0, InMemoryLinkOptions? link = null)
+    public async Task<SwarmSession> StartNodeAsync(long uploadLimit = 0, InMemoryLinkOptions? link = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         var address = IPAddress.Parse($"10.0.0.{_nextAddress++}");
         InMemoryTransport transport = link is null ? Network.CreateTransport(address) : Network.CreateTransport(address, link);
-        var session = new SwarmSession(new SessionOptions { ListenEndPoint = new IPEndPoint(address, 6881), UploadRateLimit = uploadLimit }, transport);
+        var session = new SwarmSession(new SessionOptions { ListenEndPoint = new IPEndPoint(address, 6881), UploadRateLimit = uploadLimit, LoggerFactory = loggerFactory }, transport);
         await session.StartAsync(TestContext.Current.CancellationToken).WaitAsync(Timeout, TestContext.Current.CancellationToken);
         _sessions.Add(session);
         return session;

@@ -15,10 +15,10 @@ def parse_peer(text):
     return host.strip("[]"), int(port)
 
 
-def make_session(port, upload_limit=0):
-    """A session on 127.0.0.1:PORT only: no DHT/LSD/UPnP/NAT-PMP, TCP only (uTP off), many peers per IP."""
+def make_session(port, upload_limit=0, host="127.0.0.1"):
+    """A session on HOST:PORT only (127.0.0.1, or ::1 for IPv6): no DHT/LSD/UPnP/NAT-PMP, TCP only (uTP off), many peers per IP."""
     settings = {
-        "listen_interfaces": "127.0.0.1:%d" % port,
+        "listen_interfaces": ("[%s]:%d" if ":" in host else "%s:%d") % (host, port),
         "enable_dht": False,
         "enable_lsd": False,
         "enable_upnp": False,

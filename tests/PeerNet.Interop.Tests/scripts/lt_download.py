@@ -29,12 +29,13 @@ def main():
     parser.add_argument("--peer", action="append", default=[], type=lt_common.parse_peer)
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on: 127.0.0.1, or ::1 for IPv6")
     parser.add_argument("--seed-after", action="store_true")
     args = parser.parse_args()
 
     lt_common.exit_when_stdin_closes()
     started = time.monotonic()
-    session = lt_common.make_session(args.port)
+    session = lt_common.make_session(args.port, host=args.host)
     try:
         port = lt_common.wait_for_listen(session)
     except RuntimeError as e:

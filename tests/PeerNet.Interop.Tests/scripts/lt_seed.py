@@ -24,6 +24,7 @@ def main():
     parser.add_argument("torrent")
     parser.add_argument("save_path")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on: 127.0.0.1, or ::1 for IPv6")
     parser.add_argument("--peer", action="append", default=[], type=lt_common.parse_peer)
     parser.add_argument("--upload-limit", type=int, default=0)
     parser.add_argument("--seed-mode", action="store_true")
@@ -32,7 +33,7 @@ def main():
 
     lt_common.exit_when_stdin_closes()
     started = time.monotonic()
-    session = lt_common.make_session(args.port, args.upload_limit)
+    session = lt_common.make_session(args.port, args.upload_limit, args.host)
     try:
         port = lt_common.wait_for_listen(session)
         handle = lt_common.add_torrent(session, args.torrent, args.save_path, args.seed_mode)
