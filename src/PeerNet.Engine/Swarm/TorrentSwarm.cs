@@ -164,6 +164,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         DownloadRate = _downloadRate.BytesPerSecond,
         UploadRate = _uploadRate.BytesPerSecond,
         Peers = Volatile.Read(ref _peerCount),
+        Trackers = _trackers?.GetSummary() ?? default,
     };
 
     private int _peerCount;
@@ -177,6 +178,8 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         {
             AddPeerEndpoint(endpoint);
         }
+
+        StartTrackers();
     }
 
     public void AddPeerEndpoint(System.Net.IPEndPoint endpoint) => Post(new SwarmEvent(SwarmEventKind.AddPeers, Payload: endpoint));
@@ -236,6 +239,8 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
             State = TorrentState.Stopped;
         }
 
+        // The stopped announce runs beside the rest of the shutdown, bounded by its own timeout.
+        Task trackersStopped = StopTrackersAsync();
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -257,6 +262,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
 
         _buffers.Clear();
         await Storage.DisposeAsync().ConfigureAwait(false);
+        await trackersStopped.ConfigureAwait(false);
         _completed.TrySetCanceled();
         _stopping.Dispose();
     }
