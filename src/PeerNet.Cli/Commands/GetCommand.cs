@@ -40,6 +40,7 @@ internal static class GetCommand
                     Recheck = parseResult.GetValue(recheck),
                     ResumeDirectory = parseResult.GetValue(resumeDir) ?? DefaultResumeDirectory(),
                     UploadSlots = parseResult.GetValue(peers.UploadSlots),
+                    UseTrackers = !parseResult.GetValue(peers.NoTrackers),
                 };
 
                 SwarmSession session = await SessionFactory.StartAsync(parseResult, peers, cancellationToken).ConfigureAwait(false);

@@ -46,6 +46,11 @@ internal sealed class PeerOptions
         DefaultValueFactory = _ => 4,
     };
 
+    public Option<bool> NoTrackers { get; } = new("--no-trackers")
+    {
+        Description = "Do not announce to the torrent's trackers; use only the peers given with --peer.",
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Peers);
@@ -54,6 +59,7 @@ internal sealed class PeerOptions
         command.Options.Add(UploadLimit);
         command.Options.Add(DownloadLimit);
         command.Options.Add(UploadSlots);
+        command.Options.Add(NoTrackers);
     }
 
     private static long ParseRate(ArgumentResult result)
