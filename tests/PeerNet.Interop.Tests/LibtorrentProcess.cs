@@ -49,10 +49,16 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         CancellationToken cancellationToken,
         IEnumerable<int>? dialPorts = null,
         long uploadLimit = 0,
-        int port = 0)
+        int port = 0,
+        IEnumerable<string>? trackers = null)
     {
         List<string> arguments = [PythonScripts.Resolve("lt_seed.py"), torrentPath, savePath, "--port", port.ToString()];
         arguments.AddRange(PeerArguments(dialPorts));
+        foreach (string tracker in trackers ?? [])
+        {
+            arguments.AddRange(["--tracker", tracker]);
+        }
+
         if (uploadLimit > 0)
         {
             arguments.AddRange(["--upload-limit", uploadLimit.ToString()]);
