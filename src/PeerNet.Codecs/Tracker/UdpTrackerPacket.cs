@@ -125,14 +125,15 @@ internal static class UdpTrackerPacket
     }
 
     /// <summary>
-    /// Writes an announce response (the tracker's side): the peers of the family <paramref name="ipv6"/> names, others
-    /// left out; absent counts as 0. Returns its length.
+    /// Writes an announce response (the tracker's side): over IPv6 every IPv6 address (IPv4-mapped ones too, as 16
+    /// bytes, so what <see cref="TryReadAnnounce"/> read writes back unchanged), over IPv4 every IPv4 or IPv4-mapped
+    /// address; others are left out, absent counts as 0. Returns its length.
     /// </summary>
     public static int WriteAnnounceResponse(Span<byte> destination, uint transactionId, AnnounceResponse response, bool ipv6)
     {
         ArgumentNullException.ThrowIfNull(response);
         int size = ipv6 ? CompactPeer.V6Length : CompactPeer.V4Length;
-        int length = AnnounceResponseHeaderLength + (response.Peers.Count(p => CompactPeer.IsV4(p.Address) != ipv6) * size);
+        int length = AnnounceResponseHeaderLength + (response.Peers.Count(p => Travels(p, ipv6)) * size);
         Check(destination, length);
         WriteHeader(destination, UdpTrackerAction.Announce, transactionId);
         BinaryPrimitives.WriteInt32BigEndian(destination[8..], (int)Math.Clamp((response.Interval ?? TimeSpan.Zero).TotalSeconds, 0, int.MaxValue));
@@ -141,7 +142,18 @@ internal static class UdpTrackerPacket
         int at = AnnounceResponseHeaderLength;
         foreach (IPEndPoint peer in response.Peers)
         {
-            if (CompactPeer.IsV4(peer.Address) != ipv6)
+            if (!Travels(peer, ipv6))
+            {
+                continue;
+            }
+
+            if (ipv6)
+            {
+                peer.Address.TryWriteBytes(destination[at..], out _);
+                BinaryPrimitives.WriteUInt16BigEndian(destination[(at + 16)..], (ushort)peer.Port);
+                at += CompactPeer.V6Length;
+            }
+            else
             {
                 at += CompactPeer.Write(destination[at..], peer);
             }
@@ -149,6 +161,9 @@ internal static class UdpTrackerPacket
 
         return length;
     }
+
+    private static bool Travels(IPEndPoint peer, bool ipv6)
+        => ipv6 ? peer.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 : CompactPeer.IsV4(peer.Address);
 
     /// <summary>Writes a scrape response (the tracker's side); returns its length.</summary>
     public static int WriteScrapeResponse(Span<byte> destination, uint transactionId, ReadOnlySpan<ScrapeStats> stats)

@@ -75,6 +75,20 @@ public sealed class UdpTrackerPacketTests
     }
 
     [Fact]
+    public void Announce_IPv6ReplyWithMappedIPv4Peer_WritesBackUnchanged()
+    {
+        var sent = new AnnounceResponse { Peers = [EndPoint("[::ffff:1.2.3.4]:5"), EndPoint("1.2.3.4:6")] };
+        var packet = new byte[100];
+        int length = UdpTrackerPacket.WriteAnnounceResponse(packet, Tx, sent, ipv6: true);
+        Assert.Equal(20 + 18, length);
+        Assert.True(UdpTrackerPacket.TryReadAnnounce(packet.AsSpan(0, length), Tx, true, out AnnounceResponse? r, out _));
+        Assert.Equal("[::ffff:1.2.3.4]:5", string.Join(",", r.Peers));
+
+        // Over IPv4 both travel as 4 bytes.
+        Assert.Equal(20 + 12, UdpTrackerPacket.WriteAnnounceResponse(packet, Tx, sent, ipv6: false));
+    }
+
+    [Fact]
     public void Announce_ResponseWithNegativeCounts_ReadsThemAsAbsent()
     {
         byte[] packet = new byte[20];
