@@ -23,5 +23,7 @@ public static class Targets
         ["utmetadata"] = MetadataTarget.Fuzz,
         ["utpex"] = PexTarget.Fuzz,
         ["resume"] = ResumeTarget.Fuzz,
+        ["httptracker"] = HttpTrackerTarget.Fuzz,
+        ["udptracker"] = UdpTrackerTarget.Fuzz,
     };
 }

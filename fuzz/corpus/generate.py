@@ -97,8 +97,33 @@ def torrents():
     write("metainfo", "sanitized-names.torrent", benc({"info": info, "comment": "names that need rewriting"}))
 
 
+def trackers():
+    """Seeds for httptracker (announce and scrape bodies) and udptracker (BEP 15 datagrams)."""
+    v4 = bytes([127, 0, 0, 1, 0x1A, 0xE1, 10, 0, 0, 2, 0, 80])
+    v6 = bytes(15) + b"\x01" + b"\xc8\xd5"
+    write("httptracker", "compact", benc({"complete": 5, "incomplete": 3, "interval": 1800, "min interval": 900,
+                                          "peers": v4, "peers6": v6, "tracker id": "abc", "warning message": "slow"}))
+    write("httptracker", "dictionary-peers", benc({"interval": 60, "peers": [
+        {"ip": "127.0.0.1", "peer id": b"a" * 20, "port": 6881}, {"ip": "2001:db8::2", "port": 1},
+        {"ip": "tracker.invalid", "port": 6881}, {"ip": "10.0.0.3", "port": 0}]}))
+    write("httptracker", "failure", benc({"failure reason": "Requested download is not authorized for use with this tracker."}))
+    write("httptracker", "opentracker", b"d8:completei0e10:downloadedi0e10:incompletei1e8:intervali1917e12:min intervali958e5:peers6:\x7f\x00\x00\x01\x1a\xe1e")
+    write("httptracker", "scrape", benc({"files": {hashlib.sha1(b"t").digest(): {"complete": 1, "downloaded": 7, "incomplete": 2},
+                                                   hashlib.sha1(b"u").digest(): {}}}))
+    write("httptracker", "bad-compact", benc({"peers": bytes(7)}))
+
+    tx = 0xDEADBEEF
+    write("udptracker", "connect", struct.pack(">IIq", 0, tx, 0x0102030405060708))
+    write("udptracker", "announce-v4", struct.pack(">IIiii", 1, tx, 1800, 2, 1) + v4)
+    write("udptracker", "announce-v6", struct.pack(">IIiii", 1, tx, 1800, 2, 1) + v6)
+    write("udptracker", "announce-refused-opentracker", struct.pack(">II", 1, tx))
+    write("udptracker", "scrape", struct.pack(">IIiiiiii", 2, tx, 1, 2, 3, 4, 5, 6))
+    write("udptracker", "error", struct.pack(">II", 3, tx) + b"torrent not whitelisted")
+
+
 def main():
     torrents()
+    trackers()
     with open(os.path.join(HERE, "metainfo", "lt-v1-single.torrent"), "rb") as f:
         write("bencode", "torrent", f.read())
     for name, data in {

@@ -50,10 +50,16 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         IEnumerable<int>? dialPorts = null,
         long uploadLimit = 0,
         int port = 0,
-        string host = "127.0.0.1")
+        string host = "127.0.0.1",
+        IEnumerable<string>? trackers = null)
     {
         List<string> arguments = [PythonScripts.Resolve("lt_seed.py"), torrentPath, savePath, "--port", port.ToString(), "--host", host];
         arguments.AddRange(PeerArguments(dialPorts, host));
+        foreach (string tracker in trackers ?? [])
+        {
+            arguments.AddRange(["--tracker", tracker]);
+        }
+
         if (uploadLimit > 0)
         {
             arguments.AddRange(["--upload-limit", uploadLimit.ToString()]);

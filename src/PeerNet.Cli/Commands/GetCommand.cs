@@ -55,6 +55,7 @@ internal static class GetCommand
                     FilePriorities = selection is not null ? FileSelection.Parse(selection, metainfo.Files)
                         : magnet is { SelectOnly.Count: > 0 } ? FileSelection.FromMagnet(magnet, metainfo.Files) : null,
                     Sequential = parseResult.GetValue(sequential),
+                    UseTrackers = !parseResult.GetValue(peers.NoTrackers),
                 };
 
                 TorrentSwarm torrent = await session.AddTorrentAsync(metainfo, folder, torrentOptions, null, cancellationToken).ConfigureAwait(false);

@@ -51,6 +51,11 @@ internal sealed class PeerOptions
         Description = "Log peer events (connections, why each closed, bans, hash failures) to stderr.",
     };
 
+    public Option<bool> NoTrackers { get; } = new("--no-trackers")
+    {
+        Description = "Do not announce to the torrent's trackers; use only the peers given with --peer.",
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Peers);
@@ -60,6 +65,7 @@ internal sealed class PeerOptions
         command.Options.Add(DownloadLimit);
         command.Options.Add(UploadSlots);
         command.Options.Add(Verbose);
+        command.Options.Add(NoTrackers);
     }
 
     internal static long ParseRate(ArgumentResult result)

@@ -33,6 +33,7 @@ internal static class SeedCommand
                 {
                     Peers = await PeerOptions.ResolveAsync(parseResult.GetValue(peers.Peers) ?? [], cancellationToken).ConfigureAwait(false),
                     UploadSlots = parseResult.GetValue(peers.UploadSlots),
+                    UseTrackers = !parseResult.GetValue(peers.NoTrackers),
                 };
                 SwarmSession session = await SessionFactory.StartAsync(parseResult, peers, cancellationToken).ConfigureAwait(false);
                 await using ConfiguredAsyncDisposable sessionScope = session.ConfigureAwait(false);

@@ -70,10 +70,32 @@ internal static class TransferView
     }
 
     public static string Line(TorrentStatus s) => string.Create(CultureInfo.InvariantCulture,
-        $"{s.State.ToString().ToLowerInvariant()} {s.Progress * 100:0.0}% ({s.PiecesVerified}/{s.PieceCount} pieces verified)  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  peers {s.Peers}  received {ByteSize.Format(s.Downloaded)}  sent {ByteSize.Format(s.Uploaded)}");
+        $"{s.State.ToString().ToLowerInvariant()} {s.Progress * 100:0.0}% ({s.PiecesVerified}/{s.PieceCount} pieces verified)  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  peers {s.Peers}  received {ByteSize.Format(s.Downloaded)}  sent {ByteSize.Format(s.Uploaded)}{Trackers(s)}");
+
+    /// <summary>"  trackers: 1 ok" (and how many fail, with the last error when none works); empty without trackers.</summary>
+    public static string Trackers(TorrentStatus s)
+    {
+        if (s.TrackerCount == 0)
+        {
+            return "";
+        }
+
+        string text = string.Create(CultureInfo.InvariantCulture, $"  trackers: {s.TrackersWorking} ok");
+        if (s.TrackersFailing > 0)
+        {
+            text += string.Create(CultureInfo.InvariantCulture, $", {s.TrackersFailing} failing");
+        }
+
+        if (s.TrackersWorking == 0 && s.TrackerError is { } error)
+        {
+            text += $" ({error})";
+        }
+
+        return text;
+    }
 
     private static string Describe(TorrentStatus s) => Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-        $"{s.Name}  {s.PiecesVerified}/{s.PieceCount} pieces  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  {s.Peers} peers"));
+        $"{s.Name}  {s.PiecesVerified}/{s.PieceCount} pieces  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  {s.Peers} peers{Trackers(s)}"));
 
     /// <summary>Live output only for the real console on a terminal; anything else (a file, a pipe, a test) gets plain lines.</summary>
     internal static bool IsInteractive(TextWriter stdout) => stdout == Console.Out && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;

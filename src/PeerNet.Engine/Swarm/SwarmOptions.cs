@@ -38,6 +38,9 @@ public sealed record SessionOptions
 
     /// <summary>The clock every timeout and rate uses.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Tracker timing and limits (tests shorten the BEP 15 waits).</summary>
+    internal Discovery.Trackers.TrackerClientOptions TrackerOptions { get; init; } = new();
 }
 
 /// <summary>Settings of one torrent in a session.</summary>
@@ -75,6 +78,12 @@ public sealed record TorrentOptions
 
     /// <summary>Fetch new pieces in index order (for streaming) rather than rarest first.</summary>
     public bool Sequential { get; init; }
+
+    /// <summary>
+    /// Announce to the torrent's trackers (BEP 3, 12, 15). Default: on. Off keeps the torrent to the peers it is
+    /// given (and, later, to DHT and peer exchange).
+    /// </summary>
+    public bool UseTrackers { get; init; } = true;
 
     /// <summary>Seed for piece-selection randomness (tests); null for random.</summary>
     public int? RandomSeed { get; init; }
@@ -126,6 +135,20 @@ public sealed record TorrentStatus
 
     /// <summary>Connected peers.</summary>
     public int Peers { get; init; }
+
+    /// <summary>The torrent's trackers in use (0 when it has none or they are off).</summary>
+    public int TrackerCount => Trackers.Total;
+
+    /// <summary>Trackers whose last announce succeeded.</summary>
+    public int TrackersWorking => Trackers.Working;
+
+    /// <summary>Trackers whose last announce failed.</summary>
+    public int TrackersFailing => Trackers.Failing;
+
+    /// <summary>Why the last round of announces failed on every tracker; null after a success.</summary>
+    public string? TrackerError => Trackers.LastError;
+
+    internal Discovery.Trackers.TrackerSummary Trackers { get; init; }
 
     /// <summary>Fraction of pieces verified, 0 to 1.</summary>
     public double Progress => PieceCount == 0 ? 1 : (double)PiecesVerified / PieceCount;

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Security.Cryptography;
+using PeerNet.Discovery.Trackers;
 using PeerNet.Metainfo;
 using PeerNet.PeerWire;
 using PeerNet.Storage;
@@ -23,6 +24,7 @@ internal sealed class SwarmSession : IAsyncDisposable
     private readonly ConcurrentDictionary<Sha1Hash, TorrentSwarm> _torrents = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _halfOpen;
+    private readonly Lazy<TrackerClient> _trackers;
     private IPeerListener? _listener;
     private Task _acceptLoop = Task.CompletedTask;
     private int _connections;
@@ -38,6 +40,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         DownloadLimit = new TransferRateLimit(options.DownloadRateLimit, Time);
         _halfOpen = new SemaphoreSlim(options.MaxHalfOpen, options.MaxHalfOpen);
         Logger = options.LoggerFactory?.CreateLogger("PeerNet.Swarm") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time));
 
         // Azureus-style peer id (BEP 20): client code and version, then random bytes.
         Span<byte> id = stackalloc byte[PeerId.Length];
@@ -50,6 +53,12 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     /// <summary>The session's logger (every torrent logs through it).</summary>
     internal Microsoft.Extensions.Logging.ILogger Logger { get; }
+
+    /// <summary>The tracker client every torrent of this session announces through.</summary>
+    public TrackerClient Trackers => _trackers.Value;
+
+    /// <summary>The <c>key</c> sent in every announce: random, fixed for the session.</summary>
+    public uint TrackerKey { get; } = (uint)Random.Shared.NextInt64(0, 1L << 32);
 
     public TimeProvider Time { get; }
 
@@ -338,12 +347,15 @@ internal sealed class SwarmSession : IAsyncDisposable
         }
 
         await _acceptLoop.ConfigureAwait(false);
-        foreach (TorrentSwarm torrent in Torrents)
+
+        // Together, so each torrent's bounded stopped announce overlaps the others'.
+        await Task.WhenAll(Torrents.Select(t => t.DisposeAsync().AsTask())).ConfigureAwait(false);
+        _torrents.Clear();
+        if (_trackers.IsValueCreated)
         {
-            await torrent.DisposeAsync().ConfigureAwait(false);
+            _trackers.Value.Dispose();
         }
 
-        _torrents.Clear();
         await Hashing.DisposeAsync().ConfigureAwait(false);
         _halfOpen.Dispose();
         _stopping.Dispose();

@@ -168,6 +168,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         DownloadRate = _downloadRate.BytesPerSecond,
         UploadRate = _uploadRate.BytesPerSecond,
         Peers = Volatile.Read(ref _peerCount),
+        Trackers = _trackers?.GetSummary() ?? default,
     };
 
     private int _peerCount;
@@ -181,6 +182,8 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         {
             AddPeerEndpoint(endpoint);
         }
+
+        StartTrackers();
     }
 
     public void AddPeerEndpoint(System.Net.IPEndPoint endpoint) => Post(new SwarmEvent(SwarmEventKind.AddPeers, Payload: endpoint));
@@ -240,6 +243,8 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
             State = TorrentState.Stopped;
         }
 
+        // The stopped announce runs beside the rest of the shutdown, bounded by its own timeout.
+        Task trackersStopped = StopTrackersAsync();
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -270,6 +275,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
 
         _buffers.Clear();
         await Storage.DisposeAsync().ConfigureAwait(false);
+        await trackersStopped.ConfigureAwait(false);
         _completed.TrySetCanceled();
         _stopping.Dispose();
     }

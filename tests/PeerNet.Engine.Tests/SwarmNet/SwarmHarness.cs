@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using PeerNet.Creation;
+using PeerNet.Discovery.Trackers;
 using PeerNet.Metainfo;
 using PeerNet.Swarm;
 using PeerNet.Transport;
@@ -56,11 +57,12 @@ internal sealed class SwarmHarness : IAsyncDisposable
         return (TorrentMetainfo.Parse(torrent), content);
     }
 
-    public async Task<SwarmSession> StartNodeAsync(long uploadLimit = 0, InMemoryLinkOptions? link = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
+    public async Task<SwarmSession> StartNodeAsync(long uploadLimit = 0, InMemoryLinkOptions? link = null, TrackerClientOptions? trackers = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         var address = IPAddress.Parse($"10.0.0.{_nextAddress++}");
         InMemoryTransport transport = link is null ? Network.CreateTransport(address) : Network.CreateTransport(address, link);
-        var session = new SwarmSession(new SessionOptions { ListenEndPoint = new IPEndPoint(address, 6881), UploadRateLimit = uploadLimit, LoggerFactory = loggerFactory }, transport);
+        var options = new SessionOptions { ListenEndPoint = new IPEndPoint(address, 6881), UploadRateLimit = uploadLimit, LoggerFactory = loggerFactory };
+        var session = new SwarmSession(trackers is null ? options : options with { TrackerOptions = trackers }, transport);
         await session.StartAsync(TestContext.Current.CancellationToken).WaitAsync(Timeout, TestContext.Current.CancellationToken);
         _sessions.Add(session);
         return session;

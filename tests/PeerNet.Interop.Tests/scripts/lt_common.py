@@ -59,11 +59,12 @@ def wait_for_listen(session, timeout=30.0):
     raise RuntimeError("libtorrent did not listen within %s s" % timeout)
 
 
-def add_torrent(session, torrent_path, save_path, seed_mode=False):
+def add_torrent(session, torrent_path, save_path, seed_mode=False, trackers=()):
+    """Adds the torrent with only the given trackers (the torrent's own are dropped: tests stay on loopback)."""
     params = lt.add_torrent_params()
     params.ti = lt.torrent_info(torrent_path)
     params.save_path = save_path
-    params.trackers = []
+    params.trackers = list(trackers)
     params.url_seeds = []
     if seed_mode:
         params.flags |= lt.torrent_flags.seed_mode

@@ -2,7 +2,7 @@
 """Seed a torrent with libtorrent on loopback until killed or until stdin closes.
 
 usage: lt_seed.py TORRENT SAVE_PATH [--port P] [--peer HOST:PORT]... [--upload-limit BYTES_PER_S]
-                  [--seed-mode] [--check-timeout S]
+                  [--seed-mode] [--check-timeout S] [--tracker URL]...
 
 SAVE_PATH is the folder holding the torrent's content (the file or folder named after the torrent). The
 data is rechecked first (or trusted with --seed-mode, where libtorrent verifies each piece on first
@@ -29,6 +29,7 @@ def main():
     parser.add_argument("--upload-limit", type=int, default=0)
     parser.add_argument("--seed-mode", action="store_true")
     parser.add_argument("--check-timeout", type=float, default=120.0)
+    parser.add_argument("--tracker", action="append", default=[])
     args = parser.parse_args()
 
     lt_common.exit_when_stdin_closes()
@@ -36,7 +37,7 @@ def main():
     session = lt_common.make_session(args.port, args.upload_limit, args.host)
     try:
         port = lt_common.wait_for_listen(session)
-        handle = lt_common.add_torrent(session, args.torrent, args.save_path, args.seed_mode)
+        handle = lt_common.add_torrent(session, args.torrent, args.save_path, args.seed_mode, args.tracker)
         errors = lt_common.wait_for_check(session, handle, args.check_timeout)
     except RuntimeError as e:
         print(str(e), file=sys.stderr)

@@ -1,0 +1,176 @@
+using PeerNet.Tracker;
+
+namespace PeerNet.Discovery.Trackers;
+
+/// <summary>What is known of one tracker of a torrent.</summary>
+internal enum TrackerState
+{
+    /// <summary>Not asked yet.</summary>
+    NotContacted,
+
+    /// <summary>Its last announce succeeded.</summary>
+    Working,
+
+    /// <summary>Its last announce failed.</summary>
+    Failing,
+}
+
+/// <summary>One tracker of a torrent and what it last said.</summary>
+internal sealed class TrackerEntry(ITracker tracker)
+{
+    public ITracker Tracker { get; } = tracker;
+
+    public TrackerState State { get; set; }
+
+    public string? LastError { get; set; }
+
+    /// <summary>The <c>tracker id</c> it gave, sent back in later announces (BEP 3).</summary>
+    public string? TrackerId { get; set; }
+}
+
+/// <summary>A count of a torrent's trackers by state, and the last error, for status lines.</summary>
+internal readonly record struct TrackerSummary(int Total, int Working, int Failing, string? LastError);
+
+/// <summary>
+/// BEP 12 multitracker: "The tiers of announces will be processed sequentially; all URLs in each tier must be
+/// checked before the client goes on to the next tier. URLs within each tier will be processed in a randomly chosen
+/// order; in other words, the list will be shuffled when first read, and then parsed in order. In addition, if a
+/// connection with a tracker is successful, it will be moved to the front of the tier." URLs of schemes no client
+/// here speaks are left out; tiers left empty are dropped.
+/// </summary>
+internal sealed class TrackerTiers : IDisposable
+{
+    private readonly List<List<TrackerEntry>> _tiers = [];
+    private readonly Lock _gate = new();
+    private string? _lastError;
+
+    public TrackerTiers(IReadOnlyList<IReadOnlyList<string>> tiers, Func<string, ITracker?> create, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(tiers);
+        ArgumentNullException.ThrowIfNull(create);
+        ArgumentNullException.ThrowIfNull(random);
+        foreach (IReadOnlyList<string> urls in tiers)
+        {
+            var tier = new List<TrackerEntry>();
+            foreach (string url in urls)
+            {
+                if (create(url) is { } tracker)
+                {
+                    tier.Add(new TrackerEntry(tracker));
+                }
+            }
+
+            if (tier.Count > 0)
+            {
+                TrackerEntry[] shuffled = [.. tier];
+                random.Shuffle(shuffled);
+                _tiers.Add([.. shuffled]);
+            }
+        }
+    }
+
+    /// <summary>Trackers over every tier.</summary>
+    public int Count => _tiers.Sum(t => t.Count);
+
+    /// <summary>The trackers in the order they will be tried.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> Order
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _tiers.Select(t => (IReadOnlyList<string>)[.. t.Select(e => e.Tracker.Url)])];
+            }
+        }
+    }
+
+    public TrackerSummary GetSummary()
+    {
+        lock (_gate)
+        {
+            IEnumerable<TrackerEntry> all = _tiers.SelectMany(t => t);
+            return new TrackerSummary(all.Count(), all.Count(e => e.State == TrackerState.Working), all.Count(e => e.State == TrackerState.Failing), _lastError);
+        }
+    }
+
+    /// <summary>
+    /// Announces to the first tracker that answers, in BEP 12 order, and returns it with its answer; throws
+    /// <see cref="TrackerException"/> naming the last error when none does. <paramref name="request"/> gets the
+    /// tracker's own <c>tracker id</c> added.
+    /// </summary>
+    public async Task<(TrackerEntry Entry, AnnounceResponse Response)> AnnounceAsync(AnnounceRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string? lastError = null;
+        for (int t = 0; t < _tiers.Count; t++)
+        {
+            List<TrackerEntry> tier = _tiers[t];
+            for (int i = 0; i < tier.Count; i++)
+            {
+                TrackerEntry entry = tier[i];
+                AnnounceResponse response;
+                try
+                {
+                    response = await AnnounceOneAsync(entry, request, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TrackerException e)
+                {
+                    lastError = $"{entry.Tracker.Url}: {e.Message}";
+                    continue;
+                }
+
+                lock (_gate)
+                {
+                    tier.RemoveAt(i);
+                    tier.Insert(0, entry);
+                    _lastError = null;
+                }
+
+                return (entry, response);
+            }
+        }
+
+        lock (_gate)
+        {
+            _lastError = lastError ?? "no tracker";
+        }
+
+        throw new TrackerException(lastError ?? "no tracker");
+    }
+
+    /// <summary>Announces to one tracker and records the outcome on its entry.</summary>
+    public async Task<AnnounceResponse> AnnounceOneAsync(TrackerEntry entry, AnnounceRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        try
+        {
+            AnnounceResponse response = await entry.Tracker.AnnounceAsync(request with { TrackerId = entry.TrackerId }, cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                entry.State = TrackerState.Working;
+                entry.LastError = null;
+                entry.TrackerId = response.TrackerId ?? entry.TrackerId;
+            }
+
+            return response;
+        }
+        catch (TrackerException e)
+        {
+            lock (_gate)
+            {
+                entry.State = TrackerState.Failing;
+                entry.LastError = e.Message;
+            }
+
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (TrackerEntry entry in _tiers.SelectMany(t => t))
+        {
+            entry.Tracker.Dispose();
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using PeerNet.Cli.Commands;
+using PeerNet.Discovery.Trackers;
+using PeerNet.Swarm;
+
+namespace PeerNet.Engine.Tests.Cli;
+
+public sealed class TransferViewTests
+{
+    private static TorrentStatus Status(TrackerSummary trackers) => new()
+    {
+        Name = "x",
+        InfoHashes = new InfoHashes(Sha1Hash.Compute([1]), null),
+        State = TorrentState.Downloading,
+        PieceCount = 4,
+        PiecesVerified = 1,
+        Trackers = trackers,
+    };
+
+    [Fact]
+    public void Line_NoTrackers_SaysNothingOfThem()
+        => Assert.EndsWith("sent 0 B", TransferView.Line(Status(default)), StringComparison.Ordinal);
+
+    [Fact]
+    public void Line_WorkingTracker_SaysHowManyAreOk()
+        => Assert.EndsWith("sent 0 B  trackers: 1 ok", TransferView.Line(Status(new TrackerSummary(2, 1, 0, null))), StringComparison.Ordinal);
+
+    [Fact]
+    public void Line_EveryTrackerFailing_GivesTheLastError()
+        => Assert.EndsWith("trackers: 0 ok, 2 failing (udp://t:1: no answer)", TransferView.Line(Status(new TrackerSummary(2, 0, 2, "udp://t:1: no answer"))), StringComparison.Ordinal);
+}
