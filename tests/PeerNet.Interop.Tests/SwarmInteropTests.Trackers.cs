@@ -69,6 +69,32 @@ public sealed partial class SwarmInteropTests
         }
     }
 
+    [Fact(Timeout = TestTimeout)]
+    public async Task PeerNetGetMagnet_TrackerOnly_FindsLibtorrentSeederThroughOpentracker()
+    {
+        // A magnet with nothing but its info-hash and a tr: the metadata fetch itself announces to find peers.
+        ReferenceTools.Require(ReferenceTool.Libtorrent);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = Stopwatch.StartNew();
+        using var temp = new TempDirectory("lt-tracker-magnet");
+        (string torrentPath, string content, Sha1Hash hash, Func<OpentrackerProcess, string> url) = await CreateTrackedTorrentAsync(temp, "udp", ct);
+        await using OpentrackerProcess opentracker = await OpentrackerProcess.StartAsync(temp, [hash], ct);
+        await File.WriteAllBytesAsync(torrentPath, await CreateTorrentAsync(content, url(opentracker)), ct);
+        TorrentMetainfo metainfo = TorrentMetainfo.Parse(await File.ReadAllBytesAsync(torrentPath, ct));
+        string magnet = PeerNet.Magnet.MagnetLink.Create(metainfo.InfoHashes, metainfo.Name, [url(opentracker)]).ToString();
+
+        (LibtorrentProcess seeder, _) = await LibtorrentProcess.StartSeedAsync(torrentPath, Path.GetDirectoryName(content)!, ct, trackers: [url(opentracker)]);
+        await using (seeder)
+        {
+            await WaitForCountsAsync(opentracker, hash, s => s.Complete == 1, ct);
+            string target = temp.Combine("pn-dl");
+            await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(magnet, target, new PeerNetOptions(), ct);
+            PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransferTimeout, seeding: false, ct);
+            SwarmTest.Log(clock, $"peernet leecher complete from a tracker-only magnet: received {done.Received} bytes");
+            SwarmContent.AssertIdentical(content, Path.Combine(target, SwarmContent.FolderName));
+        }
+    }
+
     /// <summary>
     /// Writes the content and a v1 torrent of it (the info-hash does not depend on the tracker URL, which is only known
     /// once opentracker runs: the caller writes the final torrent with <see cref="CreateTorrentAsync"/>).

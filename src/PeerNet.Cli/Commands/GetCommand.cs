@@ -44,7 +44,7 @@ internal static class GetCommand
                 var clock = Stopwatch.StartNew();
                 TorrentMetainfo metainfo = magnet is null
                     ? await InfoCommand.LoadAsync(input, cancellationToken).ConfigureAwait(false)
-                    : await FetchMetadataAsync(session, magnet, peerList, stdout, cancellationToken).ConfigureAwait(false);
+                    : await FetchMetadataAsync(session, magnet, peerList, !parseResult.GetValue(peers.NoTrackers), stdout, cancellationToken).ConfigureAwait(false);
                 string? selection = parseResult.GetValue(only);
                 var torrentOptions = new TorrentOptions
                 {
@@ -76,21 +76,32 @@ internal static class GetCommand
     }
 
     /// <summary>BEP 9: asks the magnet's peers (and --peer ones) for the info dictionary and checks it against the info-hash.</summary>
-    private static async Task<TorrentMetainfo> FetchMetadataAsync(SwarmSession session, MagnetLink magnet, List<System.Net.IPEndPoint> peers, TextWriter stdout, CancellationToken cancellationToken)
+    private static async Task<TorrentMetainfo> FetchMetadataAsync(SwarmSession session, MagnetLink magnet, List<System.Net.IPEndPoint> peers, bool useTrackers, TextWriter stdout, CancellationToken cancellationToken)
     {
-        if (peers.Count == 0)
+        bool trackers = useTrackers && magnet.Trackers.Count > 0;
+        if (peers.Count == 0 && !trackers)
         {
-            throw new InvalidOperationException("a magnet link needs peers to fetch the torrent's metadata from: give --peer HOST:PORT or a magnet with x.pe (DHT and tracker discovery are not wired into get yet).");
+            throw new InvalidOperationException("a magnet link needs somewhere to find peers: give --peer HOST:PORT, or a magnet with x.pe or tr (DHT discovery is not wired into get yet).");
         }
 
-        await stdout.WriteLineAsync($"fetching metadata for {magnet.DisplayName ?? magnet.InfoHashes.ToString()} from {peers.Count} peer(s)").ConfigureAwait(false);
-        var fetcher = new MetadataFetcher(session, magnet.InfoHashes) { Trackers = magnet.Trackers };
+        string sources = (peers.Count, trackers) switch
+        {
+            (0, _) => $"the peers its {magnet.Trackers.Count} tracker(s) name",
+            (_, true) => $"{peers.Count} peer(s) and those its {magnet.Trackers.Count} tracker(s) name",
+            _ => $"{peers.Count} peer(s)",
+        };
+        await stdout.WriteLineAsync($"fetching metadata for {magnet.DisplayName ?? magnet.InfoHashes.ToString()} from {sources}").ConfigureAwait(false);
+        var fetcher = new MetadataFetcher(session, magnet.InfoHashes) { Trackers = magnet.Trackers, AnnounceToTrackers = trackers, ExactLength = magnet.ExactLength };
         foreach (System.Net.IPEndPoint peer in peers)
         {
             fetcher.AddPeer(peer);
         }
 
-        fetcher.CompleteAdding();
+        if (!trackers)
+        {
+            fetcher.CompleteAdding(); // nobody else will ever be found: fail once every given peer has been tried
+        }
+
         TorrentMetainfo metainfo = await fetcher.FetchAsync(cancellationToken).ConfigureAwait(false);
         await stdout.WriteLineAsync($"metadata verified: {metainfo.Name}, {ByteSize.Format(metainfo.TotalSize)} in {metainfo.Files.Count(f => !f.IsPadFile)} file(s)").ConfigureAwait(false);
         return metainfo;

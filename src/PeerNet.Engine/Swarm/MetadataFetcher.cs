@@ -3,8 +3,10 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using PeerNet.Discovery.Trackers;
 using PeerNet.Metainfo;
 using PeerNet.PeerWire;
+using PeerNet.Tracker;
 using PeerNet.Transport;
 
 namespace PeerNet.Swarm;
@@ -52,6 +54,15 @@ internal sealed class MetadataFetcher
     /// <summary>The magnet's trackers (<c>tr</c>), one tier each, given to the torrent (an info dictionary has none).</summary>
     public IReadOnlyList<string> Trackers { get; init; } = [];
 
+    /// <summary>
+    /// Announce to <see cref="Trackers"/> while fetching, and ask the peers they return (the magnet's own trackers
+    /// are often the only way to find anyone before the metadata, and so the torrent's trackers, is known).
+    /// </summary>
+    public bool AnnounceToTrackers { get; init; }
+
+    /// <summary>The magnet's <c>xl</c> (total size), if any: what the announces report as left.</summary>
+    public long? ExactLength { get; init; }
+
     /// <summary>Why the last peer failed, for the error shown when no peer delivers.</summary>
     public string? LastFailure { get; private set; }
 
@@ -86,6 +97,7 @@ internal sealed class MetadataFetcher
     {
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var result = new TaskCompletionSource<TorrentMetainfo>(TaskCreationOptions.RunContinuationsAsynchronously);
+        TrackerAnnouncer? announcer = StartTrackers();
         var workers = new Task[Parallel];
         for (int i = 0; i < workers.Length; i++)
         {
@@ -105,7 +117,47 @@ internal sealed class MetadataFetcher
         {
             await done.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(workers).ConfigureAwait(false);
+            if (announcer is not null)
+            {
+                await announcer.DisposeAsync().ConfigureAwait(false); // stopped: the torrent announces started anew
+            }
         }
+    }
+
+    /// <summary>Announces the magnet's info-hash to its trackers (when enabled); every peer they name is asked.</summary>
+    private TrackerAnnouncer? StartTrackers()
+    {
+        if (!AnnounceToTrackers || Trackers.Count == 0 || _session.ListenPort == 0)
+        {
+            return null;
+        }
+
+        TrackerClient client = _session.Trackers;
+        var tiers = new TrackerTiers([.. Trackers.Select(t => (IReadOnlyList<string>)[t])], client.Create, new Random());
+        if (tiers.Count == 0)
+        {
+            tiers.Dispose();
+            return null;
+        }
+
+        var announcer = new TrackerAnnouncer(tiers, client.Options, _session.Time, trackerEvent => new AnnounceRequest
+        {
+            InfoHash = _hashes.WireHash,
+            PeerId = _session.LocalPeerId,
+            Port = _session.ListenPort,
+            Left = Math.Max(1, ExactLength ?? 1), // unknown until the metadata arrives, but certainly not 0 (not a seed)
+            Event = trackerEvent,
+            NumWant = client.Options.NumWant,
+            Key = _session.TrackerKey,
+        }, peers =>
+        {
+            foreach (IPEndPoint peer in peers)
+            {
+                AddPeer(peer);
+            }
+        });
+        announcer.Start();
+        return announcer;
     }
 
     private async Task WorkAsync(TaskCompletionSource<TorrentMetainfo> result, CancellationToken cancellationToken)
