@@ -15,24 +15,54 @@ public sealed class SwarmFaultTests
     [InlineData(TorrentVersion.V1)]     // smart-ban: a failed piece's blocks are compared with the good copy later
     [InlineData(TorrentVersion.V2)]     // and BEP 52 block hashes name the bad block at once
     [InlineData(TorrentVersion.Hybrid)]
-    public async Task CorruptSeeder_IsBanned_AndDownloadCompletesFromHonestSeeder(TorrentVersion version)
+    public async Task CorruptSeeder_NoBadPieceWritten_SenderBanned_HonestSeedersNot(TorrentVersion version)
     {
         await using var harness = new SwarmHarness();
-        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(version, [600_000], pieceLength: 32 * 1024);
-        // The honest seeder is slow, so the fast corrupt one certainly delivers pieces that fail their hash.
-        SwarmSession honest = await harness.StartNodeAsync(uploadLimit: 300_000);
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(version, [400_000, 250_000, 33_333], pieceLength: 32 * 1024);
+        // The honest seeders are slow, so the fast corrupt one certainly delivers blocks, alone and mixed into
+        // pieces with honest blocks (the case where blame needs the per-block digests).
+        SwarmSession honest1 = await harness.StartNodeAsync(uploadLimit: 200_000);
+        SwarmSession honest2 = await harness.StartNodeAsync(uploadLimit: 200_000);
         SwarmSession corrupt = await harness.StartNodeAsync();
-        await SwarmHarness.SeedAsync(honest, torrent, content);
+        await SwarmHarness.SeedAsync(honest1, torrent, content);
+        await SwarmHarness.SeedAsync(honest2, torrent, content);
         await SwarmHarness.SeedAsync(corrupt, torrent, content, new TorrentOptions { UploadSlots = 0, CorruptUploads = true });
         SwarmSession leecher = await harness.StartNodeAsync();
 
-        (TorrentSwarm download, string folder) = await harness.LeechAsync(leecher, torrent, [corrupt, honest]);
+        // Every byte storage writes must already be the right one: a piece is hashed before it is written.
+        string folder = Path.Combine(harness.Root, "checked");
+        Directory.CreateDirectory(folder);
+        var wrong = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        long written = 0;
+        var disk = new HookedFileSystem((path, source, offset) =>
+        {
+            string expected = Path.Combine(content, Path.GetRelativePath(folder, path));
+            if (!File.Exists(expected))
+            {
+                return; // resume data, not payload
+            }
+
+            Interlocked.Add(ref written, source.Length);
+            using FileStream file = File.OpenRead(expected);
+            byte[] original = new byte[source.Length];
+            file.Position = offset;
+            file.ReadExactly(original);
+            if (!source.SequenceEqual(original))
+            {
+                wrong.Enqueue($"{path} at {offset}, {source.Length} bytes");
+            }
+        });
+        var options = new TorrentOptions { UploadSlots = 0, Peers = [corrupt.LocalEndPoint!, honest1.LocalEndPoint!, honest2.LocalEndPoint!] };
+        TorrentSwarm download = await leecher.AddTorrentAsync(torrent, folder, options, new StorageOptions { FileSystem = disk }, TestContext.Current.CancellationToken).WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
         await SwarmHarness.WaitCompletedAsync(download);
 
+        Assert.Empty(wrong);
+        Assert.True(written >= torrent.Files.Where(f => !f.IsPadFile).Sum(f => f.Length), $"only {written} payload bytes were written");
         SwarmHarness.AssertSameFiles(torrent, content, folder);
+        Assert.True(download.HashFailures > 0, "the corrupt seeder delivered no piece");
         Assert.Contains(corrupt.LocalEndPoint!.Address, download.Banned);
-        Assert.DoesNotContain(honest.LocalEndPoint!.Address, download.Banned);
-        Assert.True(download.HashFailures > 0);
+        Assert.DoesNotContain(honest1.LocalEndPoint!.Address, download.Banned);
+        Assert.DoesNotContain(honest2.LocalEndPoint!.Address, download.Banned);
         TestContext.Current.TestOutputHelper?.WriteLine($"{download.HashFailures} hash failures, {download.BannedByBlockHashes} bans by BEP 52 block hashes");
     }
 
@@ -176,7 +206,7 @@ public sealed class SwarmFaultTests
         string folder = Path.Combine(harness.Root, "small-disk");
         Directory.CreateDirectory(folder);
         string resume = Path.Combine(harness.Root, "resume-data");
-        var disk = new LimitedFileSystem(byteBudget: 400_000);
+        var disk = HookedFileSystem.WithByteBudget(400_000);
 
         SwarmSession first = await harness.StartNodeAsync();
         TorrentSwarm full = await first.AddTorrentAsync(torrent, folder, new TorrentOptions { Peers = [seeder.LocalEndPoint!], ResumeDirectory = resume }, new StorageOptions { FileSystem = disk }, TestContext.Current.CancellationToken).WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
@@ -193,48 +223,5 @@ public sealed class SwarmFaultTests
         Assert.Equal(verified, resumed.PiecesFoundAtStart);
         await resumed.Completed.WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
         SwarmHarness.AssertSameFiles(torrent, content, folder);
-    }
-
-    /// <summary>A file system that fails writes with ENOSPC once a byte budget is spent.</summary>
-    private sealed class LimitedFileSystem(long byteBudget) : IStorageFileSystem
-    {
-        private long _remaining = byteBudget;
-
-        public IStorageFile OpenFile(string path, FileMode mode, FileAccess access) => new LimitedFile(this, PhysicalFileSystem.Instance.OpenFile(path, mode, access));
-
-        public FileStatus GetStatus(string path) => PhysicalFileSystem.Instance.GetStatus(path);
-
-        public string? ResolveLink(string path) => PhysicalFileSystem.Instance.ResolveLink(path);
-
-        public void CreateDirectory(string path) => PhysicalFileSystem.Instance.CreateDirectory(path);
-
-        public void MoveFile(string source, string destination) => PhysicalFileSystem.Instance.MoveFile(source, destination);
-
-        public void DeleteFile(string path) => PhysicalFileSystem.Instance.DeleteFile(path);
-
-        public void FlushDirectory(string path) => PhysicalFileSystem.Instance.FlushDirectory(path);
-
-        private sealed class LimitedFile(LimitedFileSystem owner, IStorageFile inner) : IStorageFile
-        {
-            public long GetLength() => inner.GetLength();
-
-            public void SetLength(long length) => inner.SetLength(length);
-
-            public int Read(Span<byte> destination, long fileOffset) => inner.Read(destination, fileOffset);
-
-            public void Write(ReadOnlySpan<byte> source, long fileOffset)
-            {
-                if (Interlocked.Add(ref owner._remaining, -source.Length) < 0)
-                {
-                    throw new IOException("No space left on device", 28);
-                }
-
-                inner.Write(source, fileOffset);
-            }
-
-            public void FlushToDisk() => inner.FlushToDisk();
-
-            public void Dispose() => inner.Dispose();
-        }
     }
 }
