@@ -16,6 +16,7 @@ internal sealed class SwarmHarness : IAsyncDisposable
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     private readonly List<SwarmSession> _sessions = [];
+    private readonly List<TcpTransport> _tcpTransports = [];
     private int _nextAddress = 1;
 
     public SwarmHarness()
@@ -60,9 +61,22 @@ internal sealed class SwarmHarness : IAsyncDisposable
     {
         var address = IPAddress.Parse($"10.0.0.{_nextAddress++}");
         InMemoryTransport transport = link is null ? Network.CreateTransport(address) : Network.CreateTransport(address, link);
-        var session = new SwarmSession(new SessionOptions { ListenEndPoint = new IPEndPoint(address, 6881), UploadRateLimit = uploadLimit }, transport);
-        await session.StartAsync(TestContext.Current.CancellationToken).WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        return await StartNodeAsync(new SessionOptions { ListenEndPoint = new IPEndPoint(address, 6881), UploadRateLimit = uploadLimit }, transport);
+    }
+
+    /// <summary>Starts a node on real TCP, listening on <paramref name="options"/>' endpoint (127.0.0.1 and a free port by default).</summary>
+    public Task<SwarmSession> StartTcpNodeAsync(SessionOptions? options = null)
+    {
+        var transport = new TcpTransport();
+        _tcpTransports.Add(transport);
+        return StartNodeAsync(options ?? new SessionOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) }, transport);
+    }
+
+    private async Task<SwarmSession> StartNodeAsync(SessionOptions options, IPeerTransport transport)
+    {
+        var session = new SwarmSession(options, transport);
         _sessions.Add(session);
+        await session.StartAsync(TestContext.Current.CancellationToken).WaitAsync(Timeout, TestContext.Current.CancellationToken);
         return session;
     }
 
@@ -110,6 +124,11 @@ internal sealed class SwarmHarness : IAsyncDisposable
         foreach (SwarmSession session in _sessions)
         {
             await session.DisposeAsync().AsTask().WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        }
+
+        foreach (TcpTransport transport in _tcpTransports)
+        {
+            await transport.DisposeAsync().AsTask().WaitAsync(Timeout, TestContext.Current.CancellationToken);
         }
 
         if (Environment.GetEnvironmentVariable("PEERNET_KEEP_TEMP") != "1")
