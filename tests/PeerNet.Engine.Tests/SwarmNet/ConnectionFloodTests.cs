@@ -56,7 +56,7 @@ public sealed class ConnectionFloodTests
 
         await using var monitor = new CapMonitor(seeder);
         Task<TimeSpan>[] slow = [.. Enumerable.Range(0, Addresses * PerAddress).Select(i => SlowHandshakeAsync(Attacker(i % Addresses), seeder.LocalEndPoint!, handshake, TestContext.Current.CancellationToken))];
-        await WaitUntilAsync(() => seeder.PendingHandshakeCount == Addresses * Limits.MaxPendingHandshakesPerAddress);
+        await SwarmHarness.WaitUntilAsync(() => seeder.PendingHandshakeCount == Addresses * Limits.MaxPendingHandshakesPerAddress);
 
         // Meanwhile an honest node downloads the whole torrent from the same node.
         SwarmSession leecher = await harness.StartTcpNodeAsync();
@@ -88,7 +88,7 @@ public sealed class ConnectionFloodTests
         await using var client = new TcpTransport();
         await using RawPeer honest = await RawPeer.ConnectAsync(client, seeder.LocalEndPoint!, torrent.InfoHashes.WireHash);
         await honest.BecomeInterestedAsync();
-        (long heapBefore, long workingSetBefore) = MeasureMemory();
+        (long heapBefore, long workingSetBefore) = ProcessMemory.Measure();
 
         var clock = Stopwatch.StartNew();
         await using var monitor = new CapMonitor(seeder);
@@ -162,13 +162,13 @@ public sealed class ConnectionFloodTests
         Assert.All(latencies, l => Assert.True(l < TimeSpan.FromSeconds(2), $"a request took {l.TotalMilliseconds:F0} ms during the flood"));
 
         // Afterwards the held sockets are gone and an honest node downloads everything.
-        await WaitUntilAsync(() => seeder.ConnectionCount == 1 && seeder.PendingHandshakeCount == 0);
+        await SwarmHarness.WaitUntilAsync(() => seeder.ConnectionCount == 1 && seeder.PendingHandshakeCount == 0);
         SwarmSession leecher = await harness.StartTcpNodeAsync();
         (TorrentSwarm download, string folder) = await harness.LeechAsync(leecher, torrent, [seeder]);
         await SwarmHarness.WaitCompletedAsync(download);
         SwarmHarness.AssertSameFiles(torrent, content, folder);
 
-        (long heapAfter, long workingSetAfter) = MeasureMemory();
+        (long heapAfter, long workingSetAfter) = ProcessMemory.Measure();
         TestContext.Current.TestOutputHelper?.WriteLine($"after: heap +{(heapAfter - heapBefore) / 1024} KiB, working set +{(workingSetAfter - workingSetBefore) / 1024} KiB");
         Assert.True(heapPeak - heapBefore < HeapPeakBound, $"the heap peaked {heapPeak - heapBefore} bytes above its start");
         Assert.True(heapAfter - heapBefore < HeapGrowthBound, $"the heap grew by {heapAfter - heapBefore} bytes");
@@ -205,13 +205,6 @@ public sealed class ConnectionFloodTests
         byte[] handshake = new byte[Handshake.Length];
         new Handshake(HandshakeReserved.FastExtension, torrent.InfoHashes.WireHash, new PeerId("-XX0000-floodingpeer"u8)).WriteTo(handshake);
         return handshake;
-    }
-
-    private static (long Heap, long WorkingSet) MeasureMemory()
-    {
-        long heap = GC.GetTotalMemory(forceFullCollection: true);
-        using var process = Process.GetCurrentProcess();
-        return (heap, process.WorkingSet64);
     }
 
     /// <summary>Connects from <paramref name="source"/>; null when the node reset the connection before the connect completed.</summary>
@@ -326,16 +319,6 @@ public sealed class ConnectionFloodTests
         }
 
         socket.Dispose();
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(SwarmHarness.Timeout);
-        while (!condition())
-        {
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-            Assert.False(deadline.IsCancellationRequested, "condition not reached in time");
-        }
     }
 
     /// <summary>Samples a node's pending handshakes and connections, and the process's memory, every few milliseconds.</summary>

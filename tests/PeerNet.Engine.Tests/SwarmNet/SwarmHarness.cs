@@ -64,6 +64,10 @@ internal sealed class SwarmHarness : IAsyncDisposable
         return await StartNodeAsync(new SessionOptions { ListenEndPoint = new IPEndPoint(address, 6881), UploadRateLimit = uploadLimit }, transport);
     }
 
+    /// <summary>Starts an in-memory node with the given limits, at the address of <paramref name="options"/>' endpoint.</summary>
+    public Task<SwarmSession> StartNodeAsync(SessionOptions options)
+        => StartNodeAsync(options, Network.CreateTransport(options.ListenEndPoint.Address));
+
     /// <summary>Starts a node on real TCP, listening on <paramref name="options"/>' endpoint (127.0.0.1 and a free port by default).</summary>
     public Task<SwarmSession> StartTcpNodeAsync(SessionOptions? options = null)
     {
@@ -105,6 +109,17 @@ internal sealed class SwarmHarness : IAsyncDisposable
         catch (TimeoutException)
         {
             Assert.Fail("download stalled:\n" + torrent.DescribeState());
+        }
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 20 ms; fails if it does not hold within <see cref="Timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(Timeout);
+        while (!condition())
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+            Assert.False(deadline.IsCancellationRequested, "condition not reached in time");
         }
     }
 
