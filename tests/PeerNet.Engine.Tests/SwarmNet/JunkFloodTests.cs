@@ -11,7 +11,7 @@ namespace PeerNet.Engine.Tests.SwarmNet;
 /// Issue 6: 80 maximum-size junk messages on one connection while a second peer is being served. The junk is
 /// well-framed (a length prefix at the limit, not over it) and of kinds the engine ignores rather than refuses at
 /// once; the engine ignores up to <see cref="PeerConnection.MaxIgnoredBytes"/> of them per connection and then
-/// disconnects. The junk peer reconnects each time, so all 80 frames are sent.
+/// disconnects (and refuses oversized ut_metadata and hashes messages at once). The junk peer reconnects each time, so all 80 frames are sent.
 /// </summary>
 [Collection(MeasuredCollection.Name)]
 public sealed class JunkFloodTests
@@ -38,7 +38,7 @@ public sealed class JunkFloodTests
         /// <summary>An extended message (BEP 10) with an id we never advertised: legal framing, useless.</summary>
         UnknownExtension,
 
-        /// <summary>A BEP 52 hashes message nobody asked for: well-formed, useless.</summary>
+        /// <summary>A BEP 52 hashes message nobody asked for, longer than any request of ours: refused at once.</summary>
         UnrequestedHashes,
 
         /// <summary>A ut_metadata message (our BEP 9 id) far longer than a 16 KiB metadata piece: refused at once.</summary>
