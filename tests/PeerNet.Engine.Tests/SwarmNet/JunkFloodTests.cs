@@ -100,6 +100,21 @@ public sealed class JunkFloodTests
         Assert.Equal(TorrentState.Seeding, seeder.Torrents.Single().State);
     }
 
+    [Theory]
+    [InlineData(JunkKind.UnrequestedHashes)]
+    [InlineData(JunkKind.OversizedMetadata)]
+    public async Task OversizedHashesOrMetadata_OneFrame_Disconnects(JunkKind kind)
+    {
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [100_000]);
+        SwarmSession seeder = await harness.StartNodeAsync();
+        await SwarmHarness.SeedAsync(seeder, torrent, content);
+
+        await using RawPeer hostile = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
+        hostile.Send(JunkFrame(kind, PeerWireLimits.MaxMessageLengthFor(torrent.PieceCount)));
+        await hostile.AssertClosedAsync();
+    }
+
     /// <summary>One whole frame, length prefix included, of exactly <paramref name="maxLength"/> after the prefix (hashes: the largest multiple of 32 that fits).</summary>
     private static byte[] JunkFrame(JunkKind kind, int maxLength)
     {
