@@ -91,10 +91,15 @@ internal sealed partial class PeerConnection
     /// <summary>Handles one message; false closes the connection (the reason already given).</summary>
     private async ValueTask<bool> HandleAsync(PeerMessage message, CancellationToken cancellationToken)
     {
-        if (message.IsKeepAlive || message.IsUnknown)
+        if (message.IsKeepAlive)
         {
-            // BEP 3: unknown message ids are ignored.
             return true;
+        }
+
+        if (message.IsUnknown)
+        {
+            // Unknown ids are ignored (for extensions we do not speak), within the ignored-bytes budget.
+            return Ignore(PeerMessageWriter.EmptyMessageLength + message.Payload.Length);
         }
 
         int pieces = _swarm.PieceCount;
@@ -193,6 +198,13 @@ internal sealed partial class PeerConnection
                 return true;
 
             case PeerMessageId.Hashes:
+                // We ask for a run of at most 512 layer hashes (BEP 52) or one piece's block hashes, with their
+                // uncles: a larger reply answers nothing of ours, and is refused before its payload is copied.
+                if (message.HashCount > Math.Max(TorrentSwarm.LayerRunLength, _swarm.Metainfo.PieceLength / PeerWireLimits.BlockLength) + MaxProofHashes)
+                {
+                    return Fail($"hashes message of {message.HashCount} hashes");
+                }
+
                 await PostAsync(new SwarmEvent(SwarmEventKind.HashesReceived, this, Payload: (message.HashRequest, message.Payload.ToArray())), cancellationToken).ConfigureAwait(false);
                 return true;
 
@@ -201,9 +213,28 @@ internal sealed partial class PeerConnection
                 return true;
 
             default:
-                // port (DHT) and unknown messages: ignored as BEP 3 allows.
+                // port (DHT): ignored as BEP 3 allows.
                 return true;
         }
+    }
+
+    /// <summary>
+    /// Bytes of messages we discard unused (unknown ids, extension messages we never advertised) that a peer
+    /// may send before it is disconnected. A compliant peer sends none of them
+    /// (BEP 10: extension messages use the ids the receiver advertised), so a few stray ones are tolerated
+    /// while a flood of maximum-size junk frames, which costs us bandwidth and parsing, ends the connection.
+    /// </summary>
+    internal const long MaxIgnoredBytes = 1024 * 1024;
+
+    /// <summary>More uncle hashes than any proof needs: one per layer of a tree of up to 2^64 leaves.</summary>
+    private const int MaxProofHashes = 64;
+
+    private long _ignoredBytes;
+
+    private bool Ignore(long bytes)
+    {
+        _ignoredBytes += bytes;
+        return _ignoredBytes <= MaxIgnoredBytes || Fail($"sent {_ignoredBytes} bytes of messages that are ignored (unknown ids, unadvertised extensions)");
     }
 
     private bool _sawPieceSet;
@@ -223,10 +254,18 @@ internal sealed partial class PeerConnection
 
         if (message.ExtendedId == TorrentSwarm.LocalMetadataExtensionId)
         {
+            // BEP 9: a dictionary and at most one 16 KiB metadata piece; anything longer is not ut_metadata
+            // and is refused before its payload is copied.
+            if (message.Payload.Length > MetadataMessage.MaxHeaderLength + MetadataMessage.PieceLength)
+            {
+                return Fail($"ut_metadata message of {message.Payload.Length} bytes");
+            }
+
             await PostAsync(new SwarmEvent(SwarmEventKind.MetadataMessage, this, Payload: message.Payload.ToArray()), cancellationToken).ConfigureAwait(false);
+            return true;
         }
 
-        return true;
+        return Ignore(PeerMessageWriter.ExtendedHeaderLength + message.Payload.Length);
     }
 
     private bool IsValidBlock(int piece, int begin, int length, int pieceSize)

@@ -18,6 +18,9 @@ public sealed record SessionOptions
     /// <summary>Most incoming connections still in their handshake; more are closed at once (slowloris).</summary>
     public int MaxPendingHandshakes { get; init; } = 32;
 
+    /// <summary>Most of those from one IP address; more from it are closed at once (default a quarter of 32).</summary>
+    public int MaxPendingHandshakesPerAddress { get; init; } = 8;
+
     /// <summary>Time allowed for a handshake, each way.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -27,6 +27,7 @@ internal sealed class SwarmSession : IAsyncDisposable
     private readonly Lazy<TrackerClient> _trackers;
     private IPeerListener? _listener;
     private Task _acceptLoop = Task.CompletedTask;
+    private readonly Dictionary<IPAddress, int> _pendingByAddress = []; // guarded by itself
     private int _connections;
     private int _pendingHandshakes;
 
@@ -77,6 +78,9 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     /// <summary>Connections open now (handshaken peers of every torrent).</summary>
     public int ConnectionCount => Volatile.Read(ref _connections);
+
+    /// <summary>Incoming connections still in their handshake.</summary>
+    public int PendingHandshakeCount => Volatile.Read(ref _pendingHandshakes);
 
     public IReadOnlyCollection<TorrentSwarm> Torrents => [.. _torrents.Values.Distinct()];
 
@@ -162,16 +166,55 @@ internal sealed class SwarmSession : IAsyncDisposable
                 continue;
             }
 
-            if (Interlocked.Increment(ref _pendingHandshakes) > Options.MaxPendingHandshakes
-                || Volatile.Read(ref _connections) >= Options.MaxConnections)
+            if (!TryBeginHandshake(connection.RemoteEndPoint.Address))
             {
-                Interlocked.Decrement(ref _pendingHandshakes);
                 connection.Abort();
                 _ = connection.DisposeAsync().AsTask();
                 continue;
             }
 
             _ = AcceptAsync(connection, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Takes a pending-handshake slot for an incoming connection, or refuses it: when the node is full, when
+    /// <see cref="SessionOptions.MaxPendingHandshakes"/> are pending, or when its address already has
+    /// <see cref="SessionOptions.MaxPendingHandshakesPerAddress"/> of them (so one host's slowloris cannot take
+    /// every slot and lock honest peers out).
+    /// </summary>
+    private bool TryBeginHandshake(IPAddress address)
+    {
+        lock (_pendingByAddress)
+        {
+            _pendingByAddress.TryGetValue(address, out int fromAddress);
+            if (_pendingHandshakes >= Options.MaxPendingHandshakes || fromAddress >= Options.MaxPendingHandshakesPerAddress
+                || Volatile.Read(ref _connections) >= Options.MaxConnections)
+            {
+                return false;
+            }
+
+            _pendingByAddress[address] = fromAddress + 1;
+            Volatile.Write(ref _pendingHandshakes, _pendingHandshakes + 1);
+            return true;
+        }
+    }
+
+    private void EndHandshake(IPAddress address)
+    {
+        lock (_pendingByAddress)
+        {
+            int fromAddress = _pendingByAddress[address] - 1;
+            if (fromAddress == 0)
+            {
+                _pendingByAddress.Remove(address);
+            }
+            else
+            {
+                _pendingByAddress[address] = fromAddress;
+            }
+
+            Volatile.Write(ref _pendingHandshakes, _pendingHandshakes - 1);
         }
     }
 
@@ -206,7 +249,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _pendingHandshakes);
+            EndHandshake(connection.RemoteEndPoint.Address);
             if (!attached)
             {
                 connection.Abort();

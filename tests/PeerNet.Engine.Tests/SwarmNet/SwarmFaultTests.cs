@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using PeerNet.Metainfo;
@@ -16,24 +15,54 @@ public sealed class SwarmFaultTests
     [InlineData(TorrentVersion.V1)]     // smart-ban: a failed piece's blocks are compared with the good copy later
     [InlineData(TorrentVersion.V2)]     // and BEP 52 block hashes name the bad block at once
     [InlineData(TorrentVersion.Hybrid)]
-    public async Task CorruptSeeder_IsBanned_AndDownloadCompletesFromHonestSeeder(TorrentVersion version)
+    public async Task CorruptSeeder_NoBadPieceWritten_SenderBanned_HonestSeedersNot(TorrentVersion version)
     {
         await using var harness = new SwarmHarness();
-        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(version, [600_000], pieceLength: 32 * 1024);
-        // The honest seeder is slow, so the fast corrupt one certainly delivers pieces that fail their hash.
-        SwarmSession honest = await harness.StartNodeAsync(uploadLimit: 300_000);
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(version, [400_000, 250_000, 33_333], pieceLength: 32 * 1024);
+        // The honest seeders are slow, so the fast corrupt one certainly delivers blocks, alone and mixed into
+        // pieces with honest blocks (the case where blame needs the per-block digests).
+        SwarmSession honest1 = await harness.StartNodeAsync(uploadLimit: 200_000);
+        SwarmSession honest2 = await harness.StartNodeAsync(uploadLimit: 200_000);
         SwarmSession corrupt = await harness.StartNodeAsync();
-        await SwarmHarness.SeedAsync(honest, torrent, content);
+        await SwarmHarness.SeedAsync(honest1, torrent, content);
+        await SwarmHarness.SeedAsync(honest2, torrent, content);
         await SwarmHarness.SeedAsync(corrupt, torrent, content, new TorrentOptions { UploadSlots = 0, CorruptUploads = true });
         SwarmSession leecher = await harness.StartNodeAsync();
 
-        (TorrentSwarm download, string folder) = await harness.LeechAsync(leecher, torrent, [corrupt, honest]);
+        // Every byte storage writes must already be the right one: a piece is hashed before it is written.
+        string folder = Path.Combine(harness.Root, "checked");
+        Directory.CreateDirectory(folder);
+        var wrong = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        long written = 0;
+        var disk = new HookedFileSystem((path, source, offset) =>
+        {
+            string expected = Path.Combine(content, Path.GetRelativePath(folder, path));
+            if (!File.Exists(expected))
+            {
+                return; // resume data, not payload
+            }
+
+            Interlocked.Add(ref written, source.Length);
+            using FileStream file = File.OpenRead(expected);
+            byte[] original = new byte[source.Length];
+            file.Position = offset;
+            file.ReadExactly(original);
+            if (!source.SequenceEqual(original))
+            {
+                wrong.Enqueue($"{path} at {offset}, {source.Length} bytes");
+            }
+        });
+        var options = new TorrentOptions { UploadSlots = 0, Peers = [corrupt.LocalEndPoint!, honest1.LocalEndPoint!, honest2.LocalEndPoint!] };
+        TorrentSwarm download = await leecher.AddTorrentAsync(torrent, folder, options, new StorageOptions { FileSystem = disk }, TestContext.Current.CancellationToken).WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
         await SwarmHarness.WaitCompletedAsync(download);
 
+        Assert.Empty(wrong);
+        Assert.True(written >= torrent.Files.Where(f => !f.IsPadFile).Sum(f => f.Length), $"only {written} payload bytes were written");
         SwarmHarness.AssertSameFiles(torrent, content, folder);
+        Assert.True(download.HashFailures > 0, "the corrupt seeder delivered no piece");
         Assert.Contains(corrupt.LocalEndPoint!.Address, download.Banned);
-        Assert.DoesNotContain(honest.LocalEndPoint!.Address, download.Banned);
-        Assert.True(download.HashFailures > 0);
+        Assert.DoesNotContain(honest1.LocalEndPoint!.Address, download.Banned);
+        Assert.DoesNotContain(honest2.LocalEndPoint!.Address, download.Banned);
         TestContext.Current.TestOutputHelper?.WriteLine($"{download.HashFailures} hash failures, {download.BannedByBlockHashes} bans by BEP 52 block hashes");
     }
 
@@ -177,7 +206,7 @@ public sealed class SwarmFaultTests
         string folder = Path.Combine(harness.Root, "small-disk");
         Directory.CreateDirectory(folder);
         string resume = Path.Combine(harness.Root, "resume-data");
-        var disk = new LimitedFileSystem(byteBudget: 400_000);
+        var disk = HookedFileSystem.WithByteBudget(400_000);
 
         SwarmSession first = await harness.StartNodeAsync();
         TorrentSwarm full = await first.AddTorrentAsync(torrent, folder, new TorrentOptions { Peers = [seeder.LocalEndPoint!], ResumeDirectory = resume }, new StorageOptions { FileSystem = disk }, TestContext.Current.CancellationToken).WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
@@ -195,143 +224,4 @@ public sealed class SwarmFaultTests
         await resumed.Completed.WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
         SwarmHarness.AssertSameFiles(torrent, content, folder);
     }
-
-    /// <summary>A file system that fails writes with ENOSPC once a byte budget is spent.</summary>
-    private sealed class LimitedFileSystem(long byteBudget) : IStorageFileSystem
-    {
-        private long _remaining = byteBudget;
-
-        public IStorageFile OpenFile(string path, FileMode mode, FileAccess access) => new LimitedFile(this, PhysicalFileSystem.Instance.OpenFile(path, mode, access));
-
-        public FileStatus GetStatus(string path) => PhysicalFileSystem.Instance.GetStatus(path);
-
-        public string? ResolveLink(string path) => PhysicalFileSystem.Instance.ResolveLink(path);
-
-        public void CreateDirectory(string path) => PhysicalFileSystem.Instance.CreateDirectory(path);
-
-        public void MoveFile(string source, string destination) => PhysicalFileSystem.Instance.MoveFile(source, destination);
-
-        public void DeleteFile(string path) => PhysicalFileSystem.Instance.DeleteFile(path);
-
-        public void FlushDirectory(string path) => PhysicalFileSystem.Instance.FlushDirectory(path);
-
-        private sealed class LimitedFile(LimitedFileSystem owner, IStorageFile inner) : IStorageFile
-        {
-            public long GetLength() => inner.GetLength();
-
-            public void SetLength(long length) => inner.SetLength(length);
-
-            public int Read(Span<byte> destination, long fileOffset) => inner.Read(destination, fileOffset);
-
-            public void Write(ReadOnlySpan<byte> source, long fileOffset)
-            {
-                if (Interlocked.Add(ref owner._remaining, -source.Length) < 0)
-                {
-                    throw new IOException("No space left on device", 28);
-                }
-
-                inner.Write(source, fileOffset);
-            }
-
-            public void FlushToDisk() => inner.FlushToDisk();
-
-            public void Dispose() => inner.Dispose();
-        }
-    }
 }
-
-/// <summary>A hand-driven peer for hostile tests: it handshakes correctly, then sends whatever a test writes.</summary>
-internal sealed class RawPeer : IAsyncDisposable
-{
-    private readonly IDuplexConnection _connection;
-
-    private RawPeer(IDuplexConnection connection) => _connection = connection;
-
-    public static async Task<RawPeer> ConnectAsync(InMemoryNetwork network, SwarmSession target, TorrentMetainfo torrent)
-    {
-        InMemoryTransport transport = network.CreateTransport(IPAddress.Parse($"10.8.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}"));
-        IDuplexConnection connection = await transport.ConnectAsync(target.LocalEndPoint!, TestContext.Current.CancellationToken).AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
-        byte[] handshake = new byte[Handshake.Length];
-        new Handshake(HandshakeReserved.FastExtension, torrent.InfoHashes.WireHash, new PeerId("-XX0000-hostilepeer1"u8)).WriteTo(handshake);
-        await connection.Output.WriteAsync(handshake, TestContext.Current.CancellationToken);
-        var peer = new RawPeer(connection);
-        await peer.ReadAtLeastAsync(Handshake.Length);
-        return peer;
-    }
-
-    private async Task ReadAtLeastAsync(int bytes)
-    {
-        ReadResult result = await _connection.Input.ReadAtLeastAsync(bytes, TestContext.Current.CancellationToken).AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
-        Assert.False(result.IsCompleted && result.Buffer.Length < bytes, "closed during the handshake");
-        _connection.Input.AdvanceTo(result.Buffer.GetPosition(bytes));
-    }
-
-    public void Send(byte[] bytes)
-    {
-        _connection.Output.Write(bytes);
-        _ = _connection.Output.FlushAsync(TestContext.Current.CancellationToken).AsTask();
-    }
-
-    /// <summary>Reads (and discards) until the node closes the connection; fails if it stays open.</summary>
-    public async Task AssertClosedAsync()
-    {
-        while (true)
-        {
-            ReadResult result;
-            try
-            {
-                result = await _connection.Input.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
-            }
-            catch (IOException)
-            {
-                return; // reset by the node
-            }
-
-            _connection.Input.AdvanceTo(result.Buffer.End);
-            if (result.IsCompleted)
-            {
-                return;
-            }
-        }
-    }
-
-    /// <summary>Reads messages until one of kind <paramref name="id"/> arrives, and returns a copy of it.</summary>
-    public async Task<RawMessage> ReadUntilAsync(PeerMessageId id)
-    {
-        while (true)
-        {
-            RawMessage message = await ReadNextAsync();
-            if (message.Id == id)
-            {
-                return message;
-            }
-        }
-    }
-
-    /// <summary>Reads the next message (keep-alives skipped) and returns a copy of it.</summary>
-    public async Task<RawMessage> ReadNextAsync()
-    {
-        while (true)
-        {
-            ReadResult result = await _connection.Input.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            while (PeerFrameReader.TryReadMessage(ref buffer, PeerWireLimits.DefaultMaxMessageLength, out PeerMessage message, out _) == OperationStatus.Done)
-            {
-                if (!message.IsKeepAlive)
-                {
-                    var found = new RawMessage(message.Id, message.PieceIndex, message.Begin, message.Length, message.HashRequest, message.Payload.ToArray());
-                    _connection.Input.AdvanceTo(buffer.Start);
-                    return found;
-                }
-            }
-
-            _connection.Input.AdvanceTo(buffer.Start, buffer.End);
-            Assert.False(result.IsCompleted, "closed before the next message arrived");
-        }
-    }
-
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
-}
-
-/// <summary>A copy of one message a <see cref="RawPeer"/> read.</summary>
-internal sealed record RawMessage(PeerMessageId Id, int Piece, int Begin, int Length, HashRequest HashRequest, byte[] Payload);

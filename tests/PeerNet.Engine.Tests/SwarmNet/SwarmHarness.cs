@@ -17,6 +17,7 @@ internal sealed class SwarmHarness : IAsyncDisposable
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     private readonly List<SwarmSession> _sessions = [];
+    private readonly List<TcpTransport> _tcpTransports = [];
     private int _nextAddress = 1;
 
     public SwarmHarness()
@@ -62,9 +63,26 @@ internal sealed class SwarmHarness : IAsyncDisposable
         var address = IPAddress.Parse($"10.0.0.{_nextAddress++}");
         InMemoryTransport transport = link is null ? Network.CreateTransport(address) : Network.CreateTransport(address, link);
         var options = new SessionOptions { ListenEndPoint = new IPEndPoint(address, 6881), UploadRateLimit = uploadLimit, LoggerFactory = loggerFactory };
-        var session = new SwarmSession(trackers is null ? options : options with { TrackerOptions = trackers }, transport);
-        await session.StartAsync(TestContext.Current.CancellationToken).WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        return await StartNodeAsync(trackers is null ? options : options with { TrackerOptions = trackers }, transport);
+    }
+
+    /// <summary>Starts an in-memory node with the given limits, at the address of <paramref name="options"/>' endpoint.</summary>
+    public Task<SwarmSession> StartNodeAsync(SessionOptions options)
+        => StartNodeAsync(options, Network.CreateTransport(options.ListenEndPoint.Address));
+
+    /// <summary>Starts a node on real TCP, listening on <paramref name="options"/>' endpoint (127.0.0.1 and a free port by default).</summary>
+    public Task<SwarmSession> StartTcpNodeAsync(SessionOptions? options = null)
+    {
+        var transport = new TcpTransport();
+        _tcpTransports.Add(transport);
+        return StartNodeAsync(options ?? new SessionOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) }, transport);
+    }
+
+    private async Task<SwarmSession> StartNodeAsync(SessionOptions options, IPeerTransport transport)
+    {
+        var session = new SwarmSession(options, transport);
         _sessions.Add(session);
+        await session.StartAsync(TestContext.Current.CancellationToken).WaitAsync(Timeout, TestContext.Current.CancellationToken);
         return session;
     }
 
@@ -96,6 +114,17 @@ internal sealed class SwarmHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Polls <paramref name="condition"/> every 20 ms; fails if it does not hold within <see cref="Timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(Timeout);
+        while (!condition())
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+            Assert.False(deadline.IsCancellationRequested, "condition not reached in time");
+        }
+    }
+
     /// <summary>Asserts every non-pad file of the torrent is byte-identical under both folders.</summary>
     public static void AssertSameFiles(TorrentMetainfo torrent, string expectedRoot, string actualRoot)
     {
@@ -112,6 +141,11 @@ internal sealed class SwarmHarness : IAsyncDisposable
         foreach (SwarmSession session in _sessions)
         {
             await session.DisposeAsync().AsTask().WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        }
+
+        foreach (TcpTransport transport in _tcpTransports)
+        {
+            await transport.DisposeAsync().AsTask().WaitAsync(Timeout, TestContext.Current.CancellationToken);
         }
 
         if (Environment.GetEnvironmentVariable("PEERNET_KEEP_TEMP") != "1")
