@@ -265,8 +265,30 @@ internal sealed partial class PeerConnection
             return true;
         }
 
+        if (message.ExtendedId == TorrentSwarm.LocalPexExtensionId && !_swarm.Metainfo.IsPrivate)
+        {
+            // BEP 11: about one message a minute. More often than every 30 s is ignored (and counted as such).
+            long now = _swarm.Time.GetTimestamp();
+            if (LastPexAt != 0 && _swarm.Time.GetElapsedTime(LastPexAt, now) < MinPexInterval)
+            {
+                return Ignore(PeerMessageWriter.ExtendedHeaderLength + message.Payload.Length);
+            }
+
+            if (!PexMessage.TryParse(message.Payload, out PexMessage? pex, out PeerWireError pexError))
+            {
+                return Fail("bad ut_pex message: " + pexError.Describe());
+            }
+
+            LastPexAt = now;
+            await PostAsync(new SwarmEvent(SwarmEventKind.PexReceived, this, Payload: pex), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
         return Ignore(PeerMessageWriter.ExtendedHeaderLength + message.Payload.Length);
     }
+
+    /// <summary>ut_pex messages closer together than this are ignored (BEP 11 asks for about one a minute).</summary>
+    internal static readonly TimeSpan MinPexInterval = TimeSpan.FromSeconds(30);
 
     private bool IsValidBlock(int piece, int begin, int length, int pieceSize)
         => (uint)piece < (uint)_swarm.PieceCount && begin >= 0 && length > 0 && length <= PeerWireLimits.BlockLength

@@ -90,6 +90,12 @@ internal sealed partial class PeerConnection : IAsyncDisposable
     /// <summary>BEP 52 hash requests from this peer being answered (loop-owned).</summary>
     public int HashRequestsInProgress { get; set; }
 
+    /// <summary>BEP 11: the peers we have told this peer about and not since dropped (loop-owned).</summary>
+    public HashSet<IPEndPoint>? PexSent { get; set; }
+
+    /// <summary>When this peer's last ut_pex message was taken (reader loop).</summary>
+    public long LastPexAt { get; set; }
+
     /// <summary>BEP 9 metadata pieces sent to this peer (loop-owned).</summary>
     public int MetadataPiecesServed { get; set; }
 

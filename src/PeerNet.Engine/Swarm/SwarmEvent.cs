@@ -32,6 +32,7 @@ internal enum SwarmEventKind : byte
     HashesReady,
     HashesReceived,
     HashRejected,
+    PexReceived,
 }
 
 /// <summary>

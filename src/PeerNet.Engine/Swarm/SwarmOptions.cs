@@ -88,6 +88,9 @@ public sealed record TorrentOptions
     /// </summary>
     public bool UseTrackers { get; init; } = true;
 
+    /// <summary>How often peers hear our peer-list changes over BEP 11 peer exchange (about once a minute, as BEP 11 asks).</summary>
+    public TimeSpan PexInterval { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Seed for piece-selection randomness (tests); null for random.</summary>
     public int? RandomSeed { get; init; }
 

@@ -104,6 +104,9 @@ internal sealed partial class TorrentSwarm
                 (HashRequest answered, byte[] hashes) = ((HashRequest, byte[]))e.Payload!;
                 OnHashesReceived(peer!, answered, hashes);
                 break;
+            case SwarmEventKind.PexReceived:
+                OnPexReceived((PexMessage)e.Payload!);
+                break;
             case SwarmEventKind.HashRejected:
                 OnHashRejected((HashRequest)e.Payload!);
                 break;

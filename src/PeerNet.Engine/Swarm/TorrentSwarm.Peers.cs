@@ -82,6 +82,15 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
+        // Two nodes that learn of each other (PEX, trackers) may dial each other at once: keep one connection.
+        if (_peers.Values.Any(p => p.RemoteHandshake.PeerId == peer.RemoteHandshake.PeerId))
+        {
+            peer.Close("already connected to this peer");
+            _session.OnPeerClosed();
+            _ = peer.DisposeAsync().AsTask();
+            return;
+        }
+
         _peers[peer.Id] = peer;
         Interlocked.Increment(ref _peerCount);
         SwarmMetrics.PeersConnected.Add(1);
@@ -142,7 +151,9 @@ internal sealed partial class TorrentSwarm
             ListenPort = _session.ListenPort,
             RequestQueueLength = Options.MaxRequestsPerPeer,
             YourIp = peer.RemoteEndPoint.Address,
-            Messages = new Dictionary<string, byte> { [MetadataExtensionName] = LocalMetadataExtensionId },
+            Messages = PexEnabled
+                ? new Dictionary<string, byte> { [MetadataExtensionName] = LocalMetadataExtensionId, [PexExtensionName] = LocalPexExtensionId }
+                : new Dictionary<string, byte> { [MetadataExtensionName] = LocalMetadataExtensionId },
             MetadataSize = Metainfo.InfoBytes.Length,
         };
         var buffer = new ArrayBufferWriter<byte>(160);
@@ -186,6 +197,7 @@ internal sealed partial class TorrentSwarm
         }
 
         RequestMissingLayers();
+        SendPex();
 
         foreach (PeerConnection peer in _peers.Values)
         {

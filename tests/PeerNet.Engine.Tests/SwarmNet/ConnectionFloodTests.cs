@@ -119,7 +119,7 @@ public sealed class ConnectionFloodTests
 
         // Meanwhile idle but valid peers, retrying until they get in, fill the connection cap (with the honest one).
         var held = new ConcurrentBag<Socket>();
-        Task fill = Task.WhenAll(Enumerable.Range(0, Limits.MaxConnections - 1).Select(i => HoldIdlePeerAsync(Filler(i % 8), seeder.LocalEndPoint!, handshake, held)));
+        Task fill = Task.WhenAll(Enumerable.Range(0, Limits.MaxConnections - 1).Select(i => HoldIdlePeerAsync(Filler(i % 8), seeder.LocalEndPoint!, TestPeerIds.WithNewPeerId(handshake), held)));
 
         // The peer that was already connected is served throughout: each request answered within 2 s.
         var latencies = new List<TimeSpan>();
@@ -141,7 +141,7 @@ public sealed class ConnectionFloodTests
             Socket? extra = await ConnectFromAsync(Filler(i % 8), seeder.LocalEndPoint!, TestContext.Current.CancellationToken);
             if (extra is not null)
             {
-                Assert.False(await TryHandshakeAsync(extra, handshake, TestContext.Current.CancellationToken), "a valid peer got in past the connection cap");
+                Assert.False(await TryHandshakeAsync(extra, TestPeerIds.WithNewPeerId(handshake), TestContext.Current.CancellationToken), "a valid peer got in past the connection cap");
                 Reset(extra);
             }
         }
@@ -203,7 +203,7 @@ public sealed class ConnectionFloodTests
     private static byte[] HandshakeFor(TorrentMetainfo torrent)
     {
         byte[] handshake = new byte[Handshake.Length];
-        new Handshake(HandshakeReserved.FastExtension, torrent.InfoHashes.WireHash, new PeerId("-XX0000-floodingpeer"u8)).WriteTo(handshake);
+        new Handshake(HandshakeReserved.FastExtension, torrent.InfoHashes.WireHash, TestPeerIds.Next()).WriteTo(handshake);
         return handshake;
     }
 

@@ -86,8 +86,8 @@ public sealed class ConnectionMemoryTests
         await SwarmHarness.SeedAsync(node, torrent, content, new TorrentOptions { MaxConnections = 2 * IdlePeers });
         byte[] opening = Opening(torrent);
         Func<Task<IAsyncDisposable>> connect = network == Network.Tcp
-            ? async () => await IdleSocket.ConnectAsync(node.LocalEndPoint!, opening)
-            : async () => await IdleMemoryPeer.ConnectAsync(harness.Network, node.LocalEndPoint!, opening);
+            ? async () => await IdleSocket.ConnectAsync(node.LocalEndPoint!, TestPeerIds.WithNewPeerId(opening))
+            : async () => await IdleMemoryPeer.ConnectAsync(harness.Network, node.LocalEndPoint!, TestPeerIds.WithNewPeerId(opening));
 
         // Warm up (JIT, pools, the thread pool's size), so that one-time costs are not counted per connection.
         await DisposeAllAsync(await ConnectManyAsync(connect, 50));
@@ -144,7 +144,7 @@ public sealed class ConnectionMemoryTests
     {
         int bits = (torrent.PieceCount + 7) / 8;
         byte[] opening = new byte[Handshake.Length + PeerMessageWriter.BitfieldHeaderLength + bits];
-        new Handshake(HandshakeReserved.FastExtension | HandshakeReserved.ExtensionProtocol, torrent.InfoHashes.WireHash, new PeerId("-XX0000-idlepeer0000"u8)).WriteTo(opening);
+        new Handshake(HandshakeReserved.FastExtension | HandshakeReserved.ExtensionProtocol, torrent.InfoHashes.WireHash, TestPeerIds.Next()).WriteTo(opening);
         PeerMessageWriter.WriteBitfieldHeader(opening.AsSpan(Handshake.Length), bits);
         Span<byte> field = opening.AsSpan(Handshake.Length + PeerMessageWriter.BitfieldHeaderLength);
         for (int piece = 0; piece < torrent.PieceCount; piece += 2)

@@ -33,7 +33,7 @@ internal sealed class RawPeer : IAsyncDisposable
         try
         {
             byte[] handshake = new byte[Handshake.Length];
-            new Handshake(reserved, infoHash, new PeerId("-XX0000-hostilepeer1"u8)).WriteTo(handshake);
+            new Handshake(reserved, infoHash, TestPeerIds.Next()).WriteTo(handshake);
             await peer.SendAsync(handshake);
             await peer.ReadAtLeastAsync(Handshake.Length);
             return peer;

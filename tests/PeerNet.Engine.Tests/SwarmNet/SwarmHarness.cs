@@ -31,7 +31,7 @@ internal sealed class SwarmHarness : IAsyncDisposable
     public InMemoryNetwork Network { get; }
 
     /// <summary>Writes random content (a folder with a few files of odd sizes, or one file) and creates its torrent.</summary>
-    public async Task<(TorrentMetainfo Torrent, string Content)> CreateContentAsync(TorrentVersion version, long[] sizes, long pieceLength = 32 * 1024)
+    public async Task<(TorrentMetainfo Torrent, string Content)> CreateContentAsync(TorrentVersion version, long[] sizes, long pieceLength = 32 * 1024, bool isPrivate = false)
     {
         string content = Path.Combine(Root, "content-" + Guid.NewGuid().ToString("N")[..8]);
         string source = content;
@@ -54,7 +54,7 @@ internal sealed class SwarmHarness : IAsyncDisposable
             source = folder;
         }
 
-        byte[] torrent = await TorrentCreator.CreateAsync(new TorrentCreationOptions { SourcePath = source, Version = version, PieceLength = pieceLength });
+        byte[] torrent = await TorrentCreator.CreateAsync(new TorrentCreationOptions { SourcePath = source, Version = version, PieceLength = pieceLength, IsPrivate = isPrivate });
         return (TorrentMetainfo.Parse(torrent), content);
     }
 

@@ -119,7 +119,8 @@ public sealed class TrackerAnnouncerTests
         _a.Fails = true;
         await using TrackerAnnouncer announcer = Create(FastOptions with { RetryDelay = TimeSpan.FromSeconds(10), MaxRetryDelay = TimeSpan.FromSeconds(25) });
         announcer.Start();
-        await WaitForAsync(() => _a.Requests.Count == 1);
+        // The fake records the request before the announcer has recorded its failure: wait for both.
+        await WaitForAsync(() => _a.Requests.Count == 1 && announcer.GetSummary().LastError is not null);
         Assert.StartsWith("http://a/announce:", announcer.GetSummary().LastError, StringComparison.Ordinal);
         foreach ((int seconds, int expected) in new[] { (10, 2), (20, 3), (25, 4), (25, 5) })
         {

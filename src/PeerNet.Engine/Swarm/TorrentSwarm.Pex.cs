@@ -1,0 +1,100 @@
+using System.Buffers;
+using System.Net;
+using PeerNet.PeerWire;
+
+namespace PeerNet.Swarm;
+
+/// <summary>
+/// BEP 11 peer exchange: every <see cref="TorrentOptions.PexInterval"/> each ut_pex peer hears which peers we
+/// connected to and lost since our last message (at most 50 of each), and the peers it tells us about become
+/// candidates. Never for private torrents (BEP 27: peers come from the private tracker only).
+/// </summary>
+internal sealed partial class TorrentSwarm
+{
+    /// <summary>Our id for ut_pex in the extension handshake (BEP 11).</summary>
+    public const byte LocalPexExtensionId = 1;
+
+    /// <summary>The name peers use for BEP 11 in the extension handshake.</summary>
+    public const string PexExtensionName = "ut_pex";
+
+    /// <summary>Peers taken from one received message; the rest are dropped (a message may list up to 200).</summary>
+    private const int MaxPexPeersTaken = 50;
+
+    private long _lastPexAt;
+
+    private bool PexEnabled => !Metainfo.IsPrivate;
+
+    /// <summary>Sends each ut_pex peer what changed in our peer list since the last message to it.</summary>
+    private void SendPex()
+    {
+        long now = Time.GetTimestamp();
+        if (!PexEnabled || Time.GetElapsedTime(_lastPexAt, now) < Options.PexInterval)
+        {
+            return;
+        }
+
+        _lastPexAt = now;
+        Dictionary<IPEndPoint, PexFlags> current = [];
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            if (ListenEndPoint(peer) is { } endpoint)
+            {
+                current[endpoint] = (peer.IsSeed ? PexFlags.Seed : PexFlags.None) | (peer.IsOutgoing ? PexFlags.Reachable : PexFlags.None);
+            }
+        }
+
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            byte id = peer.Extensions?.GetMessageId(PexExtensionName) ?? 0;
+            if (id == 0)
+            {
+                continue;
+            }
+
+            IPEndPoint? self = ListenEndPoint(peer);
+            peer.PexSent ??= [];
+            PexPeer[] added = [.. current.Where(c => !c.Key.Equals(self) && !peer.PexSent.Contains(c.Key)).Take(PexMessage.MaxPeersPerMessage).Select(c => new PexPeer(c.Key, c.Value))];
+            IPEndPoint[] dropped = [.. peer.PexSent.Where(e => !current.ContainsKey(e)).Take(PexMessage.MaxPeersPerMessage)];
+            if (added.Length == 0 && dropped.Length == 0)
+            {
+                continue;
+            }
+
+            foreach (PexPeer p in added)
+            {
+                peer.PexSent.Add(p.EndPoint);
+            }
+
+            foreach (IPEndPoint e in dropped)
+            {
+                peer.PexSent.Remove(e);
+            }
+
+            var output = new ArrayBufferWriter<byte>(64 + ((added.Length + dropped.Length) * 20));
+            new PexMessage { Added = added, Dropped = dropped }.WriteMessage(output, id);
+            peer.SendRaw(output.WrittenMemory);
+        }
+    }
+
+    /// <summary>Peers a ut_pex message names become candidates (bounded, like every other peer source).</summary>
+    private void OnPexReceived(PexMessage message)
+    {
+        if (!PexEnabled)
+        {
+            return;
+        }
+
+        foreach (PexPeer peer in message.Added.Take(MaxPexPeersTaken))
+        {
+            if (peer.EndPoint.Port != 0 && !peer.EndPoint.Equals(_session.LocalEndPoint))
+            {
+                OnAddPeer(peer.EndPoint);
+            }
+        }
+    }
+
+    /// <summary>Where a peer accepts connections: the address we dialled, or its address and the port it announced (BEP 10 <c>p</c>).</summary>
+    private static IPEndPoint? ListenEndPoint(PeerConnection peer)
+        => peer.IsOutgoing ? peer.RemoteEndPoint
+            : peer.Extensions?.ListenPort is int port ? new IPEndPoint(peer.RemoteEndPoint.Address, port) : null;
+}
