@@ -1,0 +1,76 @@
+using System.Net;
+using PeerNet.Discovery.Dht;
+using PeerNet.Transport;
+
+namespace PeerNet.Engine.Tests.Dht;
+
+/// <summary>Many DHT nodes on one in-memory datagram network, each at its own 10.x.y.z address (BEP 42 exempt).</summary>
+internal sealed class DhtTestNet : IAsyncDisposable
+{
+    public const int Port = 6881;
+
+    private readonly List<DhtNode> _nodes = [];
+    private int _nextAddress = 1;
+
+    public DhtTestNet(InMemoryDatagramOptions? options = null, int seed = 1)
+    {
+        Network = new InMemoryDatagramNetwork(options ?? new InMemoryDatagramOptions { Seed = seed, ReceiveQueueCapacity = 1024 });
+        Random = new Random(seed);
+    }
+
+    public InMemoryDatagramNetwork Network { get; }
+
+    public Random Random { get; }
+
+    public IReadOnlyList<DhtNode> Nodes => _nodes;
+
+    public static DhtNodeOptions DefaultOptions { get; } = new()
+    {
+        BootstrapNodes = [],
+        QueryTimeout = TimeSpan.FromMilliseconds(500),
+
+        // The simulated nodes all talk to each other much more than real ones: lift the per-address limits.
+        QueriesPerSecondPerAddress = 1_000_000,
+        ReplyBytesPerSecondPerAddress = 1_000_000_000,
+    };
+
+    public IPAddress NextAddress()
+    {
+        int n = _nextAddress++;
+        return new IPAddress([10, (byte)(n >> 16), (byte)(n >> 8), (byte)n]);
+    }
+
+    /// <summary>Starts a node bootstrapping from up to three random running nodes.</summary>
+    public async Task<DhtNode> AddAsync(CancellationToken cancellationToken, Func<DhtNodeOptions, DhtNodeOptions>? configure = null)
+    {
+        var bootstrap = new List<string>();
+        for (int i = 0; i < 3 && _nodes.Count > 0; i++)
+        {
+            bootstrap.Add(_nodes[Random.Next(_nodes.Count)].LocalEndPoint.ToString());
+        }
+
+        DhtNodeOptions options = DefaultOptions with { BindEndPoint = new IPEndPoint(NextAddress(), Port), BootstrapNodes = bootstrap };
+        options = configure?.Invoke(options) ?? options;
+        var node = new DhtNode(options, Network, TimeProvider.System, new Random(Random.Next()));
+        await node.StartAsync(cancellationToken);
+        _nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>Stops and removes a node (it leaves silently, as a crashed peer would).</summary>
+    public async Task RemoveAsync(DhtNode node)
+    {
+        _nodes.Remove(node);
+        await node.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (DhtNode node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        _nodes.Clear();
+    }
+}
