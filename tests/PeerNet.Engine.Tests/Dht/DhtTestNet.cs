@@ -9,6 +9,7 @@ internal sealed class DhtTestNet : IAsyncDisposable
 {
     public const int Port = 6881;
 
+    private readonly Lock _lock = new();
     private readonly List<DhtNode> _nodes = [];
     private int _nextAddress = 1;
 
@@ -22,7 +23,17 @@ internal sealed class DhtTestNet : IAsyncDisposable
 
     public Random Random { get; }
 
-    public IReadOnlyList<DhtNode> Nodes => _nodes;
+    /// <summary>A snapshot of the running nodes.</summary>
+    public IReadOnlyList<DhtNode> Nodes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _nodes];
+            }
+        }
+    }
 
     public static DhtNodeOptions DefaultOptions { get; } = new()
     {
@@ -36,7 +47,7 @@ internal sealed class DhtTestNet : IAsyncDisposable
 
     public IPAddress NextAddress()
     {
-        int n = _nextAddress++;
+        int n = Interlocked.Increment(ref _nextAddress) - 1;
         return new IPAddress([10, (byte)(n >> 16), (byte)(n >> 8), (byte)n]);
     }
 
@@ -44,33 +55,50 @@ internal sealed class DhtTestNet : IAsyncDisposable
     public async Task<DhtNode> AddAsync(CancellationToken cancellationToken, Func<DhtNodeOptions, DhtNodeOptions>? configure = null)
     {
         var bootstrap = new List<string>();
-        for (int i = 0; i < 3 && _nodes.Count > 0; i++)
+        int seed;
+        lock (_lock)
         {
-            bootstrap.Add(_nodes[Random.Next(_nodes.Count)].LocalEndPoint.ToString());
+            for (int i = 0; i < 3 && _nodes.Count > 0; i++)
+            {
+                bootstrap.Add(_nodes[Random.Next(_nodes.Count)].LocalEndPoint.ToString());
+            }
+
+            seed = Random.Next();
         }
 
         DhtNodeOptions options = DefaultOptions with { BindEndPoint = new IPEndPoint(NextAddress(), Port), BootstrapNodes = bootstrap };
         options = configure?.Invoke(options) ?? options;
-        var node = new DhtNode(options, Network, TimeProvider.System, new Random(Random.Next()));
+        var node = new DhtNode(options, Network, TimeProvider.System, new Random(seed));
         await node.StartAsync(cancellationToken);
-        _nodes.Add(node);
+        lock (_lock)
+        {
+            _nodes.Add(node);
+        }
+
         return node;
     }
 
     /// <summary>Stops and removes a node (it leaves silently, as a crashed peer would).</summary>
     public async Task RemoveAsync(DhtNode node)
     {
-        _nodes.Remove(node);
+        lock (_lock)
+        {
+            _nodes.Remove(node);
+        }
+
         await node.DisposeAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (DhtNode node in _nodes)
+        foreach (DhtNode node in Nodes)
         {
             await node.DisposeAsync();
         }
 
-        _nodes.Clear();
+        lock (_lock)
+        {
+            _nodes.Clear();
+        }
     }
 }

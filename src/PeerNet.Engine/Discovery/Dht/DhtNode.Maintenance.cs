@@ -35,10 +35,8 @@ public sealed partial class DhtNode
                 : _table.StaleBucketTargets(RoutingTable.GoodFor, _random);
         }
 
-        foreach (NodeId target in targets)
-        {
-            await LookupAsync(target, DhtMethod.FindNode, cancellationToken).ConfigureAwait(false);
-        }
+        // In parallel: each lookup is bounded in queries, and a dead node costs each one a timeout.
+        await Task.WhenAll(targets.Select(target => LookupAsync(target, DhtMethod.FindNode, cancellationToken))).ConfigureAwait(false);
     }
 
     private async Task<List<IPEndPoint>> ResolveBootstrapAsync(CancellationToken cancellationToken)
