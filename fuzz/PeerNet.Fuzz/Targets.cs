@@ -23,5 +23,6 @@ public static class Targets
         ["utmetadata"] = MetadataTarget.Fuzz,
         ["utpex"] = PexTarget.Fuzz,
         ["resume"] = ResumeTarget.Fuzz,
+        ["krpc"] = KrpcTarget.Fuzz,
     };
 }

@@ -236,16 +236,19 @@ internal sealed partial class KrpcMessage
         int written = 0;
         foreach (DhtContact node in nodes)
         {
-            if (DhtContact.FamilyOf(node.EndPoint) != (entryLength == DhtContact.V4Length ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6))
+            // nodes holds IPv4 contacts, nodes6 IPv6 ones; a contact of the other family (an IPv4-mapped address
+            // read from nodes6, say) is left out rather than written with the wrong length.
+            if (node.IsV4 == (entryLength == DhtContact.V4Length))
             {
-                ThrowHelper.ThrowInvalidOperation("nodes holds IPv4 contacts and nodes6 IPv6 ones.");
+                written += node.Write(compact[written..]);
             }
-
-            written += node.Write(compact[written..]);
         }
 
-        w.WriteString(key);
-        w.WriteString(compact[..written]);
+        if (written > 0)
+        {
+            w.WriteString(key);
+            w.WriteString(compact[..written]);
+        }
     }
 
     private static void WriteEndPoint(BencodeWriter w, IPEndPoint endPoint)
