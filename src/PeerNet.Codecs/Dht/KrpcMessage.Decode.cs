@@ -6,7 +6,7 @@ using PeerNet.PeerWire;
 
 namespace PeerNet.Dht;
 
-internal sealed partial class KrpcMessage
+internal sealed partial record KrpcMessage
 {
     /// <summary>
     /// Decodes one KRPC packet. On failure, <paramref name="failure"/> says why, and carries the transaction ID

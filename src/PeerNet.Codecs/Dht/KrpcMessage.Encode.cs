@@ -5,7 +5,7 @@ using PeerNet.PeerWire;
 
 namespace PeerNet.Dht;
 
-internal sealed partial class KrpcMessage
+internal sealed partial record KrpcMessage
 {
     /// <summary>
     /// Writes the message as one bencoded dictionary, keys in sorted order (BEP 3: "Keys must be strings and

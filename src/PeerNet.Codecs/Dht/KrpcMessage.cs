@@ -8,7 +8,7 @@ namespace PeerNet.Dht;
 /// responses and errors: a response does not name the query it answers, so the decoder keeps whatever
 /// optional fields are present and the node matches them to its outstanding query by transaction ID.
 /// </summary>
-internal sealed partial class KrpcMessage
+internal sealed partial record KrpcMessage
 {
     /// <summary>Query, response or error.</summary>
     public KrpcMessageType Type { get; init; }

@@ -11,42 +11,10 @@ public sealed class DhtNodeTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<DhtTestNet> NetAsync(int nodes)
-    {
-        var net = new DhtTestNet();
-        for (int i = 0; i < nodes; i++)
-        {
-            await net.AddAsync(Ct).WaitAsync(Timeout, Ct);
-        }
+    private static Task<DhtTestNet> NetAsync(int nodes) => DhtTestNet.StartAsync(nodes, 1, Ct);
 
-        return net;
-    }
-
-    /// <summary>A raw socket on the same network, to send hand-made packets to a node.</summary>
-    private static async Task<KrpcMessage?> AskAsync(IDatagramSocket socket, IPEndPoint node, byte[] packet, TimeSpan? wait = null)
-    {
-        await socket.SendAsync(packet, node, Ct);
-        var buffer = new byte[2048];
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        cts.CancelAfter(wait ?? TimeSpan.FromSeconds(5));
-        try
-        {
-            while (true)
-            {
-                // The node may ping the probe (it would like queriers in its table): skip its queries.
-                DatagramReceived r = await socket.ReceiveAsync(buffer, cts.Token);
-                Assert.True(KrpcMessage.TryDecode(buffer.AsMemory(0, r.Length), out KrpcMessage? m, out _));
-                if (m.Type != KrpcMessageType.Query)
-                {
-                    return m;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
-        {
-            return null;
-        }
-    }
+    private static Task<KrpcMessage?> AskAsync(IDatagramSocket socket, IPEndPoint node, byte[] packet, TimeSpan? wait = null) =>
+        DhtTestNet.AskAsync(socket, node, packet, Ct, wait);
 
     private static byte[] Query(DhtMethod method, NodeId target = default, byte[]? token = null, int port = 0, bool readOnly = false, string tid = "tt") => new KrpcMessage
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using PeerNet.Dht;
 using PeerNet.Discovery.Dht;
 using PeerNet.Transport;
 
@@ -44,6 +45,47 @@ internal sealed class DhtTestNet : IAsyncDisposable
         QueriesPerSecondPerAddress = 1_000_000,
         ReplyBytesPerSecondPerAddress = 1_000_000_000,
     };
+
+    /// <summary>A network of <paramref name="nodes"/> nodes, each joined through running ones.</summary>
+    public static async Task<DhtTestNet> StartAsync(int nodes, int seed, CancellationToken cancellationToken)
+    {
+        var net = new DhtTestNet(seed: seed);
+        for (int i = 0; i < nodes; i++)
+        {
+            await net.AddAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        }
+
+        return net;
+    }
+
+    /// <summary>
+    /// Sends a hand-made packet from <paramref name="socket"/> to <paramref name="node"/> and returns the first
+    /// response or error; null when none comes within <paramref name="wait"/> (default 5 s). The node may ping the
+    /// probe (it would like queriers in its table): its queries are skipped.
+    /// </summary>
+    public static async Task<KrpcMessage?> AskAsync(IDatagramSocket socket, IPEndPoint node, byte[] packet, CancellationToken cancellationToken, TimeSpan? wait = null)
+    {
+        await socket.SendAsync(packet, node, cancellationToken);
+        var buffer = new byte[2048];
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(wait ?? TimeSpan.FromSeconds(5));
+        try
+        {
+            while (true)
+            {
+                DatagramReceived r = await socket.ReceiveAsync(buffer, cts.Token);
+                Assert.True(KrpcMessage.TryDecode(buffer.AsMemory(0, r.Length), out KrpcMessage? m, out _));
+                if (m.Type != KrpcMessageType.Query)
+                {
+                    return m;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
 
     public IPAddress NextAddress()
     {

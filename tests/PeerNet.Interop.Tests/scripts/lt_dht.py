@@ -2,6 +2,7 @@
 """A DHT of libtorrent nodes on loopback, joined to other DHT nodes, that announces and looks up info-hashes.
 
 usage: lt_dht.py SAVE_PATH [--sessions N] [--node HOST:PORT]... [--announce HEX]... [--get-peers HEX]...
+                 [--put-immutable TEXT]... [--get-immutable HEX]...
 
 Starts N (default 4) libtorrent sessions on 127.0.0.1 with the DHT on and its loopback restrictions off
 (dht_restrict_routing_ips, dht_restrict_search_ips, dht_ignore_dark_internet, dht_prefer_verified_node_ids),
@@ -11,6 +12,8 @@ each --announce on the DHT with its own port (the bindings cannot call dht_annou
 adds a torrent by info-hash alone and forces its DHT announce; expect peer 127.0.0.1:ports[0]) (info-hash
 hex), the last session looks up each --get-peers, and a line {"dht_nodes": [...]} gives each
 session's routing-table size. Each get_peers reply prints {"get_peers": HEX, "peers": ["IP:PORT", ...]}.
+Each round session 0 also puts each --put-immutable (a BEP 44 string item) and prints {"put_immutable": TARGET},
+and the last session gets each --get-immutable; a found item prints {"immutable": TARGET, "value": BENCODED-VALUE-AS-LATIN-1}.
 Runs until stdin closes.
 """
 import argparse
@@ -51,6 +54,8 @@ def main():
     parser.add_argument("--node", action="append", default=[], type=lt_common.parse_peer)
     parser.add_argument("--announce", action="append", default=[])
     parser.add_argument("--get-peers", action="append", default=[])
+    parser.add_argument("--put-immutable", action="append", default=[])
+    parser.add_argument("--get-immutable", action="append", default=[])
     args = parser.parse_args()
 
     warnings.simplefilter("ignore", DeprecationWarning)  # session.status(): still the simplest node count
@@ -88,6 +93,10 @@ def main():
                 handle.force_dht_announce()
             for info_hash in lookups:
                 sessions[-1].dht_get_peers(info_hash)
+            for text in args.put_immutable:
+                lt_common.emit({"put_immutable": str(sessions[0].dht_put_immutable_item(text))})
+            for hex_target in args.get_immutable:
+                sessions[-1].dht_get_immutable_item(lt.sha1_hash(bytes.fromhex(hex_target)))
             lt_common.emit({"dht_nodes": [s.status().dht_nodes for s in sessions]})
         for s in sessions:
             s.wait_for_alert(50)
@@ -95,6 +104,12 @@ def main():
                 if isinstance(alert, lt.dht_get_peers_reply_alert):
                     peers = ["%s:%d" % (ip, port) for ip, port in alert.peers()]
                     lt_common.emit({"get_peers": str(alert.info_hash), "peers": peers})
+                elif isinstance(alert, lt.dht_immutable_item_alert):
+                    try:
+                        value = lt.bencode(alert.item).decode("latin-1")
+                    except RuntimeError:  # not found: the entry is undefined
+                        continue
+                    lt_common.emit({"immutable": str(alert.target), "value": value})
                 elif alert.category() & lt.alert.category_t.error_notification:
                     lt_common.emit({"alert": type(alert).__name__, "message": alert.message()})
 

@@ -10,7 +10,7 @@ public sealed partial class DhtNode
     /// nodes not yet asked, merge the nodes they return, and stop when the k closest nodes that have not failed
     /// have all answered, or after <see cref="DhtNodeOptions.MaxQueriesPerLookup"/> queries.
     /// </summary>
-    internal async Task<LookupResult> LookupAsync(NodeId target, DhtMethod method, CancellationToken cancellationToken)
+    internal async Task<LookupResult> LookupAsync(NodeId target, DhtMethod method, CancellationToken cancellationToken, Action<KrpcMessage>? onResponse = null)
     {
         var candidates = new List<Candidate>();
         var seen = new HashSet<NodeId>();
@@ -66,6 +66,7 @@ public sealed partial class DhtNode
 
             asked.State = CandidateState.Responded;
             asked.Token = answer.Token;
+            onResponse?.Invoke(answer);
             foreach (IPEndPoint peer in answer.Values)
             {
                 if (peers.Count < 1000)

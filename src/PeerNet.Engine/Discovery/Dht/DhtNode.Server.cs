@@ -182,25 +182,11 @@ public sealed partial class DhtNode
             samples = _peers.Sample(MaxSamples, _random);
         }
 
-        KrpcMessage reply = Reply(query, from, Closest(query.Target));
-        return new KrpcMessage
+        return Reply(query, from, Closest(query.Target)) with
         {
-            Type = reply.Type,
-            TransactionId = reply.TransactionId,
-            Id = reply.Id,
-            RequesterEndPoint = reply.RequesterEndPoint,
-            ClientVersion = reply.ClientVersion,
-            Nodes = reply.Nodes,
-            Nodes6 = reply.Nodes6,
             Interval = SampleInterval,
             SampleCount = _peers.InfoHashCount,
             Samples = samples,
         };
-    }
-
-    private static KrpcMessage AnswerItem(KrpcMessage query, IPEndPoint from)
-    {
-        _ = from;
-        return KrpcMessage.CreateError(query.TransactionId, KrpcErrorCode.MethodUnknown, "Method Unknown");
     }
 }

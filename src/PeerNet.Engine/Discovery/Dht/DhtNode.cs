@@ -24,6 +24,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly DhtLimits _limits = DhtLimits.Default;
     private readonly WriteTokens _tokens;
     private readonly PeerStore _peers;
+    private readonly ItemStore _items;
     private readonly SourceRateLimiter _queryLimiter;
     private readonly SourceRateLimiter _replyLimiter;
     private readonly CancellationTokenSource _stopping = new();
@@ -51,6 +52,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         _random = random ?? new Random();
         _tokens = new WriteTokens(timeProvider);
         _peers = new PeerStore(options.MaxStoredInfoHashes, options.MaxPeersPerInfoHash, options.PeerLifetime, timeProvider);
+        _items = new ItemStore(options.MaxStoredItems, TimeSpan.FromHours(2), timeProvider);
         _queryLimiter = new SourceRateLimiter(options.QueriesPerSecondPerAddress, options.QueriesPerSecondPerAddress * 4, 4096, timeProvider);
         _replyLimiter = new SourceRateLimiter(options.ReplyBytesPerSecondPerAddress, options.ReplyBytesPerSecondPerAddress * 4, 4096, timeProvider);
         _outstanding = new SemaphoreSlim(options.MaxOutstandingQueries, options.MaxOutstandingQueries);

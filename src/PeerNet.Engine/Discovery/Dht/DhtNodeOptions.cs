@@ -60,6 +60,9 @@ public sealed record DhtNodeOptions
     /// <summary>Peers stored per info-hash (default 200).</summary>
     public int MaxPeersPerInfoHash { get; init; } = 200;
 
+    /// <summary>BEP 44 items this node stores for others (default 1,000; each at most 1000 bytes, kept 2 hours).</summary>
+    public int MaxStoredItems { get; init; } = 1_000;
+
     /// <summary>How long an announced peer is kept (default 30 minutes, as libtorrent).</summary>
     public TimeSpan PeerLifetime { get; init; } = TimeSpan.FromMinutes(30);
 
