@@ -115,6 +115,12 @@ public sealed class DhtItemTests
         Assert.Equal(holder.GetStats().StoredInfoHashes, reply.SampleCount);
         Assert.Equal(reply.SampleCount, reply.Samples!.Count);
         Assert.NotEmpty(reply.Nodes);
+
+        DhtSamples? samples = await net.Nodes[^1].SampleInfohashesAsync(holder.LocalEndPoint, Sha1Hash.Compute("x"u8), Ct).WaitAsync(Timeout, Ct);
+        Assert.NotNull(samples);
+        Assert.Equal(holder.GetStats().StoredInfoHashes, samples.StoredCount);
+        Assert.Equal(TimeSpan.FromHours(6), samples.Interval);
+        Assert.Subset(new HashSet<Sha1Hash>(Enumerable.Range(0, 3).Select(i => Sha1Hash.Compute(BitConverter.GetBytes(i)))), new HashSet<Sha1Hash>(samples.InfoHashes));
     }
 
     private static byte[] Query(DhtMethod method, NodeId target) => (KrpcMessage.CreateQuery("qq"u8.ToArray(), method, NodeId.Random(new Random(9))) with { Target = target }).ToArray();

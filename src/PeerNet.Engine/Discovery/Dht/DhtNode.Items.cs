@@ -87,6 +87,27 @@ public sealed partial class DhtNode
         return best;
     }
 
+    /// <summary>
+    /// BEP 51: asks <paramref name="node"/> for a sample of the info-hashes it stores (and nodes near
+    /// <paramref name="target"/>, to walk the DHT); null when it does not answer or does not support it.
+    /// </summary>
+    public async Task<DhtSamples?> SampleInfohashesAsync(IPEndPoint node, Sha1Hash target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        KrpcMessage? answer = await QueryAsync(node, null, tid => NewQuery(tid, DhtMethod.SampleInfohashes, NodeId.FromHash(target)), cancellationToken).ConfigureAwait(false);
+        if (answer?.Type != KrpcMessageType.Response || answer.Samples is null)
+        {
+            return null;
+        }
+
+        IReadOnlyList<DhtContact> nodes = Family == System.Net.Sockets.AddressFamily.InterNetwork ? answer.Nodes : answer.Nodes6;
+        return new DhtSamples(
+            [.. answer.Samples.Select(s => s.ToHash())],
+            answer.SampleCount ?? answer.Samples.Count,
+            TimeSpan.FromSeconds(answer.Interval ?? 0),
+            [.. nodes.Select(n => n.EndPoint)]);
+    }
+
     /// <summary>A put's value must be one bencoded value of at most 1000 bytes: it is written into the packet as is.</summary>
     private static byte[] CheckValue(ReadOnlyMemory<byte> bencodedValue)
     {
@@ -206,6 +227,13 @@ public sealed partial class DhtNode
 /// <param name="Target">The item's target (SHA-1 of the value, or of public key + salt).</param>
 /// <param name="AcceptedBy">How many of the k closest nodes stored it.</param>
 public sealed record DhtPutResult(Sha1Hash Target, int AcceptedBy);
+
+/// <summary>A BEP 51 sample_infohashes answer.</summary>
+/// <param name="InfoHashes">The sampled info-hashes.</param>
+/// <param name="StoredCount">How many info-hashes the node stores in all (<c>num</c>).</param>
+/// <param name="Interval">How long to wait before asking the same node again.</param>
+/// <param name="Nodes">Nodes it returned near the target.</param>
+public sealed record DhtSamples(IReadOnlyList<Sha1Hash> InfoHashes, int StoredCount, TimeSpan Interval, IReadOnlyList<IPEndPoint> Nodes);
 
 /// <summary>A mutable BEP 44 item as found: its bencoded value, sequence number and signature.</summary>
 public sealed record DhtMutableItem(byte[] Value, long Sequence, byte[] Signature);
