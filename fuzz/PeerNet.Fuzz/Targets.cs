@@ -25,5 +25,6 @@ public static class Targets
         ["resume"] = ResumeTarget.Fuzz,
         ["httptracker"] = HttpTrackerTarget.Fuzz,
         ["udptracker"] = UdpTrackerTarget.Fuzz,
+        ["krpc"] = KrpcTarget.Fuzz,
     };
 }

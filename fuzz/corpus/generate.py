@@ -203,6 +203,22 @@ def main():
     write("utpex", "mapped", benc({"added6": bytes(10) + b"\xff\xff" + bytes([8, 8, 8, 8]) + b"\x00\x35"}))
     write("utpex", "bad-flags", benc({"added": bytes(12), "added.f": b"\x01"}))
 
+    ida, idb = b"abcdefghij0123456789", b"mnopqrstuvwxyz123456"
+    node4 = idb + bytes([10, 0, 0, 1]) + struct.pack(">H", 6881)
+    node6 = ida + bytes(15) + b"\x01" + struct.pack(">H", 6882)
+    write("krpc", "ping", benc({"t": "aa", "y": "q", "q": "ping", "a": {"id": ida}}))
+    write("krpc", "find-node-want", benc({"t": "aa", "y": "q", "q": "find_node", "a": {"id": ida, "target": idb, "want": ["n4", "n6"]}, "ro": 1}))
+    write("krpc", "get-peers", benc({"t": "ab", "y": "q", "q": "get_peers", "a": {"id": ida, "info_hash": idb}, "v": "LT\x02\x00"}))
+    write("krpc", "announce-implied", benc({"t": "ac", "y": "q", "q": "announce_peer", "a": {"id": ida, "info_hash": idb, "implied_port": 1, "port": 6881, "token": "aoeusnth"}}))
+    write("krpc", "response-nodes-values", benc({"t": "aa", "y": "r", "ip": bytes([203, 0, 113, 7, 0x1a, 0xe1]), "r": {"id": idb, "token": b"\x01\x02\x03\x04", "nodes": node4 * 2, "nodes6": node6, "values": [bytes([10, 0, 0, 2, 0x1a, 0xe1]), bytes(15) + b"\x01\x1a\xe1"]}}))
+    write("krpc", "error", benc({"t": "aa", "y": "e", "e": [201, "A Generic Error Ocurred"]}))
+    write("krpc", "put-mutable", benc({"t": "pp", "y": "q", "q": "put", "a": {"id": ida, "token": "tk", "v": "Hello World!", "k": bytes(32), "sig": bytes(64), "salt": "foobar", "seq": 4, "cas": 3}}))
+    write("krpc", "get-response-item", benc({"t": "gg", "y": "r", "r": {"id": idb, "token": "tk", "v": ["a", {"b": 1}], "k": bytes(32), "sig": bytes(64), "seq": 9, "nodes": node4}}))
+    write("krpc", "sample-infohashes", benc({"t": "ss", "y": "r", "r": {"id": idb, "interval": 21600, "num": 50, "samples": ida + idb, "nodes": node4}}))
+    write("krpc", "mapped-in-nodes6", benc({"t": "mm", "y": "r", "r": {"id": idb, "nodes6": ida + bytes(10) + b"\xff\xff" + bytes([1, 2, 3, 4]) + b"\x1a\xe1"}}))
+    write("krpc", "bad-compact", benc({"t": "aa", "y": "r", "r": {"id": idb, "nodes": node4[:25]}}))
+    write("krpc", "unknown-method", benc({"t": "aa", "y": "q", "q": "vote", "a": {"id": ida}}))
+
     def resume(files, count, pieces, h1=True, h2=False, saved=1700000000):
         d = {"files": [{"length": l, "mtime-ns": m} for l, m in files], "format": "peernet-resume",
              "piece count": count, "piece length": 16384, "pieces": pieces, "saved": saved, "version": 1}

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace PeerNet.Transport;
+
+/// <summary>
+/// Datagram sockets over real UDP. Binding <see cref="IPAddress.IPv6Any"/> makes a dual-mode socket that serves
+/// IPv4 too; addresses of IPv4 senders on it are reported as plain IPv4, not IPv4-mapped IPv6.
+/// </summary>
+internal sealed class UdpDatagramTransport : IDatagramTransport
+{
+    /// <summary>The shared instance; it holds no state.</summary>
+    public static UdpDatagramTransport Instance { get; } = new();
+
+    /// <inheritdoc />
+    public IDatagramSocket Bind(IPEndPoint localEndPoint)
+    {
+        ArgumentNullException.ThrowIfNull(localEndPoint);
+        var socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (localEndPoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            socket.Bind(localEndPoint);
+            return new UdpDatagramSocket(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class UdpDatagramSocket(Socket socket) : IDatagramSocket
+    {
+        private readonly IPEndPoint _any = new(socket.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+        private volatile bool _disposed;
+
+        public IPEndPoint LocalEndPoint { get; } = (IPEndPoint)socket.LocalEndPoint!;
+
+        public async ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (socket.DualMode && remote.AddressFamily == AddressFamily.InterNetwork)
+            {
+                remote = new IPEndPoint(remote.Address.MapToIPv6(), remote.Port);
+            }
+
+            await socket.SendToAsync(datagram, SocketFlags.None, remote, cancellationToken).ConfigureAwait(false);
+        }
+
+        public async ValueTask<DatagramReceived> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                SocketReceiveFromResult result;
+                try
+                {
+                    result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, _any, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SocketException) when (_disposed)
+                {
+                    throw new ObjectDisposedException(nameof(UdpDatagramSocket));
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize)
+                {
+                    // An ICMP error for an earlier send, or an oversized datagram: neither ends the socket.
+                    continue;
+                }
+
+                var remote = (IPEndPoint)result.RemoteEndPoint;
+                if (remote.Address.IsIPv4MappedToIPv6)
+                {
+                    remote = new IPEndPoint(remote.Address.MapToIPv4(), remote.Port);
+                }
+
+                return new DatagramReceived(result.ReceivedBytes, remote);
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _disposed = true;
+            socket.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

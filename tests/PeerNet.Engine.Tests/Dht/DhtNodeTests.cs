@@ -1,0 +1,183 @@
+using System.Net;
+using PeerNet.Dht;
+using PeerNet.Discovery.Dht;
+using PeerNet.Transport;
+
+namespace PeerNet.Engine.Tests.Dht;
+
+public sealed class DhtNodeTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static Task<DhtTestNet> NetAsync(int nodes) => DhtTestNet.StartAsync(nodes, 1, Ct);
+
+    private static Task<KrpcMessage?> AskAsync(IDatagramSocket socket, IPEndPoint node, byte[] packet, TimeSpan? wait = null) =>
+        DhtTestNet.AskAsync(socket, node, packet, Ct, wait);
+
+    private static byte[] Query(DhtMethod method, NodeId target = default, byte[]? token = null, int port = 0, bool readOnly = false, string tid = "tt") => new KrpcMessage
+    {
+        Type = KrpcMessageType.Query,
+        TransactionId = System.Text.Encoding.ASCII.GetBytes(tid),
+        Method = method,
+        Id = NodeId.Random(new Random(99)),
+        Target = target,
+        Token = token,
+        Port = port,
+        ReadOnly = readOnly,
+    }.ToArray();
+
+    [Fact]
+    public async Task Network_OfTwentyNodes_FillsTablesAndFindsAnAnnouncedPeer()
+    {
+        await using DhtTestNet net = await NetAsync(20);
+        Assert.All(net.Nodes, n => Assert.True(n.GetStats().Nodes >= 8, $"only {n.GetStats().Nodes} nodes"));
+
+        Sha1Hash infoHash = Sha1Hash.Compute("some torrent"u8);
+        DhtAnnounceResult announce = await net.Nodes[3].AnnounceAsync(infoHash, 51413, Ct).WaitAsync(Timeout, Ct);
+        Assert.True(announce.AcceptedBy >= 4, $"accepted by {announce.AcceptedBy}");
+
+        IReadOnlyList<IPEndPoint> peers = await net.Nodes[17].GetPeersAsync(infoHash, Ct).WaitAsync(Timeout, Ct);
+        Assert.Contains(new IPEndPoint(net.Nodes[3].LocalEndPoint.Address, 51413), peers);
+    }
+
+    [Fact]
+    public async Task Announce_WithImpliedPort_StoresTheSourcePort()
+    {
+        await using DhtTestNet net = await NetAsync(10);
+        Sha1Hash infoHash = Sha1Hash.Compute("implied"u8);
+        await net.Nodes[1].AnnounceAsync(infoHash, 0, Ct).WaitAsync(Timeout, Ct);
+        IReadOnlyList<IPEndPoint> peers = await net.Nodes[8].GetPeersAsync(infoHash, Ct).WaitAsync(Timeout, Ct);
+        Assert.Contains(net.Nodes[1].LocalEndPoint, peers);
+    }
+
+    [Fact]
+    public async Task AnnouncePeer_WithABadToken_IsAnswered203()
+    {
+        await using DhtTestNet net = await NetAsync(2);
+        await using IDatagramSocket probe = net.Network.Bind(new IPEndPoint(net.NextAddress(), 1));
+        KrpcMessage? reply = await AskAsync(probe, net.Nodes[0].LocalEndPoint, Query(DhtMethod.AnnouncePeer, NodeId.Random(new Random(1)), [1, 2, 3], 6000));
+        Assert.Equal(KrpcMessageType.Error, reply!.Type);
+        Assert.Equal(KrpcErrorCode.Protocol, reply.ErrorCode);
+    }
+
+    [Fact]
+    public async Task AnnouncePeer_WithTheTokenFromGetPeers_IsStored()
+    {
+        await using DhtTestNet net = await NetAsync(2);
+        await using IDatagramSocket probe = net.Network.Bind(new IPEndPoint(net.NextAddress(), 1));
+        NodeId hash = NodeId.Random(new Random(5));
+        KrpcMessage? got = await AskAsync(probe, net.Nodes[0].LocalEndPoint, Query(DhtMethod.GetPeers, hash));
+        Assert.NotNull(got!.Token);
+        Assert.Equal(probe.LocalEndPoint, got.RequesterEndPoint);
+        KrpcMessage? ok = await AskAsync(probe, net.Nodes[0].LocalEndPoint, Query(DhtMethod.AnnouncePeer, hash, got.Token, 6000));
+        Assert.Equal(KrpcMessageType.Response, ok!.Type);
+        KrpcMessage? again = await AskAsync(probe, net.Nodes[0].LocalEndPoint, Query(DhtMethod.GetPeers, hash));
+        Assert.Contains(new IPEndPoint(probe.LocalEndPoint.Address, 6000), again!.Values);
+    }
+
+    [Fact]
+    public async Task MalformedQuery_IsAnswered203_AndUnknownMethod204()
+    {
+        await using DhtTestNet net = await NetAsync(1);
+        await using IDatagramSocket probe = net.Network.Bind(new IPEndPoint(net.NextAddress(), 1));
+        KrpcMessage? malformed = await AskAsync(probe, net.Nodes[0].LocalEndPoint, "d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe"u8.ToArray());
+        Assert.Equal(KrpcErrorCode.Protocol, malformed!.ErrorCode);
+        KrpcMessage? unknown = await AskAsync(probe, net.Nodes[0].LocalEndPoint, "d1:ad2:id20:abcdefghij0123456789e1:q5:frobs1:t2:aa1:y1:qe"u8.ToArray());
+        Assert.Equal(KrpcErrorCode.MethodUnknown, unknown!.ErrorCode);
+        Assert.Null(await AskAsync(probe, net.Nodes[0].LocalEndPoint, "garbage"u8.ToArray(), TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public async Task Flood_FromOneAddress_IsRateLimited_AndOthersAreStillServed()
+    {
+        await using var net = new DhtTestNet();
+        DhtNode node = await net.AddAsync(Ct, o => o with { QueriesPerSecondPerAddress = 5 });
+        await using IDatagramSocket flooder = net.Network.Bind(new IPEndPoint(net.NextAddress(), 1));
+        for (int i = 0; i < 500; i++)
+        {
+            await flooder.SendAsync(Query(DhtMethod.Ping, tid: $"f{i}"), node.LocalEndPoint, Ct);
+        }
+
+        await using IDatagramSocket other = net.Network.Bind(new IPEndPoint(net.NextAddress(), 1));
+        KrpcMessage? reply = await AskAsync(other, node.LocalEndPoint, Query(DhtMethod.Ping));
+        Assert.Equal(KrpcMessageType.Response, reply!.Type);
+        DhtStats stats = node.GetStats();
+        Assert.True(stats.QueriesDropped >= 400, $"dropped {stats.QueriesDropped}");
+        Assert.True(stats.QueriesReceived <= 60, $"answered {stats.QueriesReceived}");
+    }
+
+    [Fact]
+    public async Task ReadOnlyNode_AnswersNothing_AndStaysOutOfTables_ButCanLookUp()
+    {
+        await using DhtTestNet net = await NetAsync(12);
+        Sha1Hash infoHash = Sha1Hash.Compute("ro"u8);
+        await net.Nodes[0].AnnounceAsync(infoHash, 7000, Ct).WaitAsync(Timeout, Ct);
+
+        DhtNode readOnly = await net.AddAsync(Ct, o => o with { ReadOnly = true });
+        IReadOnlyList<IPEndPoint> peers = await readOnly.GetPeersAsync(infoHash, Ct).WaitAsync(Timeout, Ct);
+        Assert.Contains(new IPEndPoint(net.Nodes[0].LocalEndPoint.Address, 7000), peers);
+
+        await using IDatagramSocket probe = net.Network.Bind(new IPEndPoint(net.NextAddress(), 1));
+        Assert.Null(await AskAsync(probe, readOnly.LocalEndPoint, Query(DhtMethod.Ping), TimeSpan.FromMilliseconds(300)));
+        await Task.Delay(200, Ct);
+        foreach (DhtNode other in net.Nodes.Where(n => n != readOnly))
+        {
+            Assert.DoesNotContain(other.GetRoutingContacts(), c => c.EndPoint.Equals(readOnly.LocalEndPoint));
+        }
+    }
+
+    [Fact]
+    public async Task Restart_WithAStatePath_KeepsTheIdAndRejoinsWithoutBootstrap()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"peernet-dht-{Guid.NewGuid():N}");
+        try
+        {
+            await using DhtTestNet net = await NetAsync(10);
+            IPAddress address = net.NextAddress();
+            string path = Path.Combine(dir, "dht.state");
+            DhtNodeOptions options = DhtTestNet.DefaultOptions with
+            {
+                BindEndPoint = new IPEndPoint(address, DhtTestNet.Port),
+                BootstrapNodes = [net.Nodes[0].LocalEndPoint.ToString()],
+                StatePath = path,
+            };
+            string id;
+            await using (var first = new DhtNode(options, net.Network, TimeProvider.System, new Random(1)))
+            {
+                await first.StartAsync(Ct).WaitAsync(Timeout, Ct);
+                id = first.NodeIdHex;
+                Assert.True(first.GetStats().Nodes >= 8);
+            }
+
+            Assert.True(File.Exists(path));
+            await using var second = new DhtNode(options with { BootstrapNodes = [] }, net.Network, TimeProvider.System, new Random(2));
+            await second.StartAsync(Ct).WaitAsync(Timeout, Ct);
+            Assert.Equal(id, second.NodeIdHex);
+            Assert.True(second.GetStats().Nodes >= 8, $"only {second.GetStats().Nodes} nodes after restart");
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Lookup_WithDeadNodesInTables_TimesOutThemAndStillSucceeds()
+    {
+        await using DhtTestNet net = await NetAsync(30);
+        Sha1Hash infoHash = Sha1Hash.Compute("churn"u8);
+        await net.Nodes[0].AnnounceAsync(infoHash, 7001, Ct).WaitAsync(Timeout, Ct);
+        for (int i = 0; i < 6; i++)
+        {
+            await net.RemoveAsync(net.Nodes[^1]);
+        }
+
+        IReadOnlyList<IPEndPoint> peers = await net.Nodes[5].GetPeersAsync(infoHash, Ct).WaitAsync(Timeout, Ct);
+        Assert.Contains(new IPEndPoint(net.Nodes[0].LocalEndPoint.Address, 7001), peers);
+    }
+}
