@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using PeerNet.Discovery.Dht;
+using PeerNet.Metainfo;
 
 namespace PeerNet.Interop.Tests;
 
@@ -102,6 +103,30 @@ public sealed class DhtInteropTests
             Deadline,
             ct);
         TestContext.Current.TestOutputHelper?.WriteLine($"after {clock.Elapsed.TotalSeconds:F1} s: {line}; PeerNet stats {mixed.Nodes[0].GetStats()}");
+    }
+
+    [Theory(Timeout = 180_000)]
+    [InlineData(TorrentVersion.V1)]
+    [InlineData(TorrentVersion.V2)]
+    public async Task PeerNetGet_TrackerlessMagnet_FindsThePeerNetSeederThroughAMixedDht(TorrentVersion version)
+    {
+        // peernet seed and peernet get, given only --bootstrap into a DHT of PeerNet and libtorrent nodes: the
+        // seeder announces, the magnet's metadata and the download come from the peer the DHT names.
+        ReferenceTools.Require(ReferenceTool.Libtorrent);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = Stopwatch.StartNew();
+        using var temp = new TempDirectory($"dht-magnet-{version}");
+        SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, version, SwarmTest.ContentSize, ct);
+        TorrentMetainfo metainfo = TorrentMetainfo.Parse(await File.ReadAllBytesAsync(torrent.TorrentPath, ct));
+        string magnet = PeerNet.Magnet.MagnetLink.Create(metainfo.InfoHashes, metainfo.Name).ToString();
+        await using var mixed = await MixedDht.StartAsync(temp.FullPath, [], clock, ct);
+
+        await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, new PeerNetOptions { Bootstrap = [mixed.Nodes[0].LocalEndPoint.ToString()] }, ct);
+        string target = temp.Combine("pn-dl");
+        await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(magnet, target, new PeerNetOptions { Bootstrap = [$"127.0.0.1:{mixed.LibtorrentPorts[1]}"] }, ct);
+        PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransferTimeout, seeding: false, ct);
+        TestContext.Current.TestOutputHelper?.WriteLine($"after {clock.Elapsed.TotalSeconds:F1} s: {done.Received} bytes through the DHT alone");
+        SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
     }
 }
 

@@ -18,6 +18,9 @@ internal sealed record PeerNetOptions
 {
     public IReadOnlyList<int> Peers { get; init; } = [];
 
+    /// <summary>DHT nodes to join (HOST:PORT); none keeps the DHT off (<c>--no-dht</c>), so tests never reach the public routers.</summary>
+    public IReadOnlyList<string> Bootstrap { get; init; } = [];
+
     /// <summary>The loopback address to bind and to dial peers on: 127.0.0.1, or ::1 for IPv6.</summary>
     public string Host { get; init; } = "127.0.0.1";
 
@@ -186,6 +189,16 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
     {
         yield return "--bind";
         yield return options.Host;
+        if (options.Bootstrap.Count == 0)
+        {
+            yield return "--no-dht";
+        }
+
+        foreach (string node in options.Bootstrap)
+        {
+            yield return "--bootstrap";
+            yield return node;
+        }
         if (options.Port != 0)
         {
             yield return "--port";

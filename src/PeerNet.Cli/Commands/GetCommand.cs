@@ -79,17 +79,29 @@ internal static class GetCommand
     private static async Task<TorrentMetainfo> FetchMetadataAsync(SwarmSession session, MagnetLink magnet, List<System.Net.IPEndPoint> peers, bool useTrackers, TextWriter stdout, CancellationToken cancellationToken)
     {
         bool trackers = useTrackers && magnet.Trackers.Count > 0;
-        if (peers.Count == 0 && !trackers)
+        bool dht = session.Options.Dht is not null;
+        if (peers.Count == 0 && !trackers && !dht)
         {
-            throw new InvalidOperationException("a magnet link needs somewhere to find peers: give --peer HOST:PORT, or a magnet with x.pe or tr (DHT discovery is not wired into get yet).");
+            throw new InvalidOperationException("a magnet link needs somewhere to find peers: give --peer HOST:PORT, a magnet with x.pe or tr, or leave the DHT on.");
         }
 
-        string sources = (peers.Count, trackers) switch
+        var sourceList = new List<string>();
+        if (peers.Count > 0)
         {
-            (0, _) => $"the peers its {magnet.Trackers.Count} tracker(s) name",
-            (_, true) => $"{peers.Count} peer(s) and those its {magnet.Trackers.Count} tracker(s) name",
-            _ => $"{peers.Count} peer(s)",
-        };
+            sourceList.Add($"{peers.Count} peer(s)");
+        }
+
+        if (trackers)
+        {
+            sourceList.Add($"its {magnet.Trackers.Count} tracker(s)");
+        }
+
+        if (dht)
+        {
+            sourceList.Add("the DHT");
+        }
+
+        string sources = string.Join(", ", sourceList);
         await stdout.WriteLineAsync($"fetching metadata for {magnet.DisplayName ?? magnet.InfoHashes.ToString()} from {sources}").ConfigureAwait(false);
         var fetcher = new MetadataFetcher(session, magnet.InfoHashes) { Trackers = magnet.Trackers, AnnounceToTrackers = trackers, ExactLength = magnet.ExactLength };
         foreach (System.Net.IPEndPoint peer in peers)
@@ -97,7 +109,7 @@ internal static class GetCommand
             fetcher.AddPeer(peer);
         }
 
-        if (!trackers)
+        if (!trackers && !dht)
         {
             fetcher.CompleteAdding(); // nobody else will ever be found: fail once every given peer has been tried
         }
@@ -107,14 +119,5 @@ internal static class GetCommand
         return metainfo;
     }
 
-    private static string DefaultResumeDirectory()
-    {
-        string? state = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
-        if (string.IsNullOrEmpty(state))
-        {
-            state = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state");
-        }
-
-        return Path.Combine(state, "peernet", "resume");
-    }
+    private static string DefaultResumeDirectory() => Path.Combine(PeerOptions.StateDirectory(), "resume");
 }

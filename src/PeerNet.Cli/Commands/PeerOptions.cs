@@ -56,6 +56,30 @@ internal sealed class PeerOptions
         Description = "Do not announce to the torrent's trackers; use only the peers given with --peer.",
     };
 
+    public Option<string[]> Bootstrap { get; } = new("--bootstrap")
+    {
+        Description = "A DHT node to join through (repeatable). Default: the well-known public routers.",
+        HelpName = "HOST:PORT",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<bool> NoDht { get; } = new("--no-dht")
+    {
+        Description = "Do not use the Mainline DHT to find peers (private torrents never do).",
+    };
+
+    /// <summary>$XDG_STATE_HOME/peernet (default ~/.local/state/peernet): resume data and the DHT's state.</summary>
+    public static string StateDirectory()
+    {
+        string? state = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
+        if (string.IsNullOrEmpty(state))
+        {
+            state = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state");
+        }
+
+        return Path.Combine(state, "peernet");
+    }
+
     public void AddTo(Command command)
     {
         command.Options.Add(Peers);
@@ -66,6 +90,8 @@ internal sealed class PeerOptions
         command.Options.Add(UploadSlots);
         command.Options.Add(Verbose);
         command.Options.Add(NoTrackers);
+        command.Options.Add(Bootstrap);
+        command.Options.Add(NoDht);
     }
 
     internal static long ParseRate(ArgumentResult result)

@@ -60,6 +60,9 @@ internal sealed class MetadataFetcher
     /// </summary>
     public bool AnnounceToTrackers { get; init; }
 
+    /// <summary>Look the info-hash up in the session's DHT (when it has one) and ask the peers found.</summary>
+    public bool UseDht { get; init; } = true;
+
     /// <summary>The magnet's <c>xl</c> (total size), if any: what the announces report as left.</summary>
     public long? ExactLength { get; init; }
 
@@ -98,6 +101,7 @@ internal sealed class MetadataFetcher
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var result = new TaskCompletionSource<TorrentMetainfo>(TaskCreationOptions.RunContinuationsAsynchronously);
         TrackerAnnouncer? announcer = StartTrackers();
+        Task dhtLookups = _session.Options.Dht is { } dht && UseDht ? LookUpInDhtAsync(dht, done.Token) : Task.CompletedTask;
         var workers = new Task[Parallel];
         for (int i = 0; i < workers.Length; i++)
         {
@@ -117,10 +121,37 @@ internal sealed class MetadataFetcher
         {
             await done.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(workers).ConfigureAwait(false);
+            await dhtLookups.ConfigureAwait(false);
             if (announcer is not null)
             {
                 await announcer.DisposeAsync().ConfigureAwait(false); // stopped: the torrent announces started anew
             }
+        }
+    }
+
+    /// <summary>get_peers for the info-hash every 20 s until the metadata arrives; every peer found is asked.</summary>
+    private async Task LookUpInDhtAsync(PeerNet.Discovery.Dht.DhtNode dht, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    foreach (IPEndPoint peer in await dht.GetPeersAsync(_hashes.WireHash, cancellationToken).ConfigureAwait(false))
+                    {
+                        AddPeer(peer);
+                    }
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or InvalidOperationException)
+                {
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(20), _session.Time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
     }
 

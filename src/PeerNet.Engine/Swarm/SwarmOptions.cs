@@ -36,6 +36,15 @@ public sealed record SessionOptions
     /// <summary>Hashing workers; 0 uses every core.</summary>
     public int HashingThreads { get; init; }
 
+    /// <summary>
+    /// A running Mainline DHT node the session's torrents announce to and find peers through (and magnet links
+    /// fetch their metadata with); null for none. The caller starts and disposes it.
+    /// </summary>
+    public PeerNet.Discovery.Dht.DhtNode? Dht { get; init; }
+
+    /// <summary>The session disposes <see cref="Dht"/> after its torrents (the CLI's sessions own theirs).</summary>
+    public bool OwnsDht { get; init; }
+
     /// <summary>Where the session logs (peer events at Debug, what an operator should see at Information and up); null logs nothing.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 
@@ -87,6 +96,9 @@ public sealed record TorrentOptions
     /// given (and, later, to DHT and peer exchange).
     /// </summary>
     public bool UseTrackers { get; init; } = true;
+
+    /// <summary>Announce to and look up peers in the session's DHT (when it has one). Default: on; private torrents never do.</summary>
+    public bool UseDht { get; init; } = true;
 
     /// <summary>How often peers hear our peer-list changes over BEP 11 peer exchange (about once a minute, as BEP 11 asks).</summary>
     public TimeSpan PexInterval { get; init; } = TimeSpan.FromSeconds(60);

@@ -394,6 +394,11 @@ internal sealed class SwarmSession : IAsyncDisposable
         // Together, so each torrent's bounded stopped announce overlaps the others'.
         await Task.WhenAll(Torrents.Select(t => t.DisposeAsync().AsTask())).ConfigureAwait(false);
         _torrents.Clear();
+        if (Options.OwnsDht && Options.Dht is { } dht)
+        {
+            await dht.DisposeAsync().ConfigureAwait(false); // saves its routing table for the next run
+        }
+
         if (_trackers.IsValueCreated)
         {
             _trackers.Value.Dispose();

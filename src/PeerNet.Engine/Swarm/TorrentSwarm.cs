@@ -184,6 +184,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         }
 
         StartTrackers();
+        StartDht();
     }
 
     public void AddPeerEndpoint(System.Net.IPEndPoint endpoint) => Post(new SwarmEvent(SwarmEventKind.AddPeers, Payload: endpoint));
@@ -248,7 +249,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(_loop, _ticker).ConfigureAwait(false);
+            await Task.WhenAll(_loop, _ticker, _dhtLoop).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

@@ -1,0 +1,58 @@
+using System.Net;
+using PeerNet.Discovery.Dht;
+
+namespace PeerNet.Swarm;
+
+/// <summary>
+/// Mainline DHT (BEP 5) for a torrent: when the session has a DHT node, the torrent announces itself and takes
+/// the peers the lookup finds, at start and then every <see cref="DhtAnnounceInterval"/>. Never for private
+/// torrents (BEP 27).
+/// </summary>
+internal sealed partial class TorrentSwarm
+{
+    /// <summary>How often the torrent re-announces to the DHT (peers expire from DHT nodes after 30 minutes).</summary>
+    public static readonly TimeSpan DhtAnnounceInterval = TimeSpan.FromMinutes(15);
+
+    private Task _dhtLoop = Task.CompletedTask;
+
+    /// <summary>Peers the DHT has returned so far (for status and tests).</summary>
+    public int DhtPeersFound => Volatile.Read(ref _dhtPeersFound);
+
+    private int _dhtPeersFound;
+
+    private void StartDht()
+    {
+        if (_session.Options.Dht is { } dht && Options.UseDht && !Metainfo.IsPrivate && _session.ListenPort != 0)
+        {
+            _dhtLoop = Task.Run(() => AnnounceToDhtAsync(dht, _stopping.Token));
+        }
+    }
+
+    private async Task AnnounceToDhtAsync(DhtNode dht, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    DhtAnnounceResult result = await dht.AnnounceAsync(Metainfo.InfoHashes.WireHash, _session.ListenPort, cancellationToken).ConfigureAwait(false);
+                    foreach (IPEndPoint peer in result.Peers)
+                    {
+                        Interlocked.Increment(ref _dhtPeersFound);
+                        AddPeerEndpoint(peer);
+                    }
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or InvalidOperationException)
+                {
+                    // An unreachable DHT is retried at the next round, like an unreachable tracker.
+                }
+
+                await Task.Delay(DhtAnnounceInterval, Time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+}
