@@ -79,7 +79,7 @@ internal static class SessionFactory
     {
         try
         {
-            s_stateLock = new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            _stateLock = new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             return path;
         }
         catch (IOException)
@@ -88,7 +88,7 @@ internal static class SessionFactory
         }
     }
 
-    private static FileStream? s_stateLock;
+    private static FileStream? _stateLock;
 
     /// <summary>Starts a session over <paramref name="transport"/>; on failure, the session is disposed (the transport is the caller's).</summary>
     public static async Task<SwarmSession> StartAsync(SessionOptions sessionOptions, TcpTransport transport, CancellationToken cancellationToken)
