@@ -22,6 +22,7 @@ internal static class PeerNetCli
             GetCommand.Build(),
             SeedCommand.Build(),
             DemoCommand.Build(),
+            DhtCommand.Build(),
         };
         return root;
     }

@@ -20,7 +20,7 @@ internal static class SessionFactory
         }
 
         DhtNode? dht = parseResult.GetValue(options.NoDht) ? null
-            : await StartDhtAsync(address, parseResult.GetValue(options.Bootstrap), parseResult.InvocationConfiguration.Error, cancellationToken).ConfigureAwait(false);
+            : await StartDhtAsync(address, 0, parseResult.GetValue(options.Bootstrap), parseResult.InvocationConfiguration.Error, cancellationToken).ConfigureAwait(false);
         var sessionOptions = new SessionOptions
         {
             Dht = dht,
@@ -38,7 +38,7 @@ internal static class SessionFactory
     /// node ID and routing table kept across runs in the state folder. Waits at most 15 s for the bootstrap; the
     /// node keeps joining in the background after that.
     /// </summary>
-    public static async Task<DhtNode> StartDhtAsync(IPAddress bind, IReadOnlyList<string>? bootstrap, TextWriter log, CancellationToken cancellationToken)
+    public static async Task<DhtNode> StartDhtAsync(IPAddress bind, int port, IReadOnlyList<string>? bootstrap, TextWriter log, CancellationToken cancellationToken)
     {
         bool v6 = bind.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !bind.Equals(IPAddress.IPv6Any);
         IPAddress address = bind.Equals(IPAddress.IPv6Any) ? IPAddress.Any : bind;
@@ -46,7 +46,7 @@ internal static class SessionFactory
         Directory.CreateDirectory(stateDirectory);
         var node = new DhtNode(new DhtNodeOptions
         {
-            BindEndPoint = new IPEndPoint(address, 0),
+            BindEndPoint = new IPEndPoint(address, port),
             BootstrapNodes = bootstrap is { Count: > 0 } ? bootstrap : DhtNodeOptions.DefaultBootstrapNodes,
             StatePath = ClaimStatePath(Path.Combine(stateDirectory, v6 ? "dht6.state" : "dht.state")),
 

@@ -1,0 +1,65 @@
+using System.Net;
+using PeerNet.Cli;
+using PeerNet.Discovery.Dht;
+
+namespace PeerNet.Engine.Tests.Cli;
+
+/// <summary><c>peernet dht</c>, <c>dht put</c> and <c>dht get</c> against a small DHT of nodes on 127.0.0.1 (real UDP).</summary>
+public sealed class DhtCommandTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Dht_Put_Get_RoundTripThroughALoopbackDht()
+    {
+        var nodes = new List<DhtNode>();
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                var node = new DhtNode(new DhtNodeOptions
+                {
+                    BindEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+                    BootstrapNodes = [.. nodes.Select(n => n.LocalEndPoint.ToString())],
+                    RestrictRoutingAddresses = false,
+                });
+                nodes.Add(node);
+                await node.StartAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            }
+
+            string join = nodes[0].LocalEndPoint.ToString();
+            (int exit, string output, string error) = await RunAsync("dht", "--bind", "127.0.0.1", "--bootstrap", join, "--duration", "1");
+            Assert.True(exit == 0, error);
+            Assert.Contains("DHT node ", output, StringComparison.Ordinal);
+            Assert.Matches(@"nodes [1-9]\d* \(good", output);
+
+            (exit, output, error) = await RunAsync("dht", "put", "hello from the CLI", "--bind", "127.0.0.1", "--bootstrap", join);
+            Assert.True(exit == 0, output + error);
+            string target = output.Split(' ')[0];
+            Assert.Equal(40, target.Length);
+
+            (exit, output, error) = await RunAsync("dht", "get", target, "--bind", "127.0.0.1", "--bootstrap", nodes[3].LocalEndPoint.ToString());
+            Assert.True(exit == 0, output + error);
+            Assert.Equal("18:hello from the CLI", output.Trim());
+
+            (exit, _, error) = await RunAsync("dht", "get", "not-a-target", "--bind", "127.0.0.1", "--bootstrap", join);
+            Assert.NotEqual(0, exit);
+            Assert.Contains("40 hex digits", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (DhtNode node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int exit = await PeerNetCli.RunAsync(args, stdout, stderr).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+}
