@@ -109,6 +109,50 @@ public sealed class DhtNodeTests
     }
 
     [Fact]
+    public async Task Flood_OfLargeReplyQueries_ReplyBytesToTheFloodingAddressStayWithinItsBudget()
+    {
+        // get_peers answers carry nodes (and here peers): the reply budget per address, not the query count,
+        // is what must hold, or one small query stream turns the node into an amplifier.
+        const int BytesPerSecond = 4_000;
+        await using DhtTestNet net = await NetAsync(12);
+        Sha1Hash infoHash = Sha1Hash.Compute("flooded"u8);
+        await net.Nodes[1].AnnounceAsync(infoHash, 7000, Ct).WaitAsync(Timeout, Ct);
+        DhtNode node = await net.AddAsync(Ct, o => o with { QueriesPerSecondPerAddress = 100_000, ReplyBytesPerSecondPerAddress = BytesPerSecond });
+        await using IDatagramSocket flooder = net.Network.Bind(new IPEndPoint(net.NextAddress(), 1));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long received = 0;
+        var buffer = new byte[2048];
+        Task receiving = Task.Run(async () =>
+        {
+            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            quiet.CancelAfter(TimeSpan.FromSeconds(3));
+            try
+            {
+                while (true)
+                {
+                    received += (await flooder.ReceiveAsync(buffer, quiet.Token)).Length;
+                }
+            }
+            catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
+            {
+            }
+        }, Ct);
+        for (int i = 0; i < 1_000; i++)
+        {
+            await flooder.SendAsync(Query(DhtMethod.GetPeers, NodeId.FromHash(infoHash), tid: $"g{i}"), node.LocalEndPoint, Ct);
+        }
+
+        await receiving;
+        double seconds = clock.Elapsed.TotalSeconds;
+
+        // The budget: a burst of 4 s worth, then the rate, over the time the flooder listened.
+        Assert.True(received <= BytesPerSecond * (4 + seconds), $"{received} reply bytes in {seconds:F1} s to one address");
+        Assert.True(received > 0, "the flooder's first queries were answered");
+        await using IDatagramSocket other = net.Network.Bind(new IPEndPoint(net.NextAddress(), 1));
+        Assert.Equal(KrpcMessageType.Response, (await AskAsync(other, node.LocalEndPoint, Query(DhtMethod.Ping)))!.Type);
+    }
+
+    [Fact]
     public async Task ReadOnlyNode_AnswersNothing_AndStaysOutOfTables_ButCanLookUp()
     {
         await using DhtTestNet net = await NetAsync(12);
