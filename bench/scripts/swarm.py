@@ -162,14 +162,15 @@ class Proc:
             time.sleep(0.01)
 
     def stop(self):
-        """Closes stdin (the libtorrent scripts exit on it) and sends SIGINT (Ctrl+C); kills after 10 s."""
+        """Closes stdin (the libtorrent scripts exit on it) and sends SIGTERM (SIGINT may be ignored: a shell's
+        background jobs inherit SIG_IGN for it); kills after 10 s."""
         try:
             self.popen.stdin.close()
         except OSError:
             pass
         if not self.reap():
             try:
-                os.kill(self.pid, signal.SIGINT)
+                os.kill(self.pid, signal.SIGTERM)
                 self.wait_exit(10)
             except RuntimeError:
                 os.kill(self.pid, signal.SIGKILL)
