@@ -461,6 +461,7 @@ def main():
                 subprocess.run([a.peernet, "create", content, "--" + fmt, "--piece-size", str(1 << 20), "-o",
                                 os.path.join(folder, fmt + ".torrent")], check=True, stdout=subprocess.DEVNULL)
             sizes[mib] = folder
+            subprocess.run(["sync"], check=True)  # or the first transfer competes with this data's writeback
         else:
             os.symlink(sizes[mib], folder)
 
