@@ -13,6 +13,10 @@ internal sealed partial class TorrentStorage : IAsyncDisposable, IDisposable
     private readonly StoragePaths _paths;
     private readonly IStorageFileSystem _fileSystem;
     private readonly FileHandleCache _handles;
+
+    // One write at a time per torrent: concurrent pwrites to one file spin on its inode lock in the kernel
+    // (perf: 8% of a 1 GiB download's samples in rwsem_spin_on_owner/rwsem_down_write_slowpath).
+    private readonly Lock _writeLock = new();
     private volatile bool _disposed;
 
     private TorrentStorage(PieceMap map, StoragePaths paths, StorageOptions options, IStorageFileSystem fileSystem)
@@ -105,9 +109,12 @@ internal sealed partial class TorrentStorage : IAsyncDisposable, IDisposable
             }
 
             ReadOnlySpan<byte> span = data.Span;
-            foreach (FileSlice slice in slices)
+            lock (_writeLock)
             {
-                WriteSlice(slice, span.Slice(slice.BufferOffset, slice.Length));
+                foreach (FileSlice slice in slices)
+                {
+                    WriteSlice(slice, span.Slice(slice.BufferOffset, slice.Length));
+                }
             }
 
             return ValueTask.CompletedTask;
