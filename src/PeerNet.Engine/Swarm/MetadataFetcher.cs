@@ -164,14 +164,7 @@ internal sealed class MetadataFetcher
         }
 
         TrackerClient client = _session.Trackers;
-        var tiers = new TrackerTiers([.. Trackers.Select(t => (IReadOnlyList<string>)[t])], client.Create, new Random());
-        if (tiers.Count == 0)
-        {
-            tiers.Dispose();
-            return null;
-        }
-
-        var announcer = new TrackerAnnouncer(tiers, client.Options, _session.Time, trackerEvent => new AnnounceRequest
+        return client.StartAnnouncer(TrackerTiersOf(Trackers), new Random(), trackerEvent => new AnnounceRequest
         {
             InfoHash = _hashes.WireHash,
             PeerId = _session.LocalPeerId,
@@ -187,9 +180,10 @@ internal sealed class MetadataFetcher
                 AddPeer(peer);
             }
         });
-        announcer.Start();
-        return announcer;
     }
+
+    /// <summary>A magnet's <c>tr</c> list as BEP 12 tiers: one tracker per tier, in the link's order.</summary>
+    private static IReadOnlyList<IReadOnlyList<string>> TrackerTiersOf(IReadOnlyList<string> trackers) => [.. trackers.Select(t => (IReadOnlyList<string>)[t])];
 
     private async Task WorkAsync(TaskCompletionSource<TorrentMetainfo> result, CancellationToken cancellationToken)
     {
@@ -405,7 +399,7 @@ internal sealed class MetadataFetcher
         }
 
         // A v1 magnet of a hybrid torrent: the dictionary proves its v2 half too, which the torrent then uses.
-        metainfo.Trackers = [.. Trackers.Select(t => (IReadOnlyList<string>)[t])];
+        metainfo.Trackers = TrackerTiersOf(Trackers);
         return metainfo;
     }
 

@@ -25,18 +25,9 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        TrackerClient client = _session.Trackers;
-        var tiers = new TrackerTiers(Metainfo.Trackers, client.Create, new Random(Options.RandomSeed ?? Random.Shared.Next()));
-        if (tiers.Count == 0)
-        {
-            tiers.Dispose();
-            return;
-        }
-
         bool completeAtStart = Completed.IsCompleted;
-        _trackers = new TrackerAnnouncer(tiers, client.Options, Time, MakeAnnounce, OnTrackerPeers);
-        _trackers.Start();
-        if (!completeAtStart)
+        _trackers = _session.Trackers.StartAnnouncer(Metainfo.Trackers, new Random(Options.RandomSeed ?? Random.Shared.Next()), MakeAnnounce, OnTrackerPeers);
+        if (_trackers is not null && !completeAtStart)
         {
             _ = Completed.ContinueWith(static (task, state) =>
             {

@@ -1,4 +1,5 @@
 using System.Net;
+using PeerNet.Tracker;
 
 namespace PeerNet.Discovery.Trackers;
 
@@ -35,6 +36,24 @@ internal sealed class TrackerClient : IDisposable
             "udp" when uri.Port > 0 => new UdpTracker(url, Options, Time),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// Starts announcing to <paramref name="tiers"/> (BEP 12 tiers of URLs, shuffled with <paramref name="random"/>),
+    /// or returns null when none of them is a tracker this client speaks.
+    /// </summary>
+    public TrackerAnnouncer? StartAnnouncer(IReadOnlyList<IReadOnlyList<string>> tiers, Random random, Func<TrackerEvent, AnnounceRequest> request, Action<IReadOnlyList<IPEndPoint>> onPeers)
+    {
+        var trackers = new TrackerTiers(tiers, Create, random);
+        if (trackers.Count == 0)
+        {
+            trackers.Dispose();
+            return null;
+        }
+
+        var announcer = new TrackerAnnouncer(trackers, Options, Time, request, onPeers);
+        announcer.Start();
+        return announcer;
     }
 
     public void Dispose()
