@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
-using System.Security.Cryptography;
 using System.Threading.Channels;
 using PeerNet.Discovery.Trackers;
 using PeerNet.Metainfo;
@@ -225,11 +224,8 @@ internal sealed class MetadataFetcher
         try
         {
             Sha1Hash wire = _hashes.WireHash;
-            var reserved = HandshakeReserved.ExtensionProtocol | HandshakeReserved.FastExtension | (_hashes.V2 is not null ? HandshakeReserved.V2Upgrade : 0);
-            byte[] handshake = new byte[Handshake.Length];
-            new Handshake(reserved, wire, _session.LocalPeerId).WriteTo(handshake);
-            await connection.Output.WriteAsync(handshake, timeout.Token).ConfigureAwait(false);
-            Handshake remote = await ReadHandshakeAsync(connection.Input, timeout.Token).ConfigureAwait(false);
+            await _session.WriteHandshakeAsync(connection.Output, _hashes, wire, timeout.Token).ConfigureAwait(false);
+            Handshake remote = await SwarmSession.ReadHandshakeAsync(connection.Input, timeout.Token).ConfigureAwait(false);
             if (remote.InfoHash != wire && !(_hashes.V2 is { } v2 && remote.InfoHash == v2.Truncate()))
             {
                 throw new InvalidDataException("the peer answered for another torrent");
@@ -388,7 +384,7 @@ internal sealed class MetadataFetcher
             throw new InvalidDataException("the metadata does not match the v1 info-hash");
         }
 
-        if (_hashes.V2 is { } v2 && new Sha256Hash(SHA256.HashData(metadata)) != v2)
+        if (_hashes.V2 is { } v2 && Sha256Hash.Compute(metadata) != v2)
         {
             throw new InvalidDataException("the metadata does not match the v2 info-hash");
         }
@@ -401,31 +397,5 @@ internal sealed class MetadataFetcher
         // A v1 magnet of a hybrid torrent: the dictionary proves its v2 half too, which the torrent then uses.
         metainfo.Trackers = TrackerTiersOf(Trackers);
         return metainfo;
-    }
-
-    private static async Task<Handshake> ReadHandshakeAsync(PipeReader input, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            OperationStatus status = Handshake.TryRead(ref buffer, out Handshake handshake, out _);
-            if (status == OperationStatus.Done)
-            {
-                input.AdvanceTo(buffer.Start);
-                return handshake;
-            }
-
-            input.AdvanceTo(buffer.Start, buffer.End);
-            if (status == OperationStatus.InvalidData)
-            {
-                throw new InvalidDataException("not a BitTorrent handshake");
-            }
-
-            if (result.IsCompleted)
-            {
-                throw new IOException("the connection closed during the handshake");
-            }
-        }
     }
 }

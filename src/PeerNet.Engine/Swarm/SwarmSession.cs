@@ -144,9 +144,10 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     internal void OnPeerClosed() => Interlocked.Decrement(ref _connections);
 
-    private static HandshakeReserved ReservedFor(TorrentSwarm torrent)
+    /// <summary>The reserved bits we send for a torrent with <paramref name="hashes"/>: extensions, fast, and v2 when it has a v2 hash.</summary>
+    internal static HandshakeReserved ReservedFor(InfoHashes hashes)
         => HandshakeReserved.ExtensionProtocol | HandshakeReserved.FastExtension
-            | (torrent.Metainfo.InfoHashes.V2 is not null ? HandshakeReserved.V2Upgrade : 0);
+            | (hashes.V2 is not null ? HandshakeReserved.V2Upgrade : 0);
 
     private async Task AcceptLoopAsync(CancellationToken cancellationToken)
     {
@@ -235,7 +236,7 @@ internal sealed class SwarmSession : IAsyncDisposable
                 return;
             }
 
-            await WriteHandshakeAsync(connection.Output, torrent, infoHash, timeout.Token).ConfigureAwait(false);
+            await WriteHandshakeAsync(connection.Output, torrent.Metainfo.InfoHashes, infoHash, timeout.Token).ConfigureAwait(false);
             PeerId peerId = await ReadAsync<PeerId>(connection.Input, ReadPeerId, timeout.Token).ConfigureAwait(false);
             if (peerId == LocalPeerId)
             {
@@ -273,8 +274,8 @@ internal sealed class SwarmSession : IAsyncDisposable
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Options.HandshakeTimeout);
             Sha1Hash infoHash = torrent.Metainfo.InfoHashes.WireHash;
-            await WriteHandshakeAsync(connection.Output, torrent, infoHash, timeout.Token).ConfigureAwait(false);
-            Handshake remote = await ReadAsync<Handshake>(connection.Input, ReadHandshake, timeout.Token).ConfigureAwait(false);
+            await WriteHandshakeAsync(connection.Output, torrent.Metainfo.InfoHashes, infoHash, timeout.Token).ConfigureAwait(false);
+            Handshake remote = await ReadHandshakeAsync(connection.Input, timeout.Token).ConfigureAwait(false);
             // BEP 52 upgrade: for a hybrid, a v2-capable peer may answer our v1 hash with the truncated v2 one.
             InfoHashes hashes = torrent.Metainfo.InfoHashes;
             if (remote.InfoHash != infoHash && !(hashes.V2 is { } v2 && remote.InfoHash == v2.Truncate()))
@@ -327,9 +328,10 @@ internal sealed class SwarmSession : IAsyncDisposable
         return true;
     }
 
-    private async Task WriteHandshakeAsync(PipeWriter output, TorrentSwarm torrent, Sha1Hash infoHash, CancellationToken cancellationToken)
+    /// <summary>Sends our handshake for <paramref name="infoHash"/> (one of <paramref name="hashes"/>, as the wire carries it).</summary>
+    internal async Task WriteHandshakeAsync(PipeWriter output, InfoHashes hashes, Sha1Hash infoHash, CancellationToken cancellationToken)
     {
-        var handshake = new Handshake(ReservedFor(torrent), infoHash, LocalPeerId);
+        var handshake = new Handshake(ReservedFor(hashes), infoHash, LocalPeerId);
         output.Advance(handshake.WriteTo(output.GetSpan(Handshake.Length)));
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -346,6 +348,9 @@ internal sealed class SwarmSession : IAsyncDisposable
     private static OperationStatus ReadPeerId(ref ReadOnlySequence<byte> buffer, out PeerId value) => Handshake.TryReadPeerId(ref buffer, out value);
 
     private static OperationStatus ReadHandshake(ref ReadOnlySequence<byte> buffer, out Handshake value) => Handshake.TryRead(ref buffer, out value, out _);
+
+    /// <summary>Reads the remote's whole 68-byte handshake, leaving what follows in the pipe.</summary>
+    internal static Task<Handshake> ReadHandshakeAsync(PipeReader input, CancellationToken cancellationToken) => ReadAsync<Handshake>(input, ReadHandshake, cancellationToken);
 
     /// <summary>Reads one fixed-size handshake part, leaving anything after it in the pipe for the peer loop.</summary>
     private static async Task<T> ReadAsync<T>(PipeReader input, Reader<T> read, CancellationToken cancellationToken)
