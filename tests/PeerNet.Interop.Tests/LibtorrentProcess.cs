@@ -139,7 +139,7 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
     public ValueTask DisposeAsync() => Process.DisposeAsync();
 
     private static IEnumerable<string> PeerArguments(IEnumerable<int>? ports, string host)
-        => (ports ?? []).SelectMany(p => new[] { "--peer", host.Contains(':', StringComparison.Ordinal) ? $"[{host}]:{p}" : $"{host}:{p}" });
+        => (ports ?? []).SelectMany(p => new[] { "--peer", new System.Net.IPEndPoint(System.Net.IPAddress.Parse(host), p).ToString() });
 
     private static bool HasProperty(string line, string name)
     {

@@ -214,7 +214,7 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         foreach (int peer in options.Peers)
         {
             yield return "--peer";
-            yield return options.Host.Contains(':', StringComparison.Ordinal) ? $"[{options.Host}]:{peer}" : $"{options.Host}:{peer}";
+            yield return new System.Net.IPEndPoint(System.Net.IPAddress.Parse(options.Host), peer).ToString(); // [::1]:N for IPv6
         }
     }
 

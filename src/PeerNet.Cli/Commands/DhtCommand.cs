@@ -92,12 +92,7 @@ internal static class DhtCommand
         TextWriter stderr = parseResult.InvocationConfiguration.Error;
         return CommandRunner.RunAsync(stderr, async () =>
         {
-            string? address = parseResult.GetValue(bind);
-            IPAddress ip = IPAddress.Any;
-            if (address is not null && !IPAddress.TryParse(address, out ip!))
-            {
-                throw new ArgumentException($"'{address}' is not an IP address.");
-            }
+            IPAddress ip = PeerOptions.ParseAddress(parseResult.GetValue(bind), IPAddress.Any);
 
             DhtNode node = await SessionFactory.StartDhtAsync(ip, parseResult.GetValue(port), parseResult.GetValue(bootstrap), stderr, cancellationToken).ConfigureAwait(false);
             await using (node.ConfigureAwait(false))

@@ -68,6 +68,12 @@ internal sealed class PeerOptions
         Description = "Do not use the Mainline DHT to find peers (private torrents never do).",
     };
 
+    /// <summary>A <c>--bind</c> value: <paramref name="fallback"/> when absent; anything but an IP address is a clear error.</summary>
+    public static IPAddress ParseAddress(string? text, IPAddress fallback)
+        => text is null ? fallback
+            : IPAddress.TryParse(text, out IPAddress? address) ? address
+            : throw new ArgumentException($"'{text}' is not an IP address.");
+
     /// <summary>$XDG_STATE_HOME/peernet (default ~/.local/state/peernet): resume data and the DHT's state.</summary>
     public static string StateDirectory()
     {

@@ -12,12 +12,7 @@ internal static class SessionFactory
 {
     public static async Task<SwarmSession> StartAsync(ParseResult parseResult, PeerOptions options, CancellationToken cancellationToken)
     {
-        string? bind = parseResult.GetValue(options.Bind);
-        IPAddress address = IPAddress.IPv6Any;
-        if (bind is not null && !IPAddress.TryParse(bind, out address!))
-        {
-            throw new ArgumentException($"'{bind}' is not an IP address.");
-        }
+        IPAddress address = PeerOptions.ParseAddress(parseResult.GetValue(options.Bind), IPAddress.IPv6Any);
 
         DhtNode? dht = parseResult.GetValue(options.NoDht) ? null
             : await StartDhtAsync(address, 0, parseResult.GetValue(options.Bootstrap), parseResult.InvocationConfiguration.Error, cancellationToken).ConfigureAwait(false);
