@@ -50,6 +50,13 @@ internal sealed partial class TorrentSwarm
         peer.SendRaw(encoded.WrittenMemory);
     }
 
+    private static void SendHashRequest(PeerConnection peer, in HashRequest request)
+    {
+        byte[] message = new byte[PeerMessageWriter.HashRequestLength];
+        PeerMessageWriter.WriteHashRequest(message, request);
+        peer.SendRaw(message);
+    }
+
     private static void SendHashReject(PeerConnection peer, in HashRequest request)
     {
         byte[] reject = new byte[PeerMessageWriter.HashRequestLength];

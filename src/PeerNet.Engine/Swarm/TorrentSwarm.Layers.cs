@@ -80,9 +80,7 @@ internal sealed partial class TorrentSwarm
 
                 state.Peer = peer.Id;
                 state.AskedAt = now;
-                byte[] message = new byte[PeerMessageWriter.HashRequestLength];
-                PeerMessageWriter.WriteHashRequest(message, fetch.Request(run));
-                peer.SendRaw(message);
+                SendHashRequest(peer, fetch.Request(run));
             }
         }
     }
@@ -189,9 +187,7 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        byte[] message = new byte[PeerMessageWriter.HashRequestLength];
-        PeerMessageWriter.WriteHashRequest(message, new HashRequest(file.PiecesRoot!.Value, 0, firstLeaf, width, BitOperations.Log2((uint)width) - 1));
-        source.SendRaw(message);
+        SendHashRequest(source, new HashRequest(file.PiecesRoot!.Value, 0, firstLeaf, width, BitOperations.Log2((uint)width) - 1));
     }
 
     private void OnBlockHashes(PeerConnection peer, in HashRequest request, ReadOnlySpan<Sha256Hash> leaves, Sha256Hash top, int layer)

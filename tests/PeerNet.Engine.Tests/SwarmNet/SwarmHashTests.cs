@@ -22,9 +22,7 @@ public sealed class SwarmHashTests
 
         await using RawPeer peer = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
         var request = new HashRequest(root, baseLayer, index, length, proofLayers);
-        byte[] message = new byte[PeerMessageWriter.HashRequestLength];
-        PeerMessageWriter.WriteHashRequest(message, request);
-        peer.Send(message);
+        SendHashRequest(peer, request);
 
         RawMessage reply = await peer.ReadUntilAsync(PeerMessageId.Hashes);
         (HashRequest echoed, byte[] payload) = (reply.HashRequest, reply.Payload);
@@ -50,15 +48,19 @@ public sealed class SwarmHashTests
 
         await using RawPeer peer = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
         var request = new HashRequest(root, baseLayer, index, length, proofLayers);
-        byte[] message = new byte[PeerMessageWriter.HashRequestLength];
-        PeerMessageWriter.WriteHashRequest(message, request);
-        peer.Send(message);
+        SendHashRequest(peer, request);
         Assert.Equal(request, (await peer.ReadUntilAsync(PeerMessageId.HashReject)).HashRequest);
 
         // Still served: a valid request on the same connection is answered.
         var good = new HashRequest(torrent.Files.Single(f => f.Length > 0).PiecesRoot!.Value, 1, 0, 16, 3);
-        PeerMessageWriter.WriteHashRequest(message, good);
-        peer.Send(message);
+        SendHashRequest(peer, good);
         Assert.Equal(good, (await peer.ReadUntilAsync(PeerMessageId.Hashes)).HashRequest);
+    }
+
+    private static void SendHashRequest(RawPeer peer, HashRequest request)
+    {
+        byte[] message = new byte[PeerMessageWriter.HashRequestLength];
+        PeerMessageWriter.WriteHashRequest(message, request);
+        peer.Send(message);
     }
 }
