@@ -129,30 +129,8 @@ internal sealed class MetadataFetcher
     }
 
     /// <summary>get_peers for the info-hash every 20 s until the metadata arrives; every peer found is asked.</summary>
-    private async Task LookUpInDhtAsync(PeerNet.Discovery.Dht.DhtNode dht, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                try
-                {
-                    foreach (IPEndPoint peer in await dht.GetPeersAsync(_hashes.WireHash, cancellationToken).ConfigureAwait(false))
-                    {
-                        AddPeer(peer);
-                    }
-                }
-                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or InvalidOperationException)
-                {
-                }
-
-                await Task.Delay(TimeSpan.FromSeconds(20), _session.Time, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
+    private Task LookUpInDhtAsync(PeerNet.Discovery.Dht.DhtNode dht, CancellationToken cancellationToken)
+        => DhtPeerSearch.RunAsync(token => dht.GetPeersAsync(_hashes.WireHash, token), AddPeer, TimeSpan.FromSeconds(20), _session.Time, cancellationToken);
 
     /// <summary>Announces the magnet's info-hash to its trackers (when enabled); every peer they name is asked.</summary>
     private TrackerAnnouncer? StartTrackers()

@@ -1,4 +1,3 @@
-using System.Net;
 using PeerNet.Discovery.Dht;
 
 namespace PeerNet.Swarm;
@@ -28,31 +27,14 @@ internal sealed partial class TorrentSwarm
         }
     }
 
-    private async Task AnnounceToDhtAsync(DhtNode dht, CancellationToken cancellationToken)
-    {
-        try
+    private Task AnnounceToDhtAsync(DhtNode dht, CancellationToken cancellationToken) => DhtPeerSearch.RunAsync(
+        async token => (await dht.AnnounceAsync(Metainfo.InfoHashes.WireHash, _session.ListenPort, token).ConfigureAwait(false)).Peers,
+        peer =>
         {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                try
-                {
-                    DhtAnnounceResult result = await dht.AnnounceAsync(Metainfo.InfoHashes.WireHash, _session.ListenPort, cancellationToken).ConfigureAwait(false);
-                    foreach (IPEndPoint peer in result.Peers)
-                    {
-                        Interlocked.Increment(ref _dhtPeersFound);
-                        AddPeerEndpoint(peer);
-                    }
-                }
-                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException or InvalidOperationException)
-                {
-                    // An unreachable DHT is retried at the next round, like an unreachable tracker.
-                }
-
-                await Task.Delay(DhtAnnounceInterval, Time, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
+            Interlocked.Increment(ref _dhtPeersFound);
+            AddPeerEndpoint(peer);
+        },
+        DhtAnnounceInterval,
+        Time,
+        cancellationToken);
 }
