@@ -224,4 +224,30 @@ public sealed class DhtNodeTests
         IReadOnlyList<IPEndPoint> peers = await net.Nodes[5].GetPeersAsync(infoHash, Ct).WaitAsync(Timeout, Ct);
         Assert.Contains(new IPEndPoint(net.Nodes[0].LocalEndPoint.Address, 7001), peers);
     }
+
+    [Fact]
+    public async Task Lookup_WithDeadNodesAmongTheClosest_MovesOnAtTheSlowTimeout_NotTheQueryTimeout()
+    {
+        // Queries time out after 60 s here; the four nodes closest to the info-hash die after storing it. A lookup
+        // that waited for them would take a minute; it must move on after the 200 ms slow timeout and still find
+        // the peer on the live nodes that stored it.
+        await using var net = new DhtTestNet(seed: 3);
+        for (int i = 0; i < 20; i++)
+        {
+            await net.AddAsync(Ct, o => o with { QueryTimeout = TimeSpan.FromSeconds(60), SlowQueryTimeout = TimeSpan.FromMilliseconds(200) }).WaitAsync(Timeout, Ct);
+        }
+
+        Sha1Hash infoHash = Sha1Hash.Compute("slow"u8);
+        DhtNode announcer = net.Nodes[0], searcher = net.Nodes[1];
+        DhtAnnounceResult announced = await announcer.AnnounceAsync(infoHash, 7002, Ct).WaitAsync(Timeout, Ct);
+        Assert.True(announced.AcceptedBy >= 6, $"{announced.AcceptedBy} nodes stored the announce");
+        NodeId target = NodeId.FromHash(infoHash);
+        foreach (DhtNode dead in net.Nodes.Skip(2).OrderBy(n => n.NodeIdHex, Comparer<string>.Create((a, b) => target.CompareDistance(NodeId.ParseHex(a), NodeId.ParseHex(b)))).Take(4).ToList())
+        {
+            await net.RemoveAsync(dead);
+        }
+
+        IReadOnlyList<IPEndPoint> peers = await searcher.GetPeersAsync(infoHash, Ct).WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        Assert.Contains(new IPEndPoint(announcer.LocalEndPoint.Address, 7002), peers);
+    }
 }

@@ -8,7 +8,9 @@ public sealed partial class DhtNode
     /// <summary>
     /// An iterative lookup of <paramref name="target"/> (find_node or get_peers): query the alpha closest known
     /// nodes not yet asked, merge the nodes they return, and stop when the k closest nodes that have not failed
-    /// have all answered, or after <see cref="DhtNodeOptions.MaxQueriesPerLookup"/> queries.
+    /// have all answered, or after <see cref="DhtNodeOptions.MaxQueriesPerLookup"/> queries. A query unanswered
+    /// after <see cref="DhtNodeOptions.SlowQueryTimeout"/> stops counting against alpha and towards "done" (as
+    /// libtorrent's short timeout), so dead nodes cost a lookup about a second, not the whole query timeout.
     /// </summary>
     internal async Task<LookupResult> LookupAsync(NodeId target, DhtMethod method, CancellationToken cancellationToken, Action<KrpcMessage>? onResponse = null)
     {
@@ -27,15 +29,16 @@ public sealed partial class DhtNode
         while (true)
         {
             candidates.Sort((x, y) => target.CompareDistance(x.Contact.Id, y.Contact.Id));
-            List<Candidate> closest = candidates.Where(c => c.State != CandidateState.Failed).Take(k).ToList();
-            if (closest.TrueForAll(c => c.State == CandidateState.Responded))
+            List<Candidate> closest = candidates.Where(c => c.State is not (CandidateState.Failed or CandidateState.Slow)).Take(k).ToList();
+            if (closest.TrueForAll(c => c.State == CandidateState.Responded) && (closest.Count > 0 || inFlight.Count == 0))
             {
                 break;
             }
 
+            int active = inFlight.Values.Count(c => c.State == CandidateState.Querying);
             foreach (Candidate next in closest)
             {
-                if (inFlight.Count >= _options.Alpha || queries >= _options.MaxQueriesPerLookup)
+                if (active >= _options.Alpha || queries >= _options.MaxQueriesPerLookup)
                 {
                     break;
                 }
@@ -43,6 +46,8 @@ public sealed partial class DhtNode
                 if (next.State == CandidateState.New)
                 {
                     next.State = CandidateState.Querying;
+                    next.SentAt = _time.GetTimestamp();
+                    active++;
                     queries++;
                     Task<KrpcMessage?> task = QueryAsync(next.Contact.EndPoint, next.Contact.Id, tid => NewQuery(tid, method, target), cancellationToken);
                     inFlight.Add(task, next);
@@ -54,7 +59,12 @@ public sealed partial class DhtNode
                 break;
             }
 
-            Task<KrpcMessage?> done = await Task.WhenAny(inFlight.Keys).ConfigureAwait(false);
+            Task<KrpcMessage?>? done = await NextAnswerAsync(inFlight, cancellationToken).ConfigureAwait(false);
+            if (done is null)
+            {
+                continue; // a query turned slow: its place goes to the next candidate
+            }
+
             Candidate asked = inFlight[done];
             inFlight.Remove(done);
             KrpcMessage? answer = await done.ConfigureAwait(false);
@@ -85,6 +95,12 @@ public sealed partial class DhtNode
             }
         }
 
+        foreach (Task<KrpcMessage?> abandoned in inFlight.Keys)
+        {
+            // Slow queries left behind end at their own timeout; observe them so a cancellation is not unobserved.
+            _ = abandoned.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
         candidates.Sort((x, y) => target.CompareDistance(x.Contact.Id, y.Contact.Id));
         List<Candidate> responded = candidates.Where(c => c.State == CandidateState.Responded).Take(k).ToList();
         return new LookupResult(
@@ -92,6 +108,48 @@ public sealed partial class DhtNode
             responded.Select(c => (c.Contact, c.Token)).ToList(),
             responded.Count > 0 ? responded[0].Depth : -1,
             queries);
+    }
+
+    /// <summary>
+    /// The next query to finish, or null when, before any does, the oldest query still counted as active passes
+    /// <see cref="DhtNodeOptions.SlowQueryTimeout"/> (it is then marked slow).
+    /// </summary>
+    private async Task<Task<KrpcMessage?>?> NextAnswerAsync(Dictionary<Task<KrpcMessage?>, Candidate> inFlight, CancellationToken cancellationToken)
+    {
+        Task<Task<KrpcMessage?>> any = Task.WhenAny(inFlight.Keys);
+        Candidate? oldest = null;
+        foreach (Candidate c in inFlight.Values)
+        {
+            if (c.State == CandidateState.Querying && (oldest is null || c.SentAt < oldest.SentAt))
+            {
+                oldest = c;
+            }
+        }
+
+        TimeSpan left = oldest is null ? Timeout.InfiniteTimeSpan : _options.SlowQueryTimeout - _time.GetElapsedTime(oldest.SentAt);
+        if (oldest is not null && left <= TimeSpan.Zero)
+        {
+            oldest.State = CandidateState.Slow;
+            return null;
+        }
+
+        if (left == Timeout.InfiniteTimeSpan || left >= _options.QueryTimeout)
+        {
+            return await any.ConfigureAwait(false);
+        }
+
+        using var slow = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task delay = Task.Delay(left, _time, slow.Token);
+        Task first = await Task.WhenAny(any, delay).ConfigureAwait(false);
+        slow.Cancel();
+        if (first == any)
+        {
+            return await any.ConfigureAwait(false);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        oldest!.State = CandidateState.Slow;
+        return null;
     }
 
     private List<DhtContact> ClosestForLookup(NodeId target)
@@ -122,6 +180,9 @@ public sealed partial class DhtNode
     {
         New,
         Querying,
+
+        /// <summary>Still querying, past the slow timeout: neither active nor awaited.</summary>
+        Slow,
         Responded,
         Failed,
     }
@@ -134,6 +195,9 @@ public sealed partial class DhtNode
         public int Depth { get; } = depth;
 
         public CandidateState State { get; set; }
+
+        /// <summary>When the query was sent (<see cref="TimeProvider.GetTimestamp"/>).</summary>
+        public long SentAt { get; set; }
 
         public byte[]? Token { get; set; }
     }

@@ -42,6 +42,13 @@ public sealed record DhtNodeOptions
     /// <summary>How long to wait for a response before a query counts as failed (default 5 s).</summary>
     public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// A lookup query unanswered this long (default 1 s) is "slow": the lookup sends another in its place and no
+    /// longer waits for it to decide that it is done (its answer is still used if it comes in time). Without this,
+    /// one dead node among the k closest holds every lookup for the whole <see cref="QueryTimeout"/>.
+    /// </summary>
+    public TimeSpan SlowQueryTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Most queries one lookup sends before it stops (default 64).</summary>
     public int MaxQueriesPerLookup { get; init; } = 64;
 
