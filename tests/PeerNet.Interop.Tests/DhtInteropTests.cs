@@ -41,16 +41,7 @@ public sealed class DhtInteropTests
         await using var mixed = await MixedDht.StartAsync(temp.FullPath, ["--put-immutable", Theirs, "--get-immutable", ourTarget], clock, ct);
 
         // PeerNet reads libtorrent's item.
-        byte[]? found = null;
-        while (found is null)
-        {
-            Assert.True(clock.Elapsed < Deadline, $"PeerNet did not find libtorrent's item {theirTarget}.\n{mixed.Libtorrent.Describe()}");
-            found = await mixed.Nodes[2].GetImmutableAsync(theirTarget, ct);
-            if (found is null)
-            {
-                await Task.Delay(500, ct);
-            }
-        }
+        byte[] found = await UntilFoundAsync(() => mixed.Nodes[2].GetImmutableAsync(theirTarget, ct), clock, () => $"PeerNet did not find libtorrent's item {theirTarget}.\n{mixed.Libtorrent.Describe()}", ct);
 
         Assert.Equal($"{Theirs.Length}:{Theirs}", System.Text.Encoding.ASCII.GetString(found));
 
@@ -62,6 +53,51 @@ public sealed class DhtInteropTests
             l => l.Contains("\"immutable\"", StringComparison.Ordinal) && l.Contains(ourTarget, StringComparison.Ordinal) && l.Contains("a PeerNet item", StringComparison.Ordinal),
             Deadline,
             ct);
+        TestContext.Current.TestOutputHelper?.WriteLine($"after {clock.Elapsed.TotalSeconds:F1} s: {line}");
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task PeerNetAndLibtorrent_OnLoopback_ReadEachOthersMutableItems()
+    {
+        // BEP 44 mutable items both ways: libtorrent signs with its 64-byte expanded key (lt_dht.py derives it
+        // from the same 32-byte seed NSec takes), with a salt; PeerNet signs without one. Each side checks the
+        // other's signature over salt, seq and value before it reports the item.
+        ReferenceTools.Require(ReferenceTool.Libtorrent);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = Stopwatch.StartNew();
+        using var temp = new TempDirectory("dht-mutable");
+        byte[] theirSeed = Sha256Hash.Compute("libtorrent's key"u8).ToArray();
+        byte[] ourSeed = Sha256Hash.Compute("PeerNet's key"u8).ToArray();
+        string theirKey = Convert.ToHexStringLower(DhtNode.MutableItemPublicKey(theirSeed));
+        string ourKey = Convert.ToHexStringLower(DhtNode.MutableItemPublicKey(ourSeed));
+        const string TheirSalt = "lt-salt", Theirs = "a mutable libtorrent item";
+
+        await using var mixed = await MixedDht.StartAsync(
+            temp.FullPath,
+            ["--put-mutable", Convert.ToHexStringLower(theirSeed), theirKey, TheirSalt, Theirs, "--get-mutable", ourKey, ""],
+            clock,
+            ct);
+
+        // PeerNet reads libtorrent's item (libtorrent re-puts it each round with seq + 1: any seq >= 1 is right).
+        DhtMutableItem found = await UntilFoundAsync(
+            () => mixed.Nodes[2].GetMutableAsync(Convert.FromHexString(theirKey), System.Text.Encoding.ASCII.GetBytes(TheirSalt), ct),
+            clock,
+            () => $"PeerNet did not find libtorrent's mutable item {theirKey}/{TheirSalt}.\n{mixed.Libtorrent.Describe()}",
+            ct);
+
+        Assert.Equal($"{Theirs.Length}:{Theirs}", System.Text.Encoding.ASCII.GetString(found.Value));
+        Assert.True(found.Sequence >= 1, $"seq {found.Sequence}");
+
+        // libtorrent reads PeerNet's item.
+        DhtPutResult put = await mixed.Nodes[1].PutMutableAsync(ourSeed, ReadOnlyMemory<byte>.Empty, "22:a mutable PeerNet item"u8.ToArray(), 7, ct);
+        Assert.True(put.AcceptedBy >= 3, $"only {put.AcceptedBy} nodes stored PeerNet's mutable item");
+        string line = await mixed.Libtorrent.WaitForLineAsync(
+            l => l.Contains("\"mutable\"", StringComparison.Ordinal) && l.Contains(ourKey, StringComparison.Ordinal),
+            Deadline,
+            ct);
+        JsonElement reported = JsonDocument.Parse(line).RootElement;
+        Assert.Equal(7, reported.GetProperty("seq").GetInt64());
+        Assert.Equal("22:a mutable PeerNet item", reported.GetProperty("value").GetString());
         TestContext.Current.TestOutputHelper?.WriteLine($"after {clock.Elapsed.TotalSeconds:F1} s: {line}");
     }
 
@@ -106,27 +142,81 @@ public sealed class DhtInteropTests
     }
 
     [Theory(Timeout = 180_000)]
-    [InlineData(TorrentVersion.V1)]
-    [InlineData(TorrentVersion.V2)]
-    public async Task PeerNetGet_TrackerlessMagnet_FindsThePeerNetSeederThroughAMixedDht(TorrentVersion version)
+    [InlineData(TorrentVersion.V1, "peernet")]
+    [InlineData(TorrentVersion.V2, "peernet")]
+    [InlineData(TorrentVersion.V1, "libtorrent")]
+    [InlineData(TorrentVersion.V2, "libtorrent")]
+    public async Task PeerNetGet_TrackerlessMagnet_FindsItsSeederThroughAMixedDht(TorrentVersion version, string seederClient)
     {
-        // peernet seed and peernet get, given only --bootstrap into a DHT of PeerNet and libtorrent nodes: the
-        // seeder announces, the magnet's metadata and the download come from the peer the DHT names.
+        // peernet get, given only the magnet and --bootstrap into a DHT of PeerNet and libtorrent nodes, finds the
+        // seeder there and fetches metadata (BEP 9), v2 layers (BEP 52) and pieces from it. The seeder is
+        // `peernet seed` (announcing through another node) or libtorrent's session 0 (v2: it announces the
+        // truncated SHA-256 info-hash).
         ReferenceTools.Require(ReferenceTool.Libtorrent);
         CancellationToken ct = TestContext.Current.CancellationToken;
         var clock = Stopwatch.StartNew();
-        using var temp = new TempDirectory($"dht-magnet-{version}");
-        SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, version, SwarmTest.ContentSize, ct);
-        TorrentMetainfo metainfo = TorrentMetainfo.Parse(await File.ReadAllBytesAsync(torrent.TorrentPath, ct));
-        string magnet = PeerNet.Magnet.MagnetLink.Create(metainfo.InfoHashes, metainfo.Name).ToString();
-        await using var mixed = await MixedDht.StartAsync(temp.FullPath, [], clock, ct);
+        using var temp = new TempDirectory($"dht-magnet-{seederClient}-{version}");
+        (SwarmTorrent torrent, string magnet) = await MagnetTorrentAsync(temp, version, ct);
+        bool libtorrentSeeds = seederClient == "libtorrent";
+        await using var mixed = await MixedDht.StartAsync(temp.FullPath, libtorrentSeeds ? ["--seed", torrent.TorrentPath, torrent.SourceParent] : [], clock, ct);
 
-        await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, new PeerNetOptions { Bootstrap = [mixed.Nodes[0].LocalEndPoint.ToString()] }, ct);
+        await using PeerNetProcess? seeder = libtorrentSeeds ? null
+            : await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, new PeerNetOptions { Bootstrap = [mixed.Nodes[0].LocalEndPoint.ToString()] }, ct);
         string target = temp.Combine("pn-dl");
         await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(magnet, target, new PeerNetOptions { Bootstrap = [$"127.0.0.1:{mixed.LibtorrentPorts[1]}"] }, ct);
         PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransferTimeout, seeding: false, ct);
-        TestContext.Current.TestOutputHelper?.WriteLine($"after {clock.Elapsed.TotalSeconds:F1} s: {done.Received} bytes through the DHT alone");
+        TestContext.Current.TestOutputHelper?.WriteLine($"after {clock.Elapsed.TotalSeconds:F1} s: {done.Received} bytes from the {seederClient} seeder, found through the DHT alone");
         SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
+    }
+
+    [Theory(Timeout = 180_000)]
+    [InlineData(TorrentVersion.V1)]
+    [InlineData(TorrentVersion.V2)]
+    public async Task Libtorrent_TrackerlessMagnet_DownloadsFromAPeerNetSeederFoundThroughTheDht(TorrentVersion version)
+    {
+        // peernet seed announces on the DHT; a libtorrent session given only the magnet (no trackers, no peers)
+        // announces and looks it up there too. Either side may dial the other (the seeder's announce replies
+        // name the downloader); libtorrent then fetches metadata (BEP 9), v2 layers (BEP 52) and every piece from
+        // PeerNet, the only peer with data.
+        ReferenceTools.Require(ReferenceTool.Libtorrent);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = Stopwatch.StartNew();
+        using var temp = new TempDirectory($"dht-pn-seed-{version}");
+        (SwarmTorrent torrent, string magnet) = await MagnetTorrentAsync(temp, version, ct);
+        string target = temp.Combine("lt-dl");
+        Directory.CreateDirectory(target);
+        await using var mixed = await MixedDht.StartAsync(temp.FullPath, ["--download", magnet, target], clock, ct);
+
+        await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, new PeerNetOptions { Bootstrap = [mixed.Nodes[0].LocalEndPoint.ToString()] }, ct);
+        string line = await mixed.Libtorrent.WaitForLineAsync(l => l.StartsWith("{\"done\": true", StringComparison.Ordinal), SwarmTest.TransferTimeout, ct);
+        TestContext.Current.TestOutputHelper?.WriteLine($"after {clock.Elapsed.TotalSeconds:F1} s: {line}");
+        // At least the content (v2 also counts the zero tail of each file's last piece).
+        Assert.InRange(JsonDocument.Parse(line).RootElement.GetProperty("total_payload_download").GetInt64(), torrent.TotalSize, torrent.TotalSize + (torrent.PieceLength * 8));
+        SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
+    }
+
+    /// <summary>Asks <paramref name="get"/> every 500 ms until it finds something, failing with <paramref name="failure"/> at the deadline.</summary>
+    private static async Task<T> UntilFoundAsync<T>(Func<Task<T?>> get, Stopwatch clock, Func<string> failure, CancellationToken ct)
+        where T : class
+    {
+        while (true)
+        {
+            Assert.True(clock.Elapsed < Deadline, failure());
+            if (await get() is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(500, ct);
+        }
+    }
+
+    /// <summary>The swarm test content as a torrent, and its magnet: info-hash(es) and name only, no trackers or peers.</summary>
+    private static async Task<(SwarmTorrent Torrent, string Magnet)> MagnetTorrentAsync(TempDirectory temp, TorrentVersion version, CancellationToken ct)
+    {
+        SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, version, SwarmTest.ContentSize, ct);
+        TorrentMetainfo metainfo = TorrentMetainfo.Parse(await File.ReadAllBytesAsync(torrent.TorrentPath, ct));
+        return (torrent, PeerNet.Magnet.MagnetLink.Create(metainfo.InfoHashes, metainfo.Name).ToString());
     }
 }
 

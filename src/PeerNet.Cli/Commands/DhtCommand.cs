@@ -8,7 +8,8 @@ namespace PeerNet.Cli.Commands;
 
 /// <summary>
 /// <c>peernet dht</c>: runs a Mainline DHT node and prints its routing table's health; <c>dht get</c> and
-/// <c>dht put</c> read and store BEP 44 immutable items.
+/// <c>dht put</c> read and store BEP 44 items: immutable ones by target, mutable ones by public key and salt, signed
+/// with a key kept in the state directory.
 /// </summary>
 internal static class DhtCommand
 {
@@ -19,7 +20,7 @@ internal static class DhtCommand
         var bootstrap = new Option<string[]>("--bootstrap") { Description = "A node to join through (repeatable). Default: the well-known public routers.", HelpName = "HOST:PORT" };
         var duration = new Option<int>("--duration") { Description = "Stop after this many seconds (default: run until Ctrl+C).", HelpName = "S" };
         var command = new Command("dht", "Run a Mainline DHT node and print its routing table's health every 5 s.") { bind, port, bootstrap, duration };
-        command.SetAction((parseResult, cancellationToken) => RunNodeAsync(parseResult, bind, port, bootstrap, async (node, stdout, token) =>
+        command.SetAction((parseResult, cancellationToken) => RunNodeAsync(parseResult, bind, port, bootstrap, readOnly: false, async (node, stdout, token) =>
         {
             int seconds = parseResult.GetValue(duration);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
@@ -44,17 +45,28 @@ internal static class DhtCommand
             }
         }, cancellationToken));
 
-        var target = new Argument<string>("target") { Description = "The item's target: 40 hex digits (what put printed)." };
-        var get = new Command("get", "Look up a BEP 44 immutable item and print its value.") { target, bind, port, bootstrap };
-        get.SetAction((parseResult, cancellationToken) => RunNodeAsync(parseResult, bind, port, bootstrap, async (node, stdout, token) =>
+        var salt = new Option<string>("--salt") { Description = "Mutable items: the salt (BEP 44; at most 64 bytes), so one key can sign several items.", HelpName = "TEXT" };
+        var target = new Argument<string>("target") { Description = "An immutable item's target: 40 hex digits (what put printed).", Arity = ArgumentArity.ZeroOrOne };
+        var publicKey = new Option<string>("--key") { Description = "Get the mutable item signed by this Ed25519 public key (64 hex digits; what put --mutable printed).", HelpName = "HEX" };
+        var get = new Command("get", "Look up a BEP 44 item and print its value: immutable by TARGET, or mutable by --key [--salt].") { target, publicKey, salt, bind, port, bootstrap };
+        get.SetAction((parseResult, cancellationToken) => RunNodeAsync(parseResult, bind, port, bootstrap, readOnly: true, async (node, stdout, token) =>
         {
-            string hex = parseResult.GetRequiredValue(target);
-            if (hex.Length != 40 || !hex.All(Uri.IsHexDigit))
+            byte[]? value;
+            if (parseResult.GetValue(publicKey) is { } keyHex)
             {
-                throw new FormatException($"'{hex}' is not a target (40 hex digits).");
+                DhtMutableItem? item = await node.GetMutableAsync(ParseHex(keyHex, 32, "public key"), Salt(parseResult.GetValue(salt)), token).ConfigureAwait(false);
+                value = item?.Value;
+                if (item is not null)
+                {
+                    await parseResult.InvocationConfiguration.Error.WriteLineAsync($"seq {item.Sequence}, signature verified").ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                string hex = parseResult.GetValue(target) ?? throw new ArgumentException("Give a TARGET (immutable item) or --key (mutable item).");
+                value = await node.GetImmutableAsync(new Sha1Hash(ParseHex(hex, 20, "target")), token).ConfigureAwait(false);
             }
 
-            byte[]? value = await node.GetImmutableAsync(new Sha1Hash(Convert.FromHexString(hex)), token).ConfigureAwait(false);
             if (value is null)
             {
                 await stdout.WriteLineAsync("not found").ConfigureAwait(false);
@@ -66,13 +78,28 @@ internal static class DhtCommand
         }, cancellationToken));
 
         var text = new Argument<string>("text") { Description = "The value to store, as a bencoded string." };
-        var put = new Command("put", "Store a string as a BEP 44 immutable item; prints its target.") { text, bind, port, bootstrap };
-        put.SetAction((parseResult, cancellationToken) => RunNodeAsync(parseResult, bind, port, bootstrap, async (node, stdout, token) =>
+        var mutable = new Option<bool>("--mutable") { Description = "Store a mutable item signed with the key in --key-file (created on first use) instead of an immutable one." };
+        var keyFile = new Option<string>("--key-file") { Description = "The 32-byte Ed25519 private key seed that signs mutable items. Default: $XDG_STATE_HOME/peernet/dht-item.key.", HelpName = "PATH" };
+        var sequence = new Option<long?>("--seq") { Description = "Mutable items: the sequence number (default: one above the item's current one, or 1).", HelpName = "N" };
+        var put = new Command("put", "Store a string as a BEP 44 item; prints its target (and, for --mutable, the public key and seq).") { text, mutable, keyFile, salt, sequence, bind, port, bootstrap };
+        put.SetAction((parseResult, cancellationToken) => RunNodeAsync(parseResult, bind, port, bootstrap, readOnly: true, async (node, stdout, token) =>
         {
             byte[] bytes = Encoding.UTF8.GetBytes(parseResult.GetRequiredValue(text));
             byte[] value = [.. Encoding.ASCII.GetBytes(bytes.Length.ToString(CultureInfo.InvariantCulture) + ":"), .. bytes];
-            DhtPutResult result = await node.PutImmutableAsync(value, token).ConfigureAwait(false);
-            await stdout.WriteLineAsync($"{result.Target} stored on {result.AcceptedBy} node(s)").ConfigureAwait(false);
+            if (!parseResult.GetValue(mutable))
+            {
+                DhtPutResult stored = await node.PutImmutableAsync(value, token).ConfigureAwait(false);
+                await stdout.WriteLineAsync($"{stored.Target} stored on {stored.AcceptedBy} node(s)").ConfigureAwait(false);
+                return stored.AcceptedBy > 0 ? 0 : 1;
+            }
+
+            byte[] seed = MutableItemKey.LoadOrCreate(parseResult.GetValue(keyFile) ?? Path.Combine(PeerOptions.StateDirectory(), "dht-item.key"));
+            byte[] key = DhtNode.MutableItemPublicKey(seed);
+            byte[] saltBytes = Salt(parseResult.GetValue(salt));
+            long seq = parseResult.GetValue(sequence)
+                ?? ((await node.GetMutableAsync(key, saltBytes, token).ConfigureAwait(false))?.Sequence + 1 ?? 1);
+            DhtPutResult result = await node.PutMutableAsync(seed, saltBytes, value, seq, token).ConfigureAwait(false);
+            await stdout.WriteLineAsync($"{result.Target} stored on {result.AcceptedBy} node(s); key {Convert.ToHexStringLower(key)} seq {seq}").ConfigureAwait(false);
             return result.AcceptedBy > 0 ? 0 : 1;
         }, cancellationToken));
 
@@ -86,7 +113,16 @@ internal static class DhtCommand
         CultureInfo.InvariantCulture,
         $"nodes {s.Nodes} (good {s.GoodNodes}, questionable {s.QuestionableNodes}, bad {s.BadNodes}, replacements {s.ReplacementNodes}) in {s.Buckets} buckets; stored {s.StoredInfoHashes} info-hashes, {s.StoredPeers} peers; queries sent {s.QueriesSent}, received {s.QueriesReceived}, dropped {s.QueriesDropped}; external address {s.ExternalAddress?.ToString() ?? "unknown"}");
 
-    private static Task<int> RunNodeAsync(ParseResult parseResult, Option<string> bind, Option<int> port, Option<string[]> bootstrap, Func<DhtNode, TextWriter, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
+    private static byte[] ParseHex(string hex, int bytes, string what)
+        => hex.Length == bytes * 2 && hex.All(Uri.IsHexDigit)
+            ? Convert.FromHexString(hex)
+            : throw new FormatException($"'{hex}' is not a {what} ({bytes * 2} hex digits).");
+
+    /// <summary>The salt's UTF-8 bytes; the DHT node refuses one longer than BEP 44's 64 bytes with a clear error.</summary>
+    private static byte[] Salt(string? text) => Encoding.UTF8.GetBytes(text ?? "");
+
+    /// <summary>Runs <paramref name="body"/> on a DHT node; get and put run read-only (BEP 43): they leave when done.</summary>
+    private static Task<int> RunNodeAsync(ParseResult parseResult, Option<string> bind, Option<int> port, Option<string[]> bootstrap, bool readOnly, Func<DhtNode, TextWriter, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
     {
         TextWriter stdout = parseResult.InvocationConfiguration.Output;
         TextWriter stderr = parseResult.InvocationConfiguration.Error;
@@ -94,7 +130,7 @@ internal static class DhtCommand
         {
             IPAddress ip = PeerOptions.ParseAddress(parseResult.GetValue(bind), IPAddress.Any);
 
-            DhtNode node = await SessionFactory.StartDhtAsync(ip, parseResult.GetValue(port), parseResult.GetValue(bootstrap), stderr, cancellationToken).ConfigureAwait(false);
+            DhtNode node = await SessionFactory.StartDhtAsync(ip, parseResult.GetValue(port), parseResult.GetValue(bootstrap), stderr, cancellationToken, readOnly).ConfigureAwait(false);
             await using (node.ConfigureAwait(false))
             {
                 return await body(node, stdout, cancellationToken).ConfigureAwait(false);

@@ -31,9 +31,10 @@ internal static class SessionFactory
     /// <summary>
     /// A DHT node on a free UDP port of the bound address's family (announces carry the TCP port explicitly), its
     /// node ID and routing table kept across runs in the state folder. Waits at most 15 s for the bootstrap; the
-    /// node keeps joining in the background after that.
+    /// node keeps joining in the background after that. A <paramref name="readOnly"/> node (BEP 43) queries but is
+    /// never put into other nodes' tables: right for a one-shot command that leaves a moment later.
     /// </summary>
-    public static async Task<DhtNode> StartDhtAsync(IPAddress bind, int port, IReadOnlyList<string>? bootstrap, TextWriter log, CancellationToken cancellationToken)
+    public static async Task<DhtNode> StartDhtAsync(IPAddress bind, int port, IReadOnlyList<string>? bootstrap, TextWriter log, CancellationToken cancellationToken, bool readOnly = false)
     {
         bool v6 = bind.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !bind.Equals(IPAddress.IPv6Any);
         IPAddress address = bind.Equals(IPAddress.IPv6Any) ? IPAddress.Any : bind;
@@ -47,6 +48,7 @@ internal static class SessionFactory
 
             // Loopback and private addresses are what a test or a LAN swarm has: let them into the table.
             RestrictRoutingAddresses = !(IPAddress.IsLoopback(address) || bootstrap is { Count: > 0 }),
+            ReadOnly = readOnly,
         });
         Task start = node.StartAsync(cancellationToken);
         try

@@ -45,6 +45,38 @@ public sealed class DhtCommandTests
             (exit, _, error) = await RunAsync("dht", "get", "not-a-target", "--bind", "127.0.0.1", "--bootstrap", join);
             Assert.NotEqual(0, exit);
             Assert.Contains("40 hex digits", error, StringComparison.Ordinal);
+
+            // Mutable items: the key is created on first use (owner-only), seq counts up from the current item's.
+            using var temp = new PeerNet.Engine.Tests.Storage.TempDirectory();
+            string keyFile = temp.Combine("keys", "item.key");
+            (exit, output, error) = await RunAsync("dht", "put", "first", "--mutable", "--key-file", keyFile, "--salt", "notes", "--bind", "127.0.0.1", "--bootstrap", join);
+            Assert.True(exit == 0, output + error);
+            Assert.Matches(@"^[0-9a-f]{40} stored on [1-9]\d* node\(s\); key [0-9a-f]{64} seq 1\s*$", output);
+            string key = output.Split(' ')[^3];
+            Assert.Equal(32, new FileInfo(keyFile).Length);
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+            }
+
+            (exit, output, error) = await RunAsync("dht", "put", "second", "--mutable", "--key-file", keyFile, "--salt", "notes", "--bind", "127.0.0.1", "--bootstrap", join);
+            Assert.True(exit == 0, output + error);
+            Assert.EndsWith($"key {key} seq 2", output.Trim(), StringComparison.Ordinal);
+
+            (exit, output, error) = await RunAsync("dht", "get", "--key", key, "--salt", "notes", "--bind", "127.0.0.1", "--bootstrap", nodes[3].LocalEndPoint.ToString());
+            Assert.True(exit == 0, output + error);
+            Assert.Equal("6:second", output.Trim());
+            Assert.Contains("seq 2", error, StringComparison.Ordinal);
+
+            // Another salt is another item; a malformed key file is a clear error, never overwritten.
+            (exit, output, _) = await RunAsync("dht", "get", "--key", key, "--salt", "other", "--bind", "127.0.0.1", "--bootstrap", join);
+            Assert.Equal(1, exit);
+            Assert.Equal("not found", output.Trim());
+            await File.WriteAllBytesAsync(keyFile, new byte[31], Ct);
+            (exit, _, error) = await RunAsync("dht", "put", "third", "--mutable", "--key-file", keyFile, "--bind", "127.0.0.1", "--bootstrap", join);
+            Assert.NotEqual(0, exit);
+            Assert.Contains("not a 32-byte Ed25519 key seed", error, StringComparison.Ordinal);
+            Assert.Equal(31, new FileInfo(keyFile).Length);
         }
         finally
         {

@@ -3,6 +3,8 @@
 
 usage: lt_dht.py SAVE_PATH [--sessions N] [--node HOST:PORT]... [--announce HEX]... [--get-peers HEX]...
                  [--put-immutable TEXT]... [--get-immutable HEX]...
+                 [--put-mutable SEED_HEX PUBLIC_KEY_HEX SALT TEXT]... [--get-mutable PUBLIC_KEY_HEX SALT]...
+                 [--seed TORRENT CONTENT_DIR] [--download MAGNET SAVE_DIR]
 
 Starts N (default 4) libtorrent sessions on 127.0.0.1 with the DHT on and its loopback restrictions off
 (dht_restrict_routing_ips, dht_restrict_search_ips, dht_ignore_dark_internet, dht_prefer_verified_node_ids),
@@ -14,9 +16,20 @@ hex), the last session looks up each --get-peers, and a line {"dht_nodes": [...]
 session's routing-table size. Each get_peers reply prints {"get_peers": HEX, "peers": ["IP:PORT", ...]}.
 Each round session 0 also puts each --put-immutable (a BEP 44 string item) and prints {"put_immutable": TARGET},
 and the last session gets each --get-immutable; a found item prints {"immutable": TARGET, "value": BENCODED-VALUE-AS-LATIN-1}.
+--put-mutable: session 0 puts TEXT (a bencoded string) as a BEP 44 mutable item under the Ed25519 key whose
+32-byte seed is SEED_HEX (libtorrent signs with the 64-byte expanded key: SHA-512 of the seed, clamped) and SALT
+('' for none); libtorrent reads the current item and puts it with seq + 1 each round; dht_put_alert prints
+{"put_mutable": PUBLIC_KEY_HEX, "seq": N, "nodes": N}. --get-mutable: the last session gets the item; a found one
+prints {"mutable": PUBLIC_KEY_HEX, "salt": SALT, "seq": N, "value": BENCODED-VALUE-AS-LATIN-1}.
+--seed: session 0 seeds TORRENT from CONTENT_DIR and announces it on the DHT (no trackers, no peers given).
+--download: the last session adds MAGNET with no trackers and no peers, so the DHT is its only way to peers
+(and for PeerNet's announce, the BEP 9 metadata and BEP 52 layers); it prints {"download": STATUS} every second
+(lt_seed.py's status line) and {"done": true, "seconds": S, "total_payload_download": N} once every piece is
+verified. Peer connections are plain TCP (no uTP, no MSE), as lt_common.make_session's.
 Runs until stdin closes.
 """
 import argparse
+import hashlib
 import sys
 import time
 
@@ -39,12 +52,33 @@ def make_dht_session():
         "dht_restrict_search_ips": False,
         "dht_ignore_dark_internet": False,
         "dht_prefer_verified_node_ids": False,
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "allow_multiple_connections_per_ip": True,
+        "out_enc_policy": int(lt.enc_policy.disabled),
+        "in_enc_policy": int(lt.enc_policy.enabled),
         "alert_mask": lt.alert.category_t.dht_notification
         | lt.alert.category_t.dht_operation_notification
         | lt.alert.category_t.status_notification
-        | lt.alert.category_t.error_notification,
+        | lt.alert.category_t.error_notification
+        | lt.alert.category_t.peer_notification
+        | lt.alert.category_t.connect_notification,
     }
     return lt.session(settings)
+
+
+def expanded_secret_key(seed):
+    """libtorrent's (orlp ed25519's) 64-byte secret key for a 32-byte seed: SHA-512(seed), first half clamped."""
+    h = bytearray(hashlib.sha512(seed).digest())
+    h[0] &= 248
+    h[31] &= 63
+    h[31] |= 64
+    return bytes(h)
+
+
+def as_bytes(value):
+    """The bindings hand fixed-size keys back as bytes or as a latin-1 str, depending on the field."""
+    return value if isinstance(value, bytes) else str(value).encode("latin-1")
 
 
 def main():
@@ -56,6 +90,10 @@ def main():
     parser.add_argument("--get-peers", action="append", default=[])
     parser.add_argument("--put-immutable", action="append", default=[])
     parser.add_argument("--get-immutable", action="append", default=[])
+    parser.add_argument("--put-mutable", nargs=4, action="append", default=[], metavar=("SEED_HEX", "PUBLIC_KEY_HEX", "SALT", "TEXT"))
+    parser.add_argument("--get-mutable", nargs=2, action="append", default=[], metavar=("PUBLIC_KEY_HEX", "SALT"))
+    parser.add_argument("--seed", nargs=2, metavar=("TORRENT", "CONTENT_DIR"))
+    parser.add_argument("--download", nargs=2, metavar=("MAGNET", "SAVE_DIR"))
     args = parser.parse_args()
 
     warnings.simplefilter("ignore", DeprecationWarning)  # session.status(): still the simplest node count
@@ -79,7 +117,18 @@ def main():
         params.info_hashes = lt.info_hash_t(lt.sha1_hash(bytes.fromhex(hex_hash)))
         params.save_path = args.save_path
         announces.append(sessions[0].add_torrent(params))
+    if args.seed:
+        announces.append(lt_common.add_torrent(sessions[0], args.seed[0], args.seed[1], seed_mode=True))
+    download = None
+    if args.download:
+        params = lt.parse_magnet_uri(args.download[0])
+        params.save_path = args.download[1]
+        params.trackers = []
+        download = sessions[-1].add_torrent(params)
     lookups = [lt.sha1_hash(bytes.fromhex(h)) for h in args.get_peers]
+    started = time.monotonic()
+    done = False
+    next_status = 0.0
 
     next_round = 0.0
     while True:
@@ -97,7 +146,19 @@ def main():
                 lt_common.emit({"put_immutable": str(sessions[0].dht_put_immutable_item(text))})
             for hex_target in args.get_immutable:
                 sessions[-1].dht_get_immutable_item(lt.sha1_hash(bytes.fromhex(hex_target)))
+            for seed_hex, public_hex, salt, text in args.put_mutable:
+                sessions[0].dht_put_mutable_item(expanded_secret_key(bytes.fromhex(seed_hex)), bytes.fromhex(public_hex), text.encode(), salt.encode())
+            for public_hex, salt in args.get_mutable:
+                sessions[-1].dht_get_mutable_item(bytes.fromhex(public_hex), salt.encode())
             lt_common.emit({"dht_nodes": [s.status().dht_nodes for s in sessions]})
+        if download is not None and not done:
+            status = download.status()
+            if status.has_metadata and status.is_seeding and status.num_pieces == download.torrent_file().num_pieces():
+                done = True
+                lt_common.emit({"done": True, "seconds": round(now - started, 3), "total_payload_download": status.total_payload_download})
+            elif now >= next_status:
+                next_status = now + 1.0
+                lt_common.emit({"download": lt_common.status_line(download, started)})
         for s in sessions:
             s.wait_for_alert(50)
             for alert in s.pop_alerts():
@@ -110,7 +171,17 @@ def main():
                     except RuntimeError:  # not found: the entry is undefined
                         continue
                     lt_common.emit({"immutable": str(alert.target), "value": value})
-                elif alert.category() & lt.alert.category_t.error_notification:
+                elif isinstance(alert, lt.dht_mutable_item_alert):
+                    try:
+                        item = alert.item  # the whole record (key, salt, seq, signature, value); raises while not found
+                        value = lt.bencode(item["value"] if isinstance(item, dict) else item).decode("latin-1")
+                    except RuntimeError:
+                        continue
+                    lt_common.emit({"mutable": as_bytes(alert.key).hex(), "salt": as_bytes(alert.salt).decode("latin-1"),
+                                    "seq": alert.seq, "value": value})
+                elif isinstance(alert, lt.dht_put_alert) and alert.seq > 0:
+                    lt_common.emit({"put_mutable": as_bytes(alert.public_key).hex(), "seq": alert.seq, "nodes": alert.num_success})
+                elif isinstance(alert, lt_common.PEER_ALERTS) or alert.category() & lt.alert.category_t.error_notification:
                     lt_common.emit({"alert": type(alert).__name__, "message": alert.message()})
 
 

@@ -38,6 +38,13 @@ public sealed partial class DhtNode
         return found;
     }
 
+    /// <summary>The Ed25519 public key (32 bytes) of the 32-byte private key seed: what readers of its mutable items look it up by.</summary>
+    public static byte[] MutableItemPublicKey(ReadOnlySpan<byte> privateKeySeed)
+    {
+        using var key = Key.Import(Ed25519, privateKeySeed, KeyBlobFormat.RawPrivateKey);
+        return key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+    }
+
     /// <summary>
     /// Stores a mutable BEP 44 item signed by the Ed25519 key whose 32-byte seed is <paramref name="privateKeySeed"/>,
     /// under SHA-1(public key + <paramref name="salt"/>) with sequence number <paramref name="sequence"/>.
@@ -71,6 +78,8 @@ public sealed partial class DhtNode
     /// <summary>Finds the mutable item of <paramref name="publicKey"/> and <paramref name="salt"/> with the highest valid sequence number, or null.</summary>
     public async Task<DhtMutableItem?> GetMutableAsync(ReadOnlyMemory<byte> publicKey, ReadOnlyMemory<byte> salt, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(publicKey.Length, 32, nameof(publicKey));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(salt.Length, DhtLimits.MaxSaltLength, nameof(salt));
         byte[] key = publicKey.ToArray();
         byte[] saltBytes = salt.ToArray();
         NodeId target = DhtItem.MutableTarget(key, saltBytes);
