@@ -33,6 +33,17 @@ public readonly record struct InfoHashes
     /// </summary>
     public Sha1Hash WireHash => V1 ?? V2!.Value.Truncate();
 
+    /// <summary>
+    /// The 20-byte hashes the torrent's swarm is found under on trackers and the DHT: the wire hash, and for a hybrid
+    /// also its truncated v2 hash (BEP 52: a hybrid swarm is announced under both, so v1-only and v2-only clients
+    /// of the same content meet its peers).
+    /// </summary>
+    public IReadOnlyList<Sha1Hash> SwarmHashes => (V1, V2) switch
+    {
+        ({ } v1, { } v2) => [v1, v2.Truncate()],
+        _ => [WireHash],
+    };
+
     /// <summary>Human-readable form: the hashes present, v1 first.</summary>
     public override string ToString() => (V1, V2) switch
     {

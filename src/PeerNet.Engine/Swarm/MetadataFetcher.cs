@@ -33,6 +33,7 @@ internal sealed class MetadataFetcher
     private readonly SwarmSession _session;
     private readonly InfoHashes _hashes;
     private readonly Channel<IPEndPoint> _candidates = Channel.CreateUnbounded<IPEndPoint>();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPEndPoint, byte> _v2HandshakePeers = new();
     private readonly HashSet<IPEndPoint> _seen = [];
     private readonly int _maxSize;
 
@@ -99,7 +100,7 @@ internal sealed class MetadataFetcher
     {
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var result = new TaskCompletionSource<TorrentMetainfo>(TaskCreationOptions.RunContinuationsAsynchronously);
-        TrackerAnnouncer? announcer = StartTrackers();
+        TrackerAnnouncer[] announcers = StartTrackers();
         Task dhtLookups = _session.Options.Dht is { } dht && UseDht ? LookUpInDhtAsync(dht, done.Token) : Task.CompletedTask;
         var workers = new Task[Parallel];
         for (int i = 0; i < workers.Length; i++)
@@ -121,29 +122,50 @@ internal sealed class MetadataFetcher
             await done.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(workers).ConfigureAwait(false);
             await dhtLookups.ConfigureAwait(false);
-            if (announcer is not null)
-            {
-                await announcer.DisposeAsync().ConfigureAwait(false); // stopped: the torrent announces started anew
-            }
+            // stopped: the torrent announces started anew.
+            await Task.WhenAll(announcers.Select(a => a.DisposeAsync().AsTask())).ConfigureAwait(false);
         }
     }
 
-    /// <summary>get_peers for the info-hash every 20 s until the metadata arrives; every peer found is asked.</summary>
+    /// <summary>
+    /// get_peers for each of the magnet's swarm hashes (a hybrid has two) every 20 s until the metadata arrives;
+    /// every peer found is asked, one found under a hybrid's v2 hash with that hash in the handshake.
+    /// </summary>
     private Task LookUpInDhtAsync(PeerNet.Discovery.Dht.DhtNode dht, CancellationToken cancellationToken)
-        => DhtPeerSearch.RunAsync(token => dht.GetPeersAsync(_hashes.WireHash, token), AddPeer, TimeSpan.FromSeconds(20), _session.Time, cancellationToken);
+        => Task.WhenAll(_hashes.SwarmHashes.Select(hash => DhtPeerSearch.RunAsync(
+            token => dht.GetPeersAsync(hash, token),
+            peer => AddPeerFoundUnder(peer, hash),
+            TimeSpan.FromSeconds(20),
+            _session.Time,
+            cancellationToken)));
 
-    /// <summary>Announces the magnet's info-hash to its trackers (when enabled); every peer they name is asked.</summary>
-    private TrackerAnnouncer? StartTrackers()
+    /// <summary>Offers a peer that trackers or the DHT named under <paramref name="hash"/>.</summary>
+    private void AddPeerFoundUnder(IPEndPoint peer, Sha1Hash hash)
+    {
+        if (hash != _hashes.WireHash)
+        {
+            _v2HandshakePeers.TryAdd(peer, 0);
+        }
+
+        AddPeer(peer);
+    }
+
+    /// <summary>The hash our handshake carries to <paramref name="endpoint"/>: a hybrid's v2 one if that is where the peer was found.</summary>
+    private Sha1Hash HandshakeHashFor(IPEndPoint endpoint)
+        => _hashes.V2 is { } v2 && _v2HandshakePeers.ContainsKey(endpoint) ? v2.Truncate() : _hashes.WireHash;
+
+    /// <summary>Announces the magnet's swarm hashes to its trackers (when enabled); every peer they name is asked.</summary>
+    private TrackerAnnouncer[] StartTrackers()
     {
         if (!AnnounceToTrackers || Trackers.Count == 0 || _session.ListenPort == 0)
         {
-            return null;
+            return [];
         }
 
         TrackerClient client = _session.Trackers;
-        return client.StartAnnouncer(TrackerTiersOf(Trackers), new Random(), trackerEvent => new AnnounceRequest
+        return [.. _hashes.SwarmHashes.Select(hash => client.StartAnnouncer(TrackerTiersOf(Trackers), new Random(), trackerEvent => new AnnounceRequest
         {
-            InfoHash = _hashes.WireHash,
+            InfoHash = hash,
             PeerId = _session.LocalPeerId,
             Port = _session.ListenPort,
             Left = Math.Max(1, ExactLength ?? 1), // unknown until the metadata arrives, but certainly not 0 (not a seed)
@@ -154,9 +176,9 @@ internal sealed class MetadataFetcher
         {
             foreach (IPEndPoint peer in peers)
             {
-                AddPeer(peer);
+                AddPeerFoundUnder(peer, hash);
             }
-        });
+        })).OfType<TrackerAnnouncer>()];
     }
 
     /// <summary>A magnet's <c>tr</c> list as BEP 12 tiers: one tracker per tier, in the link's order.</summary>
@@ -201,13 +223,7 @@ internal sealed class MetadataFetcher
         IDuplexConnection connection = await _session.DialAsync(endpoint, timeout.Token).ConfigureAwait(false);
         try
         {
-            Sha1Hash wire = _hashes.WireHash;
-            await _session.WriteHandshakeAsync(connection.Output, _hashes, wire, timeout.Token).ConfigureAwait(false);
-            Handshake remote = await SwarmSession.ReadHandshakeAsync(connection.Input, timeout.Token).ConfigureAwait(false);
-            if (remote.InfoHash != wire && !(_hashes.V2 is { } v2 && remote.InfoHash == v2.Truncate()))
-            {
-                throw new InvalidDataException("the peer answered for another torrent");
-            }
+            Handshake remote = await _session.ExchangeHandshakesAsync(connection, _hashes, HandshakeHashFor(endpoint), timeout.Token).ConfigureAwait(false);
 
             if (!remote.SupportsExtensionProtocol)
             {

@@ -259,8 +259,11 @@ internal sealed class SwarmSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Outgoing: connect (within the half-open limit), send our handshake, check theirs.</summary>
-    public async Task ConnectAsync(TorrentSwarm torrent, IPEndPoint endpoint, CancellationToken cancellationToken)
+    /// <summary>
+    /// Outgoing: connect (within the half-open limit), send our handshake, check theirs. The handshake carries
+    /// <paramref name="handshakeHash"/> (default the wire hash; a hybrid's truncated v2 hash for a peer found under it).
+    /// </summary>
+    public async Task ConnectAsync(TorrentSwarm torrent, IPEndPoint endpoint, CancellationToken cancellationToken, Sha1Hash? handshakeHash = null)
     {
         if (Volatile.Read(ref _connections) >= Options.MaxConnections)
         {
@@ -273,16 +276,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Options.HandshakeTimeout);
-            Sha1Hash infoHash = torrent.Metainfo.InfoHashes.WireHash;
-            await WriteHandshakeAsync(connection.Output, torrent.Metainfo.InfoHashes, infoHash, timeout.Token).ConfigureAwait(false);
-            Handshake remote = await ReadHandshakeAsync(connection.Input, timeout.Token).ConfigureAwait(false);
-            // BEP 52 upgrade: for a hybrid, a v2-capable peer may answer our v1 hash with the truncated v2 one.
-            InfoHashes hashes = torrent.Metainfo.InfoHashes;
-            if (remote.InfoHash != infoHash && !(hashes.V2 is { } v2 && remote.InfoHash == v2.Truncate()))
-            {
-                throw new InvalidDataException("the peer answered for another torrent");
-            }
-
+            Handshake remote = await ExchangeHandshakesAsync(connection, torrent.Metainfo.InfoHashes, handshakeHash ?? torrent.Metainfo.InfoHashes.WireHash, timeout.Token).ConfigureAwait(false);
             if (remote.PeerId == LocalPeerId)
             {
                 throw new InvalidDataException("connected to ourselves");
@@ -326,6 +320,18 @@ internal sealed class SwarmSession : IAsyncDisposable
 
         torrent.Attach(new PeerConnection(torrent, connection, torrent.NextPeerId(), remote, outgoing));
         return true;
+    }
+
+    /// <summary>
+    /// An outgoing connection's handshakes: ours for <paramref name="infoHash"/>, then theirs, which must name the same
+    /// torrent: any of its swarm hashes (BEP 52 upgrade: a v2-capable peer of a hybrid may answer our v1 hash with
+    /// the truncated v2 one).
+    /// </summary>
+    internal async Task<Handshake> ExchangeHandshakesAsync(IDuplexConnection connection, InfoHashes hashes, Sha1Hash infoHash, CancellationToken cancellationToken)
+    {
+        await WriteHandshakeAsync(connection.Output, hashes, infoHash, cancellationToken).ConfigureAwait(false);
+        Handshake remote = await ReadHandshakeAsync(connection.Input, cancellationToken).ConfigureAwait(false);
+        return hashes.SwarmHashes.Contains(remote.InfoHash) ? remote : throw new InvalidDataException("the peer answered for another torrent");
     }
 
     /// <summary>Sends our handshake for <paramref name="infoHash"/> (one of <paramref name="hashes"/>, as the wire carries it).</summary>

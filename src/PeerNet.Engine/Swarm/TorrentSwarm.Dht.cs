@@ -4,8 +4,8 @@ namespace PeerNet.Swarm;
 
 /// <summary>
 /// Mainline DHT (BEP 5) for a torrent: when the session has a DHT node, the torrent announces itself and takes
-/// the peers the lookup finds, at start and then every <see cref="DhtAnnounceInterval"/>. Never for private
-/// torrents (BEP 27).
+/// the peers the lookup finds, at start and then every <see cref="DhtAnnounceInterval"/>, under each of its swarm
+/// hashes (a hybrid has two). Never for private torrents (BEP 27).
 /// </summary>
 internal sealed partial class TorrentSwarm
 {
@@ -23,16 +23,16 @@ internal sealed partial class TorrentSwarm
     {
         if (_session.Options.Dht is { } dht && Options.UseDht && !Metainfo.IsPrivate && _session.ListenPort != 0)
         {
-            _dhtLoop = Task.Run(() => AnnounceToDhtAsync(dht, _stopping.Token));
+            _dhtLoop = Task.WhenAll(Metainfo.InfoHashes.SwarmHashes.Select(hash => Task.Run(() => AnnounceToDhtAsync(dht, hash, _stopping.Token))));
         }
     }
 
-    private Task AnnounceToDhtAsync(DhtNode dht, CancellationToken cancellationToken) => DhtPeerSearch.RunAsync(
-        async token => (await dht.AnnounceAsync(Metainfo.InfoHashes.WireHash, _session.ListenPort, token).ConfigureAwait(false)).Peers,
+    private Task AnnounceToDhtAsync(DhtNode dht, Sha1Hash hash, CancellationToken cancellationToken) => DhtPeerSearch.RunAsync(
+        async token => (await dht.AnnounceAsync(hash, _session.ListenPort, token).ConfigureAwait(false)).Peers,
         peer =>
         {
             Interlocked.Increment(ref _dhtPeersFound);
-            AddPeerEndpoint(peer);
+            AddPeerFoundUnder(peer, hash);
         },
         DhtAnnounceInterval,
         Time,

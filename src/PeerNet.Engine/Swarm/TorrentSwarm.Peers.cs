@@ -15,6 +15,9 @@ internal sealed partial class TorrentSwarm
     private readonly HashSet<IPEndPoint> _known = [];
     private readonly Queue<IPEndPoint> _candidates = new();
     private readonly HashSet<IPEndPoint> _connecting = [];
+
+    /// <summary>Peers of a hybrid found only under its truncated v2 hash: a v2-only client knows no other, so we dial with it.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPEndPoint, byte> _v2HandshakePeers = new();
     private int _ticks;
 
     /// <summary>Connected peers (a snapshot, for status and tests).</summary>
@@ -26,6 +29,17 @@ internal sealed partial class TorrentSwarm
     internal bool CanAccept(IPAddress address)
         => State is TorrentState.Downloading or TorrentState.Seeding && !_banned.ContainsKey(address)
             && Volatile.Read(ref _peerCount) + _connecting.Count < Options.MaxConnections;
+
+    /// <summary>A peer that trackers or the DHT named under <paramref name="hash"/>, one of the torrent's swarm hashes.</summary>
+    private void AddPeerFoundUnder(IPEndPoint peer, Sha1Hash hash)
+    {
+        if (hash != Metainfo.InfoHashes.WireHash && _v2HandshakePeers.Count < Options.MaxKnownPeers)
+        {
+            _v2HandshakePeers.TryAdd(peer, 0);
+        }
+
+        AddPeerEndpoint(peer);
+    }
 
     private void OnAddPeer(IPEndPoint endpoint)
     {
@@ -55,7 +69,8 @@ internal sealed partial class TorrentSwarm
     {
         try
         {
-            await _session.ConnectAsync(this, endpoint, _stopping.Token).ConfigureAwait(false);
+            Sha1Hash? handshakeHash = Metainfo.InfoHashes.V2 is { } v2 && _v2HandshakePeers.ContainsKey(endpoint) ? v2.Truncate() : null;
+            await _session.ConnectAsync(this, endpoint, _stopping.Token, handshakeHash).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or TimeoutException or InvalidDataException)
         {

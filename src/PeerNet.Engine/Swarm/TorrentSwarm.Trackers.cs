@@ -6,16 +6,17 @@ namespace PeerNet.Swarm;
 
 internal sealed partial class TorrentSwarm
 {
-    private TrackerAnnouncer? _trackers;
+    private TrackerAnnouncer[] _trackerAnnouncers = [];
     private int _trackerPort;
 
     /// <summary>The torrent's tracker announcer, when it has usable trackers and they are enabled (for tests).</summary>
-    internal TrackerAnnouncer? Trackers => _trackers;
+    internal TrackerAnnouncer? Trackers => _trackerAnnouncers.FirstOrDefault();
 
     /// <summary>
     /// Starts announcing to the torrent's trackers (the metainfo's <c>announce-list</c> tiers, or its <c>announce</c>)
     /// when <see cref="TorrentOptions.UseTrackers"/> is on and the session listens: peers they return join the
-    /// candidates, <c>completed</c> goes out when the download finishes.
+    /// candidates, <c>completed</c> goes out when the download finishes. A hybrid announces under each of its two
+    /// swarm hashes, as libtorrent does, so v1-only and v2-only peers of the same content find it.
     /// </summary>
     private void StartTrackers()
     {
@@ -26,29 +27,32 @@ internal sealed partial class TorrentSwarm
         }
 
         bool completeAtStart = Completed.IsCompleted;
-        _trackers = _session.Trackers.StartAnnouncer(Metainfo.Trackers, new Random(Options.RandomSeed ?? Random.Shared.Next()), MakeAnnounce, OnTrackerPeers);
-        if (_trackers is not null && !completeAtStart)
+        var random = new Random(Options.RandomSeed ?? Random.Shared.Next());
+        _trackerAnnouncers = [.. Metainfo.InfoHashes.SwarmHashes
+            .Select(hash => _session.Trackers.StartAnnouncer(Metainfo.Trackers, random, e => MakeAnnounce(e, hash), peers => OnTrackerPeers(peers, hash)))
+            .OfType<TrackerAnnouncer>()];
+        if (!completeAtStart)
         {
-            _ = Completed.ContinueWith(static (task, state) =>
+            foreach (TrackerAnnouncer announcer in _trackerAnnouncers)
             {
-                if (task.IsCompletedSuccessfully)
+                _ = Completed.ContinueWith(static (task, state) =>
                 {
-                    ((TrackerAnnouncer)state!).OnCompleted();
-                }
-            }, _trackers, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    if (task.IsCompletedSuccessfully)
+                    {
+                        ((TrackerAnnouncer)state!).OnCompleted();
+                    }
+                }, announcer, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
     }
 
     /// <summary>Announces <c>stopped</c> (bounded by the tracker options' stop timeout) and releases the trackers.</summary>
     private async Task StopTrackersAsync()
     {
-        if (_trackers is { } trackers)
-        {
-            await trackers.DisposeAsync().ConfigureAwait(false);
-        }
+        await Task.WhenAll(_trackerAnnouncers.Select(a => a.DisposeAsync().AsTask())).ConfigureAwait(false);
     }
 
-    private AnnounceRequest MakeAnnounce(TrackerEvent trackerEvent)
+    private AnnounceRequest MakeAnnounce(TrackerEvent trackerEvent, Sha1Hash infoHash)
     {
         TorrentStatus status = GetStatus();
 
@@ -57,7 +61,7 @@ internal sealed partial class TorrentSwarm
         long left = _have.IsComplete ? 0 : Math.Max(1, status.TotalSize - ((long)status.PiecesVerified * Metainfo.PieceLength));
         return new AnnounceRequest
         {
-            InfoHash = Metainfo.InfoHashes.WireHash,
+            InfoHash = infoHash,
             PeerId = _session.LocalPeerId,
             Port = _trackerPort,
             Uploaded = status.Uploaded,
@@ -70,7 +74,7 @@ internal sealed partial class TorrentSwarm
     }
 
     /// <summary>Peers from a tracker become candidates; our own address (trackers list the announcer too) is left out.</summary>
-    private void OnTrackerPeers(IReadOnlyList<IPEndPoint> peers)
+    private void OnTrackerPeers(IReadOnlyList<IPEndPoint> peers, Sha1Hash foundUnder)
     {
         foreach (IPEndPoint peer in peers)
         {
@@ -79,7 +83,7 @@ internal sealed partial class TorrentSwarm
                 continue;
             }
 
-            AddPeerEndpoint(peer);
+            AddPeerFoundUnder(peer, foundUnder);
         }
     }
 }

@@ -168,7 +168,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         DownloadRate = _downloadRate.BytesPerSecond,
         UploadRate = _uploadRate.BytesPerSecond,
         Peers = Volatile.Read(ref _peerCount),
-        Trackers = _trackers?.GetSummary() ?? default,
+        Trackers = Trackers?.GetSummary() ?? default,
     };
 
     private int _peerCount;
