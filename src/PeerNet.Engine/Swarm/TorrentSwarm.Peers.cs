@@ -107,6 +107,11 @@ internal sealed partial class TorrentSwarm
 
     private void SendPieceSet(PeerConnection peer)
     {
+        if (TryStartSuperSeeding(peer))
+        {
+            return;
+        }
+
         int have = _have.SetCount;
         if (peer.SupportsFast && have == 0)
         {
@@ -130,8 +135,10 @@ internal sealed partial class TorrentSwarm
     /// </summary>
     private void GrantAllowedFast(PeerConnection peer)
     {
-        if (!peer.SupportsFast)
+        if (!peer.SupportsFast || IsSuperSeeded(peer))
         {
+            // A super-seeded peer is shown pieces one by one; allowed-fast grants would show it more (and BEP 6
+            // derives them from the /24, so peers on one network would all fetch the same few).
             return;
         }
 
@@ -177,6 +184,8 @@ internal sealed partial class TorrentSwarm
         {
             _picker.RemovePeer(peer.Id);
         }
+
+        SuperSeedOnPeerClosed(peer);
 
         _session.OnPeerClosed();
         _ = peer.DisposeAsync().AsTask();
