@@ -11,14 +11,15 @@ namespace PeerNet.Swarm;
 /// <item>Which piece: one the peer lacks, never handed out before (a shuffled pool); once those are gone, the
 /// least spread of the rest — not yet fully requested by anyone first, then fewest peers that have it or were
 /// shown it — within a bounded scan from a random start.</item>
-/// <item>How many: an unchoked peer is shown <see cref="UnchokedReveals"/> pieces at a time, so its requests
-/// keep the seed's uplink busy; a choked one a single piece, which keeps it interested (so the choker can pick
+/// <item>How many: an unchoked peer is shown <see cref="UnchokedReveals"/> pieces at a time (half a second of
+/// its rate), so its requests keep the seed's uplink busy; a choked one a single piece, which keeps it interested (so the choker can pick
 /// it) without holding back pieces it cannot fetch yet.</item>
-/// <item>When the next: as soon as the peer has requested every block of a shown piece (it then needs no more
-/// of it), or says it has the piece (got it elsewhere), or says it is not interested (it skips that piece's
-/// file). BEP 16 waits for the piece to appear at another peer; revealing on the request instead keeps the
-/// pipeline full and does not depend on <c>have</c> messages that some clients suppress towards a peer they
-/// believe has the piece.</item>
+/// <item>When the next: as soon as the peer says it has a shown piece (received and verified, or got elsewhere),
+/// or everything it requested from us has been sent (<see cref="OnDrained"/>: for clients that never announce a
+/// piece to a peer they believe has it), or it says it is not interested (it skips that piece's file). A piece
+/// requested in full counts as on its way, so it is not shown to another peer meanwhile, and a peer's queue at
+/// our uplink stays within what it was shown. BEP 16's strict form waits for the piece to appear at another peer;
+/// this one keeps each peer's pipeline full instead.</item>
 /// </list>
 /// </summary>
 internal sealed class SuperSeeder
@@ -27,7 +28,15 @@ internal sealed class SuperSeeder
     public const int ScanBudget = 4096;
 
     /// <summary>Bytes shown to an unchoked peer at once, at least (two pieces when pieces are larger).</summary>
-    public const long UnchokedRevealBytes = 2L << 20;
+    public const long MinRevealBytes = 256 * 1024;
+
+    /// <summary>Seconds of a peer's upload rate kept shown to it, so its requests never wait for the next <c>have</c>.</summary>
+    public const double RevealSeconds = 0.5;
+
+    /// <summary>Most pieces shown to one peer at once.</summary>
+    public const int MaxReveals = 256;
+
+    private readonly long _pieceLength;
 
     private readonly Func<int, int> _requestableLength;
     private readonly Random _random;
@@ -55,14 +64,23 @@ internal sealed class SuperSeeder
         int[] pool = [.. Enumerable.Range(0, pieceCount)];
         random.Shuffle(pool);
         _fresh = [.. pool];
-        UnchokedReveals = (int)Math.Clamp((UnchokedRevealBytes + pieceLength - 1) / pieceLength, 2, 128);
+        _pieceLength = pieceLength;
     }
 
     /// <summary>Pieces in the torrent.</summary>
     public int PieceCount { get; }
 
-    /// <summary>Pieces an unchoked peer is shown at once: 2 MiB worth, at least 2 and at most 128.</summary>
-    public int UnchokedReveals { get; }
+    /// <summary>
+    /// Pieces to keep shown to an unchoked peer we send <paramref name="bytesPerSecond"/> to: half a second of
+    /// that rate, at least <see cref="MinRevealBytes"/> and two pieces, at most <see cref="MaxReveals"/>. Revealing
+    /// a piece when the previous one is fully requested, this keeps the peer's requests ahead of our uplink; more
+    /// would only hold pieces back from other peers.
+    /// </summary>
+    public int UnchokedReveals(double bytesPerSecond)
+    {
+        double bytes = Math.Max(MinRevealBytes, bytesPerSecond * RevealSeconds);
+        return (int)Math.Clamp(Math.Ceiling(bytes / _pieceLength), 2, MaxReveals);
+    }
 
     /// <summary>Pieces some peer has requested in full, had, or was given: the first copy's progress.</summary>
     public int ServedCount { get; private set; }
@@ -126,12 +144,15 @@ internal sealed class SuperSeeder
     public bool WasRevealed(int peer, int piece)
         => _peers.TryGetValue(peer, out PeerState? state) && (uint)piece < (uint)PieceCount && state.Revealed[piece];
 
-    /// <summary>Pieces shown to the peer that it still needs from us (not fully requested, not had).</summary>
-    public int Outstanding(int peer) => _peers.TryGetValue(peer, out PeerState? state) ? state.Shown.Count : 0;
+    /// <summary>Pieces shown to the peer and not yet done with: not fully requested, or requested and on their way.</summary>
+    public int Outstanding(int peer) => _peers.TryGetValue(peer, out PeerState? state) ? state.Shown.Count + state.InFlight.Count : 0;
+
+    /// <summary>Pieces the peer requested in full and has not announced yet.</summary>
+    public int InFlight(int peer) => _peers.TryGetValue(peer, out PeerState? state) ? state.InFlight.Count : 0;
 
     /// <summary>
     /// The peer says it has a piece (bitfield or <c>have</c>). Returns true when that finished a piece shown
-    /// to it, so the caller should reveal more.
+    /// to it (whether being requested or on its way), so the caller should reveal more.
     /// </summary>
     public bool PeerHas(int peer, int piece)
     {
@@ -146,14 +167,16 @@ internal sealed class SuperSeeder
         if (state.InFlight.Remove(piece))
         {
             _spread[piece]--;
+            return true;
         }
 
         return Finish(state, piece, inFlight: false);
     }
 
     /// <summary>
-    /// The peer requested <paramref name="length"/> bytes of a piece it was shown. Returns true once it has
-    /// requested the whole piece (it needs no more of it from us), so the caller should reveal more.
+    /// The peer requested <paramref name="length"/> bytes of a piece it was shown. Once it has requested the whole
+    /// piece, the piece is served and on its way: it still counts as outstanding for the peer (and towards its
+    /// spread) until the peer announces it or <see cref="OnDrained"/>. Returns true when the piece became served.
     /// </summary>
     public bool OnRequest(int peer, int piece, int length)
     {
@@ -171,6 +194,28 @@ internal sealed class SuperSeeder
 
         MarkServed(piece);
         return Finish(state, piece, inFlight: true);
+    }
+
+    /// <summary>
+    /// Everything the peer requested has been sent: pieces on their way to it are taken as had (still counted in the
+    /// spread, no longer outstanding). For peers that never announce a piece to a peer they believe has it ("have suppression"), which
+    /// would otherwise be shown nothing more. Returns true when that freed anything.
+    /// </summary>
+    public bool OnDrained(int peer)
+    {
+        if (!_peers.TryGetValue(peer, out PeerState? state) || state.InFlight.Count == 0)
+        {
+            return false;
+        }
+
+        // Sent in full: the peer has them, or will in a moment; they stay counted in the spread as if announced.
+        foreach (int piece in state.InFlight)
+        {
+            state.Has.Set(piece);
+        }
+
+        state.InFlight.Clear();
+        return true;
     }
 
     /// <summary>
@@ -205,12 +250,19 @@ internal sealed class SuperSeeder
         }
 
         int n = 0;
-        while (n < output.Length && state.Shown.Count < target)
+        while (n < output.Length && state.Shown.Count + state.InFlight.Count < target)
         {
             int piece = NextFresh(state);
             if (piece < 0)
             {
                 piece = LeastSpread(state);
+
+                // Past the first copy, a second one of a piece is worth sending only to a peer with nothing else
+                // coming from us: one at a time, so it never holds back the last pieces of the first copy.
+                if (piece >= 0 && _served[piece] && state.Shown.Count + state.InFlight.Count > 0)
+                {
+                    break;
+                }
             }
 
             if (piece < 0)

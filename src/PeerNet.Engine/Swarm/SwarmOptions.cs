@@ -105,8 +105,8 @@ public sealed record TorrentOptions
 
     /// <summary>
     /// BEP 16 super-seeding, for the first seed of a new torrent whose upload is the swarm's bottleneck: while this
-    /// torrent has every piece, each peer that connects is shown only a few pieces at a time (about 2 MiB to a peer
-    /// we unchoke, one to the others), chosen so that every piece is sent once before any is sent twice; the
+    /// torrent has every piece, each peer that connects is shown only a few pieces at a time (half a second of upload to
+    /// a peer we unchoke, one piece to the others), chosen so that every piece is sent once before any is sent twice; the
     /// peers spread them among themselves. Costs nothing when we are the only source; pointless once other seeds
     /// exist. Default: off.
     /// </summary>

@@ -207,6 +207,7 @@ internal sealed partial class TorrentSwarm
 
         RequestMissingLayers();
         SendPex();
+        SuperSeedOnTick();
 
         foreach (PeerConnection peer in _peers.Values)
         {

@@ -50,10 +50,10 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        int target = peer.AmChoking ? 1 : _superSeeder.UnchokedReveals;
+        int target = peer.AmChoking ? 1 : _superSeeder.UnchokedReveals(peer.UploadRate.BytesPerSecond);
         if (_revealScratch.Length < target)
         {
-            _revealScratch = new int[_superSeeder.UnchokedReveals];
+            _revealScratch = new int[SuperSeeder.MaxReveals];
         }
 
         int n = _superSeeder.Reveal(peer.Id, target, _revealScratch.AsSpan(0, target));
@@ -100,12 +100,12 @@ internal sealed partial class TorrentSwarm
     private bool SuperSeedAllowsRequest(PeerConnection peer, int piece)
         => !IsSuperSeeded(peer) || _superSeeder!.WasRevealed(peer.Id, piece);
 
-    /// <summary>A super-seeded peer's request was queued: once it has asked for the whole piece, show it the next.</summary>
+    /// <summary>A super-seeded peer's request was queued: counts towards the piece being served.</summary>
     private void SuperSeedOnRequestServed(PeerConnection peer, int piece, int length)
     {
-        if (IsSuperSeeded(peer) && _superSeeder!.OnRequest(peer.Id, piece, length))
+        if (IsSuperSeeded(peer))
         {
-            RevealPieces(peer);
+            _superSeeder!.OnRequest(peer.Id, piece, length);
         }
     }
 
@@ -120,4 +120,24 @@ internal sealed partial class TorrentSwarm
     }
 
     private void SuperSeedOnPeerClosed(PeerConnection peer) => _superSeeder?.RemovePeer(peer.Id);
+
+    /// <summary>
+    /// Every tick: a super-seeded peer whose requests have all been sent but which announced none of the pieces on
+    /// their way (it suppresses <c>have</c> to a peer it believes has them) is shown more anyway.
+    /// </summary>
+    private void SuperSeedOnTick()
+    {
+        if (_superSeeder is null)
+        {
+            return;
+        }
+
+        foreach (PeerConnection peer in _peers.Values)
+        {
+            if (peer.PendingUploads == 0 && _superSeeder.InFlight(peer.Id) > 0 && _superSeeder.OnDrained(peer.Id))
+            {
+                RevealPieces(peer);
+            }
+        }
+    }
 }
