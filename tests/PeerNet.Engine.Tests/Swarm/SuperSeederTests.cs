@@ -220,10 +220,13 @@ public sealed class SuperSeederTests
         seeder.AddPeer(3, last);     // 2: every piece is out
         seeder.AddPeer(4, null);
 
-        // Spread: piece 0 at two peers, 1 and 2 at one each; the newcomer is shown 1 and 2 first.
-        int[] shown = Reveal(seeder, 4, 2);
-        Assert.Equal([1, 2], shown.Order());
-        Assert.Equal([0], Reveal(seeder, 4, 3));
+        // Spread: piece 0 at two peers, 1 and 2 at one each; the newcomer is shown 1 and 2 first, one at a time.
+        int a = Assert.Single(Reveal(seeder, 4, 2));
+        seeder.PeerHas(4, a);
+        int b = Assert.Single(Reveal(seeder, 4, 2));
+        Assert.Equal([1, 2], new[] { a, b }.Order());
+        seeder.PeerHas(4, b);
+        Assert.Equal([0], Reveal(seeder, 4, 2));
     }
 
     [Fact]

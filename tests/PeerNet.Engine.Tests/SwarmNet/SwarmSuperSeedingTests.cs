@@ -103,13 +103,8 @@ public sealed class SwarmSuperSeedingTests
     public async Task FastPeer_IsSentHaveNone_OnePieceWhileChoked_MoreOnceUnchoked_NoAllowedFast()
     {
         await using var harness = new SwarmHarness();
-        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [1 << 20], pieceLength: 32 * 1024);
-        SwarmSession seeder = await harness.StartNodeAsync();
-        await SwarmHarness.SeedAsync(seeder, torrent, content, SuperSeed());
-        await using RawPeer peer = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
-
-        await peer.SendAsync(PeerMessageWriter.Interested);
-        List<RawMessage> opening = await CollectUntilAsync(peer, PeerMessageId.Unchoke);
+        (_, RawPeer peer, List<RawMessage> opening) = await ConnectInterestedAsync(harness);
+        await using RawPeer owned = peer;
         Assert.DoesNotContain(opening, m => m.Id is PeerMessageId.HaveAll or PeerMessageId.Bitfield or PeerMessageId.AllowedFast);
         Assert.Contains(opening, m => m.Id == PeerMessageId.HaveNone);
         int first = Assert.Single(opening, m => m.Id == PeerMessageId.Have).Piece;
@@ -125,12 +120,9 @@ public sealed class SwarmSuperSeedingTests
     public async Task Peer_AnnouncesAShownPiece_IsShownTheNext_AndAnUnshownPieceIsRejected()
     {
         await using var harness = new SwarmHarness();
-        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [1 << 20], pieceLength: 32 * 1024);
-        SwarmSession seeder = await harness.StartNodeAsync();
-        await SwarmHarness.SeedAsync(seeder, torrent, content, SuperSeed());
-        await using RawPeer peer = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
-        await peer.SendAsync(PeerMessageWriter.Interested);
-        int piece = (await CollectUntilAsync(peer, PeerMessageId.Unchoke)).Single(m => m.Id == PeerMessageId.Have).Piece;
+        (TorrentMetainfo torrent, RawPeer peer, List<RawMessage> opening) = await ConnectInterestedAsync(harness);
+        await using RawPeer owned = peer;
+        int piece = opening.Single(m => m.Id == PeerMessageId.Have).Piece;
 
         // Half of a shown piece: nothing new is shown (the unchoke's own reveals come before the block).
         await peer.SendAsync(Request(piece, 0));
@@ -158,12 +150,9 @@ public sealed class SwarmSuperSeedingTests
     public async Task Peer_ThatNeverAnnouncesPieces_IsShownMoreOnceItsRequestsAreSent()
     {
         await using var harness = new SwarmHarness();
-        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [1 << 20], pieceLength: 32 * 1024);
-        SwarmSession seeder = await harness.StartNodeAsync();
-        await SwarmHarness.SeedAsync(seeder, torrent, content, SuperSeed());
-        await using RawPeer peer = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
-        await peer.SendAsync(PeerMessageWriter.Interested);
-        int first = (await CollectUntilAsync(peer, PeerMessageId.Unchoke)).Single(m => m.Id == PeerMessageId.Have).Piece;
+        (TorrentMetainfo torrent, RawPeer peer, List<RawMessage> opening) = await ConnectInterestedAsync(harness);
+        await using RawPeer owned = peer;
+        int first = opening.Single(m => m.Id == PeerMessageId.Have).Piece;
         await peer.SendAsync(Request(first, 0));
         int[] shown = [first, .. (await CollectUntilAsync(peer, PeerMessageId.Piece)).Where(m => m.Id == PeerMessageId.Have).Select(m => m.Piece)];
 
@@ -216,6 +205,20 @@ public sealed class SwarmSuperSeedingTests
         byte[] request = new byte[PeerMessageWriter.RequestLength];
         PeerMessageWriter.WriteRequest(request, new BlockRequest(piece, begin, length));
         return request;
+    }
+
+    /// <summary>
+    /// A super-seeding node with 1 MiB in 32 KiB pieces, and a raw BEP 6 peer connected to it that said it is
+    /// interested; returns the messages it got up to and including its unchoke.
+    /// </summary>
+    private static async Task<(TorrentMetainfo Torrent, RawPeer Peer, List<RawMessage> Opening)> ConnectInterestedAsync(SwarmHarness harness)
+    {
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [1 << 20], pieceLength: 32 * 1024);
+        SwarmSession seeder = await harness.StartNodeAsync();
+        await SwarmHarness.SeedAsync(seeder, torrent, content, SuperSeed());
+        RawPeer peer = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
+        await peer.SendAsync(PeerMessageWriter.Interested);
+        return (torrent, peer, await CollectUntilAsync(peer, PeerMessageId.Unchoke));
     }
 
     /// <summary>Every message up to and including the first of kind <paramref name="id"/> (keep-alives skipped).</summary>
