@@ -14,7 +14,8 @@ usage: swarm.py --peernet PATH --lt-scripts DIR --work DIR [--size-mib 1024] [--
 2. Capped swarm: one seeder capped at 20 MB/s (20,000,000 B/s) upload and 8 leechers, one process each, all
    on 127.0.0.1; every leecher is given the seeder and every other leecher. Leechers keep seeding once
    complete. Time from the first leecher's launch until every leecher is complete, against the peer-to-peer
-   ideal (size / cap), and the seeder's share of all payload bytes uploaded.
+   ideal (size / cap), and the seeder's share of all payload bytes uploaded. PeerNet runs twice: a plain seeder
+   ("peernet") and one with --super-seed ("peernet-super").
 
 Prints a markdown report; --json writes every raw measurement.
 """
@@ -37,6 +38,7 @@ PY = "/usr/bin/python3"  # python3-libtorrent loads only under Debian's python
 TICK = os.sysconf("SC_CLK_TCK")
 SWARM_CAP = 20_000_000
 SWARM_LEECHERS = 8
+SWARM_CLIENTS = ("peernet", "peernet-super", "libtorrent")  # peernet-super: `peernet seed --super-seed` (BEP 16)
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
 
@@ -230,11 +232,13 @@ class Bench:
                 "--file-allocation=none", "--summary-interval=1", "--console-log-level=notice", "--enable-color=false",
                 "--bt-tracker=" + tracker, "--dir=" + folder] + mode + [torrent]
 
-    def start_seeder(self, client, torrent, content, upload_limit=0, port=0):
+    def start_seeder(self, client, torrent, content, upload_limit=0, port=0, super_seed=False):
         """Starts a seeder of CONTENT (the file) and waits until it has checked its data; returns (proc, port)."""
         folder = os.path.dirname(content)
         if client == "peernet":
             args = [self.a.peernet, "seed", torrent, content, "--bind", "127.0.0.1", "--port", str(port)]
+            if super_seed:
+                args.append("--super-seed")
             if upload_limit:
                 args += ["--upload-limit", str(upload_limit)]
             p = Proc(self.name("peernet-seed"), args, self.logs)
@@ -332,9 +336,11 @@ class Bench:
             shutil.rmtree(folder + ".resume", ignore_errors=True)
 
     # -- 2. capped swarm --------------------------------------------------------------------------------
-    def swarm(self, client, torrent, content, size, run):
+    def swarm(self, label, torrent, content, size, run):
+        """LABEL: peernet, peernet-super (the seeder with --super-seed) or libtorrent."""
+        client = label.split("-")[0]
         load = loadavg()
-        seeder, seed_port = self.start_seeder(client, torrent, content, upload_limit=SWARM_CAP)
+        seeder, seed_port = self.start_seeder(client, torrent, content, upload_limit=SWARM_CAP, super_seed=label == "peernet-super")
         ports = [free_port() for _ in range(SWARM_LEECHERS)]
         folders = [os.path.join(self.work, "swarm-%s-%d-%d" % (client, run, i)) for i in range(SWARM_LEECHERS)]
         leechers = []
@@ -368,7 +374,7 @@ class Bench:
             elapsed = max(finished)
             ideal = size / SWARM_CAP
             return {
-                "client": client, "run": run, "load": load, "seconds": elapsed, "ideal": ideal, "ratio": elapsed / ideal,
+                "client": label, "run": run, "load": load, "seconds": elapsed, "ideal": ideal, "ratio": elapsed / ideal,
                 "first_done": min(finished), "seeder_sent": seeder_sent, "received": sum(received),
                 "seeder_share": seeder_sent / sum(received), "seeder_copies": seeder_sent / size,
             }
@@ -419,7 +425,7 @@ def report_swarm(rows, swarm_mib, runs):
            "each), median of %d runs:" % (swarm_mib, SWARM_LEECHERS, runs), "",
            "| client | all done s | ideal s | ÷ ideal | first done s | seeder's share of uploads | copies sent by the seeder | load avg |",
            "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for client in ("peernet", "libtorrent"):
+    for client in SWARM_CLIENTS:
         sel = [r for r in rows if r["client"] == client]
         if sel:
             out.append("| %s | %.1f | %.1f | %.2f× | %.1f | %.0f%% | %.2f | %s |" % (
@@ -493,7 +499,7 @@ def main():
                         subprocess.run(["sync"])
             if a.only != "transfer":
                 folder = os.path.join(a.work, "seed-swarm")
-                for client in ("peernet", "libtorrent"):
+                for client in SWARM_CLIENTS:
                     print("run %d/%d: capped swarm, %s (load %.1f)" % (run, a.runs, client, loadavg()), file=sys.stderr, flush=True)
                     row = bench.swarm(client, os.path.join(folder, "v1.torrent"), os.path.join(folder, "data.bin"),
                                       a.swarm_mib << 20, run)

@@ -14,7 +14,11 @@ internal static class SeedCommand
         var source = new Argument<string>("torrent") { Description = "The .torrent file." };
         var path = new Argument<string>("path") { Description = "The data: the file itself for a single-file torrent, the folder for a multi-file one." };
         var peers = new PeerOptions();
-        var command = new Command("seed", "Seed a torrent's data from where it is (read-only) until Ctrl+C.") { source, path };
+        var superSeed = new Option<bool>("--super-seed")
+        {
+            Description = "BEP 16 super-seeding: show each peer a few pieces at a time so the first copy goes out once. For the first seed of a new torrent.",
+        };
+        var command = new Command("seed", "Seed a torrent's data from where it is (read-only) until Ctrl+C.") { source, path, superSeed };
         peers.AddTo(command);
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -34,6 +38,7 @@ internal static class SeedCommand
                     Peers = await PeerOptions.ResolveAsync(parseResult.GetValue(peers.Peers) ?? [], cancellationToken).ConfigureAwait(false),
                     UploadSlots = parseResult.GetValue(peers.UploadSlots),
                     UseTrackers = !parseResult.GetValue(peers.NoTrackers),
+                    SuperSeeding = parseResult.GetValue(superSeed),
                 };
                 SwarmSession session = await SessionFactory.StartAsync(parseResult, peers, cancellationToken).ConfigureAwait(false);
                 await using ConfiguredAsyncDisposable sessionScope = session.ConfigureAwait(false);

@@ -27,6 +27,12 @@ internal sealed record DemoOptions
     /// <summary>Seeds the content, the topology and the engines' randomness.</summary>
     public int Seed { get; init; }
 
+    /// <summary>
+    /// The seeder super-seeds (BEP 16), as the first seed of a new torrent behind a capped uplink should: every piece
+    /// leaves it once. Default: on.
+    /// </summary>
+    public bool SuperSeed { get; init; } = true;
+
     /// <summary>Keep the temporary folder (content, torrent, every copy) at the end.</summary>
     public bool Keep { get; init; }
 

@@ -233,6 +233,7 @@ internal sealed partial class DemoSwarm(DemoOptions options) : IAsyncDisposable
                 ResumeDirectory = leecher ? Path.Combine(Root!, "resume", node.Name) : null,
                 RandomSeed = Options.Seed ^ node.Address.GetHashCode(),
                 CorruptUploads = node.Role == DemoRole.BadPeer,
+                SuperSeeding = node.Role == DemoRole.Seeder && Options.SuperSeed,
             };
             var storageOptions = new StorageOptions { ReadOnly = !leecher };
             Directory.CreateDirectory(node.Folder);

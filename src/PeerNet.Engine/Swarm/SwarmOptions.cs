@@ -103,6 +103,15 @@ public sealed record TorrentOptions
     /// <summary>How often peers hear our peer-list changes over BEP 11 peer exchange (about once a minute, as BEP 11 asks).</summary>
     public TimeSpan PexInterval { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// BEP 16 super-seeding, for the first seed of a new torrent whose upload is the swarm's bottleneck: while this
+    /// torrent has every piece, each peer that connects is shown only a few pieces at a time (half a second of upload to
+    /// a peer we unchoke, one piece to the others), chosen so that every piece is sent once before any is sent twice; the
+    /// peers spread them among themselves. Costs nothing when we are the only source; pointless once other seeds
+    /// exist. Default: off.
+    /// </summary>
+    public bool SuperSeeding { get; init; }
+
     /// <summary>Seed for piece-selection randomness (tests); null for random.</summary>
     public int? RandomSeed { get; init; }
 

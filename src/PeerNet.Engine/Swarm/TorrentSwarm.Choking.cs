@@ -70,5 +70,9 @@ internal sealed partial class TorrentSwarm
         }
 
         peer.SendRaw(choke ? PeerMessageWriter.Choke : PeerMessageWriter.Unchoke);
+        if (!choke)
+        {
+            RevealPieces(peer);
+        }
     }
 }

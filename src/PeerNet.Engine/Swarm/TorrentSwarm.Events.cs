@@ -53,6 +53,7 @@ internal sealed partial class TorrentSwarm
                 break;
             case SwarmEventKind.NotInterested:
                 peer!.PeerInterested = false;
+                SuperSeedOnNotInterested(peer);
                 break;
             case SwarmEventKind.Have:
                 OnHave(peer!, e.A);
@@ -154,6 +155,7 @@ internal sealed partial class TorrentSwarm
         }
 
         UpdateInterest(peer);
+        SuperSeedOnPieceSet(peer);
     }
 
     private void OnHave(PeerConnection peer, int piece)
@@ -170,6 +172,7 @@ internal sealed partial class TorrentSwarm
         }
 
         peer.Pieces.Set(piece);
+        SuperSeedOnHave(peer, piece);
         EnsureInPicker(peer);
         _picker.PeerHas(peer.Id, piece);
         if (peer.Pieces.AllSet)
@@ -204,8 +207,8 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        // A choked peer is served only the allowed-fast pieces we granted it (BEP 6).
-        if ((peer.AmChoking && !peer.IsGrantedFast(piece)) || peer.PendingUploads >= MaxQueuedUploads)
+        // A choked peer is served only the allowed-fast pieces we granted it (BEP 6); a super-seeded one only what it was shown.
+        if ((peer.AmChoking && !peer.IsGrantedFast(piece)) || peer.PendingUploads >= MaxQueuedUploads || !SuperSeedAllowsRequest(peer, piece))
         {
             if (peer.SupportsFast)
             {
@@ -216,6 +219,7 @@ internal sealed partial class TorrentSwarm
         }
 
         peer.SendBlock(piece, begin, length);
+        SuperSeedOnRequestServed(peer, piece, length);
     }
 
     /// <summary>Tells a peer whether we want anything it has, when that changes.</summary>

@@ -122,6 +122,11 @@ internal sealed partial class TorrentSwarm
 
     private void SendPieceSet(PeerConnection peer)
     {
+        if (TryStartSuperSeeding(peer))
+        {
+            return;
+        }
+
         int have = _have.SetCount;
         if (peer.SupportsFast && have == 0)
         {
@@ -145,8 +150,10 @@ internal sealed partial class TorrentSwarm
     /// </summary>
     private void GrantAllowedFast(PeerConnection peer)
     {
-        if (!peer.SupportsFast)
+        if (!peer.SupportsFast || IsSuperSeeded(peer))
         {
+            // A super-seeded peer is shown pieces one by one; allowed-fast grants would show it more (and BEP 6
+            // derives them from the /24, so peers on one network would all fetch the same few).
             return;
         }
 
@@ -193,6 +200,8 @@ internal sealed partial class TorrentSwarm
             _picker.RemovePeer(peer.Id);
         }
 
+        SuperSeedOnPeerClosed(peer);
+
         _session.OnPeerClosed();
         _ = peer.DisposeAsync().AsTask();
         if (!peer.AmChoking)
@@ -213,6 +222,7 @@ internal sealed partial class TorrentSwarm
 
         RequestMissingLayers();
         SendPex();
+        SuperSeedOnTick();
 
         foreach (PeerConnection peer in _peers.Values)
         {
