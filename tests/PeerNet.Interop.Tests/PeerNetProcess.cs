@@ -33,6 +33,9 @@ internal sealed record PeerNetOptions
     /// <summary><c>get</c> only: keep seeding after the download, until disposed.</summary>
     public bool Seed { get; init; }
 
+    /// <summary><c>seed</c> only: BEP 16 super-seeding (<c>--super-seed</c>).</summary>
+    public bool SuperSeed { get; init; }
+
     /// <summary><c>get</c> only: where resume data goes; by default a folder beside the download folder.</summary>
     public string? ResumeDirectory { get; init; }
 }
@@ -69,7 +72,7 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
 
     /// <summary><c>peernet seed TORRENT DATA</c>: <paramref name="dataPath"/> is the content itself (file or folder).</summary>
     public static Task<PeerNetProcess> StartSeedAsync(string torrentPath, string dataPath, PeerNetOptions options, CancellationToken cancellationToken)
-        => StartAsync("peernet seed", ["seed", torrentPath, dataPath, .. CommonArguments(options)], cancellationToken);
+        => StartAsync("peernet seed", ["seed", torrentPath, dataPath, .. CommonArguments(options), .. (options.SuperSeed ? ["--super-seed"] : Array.Empty<string>())], cancellationToken);
 
     /// <summary><c>peernet get TORRENT -o DIR --resume-dir ...</c>: the content lands under <paramref name="outputDirectory"/>.</summary>
     public static Task<PeerNetProcess> StartGetAsync(string torrentPath, string outputDirectory, PeerNetOptions options, CancellationToken cancellationToken)

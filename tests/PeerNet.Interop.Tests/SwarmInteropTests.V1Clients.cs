@@ -31,19 +31,21 @@ public sealed partial class SwarmInteropTests
         AssertReceivedAboutAll(torrent, done);
     }
 
-    [Fact(Timeout = TestTimeout)]
-    public async Task Transmission_FromPeerNetSeeder_PeerNetDials_ByteIdentical()
+    [Theory(Timeout = TestTimeout)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Transmission_FromPeerNetSeeder_PeerNetDials_ByteIdentical(bool superSeed)
     {
         ToolInfo transmission = ReferenceTools.Require(ReferenceTool.Transmission);
         ReferenceTools.Require(ReferenceTool.Libtorrent);
         CancellationToken ct = TestContext.Current.CancellationToken;
         var clock = Stopwatch.StartNew();
-        using var temp = new TempDirectory("tr-from-pn");
+        using var temp = new TempDirectory($"tr-from-pn-{(superSeed ? "super" : "plain")}");
         SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, TorrentVersion.V1, SwarmTest.ContentSize, ct);
         string target = temp.Combine("tr-dl");
 
         await using TransmissionProcess leecher = await TransmissionProcess.StartAsync(transmission, torrent.TorrentPath, target, temp.Combine("tr-config"), ct);
-        await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, new PeerNetOptions { Peers = [leecher.Port] }, ct);
+        await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, new PeerNetOptions { Peers = [leecher.Port], SuperSeed = superSeed }, ct);
         SwarmTest.Log(clock, $"peernet seeds on port {seeder.ListenPort}, dialing Transmission on {leecher.Port}");
         await leecher.WaitForIdenticalAsync(torrent.ContentPath, torrent.ContentIn(target), SwarmTest.TransmissionTimeout, ct);
         SwarmTest.Log(clock, "Transmission's copy is identical");

@@ -73,18 +73,21 @@ public sealed partial class SwarmInteropTests
     }
 
     [Theory(Timeout = TestTimeout)]
-    [InlineData(TorrentVersion.V1)]
-    [InlineData(TorrentVersion.V2)]
-    [InlineData(TorrentVersion.Hybrid)]
-    public async Task Libtorrent_FromPeerNetSeeder_ByteIdentical(TorrentVersion version)
+    [InlineData(TorrentVersion.V1, false)]
+    [InlineData(TorrentVersion.V2, false)]
+    [InlineData(TorrentVersion.Hybrid, false)]
+    [InlineData(TorrentVersion.V1, true)]
+    [InlineData(TorrentVersion.V2, true)]
+    public async Task Libtorrent_FromPeerNetSeeder_ByteIdentical(TorrentVersion version, bool superSeed)
     {
+        // Super-seeding (BEP 16): libtorrent sees have-none and one `have` at a time, and must still get every piece.
         ReferenceTools.Require(ReferenceTool.Libtorrent);
         CancellationToken ct = TestContext.Current.CancellationToken;
         var clock = Stopwatch.StartNew();
-        using var temp = new TempDirectory($"lt-from-pn-{version}");
+        using var temp = new TempDirectory($"lt-from-pn-{version}-{(superSeed ? "super" : "plain")}");
         SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, version, SwarmTest.ContentSize, ct);
 
-        await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, new PeerNetOptions(), ct);
+        await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, new PeerNetOptions { SuperSeed = superSeed }, ct);
         SwarmTest.Log(clock, $"peernet seeds on port {seeder.ListenPort}");
         string target = temp.Combine("lt-dl");
         await using LibtorrentProcess leecher = await LibtorrentProcess.StartDownloadAsync(torrent.TorrentPath, target, [seeder.ListenPort], SwarmTest.TransferTimeout, ct);
