@@ -82,13 +82,19 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        // Two nodes that learn of each other (PEX, trackers) may dial each other at once: keep one connection.
-        if (_peers.Values.Any(p => p.RemoteHandshake.PeerId == peer.RemoteHandshake.PeerId))
+        // Two nodes that learn of each other at once (LSD, PEX, trackers) dial each other: keep one connection, and the
+        // same one at both ends (the one dialed by the lower peer id), or each end closes a different one and none is left.
+        if (_peers.Values.FirstOrDefault(p => p.RemoteHandshake.PeerId == peer.RemoteHandshake.PeerId) is { } existing)
         {
-            peer.Close("already connected to this peer");
-            _session.OnPeerClosed();
-            _ = peer.DisposeAsync().AsTask();
-            return;
+            if (!existing.IsClosed && !DialedByLowerPeerId(peer, existing))
+            {
+                peer.Close("already connected to this peer");
+                _session.OnPeerClosed();
+                _ = peer.DisposeAsync().AsTask();
+                return;
+            }
+
+            existing.Close("the peer's simultaneous connection is kept instead");
         }
 
         _peers[peer.Id] = peer;
@@ -103,6 +109,16 @@ internal sealed partial class TorrentSwarm
         SendPieceSet(peer);
         GrantAllowedFast(peer);
         peer.Start();
+    }
+
+    /// <summary>True when <paramref name="a"/> was dialed by a lower peer id than <paramref name="b"/> (the same answer at both ends).</summary>
+    private bool DialedByLowerPeerId(PeerConnection a, PeerConnection b)
+    {
+        Span<byte> dialerA = stackalloc byte[PeerId.Length];
+        Span<byte> dialerB = stackalloc byte[PeerId.Length];
+        (a.IsOutgoing ? _session.LocalPeerId : a.RemoteHandshake.PeerId).CopyTo(dialerA);
+        (b.IsOutgoing ? _session.LocalPeerId : b.RemoteHandshake.PeerId).CopyTo(dialerB);
+        return dialerA.SequenceCompareTo(dialerB) < 0;
     }
 
     private void SendPieceSet(PeerConnection peer)

@@ -133,8 +133,9 @@ internal sealed partial class LsdService : IAsyncDisposable
 
     /// <summary>
     /// Announces <paramref name="infoHashes"/> (soon, and then every <see cref="LsdOptions.AnnounceInterval"/>) and
-    /// hands <paramref name="onPeer"/> every peer that announces one of them, until the result is disposed. The
-    /// callback runs on the service's reader and must not block.
+    /// hands <paramref name="onPeer"/> every peer that announces one of them, until the result is disposed; peers
+    /// heard for them within the last announce interval are handed over at once. The callback runs on the caller's
+    /// thread or the service's reader, and must not block.
     /// </summary>
     public IDisposable Register(IReadOnlyList<Sha1Hash> infoHashes, Action<IPEndPoint> onPeer)
     {
@@ -142,6 +143,7 @@ internal sealed partial class LsdService : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(onPeer);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var registration = new Registration(this, [.. infoHashes.Distinct()], onPeer);
+        List<IPEndPoint> heard = [];
         lock (_lock)
         {
             foreach (Sha1Hash hash in registration.InfoHashes)
@@ -155,9 +157,21 @@ internal sealed partial class LsdService : IAsyncDisposable
                 state.Registrations.Add(registration);
                 state.Pending = true;
             }
+
+            // Peers heard lately for these info-hashes (by a magnet fetch that is now handing over to its torrent) will
+            // not announce again for minutes: hand them over now.
+            long now = _time.GetTimestamp();
+            heard.AddRange(_heard.Where(e => registration.InfoHashes.Contains(e.Key.Item1) && _time.GetElapsedTime(e.Value, now) < _options.AnnounceInterval)
+                .Select(e => e.Key.Item2).Distinct());
         }
 
         _wake.Writer.TryWrite(true);
+        foreach (IPEndPoint peer in heard)
+        {
+            Interlocked.Increment(ref _peersFound);
+            onPeer(peer);
+        }
+
         return registration;
     }
 
