@@ -82,11 +82,12 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        // Two nodes that learn of each other at once (LSD, PEX, trackers) dial each other: keep one connection, and the
-        // same one at both ends (the one dialed by the lower peer id), or each end closes a different one and none is left.
+        // Two nodes that learn of each other at once (LSD, PEX, trackers) dial each other, or one dials the other twice
+        // (over IPv4 and IPv6): keep one connection, and the same one at both ends, or each end closes a different one
+        // and none is left. Both ends see who dialed each connection and from which port, so both keep the same one.
         if (_peers.Values.FirstOrDefault(p => p.RemoteHandshake.PeerId == peer.RemoteHandshake.PeerId) is { } existing)
         {
-            if (!existing.IsClosed && !DialedByLowerPeerId(peer, existing))
+            if (!existing.IsClosed && CompareDialers(peer, existing) >= 0)
             {
                 peer.Close("already connected to this peer");
                 _session.OnPeerClosed();
@@ -94,7 +95,7 @@ internal sealed partial class TorrentSwarm
                 return;
             }
 
-            existing.Close("the peer's simultaneous connection is kept instead");
+            existing.Close("the peer's other connection is kept instead");
         }
 
         _peers[peer.Id] = peer;
@@ -111,15 +112,21 @@ internal sealed partial class TorrentSwarm
         peer.Start();
     }
 
-    /// <summary>True when <paramref name="a"/> was dialed by a lower peer id than <paramref name="b"/> (the same answer at both ends).</summary>
-    private bool DialedByLowerPeerId(PeerConnection a, PeerConnection b)
+    /// <summary>
+    /// Orders two connections to one peer the same way at both ends: by the peer id of the side that dialed, then by the
+    /// port it dialed from (its local port, our remote one).
+    /// </summary>
+    private int CompareDialers(PeerConnection a, PeerConnection b)
     {
         Span<byte> dialerA = stackalloc byte[PeerId.Length];
         Span<byte> dialerB = stackalloc byte[PeerId.Length];
         (a.IsOutgoing ? _session.LocalPeerId : a.RemoteHandshake.PeerId).CopyTo(dialerA);
         (b.IsOutgoing ? _session.LocalPeerId : b.RemoteHandshake.PeerId).CopyTo(dialerB);
-        return dialerA.SequenceCompareTo(dialerB) < 0;
+        int byId = dialerA.SequenceCompareTo(dialerB);
+        return byId != 0 ? byId : DialerPort(a).CompareTo(DialerPort(b));
     }
+
+    private static int DialerPort(PeerConnection peer) => peer.IsOutgoing ? peer.LocalEndPoint.Port : peer.RemoteEndPoint.Port;
 
     private void SendPieceSet(PeerConnection peer)
     {

@@ -26,9 +26,10 @@ internal sealed class UdpMulticastTransport(IPAddress? interfaceAddress) : IMult
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
 
-            // On Linux a socket bound to the group address gets only that group's datagrams; Windows binds the wildcard.
-            IPAddress any = v6 ? IPAddress.IPv6Any : IPAddress.Any;
-            socket.Bind(new IPEndPoint(OperatingSystem.IsWindows() ? any : group.Address, group.Port));
+            // The wildcard, not the group address: a socket bound to a multicast address has no unicast address to
+            // send from (Linux then sends from 0.0.0.0 when no interface is set). Other datagrams to the port are
+            // refused by the reader like any malformed announce.
+            socket.Bind(new IPEndPoint(v6 ? IPAddress.IPv6Any : IPAddress.Any, group.Port));
             SocketOptionLevel level = v6 ? SocketOptionLevel.IPv6 : SocketOptionLevel.IP;
             if (v6)
             {

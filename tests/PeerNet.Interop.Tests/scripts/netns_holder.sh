@@ -6,6 +6,6 @@
 set -eu
 ip link set lo up
 ip link set lo multicast on
-ip route add 239.0.0.0/8 dev lo
+ip route add 239.0.0.0/8 dev lo src 127.0.0.1
 echo "ready $$"
 cat >/dev/null

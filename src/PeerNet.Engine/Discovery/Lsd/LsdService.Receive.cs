@@ -94,6 +94,13 @@ internal sealed partial class LsdService
             return;
         }
 
+        if (source.Address.Equals(IPAddress.Any) || source.Address.Equals(IPAddress.IPv6Any) || source.Address.Equals(IPAddress.Broadcast))
+        {
+            Interlocked.Increment(ref _refused); // no address to dial back
+            LsdMetrics.DatagramsDropped.Add(1);
+            return;
+        }
+
         var peer = new IPEndPoint(source.Address, announce.Port);
         bool answer = false;
         foreach (Sha1Hash hash in announce.InfoHashes)
