@@ -56,6 +56,38 @@ public sealed class LsdInteropTests
         SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
     }
 
+    [Fact(Timeout = TestTimeout)]
+    public async Task PeerNetSeedAndGet_OverIPv6Only_FindEachOtherByLsd()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = Stopwatch.StartNew();
+        (TempDirectory temp, SwarmTorrent torrent, _) = await CreateAsync("pn-lsd-ipv6", TorrentVersion.Hybrid, ct);
+        using TempDirectory cleanup = temp;
+        NetworkNamespace ns;
+        try
+        {
+            ns = await NetworkNamespace.StartAsync(ct, ipv6: true);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A veth pair needs the veth driver, which a container may not offer.
+            ReferenceTools.Enforce(new ToolInfo(ReferenceTool.NetworkNamespace, "veth pair in a network namespace", "iproute2", null, null, e.Message), Environment.GetEnvironmentVariable(ReferenceTools.RequireVariable));
+            throw;
+        }
+
+        await using (ns)
+        {
+            // Every address (IPv6Any): both groups are tried, and only [ff15::efc0:988f]:6771 has a route here.
+            PeerNetOptions options = InNamespace(ns) with { Host = "::" };
+            await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, options, ct);
+            string target = temp.Combine("pn-dl");
+            await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(torrent.TorrentPath, target, options, ct);
+            PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransferTimeout, seeding: false, ct);
+            SwarmTest.Log(clock, $"peernet get complete by LSD over IPv6: received {done.Received} bytes");
+            SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
+        }
+    }
+
     [Theory(Timeout = TestTimeout)]
     [InlineData(TorrentVersion.V1)]
     [InlineData(TorrentVersion.Hybrid)]

@@ -26,10 +26,13 @@ internal sealed class NetworkNamespace : IAsyncDisposable
     /// <summary>The command prefix that runs a program inside the namespace.</summary>
     public IReadOnlyList<string> Launcher => ["nsenter", "--target", Pid.ToString(CultureInfo.InvariantCulture), "--user", "--net", "--preserve-credentials", "--"];
 
-    /// <summary>Creates the namespace; requires <see cref="ReferenceTool.NetworkNamespace"/> (call Require first).</summary>
-    public static async Task<NetworkNamespace> StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the namespace; requires <see cref="ReferenceTool.NetworkNamespace"/> (call Require first). With
+    /// <paramref name="ipv6"/>, IPv6 multicast over a veth pair and no IPv4 multicast (see scripts/netns_holder.sh).
+    /// </summary>
+    public static async Task<NetworkNamespace> StartAsync(CancellationToken cancellationToken, bool ipv6 = false)
     {
-        var holder = BackgroundProcess.Start("network namespace", "unshare", ["-rn", "sh", PythonScripts.Resolve("netns_holder.sh")], exitsWhenStdinCloses: true);
+        var holder = BackgroundProcess.Start("network namespace", "unshare", ["-rn", "sh", PythonScripts.Resolve("netns_holder.sh"), ipv6 ? "ipv6" : "ipv4"], exitsWhenStdinCloses: true);
         try
         {
             string line = await holder.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), StartTimeout, cancellationToken).ConfigureAwait(false);
