@@ -26,5 +26,6 @@ public static class Targets
         ["httptracker"] = HttpTrackerTarget.Fuzz,
         ["udptracker"] = UdpTrackerTarget.Fuzz,
         ["krpc"] = KrpcTarget.Fuzz,
+        ["lsd"] = LsdTarget.Fuzz,
     };
 }

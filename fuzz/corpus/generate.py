@@ -121,9 +121,27 @@ def trackers():
     write("udptracker", "error", struct.pack(">II", 3, tx) + b"torrent not whitelisted")
 
 
+def lsd():
+    """BEP 14 announces: ours, libtorrent's, several info-hashes, IPv6, and a few refusals."""
+    a = "0123456789abcdef0123456789abcdef01234567"
+    b = "FEDCBA9876543210FEDCBA9876543210FEDCBA98"
+    for name, text in {
+        "one-hash": f"BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\nPort: 6881\r\nInfohash: {a}\r\ncookie: c0ffee\r\n\r\n\r\n",
+        "libtorrent": f"BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\nPort: 50000\r\nInfohash: {b}\r\ncookie: 7f3a21\r\n\r\n\r\n",
+        "ipv6-many": "BT-SEARCH * HTTP/1.1\r\nHost: [ff15::efc0:988f]:6771\r\nPort: 65535\r\n"
+                     + "".join(f"Infohash: {hashlib.sha1(bytes([i])).hexdigest()}\r\n" for i in range(24)) + "\r\n\r\n",
+        "lenient": f"bt-search * HTTP/1.0\nport:7\nX-Other: x\ninfohash:\t{a}  \nINFOHASH: {a.upper()}\n\ntrailing",
+        "no-port": f"BT-SEARCH * HTTP/1.1\r\nInfohash: {a}\r\n\r\n",
+        "bad-hash": "BT-SEARCH * HTTP/1.1\r\nPort: 1\r\nInfohash: 0123\r\n\r\n",
+        "m-search": "M-SEARCH * HTTP/1.1\r\nHost: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n",
+    }.items():
+        write("lsd", name, text.encode())
+
+
 def main():
     torrents()
     trackers()
+    lsd()
     with open(os.path.join(HERE, "metainfo", "lt-v1-single.torrent"), "rb") as f:
         write("bencode", "torrent", f.read())
     for name, data in {

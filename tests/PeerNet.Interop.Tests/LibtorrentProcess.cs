@@ -19,7 +19,10 @@ internal sealed record LtListening(int Port);
 /// <summary>What <c>lt_seed.py</c> says once its data is checked and it listens.</summary>
 internal sealed record LtSeedReady(int Port, int NumPieces, int PiecesHave, IReadOnlyList<string> Errors);
 
-/// <summary>A libtorrent peer on loopback (TCP only, no DHT/LSD/UPnP), run by <c>lt_seed.py</c> or <c>lt_download.py</c>.</summary>
+/// <summary>
+/// A libtorrent peer on loopback (TCP only, no DHT/UPnP; LSD only when asked, inside a private network namespace), run
+/// by <c>lt_seed.py</c> or <c>lt_download.py</c>.
+/// </summary>
 internal sealed class LibtorrentProcess : IAsyncDisposable
 {
     /// <summary>libtorrent checks the seeder's data before it says it is ready.</summary>
@@ -41,7 +44,8 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
     /// <summary>
     /// Starts <c>lt_seed.py</c> on the data under <paramref name="savePath"/> (the folder holding the torrent's
     /// content) and waits until it has checked the data and listens. It dials each of <paramref name="dialPorts"/>
-    /// on 127.0.0.1 (again and again while not connected).
+    /// on 127.0.0.1 (again and again while not connected). With <paramref name="localDiscoveryIn"/> it runs in that
+    /// namespace with local service discovery on.
     /// </summary>
     public static async Task<(LibtorrentProcess Seeder, LtSeedReady Ready)> StartSeedAsync(
         string torrentPath,
@@ -51,7 +55,8 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         long uploadLimit = 0,
         int port = 0,
         string host = "127.0.0.1",
-        IEnumerable<string>? trackers = null)
+        IEnumerable<string>? trackers = null,
+        NetworkNamespace? localDiscoveryIn = null)
     {
         List<string> arguments = [PythonScripts.Resolve("lt_seed.py"), torrentPath, savePath, "--port", port.ToString(), "--host", host];
         arguments.AddRange(PeerArguments(dialPorts, host));
@@ -65,7 +70,7 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
             arguments.AddRange(["--upload-limit", uploadLimit.ToString()]);
         }
 
-        var process = BackgroundProcess.Start("libtorrent seeder", ReferenceTools.SystemPython, arguments, exitsWhenStdinCloses: true);
+        var process = Start("libtorrent seeder", arguments, localDiscoveryIn);
         try
         {
             string line = await process.WaitForLineAsync(l => HasProperty(l, "port"), StartTimeout, cancellationToken).ConfigureAwait(false);
@@ -82,7 +87,8 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
     /// <summary>
     /// Starts <c>lt_download.py</c> into <paramref name="savePath"/>, dialing each of <paramref name="peerPorts"/> on
     /// 127.0.0.1, and waits until it listens. It gives up (exit 3) after <paramref name="timeout"/>; with
-    /// <paramref name="seedAfter"/> it then keeps seeding until disposed.
+    /// <paramref name="seedAfter"/> it then keeps seeding until disposed. With <paramref name="localDiscoveryIn"/> it runs
+    /// in that namespace with local service discovery on.
     /// </summary>
     public static async Task<LibtorrentProcess> StartDownloadAsync(
         string torrentPath,
@@ -92,7 +98,8 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         CancellationToken cancellationToken,
         int port = 0,
         bool seedAfter = false,
-        string host = "127.0.0.1")
+        string host = "127.0.0.1",
+        NetworkNamespace? localDiscoveryIn = null)
     {
         List<string> arguments =
         [
@@ -105,7 +112,7 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
             arguments.Add("--seed-after");
         }
 
-        var process = BackgroundProcess.Start("libtorrent downloader", ReferenceTools.SystemPython, arguments, exitsWhenStdinCloses: true);
+        var process = Start("libtorrent downloader", arguments, localDiscoveryIn);
         try
         {
             string line = await process.WaitForLineAsync(l => HasProperty(l, "port"), StartTimeout, cancellationToken).ConfigureAwait(false);
@@ -137,6 +144,18 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();
+
+    /// <summary>Runs the script; with <paramref name="localDiscoveryIn"/>, inside that namespace with LSD on (<c>--lsd</c>).</summary>
+    private static BackgroundProcess Start(string name, List<string> arguments, NetworkNamespace? localDiscoveryIn)
+    {
+        if (localDiscoveryIn is null)
+        {
+            return BackgroundProcess.Start(name, ReferenceTools.SystemPython, arguments, exitsWhenStdinCloses: true);
+        }
+
+        List<string> command = [.. localDiscoveryIn.Launcher, ReferenceTools.SystemPython, .. arguments, "--lsd"];
+        return BackgroundProcess.Start(name, command[0], command.Skip(1), exitsWhenStdinCloses: true);
+    }
 
     private static IEnumerable<string> PeerArguments(IEnumerable<int>? ports, string host)
         => (ports ?? []).SelectMany(p => new[] { "--peer", new System.Net.IPEndPoint(System.Net.IPAddress.Parse(host), p).ToString() });

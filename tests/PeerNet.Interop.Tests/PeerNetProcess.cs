@@ -38,6 +38,18 @@ internal sealed record PeerNetOptions
 
     /// <summary><c>get</c> only: where resume data goes; by default a folder beside the download folder.</summary>
     public string? ResumeDirectory { get; init; }
+
+    /// <summary>
+    /// Local service discovery (BEP 14) on: multicast announces. Off by default (<c>--no-lsd</c>), so tests never
+    /// multicast onto the host's network; turn it on only with a <see cref="Launcher"/> into a private namespace.
+    /// </summary>
+    public bool LocalDiscovery { get; init; }
+
+    /// <summary><c>--no-trackers</c>: announce to none of the torrent's trackers.</summary>
+    public bool NoTrackers { get; init; }
+
+    /// <summary>A command prefix to run peernet under, such as <see cref="NetworkNamespace.Launcher"/>; empty for none.</summary>
+    public IReadOnlyList<string> Launcher { get; init; } = [];
 }
 
 /// <summary>
@@ -72,7 +84,7 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
 
     /// <summary><c>peernet seed TORRENT DATA</c>: <paramref name="dataPath"/> is the content itself (file or folder).</summary>
     public static Task<PeerNetProcess> StartSeedAsync(string torrentPath, string dataPath, PeerNetOptions options, CancellationToken cancellationToken)
-        => StartAsync("peernet seed", ["seed", torrentPath, dataPath, .. CommonArguments(options), .. (options.SuperSeed ? ["--super-seed"] : Array.Empty<string>())], cancellationToken);
+        => StartAsync("peernet seed", ["seed", torrentPath, dataPath, .. CommonArguments(options), .. (options.SuperSeed ? ["--super-seed"] : Array.Empty<string>())], options.Launcher, cancellationToken);
 
     /// <summary><c>peernet get TORRENT -o DIR --resume-dir ...</c>: the content lands under <paramref name="outputDirectory"/>.</summary>
     public static Task<PeerNetProcess> StartGetAsync(string torrentPath, string outputDirectory, PeerNetOptions options, CancellationToken cancellationToken)
@@ -84,7 +96,7 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
             arguments.Add("--seed");
         }
 
-        return StartAsync("peernet get", arguments, cancellationToken);
+        return StartAsync("peernet get", arguments, options.Launcher, cancellationToken);
     }
 
     /// <summary>Waits for the <c>complete:</c> line (and, unless seeding on, a clean exit) and returns its counters.</summary>
@@ -168,14 +180,15 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         return (long)Math.Round(double.Parse(m.Groups["number"].Value, CultureInfo.InvariantCulture) * Math.Pow(1024, power));
     }
 
-    private static async Task<PeerNetProcess> StartAsync(string name, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private static async Task<PeerNetProcess> StartAsync(string name, IReadOnlyList<string> arguments, IReadOnlyList<string> launcher, CancellationToken cancellationToken)
     {
         if (!File.Exists(AssemblyPath))
         {
             throw new FileNotFoundException($"{AssemblyPath} is missing: build PeerNet.Cli (the test project references it).", AssemblyPath);
         }
 
-        var process = BackgroundProcess.Start(name, DotnetHost(), [AssemblyPath, .. arguments]);
+        List<string> command = [.. launcher, DotnetHost(), AssemblyPath, .. arguments];
+        var process = BackgroundProcess.Start(name, command[0], command.Skip(1));
         try
         {
             string line = await process.WaitForLineAsync(l => ListenPattern().IsMatch(l), StartTimeout, cancellationToken).ConfigureAwait(false);
@@ -195,6 +208,16 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         if (options.Bootstrap.Count == 0)
         {
             yield return "--no-dht";
+        }
+
+        if (!options.LocalDiscovery)
+        {
+            yield return "--no-lsd";
+        }
+
+        if (options.NoTrackers)
+        {
+            yield return "--no-trackers";
         }
 
         foreach (string node in options.Bootstrap)

@@ -22,6 +22,12 @@ public enum ReferenceTool
 
     /// <summary><c>qbittorrent-nox</c>: a peer on libtorrent 2.0.</summary>
     Qbittorrent,
+
+    /// <summary>
+    /// <c>unshare -rn</c>, <c>nsenter</c> and <c>ip</c>: a private network namespace whose loopback carries multicast,
+    /// so the LSD tests multicast there and never on the host's network.
+    /// </summary>
+    NetworkNamespace,
 }
 
 /// <summary>What a test does about a reference tool.</summary>
@@ -113,6 +119,7 @@ internal static class ReferenceTools
         ReferenceTool.Aria2 => ProbeExecutable(tool, "aria2c", "aria2", "--version"),
         ReferenceTool.Opentracker => ProbeExecutable(tool, "opentracker", "opentracker", "-h"),
         ReferenceTool.Qbittorrent => ProbeExecutable(tool, "qbittorrent-nox", "qbittorrent-nox", "--version"),
+        ReferenceTool.NetworkNamespace => ProbeNetworkNamespace(),
         _ => throw new ArgumentOutOfRangeException(nameof(tool), tool, null),
     };
 
@@ -126,6 +133,29 @@ internal static class ReferenceTools
         }
 
         return RunProbe(ReferenceTool.Libtorrent, Name, Package, SystemPython, ["-c", "import libtorrent; print(libtorrent.__version__)"]);
+    }
+
+    /// <summary>unshare, nsenter and ip on PATH, and a namespace that really gets a multicast route on its loopback.</summary>
+    private static ToolInfo ProbeNetworkNamespace()
+    {
+        const string Name = "unshare (network namespace)";
+        const string Package = "util-linux iproute2";
+        foreach (string command in new[] { "nsenter", "ip" })
+        {
+            if (FindOnPath(command) is null)
+            {
+                return new ToolInfo(ReferenceTool.NetworkNamespace, Name, Package, null, null, $"'{command}' is not on PATH");
+            }
+        }
+
+        ToolInfo unshare = ProbeExecutable(ReferenceTool.NetworkNamespace, "unshare", Package, "--version") with { Name = Name };
+        if (!unshare.IsAvailable)
+        {
+            return unshare;
+        }
+
+        ToolInfo works = RunProbe(ReferenceTool.NetworkNamespace, Name, Package, unshare.Path!, ["-rn", "sh", "-c", "ip link set lo up && ip link set lo multicast on && ip route add 239.0.0.0/8 dev lo"]);
+        return works.IsAvailable ? unshare : works with { Problem = works.Problem + " (user namespaces may be disabled, or the container lacks the capability)" };
     }
 
     private static ToolInfo ProbeExecutable(ReferenceTool tool, string command, string package, string versionArgument)

@@ -80,9 +80,10 @@ internal static class GetCommand
     {
         bool trackers = useTrackers && magnet.Trackers.Count > 0;
         bool dht = session.Options.Dht is not null;
-        if (peers.Count == 0 && !trackers && !dht)
+        bool lsd = session.LocalDiscovery is not null;
+        if (peers.Count == 0 && !trackers && !dht && !lsd)
         {
-            throw new InvalidOperationException("a magnet link needs somewhere to find peers: give --peer HOST:PORT, a magnet with x.pe or tr, or leave the DHT on.");
+            throw new InvalidOperationException("a magnet link needs somewhere to find peers: give --peer HOST:PORT, a magnet with x.pe or tr, or leave the DHT or local discovery on.");
         }
 
         var sourceList = new List<string>();
@@ -101,6 +102,11 @@ internal static class GetCommand
             sourceList.Add("the DHT");
         }
 
+        if (lsd)
+        {
+            sourceList.Add("the local network");
+        }
+
         string sources = string.Join(", ", sourceList);
         await stdout.WriteLineAsync($"fetching metadata for {magnet.DisplayName ?? magnet.InfoHashes.ToString()} from {sources}").ConfigureAwait(false);
         var fetcher = new MetadataFetcher(session, magnet.InfoHashes) { Trackers = magnet.Trackers, AnnounceToTrackers = trackers, ExactLength = magnet.ExactLength };
@@ -109,7 +115,7 @@ internal static class GetCommand
             fetcher.AddPeer(peer);
         }
 
-        if (!trackers && !dht)
+        if (!trackers && !dht && !lsd)
         {
             fetcher.CompleteAdding(); // nobody else will ever be found: fail once every given peer has been tried
         }

@@ -68,6 +68,11 @@ internal sealed class PeerOptions
         Description = "Do not use the Mainline DHT to find peers (private torrents never do).",
     };
 
+    public Option<bool> NoLsd { get; } = new("--no-lsd")
+    {
+        Description = "Do not use Local Service Discovery (BEP 14: multicast announces on the local network, TTL 1) to find peers (private torrents never do).",
+    };
+
     /// <summary>A <c>--bind</c> value: <paramref name="fallback"/> when absent; anything but an IP address is a clear error.</summary>
     public static IPAddress ParseAddress(string? text, IPAddress fallback)
         => text is null ? fallback
@@ -98,6 +103,7 @@ internal sealed class PeerOptions
         command.Options.Add(NoTrackers);
         command.Options.Add(Bootstrap);
         command.Options.Add(NoDht);
+        command.Options.Add(NoLsd);
     }
 
     internal static long ParseRate(ArgumentResult result)

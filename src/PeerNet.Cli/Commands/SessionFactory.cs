@@ -20,6 +20,7 @@ internal static class SessionFactory
         {
             Dht = dht,
             OwnsDht = true,
+            LocalDiscovery = !parseResult.GetValue(options.NoLsd),
             ListenEndPoint = new IPEndPoint(address, parseResult.GetValue(options.Port)),
             UploadRateLimit = parseResult.GetValue(options.UploadLimit),
             DownloadRateLimit = parseResult.GetValue(options.DownloadLimit),

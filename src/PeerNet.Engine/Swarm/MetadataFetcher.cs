@@ -63,6 +63,12 @@ internal sealed class MetadataFetcher
     /// <summary>Look the info-hash up in the session's DHT (when it has one) and ask the peers found.</summary>
     public bool UseDht { get; init; } = true;
 
+    /// <summary>
+    /// Announce the info-hash on the local network and ask the peers that announce it there (BEP 14), when the
+    /// session runs local service discovery.
+    /// </summary>
+    public bool UseLocalDiscovery { get; init; } = true;
+
     /// <summary>The magnet's <c>xl</c> (total size), if any: what the announces report as left.</summary>
     public long? ExactLength { get; init; }
 
@@ -102,6 +108,7 @@ internal sealed class MetadataFetcher
         var result = new TaskCompletionSource<TorrentMetainfo>(TaskCreationOptions.RunContinuationsAsynchronously);
         TrackerAnnouncer[] announcers = StartTrackers();
         Task dhtLookups = _session.Options.Dht is { } dht && UseDht ? LookUpInDhtAsync(dht, done.Token) : Task.CompletedTask;
+        using IDisposable? localDiscovery = UseLocalDiscovery ? _session.LocalDiscovery?.Register(Discovery.Lsd.LsdService.HashesOf(_hashes), AddPeer) : null;
         var workers = new Task[Parallel];
         for (int i = 0; i < workers.Length; i++)
         {

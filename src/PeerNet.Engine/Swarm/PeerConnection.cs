@@ -48,6 +48,8 @@ internal sealed partial class PeerConnection : IAsyncDisposable
 
     public IPEndPoint RemoteEndPoint => _connection.RemoteEndPoint;
 
+    public IPEndPoint LocalEndPoint => _connection.LocalEndPoint;
+
     public bool IsOutgoing { get; }
 
     public bool SupportsFast { get; }

@@ -45,6 +45,14 @@ public sealed record SessionOptions
     /// <summary>The session disposes <see cref="Dht"/> after its torrents (the CLI's sessions own theirs).</summary>
     public bool OwnsDht { get; init; }
 
+    /// <summary>
+    /// Local Service Discovery (BEP 14): multicast announces of the session's public torrents on the local network
+    /// (239.192.152.143:6771 and [ff15::efc0:988f]:6771, TTL 1), and peers found from other nodes' announces. Default:
+    /// off, because it sends onto the host's real network; the CLI turns it on (<c>--no-lsd</c> turns it off). Private
+    /// torrents never use it.
+    /// </summary>
+    public bool LocalDiscovery { get; init; }
+
     /// <summary>Where the session logs (peer events at Debug, what an operator should see at Information and up); null logs nothing.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 
@@ -53,6 +61,12 @@ public sealed record SessionOptions
 
     /// <summary>Tracker timing and limits (tests shorten the BEP 15 waits).</summary>
     internal Discovery.Trackers.TrackerClientOptions TrackerOptions { get; init; } = new();
+
+    /// <summary>The multicast groups LSD joins: null for real UDP on <see cref="ListenEndPoint"/>'s interface; tests give an in-memory one.</summary>
+    internal Transport.IMulticastTransport? LocalDiscoveryTransport { get; init; }
+
+    /// <summary>LSD timing and limits (tests shorten them).</summary>
+    internal Discovery.Lsd.LsdOptions LocalDiscoveryOptions { get; init; } = new();
 }
 
 /// <summary>Settings of one torrent in a session.</summary>
@@ -99,6 +113,12 @@ public sealed record TorrentOptions
 
     /// <summary>Announce to and look up peers in the session's DHT (when it has one). Default: on; private torrents never do.</summary>
     public bool UseDht { get; init; } = true;
+
+    /// <summary>
+    /// Announce to and find peers on the local network (BEP 14), when the session has <see cref="SessionOptions.LocalDiscovery"/>
+    /// on. Default: on; private torrents never do.
+    /// </summary>
+    public bool UseLocalDiscovery { get; init; } = true;
 
     /// <summary>How often peers hear our peer-list changes over BEP 11 peer exchange (about once a minute, as BEP 11 asks).</summary>
     public TimeSpan PexInterval { get; init; } = TimeSpan.FromSeconds(60);

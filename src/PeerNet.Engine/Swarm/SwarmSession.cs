@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Security.Cryptography;
+using PeerNet.Discovery.Lsd;
 using PeerNet.Discovery.Trackers;
 using PeerNet.Metainfo;
 using PeerNet.PeerWire;
@@ -84,10 +85,40 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     public IReadOnlyCollection<TorrentSwarm> Torrents => [.. _torrents.Values.Distinct()];
 
+    /// <summary>Local service discovery (BEP 14), when <see cref="SessionOptions.LocalDiscovery"/> is on and a group could be joined.</summary>
+    public LsdService? LocalDiscovery { get; private set; }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _listener = await _transport.ListenAsync(Options.ListenEndPoint, cancellationToken).ConfigureAwait(false);
         _acceptLoop = Task.Run(() => AcceptLoopAsync(_stopping.Token), CancellationToken.None);
+        if (Options.LocalDiscovery)
+        {
+            await StartLocalDiscoveryAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Joins the LSD groups of the listening address's family (both for a wildcard), on its interface when it is a
+    /// specific address; a host where no group can be joined runs without LSD.
+    /// </summary>
+    private async Task StartLocalDiscoveryAsync()
+    {
+        IPAddress address = Options.ListenEndPoint.Address;
+        bool wildcard = address.Equals(IPAddress.IPv6Any);
+        LsdOptions options = Options.LocalDiscoveryOptions with
+        {
+            UseIPv4 = Options.LocalDiscoveryOptions.UseIPv4 && (wildcard || address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork),
+            UseIPv6 = Options.LocalDiscoveryOptions.UseIPv6 && (wildcard || address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6),
+        };
+        var lsd = new LsdService(options, Options.LocalDiscoveryTransport ?? new UdpMulticastTransport(wildcard ? null : address), Time, Logger);
+        if (lsd.Start(ListenPort) == 0)
+        {
+            await lsd.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        LocalDiscovery = lsd;
     }
 
     /// <summary>Adds a torrent: opens its storage, checks what is on disk, and starts finding peers.</summary>
@@ -405,6 +436,11 @@ internal sealed class SwarmSession : IAsyncDisposable
         // Together, so each torrent's bounded stopped announce overlaps the others'.
         await Task.WhenAll(Torrents.Select(t => t.DisposeAsync().AsTask())).ConfigureAwait(false);
         _torrents.Clear();
+        if (LocalDiscovery is { } lsd)
+        {
+            await lsd.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (Options.OwnsDht && Options.Dht is { } dht)
         {
             await dht.DisposeAsync().ConfigureAwait(false); // saves its routing table for the next run

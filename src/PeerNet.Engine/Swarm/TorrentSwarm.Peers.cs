@@ -97,13 +97,20 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        // Two nodes that learn of each other (PEX, trackers) may dial each other at once: keep one connection.
-        if (_peers.Values.Any(p => p.RemoteHandshake.PeerId == peer.RemoteHandshake.PeerId))
+        // Two nodes that learn of each other at once (LSD, PEX, trackers) dial each other, or one dials the other twice
+        // (over IPv4 and IPv6): keep one connection, and the same one at both ends, or each end closes a different one
+        // and none is left. Both ends see who dialed each connection and from which port, so both keep the same one.
+        if (_peers.Values.FirstOrDefault(p => p.RemoteHandshake.PeerId == peer.RemoteHandshake.PeerId) is { } existing)
         {
-            peer.Close("already connected to this peer");
-            _session.OnPeerClosed();
-            _ = peer.DisposeAsync().AsTask();
-            return;
+            if (!existing.IsClosed && CompareDialers(peer, existing) >= 0)
+            {
+                peer.Close("already connected to this peer");
+                _session.OnPeerClosed();
+                _ = peer.DisposeAsync().AsTask();
+                return;
+            }
+
+            existing.Close("the peer's other connection is kept instead");
         }
 
         _peers[peer.Id] = peer;
@@ -119,6 +126,22 @@ internal sealed partial class TorrentSwarm
         GrantAllowedFast(peer);
         peer.Start();
     }
+
+    /// <summary>
+    /// Orders two connections to one peer the same way at both ends: by the peer id of the side that dialed, then by the
+    /// port it dialed from (its local port, our remote one).
+    /// </summary>
+    private int CompareDialers(PeerConnection a, PeerConnection b)
+    {
+        Span<byte> dialerA = stackalloc byte[PeerId.Length];
+        Span<byte> dialerB = stackalloc byte[PeerId.Length];
+        (a.IsOutgoing ? _session.LocalPeerId : a.RemoteHandshake.PeerId).CopyTo(dialerA);
+        (b.IsOutgoing ? _session.LocalPeerId : b.RemoteHandshake.PeerId).CopyTo(dialerB);
+        int byId = dialerA.SequenceCompareTo(dialerB);
+        return byId != 0 ? byId : DialerPort(a).CompareTo(DialerPort(b));
+    }
+
+    private static int DialerPort(PeerConnection peer) => peer.IsOutgoing ? peer.LocalEndPoint.Port : peer.RemoteEndPoint.Port;
 
     private void SendPieceSet(PeerConnection peer)
     {

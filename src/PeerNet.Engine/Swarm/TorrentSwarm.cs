@@ -185,6 +185,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
 
         StartTrackers();
         StartDht();
+        StartLocalDiscovery();
     }
 
     public void AddPeerEndpoint(System.Net.IPEndPoint endpoint) => Post(new SwarmEvent(SwarmEventKind.AddPeers, Payload: endpoint));
@@ -246,6 +247,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
 
         // The stopped announce runs beside the rest of the shutdown, bounded by its own timeout.
         Task trackersStopped = StopTrackersAsync();
+        StopLocalDiscovery();
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 
 namespace PeerNet.Transport;
 
@@ -132,7 +131,7 @@ internal sealed class InMemoryDatagramNetwork : IDatagramTransport
             _sockets.TryGetValue(to, out target);
         }
 
-        if (target is not null && target.Queue.Writer.TryWrite(packet))
+        if (target is not null && target.TryEnqueue(packet.Data, packet.From))
         {
             Interlocked.Increment(ref _delivered);
         }
@@ -155,52 +154,11 @@ internal sealed class InMemoryDatagramNetwork : IDatagramTransport
         }
     }
 
-    private sealed class Socket(InMemoryDatagramNetwork network, IPEndPoint localEndPoint) : IDatagramSocket
+    private sealed class Socket(InMemoryDatagramNetwork network, IPEndPoint localEndPoint)
+        : InMemoryDatagramSocket(localEndPoint, network.Options.ReceiveQueueCapacity)
     {
-        public Channel<Packet> Queue { get; } = Channel.CreateBounded<Packet>(new BoundedChannelOptions(network.Options.ReceiveQueueCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = false,
-            SingleWriter = false,
-        });
+        protected override void Send(ReadOnlyMemory<byte> datagram, IPEndPoint remote) => network.Send(LocalEndPoint, datagram, remote);
 
-        private volatile bool _disposed;
-
-        public IPEndPoint LocalEndPoint { get; } = localEndPoint;
-
-        public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken)
-        {
-            ArgumentNullException.ThrowIfNull(remote);
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            cancellationToken.ThrowIfCancellationRequested();
-            network.Send(LocalEndPoint, datagram, remote);
-            return ValueTask.CompletedTask;
-        }
-
-        public async ValueTask<DatagramReceived> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            Packet packet;
-            try
-            {
-                packet = await Queue.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (ChannelClosedException)
-            {
-                throw new ObjectDisposedException(nameof(InMemoryDatagramNetwork) + ".Socket");
-            }
-
-            int length = Math.Min(packet.Data.Length, buffer.Length);
-            packet.Data.AsSpan(0, length).CopyTo(buffer.Span);
-            return new DatagramReceived(length, packet.From);
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            _disposed = true;
-            network.Unbind(this);
-            Queue.Writer.TryComplete();
-            return ValueTask.CompletedTask;
-        }
+        protected override void Leave() => network.Unbind(this);
     }
 }

@@ -25,7 +25,7 @@ internal sealed class UdpDatagramTransport : IDatagramTransport
             }
 
             socket.Bind(localEndPoint);
-            return new UdpDatagramSocket(socket);
+            return Wrap(socket);
         }
         catch
         {
@@ -33,6 +33,9 @@ internal sealed class UdpDatagramTransport : IDatagramTransport
             throw;
         }
     }
+
+    /// <summary>Wraps a bound socket (set up by the caller, as <see cref="UdpMulticastTransport"/> does); disposing it closes the socket.</summary>
+    internal static IDatagramSocket Wrap(Socket socket) => new UdpDatagramSocket(socket);
 
     private sealed class UdpDatagramSocket(Socket socket) : IDatagramSocket
     {

@@ -15,12 +15,13 @@ def parse_peer(text):
     return host.strip("[]"), int(port)
 
 
-def make_session(port, upload_limit=0, host="127.0.0.1"):
-    """A session on HOST:PORT only (127.0.0.1, or ::1 for IPv6): no DHT/LSD/UPnP/NAT-PMP, TCP only (uTP off), many peers per IP."""
+def make_session(port, upload_limit=0, host="127.0.0.1", lsd=False):
+    """A session on HOST:PORT only (127.0.0.1, or ::1 for IPv6): no DHT/UPnP/NAT-PMP, TCP only (uTP off), many peers
+    per IP; no LSD unless asked (only inside a private network namespace: LSD multicasts on the listen interface)."""
     settings = {
         "listen_interfaces": ("[%s]:%d" if ":" in host else "%s:%d") % (host, port),
         "enable_dht": False,
-        "enable_lsd": False,
+        "enable_lsd": lsd,
         "enable_upnp": False,
         "enable_natpmp": False,
         "enable_outgoing_utp": False,
@@ -37,6 +38,9 @@ def make_session(port, upload_limit=0, host="127.0.0.1"):
         | lt.alert.category_t.peer_notification
         | lt.alert.category_t.connect_notification,
     }
+    if lsd:
+        # LSD announces and replies are log alerts ("==> LSD: ...", "<== LSD: ..."): worth a line in a failing test.
+        settings["alert_mask"] |= lt.alert.category_t.session_log_notification
     if upload_limit > 0:
         settings["upload_rate_limit"] = upload_limit
         # Loopback counts as a local network, which libtorrent exempts from limits unless told otherwise.
@@ -94,7 +98,8 @@ PEER_ALERTS = (lt.peer_connect_alert, lt.peer_disconnected_alert, lt.peer_error_
 def emit_alerts(session):
     """Prints {"alert": TYPE, "message": ...} for peer events and errors, and drops the other alerts."""
     for alert in session.pop_alerts():
-        if isinstance(alert, PEER_ALERTS) or alert.category() & lt.alert.category_t.error_notification:
+        if isinstance(alert, PEER_ALERTS) or alert.category() & lt.alert.category_t.error_notification \
+                or (isinstance(alert, lt.log_alert) and "LSD" in alert.message()):
             emit({"alert": type(alert).__name__, "message": alert.message()})
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Download a torrent with libtorrent on loopback from explicit peers.
 
-usage: lt_download.py TORRENT|MAGNET SAVE_PATH --peer HOST:PORT... [--timeout S] [--port P] [--seed-after]
+usage: lt_download.py TORRENT|MAGNET SAVE_PATH [--peer HOST:PORT]... [--lsd] [--timeout S] [--port P] [--seed-after]
 
 Given a magnet link, libtorrent first fetches the info dictionary from the peers (BEP 9) and, for v2, the
 piece layers (BEP 52 hash requests).
@@ -30,12 +30,13 @@ def main():
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on: 127.0.0.1, or ::1 for IPv6")
+    parser.add_argument("--lsd", action="store_true", help="local service discovery on (only inside a private network namespace)")
     parser.add_argument("--seed-after", action="store_true")
     args = parser.parse_args()
 
     lt_common.exit_when_stdin_closes()
     started = time.monotonic()
-    session = lt_common.make_session(args.port, host=args.host)
+    session = lt_common.make_session(args.port, host=args.host, lsd=args.lsd)
     try:
         port = lt_common.wait_for_listen(session)
     except RuntimeError as e:

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Seed a torrent with libtorrent on loopback until killed or until stdin closes.
 
-usage: lt_seed.py TORRENT SAVE_PATH [--port P] [--peer HOST:PORT]... [--upload-limit BYTES_PER_S]
+usage: lt_seed.py TORRENT SAVE_PATH [--port P] [--lsd] [--peer HOST:PORT]... [--upload-limit BYTES_PER_S]
                   [--seed-mode] [--check-timeout S] [--tracker URL]...
 
 SAVE_PATH is the folder holding the torrent's content (the file or folder named after the torrent). The
@@ -25,6 +25,7 @@ def main():
     parser.add_argument("save_path")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on: 127.0.0.1, or ::1 for IPv6")
+    parser.add_argument("--lsd", action="store_true", help="local service discovery on (only inside a private network namespace)")
     parser.add_argument("--peer", action="append", default=[], type=lt_common.parse_peer)
     parser.add_argument("--upload-limit", type=int, default=0)
     parser.add_argument("--seed-mode", action="store_true")
@@ -34,7 +35,7 @@ def main():
 
     lt_common.exit_when_stdin_closes()
     started = time.monotonic()
-    session = lt_common.make_session(args.port, args.upload_limit, args.host)
+    session = lt_common.make_session(args.port, args.upload_limit, args.host, lsd=args.lsd)
     try:
         port = lt_common.wait_for_listen(session)
         handle = lt_common.add_torrent(session, args.torrent, args.save_path, args.seed_mode, args.tracker)
