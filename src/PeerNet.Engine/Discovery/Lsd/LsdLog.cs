@@ -20,4 +20,7 @@ internal static partial class LsdLog
 
     [LoggerMessage(304, LogLevel.Debug, "local service discovery: {Peer} announces {InfoHash}")]
     public static partial void PeerFound(ILogger logger, IPEndPoint peer, Sha1Hash infoHash);
+
+    [LoggerMessage(305, LogLevel.Information, "local service discovery: stopped listening on {Group}: {Reason}")]
+    public static partial void ReceiveFailed(ILogger logger, IPEndPoint group, string reason);
 }

@@ -43,7 +43,7 @@ internal sealed partial class LsdService
             }
             catch (System.Net.Sockets.SocketException e)
             {
-                LsdLog.SendFailed(_logger, group.EndPoint, e.Message);
+                LsdLog.ReceiveFailed(_logger, group.EndPoint, e.Message);
                 return;
             }
 

@@ -122,7 +122,11 @@ internal sealed partial class LsdService : IAsyncDisposable
         try
         {
             IDatagramSocket socket = _transport.Join(group);
-            _groups.Add(new Group(group, host, socket));
+            lock (_lock)
+            {
+                _groups.Add(new Group(group, host, socket));
+            }
+
             LsdLog.Joined(_logger, group);
         }
         catch (System.Net.Sockets.SocketException e)
