@@ -108,7 +108,7 @@ internal sealed class MetadataFetcher
         var result = new TaskCompletionSource<TorrentMetainfo>(TaskCreationOptions.RunContinuationsAsynchronously);
         TrackerAnnouncer[] announcers = StartTrackers();
         Task dhtLookups = _session.Options.Dht is { } dht && UseDht ? LookUpInDhtAsync(dht, done.Token) : Task.CompletedTask;
-        using IDisposable? localDiscovery = UseLocalDiscovery ? _session.LocalDiscovery?.Register(Discovery.Lsd.LsdService.HashesOf(_hashes), AddPeer) : null;
+        using IDisposable? localDiscovery = UseLocalDiscovery ? _session.LocalDiscovery?.Register(_hashes.SwarmHashes, AddPeer) : null;
         var workers = new Task[Parallel];
         for (int i = 0; i < workers.Length; i++)
         {

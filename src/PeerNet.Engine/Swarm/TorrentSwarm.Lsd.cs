@@ -1,5 +1,3 @@
-using PeerNet.Discovery.Lsd;
-
 namespace PeerNet.Swarm;
 
 /// <summary>
@@ -19,7 +17,7 @@ internal sealed partial class TorrentSwarm
     {
         if (_session.LocalDiscovery is { } lsd && Options.UseLocalDiscovery && !Metainfo.IsPrivate && _session.ListenPort != 0)
         {
-            _lsd = lsd.Register(LsdService.HashesOf(Metainfo.InfoHashes), peer =>
+            _lsd = lsd.Register(Metainfo.InfoHashes.SwarmHashes, peer =>
             {
                 Interlocked.Increment(ref _lsdPeersFound);
                 AddPeerEndpoint(peer);

@@ -48,7 +48,7 @@ public sealed class SwarmLsdTests
         SwarmHarness.AssertSameFiles(torrent, content, folder);
         Assert.True(seeding.LsdPeersFound > 0);
         Assert.Equal(0, seeding.DhtPeersFound);
-        Assert.Equal(LsdService.HashesOf(torrent.InfoHashes).Length, seeder.LocalDiscovery!.GetStats().InfoHashesAnnounced);
+        Assert.Equal(torrent.InfoHashes.SwarmHashes.Count, seeder.LocalDiscovery!.GetStats().InfoHashesAnnounced);
     }
 
     [Theory]

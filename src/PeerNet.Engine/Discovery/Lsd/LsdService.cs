@@ -67,15 +67,6 @@ internal sealed partial class LsdService : IAsyncDisposable
         }
     }
 
-    /// <summary>The info-hashes of a torrent as LSD announces them: the v1 hash and, for v2 and hybrid torrents, the truncated v2 hash (as libtorrent does).</summary>
-    public static Sha1Hash[] HashesOf(InfoHashes hashes) => (hashes.V1, hashes.V2) switch
-    {
-        ({ } v1, { } v2) => [v1, v2.Truncate()],
-        ({ } v1, null) => [v1],
-        (null, { } v2) => [v2.Truncate()],
-        _ => [],
-    };
-
     /// <summary>
     /// Joins the groups the options allow (a group this host cannot join is logged and skipped) and starts announcing
     /// <paramref name="listenPort"/> as our BitTorrent port. Returns how many groups were joined; with 0, nothing runs.
