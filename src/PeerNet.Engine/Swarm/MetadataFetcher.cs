@@ -32,8 +32,8 @@ internal sealed class MetadataFetcher
 
     private readonly SwarmSession _session;
     private readonly InfoHashes _hashes;
+    private readonly HandshakeHashes _handshakeHashes;
     private readonly Channel<IPEndPoint> _candidates = Channel.CreateUnbounded<IPEndPoint>();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPEndPoint, byte> _v2HandshakePeers = new();
     private readonly HashSet<IPEndPoint> _seen = [];
     private readonly int _maxSize;
 
@@ -48,6 +48,7 @@ internal sealed class MetadataFetcher
 
         _session = session;
         _hashes = hashes;
+        _handshakeHashes = new HandshakeHashes(hashes, int.MaxValue);
         _maxSize = Math.Clamp(maxMetadataSize, 1, ExtensionHandshake.MaxMetadataSize);
     }
 
@@ -149,17 +150,9 @@ internal sealed class MetadataFetcher
     /// <summary>Offers a peer that trackers or the DHT named under <paramref name="hash"/>.</summary>
     private void AddPeerFoundUnder(IPEndPoint peer, Sha1Hash hash)
     {
-        if (hash != _hashes.WireHash)
-        {
-            _v2HandshakePeers.TryAdd(peer, 0);
-        }
-
+        _handshakeHashes.FoundUnder(peer, hash);
         AddPeer(peer);
     }
-
-    /// <summary>The hash our handshake carries to <paramref name="endpoint"/>: a hybrid's v2 one if that is where the peer was found.</summary>
-    private Sha1Hash HandshakeHashFor(IPEndPoint endpoint)
-        => _hashes.V2 is { } v2 && _v2HandshakePeers.ContainsKey(endpoint) ? v2.Truncate() : _hashes.WireHash;
 
     /// <summary>Announces the magnet's swarm hashes to its trackers (when enabled); every peer they name is asked.</summary>
     private TrackerAnnouncer[] StartTrackers()
@@ -230,7 +223,7 @@ internal sealed class MetadataFetcher
         IDuplexConnection connection = await _session.DialAsync(endpoint, timeout.Token).ConfigureAwait(false);
         try
         {
-            Handshake remote = await _session.ExchangeHandshakesAsync(connection, _hashes, HandshakeHashFor(endpoint), timeout.Token).ConfigureAwait(false);
+            Handshake remote = await _session.ExchangeHandshakesAsync(connection, _hashes, _handshakeHashes.For(endpoint), timeout.Token).ConfigureAwait(false);
 
             if (!remote.SupportsExtensionProtocol)
             {

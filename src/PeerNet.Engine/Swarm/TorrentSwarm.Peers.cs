@@ -15,9 +15,8 @@ internal sealed partial class TorrentSwarm
     private readonly HashSet<IPEndPoint> _known = [];
     private readonly Queue<IPEndPoint> _candidates = new();
     private readonly HashSet<IPEndPoint> _connecting = [];
+    private readonly HandshakeHashes _handshakeHashes;
 
-    /// <summary>Peers of a hybrid found only under its truncated v2 hash: a v2-only client knows no other, so we dial with it.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPEndPoint, byte> _v2HandshakePeers = new();
     private int _ticks;
 
     /// <summary>Connected peers (a snapshot, for status and tests).</summary>
@@ -33,11 +32,7 @@ internal sealed partial class TorrentSwarm
     /// <summary>A peer that trackers or the DHT named under <paramref name="hash"/>, one of the torrent's swarm hashes.</summary>
     private void AddPeerFoundUnder(IPEndPoint peer, Sha1Hash hash)
     {
-        if (hash != Metainfo.InfoHashes.WireHash && _v2HandshakePeers.Count < Options.MaxKnownPeers)
-        {
-            _v2HandshakePeers.TryAdd(peer, 0);
-        }
-
+        _handshakeHashes.FoundUnder(peer, hash);
         AddPeerEndpoint(peer);
     }
 
@@ -69,8 +64,7 @@ internal sealed partial class TorrentSwarm
     {
         try
         {
-            Sha1Hash? handshakeHash = Metainfo.InfoHashes.V2 is { } v2 && _v2HandshakePeers.ContainsKey(endpoint) ? v2.Truncate() : null;
-            await _session.ConnectAsync(this, endpoint, _stopping.Token, handshakeHash).ConfigureAwait(false);
+            await _session.ConnectAsync(this, endpoint, _stopping.Token, _handshakeHashes.For(endpoint)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or TimeoutException or InvalidDataException)
         {

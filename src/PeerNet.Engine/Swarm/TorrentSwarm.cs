@@ -76,6 +76,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         _have = new PieceBitfield(PieceCount);
         _picker = new PiecePicker(PieceCount, storage.Map.GetRequestableLength, new Random(options.RandomSeed ?? Random.Shared.Next()));
         _resume = options.ResumeDirectory is null ? null : new ResumeStore(options.ResumeDirectory);
+        _handshakeHashes = new HandshakeHashes(metainfo.InfoHashes, options.MaxKnownPeers);
     }
 
     public TorrentMetainfo Metainfo { get; }
