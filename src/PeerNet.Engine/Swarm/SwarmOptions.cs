@@ -132,6 +132,12 @@ public sealed record TorrentOptions
     /// </summary>
     public bool SuperSeeding { get; init; }
 
+    /// <summary>Wait before redialling an address whose dial failed, doubled with each failure in a row (tests shorten it).</summary>
+    internal TimeSpan RedialDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Wait before redialling a peer whose connection ended (libtorrent waits 60 s; tests shorten it).</summary>
+    internal TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Seed for piece-selection randomness (tests); null for random.</summary>
     public int? RandomSeed { get; init; }
 

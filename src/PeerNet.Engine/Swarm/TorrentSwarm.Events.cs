@@ -27,7 +27,7 @@ internal sealed partial class TorrentSwarm
                 OnAddPeer((System.Net.IPEndPoint)e.Payload!);
                 break;
             case SwarmEventKind.ConnectFinished:
-                _connecting.Remove((System.Net.IPEndPoint)e.Payload!);
+                OnConnectFinished((System.Net.IPEndPoint)e.Payload!, e.A != 0);
                 break;
             case SwarmEventKind.PeerConnected:
                 OnPeerConnected(peer!);
@@ -186,9 +186,15 @@ internal sealed partial class TorrentSwarm
         }
     }
 
-    private static void OnExtensionHandshake(PeerConnection peer, ExtensionHandshake handshake)
+    private void OnExtensionHandshake(PeerConnection peer, ExtensionHandshake handshake)
     {
         peer.Extensions = handshake;
+        if (!peer.IsOutgoing && _peers.ContainsKey(peer.Id) && ListenEndPoint(peer) is { } endpoint)
+        {
+            // Where an incoming peer listens: not dialled while this connection lasts, redialled after it ends.
+            _known.Connected(endpoint);
+        }
+
         if (handshake.RequestQueueLength is int reqq)
         {
             peer.PeerRequestQueue = Math.Clamp(reqq, 1, 2000);

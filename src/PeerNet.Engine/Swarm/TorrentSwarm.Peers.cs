@@ -12,8 +12,7 @@ internal sealed partial class TorrentSwarm
 
     private readonly RateMeter _downloadRate;
     private readonly RateMeter _uploadRate;
-    private readonly HashSet<IPEndPoint> _known = [];
-    private readonly Queue<IPEndPoint> _candidates = new();
+    private readonly PeerList _known;
     private readonly HashSet<IPEndPoint> _connecting = [];
     private readonly HandshakeHashes _handshakeHashes;
 
@@ -38,41 +37,65 @@ internal sealed partial class TorrentSwarm
 
     private void OnAddPeer(IPEndPoint endpoint)
     {
-        if (_known.Add(endpoint) && _known.Count <= Options.MaxKnownPeers)
+        if (_known.Add(endpoint))
         {
-            _candidates.Enqueue(endpoint);
             ConnectMore();
         }
     }
 
     private void ConnectMore()
     {
-        while (_candidates.Count > 0 && State is TorrentState.Downloading or TorrentState.Seeding
-            && _peers.Count + _connecting.Count < Options.MaxConnections)
+        while (State is TorrentState.Downloading or TorrentState.Seeding
+            && _peers.Count + _connecting.Count < Options.MaxConnections
+            && _known.TryTakeDue(out IPEndPoint endpoint))
         {
-            IPEndPoint endpoint = _candidates.Dequeue();
-            if (_banned.ContainsKey(endpoint.Address) || _peers.Values.Any(p => p.RemoteEndPoint.Equals(endpoint)) || !_connecting.Add(endpoint))
+            if (_banned.ContainsKey(endpoint.Address))
             {
+                _known.Remove(endpoint);
                 continue;
             }
 
+            if (_connecting.Contains(endpoint) || _peers.Values.Any(p => endpoint.Equals(ListenEndPoint(p))))
+            {
+                _known.Connected(endpoint);
+                continue;
+            }
+
+            _connecting.Add(endpoint);
             _ = ConnectAsync(endpoint);
         }
     }
 
     private async Task ConnectAsync(IPEndPoint endpoint)
     {
+        bool connected = false;
         try
         {
             await _session.ConnectAsync(this, endpoint, _stopping.Token, _handshakeHashes.For(endpoint)).ConfigureAwait(false);
+            connected = true;
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or TimeoutException or InvalidDataException)
         {
-            // Unreachable or wrong peers are normal; the endpoint stays known and may be retried later.
+            // Unreachable or wrong peers are normal: the peer list dials the address again after a backoff.
         }
         finally
         {
-            Post(new SwarmEvent(SwarmEventKind.ConnectFinished, Payload: endpoint));
+            Post(new SwarmEvent(SwarmEventKind.ConnectFinished, A: connected ? 1 : 0, Payload: endpoint));
+        }
+    }
+
+    private void OnConnectFinished(IPEndPoint endpoint, bool connected)
+    {
+        _connecting.Remove(endpoint);
+        if (!connected)
+        {
+            _known.DialFailed(endpoint);
+        }
+        else if (!_peers.Values.Any(p => endpoint.Equals(ListenEndPoint(p))))
+        {
+            // The handshake worked but the connection was not kept (another connection to the same peer was, or the
+            // torrent stopped taking peers): the address may be dialled again later, as after any ended connection.
+            _known.Disconnected(endpoint, wasSeed: false);
         }
     }
 
@@ -93,10 +116,15 @@ internal sealed partial class TorrentSwarm
 
         // Two nodes that learn of each other at once (LSD, PEX, trackers) dial each other, or one dials the other twice
         // (over IPv4 and IPv6): keep one connection, and the same one at both ends, or each end closes a different one
-        // and none is left. Both ends see who dialed each connection and from which port, so both keep the same one.
+        // and none is left. The rule is libtorrent's (bt_peer_connection.cpp, on the peer id), so a libtorrent peer
+        // keeps the same one as we do.
         if (_peers.Values.FirstOrDefault(p => p.RemoteHandshake.PeerId == peer.RemoteHandshake.PeerId) is { } existing)
         {
-            if (!existing.IsClosed && CompareDialers(peer, existing) >= 0)
+            Span<byte> local = stackalloc byte[PeerId.Length];
+            Span<byte> remote = stackalloc byte[PeerId.Length];
+            _session.LocalPeerId.CopyTo(local);
+            peer.RemoteHandshake.PeerId.CopyTo(remote);
+            if (!existing.IsClosed && !ReplacesExisting(peer.IsOutgoing, local, remote))
             {
                 peer.Close("already connected to this peer");
                 _session.OnPeerClosed();
@@ -108,6 +136,11 @@ internal sealed partial class TorrentSwarm
         }
 
         _peers[peer.Id] = peer;
+        if (peer.IsOutgoing)
+        {
+            _known.Connected(peer.RemoteEndPoint);
+        }
+
         Interlocked.Increment(ref _peerCount);
         SwarmMetrics.PeersConnected.Add(1);
         SwarmLog.PeerConnected(Log, Metainfo.Name, peer.RemoteEndPoint, peer.IsOutgoing ? "outgoing" : "incoming");
@@ -122,20 +155,19 @@ internal sealed partial class TorrentSwarm
     }
 
     /// <summary>
-    /// Orders two connections to one peer the same way at both ends: by the peer id of the side that dialed, then by the
-    /// port it dialed from (its local port, our remote one).
+    /// Whether a new connection to a peer we are already connected to replaces the existing one: yes if the new one
+    /// was dialled by whichever of the two has the greater peer id. Both ends decide alike whatever the directions:
+    /// the greater id keeps the connection it dialled, and when one side dialled both, the greater id keeps the
+    /// newer, the lesser the older. This is libtorrent's rule (<c>(pid &lt; our_id) == is_outgoing()</c> keeps the new
+    /// connection), so against libtorrent, the commonest peer, both ends keep the same connection.
     /// </summary>
-    private int CompareDialers(PeerConnection a, PeerConnection b)
-    {
-        Span<byte> dialerA = stackalloc byte[PeerId.Length];
-        Span<byte> dialerB = stackalloc byte[PeerId.Length];
-        (a.IsOutgoing ? _session.LocalPeerId : a.RemoteHandshake.PeerId).CopyTo(dialerA);
-        (b.IsOutgoing ? _session.LocalPeerId : b.RemoteHandshake.PeerId).CopyTo(dialerB);
-        int byId = dialerA.SequenceCompareTo(dialerB);
-        return byId != 0 ? byId : DialerPort(a).CompareTo(DialerPort(b));
-    }
+    internal static bool ReplacesExisting(bool newIsOutgoing, ReadOnlySpan<byte> localPeerId, ReadOnlySpan<byte> remotePeerId)
+        => (remotePeerId.SequenceCompareTo(localPeerId) < 0) == newIsOutgoing;
 
-    private static int DialerPort(PeerConnection peer) => peer.IsOutgoing ? peer.LocalEndPoint.Port : peer.RemoteEndPoint.Port;
+    /// <summary>Where a peer accepts connections: the address we dialled, or its address and the port it announced (BEP 10 <c>p</c>).</summary>
+    private static IPEndPoint? ListenEndPoint(PeerConnection peer)
+        => peer.IsOutgoing ? peer.RemoteEndPoint
+            : peer.Extensions?.ListenPort is int port ? new IPEndPoint(peer.RemoteEndPoint.Address, port) : null;
 
     private void SendPieceSet(PeerConnection peer)
     {
@@ -207,6 +239,11 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
+        if (ListenEndPoint(peer) is { } endpoint && !_banned.ContainsKey(endpoint.Address))
+        {
+            _known.Disconnected(endpoint, peer.IsSeed);
+        }
+
         Interlocked.Decrement(ref _peerCount);
         SwarmMetrics.PeersConnected.Add(-1);
         SwarmLog.PeerClosed(Log, Metainfo.Name, peer.RemoteEndPoint, peer.CloseReason ?? "closed");
@@ -266,6 +303,11 @@ internal sealed partial class TorrentSwarm
         if (_ticks % 30 == 0 && _resumeDirty)
         {
             SaveResume();
+        }
+
+        if (_peers.Count + _connecting.Count < Options.MaxConnections)
+        {
+            _known.QueueRetries(State == TorrentState.Seeding);
         }
 
         ConnectMore();

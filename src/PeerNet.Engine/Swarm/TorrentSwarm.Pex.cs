@@ -92,9 +92,4 @@ internal sealed partial class TorrentSwarm
             }
         }
     }
-
-    /// <summary>Where a peer accepts connections: the address we dialled, or its address and the port it announced (BEP 10 <c>p</c>).</summary>
-    private static IPEndPoint? ListenEndPoint(PeerConnection peer)
-        => peer.IsOutgoing ? peer.RemoteEndPoint
-            : peer.Extensions?.ListenPort is int port ? new IPEndPoint(peer.RemoteEndPoint.Address, port) : null;
 }

@@ -77,6 +77,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         _picker = new PiecePicker(PieceCount, storage.Map.GetRequestableLength, new Random(options.RandomSeed ?? Random.Shared.Next()));
         _resume = options.ResumeDirectory is null ? null : new ResumeStore(options.ResumeDirectory);
         _handshakeHashes = new HandshakeHashes(metainfo.InfoHashes, options.MaxKnownPeers);
+        _known = new PeerList(options.MaxKnownPeers, Time, options.RedialDelay, options.ReconnectDelay);
     }
 
     public TorrentMetainfo Metainfo { get; }

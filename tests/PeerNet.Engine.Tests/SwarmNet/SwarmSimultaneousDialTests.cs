@@ -5,10 +5,69 @@ namespace PeerNet.Engine.Tests.SwarmNet;
 
 /// <summary>
 /// Two nodes that learn of each other at the same moment (as LSD makes them) dial each other: both ends must keep the
-/// same one of the two connections. Each end used to close the newer one, so often neither survived.
+/// same one of the two connections. Each end used to close the newer one, so often neither survived; then the rule
+/// was ours alone (the lesser dialer id kept), so against libtorrent, which keeps the greater's, both were lost half the
+/// time. A peer lost anyway is dialled again.
 /// </summary>
 public sealed class SwarmSimultaneousDialTests
 {
+    private static readonly byte[] Lesser = [.. Enumerable.Repeat((byte)0x2d, 19), 0x01];
+    private static readonly byte[] Greater = [.. Enumerable.Repeat((byte)0x2d, 19), 0x02];
+
+    /// <summary>The connection a node keeps of two to one peer, seen in the order given. Dialer: the node that dialled it.</summary>
+    private static string Kept(byte[] self, byte[] other, (string Name, byte[] Dialer) first, (string Name, byte[] Dialer) second)
+        => TorrentSwarm.ReplacesExisting(newIsOutgoing: second.Dialer == self, self, other) ? second.Name : first.Name;
+
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(false, false)]
+    public void EachDialsTheOther_BothKeepTheOneTheGreaterIdDialled_InWhateverOrderTheyArrive(bool lesserSeesItsOwnFirst, bool greaterSeesItsOwnFirst)
+    {
+        (string, byte[]) byLesser = ("by lesser", Lesser), byGreater = ("by greater", Greater);
+        string atLesser = lesserSeesItsOwnFirst ? Kept(Lesser, Greater, byLesser, byGreater) : Kept(Lesser, Greater, byGreater, byLesser);
+        string atGreater = greaterSeesItsOwnFirst ? Kept(Greater, Lesser, byGreater, byLesser) : Kept(Greater, Lesser, byLesser, byGreater);
+        Assert.Equal("by greater", atLesser);
+        Assert.Equal("by greater", atGreater);
+    }
+
+    [Theory]
+    [InlineData(true, "second")]
+    [InlineData(false, "first")]
+    public void OneDialsTwice_BothEndsKeepTheSameOne_AsLibtorrentDoes(bool greaterDialled, string expected)
+    {
+        byte[] dialer = greaterDialled ? Greater : Lesser, acceptor = greaterDialled ? Lesser : Greater;
+        (string, byte[]) first = ("first", dialer), second = ("second", dialer);
+        Assert.Equal(expected, Kept(dialer, acceptor, first, second));
+        Assert.Equal(expected, Kept(acceptor, dialer, first, second));
+    }
+
+    [Fact]
+    public async Task ALostSeeder_ComesBackAtItsAddress_TheLeecherDialsItAgainAndCompletes()
+    {
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [2_000_000]);
+        var endpoint = new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.9.0.1"), 6881);
+        SessionOptions seederOptions = new() { ListenEndPoint = endpoint, UploadRateLimit = 400_000 };
+        SwarmSession seeder = await harness.StartNodeAsync(seederOptions);
+        await SwarmHarness.SeedAsync(seeder, torrent, content);
+        var fast = new TorrentOptions { ReconnectDelay = TimeSpan.FromMilliseconds(300), RedialDelay = TimeSpan.FromMilliseconds(300) };
+        (TorrentSwarm download, string folder) = await harness.LeechAsync(await harness.StartNodeAsync(), torrent, [seeder], fast);
+        await SwarmHarness.WaitUntilAsync(() => download.GetStatus().PiecesVerified > 0);
+
+        // The seeder goes away mid-download (the leecher's dials now fail), then comes back at the same address.
+        await seeder.DisposeAsync();
+        await SwarmHarness.WaitUntilAsync(() => download.PeerCount == 0);
+        Assert.True(download.GetStatus().PiecesVerified < torrent.PieceCount);
+        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        SwarmSession back = await harness.StartNodeAsync(seederOptions with { UploadRateLimit = 0 });
+        await SwarmHarness.SeedAsync(back, torrent, content);
+
+        await SwarmHarness.WaitCompletedAsync(download);
+        SwarmHarness.AssertSameFiles(torrent, content, folder);
+    }
+
     [Fact]
     public async Task BothNodesDialEachOtherAtOnce_OneConnectionSurvives_AndTheTransferCompletes()
     {
