@@ -141,6 +141,15 @@ internal sealed class BackgroundProcess : IAsyncDisposable
             if (ended)
             {
                 await DrainAsync().ConfigureAwait(false); // stderr too, for the message
+                try
+                {
+                    // stdout closes a moment before the process is reaped: wait, so the message has the exit code.
+                    await _process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                }
+
                 throw new InvalidOperationException($"{Name} ended without printing the expected line.\n{Describe()}");
             }
 
@@ -207,7 +216,9 @@ internal sealed class BackgroundProcess : IAsyncDisposable
 
     private string Describe(int limit)
     {
-        string exit = _process.HasExited ? $"exit code {_process.ExitCode}" : "still running";
+        string exit = !_process.HasExited ? "still running"
+            : _process.ExitCode > 128 ? $"exit code {_process.ExitCode} (killed by signal {_process.ExitCode - 128}: it crashed or was killed)"
+            : $"exit code {_process.ExitCode}";
         string stdout;
         lock (_gate)
         {

@@ -27,8 +27,7 @@ def main(argv):
         "enable_natpmp": False,
         "alert_mask": lt.alert.category_t.status_notification | lt.alert.category_t.error_notification,
     })
-    params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(argv[1])
+    params = lt.load_torrent_file(argv[1])  # not lt.torrent_info(): see lt_common.add_torrent
     params.save_path = argv[2]
     params.trackers = []
     params.url_seeds = []

@@ -64,9 +64,13 @@ def wait_for_listen(session, timeout=30.0):
 
 
 def add_torrent(session, torrent_path, save_path, seed_mode=False, trackers=()):
-    """Adds the torrent with only the given trackers (the torrent's own are dropped: tests stay on loopback)."""
-    params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(torrent_path)
+    """Adds the torrent with only the given trackers (the torrent's own are dropped: tests stay on loopback).
+
+    The parameters come from lt.load_torrent_file, not lt.torrent_info(): a torrent_info made in Python is held by
+    libtorrent through a boost.python deleter that drops a Python reference, without the GIL, on whichever
+    libtorrent thread releases it last (arvidn/libtorrent#580). That fits the rare segfaults (exit 139) seen in
+    CI just after a download started."""
+    params = lt.load_torrent_file(torrent_path)
     params.save_path = save_path
     params.trackers = list(trackers)
     params.url_seeds = []
