@@ -23,8 +23,6 @@ internal enum SwarmEventKind : byte
     Suggest,
     ExtensionHandshake,
     PieceHashed,
-    PieceWritten,
-    StorageFailed,
     AddPeers,
     ConnectFinished,
     MetadataMessage,

@@ -118,13 +118,7 @@ internal sealed partial class TorrentSwarm
                 OnBlockReceived(peer!, e.A, e.B, e.C != 0);
                 break;
             case SwarmEventKind.PieceHashed:
-                OnPieceHashed(e.A, (Storage.PieceCheckResult)e.Payload!);
-                break;
-            case SwarmEventKind.PieceWritten:
-                OnPieceWritten(e.A);
-                break;
-            case SwarmEventKind.StorageFailed:
-                Fail((Exception)e.Payload!);
+                OnPieceHashed(e.A, (HashedPiece?)e.Payload);
                 break;
         }
     }

@@ -6,7 +6,7 @@ namespace PeerNet.Swarm;
 
 internal sealed partial class TorrentSwarm
 {
-    private readonly List<Task> _writes = [];
+    private readonly List<Task> _pieceWork = []; // hash-and-write items in flight, awaited before the storage closes
     private readonly HashSet<int> _hashing = [];
 
     // Smart-ban (as libtorrent's plugin): after a hash failure, remember a digest of each block and who sent
@@ -69,46 +69,71 @@ internal sealed partial class TorrentSwarm
         }
     }
 
+    /// <summary>
+    /// Hashes a complete piece and, if it passes, writes it, in one work item on the hashing queue: the piece is
+    /// written by the thread that just hashed it (its bytes still in that core's cache), with no thread hop and
+    /// no loop event in between. The loop hears once, when both are done.
+    /// </summary>
     private void HashPiece(PieceBuffer buffer)
     {
         int piece = buffer.Piece;
-        _ = _verifier.VerifyAsync(piece, buffer.Data, _stopping.Token).ContinueWith(
+        ReadOnlyMemory<byte> data = buffer.Data;
+        Task work = _session.Hashing.RunAsync(() => VerifyAndWrite(piece, data), _stopping.Token).ContinueWith(
             t => Post(new SwarmEvent(SwarmEventKind.PieceHashed, A: piece, Payload: t.IsCompletedSuccessfully ? t.Result : null)),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+        _pieceWork.RemoveAll(static t => t.IsCompleted);
+        _pieceWork.Add(work);
     }
 
-    private void OnPieceHashed(int piece, PieceCheckResult? result)
+    private HashedPiece VerifyAndWrite(int piece, ReadOnlyMemory<byte> data)
+    {
+        PieceCheckResult result = _verifier.Verify(piece, data.Span);
+        if (result.Verdict != PieceVerdict.Good || _stopping.IsCancellationRequested)
+        {
+            // Stopping: a verified piece not yet written is not marked as had, so the resume data stays true.
+            return new HashedPiece(result, Written: false, null);
+        }
+
+        try
+        {
+            // Synchronous underneath (positional writes under the storage's lock).
+            Storage.WriteBlockAsync(piece, 0, data, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            return new HashedPiece(result, Written: true, null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            return new HashedPiece(result, Written: false, e);
+        }
+    }
+
+    /// <summary>A hashed piece: the check's result, and for a good piece whether it was written or why not.</summary>
+    private sealed record HashedPiece(PieceCheckResult Result, bool Written, Exception? WriteError);
+
+    private void OnPieceHashed(int piece, HashedPiece? hashed)
     {
         _hashing.Remove(piece);
-        if (result is null || !_buffers.TryGetValue(piece, out PieceBuffer? buffer))
+        if (hashed is null || !_buffers.TryGetValue(piece, out PieceBuffer? buffer))
         {
             return; // stopping
         }
 
-        if (result.Verdict == PieceVerdict.Good)
+        if (hashed.Result.Verdict != PieceVerdict.Good)
         {
-            ConvictSuspects(piece, buffer);
-            ReadOnlyMemory<byte> data = buffer.Data;
-            Task write = Task.Run(async () =>
-            {
-                try
-                {
-                    await Storage.WriteBlockAsync(piece, 0, data, _stopping.Token).ConfigureAwait(false);
-                    Post(new SwarmEvent(SwarmEventKind.PieceWritten, A: piece));
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    Post(new SwarmEvent(SwarmEventKind.StorageFailed, A: piece, Payload: e));
-                }
-            });
-            _writes.RemoveAll(static t => t.IsCompleted);
-            _writes.Add(write);
+            OnHashFailed(piece, buffer, hashed.Result);
             return;
         }
 
-        OnHashFailed(piece, buffer, result);
+        ConvictSuspects(piece, buffer);
+        if (hashed.WriteError is { } error)
+        {
+            Fail(error);
+        }
+        else if (hashed.Written)
+        {
+            OnPieceWritten(piece);
+        }
     }
 
     private void OnHashFailed(int piece, PieceBuffer buffer, PieceCheckResult result)

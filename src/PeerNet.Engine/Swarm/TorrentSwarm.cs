@@ -262,15 +262,10 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         PeerConnection[] peers = [.. _peers.Values];
         _peers.Clear();
         await Task.WhenAll(peers.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
-        try
-        {
-            await Task.WhenAll(_writes).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // A verified piece whose write had not begun when stopping cancelled it: it was never marked as had,
-            // so the resume data stays true and the piece is fetched again next time. Disposal must go on.
-        }
+        // Hash-and-write items still running read their piece buffers and write the storage: both stay until they end.
+        // (One not started when stopping cancelled it never runs; a verified piece not written is not marked as had,
+        // so the resume data stays true and the piece is fetched again next time.) Their continuations never throw.
+        await Task.WhenAll(_pieceWork).ConfigureAwait(false);
 
         SaveResume();
         foreach (PieceBuffer buffer in _buffers.Values)
