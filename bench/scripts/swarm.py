@@ -236,7 +236,8 @@ class Bench:
         """Starts a seeder of CONTENT (the file) and waits until it has checked its data; returns (proc, port)."""
         folder = os.path.dirname(content)
         if client == "peernet":
-            args = [self.a.peernet, "seed", torrent, content, "--bind", "127.0.0.1", "--port", str(port)]
+            # No DHT or LSD, as libtorrent runs here (lt_common.make_session): the peers are given.
+            args = [self.a.peernet, "seed", torrent, content, "--bind", "127.0.0.1", "--port", str(port), "--no-dht", "--no-lsd"]
             if super_seed:
                 args.append("--super-seed")
             if upload_limit:
@@ -273,7 +274,7 @@ class Bench:
             for peer in peers:
                 peer_args += ["--peer", "127.0.0.1:%d" % peer]
             args = [self.a.peernet, "get", torrent, "-o", folder, "--resume-dir", folder + ".resume",
-                    "--bind", "127.0.0.1", "--port", str(port)] + peer_args + (["--seed"] if seed_after else [])
+                    "--bind", "127.0.0.1", "--port", str(port), "--no-dht", "--no-lsd"] + peer_args + (["--seed"] if seed_after else [])
             return Proc(self.name("peernet-get"), args, self.logs)
         if client == "libtorrent":
             for peer in peers:

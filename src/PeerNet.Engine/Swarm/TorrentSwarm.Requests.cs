@@ -7,6 +7,9 @@ internal sealed partial class TorrentSwarm
     /// <summary>Seconds of a peer's measured rate to keep in flight (libtorrent's <c>request_queue_time</c> is 3).</summary>
     private const double RequestQueueSeconds = 1.0;
 
+    /// <summary>A peer's queue is topped up once this fraction of its depth has been answered (or it runs dry).</summary>
+    private const int RequestBatchFraction = 8;
+
     /// <summary>Requests kept in flight to a peer whose rate is not known yet (slow start).</summary>
     private const int MinRequestDepth = 16;
 
@@ -34,9 +37,12 @@ internal sealed partial class TorrentSwarm
                 continue;
             }
 
-            int want = RequestDepth(peer) - peer.Outstanding;
-            if (want <= 0)
+            int depth = RequestDepth(peer);
+            int want = depth - peer.Outstanding;
+            if (want <= 0 || (want < depth / RequestBatchFraction && peer.Outstanding > 0))
             {
+                // Top up in batches, not one request per block received: a request each is a send (and a flush, a
+                // TCP segment, a wake-up of the seeder) per 16 KiB. libtorrent corks its socket for the same reason.
                 continue;
             }
 
