@@ -20,9 +20,8 @@ if ! command -v mktorrent >/dev/null || [[ ! -x /usr/bin/time ]] || ! /usr/bin/p
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mktorrent time python3-libtorrent >/dev/null
 fi
 
-echo "building peernet (Release)..." >&2
-dotnet build src/PeerNet.Cli -c Release -v quiet -nologo >/dev/null
-peernet=src/PeerNet.Cli/bin/Release/net10.0/peernet
+echo "publishing peernet (Release, ReadyToRun)..." >&2
+peernet=$(bench/publish-peernet.sh)
 
 src="$work/data.bin"
 echo "writing ${size_mib} MiB of random data..." >&2

@@ -35,9 +35,8 @@ if ((free_mib < need_mib)); then
     exit 1
 fi
 
-echo "building peernet (Release)..." >&2
-dotnet build src/PeerNet.Cli -c Release -v quiet -nologo >/dev/null
-peernet=$PWD/src/PeerNet.Cli/bin/Release/net10.0/peernet
+echo "publishing peernet (Release, ReadyToRun)..." >&2
+peernet=$(bench/publish-peernet.sh)
 
 work=$(mktemp -d /tmp/peernet-bench-swarm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -45,7 +44,7 @@ trap 'rm -rf "$work"' EXIT
 echo "## Conditions"
 echo
 echo "$(date -u '+%F %H:%M UTC'); $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo);"
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); peernet $(git rev-parse --short HEAD) Release, $(dotnet --version) SDK;"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); peernet $(git rev-parse --short HEAD) Release ReadyToRun, $(dotnet --version) SDK;"
 echo "libtorrent $(/usr/bin/python3 -c 'import libtorrent; print(libtorrent.__version__)'), $(aria2c --version | head -n 1)."
 echo "Seeder data in the page cache (read before each run); downloads into a fresh folder under /tmp (same filesystem)."
 echo
