@@ -55,7 +55,7 @@ internal sealed partial class TorrentSwarm
                 continue;
             }
 
-            if (_connecting.Contains(endpoint) || _peers.Values.Any(p => endpoint.Equals(ListenEndPoint(p))))
+            if (_connecting.Contains(endpoint) || IsConnectedTo(endpoint))
             {
                 _known.Connected(endpoint);
                 continue;
@@ -91,7 +91,7 @@ internal sealed partial class TorrentSwarm
         {
             _known.DialFailed(endpoint);
         }
-        else if (!_peers.Values.Any(p => endpoint.Equals(ListenEndPoint(p))))
+        else if (!IsConnectedTo(endpoint))
         {
             // The handshake worked but the connection was not kept (another connection to the same peer was, or the
             // torrent stopped taking peers): the address may be dialled again later, as after any ended connection.
@@ -163,6 +163,9 @@ internal sealed partial class TorrentSwarm
     /// </summary>
     internal static bool ReplacesExisting(bool newIsOutgoing, ReadOnlySpan<byte> localPeerId, ReadOnlySpan<byte> remotePeerId)
         => (remotePeerId.SequenceCompareTo(localPeerId) < 0) == newIsOutgoing;
+
+    /// <summary>Whether a connected peer listens at <paramref name="endpoint"/> (we dialled it there, or it announced that port).</summary>
+    private bool IsConnectedTo(IPEndPoint endpoint) => _peers.Values.Any(p => endpoint.Equals(ListenEndPoint(p)));
 
     /// <summary>Where a peer accepts connections: the address we dialled, or its address and the port it announced (BEP 10 <c>p</c>).</summary>
     private static IPEndPoint? ListenEndPoint(PeerConnection peer)

@@ -113,7 +113,7 @@ public sealed class SwarmSuperSeedingTests
 
         // Unchoked: shown 256 KiB (8 pieces of 32 KiB) in all. A request marks the end of what the unchoke sent.
         await peer.SendAsync(Request(first, 0));
-        int[] more = [.. (await CollectUntilAsync(peer, PeerMessageId.Piece)).Where(m => m.Id == PeerMessageId.Have).Select(m => m.Piece)];
+        int[] more = await ShownUntilBlockAsync(peer);
         Assert.Equal(7, more.Distinct().Count());
         Assert.DoesNotContain(first, more);
     }
@@ -128,7 +128,7 @@ public sealed class SwarmSuperSeedingTests
 
         // Half of a shown piece: nothing new is shown (the unchoke's own reveals come before the block).
         await peer.SendAsync(Request(piece, 0));
-        var shown = (await CollectUntilAsync(peer, PeerMessageId.Piece)).Where(m => m.Id == PeerMessageId.Have).Select(m => m.Piece).ToHashSet();
+        var shown = (await ShownUntilBlockAsync(peer)).ToHashSet();
         shown.Add(piece);
 
         // A piece never shown: rejected (BEP 6), the connection stays open, and still nothing new is shown.
@@ -156,7 +156,7 @@ public sealed class SwarmSuperSeedingTests
         await using RawPeer owned = peer;
         int first = opening.Single(m => m.Id == PeerMessageId.Have).Piece;
         await peer.SendAsync(Request(first, 0));
-        int[] shown = [first, .. (await CollectUntilAsync(peer, PeerMessageId.Piece)).Where(m => m.Id == PeerMessageId.Have).Select(m => m.Piece)];
+        int[] shown = [first, .. await ShownUntilBlockAsync(peer)];
 
         // Requests every block of all it was shown, receives them, and never says it has them (have suppression).
         foreach (int piece in shown)
@@ -222,6 +222,10 @@ public sealed class SwarmSuperSeedingTests
         await peer.SendAsync(PeerMessageWriter.Interested);
         return (torrent, peer, await CollectUntilAsync(peer, PeerMessageId.Unchoke));
     }
+
+    /// <summary>The pieces the seed shows (by <c>have</c>) before its next block reaches the peer.</summary>
+    private static async Task<int[]> ShownUntilBlockAsync(RawPeer peer)
+        => [.. (await CollectUntilAsync(peer, PeerMessageId.Piece)).Where(m => m.Id == PeerMessageId.Have).Select(m => m.Piece)];
 
     /// <summary>Every message up to and including the first of kind <paramref name="id"/> (keep-alives skipped).</summary>
     private static async Task<List<RawMessage>> CollectUntilAsync(RawPeer peer, PeerMessageId id)
