@@ -19,6 +19,11 @@ internal sealed class BackgroundProcess : IAsyncDisposable
     /// <summary>Failure messages keep the end of long outputs (aria2 and Transmission print every second).</summary>
     private const int DescribeLimit = 12_000;
 
+    /// <summary>A long output keeps one routine (periodic status) line in this many, plus the last <see cref="RoutineKeepLast"/>.</summary>
+    private const int RoutineKeepEvery = 10;
+
+    private const int RoutineKeepLast = 5;
+
     /// <summary>How much of each output goes to the test's log when the process is disposed.</summary>
     private const int DisposeLogLimit = 3_000;
 
@@ -31,15 +36,20 @@ internal sealed class BackgroundProcess : IAsyncDisposable
     private readonly Task _stdoutPump;
     private readonly Task _pumps;
     private readonly bool _exitsWhenStdinCloses;
+    private readonly CrashDumps? _crashDumps;
+    private readonly Func<string, bool>? _isRoutine;
+    private string? _crashReport;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _disposed;
 
-    private BackgroundProcess(string name, Process process, string commandLine, bool exitsWhenStdinCloses)
+    private BackgroundProcess(string name, Process process, string commandLine, bool exitsWhenStdinCloses, CrashDumps? crashDumps, Func<string, bool>? isRoutine)
     {
         Name = name;
         _process = process;
         _commandLine = commandLine;
         _exitsWhenStdinCloses = exitsWhenStdinCloses;
+        _crashDumps = crashDumps;
+        _isRoutine = isRoutine;
         _stdoutPump = PumpStdoutAsync();
         _pumps = Task.WhenAll(_stdoutPump, PumpStderrAsync());
     }
@@ -78,9 +88,19 @@ internal sealed class BackgroundProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="fileName"/>. With <paramref name="exitsWhenStdinCloses"/> (our Python peers), dispose
-    /// first closes stdin and lets it leave on its own for a moment; other programs are killed at once.
+    /// first closes stdin and lets it leave on its own for a moment; other programs are killed at once. With
+    /// <paramref name="crashDumps"/> (our Python scripts) it runs in that folder with core dumps asked for, and a crash
+    /// is described with the native backtrace of every thread. <paramref name="isRoutine"/> picks the periodic lines
+    /// (status every second) that a long output may thin out, so that every event line fits in a failure message.
     /// </summary>
-    public static BackgroundProcess Start(string name, string fileName, IEnumerable<string> arguments, bool exitsWhenStdinCloses = false, string? workingDirectory = null)
+    public static BackgroundProcess Start(
+        string name,
+        string fileName,
+        IEnumerable<string> arguments,
+        bool exitsWhenStdinCloses = false,
+        string? workingDirectory = null,
+        CrashDumps? crashDumps = null,
+        Func<string, bool>? isRoutine = null)
     {
         string[] args = [.. arguments];
         var startInfo = new ProcessStartInfo(fileName)
@@ -89,11 +109,16 @@ internal sealed class BackgroundProcess : IAsyncDisposable
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = workingDirectory ?? "",
+            WorkingDirectory = crashDumps?.Folder ?? workingDirectory ?? "",
         };
         foreach (string arg in args)
         {
             startInfo.ArgumentList.Add(arg);
+        }
+
+        if (crashDumps is not null)
+        {
+            startInfo.Environment[CrashDumps.EnvironmentVariable] = "1";
         }
 
         var process = new Process { StartInfo = startInfo };
@@ -105,10 +130,11 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         catch (Win32Exception e)
         {
             process.Dispose();
+            crashDumps?.Dispose();
             throw new InvalidOperationException($"Could not start {name}: {commandLine}: {e.Message}", e);
         }
 
-        return new BackgroundProcess(name, process, commandLine, exitsWhenStdinCloses);
+        return new BackgroundProcess(name, process, commandLine, exitsWhenStdinCloses, crashDumps, isRoutine);
     }
 
     /// <summary>
@@ -150,6 +176,7 @@ internal sealed class BackgroundProcess : IAsyncDisposable
                 {
                 }
 
+                await CollectCrashReportAsync().ConfigureAwait(false);
                 throw new InvalidOperationException($"{Name} ended without printing the expected line.\n{Describe()}");
             }
 
@@ -186,6 +213,7 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         }
 
         await DrainAsync().ConfigureAwait(false);
+        await CollectCrashReportAsync().ConfigureAwait(false);
         return _process.ExitCode;
     }
 
@@ -223,9 +251,14 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         lock (_gate)
         {
             stdout = string.Join('\n', _lines);
+            if (stdout.Length > limit && _isRoutine is not null)
+            {
+                stdout = ThinRoutineLines(_lines, _isRoutine);
+            }
         }
 
-        return $"{Name}: {_commandLine}\npid {Id}, {exit} after {Elapsed.TotalSeconds:F1} s\n--- stdout ---\n{Tail(stdout, limit)}\n--- stderr ---\n{Tail(StandardError, limit)}\n--- end ---";
+        string crash = _crashReport is null ? "" : $"--- native backtrace ---\n{_crashReport}\n";
+        return $"{Name}: {_commandLine}\npid {Id}, {exit} after {Elapsed.TotalSeconds:F1} s\n--- stdout ---\n{Tail(stdout, limit)}\n--- stderr ---\n{Tail(StandardError, limit)}\n{crash}--- end ---";
     }
 
     public async ValueTask DisposeAsync()
@@ -252,11 +285,24 @@ internal sealed class BackgroundProcess : IAsyncDisposable
 
         ProcessRunner.KillTree(_process);
         await DrainAsync().ConfigureAwait(false);
+        await CollectCrashReportAsync().ConfigureAwait(false);
 
         // Every peer's last words in the test's log: when a transfer fails, the other side often says why.
         TestContext.Current.TestOutputHelper?.WriteLine(Describe(DisposeLogLimit));
         _process.Dispose();
+        _crashDumps?.Dispose();
         await ProcessTree.AssertGoneAsync(tree, Name).ConfigureAwait(false);
+    }
+
+    /// <summary>Once the process has died by a crash signal, reads its core (if it left one) for <see cref="Describe()"/>.</summary>
+    private async Task CollectCrashReportAsync()
+    {
+        if (_crashDumps is null || _crashReport is not null || !_process.HasExited || !CrashDumps.IsCrash(_process.ExitCode))
+        {
+            return;
+        }
+
+        _crashReport = await _crashDumps.ReportAsync().ConfigureAwait(false);
     }
 
     private async Task DrainAsync()
@@ -308,6 +354,32 @@ internal sealed class BackgroundProcess : IAsyncDisposable
                 _stderr.Append(buffer, 0, read);
             }
         }
+    }
+
+    /// <summary>
+    /// Every event line, and of the routine lines only every <see cref="RoutineKeepEvery"/>th and the last few: when a
+    /// transfer stalls, the connection that closed a minute before the end is the evidence.
+    /// </summary>
+    private static string ThinRoutineLines(List<string> lines, Func<string, bool> isRoutine)
+    {
+        var kept = new StringBuilder();
+        int routine = 0, routineTotal = lines.Count(isRoutine), dropped = 0;
+        foreach (string line in lines)
+        {
+            if (isRoutine(line))
+            {
+                routine++;
+                if (routine % RoutineKeepEvery != 1 && routine <= routineTotal - RoutineKeepLast)
+                {
+                    dropped++;
+                    continue;
+                }
+            }
+
+            kept.Append(line).Append('\n');
+        }
+
+        return $"({dropped} of {routineTotal} routine lines left out: every {RoutineKeepEvery}th and the last {RoutineKeepLast} kept)\n{kept.ToString().TrimEnd('\n')}";
     }
 
     private static string Tail(string text, int limit)

@@ -253,7 +253,7 @@ internal sealed class MixedDht : IAsyncDisposable
 
             List<string> arguments = [PythonScripts.Resolve("lt_dht.py"), savePath, .. scriptArguments];
             arguments.AddRange(nodes.SelectMany(n => new[] { "--node", n.LocalEndPoint.ToString() }));
-            libtorrent = BackgroundProcess.Start("libtorrent DHT", ReferenceTools.SystemPython, arguments, exitsWhenStdinCloses: true);
+            libtorrent = BackgroundProcess.Start("libtorrent DHT", ReferenceTools.SystemPython, arguments, exitsWhenStdinCloses: true, crashDumps: new CrashDumps(ReferenceTools.SystemPython));
             string portsLine = await libtorrent.WaitForLineAsync(l => l.StartsWith("{\"ports\"", StringComparison.Ordinal), TimeSpan.FromSeconds(60), ct);
             int[] ports = [.. JsonDocument.Parse(portsLine).RootElement.GetProperty("ports").EnumerateArray().Select(p => p.GetInt32())];
 

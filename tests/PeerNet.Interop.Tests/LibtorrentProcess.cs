@@ -148,14 +148,18 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
     /// <summary>Runs the script; with <paramref name="localDiscoveryIn"/>, inside that namespace with LSD on (<c>--lsd</c>).</summary>
     private static BackgroundProcess Start(string name, List<string> arguments, NetworkNamespace? localDiscoveryIn)
     {
+        var crashDumps = new CrashDumps(ReferenceTools.SystemPython);
         if (localDiscoveryIn is null)
         {
-            return BackgroundProcess.Start(name, ReferenceTools.SystemPython, arguments, exitsWhenStdinCloses: true);
+            return BackgroundProcess.Start(name, ReferenceTools.SystemPython, arguments, exitsWhenStdinCloses: true, crashDumps: crashDumps, isRoutine: IsStatusLine);
         }
 
         List<string> command = [.. localDiscoveryIn.Launcher, ReferenceTools.SystemPython, .. arguments, "--lsd"];
-        return BackgroundProcess.Start(name, command[0], command.Skip(1), exitsWhenStdinCloses: true);
+        return BackgroundProcess.Start(name, command[0], command.Skip(1), exitsWhenStdinCloses: true, crashDumps: crashDumps, isRoutine: IsStatusLine);
     }
+
+    /// <summary>The status line both scripts print every second ({"t": ...}); the rest are events.</summary>
+    private static bool IsStatusLine(string line) => line.StartsWith("{\"t\":", StringComparison.Ordinal);
 
     private static IEnumerable<string> PeerArguments(IEnumerable<int>? ports, string host)
         => (ports ?? []).SelectMany(p => new[] { "--peer", new System.Net.IPEndPoint(System.Net.IPAddress.Parse(host), p).ToString() });

@@ -48,6 +48,12 @@ internal sealed record PeerNetOptions
     /// <summary><c>--no-trackers</c>: announce to none of the torrent's trackers.</summary>
     public bool NoTrackers { get; init; }
 
+    /// <summary>
+    /// <c>-v</c>: peer events (connections, why each closed, bans) on stderr, which a failing test's message carries.
+    /// On by default: the first question about a stalled transfer is who closed which connection, and why.
+    /// </summary>
+    public bool Verbose { get; init; } = true;
+
     /// <summary>A command prefix to run peernet under, such as <see cref="NetworkNamespace.Launcher"/>; empty for none.</summary>
     public IReadOnlyList<string> Launcher { get; init; } = [];
 }
@@ -218,6 +224,11 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         if (options.NoTrackers)
         {
             yield return "--no-trackers";
+        }
+
+        if (options.Verbose)
+        {
+            yield return "--verbose";
         }
 
         foreach (string node in options.Bootstrap)

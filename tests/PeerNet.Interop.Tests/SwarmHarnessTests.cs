@@ -57,6 +57,33 @@ public sealed class SwarmHarnessTests
         await Assert.ThrowsAsync<TimeoutException>(() => process.WaitForLineAsync(l => l == "two", TimeSpan.FromMilliseconds(500), ct));
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task PythonHelper_Segfaults_DescribedWithPythonAndNativeStacks()
+    {
+        ReferenceTools.Require(ReferenceTool.Libtorrent);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        string crash = $"import sys; sys.path.insert(0, {PythonLiteral(PythonScripts.Directory)}); import lt_common, ctypes; print('loaded', flush=True); ctypes.string_at(0)";
+        await using var process = BackgroundProcess.Start(
+            "crasher", ReferenceTools.SystemPython, ["-c", crash], exitsWhenStdinCloses: true, crashDumps: new CrashDumps(ReferenceTools.SystemPython));
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => process.WaitForLineAsync(l => l == "never", Wait, ct));
+
+        Assert.Contains("killed by signal 11", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Fatal Python error: Segmentation fault", e.Message, StringComparison.Ordinal); // faulthandler, from lt_common
+        Assert.Contains("--- native backtrace ---", e.Message, StringComparison.Ordinal);
+        if (File.ReadAllText("/proc/sys/kernel/core_pattern").Trim() == "core")
+        {
+            // gdb read the core: a frame of the crashing thread names the C function that faulted or its caller.
+            Assert.Matches(@"#\d+ +0x[0-9a-f]+ in ", e.Message);
+        }
+        else
+        {
+            Assert.Contains("no core file", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    private static string PythonLiteral(string text) => "'" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
+
     [Fact(Timeout = 120_000)]
     public async Task LtSeed_StdinCloses_ExitsOnItsOwn()
     {

@@ -13,6 +13,8 @@ import time
 
 import libtorrent as lt
 
+import lt_common
+
 
 def main(argv):
     if len(argv) not in (3, 4):
@@ -37,7 +39,7 @@ def main(argv):
     checked = False
     deadline = time.monotonic() + timeout
     while not checked and time.monotonic() < deadline:
-        session.wait_for_alert(200)
+        lt_common.wait_for_alerts(0.2)
         for alert in session.pop_alerts():
             if isinstance(alert, lt.torrent_checked_alert):
                 checked = True

@@ -159,8 +159,8 @@ def main():
             elif now >= next_status:
                 next_status = now + 1.0
                 lt_common.emit({"download": lt_common.status_line(download, started)})
+        lt_common.wait_for_alerts(0.05)
         for s in sessions:
-            s.wait_for_alert(50)
             for alert in s.pop_alerts():
                 if isinstance(alert, lt.dht_get_peers_reply_alert):
                     peers = ["%s:%d" % (ip, port) for ip, port in alert.peers()]

@@ -60,7 +60,7 @@ def main():
         if now >= next_status:
             lt_common.emit(lt_common.status_line(handle, started))
             next_status += 1.0
-        session.wait_for_alert(200)
+        lt_common.wait_for_alerts(0.2)
         lt_common.emit_alerts(session)
 
 
