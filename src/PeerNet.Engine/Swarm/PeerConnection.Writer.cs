@@ -18,12 +18,26 @@ internal sealed partial class PeerConnection
         Reject,
         Block,
         AllowedFast,
+        Urgent, // wakes the writer for a message in _urgent
     }
 
     private readonly record struct Outgoing(OutKind Kind, int A = 0, int B = 0, int C = 0, ReadOnlyMemory<byte> Bytes = default);
 
     /// <summary>Queues a pre-encoded message (a singleton such as choke, or an encoded bitfield/extension message).</summary>
     public void SendRaw(ReadOnlyMemory<byte> message) => Enqueue(new Outgoing(OutKind.Raw, Bytes: message));
+
+    /// <summary>
+    /// Queues a pre-encoded message that may overtake the blocks queued before it (BEP 52 hashes and hash rejects:
+    /// no ordering ties them to piece messages). A peer that asked for a file's piece layer while blocks of that file
+    /// are queued gets the layer first, as libtorrent's seeder answers from memory before its disk reads finish:
+    /// libtorrent 2.0 downloading a hybrid torrent pauses itself ("v1 and v2 hashes do not describe the same data")
+    /// when a file's layer arrives after some of that file's pieces already passed their v1 check.
+    /// </summary>
+    public void SendUrgent(ReadOnlyMemory<byte> message)
+    {
+        _urgent.Enqueue(message);
+        Enqueue(new Outgoing(OutKind.Urgent));
+    }
 
     public void SendHave(int piece) => Enqueue(new Outgoing(OutKind.Have, piece));
 
@@ -68,6 +82,11 @@ internal sealed partial class PeerConnection
             {
                 while (_outgoing.Reader.TryRead(out Outgoing message))
                 {
+                    while (_urgent.TryDequeue(out ReadOnlyMemory<byte> urgent))
+                    {
+                        output.Write(urgent.Span);
+                    }
+
                     await WriteAsync(output, message, cancellationToken).ConfigureAwait(false);
                     if (output.UnflushedBytes >= FlushThreshold)
                     {
@@ -125,6 +144,8 @@ internal sealed partial class PeerConnection
             case OutKind.Reject:
                 output.Advance(PeerMessageWriter.WriteReject(output.GetSpan(PeerMessageWriter.RequestLength), new BlockRequest(message.A, message.B, message.C)));
                 break;
+            case OutKind.Urgent:
+                break; // written from _urgent before this message
             case OutKind.Block:
                 await WriteBlockAsync(output, message.A, message.B, message.C, cancellationToken).ConfigureAwait(false);
                 break;

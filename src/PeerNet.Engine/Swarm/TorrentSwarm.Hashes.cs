@@ -14,8 +14,10 @@ internal sealed partial class TorrentSwarm
 
     /// <summary>
     /// BEP 52: "Hash requests MUST be answered with either a 'hashes' or 'hash reject' message." We serve what
-    /// the torrent's layers and our verified pieces prove, off the loop on the hashing queue; anything else,
-    /// or more than <see cref="MaxHashRequestsPerPeer"/> at once, gets a reject.
+    /// the torrent's layers and our verified pieces prove; anything else, or more than
+    /// <see cref="MaxHashRequestsPerPeer"/> at once, gets a reject. Nodes at or above the piece layer come from memory
+    /// and are answered at once; nodes below it need a piece read, done off the loop on the hashing queue. Replies
+    /// overtake queued blocks (<see cref="PeerConnection.SendUrgent"/>).
     /// </summary>
     private void OnHashRequest(PeerConnection peer, HashRequest request)
     {
@@ -27,8 +29,14 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        peer.HashRequestsInProgress++;
         MerkleHashServer server = _hashServer;
+        if (piece < 0)
+        {
+            SendHashes(peer, request, server.GetHashes(request, Storage));
+            return;
+        }
+
+        peer.HashRequestsInProgress++;
         _ = _session.Hashing.RunAsync(() => server.GetHashes(request, Storage), _stopping.Token).ContinueWith(
             t => Post(new SwarmEvent(SwarmEventKind.HashesReady, peer, Payload: t.IsCompletedSuccessfully ? new HashReply(request, t.Result) : new HashReply(request, null))),
             CancellationToken.None,
@@ -45,9 +53,14 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        var encoded = new ArrayBufferWriter<byte>(PeerMessageWriter.HashRequestLength + (reply.Hashes.Length * Sha256Hash.Length));
-        PeerMessageWriter.WriteHashes(encoded, reply.Request, reply.Hashes);
-        peer.SendRaw(encoded.WrittenMemory);
+        SendHashes(peer, reply.Request, reply.Hashes);
+    }
+
+    private static void SendHashes(PeerConnection peer, in HashRequest request, Sha256Hash[] hashes)
+    {
+        var encoded = new ArrayBufferWriter<byte>(PeerMessageWriter.HashRequestLength + (hashes.Length * Sha256Hash.Length));
+        PeerMessageWriter.WriteHashes(encoded, request, hashes);
+        peer.SendUrgent(encoded.WrittenMemory);
     }
 
     private static void SendHashRequest(PeerConnection peer, in HashRequest request)
@@ -61,7 +74,7 @@ internal sealed partial class TorrentSwarm
     {
         byte[] reject = new byte[PeerMessageWriter.HashRequestLength];
         PeerMessageWriter.WriteHashReject(reject, request);
-        peer.SendRaw(reject);
+        peer.SendUrgent(reject);
     }
 
     /// <summary>A computed answer (or null when the piece could not be read) to a peer's hash request.</summary>

@@ -57,6 +57,45 @@ public sealed class SwarmHashTests
         Assert.Equal(good, (await peer.ReadUntilAsync(PeerMessageId.Hashes)).HashRequest);
     }
 
+    /// <summary>
+    /// A piece layer asked for behind a queue of block requests comes back before the blocks: libtorrent 2.0, fetching
+    /// a hybrid torrent, pauses itself when a file's layer arrives after some of that file's pieces passed v1 (seen in
+    /// the LSD interop test). The seeder's upload limit keeps the blocks queued long enough to tell the two orders apart.
+    /// </summary>
+    [Fact]
+    public async Task V2Seeder_HashRequestBehindQueuedBlocks_AnsweredBeforeThem()
+    {
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V2, [300_000]);
+        SwarmSession seeder = await harness.StartNodeAsync(uploadLimit: 64 * 1024);
+        await SwarmHarness.SeedAsync(seeder, torrent, content);
+        Sha256Hash root = torrent.Files.Single(f => f.Length > 0).PiecesRoot!.Value;
+        await using RawPeer peer = await RawPeer.ConnectAsync(harness.Network, seeder, torrent);
+        await peer.BecomeInterestedAsync();
+
+        const int Blocks = 8;
+        var burst = new List<byte>();
+        for (int i = 0; i < Blocks; i++)
+        {
+            byte[] request = new byte[PeerMessageWriter.RequestLength];
+            PeerMessageWriter.WriteRequest(request, new BlockRequest(i / 2, i % 2 * 16_384, 16_384));
+            burst.AddRange(request);
+        }
+
+        byte[] hashRequest = new byte[PeerMessageWriter.HashRequestLength];
+        PeerMessageWriter.WriteHashRequest(hashRequest, new HashRequest(root, 1, 0, 16, 3));
+        burst.AddRange(hashRequest);
+        await peer.SendAsync(burst.ToArray());
+
+        int blocksFirst = 0;
+        while ((await peer.ReadNextAsync()).Id is var id && id != PeerMessageId.Hashes)
+        {
+            blocksFirst += id == PeerMessageId.Piece ? 1 : 0;
+        }
+
+        Assert.True(blocksFirst < Blocks, $"all {Blocks} queued blocks were sent before the hashes");
+    }
+
     private static void SendHashRequest(RawPeer peer, HashRequest request)
     {
         byte[] message = new byte[PeerMessageWriter.HashRequestLength];
