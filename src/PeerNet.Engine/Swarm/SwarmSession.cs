@@ -38,6 +38,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         _transport = transport;
         Time = options.Time;
         Hashing = new HashingQueue(options.HashingThreads);
+        Writer = new HashingQueue(concurrency: 1);
         UploadLimit = new TransferRateLimit(options.UploadRateLimit, Time);
         DownloadLimit = new TransferRateLimit(options.DownloadRateLimit, Time);
         _halfOpen = new SemaphoreSlim(options.MaxHalfOpen, options.MaxHalfOpen);
@@ -65,6 +66,12 @@ internal sealed class SwarmSession : IAsyncDisposable
     public TimeProvider Time { get; }
 
     public HashingQueue Hashing { get; }
+
+    /// <summary>
+    /// One worker for verified pieces' writes (a torrent writes one at a time anyway): apart from hashing, so a
+    /// write the kernel throttles holds up only writes.
+    /// </summary>
+    public HashingQueue Writer { get; }
 
     public TransferRateLimit UploadLimit { get; }
 
@@ -452,6 +459,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         }
 
         await Hashing.DisposeAsync().ConfigureAwait(false);
+        await Writer.DisposeAsync().ConfigureAwait(false);
         _halfOpen.Dispose();
         _stopping.Dispose();
     }

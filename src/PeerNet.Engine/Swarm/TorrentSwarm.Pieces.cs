@@ -70,32 +70,41 @@ internal sealed partial class TorrentSwarm
     }
 
     /// <summary>
-    /// Hashes a complete piece and, if it passes, writes it, in one work item on the hashing queue: the piece is
-    /// written by the thread that just hashed it (its bytes still in that core's cache), with no thread hop and
-    /// no loop event in between. The loop hears once, when both are done.
+    /// Hashes a complete piece on the hashing queue and, if it passes, writes it on the session's writer; the loop
+    /// hears once, when both are done. The write is not done by the hashing worker: a write the kernel throttles
+    /// (dirty pages over its limit while earlier data is written back) would stall hashing with it, and with it the
+    /// whole download, where a writer of its own only lets verified pieces wait in their buffers.
     /// </summary>
     private void HashPiece(PieceBuffer buffer)
     {
-        int piece = buffer.Piece;
-        ReadOnlyMemory<byte> data = buffer.Data;
-        Task work = _session.Hashing.RunAsync(() => VerifyAndWrite(piece, data), _stopping.Token).ContinueWith(
-            t => Post(new SwarmEvent(SwarmEventKind.PieceHashed, A: piece, Payload: t.IsCompletedSuccessfully ? t.Result : null)),
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+        Task work = HashAndWriteAsync(buffer.Piece, buffer.Data);
         _pieceWork.RemoveAll(static t => t.IsCompleted);
         _pieceWork.Add(work);
     }
 
-    private HashedPiece VerifyAndWrite(int piece, ReadOnlyMemory<byte> data)
+    private async Task HashAndWriteAsync(int piece, ReadOnlyMemory<byte> data)
     {
-        PieceCheckResult result = _verifier.Verify(piece, data.Span);
-        if (result.Verdict != PieceVerdict.Good || _stopping.IsCancellationRequested)
+        HashedPiece? hashed = null;
+        try
         {
+            PieceCheckResult result = await _session.Hashing.RunAsync(() => _verifier.Verify(piece, data.Span), _stopping.Token).ConfigureAwait(false);
+
             // Stopping: a verified piece not yet written is not marked as had, so the resume data stays true.
-            return new HashedPiece(result, Written: false, null);
+            hashed = result.Verdict != PieceVerdict.Good || _stopping.IsCancellationRequested
+                ? new HashedPiece(result, Written: false, null)
+                : await _session.Writer.RunAsync(() => Write(piece, data, result), _stopping.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Dropped when stopping (cancelled or the queues closed): the loop treats null as "stopping".
+        catch (Exception)
+#pragma warning restore CA1031
+        {
         }
 
+        Post(new SwarmEvent(SwarmEventKind.PieceHashed, A: piece, Payload: hashed));
+    }
+
+    private HashedPiece Write(int piece, ReadOnlyMemory<byte> data, PieceCheckResult result)
+    {
         try
         {
             // Synchronous underneath (positional writes under the storage's lock).
