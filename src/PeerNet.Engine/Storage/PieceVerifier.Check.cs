@@ -5,7 +5,7 @@ internal sealed partial class PieceVerifier
     /// <summary>
     /// Verifies every piece whose bytes are on disk, in parallel on the
     /// hashing queue. Pieces touching a missing or short file count as missing without being read; only real I/O
-    /// failures throw. At most <see cref="HashingQueue.Concurrency"/> pieces are in flight, each with one
+    /// failures throw. At most <see cref="WorkQueue.Concurrency"/> pieces are in flight, each with one
     /// read buffer of at most <see cref="ReadChunkSize"/> bytes.
     /// </summary>
     public Task<CheckResult> CheckAsync(TorrentStorage storage, IProgress<CheckProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -15,7 +15,7 @@ internal sealed partial class PieceVerifier
     public async Task<CheckResult> CheckAsync(TorrentStorage storage, PieceBitfield? pieces, IProgress<CheckProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(storage);
-        HashingQueue queue = Queue;
+        WorkQueue queue = Queue;
         int count = Map.PieceCount;
         var statuses = new FileStatus[Map.FileCount];
         for (int i = 0; i < statuses.Length; i++)

@@ -7,17 +7,17 @@ namespace PeerNet.Storage;
 /// v2: SHA-256 of each 16 KiB block of the piece's file data, hashed up the merkle tree to the piece's node in its
 /// file's piece layer — or, for a file of one piece or less, to the file's pieces root (BEP 52). Hybrid: both,
 /// and a piece is good only if both agree. The synchronous methods hash on the calling thread; the async ones
-/// go through the shared <see cref="HashingQueue"/>.
+/// go through the shared <see cref="WorkQueue"/>.
 /// </summary>
 internal sealed partial class PieceVerifier
 {
     /// <summary>Largest read when hashing a piece from disk: pieces up to 128 MiB never need a piece-sized buffer.</summary>
     public const int ReadChunkSize = 1024 * 1024;
 
-    private readonly HashingQueue? _queue;
+    private readonly WorkQueue? _queue;
 
     /// <summary>Creates a verifier for <paramref name="map"/>'s torrent; <paramref name="queue"/> runs the async methods.</summary>
-    public PieceVerifier(PieceMap map, HashingQueue? queue = null)
+    public PieceVerifier(PieceMap map, WorkQueue? queue = null)
     {
         ArgumentNullException.ThrowIfNull(map);
         Map = map;
@@ -35,7 +35,7 @@ internal sealed partial class PieceVerifier
     /// <summary>Whether pieces have merkle hashes.</summary>
     public bool HasV2 { get; }
 
-    private HashingQueue Queue => _queue ?? throw new InvalidOperationException("This verifier has no hashing queue; use the synchronous methods.");
+    private WorkQueue Queue => _queue ?? throw new InvalidOperationException("This verifier has no hashing queue; use the synchronous methods.");
 
     /// <summary>
     /// Verifies piece <paramref name="piece"/> from memory. <paramref name="data"/> is the whole piece as laid out

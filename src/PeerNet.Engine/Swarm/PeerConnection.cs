@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Threading.Channels;
 using PeerNet.PeerWire;
@@ -20,7 +21,7 @@ internal sealed partial class PeerConnection : IAsyncDisposable
     private readonly TorrentSwarm _swarm;
     private readonly CancellationTokenSource _closing = new();
     private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly System.Collections.Concurrent.ConcurrentQueue<ReadOnlyMemory<byte>> _urgent = new(); // sent ahead of queued blocks
+    private readonly ConcurrentQueue<ReadOnlyMemory<byte>> _urgent = new(); // sent ahead of queued blocks
     private readonly HashSet<long> _requested = [];   // blocks we asked this peer for
     private readonly HashSet<long> _cancelledUploads = []; // blocks the peer cancelled before we sent them
     private Task _reader = Task.CompletedTask;

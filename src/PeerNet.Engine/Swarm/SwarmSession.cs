@@ -37,8 +37,8 @@ internal sealed class SwarmSession : IAsyncDisposable
         Options = options;
         _transport = transport;
         Time = options.Time;
-        Hashing = new HashingQueue(options.HashingThreads);
-        Writer = new HashingQueue(concurrency: 1);
+        Hashing = new WorkQueue(options.HashingThreads);
+        Writer = new WorkQueue(concurrency: 1);
         UploadLimit = new TransferRateLimit(options.UploadRateLimit, Time);
         DownloadLimit = new TransferRateLimit(options.DownloadRateLimit, Time);
         _halfOpen = new SemaphoreSlim(options.MaxHalfOpen, options.MaxHalfOpen);
@@ -65,13 +65,13 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     public TimeProvider Time { get; }
 
-    public HashingQueue Hashing { get; }
+    public WorkQueue Hashing { get; }
 
     /// <summary>
     /// One worker for verified pieces' writes (a torrent writes one at a time anyway): apart from hashing, so a
     /// write the kernel throttles holds up only writes.
     /// </summary>
-    public HashingQueue Writer { get; }
+    public WorkQueue Writer { get; }
 
     public TransferRateLimit UploadLimit { get; }
 

@@ -25,7 +25,7 @@ public sealed class CheckTests
             TestFile.Random("d", 70_000, 4),    // one byte corrupted at 35000 (its second piece)
             TestFile.Random("e", 5_000, 5),     // intact
         ]);
-        await using var queue = new HashingQueue();
+        await using var queue = new WorkQueue();
         await using (TorrentStorage writer = TorrentStorage.Open(t.Metainfo, dir.Path))
         {
             await TorrentStorageTests.WriteAllAsync(writer, t);
@@ -74,7 +74,7 @@ public sealed class CheckTests
         using var dir = new TempDirectory();
         TestTorrent t = TorrentStorageTests.MultiFile();
         var fs = new FakeFileSystem();
-        await using var queue = new HashingQueue();
+        await using var queue = new WorkQueue();
         await using TorrentStorage storage = TorrentStorage.Open(t.Metainfo, dir.Path, new StorageOptions { FileSystem = fs });
 
         CheckResult result = await new PieceVerifier(storage.Map, queue).CheckAsync(storage, null, Ct).WaitAsync(Timeout, Ct);
@@ -89,7 +89,7 @@ public sealed class CheckTests
     {
         using var dir = new TempDirectory();
         TestTorrent t = TestTorrent.Build(TorrentVersion.V2, P, [TestFile.Random("big", 100_000, 1), TestFile.Random("small", 1000, 2)], withLayers: false);
-        await using var queue = new HashingQueue();
+        await using var queue = new WorkQueue();
         await using TorrentStorage storage = TorrentStorage.Open(t.Metainfo, dir.Path);
         await TorrentStorageTests.WriteAllAsync(storage, t);
 
@@ -105,7 +105,7 @@ public sealed class CheckTests
     {
         using var dir = new TempDirectory();
         TestTorrent t = TorrentStorageTests.MultiFile();
-        await using var queue = new HashingQueue();
+        await using var queue = new WorkQueue();
         await using TorrentStorage storage = TorrentStorage.Open(t.Metainfo, dir.Path);
         await TorrentStorageTests.WriteAllAsync(storage, t);
         var only = new PieceBitfield(t.Metainfo.PieceCount);

@@ -187,7 +187,7 @@ public sealed class PieceVerifierTests
     {
         using var dir = new TempDirectory();
         TestTorrent t = Build(version);
-        await using var queue = new HashingQueue();
+        await using var queue = new WorkQueue();
         await using TorrentStorage storage = TorrentStorage.Open(t.Metainfo, dir.Path);
         var verifier = new PieceVerifier(storage.Map, queue);
         await TorrentStorageTests.WriteAllAsync(storage, t);

@@ -38,7 +38,7 @@ public sealed class StorageThroughputTests
 
         Report(output, "SHA-1, one core, from memory", sw.Elapsed);
 
-        await using var queue = new HashingQueue();
+        await using var queue = new WorkQueue();
         await using TorrentStorage storage = TorrentStorage.Open(t.Metainfo, dir.Path);
         var verifier = new PieceVerifier(storage.Map, queue);
         int good = 0;

@@ -2,7 +2,7 @@ using PeerNet.Storage;
 
 namespace PeerNet.Engine.Tests.Storage;
 
-public sealed class HashingQueueTests
+public sealed class WorkQueueTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -11,7 +11,7 @@ public sealed class HashingQueueTests
     [Fact]
     public async Task RunAsync_ManyItems_NeverMoreThanConcurrencyAtOnce()
     {
-        await using var queue = new HashingQueue(concurrency: 3);
+        await using var queue = new WorkQueue(concurrency: 3);
         int running = 0;
         int peak = 0;
 
@@ -31,7 +31,7 @@ public sealed class HashingQueueTests
     [Fact]
     public async Task RunAsync_WorkThrows_ExceptionReachesCaller()
     {
-        await using var queue = new HashingQueue(1);
+        await using var queue = new WorkQueue(1);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => queue.RunAsync<int>(() => throw new InvalidOperationException("boom"), Ct).WaitAsync(Timeout, Ct));
         Assert.Equal(1, await queue.RunAsync(() => 1, Ct).WaitAsync(Timeout, Ct));
@@ -40,7 +40,7 @@ public sealed class HashingQueueTests
     [Fact]
     public async Task RunAsync_CancelledBeforeStart_IsCancelledAndNeverRuns()
     {
-        await using var queue = new HashingQueue(1);
+        await using var queue = new WorkQueue(1);
         using var gate = new ManualResetEventSlim();
         Task<int> blocker = queue.RunAsync(() => { gate.Wait(Timeout); return 0; }, Ct);
         using var cts = new CancellationTokenSource();
@@ -58,7 +58,7 @@ public sealed class HashingQueueTests
     [Fact]
     public async Task Dispose_FinishesQueuedWork_ThenRefusesMore()
     {
-        var queue = new HashingQueue(1);
+        var queue = new WorkQueue(1);
         Task<int>[] tasks = [.. Enumerable.Range(0, 10).Select(i => queue.RunAsync(() => { Thread.Sleep(1); return i; }, Ct))];
 
         await queue.DisposeAsync().AsTask().WaitAsync(Timeout, Ct);

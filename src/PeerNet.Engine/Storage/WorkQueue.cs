@@ -3,12 +3,12 @@ using System.Threading.Channels;
 namespace PeerNet.Storage;
 
 /// <summary>
-/// Runs hashing work off the caller's thread on a fixed number of workers (every core by default), shared by
-/// every torrent so a recheck and live downloads together never use more than the machine's cores. Callers
-/// await the result. Work already running is never abandoned: cancellation only drops work not yet started,
+/// Runs work off the caller's thread on a fixed number of workers (every core by default). A session has two,
+/// each shared by every torrent: hashing (one worker per core, so a recheck and live downloads together never use
+/// more than the machine's cores) and the writer of verified pieces (one worker). Callers await the result. Work already running is never abandoned: cancellation only drops work not yet started,
 /// so a caller may return its buffer to a pool as soon as its await ends.
 /// </summary>
-internal sealed class HashingQueue : IAsyncDisposable
+internal sealed class WorkQueue : IAsyncDisposable
 {
     /// <summary>Default bound on queued work items.</summary>
     public const int DefaultCapacity = 4096;
@@ -17,7 +17,7 @@ internal sealed class HashingQueue : IAsyncDisposable
     private readonly Task[] _workers;
 
     /// <summary>Starts <paramref name="concurrency"/> workers (0: <see cref="Environment.ProcessorCount"/>).</summary>
-    public HashingQueue(int concurrency = 0, int capacity = DefaultCapacity)
+    public WorkQueue(int concurrency = 0, int capacity = DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(concurrency);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
@@ -49,7 +49,7 @@ internal sealed class HashingQueue : IAsyncDisposable
         }
         catch (ChannelClosedException e)
         {
-            throw new ObjectDisposedException(nameof(HashingQueue), e);
+            throw new ObjectDisposedException(nameof(WorkQueue), e);
         }
 
         return await item.Task.ConfigureAwait(false);
