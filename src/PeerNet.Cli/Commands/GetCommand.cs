@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using PeerNet.Magnet;
 using PeerNet.Metainfo;
+using PeerNet.Storage;
 using PeerNet.Swarm;
 
 namespace PeerNet.Cli.Commands;
@@ -19,8 +20,12 @@ internal static class GetCommand
         var resumeDir = new Option<string>("--resume-dir") { Description = "Where resume data is kept. Default: $XDG_STATE_HOME/peernet/resume.", HelpName = "DIR" };
         var only = new Option<string>("--only") { Description = "Download only these files, by the index `peernet info` shows: e.g. 0,2-4.", HelpName = "LIST" };
         var sequential = new Option<bool>("--sequential") { Description = "Fetch pieces in order (for playing while downloading) instead of rarest first." };
+        var bufferedWrites = new Option<bool>("--buffered-writes")
+        {
+            Description = "Write verified pieces through the page cache instead of with O_DIRECT (Linux), keeping the download cached for reading.",
+        };
         var peers = new PeerOptions();
-        var command = new Command("get", "Download a torrent from its peers; exits 0 once every piece is verified.") { source, output, seed, recheck, resumeDir, only, sequential };
+        var command = new Command("get", "Download a torrent from its peers; exits 0 once every piece is verified.") { source, output, seed, recheck, resumeDir, only, sequential, bufferedWrites };
         peers.AddTo(command);
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -58,7 +63,8 @@ internal static class GetCommand
                     UseTrackers = !parseResult.GetValue(peers.NoTrackers),
                 };
 
-                TorrentSwarm torrent = await session.AddTorrentAsync(metainfo, folder, torrentOptions, null, cancellationToken).ConfigureAwait(false);
+                StorageOptions? storage = parseResult.GetValue(bufferedWrites) ? new StorageOptions { DirectWrites = false } : null;
+                TorrentSwarm torrent = await session.AddTorrentAsync(metainfo, folder, torrentOptions, storage, cancellationToken).ConfigureAwait(false);
                 await stdout.WriteLineAsync($"{metainfo.Name}: {torrent.PiecesFoundAtStart}/{torrent.PieceCount} pieces already verified on disk").ConfigureAwait(false);
                 await TransferView.WaitForCompletionAsync(torrent, stdout, cancellationToken).ConfigureAwait(false);
                 TorrentStatus done = torrent.GetStatus();

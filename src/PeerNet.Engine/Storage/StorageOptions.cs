@@ -27,6 +27,13 @@ internal sealed record StorageOptions
         init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxOpenFiles), value, "At least one handle.");
     } = DefaultMaxOpenFiles;
 
+    /// <summary>
+    /// True (default): page-aligned ranges of verified pieces are written with <c>O_DIRECT</c> on Linux, past the
+    /// page cache (see <see cref="PhysicalFileSystem"/> for why); reads stay cached. False: every write goes through
+    /// the page cache. Ignored when <see cref="FileSystem"/> is set.
+    /// </summary>
+    public bool DirectWrites { get; init; } = true;
+
     /// <summary>The file system to use; null for the real one. Tests inject faults here.</summary>
     public IStorageFileSystem? FileSystem { get; init; }
 }

@@ -53,7 +53,7 @@ internal sealed partial class TorrentStorage : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(map);
         options ??= StorageOptions.Default;
-        IStorageFileSystem fs = options.FileSystem ?? PhysicalFileSystem.Instance;
+        IStorageFileSystem fs = options.FileSystem ?? (options.DirectWrites ? PhysicalFileSystem.Instance : PhysicalFileSystem.Buffered);
         var paths = new StoragePaths(map.Metainfo, path, options.PathIsContent, fs);
         for (int i = 0; i < map.FileCount; i++)
         {

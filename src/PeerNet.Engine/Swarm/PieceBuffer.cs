@@ -1,11 +1,12 @@
-using System.Buffers;
+using PeerNet.Storage;
 
 namespace PeerNet.Swarm;
 
 /// <summary>
 /// A piece being downloaded: blocks are copied straight from the socket's pipe into this pooled buffer, then
 /// the whole piece is hashed and, only if good, written to disk in one write. So the disk never holds
-/// unverified data, and writes are coalesced to piece size.
+/// unverified data, and writes are coalesced to piece size. The buffer is page-aligned
+/// (<see cref="AlignedBufferPool"/>), so that write can bypass the page cache.
 /// </summary>
 /// <remarks>
 /// Reader loops claim a block with <see cref="TryClaim"/> before copying into it, so two peers answering the
@@ -14,7 +15,8 @@ namespace PeerNet.Swarm;
 internal sealed class PieceBuffer : IDisposable
 {
     private readonly ulong[] _claimed;
-    private byte[]? _data;
+    private readonly AlignedBuffer _data;
+    private int _disposed;
 
     public PieceBuffer(int piece, int length, int blockLength)
     {
@@ -22,7 +24,7 @@ internal sealed class PieceBuffer : IDisposable
         Length = length;
         BlockCount = (length + blockLength - 1) / blockLength;
         _claimed = new ulong[(BlockCount + 63) / 64];
-        _data = ArrayPool<byte>.Shared.Rent(length);
+        _data = AlignedBufferPool.Shared.Rent(length);
     }
 
     public int Piece { get; }
@@ -31,7 +33,7 @@ internal sealed class PieceBuffer : IDisposable
 
     public int BlockCount { get; }
 
-    public Memory<byte> Data => _data.AsMemory(0, Length);
+    public Memory<byte> Data => Volatile.Read(ref _disposed) == 0 ? _data.Memory : throw new ObjectDisposedException(nameof(PieceBuffer));
 
     /// <summary>Claims a block for copying; false if another reader already has it.</summary>
     public bool TryClaim(int block)
@@ -55,10 +57,9 @@ internal sealed class PieceBuffer : IDisposable
 
     public void Dispose()
     {
-        byte[]? data = Interlocked.Exchange(ref _data, null);
-        if (data is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            ArrayPool<byte>.Shared.Return(data);
+            AlignedBufferPool.Shared.Return(_data);
         }
     }
 }
