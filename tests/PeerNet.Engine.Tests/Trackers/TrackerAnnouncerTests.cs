@@ -114,6 +114,62 @@ public sealed class TrackerAnnouncerTests
     }
 
     [Fact]
+    public async Task CompletedWhileStartedInFlight_IsAnnouncedAfterIt()
+    {
+        // The started request said left=100; the download finished before its answer came back.
+        var gate = new TaskCompletionSource();
+        _a.Gate = gate;
+        await using TrackerAnnouncer announcer = Create();
+        announcer.Start();
+        await WaitForAsync(() => _a.Requests.Count == 1);
+        Interlocked.Exchange(ref _left, 0);
+        announcer.OnCompleted();
+        gate.SetResult();
+        await WaitForAsync(() => announcer.SuccessfulAnnounces == 2);
+        Assert.Equal([TrackerEvent.Started, TrackerEvent.Completed], _a.Requests.Select(r => r.Event));
+        Assert.Equal([100L, 0L], _a.Requests.Select(r => r.Left));
+    }
+
+    [Fact]
+    public async Task Stop_WhileCompletedIsInFlight_LetsItFinish_ThenSendsStopped()
+    {
+        // peernet get stops the torrent the moment it completes: the completed announce must not be cut.
+        await using TrackerAnnouncer announcer = Create();
+        announcer.Start();
+        await WaitForAsync(() => announcer.SuccessfulAnnounces == 1);
+        var gate = new TaskCompletionSource();
+        _a.Gate = gate;
+        Interlocked.Exchange(ref _left, 0);
+        announcer.OnCompleted();
+        await WaitForAsync(() => _a.Requests.Count == 2);
+
+        Task stop = announcer.StopAsync();
+        await Task.Delay(50, Ct);
+        Assert.False(stop.IsCompleted);
+        gate.SetResult();
+        await stop.Bounded();
+
+        Assert.Equal(2, announcer.SuccessfulAnnounces);
+        Assert.Equal([TrackerEvent.Started, TrackerEvent.Completed, TrackerEvent.Stopped], _a.Requests.Select(r => r.Event));
+    }
+
+    [Fact]
+    public async Task Stop_CompletedNotYetThrough_SendsCompletedThenStopped()
+    {
+        await using TrackerAnnouncer announcer = Create(FastOptions with { RetryDelay = TimeSpan.FromMinutes(1) });
+        announcer.Start();
+        await WaitForAsync(() => announcer.SuccessfulAnnounces == 1);
+        _a.Fails = true;
+        Interlocked.Exchange(ref _left, 0);
+        announcer.OnCompleted();
+        await WaitForAsync(() => _a.Requests.Count == 2 && announcer.Waits >= 2); // completed failed; a retry waits
+        _a.Fails = false;
+
+        await announcer.StopAsync().Bounded();
+        Assert.Equal([TrackerEvent.Started, TrackerEvent.Completed, TrackerEvent.Completed, TrackerEvent.Stopped], _a.Requests.Select(r => r.Event));
+    }
+
+    [Fact]
     public async Task Failures_RetryWithDoublingDelay()
     {
         _a.Fails = true;

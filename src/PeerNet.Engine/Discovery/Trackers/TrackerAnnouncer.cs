@@ -19,6 +19,11 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
     private readonly Action<IReadOnlyList<IPEndPoint>> _onPeers;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Cancels a completed announce only once the stop timeout is over: stopping right after the download finished
+    // (peernet get exits then) must not cut the one announce that tells the tracker it finished.
+    private readonly CancellationTokenSource _completedDeadline = new();
+    private int _completedSent;
     private Task _loop = Task.CompletedTask;
     private TrackerEntry? _current;
     private int _announces;
@@ -61,6 +66,8 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
             return;
         }
 
+        using var timeout = new CancellationTokenSource(_options.StopTimeout, _time);
+        using CancellationTokenRegistration deadline = timeout.Token.Register(static state => ((CancellationTokenSource)state!).Cancel(), _completedDeadline);
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         TrackerEntry? current = Volatile.Read(ref _current);
@@ -69,9 +76,16 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
             return; // never announced started: nothing to take back
         }
 
-        using var timeout = new CancellationTokenSource(_options.StopTimeout, _time);
         try
         {
+            if (_completed.Task.IsCompleted && Volatile.Read(ref _completedSent) == 0)
+            {
+                // Finished after the last announce and stopping before the loop could say so: completed first,
+                // or the tracker never counts this download (opentracker's "downloaded" counts completed events).
+                await _tiers.AnnounceOneAsync(current, _request(TrackerEvent.Completed), timeout.Token).ConfigureAwait(false);
+                Volatile.Write(ref _completedSent, 1);
+            }
+
             await _tiers.AnnounceOneAsync(current, _request(TrackerEvent.Stopped) with { NumWant = 0 }, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TrackerException or OperationCanceledException)
@@ -85,29 +99,38 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         _tiers.Dispose();
         _stopping.Dispose();
+        _completedDeadline.Dispose();
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         TrackerEvent next = TrackerEvent.Started;
-        bool completedSent = false;
         int failures = 0;
         try
         {
             while (true)
             {
-                if (next != TrackerEvent.Started && !completedSent && _completed.Task.IsCompleted)
+                if (next != TrackerEvent.Started && Volatile.Read(ref _completedSent) == 0 && _completed.Task.IsCompleted)
                 {
                     next = TrackerEvent.Completed;
                 }
 
+                // A started built once the download was complete says left=0 and stands for completed (BEP 3 sends
+                // completed only for a download that finished while announced); one built before does not, even
+                // if the download finishes while it is in flight.
+                bool completeAtRequest = _completed.Task.IsCompleted;
                 TimeSpan wait;
                 try
                 {
-                    (TrackerEntry entry, AnnounceResponse response) = await _tiers.AnnounceAsync(_request(next), cancellationToken).ConfigureAwait(false);
+                    CancellationToken announceToken = next == TrackerEvent.Completed ? _completedDeadline.Token : cancellationToken;
+                    (TrackerEntry entry, AnnounceResponse response) = await _tiers.AnnounceAsync(_request(next), announceToken).ConfigureAwait(false);
                     Volatile.Write(ref _current, entry);
                     Interlocked.Increment(ref _announces);
-                    completedSent |= next == TrackerEvent.Completed || (next == TrackerEvent.Started && _completed.Task.IsCompleted);
+                    if (next == TrackerEvent.Completed || (next == TrackerEvent.Started && completeAtRequest))
+                    {
+                        Volatile.Write(ref _completedSent, 1);
+                    }
+
                     next = TrackerEvent.None;
                     failures = 0;
                     if (response.Peers.Count > 0)
@@ -125,7 +148,7 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
 
                 // Wake early for the completed event, unless the tracker in use has not had its started yet.
                 using var delay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                Task wake = next == TrackerEvent.None && !completedSent ? _completed.Task : Task.Delay(Timeout.InfiniteTimeSpan, delay.Token);
+                Task wake = next == TrackerEvent.None && Volatile.Read(ref _completedSent) == 0 ? _completed.Task : Task.Delay(Timeout.InfiniteTimeSpan, delay.Token);
                 Task timer = Task.Delay(wait, _time, delay.Token);
                 Interlocked.Increment(ref _waits);
                 await Task.WhenAny(timer, wake).ConfigureAwait(false);
