@@ -170,6 +170,20 @@ public sealed class TrackerAnnouncerTests
     }
 
     [Fact]
+    public async Task Summary_FailingTracker_ComesWithItsReason_WhileTheNextTierIsTried()
+    {
+        // A failing tracker with no error is what a status line caught between the two used to show.
+        _a.Fails = true;
+        _b.Gate = new TaskCompletionSource();
+        await using TrackerAnnouncer announcer = Create(twoTiers: true);
+        announcer.Start();
+        await WaitForAsync(() => _b.Requests.Count == 1);
+        TrackerSummary summary = announcer.GetSummary();
+        Assert.Equal(1, summary.Failing);
+        Assert.StartsWith("http://a/announce: ", summary.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Failures_RetryWithDoublingDelay()
     {
         _a.Fails = true;

@@ -158,8 +158,11 @@ internal sealed class TrackerTiers : IDisposable
         {
             lock (_gate)
             {
+                // The summary's error is set with the state it explains, so no one sees a failing tracker with no
+                // reason (AnnounceAsync used to set it only after trying the whole list).
                 entry.State = TrackerState.Failing;
                 entry.LastError = e.Message;
+                _lastError = $"{entry.Tracker.Url}: {e.Message}";
             }
 
             throw;
