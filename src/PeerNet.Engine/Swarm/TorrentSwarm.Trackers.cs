@@ -46,6 +46,18 @@ internal sealed partial class TorrentSwarm
         }
     }
 
+    /// <summary>The trackers' state for status: a hybrid's two announcers count each tracker once (see <see cref="TrackerSummary.Combine"/>).</summary>
+    private TrackerSummary SummarizeTrackers()
+    {
+        TrackerAnnouncer[] announcers = _trackerAnnouncers;
+        return announcers.Length switch
+        {
+            0 => default,
+            1 => announcers[0].GetSummary(),
+            _ => TrackerSummary.Combine([.. announcers.Select(a => (a.GetStates(), a.GetSummary().LastError))]),
+        };
+    }
+
     /// <summary>Announces <c>stopped</c> (bounded by the tracker options' stop timeout) and releases the trackers.</summary>
     private async Task StopTrackersAsync()
     {

@@ -170,7 +170,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         DownloadRate = _downloadRate.BytesPerSecond,
         UploadRate = _uploadRate.BytesPerSecond,
         Peers = Volatile.Read(ref _peerCount),
-        Trackers = Trackers?.GetSummary() ?? default,
+        Trackers = SummarizeTrackers(),
     };
 
     private int _peerCount;

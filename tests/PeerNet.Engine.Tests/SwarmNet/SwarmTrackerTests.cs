@@ -59,6 +59,30 @@ public sealed class SwarmTrackerTests
     }
 
     [Fact]
+    public async Task Hybrid_TrackerRefusingOneOfItsHashes_ShowsAsWorking()
+    {
+        // A hybrid announces under its v1 hash and its truncated v2 hash. A tracker that knows only the v2 one
+        // (opentracker with a whitelist of it) still serves the torrent: the status must say so.
+        Sha1Hash? refused = null;
+        await using var tracker = new FakeHttpTracker(r => refused is { } hash && new Sha1Hash(r.GetBytes("info_hash")) == hash
+            ? FakeHttpResponse.Ok(TrackerTestKit.Encode(AnnounceResponse.Failed("not whitelisted")))
+            : FakeHttpResponse.Ok(TrackerTestKit.Encode(new AnnounceResponse { Interval = TimeSpan.FromMinutes(30) })));
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.Hybrid, [20_000]);
+        refused = torrent.InfoHashes.V1;
+        torrent.Trackers = [[tracker.AnnounceUrl]];
+        SwarmSession seeder = await harness.StartNodeAsync(trackers: TrackerTestKit.FastOptions);
+        TorrentSwarm seed = await SwarmHarness.SeedAsync(seeder, torrent, content);
+
+        await TrackerTestKit.WaitForAsync(() => tracker.Requests.Select(r => Convert.ToHexString(r.GetBytes("info_hash")!)).Distinct().Count() == 2
+            && seed.GetStatus().TrackersWorking == 1);
+        TorrentStatus status = seed.GetStatus();
+        Assert.Equal(1, status.TrackerCount);
+        Assert.Equal(0, status.TrackersFailing);
+        Assert.Null(status.TrackerError);
+    }
+
+    [Fact]
     public async Task UseTrackersOff_NeverAnnounces()
     {
         await using var tracker = new FakeHttpTracker(_ => FakeHttpResponse.Ok(TrackerTestKit.Encode(new AnnounceResponse())));

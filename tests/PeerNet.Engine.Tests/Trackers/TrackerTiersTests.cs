@@ -14,6 +14,22 @@ public sealed class TrackerTiersTests
         => new(tiers, url => url.StartsWith("wss:", StringComparison.Ordinal) ? null : _trackers[url] = new ScriptedTracker(url), new Random(seed));
 
     [Fact]
+    public void Combine_ATrackerWorkingUnderEitherHash_IsWorking_AndTheErrorGoesWithTheLastFailure()
+    {
+        const string A = "http://a/announce", B = "http://b/announce", C = "udp://c:1";
+        (IReadOnlyList<(string, TrackerState)>, string?) v1 = ([(A, TrackerState.Failing), (B, TrackerState.Failing), (C, TrackerState.NotContacted)], "http://b/announce: down");
+        (IReadOnlyList<(string, TrackerState)>, string?) v2 = ([(A, TrackerState.Working), (B, TrackerState.Failing), (C, TrackerState.NotContacted)], null);
+        Assert.Equal(new TrackerSummary(3, 1, 1, "http://b/announce: down"), TrackerSummary.Combine([v1, v2]));
+        Assert.Equal(new TrackerSummary(3, 1, 1, "http://b/announce: down"), TrackerSummary.Combine([v2, v1]));
+
+        // Only A failed under v1, and it answers under v2: nothing is failing, so no error is shown.
+        (IReadOnlyList<(string, TrackerState)>, string?) v1Only = ([(A, TrackerState.Failing)], "http://a/announce: not whitelisted");
+        (IReadOnlyList<(string, TrackerState)>, string?) v2Only = ([(A, TrackerState.Working)], null);
+        Assert.Equal(new TrackerSummary(1, 1, 0, null), TrackerSummary.Combine([v1Only, v2Only]));
+        Assert.Equal(default, TrackerSummary.Combine([]));
+    }
+
+    [Fact]
     public void Tiers_AreShuffledWithinButNotAcross()
     {
         string[] first = [.. Enumerable.Range(0, 8).Select(i => $"http://a{i}/announce")];

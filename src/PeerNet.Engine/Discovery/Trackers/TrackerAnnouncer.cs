@@ -52,6 +52,9 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
 
     public TrackerSummary GetSummary() => _tiers.GetSummary();
 
+    /// <summary>Each tracker's URL and state.</summary>
+    public IReadOnlyList<(string Url, TrackerState State)> GetStates() => _tiers.GetStates();
+
     /// <summary>Starts announcing, <c>started</c> first.</summary>
     public void Start() => _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
 

@@ -29,7 +29,40 @@ internal sealed class TrackerEntry(ITracker tracker)
 }
 
 /// <summary>A count of a torrent's trackers by state, and the last error, for status lines.</summary>
-internal readonly record struct TrackerSummary(int Total, int Working, int Failing, string? LastError);
+internal readonly record struct TrackerSummary(int Total, int Working, int Failing, string? LastError)
+{
+    /// <summary>
+    /// One summary of the same trackers announced to under several hashes (a hybrid's v1 and v2): a tracker works
+    /// if it answers under any of them, fails if it fails under one and answers under none. The error is kept only
+    /// while some tracker fails.
+    /// </summary>
+    public static TrackerSummary Combine(IReadOnlyList<(IReadOnlyList<(string Url, TrackerState State)> States, string? LastError)> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        var byUrl = new Dictionary<string, TrackerState>(StringComparer.Ordinal);
+        string? error = null;
+        foreach ((IReadOnlyList<(string Url, TrackerState State)> states, string? lastError) in parts)
+        {
+            foreach ((string url, TrackerState state) in states)
+            {
+                // Working beats Failing beats NotContacted: the enum's order is not that, so rank explicitly.
+                byUrl[url] = byUrl.TryGetValue(url, out TrackerState seen) && Rank(seen) >= Rank(state) ? seen : state;
+            }
+
+            error ??= lastError;
+        }
+
+        int failing = byUrl.Values.Count(s => s == TrackerState.Failing);
+        return new TrackerSummary(byUrl.Count, byUrl.Values.Count(s => s == TrackerState.Working), failing, failing > 0 ? error : null);
+
+        static int Rank(TrackerState state) => state switch
+        {
+            TrackerState.Working => 2,
+            TrackerState.Failing => 1,
+            _ => 0,
+        };
+    }
+}
 
 /// <summary>
 /// BEP 12 multitracker: "The tiers of announces will be processed sequentially; all URLs in each tier must be
@@ -81,6 +114,15 @@ internal sealed class TrackerTiers : IDisposable
             {
                 return [.. _tiers.Select(t => (IReadOnlyList<string>)[.. t.Select(e => e.Tracker.Url)])];
             }
+        }
+    }
+
+    /// <summary>Each tracker's URL and state, for <see cref="TrackerSummary.Combine"/>.</summary>
+    public IReadOnlyList<(string Url, TrackerState State)> GetStates()
+    {
+        lock (_gate)
+        {
+            return [.. _tiers.SelectMany(t => t).Select(e => (e.Tracker.Url, e.State))];
         }
     }
 
