@@ -54,7 +54,7 @@ internal sealed class AlignedBufferPool
         int shift = Math.Max(MinShift, 32 - BitOperations.LeadingZeroCount((uint)length - 1));
         if (shift > MaxShift)
         {
-            return AlignedBuffer.Allocate(length, pooled: false);
+            return AlignedBuffer.Allocate(length, length, pooled: false);
         }
 
         if (_buckets[shift - MinShift].TryPop(out byte[]? array))
@@ -63,7 +63,7 @@ internal sealed class AlignedBufferPool
             return AlignedBuffer.Wrap(array, length);
         }
 
-        return AlignedBuffer.Allocate(1 << shift, pooled: true) with { Length = length };
+        return AlignedBuffer.Allocate(1 << shift, length, pooled: true);
     }
 
     /// <summary>Gives a buffer back; it must not be used afterwards.</summary>
@@ -96,11 +96,12 @@ internal readonly record struct AlignedBuffer(byte[] Array, int Offset, int Leng
     /// <summary>The usable bytes.</summary>
     public Memory<byte> Memory => Array.AsMemory(Offset, Length);
 
-    internal static AlignedBuffer Allocate(int capacity, bool pooled)
+    /// <summary>A new array with room for <paramref name="capacity"/> aligned bytes, of which <paramref name="length"/> are lent.</summary>
+    internal static AlignedBuffer Allocate(int capacity, int length, bool pooled)
     {
         // One alignment's slack: the pinned heap aligns arrays to pointer size only.
         byte[] array = GC.AllocateUninitializedArray<byte>(capacity + AlignedBufferPool.Alignment, pinned: true);
-        return new AlignedBuffer(array, AlignedOffset(array), capacity, pooled);
+        return new AlignedBuffer(array, AlignedOffset(array), length, pooled);
     }
 
     internal static AlignedBuffer Wrap(byte[] array, int length) => new(array, AlignedOffset(array), length, Pooled: true);

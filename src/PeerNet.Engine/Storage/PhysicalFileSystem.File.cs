@@ -53,10 +53,8 @@ internal sealed partial class PhysicalFileSystem
         public void Write(ReadOnlySpan<byte> source, long fileOffset)
         {
             int head = (int)(-fileOffset & Mask);
-            int middle = (source.Length - head) & ~Mask;
-            int direct = _directState != Unavailable && source.Length - head >= AlignedBufferPool.Alignment
-                ? WriteDirect(source.Slice(head, middle), fileOffset + head)
-                : 0;
+            int middle = (source.Length - head) & ~Mask; // whole pages after the head; 0 or less when there are none
+            int direct = _directState != Unavailable && middle > 0 ? WriteDirect(source.Slice(head, middle), fileOffset + head) : 0;
             if (direct == 0)
             {
                 WriteBuffered(source, fileOffset);

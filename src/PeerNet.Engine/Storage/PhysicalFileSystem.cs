@@ -12,8 +12,8 @@ namespace PeerNet.Storage;
 /// only to upload them. Through the page cache each written byte also costs a freshly allocated cache page and,
 /// later, writeback; a download larger than memory pushes everything else out of the cache. On a virtual machine
 /// whose freed memory goes back to the host (virtio-balloon free page reporting), fresh cache pages are the dear
-/// part: measured here, writing 1 GiB through the cache took 1.4–2.4 s of system time against 0.1 s with
-/// <c>O_DIRECT</c> (docs/performance.md). Reads stay buffered, so a piece uploaded to many peers is read from
+/// part: measured here with <c>dd</c>, writing 1 GiB through the cache took 1.6–1.8 s of system time against 0.1 s
+/// with <c>O_DIRECT</c> (docs/performance.md). Reads stay buffered, so a piece uploaded to many peers is read from
 /// the device once.
 /// </para>
 /// <para>
