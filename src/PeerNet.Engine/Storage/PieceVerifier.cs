@@ -122,13 +122,22 @@ internal sealed partial class PieceVerifier
     public Task<PieceCheckResult> VerifyStoredAsync(int piece, TorrentStorage storage, CancellationToken cancellationToken = default)
         => Queue.RunAsync(() => VerifyStored(piece, storage), cancellationToken);
 
-    /// <summary>Indices where <paramref name="computed"/> and <paramref name="expected"/> block hashes differ.</summary>
+    /// <summary>
+    /// Indices where <paramref name="computed"/> and <paramref name="expected"/> block hashes differ. The two runs must
+    /// be of one length: a block without an expected hash proves nothing against its sender (blaming it once let a short
+    /// reply get every sender of a piece banned).
+    /// </summary>
     public static int[] FindBadBlocks(ReadOnlySpan<Sha256Hash> computed, ReadOnlySpan<Sha256Hash> expected)
     {
+        if (computed.Length != expected.Length)
+        {
+            throw new ArgumentException("The computed and expected block hashes must be runs of one length.", nameof(expected));
+        }
+
         var bad = new List<int>();
         for (int i = 0; i < computed.Length; i++)
         {
-            if (i >= expected.Length || computed[i] != expected[i])
+            if (computed[i] != expected[i])
             {
                 bad.Add(i);
             }

@@ -48,7 +48,7 @@ internal sealed class MetadataFetcher
 
         _session = session;
         _hashes = hashes;
-        _handshakeHashes = new HandshakeHashes(hashes, int.MaxValue);
+        _handshakeHashes = new HandshakeHashes(hashes, MaxCandidates);
         _maxSize = Math.Clamp(maxMetadataSize, 1, ExtensionHandshake.MaxMetadataSize);
     }
 
@@ -81,13 +81,25 @@ internal sealed class MetadataFetcher
 
     private int _failed;
 
-    /// <summary>Offers a peer to ask; each address is tried once.</summary>
+    /// <summary>Addresses a fetch remembers (and so tries) at most; sources that name more are ignored past it.</summary>
+    public const int MaxCandidates = 5000;
+
+    /// <summary>
+    /// Offers a peer to ask; each address is tried once, at most <see cref="MaxCandidates"/> in all, never port 0 or an
+    /// address that cannot be a peer (the DHT and trackers have held what they name to their own scope already).
+    /// </summary>
     public void AddPeer(IPEndPoint endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
+        if (endpoint.Port == 0 || Transport.NetworkScopes.Of(endpoint.Address) == Transport.NetworkScope.Unroutable)
+        {
+            SwarmMetrics.Refused("unroutable");
+            return;
+        }
+
         lock (_seen)
         {
-            if (!_seen.Add(endpoint))
+            if (_seen.Count >= MaxCandidates || !_seen.Add(endpoint))
             {
                 return;
             }

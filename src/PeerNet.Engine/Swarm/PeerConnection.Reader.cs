@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using PeerNet.Metainfo;
 using PeerNet.PeerWire;
 
 namespace PeerNet.Swarm;
@@ -137,7 +138,13 @@ internal sealed partial class PeerConnection
                 }
 
                 // BEP 3 says a bitfield is only ever the first message, but aria2 1.36 sends another one later;
-                // a later bitfield is read as a batch of haves (it can add pieces, never take them away).
+                // a later bitfield is read as a batch of haves (it can add pieces, never take them away). A few are
+                // tolerated; a stream of them (each a copy the size of the piece count) is not.
+                if (++_bitfields > MaxBitfields)
+                {
+                    return FailOverLimit("bitfields", $"sent {_bitfields} bitfields");
+                }
+
                 await PostAsync(new SwarmEvent(_sawPieceSet ? SwarmEventKind.BitfieldUpdate : SwarmEventKind.Bitfield, this, Payload: bitfield), cancellationToken).ConfigureAwait(false);
                 _sawPieceSet = true;
                 return true;
@@ -164,11 +171,8 @@ internal sealed partial class PeerConnection
                 return true;
 
             case PeerMessageId.Cancel:
-                lock (_cancelledUploads)
-                {
-                    _cancelledUploads.Add(Key(message.PieceIndex, message.Begin));
-                }
-
+                // Only a block still queued is affected; a cancel of anything else is remembered nowhere.
+                CancelUpload(message.PieceIndex, message.Begin);
                 return true;
 
             case PeerMessageId.Reject:
@@ -198,17 +202,15 @@ internal sealed partial class PeerConnection
                 return true;
 
             case PeerMessageId.Hashes:
-                // We ask for a run of at most 512 layer hashes (BEP 52) or one piece's block hashes, with their
-                // uncles: a larger reply answers nothing of ours, and is refused before its payload is copied.
-                if (message.HashCount > Math.Max(TorrentSwarm.LayerRunLength, _swarm.Metainfo.PieceLength / PeerWireLimits.BlockLength) + MaxProofHashes)
-                {
-                    return Fail($"hashes message of {message.HashCount} hashes");
-                }
-
-                await PostAsync(new SwarmEvent(SwarmEventKind.HashesReceived, this, Payload: (message.HashRequest, message.Payload.ToArray())), cancellationToken).ConfigureAwait(false);
-                return true;
+                return await ReceiveHashesAsync(message, cancellationToken).ConfigureAwait(false);
 
             case PeerMessageId.HashReject:
+                if (!UntrackHashRequest(message.HashRequest))
+                {
+                    // A reject of nothing we asked for means nothing; it is counted like other ignored messages.
+                    return Ignore(PeerMessageWriter.HashRequestLength);
+                }
+
                 await PostAsync(new SwarmEvent(SwarmEventKind.HashRejected, this, Payload: message.HashRequest), cancellationToken).ConfigureAwait(false);
                 return true;
 
@@ -226,15 +228,23 @@ internal sealed partial class PeerConnection
     /// </summary>
     internal const long MaxIgnoredBytes = 1024 * 1024;
 
-    /// <summary>More uncle hashes than any proof needs: one per layer of a tree of up to 2^64 leaves.</summary>
-    private const int MaxProofHashes = 64;
+    /// <summary>
+    /// Bitfield messages a peer may send over a connection: the first, and a few later ones read as batches of haves
+    /// (aria2 sends a second); each is a copy the size of the piece count, so a stream of them is refused.
+    /// </summary>
+    internal const int MaxBitfields = 8;
+
+    /// <summary>Extension handshakes a peer may send (BEP 10 lets it send more to update its settings; a stream is refused).</summary>
+    internal const int MaxExtensionHandshakes = 8;
 
     private long _ignoredBytes;
+    private int _bitfields;
+    private int _extensionHandshakes;
 
     private bool Ignore(long bytes)
     {
         _ignoredBytes += bytes;
-        return _ignoredBytes <= MaxIgnoredBytes || Fail($"sent {_ignoredBytes} bytes of messages that are ignored (unknown ids, unadvertised extensions)");
+        return _ignoredBytes <= MaxIgnoredBytes || FailOverLimit("ignored_bytes", $"sent {_ignoredBytes} bytes of messages that are ignored (unknown ids, unadvertised extensions)");
     }
 
     private bool _sawPieceSet;
@@ -243,6 +253,11 @@ internal sealed partial class PeerConnection
     {
         if (message.ExtendedId == ExtensionHandshake.MessageId)
         {
+            if (++_extensionHandshakes > MaxExtensionHandshakes)
+            {
+                return FailOverLimit("extension_handshakes", $"sent {_extensionHandshakes} extension handshakes");
+            }
+
             if (!ExtensionHandshake.TryParse(message.Payload, out ExtensionHandshake? handshake, out PeerWireError error))
             {
                 return Fail("bad extension handshake: " + error.Describe());
@@ -254,14 +269,25 @@ internal sealed partial class PeerConnection
 
         if (message.ExtendedId == TorrentSwarm.LocalMetadataExtensionId)
         {
-            // BEP 9: a dictionary and at most one 16 KiB metadata piece; anything longer is not ut_metadata
-            // and is refused before its payload is copied.
+            // BEP 9: a dictionary and at most one 16 KiB metadata piece; anything longer is not ut_metadata.
             if (message.Payload.Length > MetadataMessage.MaxHeaderLength + MetadataMessage.PieceLength)
             {
                 return Fail($"ut_metadata message of {message.Payload.Length} bytes");
             }
 
-            await PostAsync(new SwarmEvent(SwarmEventKind.MetadataMessage, this, Payload: message.Payload.ToArray()), cancellationToken).ConfigureAwait(false);
+            if (!MetadataMessage.TryParse(message.Payload, out MetadataMessage metadata, out PeerWireError metadataError))
+            {
+                return Fail("bad ut_metadata message: " + metadataError.Describe());
+            }
+
+            if (metadata.Type != MetadataMessageType.Request)
+            {
+                // Data and rejects answer requests a torrent never sends (it has its metadata); unknown types are
+                // ignored (BEP 9). Only the piece number of a request reaches the torrent's loop, never a payload.
+                return Ignore(PeerMessageWriter.ExtendedHeaderLength + message.Payload.Length);
+            }
+
+            await PostAsync(new SwarmEvent(SwarmEventKind.MetadataRequest, this, metadata.Piece), cancellationToken).ConfigureAwait(false);
             return true;
         }
 
@@ -346,9 +372,54 @@ internal sealed partial class PeerConnection
 
     private int _unrequestedBlocks;
 
+    /// <summary>
+    /// A BEP 52 <c>hashes</c> message is taken only as the one reply to a request we sent this very peer, with exactly
+    /// that request's fields (root, layer, index, length, proof layers), and only if it carries exactly the hashes that
+    /// request asks for: the run and its uncles (sizes computed in 64 bits). Anything else closes the connection before
+    /// its payload is copied, so neither a malformed reply nor a flood of unsolicited ones can reach the torrent.
+    /// </summary>
+    private async ValueTask<bool> ReceiveHashesAsync(PeerMessage message, CancellationToken cancellationToken)
+    {
+        HashRequest answered = message.HashRequest;
+        if (!UntrackHashRequest(answered))
+        {
+            return Fail($"sent hashes we did not ask it for (layer {answered.BaseLayer}, index {answered.Index}, length {answered.Length})");
+        }
+
+        long expected = ((long)answered.Length + MerkleProof.UncleCount(answered.Length, answered.ProofLayers)) * Sha256Hash.Length;
+        if (message.Payload.Length != expected)
+        {
+            return Fail($"sent {message.Payload.Length} bytes of hashes for a request that needs {expected}");
+        }
+
+        await PostAsync(new SwarmEvent(SwarmEventKind.HashesReceived, this, Payload: new HashReply(answered, ToHashes(message.Payload))), cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private static Sha256Hash[] ToHashes(in ReadOnlySequence<byte> payload)
+    {
+        var hashes = new Sha256Hash[payload.Length / Sha256Hash.Length];
+        Span<byte> scratch = stackalloc byte[Sha256Hash.Length];
+        var reader = new SequenceReader<byte>(payload);
+        for (int i = 0; i < hashes.Length; i++)
+        {
+            reader.TryCopyTo(scratch);
+            reader.Advance(Sha256Hash.Length);
+            hashes[i] = new Sha256Hash(scratch);
+        }
+
+        return hashes;
+    }
+
     private bool Fail(string reason)
     {
         Close(reason);
+        return false;
+    }
+
+    private bool FailOverLimit(string limit, string reason)
+    {
+        CloseOverLimit(limit, reason);
         return false;
     }
 

@@ -21,9 +21,10 @@ internal sealed partial class PeerConnection : IAsyncDisposable
     private readonly TorrentSwarm _swarm;
     private readonly CancellationTokenSource _closing = new();
     private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentQueue<ReadOnlyMemory<byte>> _urgent = new(); // sent ahead of queued blocks
+    private readonly ConcurrentQueue<Outgoing> _urgent = new(); // sent ahead of queued blocks
     private readonly HashSet<long> _requested = [];   // blocks we asked this peer for
-    private readonly HashSet<long> _cancelledUploads = []; // blocks the peer cancelled before we sent them
+    private readonly HashSet<long> _queuedUploads = []; // blocks queued to upload to the peer, not yet sent or cancelled
+    private readonly List<HashRequest> _hashRequestsSent = []; // BEP 52 requests we sent the peer, not yet answered
     private Task _reader = Task.CompletedTask;
     private Task _writer = Task.CompletedTask;
     private int _closed;
@@ -91,8 +92,34 @@ internal sealed partial class PeerConnection : IAsyncDisposable
     /// <summary>Requests we have outstanding to this peer.</summary>
     public int Outstanding { get; set; }
 
-    /// <summary>BEP 52 hash requests from this peer being answered (loop-owned).</summary>
-    public int HashRequestsInProgress { get; set; }
+    /// <summary>
+    /// BEP 52 hash requests from this peer being answered: computed, or queued and not yet written (the loop counts
+    /// one up when it takes a request, the writer down when the reply is written).
+    /// </summary>
+    public int HashRequestsInProgress => Volatile.Read(ref _hashRequestsInProgress);
+
+    private int _hashRequestsInProgress;
+
+    /// <summary>Takes a hash request in progress (loop), if the peer has fewer than <paramref name="max"/>.</summary>
+    public bool TryBeginHashRequest(int max)
+    {
+        if (Volatile.Read(ref _hashRequestsInProgress) >= max)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _hashRequestsInProgress);
+        return true;
+    }
+
+    /// <summary>A hash request in progress ended without a <c>hashes</c> reply (rejected after all).</summary>
+    public void EndHashRequest() => Interlocked.Decrement(ref _hashRequestsInProgress);
+
+    /// <summary>
+    /// Requests of this peer's that we refused (rejected, or dropped without the fast extension) since we last served
+    /// it or unchoked it (loop-owned); see <see cref="PeerLimits.MaxRefusedRequests"/>.
+    /// </summary>
+    public int RefusedRequests { get; set; }
 
     /// <summary>BEP 11: the peers we have told this peer about and not since dropped (loop-owned).</summary>
     public HashSet<IPEndPoint>? PexSent { get; set; }
@@ -152,6 +179,17 @@ internal sealed partial class PeerConnection : IAsyncDisposable
         _swarm.Post(new SwarmEvent(SwarmEventKind.PeerClosed, this, Payload: reason));
     }
 
+    /// <summary>Closes the connection because the peer went over a budget (<paramref name="limit"/> names it in metrics).</summary>
+    public void CloseOverLimit(string limit, string reason)
+    {
+        if (!IsClosed)
+        {
+            SwarmMetrics.OverLimit(limit);
+        }
+
+        Close(reason);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Close("disposed");
@@ -185,6 +223,33 @@ internal sealed partial class PeerConnection : IAsyncDisposable
         lock (_requested)
         {
             return _requested.Remove(Key(piece, begin));
+        }
+    }
+
+    /// <summary>
+    /// Records a BEP 52 hash request we are about to send, so that the one reply to it is accepted: false (send
+    /// nothing) if the same request is already outstanding to this peer or it has <paramref name="max"/> of ours.
+    /// </summary>
+    public bool TrackHashRequest(in HashRequest request, int max)
+    {
+        lock (_hashRequestsSent)
+        {
+            if (_hashRequestsSent.Count >= max || _hashRequestsSent.Contains(request))
+            {
+                return false;
+            }
+
+            _hashRequestsSent.Add(request);
+            return true;
+        }
+    }
+
+    /// <summary>Whether <paramref name="request"/> is one of ours outstanding to this peer, which it answers now (forgotten).</summary>
+    private bool UntrackHashRequest(in HashRequest request)
+    {
+        lock (_hashRequestsSent)
+        {
+            return _hashRequestsSent.Remove(request);
         }
     }
 

@@ -9,6 +9,8 @@ namespace PeerNet.Swarm;
 /// a connection that ended, after <see cref="TorrentOptions.ReconnectDelay"/>. A peer that was a seed is not redialled
 /// while we seed too. Without this a peer lost once (a reset, both ends closing a different one of two connections, a
 /// restart) was lost for good, however often LSD, PEX or the DHT named it again.
+/// <para>Addresses on ports below 1024 are dialled only when no other address is due: BitTorrent clients do not listen
+/// there, so such an address is more likely a planted one aimed at some other service (libtorrent ranks them last too).</para>
 /// <para>Bounded: at most <c>capacity</c> addresses; when full, a new address replaces the idle one that failed most
 /// (one that never failed is never replaced). Single-threaded: the torrent's loop.</para>
 /// </summary>
@@ -19,6 +21,7 @@ internal sealed class PeerList
 
     private readonly Dictionary<IPEndPoint, Entry> _entries = [];
     private readonly Queue<IPEndPoint> _due = new();
+    private readonly Queue<IPEndPoint> _dueLowPort = new(); // taken only when _due is empty
     private readonly int _capacity;
     private readonly TimeProvider _time;
     private readonly TimeSpan _redialDelay;
@@ -48,7 +51,7 @@ internal sealed class PeerList
         }
 
         _entries[endpoint] = new Entry { Queued = true };
-        _due.Enqueue(endpoint);
+        QueueDue(endpoint);
         return true;
     }
 
@@ -59,7 +62,7 @@ internal sealed class PeerList
     /// </summary>
     public bool TryTakeDue(out IPEndPoint endpoint)
     {
-        while (_due.TryDequeue(out IPEndPoint? next))
+        while (_due.TryDequeue(out IPEndPoint? next) || _dueLowPort.TryDequeue(out next))
         {
             if (_entries.TryGetValue(next, out Entry? entry) && entry.Queued)
             {
@@ -136,13 +139,18 @@ internal sealed class PeerList
             if (!entry.InUse && !entry.Queued && entry.RetryAt <= now && !(seeding && entry.Seed))
             {
                 entry.Queued = true;
-                _due.Enqueue(endpoint);
+                QueueDue(endpoint);
                 queued++;
             }
         }
 
         return queued;
     }
+
+    /// <summary>Ports below this are privileged: dialled last.</summary>
+    public const int LowPort = 1024;
+
+    private void QueueDue(IPEndPoint endpoint) => (endpoint.Port < LowPort ? _dueLowPort : _due).Enqueue(endpoint);
 
     private bool MakeRoom()
     {

@@ -25,7 +25,7 @@ internal enum SwarmEventKind : byte
     PieceHashed,
     AddPeers,
     ConnectFinished,
-    MetadataMessage,
+    MetadataRequest,
     HashRequest,
     HashesReady,
     HashesReceived,

@@ -36,6 +36,9 @@ internal static partial class SwarmLog
     [LoggerMessage(108, LogLevel.Debug, "metadata of {InfoHash}: {Peer} failed: {Reason}")]
     public static partial void MetadataPeerFailed(ILogger logger, string infoHash, IPEndPoint peer, string reason);
 
+    [LoggerMessage(110, LogLevel.Warning, "{Torrent}: handling {Event} from {Peer} failed; the peer is closed, the torrent goes on")]
+    public static partial void PeerFault(ILogger logger, string torrent, IPEndPoint peer, string @event, Exception error);
+
     [LoggerMessage(109, LogLevel.Information, "{Torrent}: started, {Have}/{Pieces} pieces verified on disk")]
     public static partial void Started(ILogger logger, string torrent, int have, int pieces);
 }

@@ -24,5 +24,17 @@ internal static class SwarmMetrics
 
     public static readonly Counter<long> PeersBanned = Meter.CreateCounter<long>("peernet.peers.banned", "{peer}", "Peers banned for sending bad data or hashes.");
 
+    public static readonly Counter<long> PeersRefused = Meter.CreateCounter<long>("peernet.peers.refused", "{peer}", "Peer addresses and connections refused by the dial policy, tagged with the reason.");
+
+    public static readonly Counter<long> PeersOverLimit = Meter.CreateCounter<long>("peernet.peers.over_limit", "{peer}", "Peers closed for going over a per-peer budget, tagged with the limit.");
+
+    public static readonly Counter<long> Dials = Meter.CreateCounter<long>("peernet.peers.dials", "{connection}", "Outgoing connection attempts started.");
+
+    /// <summary>Counts a refusal with its reason.</summary>
+    public static void Refused(string reason) => PeersRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>Counts a peer closed for going over <paramref name="limit"/>.</summary>
+    public static void OverLimit(string limit) => PeersOverLimit.Add(1, new KeyValuePair<string, object?>("limit", limit));
+
     public static readonly UpDownCounter<long> PeersConnected = Meter.CreateUpDownCounter<long>("peernet.peers.connected", "{peer}", "Peer connections attached to torrents.");
 }

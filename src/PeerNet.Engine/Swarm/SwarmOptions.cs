@@ -33,6 +33,9 @@ public sealed record SessionOptions
     /// <summary>Download limit in bytes per second over all torrents; 0 for none.</summary>
     public long DownloadRateLimit { get; init; }
 
+    /// <summary>Per-peer budgets and the dial policy, shared by every torrent of the session.</summary>
+    public PeerLimits PeerLimits { get; init; } = new();
+
     /// <summary>Hashing workers; 0 uses every core.</summary>
     public int HashingThreads { get; init; }
 

@@ -182,6 +182,48 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     internal void OnPeerClosed() => Interlocked.Decrement(ref _connections);
 
+    private readonly Lock _dialGate = new();
+    private long _dialWindowStart;
+    private int _dialsInWindow;
+
+    /// <summary>
+    /// Whether another outgoing connection may be started this second (<see cref="PeerLimits.MaxDialsPerSecond"/> over
+    /// every torrent); a torrent that finds none left dials the rest at its next tick.
+    /// </summary>
+    internal bool CanDial
+    {
+        get
+        {
+            lock (_dialGate)
+            {
+                StartDialWindow();
+                return _dialsInWindow < Options.PeerLimits.MaxDialsPerSecond;
+            }
+        }
+    }
+
+    /// <summary>Counts an outgoing connection started.</summary>
+    internal void CountDial()
+    {
+        lock (_dialGate)
+        {
+            StartDialWindow();
+            _dialsInWindow++;
+        }
+
+        SwarmMetrics.Dials.Add(1);
+    }
+
+    private void StartDialWindow()
+    {
+        long now = Time.GetTimestamp();
+        if (Time.GetElapsedTime(_dialWindowStart, now) >= TimeSpan.FromSeconds(1))
+        {
+            _dialWindowStart = now;
+            _dialsInWindow = 0;
+        }
+    }
+
     /// <summary>The reserved bits we send for a torrent with <paramref name="hashes"/>: extensions, fast, and v2 when it has a v2 hash.</summary>
     internal static HandshakeReserved ReservedFor(InfoHashes hashes)
         => HandshakeReserved.ExtensionProtocol | HandshakeReserved.FastExtension

@@ -67,6 +67,7 @@ internal sealed partial class TorrentSwarm
         if (!choke)
         {
             peer.LastUnchokedAt = Time.GetTimestamp();
+            peer.RefusedRequests = 0;
         }
 
         peer.SendRaw(choke ? PeerMessageWriter.Choke : PeerMessageWriter.Unchoke);

@@ -92,8 +92,8 @@ internal sealed partial class TorrentSwarm
             case SwarmEventKind.Suggest:
                 _picker.SuggestPiece(peer!.Id, e.A);
                 break;
-            case SwarmEventKind.MetadataMessage:
-                OnMetadataMessage(peer!, (byte[])e.Payload!);
+            case SwarmEventKind.MetadataRequest:
+                OnMetadataRequest(peer!, e.A);
                 break;
             case SwarmEventKind.HashRequest:
                 OnHashRequest(peer!, (HashRequest)e.Payload!);
@@ -102,14 +102,13 @@ internal sealed partial class TorrentSwarm
                 OnHashesReady(peer!, (HashReply)e.Payload!);
                 break;
             case SwarmEventKind.HashesReceived:
-                (HashRequest answered, byte[] hashes) = ((HashRequest, byte[]))e.Payload!;
-                OnHashesReceived(peer!, answered, hashes);
+                OnHashesReceived(peer!, (HashReply)e.Payload!);
                 break;
             case SwarmEventKind.PexReceived:
-                OnPexReceived((PexMessage)e.Payload!);
+                OnPexReceived(peer!, (PexMessage)e.Payload!);
                 break;
             case SwarmEventKind.HashRejected:
-                OnHashRejected((HashRequest)e.Payload!);
+                OnHashRejected(peer!, (HashRequest)e.Payload!);
                 break;
             case SwarmEventKind.ExtensionHandshake:
                 OnExtensionHandshake(peer!, (ExtensionHandshake)e.Payload!);
@@ -208,9 +207,9 @@ internal sealed partial class TorrentSwarm
         }
 
         // A choked peer is served only the allowed-fast pieces we granted it (BEP 6); a super-seeded one only what it was shown.
-        if ((peer.AmChoking && !peer.IsGrantedFast(piece)) || peer.PendingUploads >= MaxQueuedUploads || !SuperSeedAllowsRequest(peer, piece))
+        if ((peer.AmChoking && !peer.IsGrantedFast(piece)) || peer.PendingUploads >= PeerLimits.MaxQueuedUploads || !SuperSeedAllowsRequest(peer, piece))
         {
-            if (peer.SupportsFast)
+            if (Refuse(peer, "block request") && peer.SupportsFast)
             {
                 peer.SendReject(piece, begin, length);
             }
@@ -218,8 +217,31 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        peer.SendBlock(piece, begin, length);
+        if (!peer.SendBlock(piece, begin, length))
+        {
+            Refuse(peer, "repeated block request"); // answered once, when its first copy is sent
+            return;
+        }
+
+        peer.RefusedRequests = 0;
         SuperSeedOnRequestServed(peer, piece, length);
+    }
+
+    /// <summary>
+    /// Counts a request of the peer's we refuse; false (and the peer closed) once it has sent more than it could have
+    /// had in flight when we last stopped serving it (our <c>reqq</c>) plus <see cref="PeerLimits.MaxRefusedRequests"/>:
+    /// a compliant peer stops asking once choked or rejected, so a stream of refused requests, each costing us a reply,
+    /// is a flood.
+    /// </summary>
+    private bool Refuse(PeerConnection peer, string what)
+    {
+        if (++peer.RefusedRequests <= Options.MaxRequestsPerPeer + PeerLimits.MaxRefusedRequests)
+        {
+            return true;
+        }
+
+        peer.CloseOverLimit("refused_requests", $"sent {peer.RefusedRequests} requests we had to refuse (last: {what}) since it was last served");
+        return false;
     }
 
     /// <summary>Tells a peer whether we want anything it has, when that changes.</summary>

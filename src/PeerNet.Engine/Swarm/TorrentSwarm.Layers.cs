@@ -73,14 +73,13 @@ internal sealed partial class TorrentSwarm
                 }
 
                 PeerConnection? peer = PickLayerSource(fetch.File, state.Peer);
-                if (peer is null)
+                if (peer is null || !SendHashRequest(peer, fetch.Request(run)))
                 {
-                    continue;
+                    continue; // (a peer that still owes us this run, or too many others, is not asked again yet)
                 }
 
                 state.Peer = peer.Id;
                 state.AskedAt = now;
-                SendHashRequest(peer, fetch.Request(run));
             }
         }
     }
@@ -109,28 +108,21 @@ internal sealed partial class TorrentSwarm
         return fallback;
     }
 
-    /// <summary>A <c>hashes</c> reply: to one of our layer runs or block-hash requests, kept only once proved.</summary>
-    private void OnHashesReceived(PeerConnection peer, HashRequest request, byte[] payload)
+    /// <summary>
+    /// A <c>hashes</c> reply to a request we sent this peer (the reader matched it to the request exactly and checked
+    /// its size): to one of our layer runs or block-hash requests, kept only once proved. A reply whose proof does not
+    /// reach the node we trust is a lie, and its sender is banned.
+    /// </summary>
+    private void OnHashesReceived(PeerConnection peer, HashReply reply)
     {
+        HashRequest request = reply.Request;
+        Sha256Hash[] hashes = reply.Hashes!;
         int run = -1;
         bool forLayer = _missingLayers.TryGetValue(request.PiecesRoot, out LayerFetch? fetch) && fetch.TryFindRun(request, out run) && !fetch.Runs[run].Done;
-        bool forBlocks = !forLayer && _blockProofs.ContainsKey((request.PiecesRoot, request.Index)) && request.BaseLayer == 0;
+        bool forBlocks = !forLayer && _blockProofs.TryGetValue((request.PiecesRoot, request.Index), out BlockProof? proof) && proof.Request == request;
         if (!forLayer && !forBlocks)
         {
             return; // an answer to a request we no longer need (another peer was faster)
-        }
-
-        int uncles = MerkleProof.UncleCount(request.Length, request.ProofLayers);
-        if (payload.Length != (request.Length + uncles) * Sha256Hash.Length)
-        {
-            peer.Close($"sent {payload.Length / Sha256Hash.Length} hashes for a request of {request.Length} with {uncles} uncles");
-            return;
-        }
-
-        var hashes = new Sha256Hash[request.Length + uncles];
-        for (int i = 0; i < hashes.Length; i++)
-        {
-            hashes[i] = new Sha256Hash(payload.AsSpan(i * Sha256Hash.Length, Sha256Hash.Length));
         }
 
         Sha256Hash[] scratch = hashes.AsSpan(0, request.Length).ToArray(); // Fold overwrites its run
@@ -175,20 +167,22 @@ internal sealed partial class TorrentSwarm
 
         TorrentFile file = Metainfo.Files[fileIndex];
         int firstLeaf = (piece - file.FirstPiece) * width;
-        if (_blockProofs.Count >= 64 || !_blockProofs.TryAdd((file.PiecesRoot!.Value, firstLeaf), new BlockProof(piece, sources, computed, target)))
+        var request = new HashRequest(file.PiecesRoot!.Value, 0, firstLeaf, width, BitOperations.Log2((uint)width) - 1);
+        if (_blockProofs.Count >= MaxBlockProofs || _blockProofs.ContainsKey((request.PiecesRoot, firstLeaf)))
         {
             return;
         }
 
+        // Asked of one peer, the reply is taken from that peer alone (PeerConnection matches it to this very request).
         PeerConnection? source = PickLayerSource(file, -1);
-        if (source is null)
+        if (source is not null && SendHashRequest(source, request))
         {
-            _blockProofs.Remove((file.PiecesRoot!.Value, firstLeaf));
-            return;
+            _blockProofs.Add((request.PiecesRoot, firstLeaf), new BlockProof(piece, sources, computed, target, request, source.Id));
         }
-
-        SendHashRequest(source, new HashRequest(file.PiecesRoot!.Value, 0, firstLeaf, width, BitOperations.Log2((uint)width) - 1));
     }
+
+    /// <summary>Failed pieces awaiting block hashes at once; a failure beyond them is left to smart-ban.</summary>
+    private const int MaxBlockProofs = 64;
 
     private void OnBlockHashes(PeerConnection peer, in HashRequest request, ReadOnlySpan<Sha256Hash> leaves, Sha256Hash top, int layer)
     {
@@ -200,7 +194,7 @@ internal sealed partial class TorrentSwarm
         }
 
         _blockProofs.Remove((request.PiecesRoot, request.Index));
-        foreach (int bad in PeerNet.Storage.PieceVerifier.FindBadBlocks(proof.Computed, leaves))
+        foreach (int bad in PeerNet.Storage.PieceVerifier.FindBadBlocks(proof.Computed, leaves[..proof.Computed.Length]))
         {
             if (bad >= proof.Sources.Length || !_peers.TryGetValue(proof.Sources[bad], out PeerConnection? culprit))
             {
@@ -217,15 +211,35 @@ internal sealed partial class TorrentSwarm
 
     private readonly Dictionary<(Sha256Hash Root, int FirstLeaf), BlockProof> _blockProofs = [];
 
-    /// <summary>A failed piece awaiting its block hashes: who sent each block, and what each block hashed to.</summary>
-    private sealed record BlockProof(int Piece, int[] Sources, Sha256Hash[] Computed, Sha256Hash Target);
+    /// <summary>
+    /// A failed piece awaiting its block hashes: who sent each block, what each block hashed to, and the request sent
+    /// for them and to whom (<paramref name="Asked"/>, a peer id).
+    /// </summary>
+    private sealed record BlockProof(int Piece, int[] Sources, Sha256Hash[] Computed, Sha256Hash Target, HashRequest Request, int Asked);
 
-    private void OnHashRejected(HashRequest request)
+    /// <summary>A peer refused one of our hash requests (the reader matched the reject to it): ask someone else.</summary>
+    private void OnHashRejected(PeerConnection peer, HashRequest request)
     {
-        _blockProofs.Remove((request.PiecesRoot, request.Index));
-        if (_missingLayers.TryGetValue(request.PiecesRoot, out LayerFetch? fetch) && fetch.TryFindRun(request, out int run))
+        if (_blockProofs.TryGetValue((request.PiecesRoot, request.Index), out BlockProof? proof) && proof.Asked == peer.Id)
+        {
+            _blockProofs.Remove((request.PiecesRoot, request.Index));
+        }
+
+        if (_missingLayers.TryGetValue(request.PiecesRoot, out LayerFetch? fetch) && fetch.TryFindRun(request, out int run) && fetch.Runs[run].Peer == peer.Id)
         {
             fetch.Runs[run].AskedAt = 0; // ask someone else at the next tick
+        }
+    }
+
+    /// <summary>A peer left: the block hashes it owed us will never come, so those failed pieces stop waiting for them.</summary>
+    private void ForgetBlockProofsAskedOf(PeerConnection peer)
+    {
+        foreach (((Sha256Hash, int) key, BlockProof proof) in _blockProofs)
+        {
+            if (proof.Asked == peer.Id)
+            {
+                _blockProofs.Remove(key);
+            }
         }
     }
 

@@ -15,33 +15,36 @@ internal sealed partial class TorrentSwarm
     /// </summary>
     private int MaxMetadataPiecesPerPeer => (4 * MetadataMessage.GetPieceCount(Metainfo.InfoBytes.Length)) + 8;
 
-    private void OnMetadataMessage(PeerConnection peer, byte[] payload)
+    /// <summary>
+    /// A peer asked for metadata piece <paramref name="piece"/> (the reader parsed the message; only the number reaches
+    /// the loop). The reply is queued as a piece number and encoded by the writer straight from the info dictionary,
+    /// so a queued reply or reject costs a queue entry, not a 16 KiB buffer. Past its allowance a peer is rejected
+    /// (BEP 9: "a peer that does not have the requested piece (or will not send it) answers with a reject"), and its
+    /// rejects count towards <see cref="PeerLimits.MaxRefusedRequests"/>.
+    /// </summary>
+    private void OnMetadataRequest(PeerConnection peer, int piece)
     {
-        if (!MetadataMessage.TryParse(new ReadOnlySequence<byte>(payload), out MetadataMessage message, out PeerWireError error))
+        byte remoteId = peer.Extensions?.GetMessageId(MetadataExtensionName) ?? 0;
+        if (remoteId == 0)
         {
-            peer.Close("bad ut_metadata message: " + error.Describe());
+            return; // it never said how to answer
+        }
+
+        if (piece >= MetadataMessage.GetPieceCount(Metainfo.InfoBytes.Length) || ++peer.MetadataPiecesServed > MaxMetadataPiecesPerPeer)
+        {
+            Refuse(peer, $"ut_metadata piece {piece}");
+            peer.SendMetadataReject(remoteId, piece);
             return;
         }
 
-        byte remoteId = peer.Extensions?.GetMessageId(MetadataExtensionName) ?? 0;
-        if (message.Type != MetadataMessageType.Request || remoteId == 0)
-        {
-            return; // data and rejects answer requests we never send (the torrent is complete); unknown types are ignored (BEP 9)
-        }
+        peer.SendMetadataPiece(remoteId, piece);
+    }
 
+    /// <summary>Writes a BEP 9 data message for <paramref name="piece"/> of the info dictionary (called by writer loops).</summary>
+    public void WriteMetadataPiece(IBufferWriter<byte> output, byte remoteId, int piece)
+    {
         int total = Metainfo.InfoBytes.Length;
-        var output = new ArrayBufferWriter<byte>(MetadataMessage.MaxHeaderLength + MetadataMessage.PieceLength);
-        if (message.Piece >= MetadataMessage.GetPieceCount(total) || ++peer.MetadataPiecesServed > MaxMetadataPiecesPerPeer)
-        {
-            // BEP 9: a peer that does not have the requested piece (or will not send it) answers with a reject.
-            MetadataMessage.WriteReject(output, remoteId, message.Piece);
-        }
-        else
-        {
-            int start = message.Piece * MetadataMessage.PieceLength;
-            MetadataMessage.WriteData(output, remoteId, message.Piece, total, Metainfo.InfoBytes.Span.Slice(start, MetadataMessage.GetPieceLength(total, message.Piece)));
-        }
-
-        peer.SendRaw(output.WrittenMemory);
+        int start = piece * MetadataMessage.PieceLength;
+        MetadataMessage.WriteData(output, remoteId, piece, total, Metainfo.InfoBytes.Span.Slice(start, MetadataMessage.GetPieceLength(total, piece)));
     }
 }

@@ -21,12 +21,31 @@ internal sealed partial class TorrentSwarm
     /// <summary>Connected peers (a snapshot, for status and tests).</summary>
     public int PeerCount => Volatile.Read(ref _peerCount);
 
+    /// <summary>Peer addresses known (for tests: a count read from another thread, which the loop may be changing).</summary>
+    internal int KnownPeerCount => _known.Count;
+
     internal int NextPeerId() => Interlocked.Increment(ref _nextPeerId);
+
+    // Connections (attached) per remote address, kept by the loop and read by the accept path of other threads.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPAddress, int> _connectionsByAddress = new();
 
     /// <summary>Whether a new connection (incoming or outgoing) may join this torrent.</summary>
     internal bool CanAccept(IPAddress address)
         => State is TorrentState.Downloading or TorrentState.Seeding && !_banned.ContainsKey(address)
-            && Volatile.Read(ref _peerCount) + _connecting.Count < Options.MaxConnections;
+            && Volatile.Read(ref _peerCount) + _connecting.Count < Options.MaxConnections
+            && ConnectionsFrom(address) < PeerLimits.MaxConnectionsPerAddress;
+
+    /// <summary>Connections attached from (or to) <paramref name="address"/> (safe from any thread).</summary>
+    internal int ConnectionsFrom(IPAddress address) => _connectionsByAddress.TryGetValue(address, out int count) ? count : 0;
+
+    private void CountConnection(IPAddress address, int delta)
+    {
+        int count = _connectionsByAddress.AddOrUpdate(address, delta, (_, c) => c + delta);
+        if (count <= 0)
+        {
+            _connectionsByAddress.TryRemove(address, out _);
+        }
+    }
 
     /// <summary>A peer that trackers or the DHT named under <paramref name="hash"/>, one of the torrent's swarm hashes.</summary>
     private void AddPeerFoundUnder(IPEndPoint peer, Sha1Hash hash)
@@ -35,8 +54,25 @@ internal sealed partial class TorrentSwarm
         AddPeerEndpoint(peer);
     }
 
+    /// <summary>
+    /// A candidate from any source (the user, trackers, the DHT, LSD, PEX: those that name peers for others have been
+    /// held to <see cref="Transport.NetworkScopes.MayName(IPAddress, IPAddress)"/> already). Never port 0, an address
+    /// that cannot be a peer (unspecified, multicast, broadcast, reserved), or our own listening address.
+    /// </summary>
     private void OnAddPeer(IPEndPoint endpoint)
     {
+        if (endpoint.Port == 0 || Transport.NetworkScopes.Of(endpoint.Address) == Transport.NetworkScope.Unroutable)
+        {
+            SwarmMetrics.Refused("unroutable");
+            return;
+        }
+
+        if (endpoint.Equals(_session.LocalEndPoint))
+        {
+            SwarmMetrics.Refused("self");
+            return;
+        }
+
         if (_known.Add(endpoint))
         {
             ConnectMore();
@@ -47,6 +83,7 @@ internal sealed partial class TorrentSwarm
     {
         while (State is TorrentState.Downloading or TorrentState.Seeding
             && _peers.Count + _connecting.Count < Options.MaxConnections
+            && _session.CanDial
             && _known.TryTakeDue(out IPEndPoint endpoint))
         {
             if (_banned.ContainsKey(endpoint.Address))
@@ -61,7 +98,16 @@ internal sealed partial class TorrentSwarm
                 continue;
             }
 
+            if (ConnectionsFrom(endpoint.Address) + _connecting.Count(c => c.Address.Equals(endpoint.Address)) >= PeerLimits.MaxConnectionsPerAddress)
+            {
+                // Tried again later, like an address whose dial failed.
+                SwarmMetrics.Refused("address_cap");
+                _known.DialFailed(endpoint);
+                continue;
+            }
+
             _connecting.Add(endpoint);
+            _session.CountDial();
             _ = ConnectAsync(endpoint);
         }
     }
@@ -105,7 +151,13 @@ internal sealed partial class TorrentSwarm
     private void OnPeerConnected(PeerConnection peer)
     {
         _connecting.Remove(peer.RemoteEndPoint);
-        if (State is not (TorrentState.Downloading or TorrentState.Seeding) || _banned.ContainsKey(peer.RemoteEndPoint.Address))
+        bool overCap = ConnectionsFrom(peer.RemoteEndPoint.Address) >= PeerLimits.MaxConnectionsPerAddress;
+        if (overCap)
+        {
+            SwarmMetrics.Refused("address_cap");
+        }
+
+        if (State is not (TorrentState.Downloading or TorrentState.Seeding) || _banned.ContainsKey(peer.RemoteEndPoint.Address) || overCap)
         {
             // Never added to _peers, so OnPeerClosed will not release its session slot: release it here.
             peer.Close("not accepting peers");
@@ -136,6 +188,7 @@ internal sealed partial class TorrentSwarm
         }
 
         _peers[peer.Id] = peer;
+        CountConnection(peer.RemoteEndPoint.Address, 1);
         if (peer.IsOutgoing)
         {
             _known.Connected(peer.RemoteEndPoint);
@@ -242,6 +295,8 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
+        CountConnection(peer.RemoteEndPoint.Address, -1);
+
         if (ListenEndPoint(peer) is { } endpoint && !_banned.ContainsKey(endpoint.Address))
         {
             _known.Disconnected(endpoint, peer.IsSeed);
@@ -258,6 +313,7 @@ internal sealed partial class TorrentSwarm
         }
 
         SuperSeedOnPeerClosed(peer);
+        ForgetBlockProofsAskedOf(peer);
 
         _session.OnPeerClosed();
         _ = peer.DisposeAsync().AsTask();
@@ -286,6 +342,12 @@ internal sealed partial class TorrentSwarm
             if (Time.GetElapsedTime(peer.LastReceivedAt, now) > InactivityTimeout)
             {
                 peer.Close("inactive for two minutes");
+                continue;
+            }
+
+            if (peer.SendStalledFor(now) > PeerLimits.SendStallTimeout)
+            {
+                peer.CloseOverLimit("send_stall", $"stopped reading: a send waited {PeerLimits.SendStallTimeout.TotalSeconds:0} s for it to take data");
                 continue;
             }
 

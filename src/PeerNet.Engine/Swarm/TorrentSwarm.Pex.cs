@@ -76,8 +76,12 @@ internal sealed partial class TorrentSwarm
         }
     }
 
-    /// <summary>Peers a ut_pex message names become candidates (bounded, like every other peer source).</summary>
-    private void OnPexReceived(PexMessage message)
+    /// <summary>
+    /// Peers a ut_pex message names become candidates: at most <see cref="MaxPexPeersTaken"/> a message (and the reader
+    /// takes one message per 30 s of a peer), and only addresses as wide as the sender's own, so a peer on the internet
+    /// cannot point us at our loopback or private networks. The dial rate and the per-address cap bound the rest.
+    /// </summary>
+    private void OnPexReceived(PeerConnection source, PexMessage message)
     {
         if (!PexEnabled)
         {
@@ -86,10 +90,13 @@ internal sealed partial class TorrentSwarm
 
         foreach (PexPeer peer in message.Added.Take(MaxPexPeersTaken))
         {
-            if (peer.EndPoint.Port != 0 && !peer.EndPoint.Equals(_session.LocalEndPoint))
+            if (!Transport.NetworkScopes.MayName(source.RemoteEndPoint.Address, peer.EndPoint.Address))
             {
-                OnAddPeer(peer.EndPoint);
+                SwarmMetrics.Refused("scope");
+                continue;
             }
+
+            OnAddPeer(peer.EndPoint);
         }
     }
 }

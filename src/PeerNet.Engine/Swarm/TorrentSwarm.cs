@@ -34,9 +34,6 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     /// <summary>Our id for ut_metadata in the extension handshake (BEP 9).</summary>
     public const byte LocalMetadataExtensionId = 2;
 
-    /// <summary>Most blocks queued for upload to one peer; further requests are rejected (BEP 6) or dropped.</summary>
-    public const int MaxQueuedUploads = 500;
-
     private const int BlockLength = PeerWireLimits.BlockLength;
 
     private readonly SwarmSession _session;
@@ -92,6 +89,9 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
 
     public TransferRateLimit UploadLimit => _session.UploadLimit;
 
+    /// <summary>The session's per-peer budgets.</summary>
+    public PeerLimits PeerLimits => _session.Options.PeerLimits;
+
     public TransferRateLimit DownloadLimit => _session.DownloadLimit;
 
     public TorrentState State { get; private set; } = TorrentState.Checking;
@@ -139,6 +139,27 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         if (Options.CorruptUploads)
         {
             destination[destination.Length / 2] ^= 0xFF;
+        }
+    }
+
+    /// <summary>The most bytes ever queued to one peer of this torrent and not yet taken (see <see cref="PeerLimits.MaxSendQueueBytes"/>).</summary>
+    public long PeakSendQueueBytes => Interlocked.Read(ref _peakSendQueueBytes);
+
+    private long _peakSendQueueBytes;
+
+    /// <summary>Notes a peer's send queue at <paramref name="bytes"/>, for <see cref="PeakSendQueueBytes"/>.</summary>
+    public void NoteSendQueue(long bytes)
+    {
+        long peak = Interlocked.Read(ref _peakSendQueueBytes);
+        while (bytes > peak)
+        {
+            long seen = Interlocked.CompareExchange(ref _peakSendQueueBytes, bytes, peak);
+            if (seen == peak)
+            {
+                return;
+            }
+
+            peak = seen;
         }
     }
 
@@ -216,7 +237,17 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
             {
                 while (reader.TryRead(out SwarmEvent e))
                 {
-                    Process(e);
+                    try
+                    {
+                        Process(e);
+                    }
+#pragma warning disable CA1031 // What one peer's message set off is that peer's fault: it is closed, the torrent goes on.
+                    catch (Exception error) when (e.Peer is { } peer && error is not OperationCanceledException)
+#pragma warning restore CA1031
+                    {
+                        SwarmLog.PeerFault(Log, Metainfo.Name, peer.RemoteEndPoint, e.Kind.ToString(), error);
+                        peer.Close($"internal error handling its {e.Kind}: {error.Message}");
+                    }
                 }
 
                 FillRequests();

@@ -41,6 +41,7 @@ public sealed class ConnectionFloodTests
         MaxPendingHandshakes = 32,
         MaxPendingHandshakesPerAddress = 8,
         HandshakeTimeout = HandshakeTimeout,
+        PeerLimits = new PeerLimits { MaxConnectionsPerAddress = 40 }, // every attacker is on 127.0.0.1: the node-wide caps are under test
     };
 
     [Fact]

@@ -81,6 +81,7 @@ public sealed class ConnectionMemoryTests
             MaxConnections = 2 * IdlePeers,
             MaxPendingHandshakes = 64,
             MaxPendingHandshakesPerAddress = 64,
+            PeerLimits = new PeerLimits { MaxConnectionsPerAddress = 2 * IdlePeers }, // the idle peers share 127.0.0.1
         };
         SwarmSession node = network == Network.Tcp ? await harness.StartTcpNodeAsync(limits) : await harness.StartNodeAsync(limits);
         await SwarmHarness.SeedAsync(node, torrent, content, new TorrentOptions { MaxConnections = 2 * IdlePeers });

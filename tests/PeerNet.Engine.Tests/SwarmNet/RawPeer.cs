@@ -154,19 +154,26 @@ internal sealed class RawPeer : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads (and discards) until the node closes the connection; fails if it stays open.</summary>
-    public async Task AssertClosedAsync()
+    /// <summary>Reads (and discards) until the node closes the connection; fails if it stays open for <paramref name="timeout"/> (default 10 s).</summary>
+    public async Task AssertClosedAsync(TimeSpan? timeout = null)
     {
+        long deadline = Environment.TickCount64 + (long)(timeout ?? TimeSpan.FromSeconds(10)).TotalMilliseconds;
         while (true)
         {
             ReadResult result;
             try
             {
-                result = await _connection.Input.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+                TimeSpan left = TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
+                result = await _connection.Input.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(left, TestContext.Current.CancellationToken);
             }
             catch (IOException)
             {
                 return; // reset by the node
+            }
+            catch (TimeoutException)
+            {
+                Assert.Fail($"the node kept the connection open for {timeout ?? TimeSpan.FromSeconds(10)}");
+                throw;
             }
 
             _connection.Input.AdvanceTo(result.Buffer.End);

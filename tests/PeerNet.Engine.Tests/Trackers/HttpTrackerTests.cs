@@ -66,7 +66,7 @@ public sealed class HttpTrackerTests
         using ITracker tracker = client.Create(fake.AnnounceUrl)!;
         Assert.Single((await tracker.AnnounceAsync(Request(), Ct).Bounded()).Peers);
 
-        using ITracker looping = client.Create($"http://127.0.0.1:{fake.Port}/loop")!;
+        using ITracker looping = client.Create($"http://127.0.0.1:{fake.Port}/loop/announce")!;
         TrackerException e = await Assert.ThrowsAsync<TrackerException>(() => looping.AnnounceAsync(Request(), Ct).Bounded());
         Assert.Contains("302", e.Message, StringComparison.Ordinal);
         Assert.Equal(1 + 2 + 1 + FastOptions.MaxHttpRedirects, fake.Requests.Count);
@@ -134,7 +134,7 @@ public sealed class HttpTrackerTests
         Assert.Equal("/scrape", request.Path);
         Assert.Equal(2, request.Parameters.Count(p => p.Key == "info_hash"));
 
-        using ITracker noScrape = client.Create($"http://127.0.0.1:{fake.Port}/a")!;
+        using ITracker noScrape = client.Create("http://tracker.invalid/a")!; // refused before anything is sent
         await Assert.ThrowsAsync<TrackerException>(() => noScrape.ScrapeAsync([InfoHash], Ct).Bounded());
     }
 
@@ -143,9 +143,23 @@ public sealed class HttpTrackerTests
     [InlineData("udp://t")]
     [InlineData("not a url")]
     [InlineData("ftp://t/announce")]
+    [InlineData("http://127.0.0.1:8080/admin/delete?all=1")] // libtorrent's ssrf_mitigation: a tracker on this host ends in /announce
+    [InlineData("http://localhost:631/printers")]
+    [InlineData("https://[::1]:443/announce.php")]
     public void Create_UnsupportedUrl_ReturnsNull(string url)
     {
         using var client = new TrackerClient(FastOptions, TimeProvider.System);
         Assert.Null(client.Create(url));
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:6969/announce")]
+    [InlineData("http://localhost:6969/tracker/announce")]
+    [InlineData("http://tracker.invalid:80/admin")] // not on this host: the rule is for local services only
+    public void Create_TrackerUrl_IsKept(string url)
+    {
+        using var client = new TrackerClient(FastOptions, TimeProvider.System);
+        using ITracker? tracker = client.Create(url);
+        Assert.NotNull(tracker);
     }
 }

@@ -9,6 +9,9 @@ internal sealed class ScriptedTracker(string url) : ITracker
 {
     public string Url { get; } = url;
 
+    /// <summary>How local the tracker counts as (a real one learns it from its address); the peers it names are held to it.</summary>
+    public PeerNet.Transport.NetworkScope Scope { get; set; } = PeerNet.Transport.NetworkScope.Loopback;
+
     public bool Fails { get; set; }
 
     public Func<AnnounceRequest, AnnounceResponse> Answer { get; set; } = _ => new AnnounceResponse { Interval = TimeSpan.FromMinutes(5) };

@@ -52,6 +52,22 @@ public sealed class TrackerAnnouncerTests
     }
 
     [Fact]
+    public async Task Peers_NarrowerThanTheTracker_AreNotPassedOn()
+    {
+        // A tracker on the internet cannot send us to loopback, link-local, private or unroutable addresses.
+        _a.Scope = PeerNet.Transport.NetworkScope.Global;
+        _a.Answer = _ => new AnnounceResponse
+        {
+            Interval = TimeSpan.FromMinutes(10),
+            Peers = [.. new[] { "127.0.0.1:6881", "10.0.0.1:6881", "192.168.1.1:6881", "169.254.0.1:6881", "224.0.0.1:6881", "203.0.113.9:6881", "[fd00::1]:6881", "[2001:db8::9]:6881" }.Select(IPEndPoint.Parse)],
+        };
+        await using TrackerAnnouncer announcer = Create();
+        announcer.Start();
+        await WaitForAsync(() => announcer.SuccessfulAnnounces == 1);
+        Assert.Equal(["203.0.113.9:6881", "[2001:db8::9]:6881"], _peers.Select(p => p.ToString()));
+    }
+
+    [Fact]
     public async Task ReAnnounce_WaitsForTheInterval_AtLeastMinInterval()
     {
         _a.Answer = _ => new AnnounceResponse { Interval = TimeSpan.FromSeconds(100), MinInterval = TimeSpan.FromSeconds(300) };

@@ -1,5 +1,6 @@
 using System.Net;
 using PeerNet.Dht;
+using PeerNet.Transport;
 
 namespace PeerNet.Discovery.Dht;
 
@@ -77,9 +78,12 @@ public sealed partial class DhtNode
             asked.State = CandidateState.Responded;
             asked.Token = answer.Token;
             onResponse?.Invoke(answer);
+            // A node is believed only about addresses as wide as its own: one on the internet cannot send our lookups,
+            // or the torrents that dial what they find, into our loopback or private networks.
+            IPAddress informer = asked.Contact.EndPoint.Address;
             foreach (IPEndPoint peer in answer.Values)
             {
-                if (peers.Count < 1000)
+                if (peers.Count < 1000 && NetworkScopes.MayName(informer, peer.Address))
                 {
                     peers.Add(peer);
                 }
@@ -88,7 +92,7 @@ public sealed partial class DhtNode
             IReadOnlyList<DhtContact> returned = Family == System.Net.Sockets.AddressFamily.InterNetwork ? answer.Nodes : answer.Nodes6;
             foreach (DhtContact contact in returned)
             {
-                if (contact.Id != _table.OwnId && contact.EndPoint.Port != 0 && seen.Add(contact.Id))
+                if (contact.Id != _table.OwnId && contact.EndPoint.Port != 0 && NetworkScopes.MayName(informer, contact.EndPoint.Address) && seen.Add(contact.Id))
                 {
                     candidates.Add(new Candidate(contact, asked.Depth + 1));
                 }

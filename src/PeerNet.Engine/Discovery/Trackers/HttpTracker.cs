@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Globalization;
+using System.Net;
 using PeerNet.Tracker;
+using PeerNet.Transport;
 
 namespace PeerNet.Discovery.Trackers;
 
@@ -25,6 +27,17 @@ internal sealed class HttpTracker : ITracker
     }
 
     public string Url { get; }
+
+    /// <inheritdoc />
+    public NetworkScope Scope { get; private set; } = NetworkScope.Global;
+
+    /// <summary>
+    /// The request option that tells the session's HTTP client how local a tracker's connection may be: the scope of
+    /// the announce URL's host. A connection (a redirect's included) to an address narrower than that is refused, so a
+    /// tracker on the internet cannot redirect us, or resolve, to our loopback or private network (libtorrent's
+    /// <c>ssrf_mitigation</c> refuses the same redirects).
+    /// </summary>
+    internal static readonly HttpRequestOptionsKey<NetworkScope> ScopeFloor = new("PeerNet.Tracker.ScopeFloor");
 
     public async Task<AnnounceResponse> AnnounceAsync(AnnounceRequest request, CancellationToken cancellationToken)
     {
@@ -62,28 +75,55 @@ internal sealed class HttpTracker : ITracker
         // The HttpClient is the session's.
     }
 
+    /// <summary>The scope of the announce URL's host (an address, or what its name resolves to now).</summary>
+    private static async Task<NetworkScope> ResolveScopeAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(uri.DnsSafeHost, out IPAddress? literal))
+        {
+            return NetworkScopes.Of(literal);
+        }
+
+        try
+        {
+            return NetworkScopes.OfHost(await Dns.GetHostAddressesAsync(uri.DnsSafeHost, cancellationToken).ConfigureAwait(false));
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new TrackerException($"cannot resolve {uri.DnsSafeHost}: {e.SocketErrorCode}", e);
+        }
+    }
+
+    /// <summary>
+    /// GETs <paramref name="url"/>, following up to <see cref="TrackerClientOptions.MaxHttpRedirects"/> redirects by hand:
+    /// each hop must stay in the announce URL's scope or wider (see <see cref="ScopeFloor"/>), which the handler's own
+    /// redirects could not be made to check.
+    /// </summary>
     private async Task<byte[]> GetAsync(string url, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(_options.HttpTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            using HttpResponseMessage response = await _http.GetAsync(new Uri(url), HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
+            var uri = new Uri(url);
+            Scope = await ResolveScopeAsync(uri, linked.Token).ConfigureAwait(false);
+            for (int hop = 0; ; hop++)
             {
-                throw new TrackerException(string.Create(CultureInfo.InvariantCulture, $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}"));
-            }
+                using var message = new HttpRequestMessage(HttpMethod.Get, uri);
+                message.Options.Set(ScopeFloor, Scope);
+                using HttpResponseMessage response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+                if (IsRedirect(response) && hop < _options.MaxHttpRedirects && response.Headers.Location is { } location)
+                {
+                    uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
+                    NetworkScope next = uri.Scheme is "http" or "https" ? await ResolveScopeAsync(uri, linked.Token).ConfigureAwait(false) : NetworkScope.Unroutable;
+                    if (next == NetworkScope.Unroutable || next < Scope)
+                    {
+                        throw new TrackerException($"refused a redirect to {uri.Host}: a {next} address, from a {Scope} tracker");
+                    }
 
-            int max = _options.Limits.MaxResponseBytes;
-            if (response.Content.Headers.ContentLength > max)
-            {
-                throw new TrackerException($"response of {response.Content.Headers.ContentLength} bytes is over the {max}-byte limit");
-            }
+                    continue;
+                }
 
-            Stream stream = await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                return await ReadBoundedAsync(stream, max, linked.Token).ConfigureAwait(false);
+                return await ReadBodyAsync(response, linked.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -93,6 +133,28 @@ internal sealed class HttpTracker : ITracker
         catch (Exception e) when (e is HttpRequestException or IOException or UriFormatException)
         {
             throw new TrackerException(e.Message, e);
+        }
+    }
+
+    private static bool IsRedirect(HttpResponseMessage response) => (int)response.StatusCode is 301 or 302 or 303 or 307 or 308;
+
+    private async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new TrackerException(string.Create(CultureInfo.InvariantCulture, $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}"));
+        }
+
+        int max = _options.Limits.MaxResponseBytes;
+        if (response.Content.Headers.ContentLength > max)
+        {
+            throw new TrackerException($"response of {response.Content.Headers.ContentLength} bytes is over the {max}-byte limit");
+        }
+
+        Stream stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            return await ReadBoundedAsync(stream, max, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -1,4 +1,5 @@
 using PeerNet.Tracker;
+using PeerNet.Transport;
 
 namespace PeerNet.Discovery.Trackers;
 
@@ -7,6 +8,12 @@ internal interface ITracker : IDisposable
 {
     /// <summary>The announce URL, as the torrent gave it.</summary>
     string Url { get; }
+
+    /// <summary>
+    /// How local the tracker is: the scope of the addresses it was reached at (<see cref="NetworkScope.Global"/> until
+    /// it has been). Peers it names in a narrower scope are not taken (<see cref="NetworkScopes.MayName(NetworkScope, System.Net.IPAddress)"/>).
+    /// </summary>
+    NetworkScope Scope { get; }
 
     /// <summary>
     /// Announces; returns the tracker's successful answer. A refusal, an unreadable answer, a timeout or a network

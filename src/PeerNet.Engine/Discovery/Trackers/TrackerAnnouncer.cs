@@ -1,5 +1,6 @@
 using System.Net;
 using PeerNet.Tracker;
+using PeerNet.Transport;
 
 namespace PeerNet.Discovery.Trackers;
 
@@ -136,9 +137,11 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
 
                     next = TrackerEvent.None;
                     failures = 0;
-                    if (response.Peers.Count > 0)
+                    // A tracker on the internet cannot send us to loopback or private addresses (the node as a reflector).
+                    IPEndPoint[] peers = [.. response.Peers.Where(p => NetworkScopes.MayName(entry.Tracker.Scope, p.Address))];
+                    if (peers.Length > 0)
                     {
-                        _onPeers(response.Peers);
+                        _onPeers(peers);
                     }
 
                     wait = IntervalOf(response);

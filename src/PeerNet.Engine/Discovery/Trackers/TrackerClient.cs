@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
 using PeerNet.Tracker;
+using PeerNet.Transport;
 
 namespace PeerNet.Discovery.Trackers;
 
@@ -32,11 +34,17 @@ internal sealed class TrackerClient : IDisposable
 
         return uri.Scheme switch
         {
+            // libtorrent's ssrf_mitigation: a tracker on this host must look like one (its path ends in /announce), so a
+            // torrent cannot aim our announces (a GET with its query) at some other local web service.
+            "http" or "https" when IsLoopbackHost(uri) && !uri.AbsolutePath.EndsWith("/announce", StringComparison.Ordinal) => null,
             "http" or "https" => new HttpTracker(url, _http.Value, Options, Time),
             "udp" when uri.Port > 0 => new UdpTracker(url, Options, Time),
             _ => null,
         };
     }
+
+    private static bool IsLoopbackHost(Uri uri)
+        => uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out IPAddress? address) && NetworkScopes.Of(address) == NetworkScope.Loopback);
 
     /// <summary>
     /// Starts announcing to <paramref name="tiers"/> (BEP 12 tiers of URLs, shuffled with <paramref name="random"/>),
@@ -69,8 +77,8 @@ internal sealed class TrackerClient : IDisposable
 #pragma warning disable CA2000 // The HttpClient owns the handler (disposeHandler: true).
         var handler = new SocketsHttpHandler
         {
-            AllowAutoRedirect = options.MaxHttpRedirects > 0,
-            MaxAutomaticRedirections = Math.Max(1, options.MaxHttpRedirects),
+            AllowAutoRedirect = false, // HttpTracker follows redirects itself, checking each hop's scope
+            ConnectCallback = ConnectWithinScopeAsync,
             UseCookies = false,
             ConnectTimeout = options.HttpTimeout,
             AutomaticDecompression = DecompressionMethods.None,
@@ -80,5 +88,30 @@ internal sealed class TrackerClient : IDisposable
         var http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         http.DefaultRequestHeaders.UserAgent.ParseAdd("PeerNet/0.1");
         return http;
+    }
+
+    /// <summary>
+    /// Connects to the first of the host's addresses whose scope is at least the request's <see cref="HttpTracker.ScopeFloor"/>,
+    /// so what a name resolves to when the connection is made (DNS rebinding) cannot lead a tracker's request into a
+    /// network narrower than the tracker's own.
+    /// </summary>
+    private static async ValueTask<Stream> ConnectWithinScopeAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        NetworkScope floor = context.InitialRequestMessage.Options.TryGetValue(HttpTracker.ScopeFloor, out NetworkScope value) ? value : NetworkScope.Global;
+        string host = context.DnsEndPoint.Host;
+        IPAddress[] addresses = IPAddress.TryParse(host, out IPAddress? literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        IPAddress address = addresses.FirstOrDefault(a => NetworkScopes.Of(a) is var scope && scope != NetworkScope.Unroutable && scope >= floor)
+            ?? throw new HttpRequestException($"refused to connect to {host}: none of its addresses is a {floor} address or wider");
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 }

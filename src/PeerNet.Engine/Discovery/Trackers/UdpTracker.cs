@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using PeerNet.Tracker;
+using PeerNet.Transport;
 
 namespace PeerNet.Discovery.Trackers;
 
@@ -40,6 +41,9 @@ internal sealed class UdpTracker : ITracker
     }
 
     public string Url { get; }
+
+    /// <inheritdoc />
+    public NetworkScope Scope { get; private set; } = NetworkScope.Global;
 
     /// <summary>True when the last reply came over IPv6, so announce replies carry 18-byte peers (for tests).</summary>
     internal bool IsIPv6 => _socket?.AddressFamily == AddressFamily.InterNetworkV6;
@@ -198,6 +202,12 @@ internal sealed class UdpTracker : ITracker
 
         // IPv4 first when the name has both: most UDP trackers answer there, and the peer size follows the family.
         IPAddress address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses[0];
+        if (NetworkScopes.Of(address) == NetworkScope.Unroutable)
+        {
+            throw new TrackerException($"{_host} resolves to {address}, which is not a unicast address");
+        }
+
+        Scope = NetworkScopes.Of(address);
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
