@@ -27,5 +27,6 @@ public static class Targets
         ["udptracker"] = UdpTrackerTarget.Fuzz,
         ["krpc"] = KrpcTarget.Fuzz,
         ["lsd"] = LsdTarget.Fuzz,
+        ["peersession"] = PeerSessionTarget.Fuzz,
     };
 }

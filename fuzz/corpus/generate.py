@@ -138,10 +138,50 @@ def lsd():
         write("lsd", name, text.encode())
 
 
+def peersession():
+    """Frames a peer sends a seeding node (PeerSessionTarget): requests of every kind, in sequences. In BEP 52 frames a
+    pieces root of one byte i then 31 zeros stands for the root of the torrent's i-th v2 file (0: a.bin, five pieces of
+    32 KiB; 1: sub/b.bin, two; 2: c.txt, one)."""
+    def frame(mid, payload=b""):
+        return struct.pack(">IB", 1 + len(payload), mid) + payload
+
+    def ext(eid, payload):
+        return frame(20, bytes([eid]) + payload)
+
+    def root(i):
+        return bytes([i]) + bytes(31)
+
+    def hashes_fields(i, base, index, length, proof):
+        return root(i) + struct.pack(">IIII", base, index, length, proof)
+
+    def request(piece, begin, length=16384):
+        return struct.pack(">III", piece, begin, length)
+
+    meta = lambda piece: ext(2, benc({"msg_type": 0, "piece": piece}))
+    write("peersession", "empty", b"")
+    write("peersession", "interested-request", frame(2) + frame(6, request(0, 0)) + frame(6, request(4, 16384)) + frame(8, request(0, 0)))
+    write("peersession", "choked-requests", b"".join(frame(6, request(p % 6, 0)) for p in range(40)))
+    write("peersession", "metadata", meta(0) + meta(1) + meta(9) + ext(2, benc({"msg_type": 2, "piece": 0}))
+          + ext(2, benc({"msg_type": 1, "piece": 0, "total_size": 5}) + b"abcde") + ext(2, benc({"msg_type": 9})))
+    write("peersession", "metadata-flood", meta(0) * 64)
+    write("peersession", "piece-layer", frame(21, hashes_fields(0, 1, 0, 8, 2)) + frame(21, hashes_fields(0, 1, 0, 4, 2)))
+    write("peersession", "block-hashes", frame(21, hashes_fields(0, 0, 0, 2, 4)) + frame(21, hashes_fields(0, 0, 2, 2, 1))
+          + frame(21, hashes_fields(1, 0, 0, 2, 0)) + frame(21, hashes_fields(2, 0, 0, 2, 0)))
+    write("peersession", "hash-flood", frame(21, hashes_fields(0, 1, 0, 8, 2)) * 12)
+    write("peersession", "hash-replies", frame(22, hashes_fields(0, 0, 0, 4, 1) + bytes(160)) + frame(23, hashes_fields(0, 1, 0, 8, 2))
+          + frame(22, hashes_fields(0, 0, 0, 3, 1) + bytes(128)) + frame(22, hashes_fields(0, 0, 0, 1 << 27, 0)))
+    write("peersession", "piece-set", frame(5, b"\xf0") + frame(14) + frame(15) + frame(4, struct.pack(">I", 2)) + frame(5, b"\xff\xff"))
+    write("peersession", "extension", ext(0, benc({"m": {"ut_metadata": 3, "ut_pex": 4}, "p": 6881, "reqq": 5}))
+          + ext(1, benc({"added": bytes([10, 0, 0, 9, 0x1a, 0xe1, 203, 0, 113, 1, 0x1a, 0xe1]), "added.f": b"\x00\x00"}))
+          + ext(0, benc({"m": {"ut_metadata": 0}})) + meta(0) + ext(77, b"junk"))
+    write("peersession", "cancels", b"".join(frame(8, request(p % 6, 16384 * (p % 2))) for p in range(30)) + frame(99, b"unknown"))
+
+
 def main():
     torrents()
     trackers()
     lsd()
+    peersession()
     with open(os.path.join(HERE, "metainfo", "lt-v1-single.torrent"), "rb") as f:
         write("bencode", "torrent", f.read())
     for name, data in {
