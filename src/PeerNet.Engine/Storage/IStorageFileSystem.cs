@@ -24,10 +24,10 @@ internal interface IStorageFileSystem
     FileStatus GetStatus(string path);
 
     /// <summary>
-    /// When <paramref name="path"/> is a symbolic link, the full path it finally resolves to; null when it is not
-    /// a link or does not exist.
+    /// When <paramref name="path"/> is a symbolic link, its target text as stored (relative to the link's folder
+    /// unless rooted), not resolved any further; null when it is not a link or does not exist.
     /// </summary>
-    string? ResolveLink(string path);
+    string? ReadLink(string path);
 
     /// <summary>Creates a folder and its parents.</summary>
     void CreateDirectory(string path);

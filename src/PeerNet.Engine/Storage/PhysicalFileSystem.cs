@@ -64,17 +64,7 @@ internal sealed partial class PhysicalFileSystem : IStorageFileSystem
     }
 
     /// <inheritdoc />
-    public string? ResolveLink(string path)
-    {
-        var info = new FileInfo(path);
-        if (info.LinkTarget is null)
-        {
-            return null;
-        }
-
-        FileSystemInfo? target = info.ResolveLinkTarget(returnFinalTarget: true);
-        return target is null ? null : Path.GetFullPath(target.FullName);
-    }
+    public string? ReadLink(string path) => new FileInfo(path).LinkTarget;
 
     /// <inheritdoc />
     public void CreateDirectory(string path) => Directory.CreateDirectory(path);

@@ -50,7 +50,7 @@ internal sealed class FakeFileSystem : IStorageFileSystem
 
     public FileStatus GetStatus(string path) => _inner.GetStatus(path);
 
-    public string? ResolveLink(string path) => _inner.ResolveLink(path);
+    public string? ReadLink(string path) => _inner.ReadLink(path);
 
     public void CreateDirectory(string path) => _inner.CreateDirectory(path);
 
