@@ -82,7 +82,7 @@ internal sealed class StoragePaths
     }
 
     /// <summary>
-    /// The real path of file <paramref name="fileIndex"/>: the one to open.
+    /// The real path of file <paramref name="fileIndex"/>, to open without following a link at the file itself.
     /// Every component below the root that exists is resolved (links in the middle, chains, <c>..</c> in targets)
     /// and must lie inside the real save folder — the file itself strictly inside — and the save folder must still
     /// resolve where it did when the torrent was opened. Throws <see cref="StorageException"/>

@@ -81,7 +81,8 @@ internal sealed partial class TorrentStorage
     /// <summary>
     /// The one way storage opens a torrent's file: by its real path, proven inside the real save folder
     /// (<see cref="StoragePaths.GetRealPath"/>), creating its folders first unless <paramref name="mode"/> only
-    /// opens.
+    /// opens. The file system never follows a link at the file itself, so one planted there after the check is
+    /// refused rather than written through.
     /// </summary>
     private IStorageFile OpenChecked(int fileIndex, FileMode mode, FileAccess access)
     {

@@ -60,4 +60,49 @@ public sealed class LinkAtTheFileTests
         Assert.Null(new FileInfo(path).LinkTarget);
         Assert.Equal("precious", await File.ReadAllTextAsync(victim, Ct).WaitAsync(Timeout, Ct));
     }
+
+    [Fact]
+    public void OpenFile_LinkAtThePath_IsRefusedEvenWhenItLeadsInside()
+    {
+        using var f = new PlantedLinks();
+        string real = Path.Combine(f.Root, "real.bin");
+        File.WriteAllText(real, "kept");
+        f.Link("link.bin", "real.bin");
+
+        foreach ((FileMode mode, FileAccess access) in new[] { (FileMode.Open, FileAccess.Read), (FileMode.OpenOrCreate, FileAccess.ReadWrite), (FileMode.Create, FileAccess.Write) })
+        {
+            StorageException e = Assert.Throws<StorageException>(() => PhysicalFileSystem.Instance.OpenFile(Path.Combine(f.Root, "link.bin"), mode, access));
+            Assert.Equal(StorageErrorCode.PathEscapesRoot, e.Code);
+            Assert.Contains("symbolic link", e.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("kept", File.ReadAllText(real));
+    }
+
+    [Fact]
+    public void OpenFile_WithoutLinks_BehavesAsFileOpenHandle()
+    {
+        using var f = new PlantedLinks();
+        string path = Path.Combine(f.Root, "file.bin");
+
+        Assert.Throws<FileNotFoundException>(() => PhysicalFileSystem.Instance.OpenFile(path, FileMode.Open, FileAccess.Read));
+        Assert.Throws<UnauthorizedAccessException>(() => PhysicalFileSystem.Instance.OpenFile(f.Outside, FileMode.Open, FileAccess.Read));
+        using (IStorageFile created = PhysicalFileSystem.Instance.OpenFile(path, FileMode.OpenOrCreate, FileAccess.ReadWrite))
+        {
+            created.Write("abcdef"u8, 0);
+            Assert.Equal(6, created.GetLength());
+        }
+
+        using (IStorageFile kept = PhysicalFileSystem.Instance.OpenFile(path, FileMode.OpenOrCreate, FileAccess.ReadWrite))
+        {
+            Assert.Equal(6, kept.GetLength());
+        }
+
+        using (IStorageFile truncated = PhysicalFileSystem.Instance.OpenFile(path, FileMode.Create, FileAccess.Write))
+        {
+            Assert.Equal(0, truncated.GetLength());
+        }
+
+        Assert.Throws<IOException>(() => PhysicalFileSystem.Instance.OpenFile(path, FileMode.CreateNew, FileAccess.Write));
+    }
 }
