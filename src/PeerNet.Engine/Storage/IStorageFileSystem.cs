@@ -17,17 +17,22 @@ internal readonly record struct FileStatus(bool Exists, long Length, DateTime La
 /// </summary>
 internal interface IStorageFileSystem
 {
-    /// <summary>Opens a file for positional I/O.</summary>
+    /// <summary>
+    /// Opens a file for positional I/O without following a symbolic link at <paramref name="path"/> itself (links
+    /// in the folders above are followed: callers pass a real path, see <see cref="StoragePaths.GetRealPath"/>). A
+    /// link there fails the open with a <see cref="StorageException"/> (<see cref="StorageErrorCode.PathEscapesRoot"/>),
+    /// so a link planted after the check is never written through.
+    /// </summary>
     IStorageFile OpenFile(string path, FileMode mode, FileAccess access);
 
     /// <summary>Stats a path without following a final symbolic link's absence into an exception.</summary>
     FileStatus GetStatus(string path);
 
     /// <summary>
-    /// When <paramref name="path"/> is a symbolic link, the full path it finally resolves to; null when it is not
-    /// a link or does not exist.
+    /// When <paramref name="path"/> is a symbolic link, its target text as stored (relative to the link's folder
+    /// unless rooted), not resolved any further; null when it is not a link or does not exist.
     /// </summary>
-    string? ResolveLink(string path);
+    string? ReadLink(string path);
 
     /// <summary>Creates a folder and its parents.</summary>
     void CreateDirectory(string path);

@@ -212,7 +212,7 @@ internal sealed partial class PhysicalFileSystem
     private const int Eintr = 4;
     private const int Einval = 22;
 
-    private static class NativeMethods
+    private static partial class NativeMethods
     {
 #pragma warning disable SYSLIB1054, CA1401, IDE1006 // plain blittable libc calls; names are libc's
         [DllImport("libc", SetLastError = true)]

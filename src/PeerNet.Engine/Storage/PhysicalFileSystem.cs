@@ -1,10 +1,8 @@
-using System.Text;
-
 namespace PeerNet.Storage;
 
 /// <summary>
-/// The real file system: <see cref="File.OpenHandle"/> and <see cref="RandomAccess"/>, and on Linux direct writes
-/// (<c>O_DIRECT</c>) of page-aligned ranges.
+/// The real file system: files opened without following a link at the path itself (<c>O_NOFOLLOW</c> on Linux),
+/// <see cref="RandomAccess"/> on them, and on Linux direct writes (<c>O_DIRECT</c>) of page-aligned ranges.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -53,7 +51,7 @@ internal sealed partial class PhysicalFileSystem : IStorageFileSystem
     {
         // Writers let others read (a media player previewing a download); readers let others do anything.
         FileShare share = access == FileAccess.Read ? FileShare.ReadWrite | FileShare.Delete : FileShare.Read;
-        return new PhysicalFile(this, File.OpenHandle(path, mode, access, share), _directWrites && access != FileAccess.Read);
+        return new PhysicalFile(this, OpenHandleNoFollow(path, mode, access, share), _directWrites && access != FileAccess.Read);
     }
 
     /// <inheritdoc />
@@ -64,17 +62,7 @@ internal sealed partial class PhysicalFileSystem : IStorageFileSystem
     }
 
     /// <inheritdoc />
-    public string? ResolveLink(string path)
-    {
-        var info = new FileInfo(path);
-        if (info.LinkTarget is null)
-        {
-            return null;
-        }
-
-        FileSystemInfo? target = info.ResolveLinkTarget(returnFinalTarget: true);
-        return target is null ? null : Path.GetFullPath(target.FullName);
-    }
+    public string? ReadLink(string path) => new FileInfo(path).LinkTarget;
 
     /// <inheritdoc />
     public void CreateDirectory(string path) => Directory.CreateDirectory(path);
@@ -95,11 +83,9 @@ internal sealed partial class PhysicalFileSystem : IStorageFileSystem
             return;
         }
 
-        byte[] bytes = new byte[Encoding.UTF8.GetByteCount(path) + 1];
-        Encoding.UTF8.GetBytes(path, bytes);
         try
         {
-            int fd = NativeMethods.open(bytes, 0 /* O_RDONLY */);
+            int fd = NativeMethods.open(NativePath(path), 0 /* O_RDONLY */);
             if (fd < 0)
             {
                 return;

@@ -4,7 +4,9 @@ namespace PeerNet.Storage;
 
 /// <summary>
 /// Where each file of a torrent lives, and the checks that keep every write inside the download folder even if
-/// a sanitized path or a symbolic link planted in the folder tries to lead elsewhere.
+/// a sanitized path or a symbolic link planted in the folder tries to lead elsewhere. Links are judged by where
+/// they really lead (<see cref="RealPaths"/>), never by the text of their targets: a target that reads as inside
+/// can pass through another link that leads out.
 /// </summary>
 internal sealed class StoragePaths
 {
@@ -14,7 +16,8 @@ internal sealed class StoragePaths
 
     private readonly string[] _fullPaths;
     private readonly string _rootWithSeparator;
-    private readonly string? _realRootWithSeparator;
+    private readonly string _realRoot;
+    private readonly string _realRootWithSeparator;
     private readonly IStorageFileSystem _fileSystem;
 
     /// <summary>Resolves every file's full path under <paramref name="path"/>; throws <see cref="StorageException"/> on an escape.</summary>
@@ -36,8 +39,10 @@ internal sealed class StoragePaths
         }
 
         _rootWithSeparator = WithSeparator(Root);
-        string? realRoot = fileSystem.ResolveLink(Root);
-        _realRootWithSeparator = realRoot is null ? null : WithSeparator(realRoot);
+
+        // Decided once: the save folder is where its path leads now, links above it (the user's own) included.
+        _realRoot = ResolveRoot();
+        _realRootWithSeparator = WithSeparator(_realRoot);
 
         _fullPaths = new string[files.Count];
         for (int i = 0; i < files.Count; i++)
@@ -77,39 +82,59 @@ internal sealed class StoragePaths
     }
 
     /// <summary>
-    /// Refuses a file whose existing parent folders (below the root) or the file itself are symbolic links that
-    /// lead outside the root. Links that stay inside are fine. Run before creating folders, so no folder is ever
-    /// created through an escaping link.
+    /// The real path of file <paramref name="fileIndex"/>, to open without following a link at the file itself.
+    /// Every component below the root that exists is resolved (links in the middle, chains, <c>..</c> in targets)
+    /// and must lie inside the real save folder — the file itself strictly inside — and the save folder must still
+    /// resolve where it did when the torrent was opened. Throws <see cref="StorageException"/>
+    /// (<see cref="StorageErrorCode.PathEscapesRoot"/>) naming the links followed and where they lead. Run before
+    /// creating folders, so no folder is ever created through a link that leads out, and again after.
     /// </summary>
-    public void CheckLinks(int fileIndex)
+    public string GetRealPath(int fileIndex)
     {
         string path = _fullPaths[fileIndex];
+        string real = ResolveRoot();
+        if (!string.Equals(real, _realRoot, PathComparison))
+        {
+            throw new StorageException(StorageErrorCode.PathEscapesRoot, path, $"Refusing '{path}': the save folder '{Root}' now leads to '{real}', not to '{_realRoot}' as when the torrent was opened.");
+        }
+
+        var trail = new List<LinkHop>();
         int index = _rootWithSeparator.Length;
         while (true)
         {
             int slash = path.IndexOf(Path.DirectorySeparatorChar, index);
             string component = slash < 0 ? path : path[..slash];
-            string? target = _fileSystem.ResolveLink(component);
-            if (target is not null && !IsInside(target))
+            string name = slash < 0 ? path[index..] : path[index..slash];
+            int followed = trail.Count;
+            if (!RealPaths.TryResolve(_fileSystem, real, name, trail, out real))
             {
-                throw new StorageException(StorageErrorCode.PathEscapesRoot, path, $"Refusing '{path}': '{component}' is a symbolic link to '{target}', outside '{Root}'.");
+                throw TooManyLinks(path, trail);
+            }
+
+            // A folder on the way may be the save folder itself (a link to '.'); the file must be below it.
+            bool folderIsRoot = slash >= 0 && string.Equals(real, _realRoot, PathComparison);
+            if (!folderIsRoot && !IsStrictlyUnder(real, _realRootWithSeparator))
+            {
+                throw new StorageException(StorageErrorCode.PathEscapesRoot, path, $"Refusing '{path}': '{component}' leads through symbolic links ({string.Join(", ", trail.Skip(followed))}) to '{real}', outside the save folder '{_realRoot}'.");
             }
 
             if (slash < 0)
             {
-                return;
+                return real;
             }
 
             index = slash + 1;
         }
     }
 
-    private bool IsInside(string target)
+    private string ResolveRoot()
     {
-        string t = WithSeparator(target);
-        return t.StartsWith(_rootWithSeparator, PathComparison)
-            || (_realRootWithSeparator is not null && t.StartsWith(_realRootWithSeparator, PathComparison));
+        var trail = new List<LinkHop>();
+        return RealPaths.TryResolve(_fileSystem, Root, Root, trail, out string real) ? real : throw TooManyLinks(Root, trail);
     }
+
+    private static StorageException TooManyLinks(string path, List<LinkHop> trail)
+        => new(StorageErrorCode.PathEscapesRoot, path, $"Refusing '{path}': resolving it follows more than {RealPaths.MaxLinks} symbolic links (a loop?), starting {string.Join(", ", trail.Take(3))}.");
 
     private static string WithSeparator(string path)
     {

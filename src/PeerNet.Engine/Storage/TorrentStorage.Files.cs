@@ -54,29 +54,18 @@ internal sealed partial class TorrentStorage
     /// <summary>The cache's opener: runs under its lock, so each file is opened once.</summary>
     private IStorageFile OpenFile(int fileIndex, bool forWrite)
     {
-        string path = _paths[fileIndex];
-
-        // Links are checked before any folder is created, so no folder is made through a link that escapes.
-        _paths.CheckLinks(fileIndex);
         if (IsReadOnly)
         {
-            return _fileSystem.OpenFile(path, FileMode.Open, FileAccess.Read);
+            return OpenChecked(fileIndex, FileMode.Open, FileAccess.Read);
         }
 
         if (!forWrite)
         {
             // Reading never creates: a missing file is reported, not conjured as zeros.
-            return _fileSystem.OpenFile(path, FileMode.Open, FileAccess.ReadWrite);
+            return OpenChecked(fileIndex, FileMode.Open, FileAccess.ReadWrite);
         }
 
-        string? folder = Path.GetDirectoryName(path);
-        if (folder is not null)
-        {
-            _fileSystem.CreateDirectory(folder);
-            _paths.CheckLinks(fileIndex);
-        }
-
-        IStorageFile file = _fileSystem.OpenFile(path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        IStorageFile file = OpenChecked(fileIndex, FileMode.OpenOrCreate, FileAccess.ReadWrite);
         try
         {
             PrepareForWrite(fileIndex, file);
@@ -87,6 +76,26 @@ internal sealed partial class TorrentStorage
             file.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The one way storage opens a torrent's file: by its real path, proven inside the real save folder
+    /// (<see cref="StoragePaths.GetRealPath"/>), creating its folders first unless <paramref name="mode"/> only
+    /// opens. The file system never follows a link at the file itself, so one planted there after the check is
+    /// refused rather than written through.
+    /// </summary>
+    private IStorageFile OpenChecked(int fileIndex, FileMode mode, FileAccess access)
+    {
+        // Checked before any folder is created, so no folder is made through a link that leads out; checked again
+        // after, in case one was planted meanwhile.
+        string real = _paths.GetRealPath(fileIndex);
+        if (mode != FileMode.Open && Path.GetDirectoryName(real) is { } folder)
+        {
+            _fileSystem.CreateDirectory(folder);
+            real = _paths.GetRealPath(fileIndex);
+        }
+
+        return _fileSystem.OpenFile(real, mode, access);
     }
 
     /// <summary>

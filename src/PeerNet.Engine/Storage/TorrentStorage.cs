@@ -59,7 +59,14 @@ internal sealed partial class TorrentStorage : IAsyncDisposable, IDisposable
         {
             if (map.IsStored(i))
             {
-                paths.CheckLinks(i);
+                try
+                {
+                    paths.GetRealPath(i);
+                }
+                catch (Exception e) when (StorageErrors.IsIOFailure(e))
+                {
+                    throw StorageErrors.Wrap(e, paths[i], "open");
+                }
             }
         }
 
@@ -198,15 +205,7 @@ internal sealed partial class TorrentStorage : IAsyncDisposable, IDisposable
             string path = _paths[i];
             try
             {
-                _paths.CheckLinks(i);
-                string? folder = Path.GetDirectoryName(path);
-                if (folder is not null)
-                {
-                    _fileSystem.CreateDirectory(folder);
-                    _paths.CheckLinks(i);
-                }
-
-                _fileSystem.OpenFile(path, FileMode.OpenOrCreate, FileAccess.Write).Dispose();
+                OpenChecked(i, FileMode.OpenOrCreate, FileAccess.Write).Dispose();
             }
             catch (Exception e) when (StorageErrors.IsIOFailure(e))
             {

@@ -98,7 +98,31 @@ public sealed class HostileTorrentTests
 
     [Theory]
     [MemberData(nameof(ParsedFiles))]
-    public async Task ParsedHostileTorrent_WithALinkOutPlantedInTheRoot_IsRefusedAndWritesNothingOutside(string file)
+    public Task ParsedHostileTorrent_WithALinkOutPlantedInTheRoot_IsRefusedAndWritesNothingOutside(string file)
+        => AssertRefusedWithALinkPlantedAsync(file, (root, outside, first) =>
+        {
+            // The first folder (or the file itself) of the first stored file is a link to a folder outside the root.
+            Directory.CreateSymbolicLink(Path.Combine(root, first), outside);
+            return outside;
+        });
+
+    [Theory]
+    [MemberData(nameof(ParsedFiles))]
+    public Task ParsedHostileTorrent_WithALinkOutThroughALinkedFolderPlanted_IsRefusedAndWritesNothingOutside(string file)
+        => AssertRefusedWithALinkPlantedAsync(file, (root, outside, first) =>
+        {
+            // The first segment links to root/.hop/inner, inside by its text; root/.hop is what leads out.
+            string inner = Directory.CreateDirectory(Path.Combine(outside, "inner")).FullName;
+            Directory.CreateSymbolicLink(Path.Combine(root, ".hop"), outside);
+            Directory.CreateSymbolicLink(Path.Combine(root, first), Path.Combine(root, ".hop", "inner"));
+            return inner;
+        });
+
+    /// <summary>
+    /// Stores <paramref name="file"/> after <paramref name="plant"/>(root, outside, first segment of the first stored
+    /// file) planted its links; expects the refusal, nothing new anywhere, and the folder it returns still empty.
+    /// </summary>
+    private static async Task AssertRefusedWithALinkPlantedAsync(string file, Func<string, string, string, string> plant)
     {
         TorrentMetainfo torrent = TorrentMetainfo.Parse(File.ReadAllBytes(Path.Combine(Folder, file)));
         using var parent = new TempDirectory();
@@ -106,11 +130,8 @@ public sealed class HostileTorrentTests
         string outside = Path.Combine(parent.Path, "outside");
         Directory.CreateDirectory(root);
         Directory.CreateDirectory(outside);
-
-        // The first folder (or the file itself) of the first stored file is a link to a folder outside the root.
         TorrentFile victim = torrent.Files.First(f => f.Length > 0 && !f.IsPadFile && !f.IsSymlink);
-        string first = victim.Path.Split('/')[0];
-        Directory.CreateSymbolicLink(Path.Combine(root, first), outside);
+        string mustStayEmpty = plant(root, outside, victim.Path.Split('/')[0]);
         string[] before = Snapshot(parent.Path);
 
         StorageException e = await Assert.ThrowsAsync<StorageException>(async () =>
@@ -121,7 +142,7 @@ public sealed class HostileTorrentTests
         });
 
         Assert.Equal(StorageErrorCode.PathEscapesRoot, e.Code);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(mustStayEmpty));
         Assert.Equal(before, Snapshot(parent.Path));
     }
 

@@ -23,6 +23,9 @@ internal sealed class FakeFileSystem : IStorageFileSystem
     /// <summary>Thrown by moves when set.</summary>
     public Func<string, Exception>? MoveFault { get; set; }
 
+    /// <summary>Runs just before each open with the path about to be opened: a race planted between check and open.</summary>
+    public Action<string>? BeforeOpen { get; set; }
+
     public int OpenHandles => Volatile.Read(ref _open);
 
     public int TotalOpens => Volatile.Read(ref _opens);
@@ -33,6 +36,7 @@ internal sealed class FakeFileSystem : IStorageFileSystem
 
     public IStorageFile OpenFile(string path, FileMode mode, FileAccess access)
     {
+        BeforeOpen?.Invoke(path);
         IStorageFile file = _inner.OpenFile(path, mode, access);
         Interlocked.Increment(ref _open);
         Interlocked.Increment(ref _opens);
@@ -46,7 +50,7 @@ internal sealed class FakeFileSystem : IStorageFileSystem
 
     public FileStatus GetStatus(string path) => _inner.GetStatus(path);
 
-    public string? ResolveLink(string path) => _inner.ResolveLink(path);
+    public string? ReadLink(string path) => _inner.ReadLink(path);
 
     public void CreateDirectory(string path) => _inner.CreateDirectory(path);
 

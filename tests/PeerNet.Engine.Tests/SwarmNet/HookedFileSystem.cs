@@ -25,7 +25,7 @@ internal sealed class HookedFileSystem(WriteHook beforeWrite) : IStorageFileSyst
 
     public FileStatus GetStatus(string path) => PhysicalFileSystem.Instance.GetStatus(path);
 
-    public string? ResolveLink(string path) => PhysicalFileSystem.Instance.ResolveLink(path);
+    public string? ReadLink(string path) => PhysicalFileSystem.Instance.ReadLink(path);
 
     public void CreateDirectory(string path) => PhysicalFileSystem.Instance.CreateDirectory(path);
 
