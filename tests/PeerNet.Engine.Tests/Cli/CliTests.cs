@@ -14,7 +14,7 @@ public sealed class CliTests : IDisposable
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        int exit = await PeerNetCli.RunAsync(args, stdout, stderr).WaitAsync(TimeSpan.FromSeconds(60));
+        int exit = await PeerNetCli.RunAsync(args, stdout, stderr, TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
         return (exit, stdout.ToString(), stderr.ToString());
     }
 

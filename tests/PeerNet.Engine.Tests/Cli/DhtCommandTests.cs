@@ -15,18 +15,7 @@ public sealed class DhtCommandTests
         var nodes = new List<DhtNode>();
         try
         {
-            for (int i = 0; i < 4; i++)
-            {
-                var node = new DhtNode(new DhtNodeOptions
-                {
-                    BindEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
-                    BootstrapNodes = [.. nodes.Select(n => n.LocalEndPoint.ToString())],
-                    RestrictRoutingAddresses = false,
-                });
-                nodes.Add(node);
-                await node.StartAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
-            }
-
+            await StartNodesAsync(nodes, 4);
             string join = nodes[0].LocalEndPoint.ToString();
             (int exit, string output, string error) = await RunAsync("dht", "--bind", "127.0.0.1", "--bootstrap", join, "--duration", "1");
             Assert.True(exit == 0, error);
@@ -87,11 +76,27 @@ public sealed class DhtCommandTests
         }
     }
 
+    /// <summary>Starts <paramref name="count"/> nodes on 127.0.0.1, each joining through the ones before it.</summary>
+    private static async Task StartNodesAsync(List<DhtNode> nodes, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var node = new DhtNode(new DhtNodeOptions
+            {
+                BindEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+                BootstrapNodes = [.. nodes.Select(n => n.LocalEndPoint.ToString())],
+                RestrictRoutingAddresses = false,
+            });
+            nodes.Add(node);
+            await node.StartAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        }
+    }
+
     private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        int exit = await PeerNetCli.RunAsync(args, stdout, stderr).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        int exit = await PeerNetCli.RunAsync(args, stdout, stderr, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
         return (exit, stdout.ToString(), stderr.ToString());
     }
 }
