@@ -41,7 +41,8 @@ internal static class PeerNetCli
         {
             foreach (System.CommandLine.Parsing.ParseError parseError in parsed.Errors)
             {
-                await error.WriteLineAsync($"peernet: {parseError.Message}").ConfigureAwait(false);
+                // Parse errors quote the arguments, which may be a pasted magnet link.
+                await error.WriteLineAsync($"peernet: {DisplayText.Sanitize(parseError.Message)}").ConfigureAwait(false);
             }
 
             string verb = parsed.CommandResult.Command is RootCommand ? "peernet" : $"peernet {parsed.CommandResult.Command.Name}";
