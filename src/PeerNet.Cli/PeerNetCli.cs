@@ -27,8 +27,12 @@ internal static class PeerNetCli
         return root;
     }
 
-    /// <summary>Parses and runs <paramref name="args"/>; usage errors exit 2 with a short message on stderr.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    /// <summary>
+    /// Parses and runs <paramref name="args"/>; usage errors exit 2 with a short message on stderr. Cancelling
+    /// <paramref name="cancellationToken"/> stops a verb as Ctrl+C does (exit 130), which lets tests end the verbs that
+    /// run until interrupted.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
     {
         output ??= Console.Out;
         error ??= Console.Error;
@@ -37,7 +41,8 @@ internal static class PeerNetCli
         {
             foreach (System.CommandLine.Parsing.ParseError parseError in parsed.Errors)
             {
-                await error.WriteLineAsync($"peernet: {parseError.Message}").ConfigureAwait(false);
+                // Parse errors quote the arguments, which may be a pasted magnet link.
+                await error.WriteLineAsync($"peernet: {DisplayText.Sanitize(parseError.Message)}").ConfigureAwait(false);
             }
 
             string verb = parsed.CommandResult.Command is RootCommand ? "peernet" : $"peernet {parsed.CommandResult.Command.Name}";
@@ -53,6 +58,6 @@ internal static class PeerNetCli
             // Commands report their own failures in one line; no stack traces.
             EnableDefaultExceptionHandler = false,
         };
-        return await parsed.InvokeAsync(configuration).ConfigureAwait(false);
+        return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -4,7 +4,7 @@ using PeerNet.PeerWire;
 namespace PeerNet.Fuzz;
 
 /// <summary>
-/// <see cref="ExtensionHandshake.TryParse"/>: a parsed handshake respects its limits, writes a payload
+/// <see cref="ExtensionHandshake.TryParse"/>: a parsed handshake respects its limits, has a client name safe to print, writes a payload
 /// (<see cref="ExtensionHandshake.WritePayload"/>) that parses back to the same handshake, and parses the same
 /// from one-byte segments.
 /// </summary>
@@ -28,6 +28,7 @@ public static class ExtensionHandshakeTarget
             }
 
             Check.That(handshake.Messages.Count <= ExtensionHandshake.MaxExtensions, "too many extensions");
+            Check.That(handshake.ClientName is null || DisplayText.IndexOfUnsafe(handshake.ClientName) < 0, "the client name holds a control or bidi character");
             Check.That(handshake.ListenPort is null or (>= 1 and <= 65535), $"listen port {handshake.ListenPort}");
             Check.That(handshake.MetadataSize is null or (>= 1 and <= ExtensionHandshake.MaxMetadataSize), $"metadata size {handshake.MetadataSize}");
             var output = new ArrayBufferWriter<byte>();

@@ -6,7 +6,7 @@ namespace PeerNet.Fuzz;
 /// <summary>
 /// <see cref="MagnetLink.TryParse"/> over the input decoded as UTF-8: a parsed link's canonical form
 /// (<see cref="MagnetLink.ToString"/>) parses again to an equal link with the same canonical form, and a
-/// refused one has an error message.
+/// refused one has an error message that is safe to print (<see cref="DisplayText"/>).
 /// </summary>
 public static class MagnetTarget
 {
@@ -16,6 +16,7 @@ public static class MagnetTarget
         if (!MagnetLink.TryParse(text, out MagnetLink? link, out string? error))
         {
             Check.That(!string.IsNullOrEmpty(error), "refused with no message");
+            Check.That(DisplayText.IndexOfUnsafe(error) < 0, $"the message holds a control or bidi character at {DisplayText.IndexOfUnsafe(error)}");
             return;
         }
 

@@ -6,7 +6,7 @@ using PeerNet.Storage;
 namespace PeerNet.Fuzz;
 
 /// <summary>
-/// <see cref="TorrentMetainfo.TryParse"/>: a parsed torrent's every file path (and symlink target) is relative,
+/// <see cref="TorrentMetainfo.TryParse"/>: a refusal's message is safe to print (<see cref="DisplayText"/>); a parsed torrent's every file path (and symlink target) is relative,
 /// safe and stays under the download root; sizes, offsets, piece counts and hashes agree; no two stored files
 /// collide (even ignoring case); its info dictionary alone parses to the same files; and the storage layer
 /// accepts it (<see cref="PieceMap"/>, <see cref="StoragePaths.Resolve"/>) without throwing.
@@ -21,6 +21,7 @@ public static class MetainfoTarget
         if (!TorrentMetainfo.TryParse(input, out TorrentMetainfo? torrent, out MetainfoError error))
         {
             Check.That(error.Code != MetainfoErrorCode.None && !string.IsNullOrEmpty(error.Message), "refused with no error");
+            Check.That(DisplayText.IndexOfUnsafe(error.ToString()) < 0, $"the refusal holds a control or bidi character: {error.Code}");
             return;
         }
 

@@ -114,7 +114,8 @@ internal static class CreateCommand
         }
 
         double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
-        await stdout.WriteLineAsync($"name:         {result.Name}").ConfigureAwait(false);
+        // A local name, but often a download's, which keeps C1 and bidi characters (legal in file names).
+        await stdout.WriteLineAsync($"name:         {DisplayText.Sanitize(result.Name)}").ConfigureAwait(false);
         await stdout.WriteLineAsync($"files:        {result.FileCount}").ConfigureAwait(false);
         await stdout.WriteLineAsync($"size:         {ByteSize.Format(result.TotalLength)} ({result.TotalLength} bytes)").ConfigureAwait(false);
         await stdout.WriteLineAsync($"piece length: {ByteSize.Format(result.PieceLength)}").ConfigureAwait(false);

@@ -73,7 +73,8 @@ internal static class DhtCommand
                 return 1;
             }
 
-            await stdout.WriteLineAsync(Encoding.UTF8.GetString(value)).ConfigureAwait(false);
+            // Anyone can store any bytes under a target: shown as text, their controls are replaced.
+            await stdout.WriteLineAsync(DisplayText.Sanitize(Encoding.UTF8.GetString(value))).ConfigureAwait(false);
             return 0;
         }, cancellationToken));
 

@@ -65,7 +65,7 @@ internal static class GetCommand
 
                 StorageOptions? storage = parseResult.GetValue(bufferedWrites) ? new StorageOptions { DirectWrites = false } : null;
                 TorrentSwarm torrent = await session.AddTorrentAsync(metainfo, folder, torrentOptions, storage, cancellationToken).ConfigureAwait(false);
-                await stdout.WriteLineAsync($"{metainfo.Name}: {torrent.PiecesFoundAtStart}/{torrent.PieceCount} pieces already verified on disk").ConfigureAwait(false);
+                await stdout.WriteLineAsync($"{DisplayText.Sanitize(metainfo.Name)}: {torrent.PiecesFoundAtStart}/{torrent.PieceCount} pieces already verified on disk").ConfigureAwait(false);
                 await TransferView.WaitForCompletionAsync(torrent, stdout, cancellationToken).ConfigureAwait(false);
                 TorrentStatus done = torrent.GetStatus();
                 await stdout.WriteLineAsync($"complete: {ByteSize.Format(done.TotalSize)} verified in {clock.Elapsed.TotalSeconds:0.0} s; received {ByteSize.Format(done.Downloaded)}, sent {ByteSize.Format(done.Uploaded)}, saved to {folder}").ConfigureAwait(false);
@@ -114,7 +114,7 @@ internal static class GetCommand
         }
 
         string sources = string.Join(", ", sourceList);
-        await stdout.WriteLineAsync($"fetching metadata for {magnet.DisplayName ?? magnet.InfoHashes.ToString()} from {sources}").ConfigureAwait(false);
+        await stdout.WriteLineAsync($"fetching metadata for {DisplayText.Sanitize(magnet.DisplayName) ?? magnet.InfoHashes.ToString()} from {sources}").ConfigureAwait(false);
         var fetcher = new MetadataFetcher(session, magnet.InfoHashes) { Trackers = magnet.Trackers, AnnounceToTrackers = trackers, ExactLength = magnet.ExactLength };
         foreach (System.Net.IPEndPoint peer in peers)
         {
@@ -127,7 +127,7 @@ internal static class GetCommand
         }
 
         TorrentMetainfo metainfo = await fetcher.FetchAsync(cancellationToken).ConfigureAwait(false);
-        await stdout.WriteLineAsync($"metadata verified: {metainfo.Name}, {ByteSize.Format(metainfo.TotalSize)} in {metainfo.Files.Count(f => !f.IsPadFile)} file(s)").ConfigureAwait(false);
+        await stdout.WriteLineAsync($"metadata verified: {DisplayText.Sanitize(metainfo.Name)}, {ByteSize.Format(metainfo.TotalSize)} in {metainfo.Files.Count(f => !f.IsPadFile)} file(s)").ConfigureAwait(false);
         return metainfo;
     }
 

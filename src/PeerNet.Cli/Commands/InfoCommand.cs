@@ -127,14 +127,18 @@ internal static class InfoCommand
 
             // The index is the file's position in the torrent (pad files count), as `get --only` and BEP 53 use it.
             string flags = (f.IsExecutable ? "x" : "") + (f.IsHidden ? "h" : "") + (f.IsSymlink ? "l" : "");
-            sb.Append(CultureInfo.InvariantCulture, $"  {i,4}  {f.Length,15:N0}  {f.Path}{(flags.Length > 0 ? $"  [{flags}]" : "")}{(f.IsSymlink ? $" -> {f.SymlinkTarget}" : "")}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  {i,4}  {f.Length,15:N0}  {DisplayText.Sanitize(f.Path)}{(flags.Length > 0 ? $"  [{flags}]" : "")}{(f.IsSymlink ? $" -> {DisplayText.Sanitize(f.SymlinkTarget)}" : "")}\n");
         }
 
         return sb.ToString();
     }
 
+    /// <summary>
+    /// One "label: value" line. Every value of a torrent or magnet passes here, and most are the sender's text (name,
+    /// comment, created by, tracker and web seed URLs, dn), so it is cleaned here, once (DisplayText).
+    /// </summary>
     private static void Line(StringBuilder sb, string label, string value)
-        => sb.Append(CultureInfo.InvariantCulture, $"{(label.Length > 0 ? label + ":" : ""),-14}{value}\n");
+        => sb.Append(CultureInfo.InvariantCulture, $"{(label.Length > 0 ? label + ":" : ""),-14}{DisplayText.Sanitize(value)}\n");
 
     private static MagnetLink Magnet(TorrentMetainfo t)
         => MagnetLink.Create(t.InfoHashes, t.Name, t.Trackers.SelectMany(tier => tier).Take(MagnetLimits.MaxTrackers), t.WebSeeds.Take(MagnetLimits.MaxWebSeeds), exactLength: t.Files.Count(f => !f.IsPadFile) == 1 ? t.TotalSize : null);
@@ -283,6 +287,35 @@ internal static class InfoCommand
             w.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        return EscapeBidiControls(Encoding.UTF8.GetString(buffer.ToArray())) + "\n";
+    }
+
+    /// <summary>
+    /// JSON stays data: names, paths and comments come out exact once parsed. The relaxed encoder already escapes the
+    /// C0, DEL and C1 controls (\u001B) but writes the bidi controls raw, which would reorder the JSON on a terminal.
+    /// Outside a string JSON has only whitespace (\n, \r, \t, space), so any other character DisplayText flags is
+    /// inside a string, where its \uXXXX escape parses to the same character.
+    /// </summary>
+    private static string EscapeBidiControls(string json)
+    {
+        StringBuilder? sb = null;
+        int copied = 0;
+        int next = 0;
+        int found;
+        while ((found = DisplayText.IndexOfUnsafe(json.AsSpan(next))) >= 0)
+        {
+            int at = next + found;
+            next = at + 1;
+            if (json[at] is '\n' or '\r' or '\t')
+            {
+                continue; // the writer's own whitespace between tokens
+            }
+
+            sb ??= new StringBuilder(json.Length + 16);
+            sb.Append(json, copied, at - copied).Append(CultureInfo.InvariantCulture, $"\\u{(int)json[at]:X4}");
+            copied = at + 1;
+        }
+
+        return sb is null ? json : sb.Append(json, copied, json.Length - copied).ToString();
     }
 }

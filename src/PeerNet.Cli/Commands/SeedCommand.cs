@@ -50,7 +50,7 @@ internal static class SeedCommand
                     throw new IOException($"no piece of '{metainfo.Name}' verified at '{data}': is this the right data?");
                 }
 
-                await stdout.WriteLineAsync($"seeding {metainfo.Name}: {status.PiecesVerified}/{status.PieceCount} pieces verified; Ctrl+C to stop").ConfigureAwait(false);
+                await stdout.WriteLineAsync($"seeding {DisplayText.Sanitize(metainfo.Name)}: {status.PiecesVerified}/{status.PieceCount} pieces verified; Ctrl+C to stop").ConfigureAwait(false);
                 await TransferView.SeedUntilCancelledAsync(torrent, stdout, cancellationToken).ConfigureAwait(false);
                 return 0;
             });

@@ -94,8 +94,9 @@ internal static class TransferView
         return text;
     }
 
-    private static string Describe(TorrentStatus s) => Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-        $"{s.Name}  {s.PiecesVerified}/{s.PieceCount} pieces  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  {s.Peers} peers{Trackers(s)}"));
+    /// <summary>The progress bar's label; the name is the torrent's, exact, so it is cleaned here (the tracker error already is).</summary>
+    internal static string Describe(TorrentStatus s) => Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+        $"{DisplayText.Sanitize(s.Name)}  {s.PiecesVerified}/{s.PieceCount} pieces  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  {s.Peers} peers{Trackers(s)}"));
 
     /// <summary>Live output only for the real console on a terminal; anything else (a file, a pipe, a test) gets plain lines.</summary>
     internal static bool IsInteractive(TextWriter stdout) => stdout == Console.Out && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;

@@ -31,6 +31,10 @@ public sealed class MagnetException : FormatException
     internal static string FormatMessage(string? parameter, string problem)
         => parameter is null ? $"invalid magnet link: {problem}" : $"invalid magnet link: parameter '{parameter}' {problem}";
 
-    /// <summary>Input for an error message, cut short so a hostile link cannot make the message huge.</summary>
-    internal static string Quote(ReadOnlySpan<char> text) => text.Length <= 80 ? text.ToString() : string.Concat(text[..77], "...");
+    /// <summary>
+    /// Input for an error message, cut short so a hostile link cannot make the message huge, with its control and
+    /// bidi characters replaced: the message is shown on terminals and written to logs, and a percent-decoded value
+    /// can hold ESC or U+202E.
+    /// </summary>
+    internal static string Quote(ReadOnlySpan<char> text) => DisplayText.Sanitize(text, 80);
 }

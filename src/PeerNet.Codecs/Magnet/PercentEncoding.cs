@@ -50,7 +50,7 @@ internal static class PercentEncoding
                 {
                     if (i + 2 >= text.Length || !char.IsAsciiHexDigit(text[i + 1]) || !char.IsAsciiHexDigit(text[i + 2]))
                     {
-                        problem = $"has a malformed percent-escape '{text.Slice(i, Math.Min(3, text.Length - i))}'";
+                        problem = $"has a malformed percent-escape '{MagnetException.Quote(text.Slice(i, Math.Min(3, text.Length - i)))}'";
                         return false;
                     }
 

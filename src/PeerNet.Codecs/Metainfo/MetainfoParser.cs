@@ -380,6 +380,8 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
     }
 
     [DoesNotReturn]
+    // Messages quote the torrent's own text (paths keep C1 and bidi characters; a 'file tree' key is raw), and a
+    // refusal is shown on terminals and written to logs: every refusal is cleaned here, once.
     private static void Fail(MetainfoErrorCode code, BencodeNode at, string message)
-        => throw new MetainfoException(new MetainfoError(code, at.Offset, message));
+        => throw new MetainfoException(new MetainfoError(code, at.Offset, DisplayText.Sanitize(message)));
 }

@@ -39,7 +39,10 @@ internal sealed class ExtensionHandshake
     /// </summary>
     public IReadOnlyDictionary<string, byte> Messages { get; init; } = NoMessages;
 
-    /// <summary><c>v</c>: client name and version, e.g. "libtorrent 2.0.11".</summary>
+    /// <summary>
+    /// <c>v</c>: client name and version, e.g. "libtorrent 2.0.11". Only ever shown, so a received one has its control
+    /// and bidi characters replaced (<see cref="DisplayText"/>) as it is read.
+    /// </summary>
     public string? ClientName { get; init; }
 
     /// <summary><c>p</c>: the sender's listen port (1–65535).</summary>
@@ -206,9 +209,10 @@ internal sealed class ExtensionHandshake
             return null;
         }
 
-        // Invalid UTF-8 decodes to U+FFFD, three bytes each: keep the name only if it still fits the limit, so
-        // the handshake written back (WritePayload) is one this parser reads the same.
-        string name = v.GetString()!;
+        // Invalid UTF-8 decodes to U+FFFD, three bytes each, and so does a replaced control (DEL and C1 were one
+        // or two): keep the name only if it still fits the limit, so the handshake written back (WritePayload) is
+        // one this parser reads the same.
+        string name = DisplayText.Sanitize(v.GetString()!);
         return Encoding.UTF8.GetByteCount(name) <= MaxClientNameLength ? name : null;
     }
 

@@ -153,7 +153,10 @@ public sealed record TorrentOptions
 /// <summary>A torrent's progress and rates at one moment.</summary>
 public sealed record TorrentStatus
 {
-    /// <summary>The torrent's name.</summary>
+    /// <summary>
+    /// The torrent's name, exact (it names the file or folder on disk): clean it with <see cref="DisplayText.Sanitize(string?, int)"/>
+    /// before printing it.
+    /// </summary>
     public required string Name { get; init; }
 
     /// <summary>Its info-hashes.</summary>
@@ -162,7 +165,10 @@ public sealed record TorrentStatus
     /// <summary>What it is doing.</summary>
     public required TorrentState State { get; init; }
 
-    /// <summary>Why it stopped, when <see cref="State"/> is <see cref="TorrentState.Error"/>.</summary>
+    /// <summary>
+    /// Why it stopped, when <see cref="State"/> is <see cref="TorrentState.Error"/>: text for people, with control and
+    /// bidi characters already replaced.
+    /// </summary>
     public string? Error { get; init; }
 
     /// <summary>Pieces in the torrent.</summary>
@@ -201,7 +207,10 @@ public sealed record TorrentStatus
     /// <summary>Trackers whose last announce failed.</summary>
     public int TrackersFailing => Trackers.Failing;
 
-    /// <summary>Why the last round of announces failed on every tracker; null after a success.</summary>
+    /// <summary>
+    /// Why the last round of announces failed on every tracker, with control and bidi characters already replaced; null
+    /// after a success.
+    /// </summary>
     public string? TrackerError => Trackers.LastError;
 
     internal Discovery.Trackers.TrackerSummary Trackers { get; init; }

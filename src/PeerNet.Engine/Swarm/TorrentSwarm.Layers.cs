@@ -258,7 +258,7 @@ internal sealed partial class TorrentSwarm
         var layers = new Dictionary<Sha256Hash, ReadOnlyMemory<byte>>(Metainfo.PieceLayers) { [file.PiecesRoot!.Value] = layer };
         Metainfo.PieceLayers = layers;
         _missingLayers.Remove(file.PiecesRoot!.Value);
-        SwarmLog.LayerInstalled(Log, Metainfo.Name, file.Path, pieces);
+        SwarmLog.LayerInstalled(Log, _logName, DisplayText.Sanitize(file.Path), pieces);
         if (Metainfo.Version == TorrentVersion.V2)
         {
             for (int p = file.FirstPiece; p <= file.LastPiece; p++)

@@ -196,7 +196,7 @@ internal sealed partial class TorrentSwarm
 
         Interlocked.Increment(ref _peerCount);
         SwarmMetrics.PeersConnected.Add(1);
-        SwarmLog.PeerConnected(Log, Metainfo.Name, peer.RemoteEndPoint, peer.IsOutgoing ? "outgoing" : "incoming");
+        SwarmLog.PeerConnected(Log, _logName, peer.RemoteEndPoint, peer.IsOutgoing ? "outgoing" : "incoming");
         if (peer.RemoteHandshake.SupportsExtensionProtocol)
         {
             peer.SendRaw(EncodeExtensionHandshake(peer));
@@ -304,7 +304,7 @@ internal sealed partial class TorrentSwarm
 
         Interlocked.Decrement(ref _peerCount);
         SwarmMetrics.PeersConnected.Add(-1);
-        SwarmLog.PeerClosed(Log, Metainfo.Name, peer.RemoteEndPoint, peer.CloseReason ?? "closed");
+        SwarmLog.PeerClosed(Log, _logName, peer.RemoteEndPoint, peer.CloseReason ?? "closed");
         peer.UntrackAllRequests();
         peer.Outstanding = 0;
         if (peer.InPicker)

@@ -155,7 +155,7 @@ internal sealed partial class TorrentSwarm
         // and puts the piece back to be downloaded again.
         int[] sources = _picker.OnHashFailed(piece);
         var senders = new HashSet<int>(sources);
-        SwarmLog.PieceFailed(Log, Metainfo.Name, piece, senders.Count);
+        SwarmLog.PieceFailed(Log, _logName, piece, senders.Count);
         var record = _suspects.TryGetValue(piece, out var list) ? list : _suspects[piece] = [];
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         for (int block = 0; block < sources.Length; block++) // blocks past the requested ones are pad: no sender
@@ -220,7 +220,7 @@ internal sealed partial class TorrentSwarm
     private void Ban(PeerConnection peer, string reason)
     {
         SwarmMetrics.PeersBanned.Add(1);
-        SwarmLog.PeerBanned(Log, Metainfo.Name, peer.RemoteEndPoint, reason);
+        SwarmLog.PeerBanned(Log, _logName, peer.RemoteEndPoint, reason);
         _banned.TryAdd(peer.RemoteEndPoint.Address, 0);
         peer.Close("banned: " + reason);
     }
@@ -267,7 +267,7 @@ internal sealed partial class TorrentSwarm
         CreateEmptyFiles();
         State = TorrentState.Seeding;
         SaveResume();
-        SwarmLog.Completed(Log, Metainfo.Name, _have.SetCount);
+        SwarmLog.Completed(Log, _logName, _have.SetCount);
         _completed.TrySetResult();
         foreach (PeerConnection peer in _peers.Values)
         {
@@ -289,8 +289,9 @@ internal sealed partial class TorrentSwarm
         }
 
         State = TorrentState.Error;
-        Error = error is StorageFullException ? "disk full: " + error.Message : error.Message;
-        SwarmLog.Failed(Log, Metainfo.Name, Error);
+        // Shown by status lines, logs and the completion's exception; storage errors quote the torrent's paths.
+        Error = DisplayText.Sanitize(error is StorageFullException ? "disk full: " + error.Message : error.Message);
+        SwarmLog.Failed(Log, _logName, Error);
         SaveResume();
         foreach (PeerConnection peer in _peers.Values.ToArray())
         {

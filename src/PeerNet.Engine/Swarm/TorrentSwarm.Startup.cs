@@ -82,7 +82,7 @@ internal sealed partial class TorrentSwarm
         }
 
         PiecesFoundAtStart = _have.SetCount;
-        SwarmLog.Started(Log, Metainfo.Name, PiecesFoundAtStart, PieceCount);
+        SwarmLog.Started(Log, _logName, PiecesFoundAtStart, PieceCount);
         if (IsWantedComplete)
         {
             CreateEmptyFiles();

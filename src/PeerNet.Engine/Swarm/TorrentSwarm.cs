@@ -37,6 +37,10 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     private const int BlockLength = PeerWireLimits.BlockLength;
 
     private readonly SwarmSession _session;
+
+    // The name as logs show it, cleaned once: the torrent's name is data (the file or folder on disk keeps C1 and
+    // bidi characters, which are legal there), but a log line must not carry them to a terminal.
+    private readonly string _logName;
     private readonly Channel<SwarmEvent> _events = Channel.CreateBounded<SwarmEvent>(new BoundedChannelOptions(8192)
     {
         SingleReader = true,
@@ -62,6 +66,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     {
         _session = session;
         Metainfo = metainfo;
+        _logName = DisplayText.Sanitize(metainfo.Name);
         Storage = storage;
         Options = options;
         Time = session.Time;

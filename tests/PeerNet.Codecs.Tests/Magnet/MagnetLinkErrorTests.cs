@@ -84,6 +84,24 @@ public sealed class MagnetLinkErrorTests
     }
 
     [Fact]
+    public void Parse_BadValueWithEscapes_MessageQuotesItReplacedAndCut()
+    {
+        MagnetException ex = AssertRefused(Q + "xl=%1B%5B2J%07%C2%9B%E2%80%AE" + new string('9', 100), "xl");
+
+        Assert.Contains("is '\uFFFD[2J\uFFFD\uFFFD\uFFFD999", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("9\u2026';", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(-1, DisplayText.IndexOfUnsafe(ex.Message));
+    }
+
+    [Fact]
+    public void Parse_MalformedEscapeBeforeAControl_MessageQuotesItReplaced()
+    {
+        MagnetException ex = AssertRefused(Q + "dn=a%\u001b[2J", "dn");
+
+        Assert.Contains("percent-escape '%\uFFFD['", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_UnpairedSurrogate_RefusedNamingParameter()
     {
         // Not an [InlineData] case: attribute arguments are stored as UTF-8, which cannot hold a lone surrogate.

@@ -326,6 +326,16 @@ public sealed class MetainfoPathTests
     }
 
     [Fact]
+    public void Collision_PathsWithC1AndBidiControls_MessageShowsThemReplaced()
+    {
+        // Both are legal in a file name, so the paths keep them; the message, shown on terminals, must not.
+        TorrentBuilder b = V1(["a\u009b2J\u202e"], ["A\u009b2J\u202e"]);
+        MetainfoError error = b.RefuseAt(MetainfoErrorCode.DuplicatePath, b.Info);
+        Assert.Contains("'n/a\uFFFD2J\uFFFD'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(-1, DisplayText.IndexOfUnsafe(error.ToString()));
+    }
+
+    [Fact]
     public void Collision_DifferentLengthCaseFoldingIsNotACollision()
     {
         // Ordinal case-insensitive comparison does not fold ß to SS; neither do NTFS or APFS.

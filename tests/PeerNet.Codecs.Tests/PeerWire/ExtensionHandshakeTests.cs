@@ -117,6 +117,22 @@ public sealed class ExtensionHandshakeTests
     }
 
     [Fact]
+    public void ClientName_WithEscapesAndBidiControls_IsReadReplaced()
+    {
+        // ESC [ 2 J, BEL, the C1 CSI (two bytes in UTF-8) and RIGHT-TO-LEFT OVERRIDE (three).
+        byte[] name = Encoding.UTF8.GetBytes("evil\u001b[2J\u0007\u009b31m\u202e1.0");
+        byte[] payload = [.. Ascii($"d1:v{name.Length}:"), .. name, .. Ascii("e")];
+        Assert.Equal("evil\uFFFD[2J\uFFFD\uFFFD31m\uFFFD1.0", ParseEveryShape(payload).ClientName);
+    }
+
+    [Fact]
+    public void ClientName_OverTheLimitOnceReplaced_IsIgnored()
+    {
+        // 128 DELs fit the limit as sent, but not as 128 three-byte U+FFFD: the handshake written back must parse the same.
+        Assert.Null(ParseEveryShape(Ascii($"d1:v128:{new string('\u007f', 128)}e")).ClientName);
+    }
+
+    [Fact]
     public void Limits_AtTheLimitKept_OverIgnored()
     {
         Assert.Equal(ExtensionHandshake.MaxMetadataSize, ParseEveryShape(Ascii("d13:metadata_sizei67108864ee")).MetadataSize);

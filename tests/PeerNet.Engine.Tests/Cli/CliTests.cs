@@ -1,5 +1,5 @@
 using System.Text.Json;
-using PeerNet.Cli;
+using static PeerNet.Engine.Tests.Cli.CliRun;
 
 namespace PeerNet.Engine.Tests.Cli;
 
@@ -9,14 +9,6 @@ public sealed class CliTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("peernet-cli-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int exit = await PeerNetCli.RunAsync(args, stdout, stderr).WaitAsync(TimeSpan.FromSeconds(60));
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
 
     private string MakeContent()
     {

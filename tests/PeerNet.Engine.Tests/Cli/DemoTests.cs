@@ -36,7 +36,7 @@ public sealed class DemoTests : IDisposable
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        int exit = await PeerNetCli.RunAsync(["demo", "--peers", "3", "--size", "1M", "--seed-rate", "512K", "--peer-rate", "2M", "--seed", "5"], stdout, stderr)
+        int exit = await PeerNetCli.RunAsync(["demo", "--peers", "3", "--size", "1M", "--seed-rate", "512K", "--peer-rate", "2M", "--seed", "5"], stdout, stderr, TestContext.Current.CancellationToken)
             .WaitAsync(Timeout, TestContext.Current.CancellationToken);
 
         Assert.Equal("", stderr.ToString());

@@ -1,6 +1,6 @@
 using System.Net;
-using PeerNet.Cli;
 using PeerNet.Discovery.Dht;
+using static PeerNet.Engine.Tests.Cli.CliRun;
 
 namespace PeerNet.Engine.Tests.Cli;
 
@@ -12,86 +12,115 @@ public sealed class DhtCommandTests
     [Fact]
     public async Task Dht_Put_Get_RoundTripThroughALoopbackDht()
     {
-        var nodes = new List<DhtNode>();
-        try
+        await using LoopbackDht dht = await LoopbackDht.StartAsync(4);
+        List<DhtNode> nodes = dht.Nodes;
+        string join = nodes[0].LocalEndPoint.ToString();
+        (int exit, string output, string error) = await RunAsync("dht", "--bind", "127.0.0.1", "--bootstrap", join, "--duration", "1");
+        Assert.True(exit == 0, error);
+        Assert.Contains("DHT node ", output, StringComparison.Ordinal);
+        Assert.Matches(@"nodes [1-9]\d* \(good", output);
+
+        (exit, output, error) = await RunAsync("dht", "put", "hello from the CLI", "--bind", "127.0.0.1", "--bootstrap", join);
+        Assert.True(exit == 0, output + error);
+        string target = output.Split(' ')[0];
+        Assert.Equal(40, target.Length);
+
+        (exit, output, error) = await RunAsync("dht", "get", target, "--bind", "127.0.0.1", "--bootstrap", nodes[3].LocalEndPoint.ToString());
+        Assert.True(exit == 0, output + error);
+        Assert.Equal("18:hello from the CLI", output.Trim());
+
+        (exit, _, error) = await RunAsync("dht", "get", "not-a-target", "--bind", "127.0.0.1", "--bootstrap", join);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("40 hex digits", error, StringComparison.Ordinal);
+
+        // Mutable items: the key is created on first use (owner-only), seq counts up from the current item's.
+        using var temp = new PeerNet.Engine.Tests.Storage.TempDirectory();
+        string keyFile = temp.Combine("keys", "item.key");
+        (exit, output, error) = await RunAsync("dht", "put", "first", "--mutable", "--key-file", keyFile, "--salt", "notes", "--bind", "127.0.0.1", "--bootstrap", join);
+        Assert.True(exit == 0, output + error);
+        Assert.Matches(@"^[0-9a-f]{40} stored on [1-9]\d* node\(s\); key [0-9a-f]{64} seq 1\s*$", output);
+        string key = output.Split(' ')[^3];
+        Assert.Equal(32, new FileInfo(keyFile).Length);
+        if (!OperatingSystem.IsWindows())
         {
-            for (int i = 0; i < 4; i++)
-            {
-                var node = new DhtNode(new DhtNodeOptions
-                {
-                    BindEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
-                    BootstrapNodes = [.. nodes.Select(n => n.LocalEndPoint.ToString())],
-                    RestrictRoutingAddresses = false,
-                });
-                nodes.Add(node);
-                await node.StartAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
-            }
-
-            string join = nodes[0].LocalEndPoint.ToString();
-            (int exit, string output, string error) = await RunAsync("dht", "--bind", "127.0.0.1", "--bootstrap", join, "--duration", "1");
-            Assert.True(exit == 0, error);
-            Assert.Contains("DHT node ", output, StringComparison.Ordinal);
-            Assert.Matches(@"nodes [1-9]\d* \(good", output);
-
-            (exit, output, error) = await RunAsync("dht", "put", "hello from the CLI", "--bind", "127.0.0.1", "--bootstrap", join);
-            Assert.True(exit == 0, output + error);
-            string target = output.Split(' ')[0];
-            Assert.Equal(40, target.Length);
-
-            (exit, output, error) = await RunAsync("dht", "get", target, "--bind", "127.0.0.1", "--bootstrap", nodes[3].LocalEndPoint.ToString());
-            Assert.True(exit == 0, output + error);
-            Assert.Equal("18:hello from the CLI", output.Trim());
-
-            (exit, _, error) = await RunAsync("dht", "get", "not-a-target", "--bind", "127.0.0.1", "--bootstrap", join);
-            Assert.NotEqual(0, exit);
-            Assert.Contains("40 hex digits", error, StringComparison.Ordinal);
-
-            // Mutable items: the key is created on first use (owner-only), seq counts up from the current item's.
-            using var temp = new PeerNet.Engine.Tests.Storage.TempDirectory();
-            string keyFile = temp.Combine("keys", "item.key");
-            (exit, output, error) = await RunAsync("dht", "put", "first", "--mutable", "--key-file", keyFile, "--salt", "notes", "--bind", "127.0.0.1", "--bootstrap", join);
-            Assert.True(exit == 0, output + error);
-            Assert.Matches(@"^[0-9a-f]{40} stored on [1-9]\d* node\(s\); key [0-9a-f]{64} seq 1\s*$", output);
-            string key = output.Split(' ')[^3];
-            Assert.Equal(32, new FileInfo(keyFile).Length);
-            if (!OperatingSystem.IsWindows())
-            {
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
-            }
-
-            (exit, output, error) = await RunAsync("dht", "put", "second", "--mutable", "--key-file", keyFile, "--salt", "notes", "--bind", "127.0.0.1", "--bootstrap", join);
-            Assert.True(exit == 0, output + error);
-            Assert.EndsWith($"key {key} seq 2", output.Trim(), StringComparison.Ordinal);
-
-            (exit, output, error) = await RunAsync("dht", "get", "--key", key, "--salt", "notes", "--bind", "127.0.0.1", "--bootstrap", nodes[3].LocalEndPoint.ToString());
-            Assert.True(exit == 0, output + error);
-            Assert.Equal("6:second", output.Trim());
-            Assert.Contains("seq 2", error, StringComparison.Ordinal);
-
-            // Another salt is another item; a malformed key file is a clear error, never overwritten.
-            (exit, output, _) = await RunAsync("dht", "get", "--key", key, "--salt", "other", "--bind", "127.0.0.1", "--bootstrap", join);
-            Assert.Equal(1, exit);
-            Assert.Equal("not found", output.Trim());
-            await File.WriteAllBytesAsync(keyFile, new byte[31], Ct);
-            (exit, _, error) = await RunAsync("dht", "put", "third", "--mutable", "--key-file", keyFile, "--bind", "127.0.0.1", "--bootstrap", join);
-            Assert.NotEqual(0, exit);
-            Assert.Contains("not a 32-byte Ed25519 key seed", error, StringComparison.Ordinal);
-            Assert.Equal(31, new FileInfo(keyFile).Length);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
         }
-        finally
+
+        (exit, output, error) = await RunAsync("dht", "put", "second", "--mutable", "--key-file", keyFile, "--salt", "notes", "--bind", "127.0.0.1", "--bootstrap", join);
+        Assert.True(exit == 0, output + error);
+        Assert.EndsWith($"key {key} seq 2", output.Trim(), StringComparison.Ordinal);
+
+        (exit, output, error) = await RunAsync("dht", "get", "--key", key, "--salt", "notes", "--bind", "127.0.0.1", "--bootstrap", nodes[3].LocalEndPoint.ToString());
+        Assert.True(exit == 0, output + error);
+        Assert.Equal("6:second", output.Trim());
+        Assert.Contains("seq 2", error, StringComparison.Ordinal);
+
+        // Another salt is another item; a malformed key file is a clear error, never overwritten.
+        (exit, output, _) = await RunAsync("dht", "get", "--key", key, "--salt", "other", "--bind", "127.0.0.1", "--bootstrap", join);
+        Assert.Equal(1, exit);
+        Assert.Equal("not found", output.Trim());
+        await File.WriteAllBytesAsync(keyFile, new byte[31], Ct);
+        (exit, _, error) = await RunAsync("dht", "put", "third", "--mutable", "--key-file", keyFile, "--bind", "127.0.0.1", "--bootstrap", join);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("not a 32-byte Ed25519 key seed", error, StringComparison.Ordinal);
+        Assert.Equal(31, new FileInfo(keyFile).Length);
+    }
+
+    [Fact]
+    public async Task DhtGet_ValueWithEscapes_PrintsThemReplaced()
+    {
+        await using LoopbackDht dht = await LoopbackDht.StartAsync(3);
+        List<DhtNode> nodes = dht.Nodes;
+        string join = nodes[0].LocalEndPoint.ToString();
+        string text = "x" + TerminalText.ClearScreen + TerminalText.SetTitle + TerminalText.C1Red + TerminalText.RightToLeftOverride;
+        (int exit, string output, string error) = await RunAsync("dht", "put", text, "--bind", "127.0.0.1", "--bootstrap", join);
+        Assert.True(exit == 0, output + error);
+        string target = output.Split(' ')[0];
+
+        (exit, output, error) = await RunAsync("dht", "get", target, "--bind", "127.0.0.1", "--bootstrap", nodes[2].LocalEndPoint.ToString());
+
+        Assert.True(exit == 0, output + error);
+        TerminalText.AssertClean(output, "stdout");
+        Assert.Equal($"{System.Text.Encoding.UTF8.GetByteCount(text)}:{TerminalText.Replaced(text)}", output.Trim());
+    }
+
+    /// <summary>Nodes on 127.0.0.1, each joining through the ones before it; disposing stops them all.</summary>
+    private sealed class LoopbackDht : IAsyncDisposable
+    {
+        public List<DhtNode> Nodes { get; } = [];
+
+        public static async Task<LoopbackDht> StartAsync(int count)
         {
-            foreach (DhtNode node in nodes)
+            var dht = new LoopbackDht();
+            try
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    var node = new DhtNode(new DhtNodeOptions
+                    {
+                        BindEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+                        BootstrapNodes = [.. dht.Nodes.Select(n => n.LocalEndPoint.ToString())],
+                        RestrictRoutingAddresses = false,
+                    });
+                    dht.Nodes.Add(node);
+                    await node.StartAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+                }
+
+                return dht;
+            }
+            catch
+            {
+                await dht.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (DhtNode node in Nodes)
             {
                 await node.DisposeAsync();
             }
         }
-    }
-
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int exit = await PeerNetCli.RunAsync(args, stdout, stderr).WaitAsync(TimeSpan.FromSeconds(60), Ct);
-        return (exit, stdout.ToString(), stderr.ToString());
     }
 }

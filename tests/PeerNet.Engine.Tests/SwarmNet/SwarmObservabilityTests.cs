@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using PeerNet.Creation;
 using PeerNet.Metainfo;
+using PeerNet.Storage;
 using PeerNet.Swarm;
 
 namespace PeerNet.Engine.Tests.SwarmNet;
@@ -49,29 +52,35 @@ public sealed class SwarmObservabilityTests
         Assert.True(counts.GetValueOrDefault("peernet.transfer.downloaded") >= torrent.TotalSize);
     }
 
-    private sealed class ListLoggerFactory : ILoggerFactory
+    [Fact]
+    public async Task HostileName_LogLinesAndTheStoppedError_ShowItReplaced_TheFileKeepsIt()
     {
-        public ConcurrentQueue<(LogLevel Level, string Message)> Lines { get; } = new();
+        // C1 CSI and RIGHT-TO-LEFT OVERRIDE are legal in a file name, so the download keeps them; logs must not.
+        const string name = "evil\u009b31m\u202egpj.bin";
+        var log = new ListLoggerFactory();
+        await using var harness = new SwarmHarness();
+        string content = Path.Combine(harness.Root, "content");
+        Directory.CreateDirectory(content);
+        await File.WriteAllBytesAsync(Path.Combine(content, name), RandomNumberGenerator.GetBytes(300_000), TestContext.Current.CancellationToken);
+        TorrentMetainfo torrent = TorrentMetainfo.Parse(await TorrentCreator.CreateAsync(new TorrentCreationOptions { SourcePath = Path.Combine(content, name), Version = TorrentVersion.V1, PieceLength = 32 * 1024 }, cancellationToken: TestContext.Current.CancellationToken));
+        SwarmSession seeder = await harness.StartNodeAsync();
+        await SwarmHarness.SeedAsync(seeder, torrent, content);
+        SwarmSession leecher = await harness.StartNodeAsync(loggerFactory: log);
+        string folder = Path.Combine(harness.Root, "small-disk");
+        Directory.CreateDirectory(folder);
 
-        public ILogger CreateLogger(string categoryName) => new ListLogger(Lines);
+        // A disk that fills up stops the torrent with an error naming the file.
+        TorrentSwarm download = await leecher.AddTorrentAsync(torrent, folder, new TorrentOptions { Peers = [seeder.LocalEndPoint!] }, new StorageOptions { FileSystem = HookedFileSystem.WithByteBudget(100_000) }, TestContext.Current.CancellationToken).WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
+        await Assert.ThrowsAnyAsync<IOException>(() => download.Completed.WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken));
 
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class ListLogger(ConcurrentQueue<(LogLevel, string)> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-                => lines.Enqueue((logLevel, formatter(state, exception)));
-        }
+        const string shown = "evil\uFFFD31m\uFFFDgpj.bin";
+        string error = download.GetStatus().Error!;
+        Assert.Contains(shown, error, StringComparison.Ordinal);
+        Assert.Equal(-1, DisplayText.IndexOfUnsafe(error));
+        Assert.Contains(log.Lines, l => l.Message.StartsWith(shown + ": started", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.Level == LogLevel.Error && l.Message.StartsWith(shown + ": stopped: disk full", StringComparison.Ordinal));
+        Assert.All(log.Lines, l => Assert.Equal(-1, DisplayText.IndexOfUnsafe(l.Message)));
+        Assert.Equal(name, download.GetStatus().Name);
+        Assert.True(File.Exists(Path.Combine(folder, name)), "the file keeps the torrent's exact name");
     }
 }

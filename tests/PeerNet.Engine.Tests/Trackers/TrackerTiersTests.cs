@@ -97,6 +97,22 @@ public sealed class TrackerTiersTests
     }
 
     [Fact]
+    public async Task Announce_FailureWithEscapesInUrlAndMessage_StatusShowsThemReplaced()
+    {
+        // The URL comes from the torrent; ScriptedTracker's message repeats it, as a tracker's own text could hold anything.
+        const string Url = "http://a/announce\u202e\u001b[2J";
+        using TrackerTiers tiers = Tiers(1, [Url]);
+        _trackers[Url].Fails = true;
+
+        TrackerException e = await Assert.ThrowsAsync<TrackerException>(() => tiers.AnnounceAsync(Request(), Ct).Bounded());
+
+        const string Shown = "http://a/announce\uFFFD\uFFFD[2J";
+        Assert.Equal($"{Shown}: {Shown} is down", e.Message);
+        Assert.Equal(e.Message, tiers.GetSummary().LastError);
+        Assert.Equal([Url], tiers.Order[0]); // the URL itself, used to announce, stays exact
+    }
+
+    [Fact]
     public async Task TrackerId_IsSentBackToTheTrackerThatGaveIt()
     {
         using TrackerTiers tiers = Tiers(1, ["http://a/announce"]);

@@ -20,8 +20,12 @@ internal sealed class TrackerEntry(ITracker tracker)
 {
     public ITracker Tracker { get; } = tracker;
 
+    /// <summary>The tracker's URL for status lines: it comes from the torrent or magnet, and is used exact to announce.</summary>
+    public string DisplayUrl { get; } = DisplayText.Sanitize(tracker.Url);
+
     public TrackerState State { get; set; }
 
+    /// <summary>Why its last announce failed, cleaned for display (<see cref="DisplayText"/>); null after a success.</summary>
     public string? LastError { get; set; }
 
     /// <summary>The <c>tracker id</c> it gave, sent back in later announces (BEP 3).</summary>
@@ -155,9 +159,9 @@ internal sealed class TrackerTiers : IDisposable
                 {
                     response = await AnnounceOneAsync(entry, request, cancellationToken).ConfigureAwait(false);
                 }
-                catch (TrackerException e)
+                catch (TrackerException)
                 {
-                    lastError = $"{entry.Tracker.Url}: {e.Message}";
+                    lastError = Describe(entry);
                     continue;
                 }
 
@@ -203,13 +207,19 @@ internal sealed class TrackerTiers : IDisposable
                 // The summary's error is set with the state it explains, so no one sees a failing tracker with no
                 // reason (AnnounceAsync used to set it only after trying the whole list).
                 entry.State = TrackerState.Failing;
-                entry.LastError = e.Message;
-                _lastError = $"{entry.Tracker.Url}: {e.Message}";
+
+                // Where a tracker's failure becomes status text, whichever ITracker raised it: the message can
+                // carry the tracker's own words (a failure reason, an HTTP reason phrase, a UDP error message).
+                entry.LastError = DisplayText.Sanitize(e.Message);
+                _lastError = Describe(entry);
             }
 
             throw;
         }
     }
+
+    /// <summary>"URL: why" for status lines, both parts already cleaned.</summary>
+    private static string Describe(TrackerEntry entry) => $"{entry.DisplayUrl}: {entry.LastError}";
 
     public void Dispose()
     {
