@@ -250,7 +250,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
                     catch (Exception error) when (e.Peer is { } peer && error is not OperationCanceledException)
 #pragma warning restore CA1031
                     {
-                        SwarmLog.PeerFault(Log, Metainfo.Name, peer.RemoteEndPoint, e.Kind.ToString(), error);
+                        SwarmLog.PeerFault(Log, _logName, peer.RemoteEndPoint, e.Kind.ToString(), error);
                         peer.Close($"internal error handling its {e.Kind}: {error.Message}");
                     }
                 }
