@@ -90,6 +90,7 @@ public sealed class SeedFloodTests
         public long Sent;
         public int Connects;
         public int Closed;
+        private int _cancelled;
 
         public async Task RunAsync(CancellationToken stop)
         {
@@ -106,7 +107,7 @@ public sealed class SeedFloodTests
                     await socket.ReceiveAsync(handshake, stop); // at least part of the seeder's handshake: it accepted us
                     while (!stop.IsCancellationRequested && Sent < BytesPerAttacker)
                     {
-                        Sent += await socket.SendAsync(batch, stop);
+                        Sent += await socket.SendAsync(flood == Flood.Cancels ? Batch() : batch, stop); // cancels: each of another block
                     }
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -156,7 +157,8 @@ public sealed class SeedFloodTests
                         output.Advance(PeerMessageWriter.WriteRequest(output.GetSpan(PeerMessageWriter.RequestLength), Block(i)));
                         break;
                     case Flood.Cancels:
-                        output.Advance(PeerMessageWriter.WriteCancel(output.GetSpan(PeerMessageWriter.RequestLength), new BlockRequest(Random.Shared.Next(torrent.PieceCount), Random.Shared.Next(4) * 16 * 1024, 16 * 1024)));
+                        // Never the same block twice (a cancel names any piece index): a node that remembers cancels grows.
+                        output.Advance(PeerMessageWriter.WriteCancel(output.GetSpan(PeerMessageWriter.RequestLength), new BlockRequest(_cancelled++, 0, 16 * 1024)));
                         break;
                 }
             }
