@@ -28,5 +28,6 @@ public static class Targets
         ["krpc"] = KrpcTarget.Fuzz,
         ["lsd"] = LsdTarget.Fuzz,
         ["peersession"] = PeerSessionTarget.Fuzz,
+        ["leechsession"] = LeechSessionTarget.Fuzz,
     };
 }

@@ -177,11 +177,34 @@ def peersession():
     write("peersession", "cancels", b"".join(frame(8, request(p % 6, 16384 * (p % 2))) for p in range(30)) + frame(99, b"unknown"))
 
 
+def leechsession():
+    """Frames a peer sends a downloading node (LeechSessionTarget), answering what it asks: a hashes or hash reject
+    frame with all-zero request fields answers the node's oldest hash request (hashes with no payload: the true
+    hashes), and a piece frame of piece 0, offset 0 and no data its oldest block request with the true block."""
+    def frame(mid, payload=b""):
+        return struct.pack(">IB", 1 + len(payload), mid) + payload
+
+    placeholder = bytes(48)
+    true_hashes = frame(22, placeholder)
+    true_block = frame(7, struct.pack(">II", 0, 0))
+    write("leechsession", "honest", true_hashes + true_block * 24)
+    write("leechsession", "reject-then-answer", frame(23, placeholder) + true_block * 4 + true_hashes + true_block * 20)
+    write("leechsession", "short-reply", frame(22, placeholder + bytes(3 * 32)) + true_block * 6)
+    write("leechsession", "long-reply", frame(22, placeholder + bytes(40 * 32)) + true_block * 6)
+    write("leechsession", "false-proof", frame(22, placeholder + bytes(8 * 32)) + true_block * 6)
+    root = bytes([7]) * 32
+    write("leechsession", "unsolicited", frame(22, root + struct.pack(">IIII", 0, 0, 1 << 27, 0)) + frame(22, root + struct.pack(">IIII", 0, 0, 3, 1) + bytes(4 * 32))
+          + frame(23, root + struct.pack(">IIII", 1, 0, 8, 2)) + true_hashes + true_block * 6)
+    write("leechsession", "corrupt-block", true_hashes + frame(7, struct.pack(">II", 0, 0) + bytes(16384)) + true_block * 8
+          + frame(7, struct.pack(">II", 5, 0) + b"junk") + frame(0) + frame(1) + true_block * 8)
+
+
 def main():
     torrents()
     trackers()
     lsd()
     peersession()
+    leechsession()
     with open(os.path.join(HERE, "metainfo", "lt-v1-single.torrent"), "rb") as f:
         write("bencode", "torrent", f.read())
     for name, data in {
