@@ -91,7 +91,7 @@ public sealed class HostileTransferTests : IAsyncDisposable
     public async Task Get_TrackerFailureReasonWithEscapes_StatusLineShowsThemReplaced()
     {
         await using var tracker = new FakeHttpTracker(_ => FakeHttpResponse.Ok(TrackerTestKit.Encode(AnnounceResponse.Failed(TrackerReason))));
-        string announce = tracker.AnnounceUrl + RightToLeftOverride;
+        string announce = tracker.AnnounceUrl + "?k=" + RightToLeftOverride; // in the query: a tracker on this host must end in /announce
         (string torrent, _, _) = await CreateAsync("--tracker", announce);
         string download = Path.Combine(_harness.Root, "download");
 
