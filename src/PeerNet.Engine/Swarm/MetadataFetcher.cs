@@ -93,7 +93,7 @@ internal sealed class MetadataFetcher
         ArgumentNullException.ThrowIfNull(endpoint);
         if (endpoint.Port == 0 || Transport.NetworkScopes.Of(endpoint.Address) == Transport.NetworkScope.Unroutable)
         {
-            SwarmMetrics.Refused("unroutable");
+            _session.Metrics.Refused("unroutable");
             return;
         }
 

@@ -366,7 +366,7 @@ internal sealed partial class PeerConnection
             buffer!.Unclaim(block);
             throw;
         }
-        await _swarm.DownloadLimit.TakeAsync(length, cancellationToken).ConfigureAwait(false);
+        await _swarm.TakeDownloadAsync(length, cancellationToken).ConfigureAwait(false);
         return true;
     }
 

@@ -312,7 +312,7 @@ internal sealed partial class PeerConnection
             return;
         }
 
-        await _swarm.UploadLimit.TakeAsync(length, cancellationToken).ConfigureAwait(false);
+        await _swarm.TakeUploadAsync(length, cancellationToken).ConfigureAwait(false);
         Memory<byte> memory = output.GetMemory(PeerMessageWriter.PieceHeaderLength + length);
         int header = PeerMessageWriter.WritePieceHeader(memory.Span, piece, begin, length);
         _swarm.ReadBlock(piece, begin, memory.Span.Slice(header, length));

@@ -184,7 +184,7 @@ internal sealed partial class PeerConnection : IAsyncDisposable
     {
         if (!IsClosed)
         {
-            SwarmMetrics.OverLimit(limit);
+            _swarm.Metrics.OverLimit(limit);
         }
 
         Close(reason);

@@ -31,6 +31,7 @@ internal enum SwarmEventKind : byte
     HashesReceived,
     HashRejected,
     PexReceived,
+    Invoke, // runs a query (an Action) on the loop
 }
 
 /// <summary>

@@ -59,6 +59,9 @@ public sealed record SessionOptions
     /// <summary>Where the session logs (peer events at Debug, what an operator should see at Information and up); null logs nothing.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>Makes the meter the session counts on; null for a meter of its own.</summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; init; }
+
     /// <summary>The clock every timeout and rate uses.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
@@ -141,6 +144,12 @@ public sealed record TorrentOptions
     /// <summary>Wait before redialling a peer whose connection ended (libtorrent waits 60 s; tests shorten it).</summary>
     internal TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>This torrent's upload limit in bytes per second, on top of the session's; 0 for none.</summary>
+    public long UploadRateLimit { get; init; }
+
+    /// <summary>This torrent's download limit in bytes per second, on top of the session's; 0 for none.</summary>
+    public long DownloadRateLimit { get; init; }
+
     /// <summary>Seed for piece-selection randomness (tests); null for random.</summary>
     public int? RandomSeed { get; init; }
 
@@ -148,73 +157,4 @@ public sealed record TorrentOptions
 
     /// <summary>Corrupts every block this node uploads: a hostile peer for tests and the demo's bad peer.</summary>
     internal bool CorruptUploads { get; init; }
-}
-
-/// <summary>A torrent's progress and rates at one moment.</summary>
-public sealed record TorrentStatus
-{
-    /// <summary>
-    /// The torrent's name, exact (it names the file or folder on disk): clean it with <see cref="DisplayText.Sanitize(string?, int)"/>
-    /// before printing it.
-    /// </summary>
-    public required string Name { get; init; }
-
-    /// <summary>Its info-hashes.</summary>
-    public required InfoHashes InfoHashes { get; init; }
-
-    /// <summary>What it is doing.</summary>
-    public required TorrentState State { get; init; }
-
-    /// <summary>
-    /// Why it stopped, when <see cref="State"/> is <see cref="TorrentState.Error"/>: text for people, with control and
-    /// bidi characters already replaced.
-    /// </summary>
-    public string? Error { get; init; }
-
-    /// <summary>Pieces in the torrent.</summary>
-    public int PieceCount { get; init; }
-
-    /// <summary>Pieces verified on disk.</summary>
-    public int PiecesVerified { get; init; }
-
-    /// <summary>Size of the torrent's data.</summary>
-    public long TotalSize { get; init; }
-
-    /// <summary>Payload bytes received from peers since start.</summary>
-    public long Downloaded { get; init; }
-
-    /// <summary>Payload bytes sent to peers since start.</summary>
-    public long Uploaded { get; init; }
-
-    /// <summary>Payload bytes received but discarded (duplicates, failed pieces).</summary>
-    public long Wasted { get; init; }
-
-    /// <summary>Recent download rate, bytes per second.</summary>
-    public double DownloadRate { get; init; }
-
-    /// <summary>Recent upload rate, bytes per second.</summary>
-    public double UploadRate { get; init; }
-
-    /// <summary>Connected peers.</summary>
-    public int Peers { get; init; }
-
-    /// <summary>The torrent's trackers in use (0 when it has none or they are off).</summary>
-    public int TrackerCount => Trackers.Total;
-
-    /// <summary>Trackers whose last announce succeeded.</summary>
-    public int TrackersWorking => Trackers.Working;
-
-    /// <summary>Trackers whose last announce failed.</summary>
-    public int TrackersFailing => Trackers.Failing;
-
-    /// <summary>
-    /// Why the last round of announces failed on every tracker, with control and bidi characters already replaced; null
-    /// after a success.
-    /// </summary>
-    public string? TrackerError => Trackers.LastError;
-
-    internal Discovery.Trackers.TrackerSummary Trackers { get; init; }
-
-    /// <summary>Fraction of pieces verified, 0 to 1.</summary>
-    public double Progress => PieceCount == 0 ? 1 : (double)PiecesVerified / PieceCount;
 }

@@ -43,6 +43,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         DownloadLimit = new TransferRateLimit(options.DownloadRateLimit, Time);
         _halfOpen = new SemaphoreSlim(options.MaxHalfOpen, options.MaxHalfOpen);
         Logger = options.LoggerFactory?.CreateLogger("PeerNet.Swarm") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        Metrics = new Diagnostics.PeerNetMetrics(options.MeterFactory);
         _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time));
 
         // Azureus-style peer id (BEP 20): client code and version, then random bytes.
@@ -53,6 +54,9 @@ internal sealed class SwarmSession : IAsyncDisposable
     }
 
     public SessionOptions Options { get; }
+
+    /// <summary>The session's instruments (every torrent, LSD and the metadata fetcher count on them).</summary>
+    internal Diagnostics.PeerNetMetrics Metrics { get; }
 
     /// <summary>The session's logger (every torrent logs through it).</summary>
     internal Microsoft.Extensions.Logging.ILogger Logger { get; }
@@ -118,7 +122,7 @@ internal sealed class SwarmSession : IAsyncDisposable
             UseIPv4 = Options.LocalDiscoveryOptions.UseIPv4 && (wildcard || address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork),
             UseIPv6 = Options.LocalDiscoveryOptions.UseIPv6 && (wildcard || address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6),
         };
-        var lsd = new LsdService(options, Options.LocalDiscoveryTransport ?? new UdpMulticastTransport(wildcard ? null : address), Time, Logger);
+        var lsd = new LsdService(options, Options.LocalDiscoveryTransport ?? new UdpMulticastTransport(wildcard ? null : address), Time, Logger, Metrics);
         if (lsd.Start(ListenPort) == 0)
         {
             await lsd.DisposeAsync().ConfigureAwait(false);
@@ -129,7 +133,7 @@ internal sealed class SwarmSession : IAsyncDisposable
     }
 
     /// <summary>Adds a torrent: opens its storage, checks what is on disk, and starts finding peers.</summary>
-    public async Task<TorrentSwarm> AddTorrentAsync(TorrentMetainfo metainfo, string path, TorrentOptions options, StorageOptions? storageOptions, CancellationToken cancellationToken)
+    public async Task<TorrentSwarm> AddTorrentAsync(TorrentMetainfo metainfo, string path, TorrentOptions options, StorageOptions? storageOptions, CancellationToken cancellationToken, ITorrentObserver? observer = null)
     {
         ArgumentNullException.ThrowIfNull(metainfo);
         ArgumentNullException.ThrowIfNull(options);
@@ -140,7 +144,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         }
 
         TorrentStorage storage = TorrentStorage.Open(metainfo, path, storageOptions);
-        var torrent = new TorrentSwarm(this, metainfo, storage, options);
+        var torrent = new TorrentSwarm(this, metainfo, storage, options) { Observer = observer };
         Sha1Hash key = metainfo.InfoHashes.WireHash;
         if (!_torrents.TryAdd(key, torrent))
         {
@@ -211,7 +215,7 @@ internal sealed class SwarmSession : IAsyncDisposable
             _dialsInWindow++;
         }
 
-        SwarmMetrics.Dials.Add(1);
+        Metrics.Dials.Add(1);
     }
 
     private void StartDialWindow()
@@ -504,5 +508,6 @@ internal sealed class SwarmSession : IAsyncDisposable
         await Writer.DisposeAsync().ConfigureAwait(false);
         _halfOpen.Dispose();
         _stopping.Dispose();
+        Metrics.Dispose();
     }
 }

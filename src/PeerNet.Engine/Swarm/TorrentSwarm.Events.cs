@@ -119,6 +119,9 @@ internal sealed partial class TorrentSwarm
             case SwarmEventKind.PieceHashed:
                 OnPieceHashed(e.A, (HashedPiece?)e.Payload);
                 break;
+            case SwarmEventKind.Invoke:
+                ((Action)e.Payload!)();
+                break;
         }
     }
 

@@ -63,13 +63,13 @@ internal sealed partial class TorrentSwarm
     {
         if (endpoint.Port == 0 || Transport.NetworkScopes.Of(endpoint.Address) == Transport.NetworkScope.Unroutable)
         {
-            SwarmMetrics.Refused("unroutable");
+            Metrics.Refused("unroutable");
             return;
         }
 
         if (endpoint.Equals(_session.LocalEndPoint))
         {
-            SwarmMetrics.Refused("self");
+            Metrics.Refused("self");
             return;
         }
 
@@ -101,7 +101,7 @@ internal sealed partial class TorrentSwarm
             if (ConnectionsFrom(endpoint.Address) + _connecting.Count(c => c.Address.Equals(endpoint.Address)) >= PeerLimits.MaxConnectionsPerAddress)
             {
                 // Tried again later, like an address whose dial failed.
-                SwarmMetrics.Refused("address_cap");
+                Metrics.Refused("address_cap");
                 _known.DialFailed(endpoint);
                 continue;
             }
@@ -154,7 +154,7 @@ internal sealed partial class TorrentSwarm
         bool overCap = ConnectionsFrom(peer.RemoteEndPoint.Address) >= PeerLimits.MaxConnectionsPerAddress;
         if (overCap)
         {
-            SwarmMetrics.Refused("address_cap");
+            Metrics.Refused("address_cap");
         }
 
         if (State is not (TorrentState.Downloading or TorrentState.Seeding) || _banned.ContainsKey(peer.RemoteEndPoint.Address) || overCap)
@@ -195,8 +195,9 @@ internal sealed partial class TorrentSwarm
         }
 
         Interlocked.Increment(ref _peerCount);
-        SwarmMetrics.PeersConnected.Add(1);
+        Metrics.PeersConnected.Add(1);
         SwarmLog.PeerConnected(Log, _logName, peer.RemoteEndPoint, peer.IsOutgoing ? "outgoing" : "incoming");
+        Observer?.PeerConnected(peer.RemoteEndPoint, peer.IsOutgoing);
         if (peer.RemoteHandshake.SupportsExtensionProtocol)
         {
             peer.SendRaw(EncodeExtensionHandshake(peer));
@@ -303,8 +304,9 @@ internal sealed partial class TorrentSwarm
         }
 
         Interlocked.Decrement(ref _peerCount);
-        SwarmMetrics.PeersConnected.Add(-1);
+        Metrics.PeersConnected.Add(-1);
         SwarmLog.PeerClosed(Log, _logName, peer.RemoteEndPoint, peer.CloseReason ?? "closed");
+        Observer?.PeerDisconnected(peer.RemoteEndPoint, peer.CloseReason ?? "closed");
         peer.UntrackAllRequests();
         peer.Outstanding = 0;
         if (peer.InPicker)
@@ -335,6 +337,7 @@ internal sealed partial class TorrentSwarm
 
         RequestMissingLayers();
         SendPex();
+        Volatile.Write(ref _seedCount, _peers.Values.Count(p => p.IsSeed));
         SuperSeedOnTick();
 
         foreach (PeerConnection peer in _peers.Values)

@@ -92,7 +92,7 @@ internal sealed partial class TorrentSwarm
         {
             if (!Transport.NetworkScopes.MayName(source.RemoteEndPoint.Address, peer.EndPoint.Address))
             {
-                SwarmMetrics.Refused("scope");
+                Metrics.Refused("scope");
                 continue;
             }
 

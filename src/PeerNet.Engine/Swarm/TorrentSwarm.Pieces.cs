@@ -149,13 +149,14 @@ internal sealed partial class TorrentSwarm
     {
         Interlocked.Add(ref _wasted, buffer.Length);
         HashFailures++;
-        SwarmMetrics.PiecesFailed.Add(1);
+        Metrics.PiecesFailed.Add(1);
 
         // The picker recorded who delivered each block (only the copy holding the buffer claim is credited),
         // and puts the piece back to be downloaded again.
         int[] sources = _picker.OnHashFailed(piece);
         var senders = new HashSet<int>(sources);
         SwarmLog.PieceFailed(Log, _logName, piece, senders.Count);
+        Observer?.HashFailed(piece, senders.Count);
         var record = _suspects.TryGetValue(piece, out var list) ? list : _suspects[piece] = [];
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         for (int block = 0; block < sources.Length; block++) // blocks past the requested ones are pad: no sender
@@ -219,9 +220,10 @@ internal sealed partial class TorrentSwarm
 
     private void Ban(PeerConnection peer, string reason)
     {
-        SwarmMetrics.PeersBanned.Add(1);
+        Metrics.PeersBanned.Add(1);
         SwarmLog.PeerBanned(Log, _logName, peer.RemoteEndPoint, reason);
         _banned.TryAdd(peer.RemoteEndPoint.Address, 0);
+        Observer?.PeerBanned(peer.RemoteEndPoint, reason);
         peer.Close("banned: " + reason);
     }
 
@@ -239,8 +241,9 @@ internal sealed partial class TorrentSwarm
 
         _have.Set(piece);
         _resumeDirty = true;
-        SwarmMetrics.PiecesVerified.Add(1);
+        Metrics.PiecesVerified.Add(1);
         _picker.OnHashPassed(piece);
+        Observer?.PieceVerified(piece);
         foreach (PeerConnection peer in _peers.Values)
         {
             peer.SendHave(piece);
@@ -269,6 +272,7 @@ internal sealed partial class TorrentSwarm
         SaveResume();
         SwarmLog.Completed(Log, _logName, _have.SetCount);
         _completed.TrySetResult();
+        Observer?.Completed();
         foreach (PeerConnection peer in _peers.Values)
         {
             UpdateInterest(peer);
@@ -292,6 +296,7 @@ internal sealed partial class TorrentSwarm
         // Shown by status lines, logs and the completion's exception; storage errors quote the torrent's paths.
         Error = DisplayText.Sanitize(error is StorageFullException ? "disk full: " + error.Message : error.Message);
         SwarmLog.Failed(Log, _logName, Error);
+        Observer?.Failed(Error, (error as StorageException)?.FilePath);
         SaveResume();
         foreach (PeerConnection peer in _peers.Values.ToArray())
         {

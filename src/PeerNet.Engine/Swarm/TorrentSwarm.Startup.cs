@@ -88,6 +88,7 @@ internal sealed partial class TorrentSwarm
             CreateEmptyFiles();
             State = TorrentState.Seeding;
             _completed.TrySetResult();
+            Observer?.Completed();
         }
         else if (Storage.IsReadOnly)
         {

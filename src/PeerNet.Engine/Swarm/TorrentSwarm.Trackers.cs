@@ -29,7 +29,7 @@ internal sealed partial class TorrentSwarm
         bool completeAtStart = Completed.IsCompleted;
         var random = new Random(Options.RandomSeed ?? Random.Shared.Next());
         _trackerAnnouncers = [.. Metainfo.InfoHashes.SwarmHashes
-            .Select(hash => _session.Trackers.StartAnnouncer(Metainfo.Trackers, random, e => MakeAnnounce(e, hash), peers => OnTrackerPeers(peers, hash)))
+            .Select(hash => _session.Trackers.StartAnnouncer(Metainfo.Trackers, random, e => MakeAnnounce(e, hash), peers => OnTrackerPeers(peers, hash), (url, error) => Observer?.TrackerFailed(url, error)))
             .OfType<TrackerAnnouncer>()];
         if (!completeAtStart)
         {
@@ -56,6 +56,20 @@ internal sealed partial class TorrentSwarm
             1 => announcers[0].GetSummary(),
             _ => TrackerSummary.Combine([.. announcers.Select(a => (a.GetStates(), a.GetSummary().LastError))]),
         };
+    }
+
+    /// <summary>Every tracker of the torrent with its state (a hybrid's two announcers count each tracker once, working if either works).</summary>
+    internal IReadOnlyList<TrackerStatus> GetTrackerStatuses()
+    {
+        TrackerAnnouncer[] announcers = _trackerAnnouncers;
+        if (announcers.Length == 0)
+        {
+            return [.. Metainfo.Trackers.SelectMany((tier, index) => tier.Select(url => new TrackerStatus(url, index, TrackerState.NotContacted, null)))];
+        }
+
+        return [.. announcers.SelectMany(a => a.GetStatuses())
+            .GroupBy(t => t.Url, StringComparer.Ordinal)
+            .Select(g => g.OrderByDescending(t => t.State == TrackerState.Working ? 2 : t.State == TrackerState.Failing ? 1 : 0).First())];
     }
 
     /// <summary>Announces <c>stopped</c> (bounded by the tracker options' stop timeout) and releases the trackers.</summary>

@@ -6,25 +6,6 @@ using PeerNet.Storage;
 
 namespace PeerNet.Swarm;
 
-/// <summary>What a torrent is doing.</summary>
-public enum TorrentState
-{
-    /// <summary>Checking data already on disk.</summary>
-    Checking,
-
-    /// <summary>Fetching pieces (and serving those it has).</summary>
-    Downloading,
-
-    /// <summary>Has every wanted piece; serving.</summary>
-    Seeding,
-
-    /// <summary>Stopped by a fatal error (see <see cref="TorrentStatus.Error"/>); verified data is kept.</summary>
-    Error,
-
-    /// <summary>Stopped.</summary>
-    Stopped,
-}
-
 /// <summary>
 /// One torrent in a session: its peers, pieces, choking and storage, driven by one loop that owns all of
 /// that state. Reader and writer loops of each peer, hashing and disk writes run beside it and post events.
@@ -74,6 +55,8 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         _startedAt = Time.GetTimestamp();
         _downloadRate = new RateMeter(Time);
         _uploadRate = new RateMeter(Time);
+        UploadLimit = new TransferRateLimit(options.UploadRateLimit, Time);
+        DownloadLimit = new TransferRateLimit(options.DownloadRateLimit, Time);
         _verifier = new PieceVerifier(storage.Map, session.Hashing);
         _have = new PieceBitfield(PieceCount);
         _picker = new PiecePicker(PieceCount, storage.Map.GetRequestableLength, new Random(options.RandomSeed ?? Random.Shared.Next()));
@@ -92,12 +75,31 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
 
     public int PieceCount { get; }
 
-    public TransferRateLimit UploadLimit => _session.UploadLimit;
+    /// <summary>This torrent's own upload limit, on top of the session's (0: none; may change at run time).</summary>
+    public TransferRateLimit UploadLimit { get; }
+
+    /// <summary>The session's instruments.</summary>
+    public Diagnostics.PeerNetMetrics Metrics => _session.Metrics;
 
     /// <summary>The session's per-peer budgets.</summary>
     public PeerLimits PeerLimits => _session.Options.PeerLimits;
 
-    public TransferRateLimit DownloadLimit => _session.DownloadLimit;
+    /// <summary>This torrent's own download limit, on top of the session's (0: none; may change at run time).</summary>
+    public TransferRateLimit DownloadLimit { get; }
+
+    /// <summary>Waits until <paramref name="bytes"/> may be sent: under this torrent's limit, then the session's.</summary>
+    public async ValueTask TakeUploadAsync(int bytes, CancellationToken cancellationToken)
+    {
+        await UploadLimit.TakeAsync(bytes, cancellationToken).ConfigureAwait(false);
+        await _session.UploadLimit.TakeAsync(bytes, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until <paramref name="bytes"/> more may be received: under this torrent's limit, then the session's.</summary>
+    public async ValueTask TakeDownloadAsync(int bytes, CancellationToken cancellationToken)
+    {
+        await DownloadLimit.TakeAsync(bytes, cancellationToken).ConfigureAwait(false);
+        await _session.DownloadLimit.TakeAsync(bytes, cancellationToken).ConfigureAwait(false);
+    }
 
     public TorrentState State { get; private set; } = TorrentState.Checking;
 
@@ -119,14 +121,14 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     {
         Interlocked.Add(ref _downloaded, bytes);
         _downloadRate.Add(bytes);
-        SwarmMetrics.Downloaded.Add(bytes);
+        Metrics.Downloaded.Add(bytes);
     }
 
     public void CountUpload(int bytes)
     {
         Interlocked.Add(ref _uploaded, bytes);
         _uploadRate.Add(bytes);
-        SwarmMetrics.Uploaded.Add(bytes);
+        Metrics.Uploaded.Add(bytes);
     }
 
     private Microsoft.Extensions.Logging.ILogger Log => _session.Logger;
@@ -196,10 +198,13 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         DownloadRate = _downloadRate.BytesPerSecond,
         UploadRate = _uploadRate.BytesPerSecond,
         Peers = Volatile.Read(ref _peerCount),
+        Seeds = Volatile.Read(ref _seedCount),
+        PieceLength = Metainfo.PieceLength,
         Trackers = SummarizeTrackers(),
     };
 
     private int _peerCount;
+    private int _seedCount; // counted by the loop once a second
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -1,6 +1,5 @@
 using PeerNet.Cli.Commands;
 using PeerNet.Discovery.Trackers;
-using PeerNet.Swarm;
 
 namespace PeerNet.Engine.Tests.Cli;
 

@@ -20,7 +20,7 @@ public sealed class SwarmObservabilityTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == SwarmMetrics.MeterName)
+            if (instrument.Meter.Name == PeerNet.Diagnostics.PeerNetMetrics.MeterName)
             {
                 l.EnableMeasurementEvents(instrument);
             }

@@ -22,6 +22,20 @@ public sealed partial class DhtNode
             QueryAsync(seed, null, tid => NewQuery(tid, DhtMethod.FindNode, own), cancellationToken))).ConfigureAwait(false);
         await LookupAsync(own, DhtMethod.FindNode, cancellationToken).ConfigureAwait(false);
         await RefreshAsync(onlyNotFull: true, cancellationToken).ConfigureAwait(false);
+        int nodes;
+        lock (_lock)
+        {
+            nodes = _table.Count;
+        }
+
+        if (nodes > 0)
+        {
+            DhtLog.Bootstrapped(_log, nodes);
+        }
+        else
+        {
+            DhtLog.NobodyAnswered(_log, seeds.Count);
+        }
     }
 
     /// <summary>Looks up a random ID in each bucket that is stale (or, with <paramref name="onlyNotFull"/>, not full).</summary>
@@ -62,9 +76,10 @@ public sealed partial class DhtNode
                 IPAddress[] addresses = await Dns.GetHostAddressesAsync(host, Family, cancellationToken).ConfigureAwait(false);
                 endPoints.AddRange(addresses.Select(a => new IPEndPoint(a, port)));
             }
-            catch (SocketException)
+            catch (SocketException e)
             {
                 // An unresolvable router is skipped; the others may do.
+                DhtLog.RouterUnresolved(_log, host, e.SocketErrorCode.ToString());
             }
         }
 
@@ -145,6 +160,7 @@ public sealed partial class DhtNode
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The next round tries again; a lost save only costs a slower bootstrap.
+            DhtLog.SaveFailed(_log, _options.StatePath, e.Message);
         }
     }
 }

@@ -33,20 +33,22 @@ public sealed partial class DhtNode : IAsyncDisposable
     private Task? _receiveLoop;
     private Task? _maintenanceLoop;
     private long _queriesSent;
+    private readonly Microsoft.Extensions.Logging.ILogger _log;
     private long _queriesReceived;
     private long _queriesDropped;
 
-    /// <summary>Creates a node on real UDP; nothing happens until <see cref="StartAsync"/>.</summary>
-    public DhtNode(DhtNodeOptions options)
-        : this(options, UdpDatagramTransport.Instance, TimeProvider.System, null)
+    /// <summary>Creates a node on real UDP, logging to <paramref name="loggerFactory"/> when given; nothing happens until <see cref="StartAsync"/>.</summary>
+    public DhtNode(DhtNodeOptions options, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
+        : this(options, UdpDatagramTransport.Instance, TimeProvider.System, null, loggerFactory)
     {
     }
 
     /// <summary>Creates a node on any datagram transport, clock and random source (tests, simulations).</summary>
-    internal DhtNode(DhtNodeOptions options, IDatagramTransport transport, TimeProvider timeProvider, Random? random)
+    internal DhtNode(DhtNodeOptions options, IDatagramTransport transport, TimeProvider timeProvider, Random? random, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _log = loggerFactory?.CreateLogger("PeerNet.Dht") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _transport = transport;
         _time = timeProvider;
         _random = random ?? new Random();
@@ -86,6 +88,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         _socket = _transport.Bind(_options.BindEndPoint);
         _receiveLoop = Task.Run(() => ReceiveLoopAsync(_stopping.Token), CancellationToken.None);
         _savedNodes = state?.Nodes.Where(n => DhtContact.FamilyOf(n.EndPoint) == Family).ToList() ?? [];
+        DhtLog.Started(_log, id.ToString(), _socket.LocalEndPoint, _savedNodes.Count);
         await BootstrapAsync(cancellationToken).ConfigureAwait(false);
         _maintenanceLoop = Task.Run(() => MaintenanceLoopAsync(_stopping.Token), CancellationToken.None);
     }

@@ -105,7 +105,7 @@ internal sealed partial class LsdService
                     await group.Socket.SendAsync(datagram, group.EndPoint, cancellationToken).ConfigureAwait(false);
                     Interlocked.Increment(ref _announcesSent);
                     Interlocked.Add(ref _infoHashesAnnounced, count);
-                    LsdMetrics.AnnouncesSent.Add(1);
+                    _metrics.LsdAnnouncesSent.Add(1);
                 }
                 catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
                 {

@@ -51,14 +51,14 @@ internal sealed partial class LsdService
             if (!_perSource.TryTake(received.RemoteEndPoint.Address) || !_overall.TryTake(IPAddress.Any))
             {
                 Interlocked.Increment(ref _droppedRateLimited);
-                LsdMetrics.DatagramsDropped.Add(1);
+                _metrics.LsdDatagramsDropped.Add(1);
                 continue;
             }
 
             if (!_queue.Writer.TryWrite(new Received(buffer.AsSpan(0, received.Length).ToArray(), received.RemoteEndPoint)))
             {
                 Interlocked.Increment(ref _droppedQueueFull);
-                LsdMetrics.DatagramsDropped.Add(1);
+                _metrics.LsdDatagramsDropped.Add(1);
             }
         }
     }
@@ -83,7 +83,7 @@ internal sealed partial class LsdService
         if (!LsdMessage.TryParse(datagram, out LsdAnnounce? announce, out LsdError error))
         {
             Interlocked.Increment(ref _refused);
-            LsdMetrics.DatagramsDropped.Add(1);
+            _metrics.LsdDatagramsDropped.Add(1);
             LsdLog.Refused(_logger, source, error.Describe());
             return;
         }
@@ -97,7 +97,7 @@ internal sealed partial class LsdService
         if (source.Address.Equals(IPAddress.Any) || source.Address.Equals(IPAddress.IPv6Any) || source.Address.Equals(IPAddress.Broadcast))
         {
             Interlocked.Increment(ref _refused); // no address to dial back
-            LsdMetrics.DatagramsDropped.Add(1);
+            _metrics.LsdDatagramsDropped.Add(1);
             return;
         }
 
@@ -121,7 +121,7 @@ internal sealed partial class LsdService
             foreach (Registration registration in registrations)
             {
                 Interlocked.Increment(ref _peersFound);
-                LsdMetrics.PeersFound.Add(1);
+                _metrics.LsdPeersFound.Add(1);
                 LsdLog.PeerFound(_logger, peer, hash);
                 registration.OnPeer(peer);
             }

@@ -32,10 +32,13 @@ internal sealed partial class LsdService : IAsyncDisposable
     private int _disposed;
 
     /// <summary>Creates the service; nothing is joined or sent until <see cref="Start"/>.</summary>
-    public LsdService(LsdOptions options, IMulticastTransport transport, TimeProvider time, ILogger? logger = null)
+    private readonly Diagnostics.PeerNetMetrics _metrics;
+
+    public LsdService(LsdOptions options, IMulticastTransport transport, TimeProvider time, ILogger? logger = null, Diagnostics.PeerNetMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(transport);
+        _metrics = metrics ?? new Diagnostics.PeerNetMetrics();
         _options = options;
         _transport = transport;
         _time = time;

@@ -56,6 +56,9 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
     /// <summary>Each tracker's URL and state.</summary>
     public IReadOnlyList<(string Url, TrackerState State)> GetStates() => _tiers.GetStates();
 
+    /// <summary>Every tracker with its tier, state and last error.</summary>
+    public IReadOnlyList<TrackerStatus> GetStatuses() => _tiers.GetStatuses();
+
     /// <summary>Starts announcing, <c>started</c> first.</summary>
     public void Start() => _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
 

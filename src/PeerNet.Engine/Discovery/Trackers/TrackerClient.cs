@@ -50,9 +50,9 @@ internal sealed class TrackerClient : IDisposable
     /// Starts announcing to <paramref name="tiers"/> (BEP 12 tiers of URLs, shuffled with <paramref name="random"/>),
     /// or returns null when none of them is a tracker this client speaks.
     /// </summary>
-    public TrackerAnnouncer? StartAnnouncer(IReadOnlyList<IReadOnlyList<string>> tiers, Random random, Func<TrackerEvent, AnnounceRequest> request, Action<IReadOnlyList<IPEndPoint>> onPeers)
+    public TrackerAnnouncer? StartAnnouncer(IReadOnlyList<IReadOnlyList<string>> tiers, Random random, Func<TrackerEvent, AnnounceRequest> request, Action<IReadOnlyList<IPEndPoint>> onPeers, Action<string, string>? onFailure = null)
     {
-        var trackers = new TrackerTiers(tiers, Create, random);
+        var trackers = new TrackerTiers(tiers, Create, random) { Failed = onFailure };
         if (trackers.Count == 0)
         {
             trackers.Dispose();

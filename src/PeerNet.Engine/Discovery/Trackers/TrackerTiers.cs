@@ -2,19 +2,6 @@ using PeerNet.Tracker;
 
 namespace PeerNet.Discovery.Trackers;
 
-/// <summary>What is known of one tracker of a torrent.</summary>
-internal enum TrackerState
-{
-    /// <summary>Not asked yet.</summary>
-    NotContacted,
-
-    /// <summary>Its last announce succeeded.</summary>
-    Working,
-
-    /// <summary>Its last announce failed.</summary>
-    Failing,
-}
-
 /// <summary>One tracker of a torrent and what it last said.</summary>
 internal sealed class TrackerEntry(ITracker tracker)
 {
@@ -81,6 +68,9 @@ internal sealed class TrackerTiers : IDisposable
     private readonly Lock _gate = new();
     private string? _lastError;
 
+    /// <summary>Called (outside the lock) with a tracker's URL and its cleaned error each time an announce to it fails.</summary>
+    public Action<string, string>? Failed { get; set; }
+
     public TrackerTiers(IReadOnlyList<IReadOnlyList<string>> tiers, Func<string, ITracker?> create, Random random)
     {
         ArgumentNullException.ThrowIfNull(tiers);
@@ -127,6 +117,15 @@ internal sealed class TrackerTiers : IDisposable
         lock (_gate)
         {
             return [.. _tiers.SelectMany(t => t).Select(e => (e.Tracker.Url, e.State))];
+        }
+    }
+
+    /// <summary>Every tracker with its tier, state and last error, for a torrent's tracker list.</summary>
+    public IReadOnlyList<TrackerStatus> GetStatuses()
+    {
+        lock (_gate)
+        {
+            return [.. _tiers.SelectMany((tier, index) => tier.Select(e => new TrackerStatus(e.Tracker.Url, index, e.State, e.LastError)))];
         }
     }
 
@@ -214,6 +213,7 @@ internal sealed class TrackerTiers : IDisposable
                 _lastError = Describe(entry);
             }
 
+            Failed?.Invoke(entry.Tracker.Url, entry.LastError);
             throw;
         }
     }

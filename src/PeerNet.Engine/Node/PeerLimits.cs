@@ -1,4 +1,4 @@
-namespace PeerNet.Swarm;
+namespace PeerNet;
 
 /// <summary>
 /// What one peer may make a node queue, remember or do, and the node's dial policy: the budgets that keep memory flat
@@ -30,7 +30,7 @@ public sealed record PeerLimits
     /// <summary>
     /// Requests of one peer's refused (block requests while it is choked or over its queue, hash and metadata
     /// requests over their allowance) since it was last unchoked or served, beyond the requests it may have had in
-    /// flight (our <c>reqq</c>, <see cref="TorrentOptions.MaxRequestsPerPeer"/>), before it is closed. libtorrent's
+    /// flight (our <c>reqq</c>, 500), before it is closed. libtorrent's
     /// <c>max_rejects</c> is 50. Default 50.
     /// </summary>
     public int MaxRefusedRequests { get; init; } = 50;

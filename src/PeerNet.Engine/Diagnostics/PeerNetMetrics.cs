@@ -1,0 +1,75 @@
+using System.Diagnostics.Metrics;
+
+namespace PeerNet.Diagnostics;
+
+/// <summary>
+/// A node's instruments, on a meter named <c>PeerNet</c> made by the node's <see cref="IMeterFactory"/> (or one of its
+/// own when none is given): read them with <c>dotnet-counters monitor --counters PeerNet</c>, a
+/// <see cref="MeterListener"/>, or an OpenTelemetry exporter. Counting costs a branch when nothing listens. No static
+/// meter: two nodes in one process count apart, each under its factory's tags.
+/// </summary>
+internal sealed class PeerNetMetrics : IDisposable
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "PeerNet";
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+
+    public PeerNetMetrics(IMeterFactory? factory = null)
+    {
+        _ownsMeter = factory is null;
+        _meter = factory?.Create(new MeterOptions(MeterName)) ?? new Meter(MeterName);
+        Downloaded = _meter.CreateCounter<long>("peernet.transfer.downloaded", "By", "Payload bytes received from peers.");
+        Uploaded = _meter.CreateCounter<long>("peernet.transfer.uploaded", "By", "Payload bytes sent to peers.");
+        PiecesVerified = _meter.CreateCounter<long>("peernet.pieces.verified", "{piece}", "Pieces downloaded and verified.");
+        PiecesFailed = _meter.CreateCounter<long>("peernet.pieces.failed", "{piece}", "Pieces that failed their hash check.");
+        PeersBanned = _meter.CreateCounter<long>("peernet.peers.banned", "{peer}", "Peers banned for sending bad data or hashes.");
+        PeersRefused = _meter.CreateCounter<long>("peernet.peers.refused", "{peer}", "Peer addresses and connections refused by the dial policy, tagged with the reason.");
+        PeersOverLimit = _meter.CreateCounter<long>("peernet.peers.over_limit", "{peer}", "Peers closed for going over a per-peer budget, tagged with the limit.");
+        Dials = _meter.CreateCounter<long>("peernet.peers.dials", "{connection}", "Outgoing connection attempts started.");
+        PeersConnected = _meter.CreateUpDownCounter<long>("peernet.peers.connected", "{peer}", "Peer connections attached to torrents.");
+        LsdAnnouncesSent = _meter.CreateCounter<long>("peernet.lsd.announces.sent", "{datagram}", "BEP 14 announces multicast.");
+        LsdDatagramsDropped = _meter.CreateCounter<long>("peernet.lsd.datagrams.dropped", "{datagram}", "Datagrams on the LSD port dropped: over a rate, queue full, or refused.");
+        LsdPeersFound = _meter.CreateCounter<long>("peernet.lsd.peers.found", "{peer}", "Peers found by local service discovery.");
+    }
+
+    public Counter<long> Downloaded { get; }
+
+    public Counter<long> Uploaded { get; }
+
+    public Counter<long> PiecesVerified { get; }
+
+    public Counter<long> PiecesFailed { get; }
+
+    public Counter<long> PeersBanned { get; }
+
+    public Counter<long> PeersRefused { get; }
+
+    public Counter<long> PeersOverLimit { get; }
+
+    public Counter<long> Dials { get; }
+
+    public UpDownCounter<long> PeersConnected { get; }
+
+    public Counter<long> LsdAnnouncesSent { get; }
+
+    public Counter<long> LsdDatagramsDropped { get; }
+
+    public Counter<long> LsdPeersFound { get; }
+
+    /// <summary>Counts a refusal with its reason.</summary>
+    public void Refused(string reason) => PeersRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>Counts a peer closed for going over <paramref name="limit"/>.</summary>
+    public void OverLimit(string limit) => PeersOverLimit.Add(1, new KeyValuePair<string, object?>("limit", limit));
+
+    /// <summary>Disposes the meter if it is the node's own (a factory's meters are the factory's to dispose).</summary>
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+}

@@ -1,0 +1,189 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using PeerNet.Discovery.Dht;
+using PeerNet.Magnet;
+using PeerNet.Metainfo;
+using PeerNet.Storage;
+using PeerNet.Swarm;
+
+namespace PeerNet;
+
+public sealed partial class PeerNetNode
+{
+    /// <summary>
+    /// Adds a torrent. From a .torrent or metainfo it returns once the data on disk is checked (resume data spares
+    /// the check of what was verified before) and peers are being looked for; from a magnet link it returns at once,
+    /// in <see cref="TorrentState.FetchingMetadata"/>, and the torrent starts when its metadata arrives
+    /// (<see cref="TorrentHandle.WaitForMetadataAsync"/>). Throws <see cref="InvalidOperationException"/> if the node
+    /// has the torrent already or a magnet link has nowhere to find peers, <see cref="ArgumentException"/> for unusable
+    /// options, and <see cref="StorageException"/> when the save path cannot hold it (nothing of it is left in the node).
+    /// </summary>
+    public async Task<TorrentHandle> AddTorrentAsync(TorrentSource source, AddTorrentOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ArgumentException.ThrowIfNullOrEmpty(options.SavePath, nameof(options));
+        if (options.FilePriorities is { } priorities && source.Metainfo is { } metainfo
+            && (priorities.Count != metainfo.Files.Count || priorities.Any(p => p is < FilePriorities.Skip or > FilePriorities.Highest)))
+        {
+            throw new ArgumentException($"FilePriorities needs one priority from 0 to 7 per file ({metainfo.Files.Count}).", nameof(options));
+        }
+
+        if (source.Magnet is { } magnet && options.Peers.Count == 0 && magnet.Peers.Count == 0 && _dht is null && _session.LocalDiscovery is null
+            && !(Options.Trackers && options.UseTrackers && magnet.Trackers.Count > 0))
+        {
+            throw new InvalidOperationException("a magnet link needs somewhere to find peers: give peers, a magnet with x.pe or tr, or turn the DHT or local discovery on");
+        }
+
+        options = options with { SavePath = Path.GetFullPath(options.SavePath) };
+        TorrentHandle handle;
+        lock (_torrentsGate)
+        {
+            if (_torrents.FirstOrDefault(t => t.InfoHashes.SwarmHashes.Intersect(source.InfoHashes.SwarmHashes).Any()) is { } existing)
+            {
+                throw new InvalidOperationException($"the node has {existing} already");
+            }
+
+            handle = new TorrentHandle(this, Interlocked.Increment(ref _nextId), source, options);
+            _torrents.Add(handle);
+        }
+
+        try
+        {
+            if (options.Paused)
+            {
+                await handle.StopAsync(TorrentState.Paused).ConfigureAwait(false);
+            }
+            else
+            {
+                await handle.StartAsync(options.Recheck, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            Forget(handle);
+            throw;
+        }
+
+        Publish(new TorrentAdded(handle));
+        return handle;
+    }
+
+    /// <summary>Runs a torrent's swarm on this node's session: storage opened, data checked, peers sought.</summary>
+    internal Task<TorrentSwarm> StartSwarmAsync(TorrentHandle handle, TorrentMetainfo metainfo, bool recheck, CancellationToken cancellationToken)
+    {
+        AddTorrentOptions options = handle.Options;
+        var torrentOptions = new TorrentOptions
+        {
+            Peers = options.Peers,
+            ResumeDirectory = Options.StateDirectory is { } state ? Path.Combine(state, "resume") : null,
+            Recheck = recheck,
+            MaxConnections = options.MaxConnections,
+            UploadSlots = options.UploadSlots,
+            FilePriorities = options.FilePriorities,
+            Sequential = options.Sequential,
+            UseTrackers = Options.Trackers && options.UseTrackers,
+            UseDht = options.UseDht,
+            UseLocalDiscovery = options.UseLocalDiscovery,
+            SuperSeeding = options.SuperSeeding,
+            UploadRateLimit = options.UploadRateLimit,
+            DownloadRateLimit = options.DownloadRateLimit,
+        };
+        var storage = new StorageOptions { ReadOnly = options.ReadOnly, PathIsContent = options.SavePathIsContent, DirectWrites = options.DirectWrites };
+        return _session.AddTorrentAsync(metainfo, options.SavePath, torrentOptions, storage, cancellationToken, observer: handle);
+    }
+
+    /// <summary>Stops a torrent's swarm (resume data saved, trackers told) and takes it off the session.</summary>
+    internal Task StopSwarmAsync(TorrentSwarm swarm) => _session.RemoveTorrentAsync(swarm);
+
+    /// <summary>
+    /// BEP 9: asks the magnet's peers, the given ones, its trackers, the DHT and the local network for the info
+    /// dictionary, and accepts it only if it hashes to the magnet's info-hashes and parses as a safe torrent.
+    /// </summary>
+    internal async Task<TorrentMetainfo> FetchMetadataAsync(MagnetLink magnet, AddTorrentOptions options, CancellationToken cancellationToken)
+    {
+        bool trackers = Options.Trackers && options.UseTrackers && magnet.Trackers.Count > 0;
+        var fetcher = new MetadataFetcher(_session, magnet.InfoHashes)
+        {
+            Trackers = magnet.Trackers,
+            AnnounceToTrackers = trackers,
+            ExactLength = magnet.ExactLength,
+            UseDht = options.UseDht,
+            UseLocalDiscovery = options.UseLocalDiscovery,
+        };
+        foreach (IPEndPoint peer in options.Peers)
+        {
+            fetcher.AddPeer(peer);
+        }
+
+        foreach (MagnetPeer peer in magnet.Peers)
+        {
+            foreach (IPEndPoint endpoint in await ResolveAsync(peer, cancellationToken).ConfigureAwait(false))
+            {
+                fetcher.AddPeer(endpoint);
+            }
+        }
+
+        if (!trackers && (_dht is null || !options.UseDht) && (_session.LocalDiscovery is null || !options.UseLocalDiscovery))
+        {
+            fetcher.CompleteAdding(); // nobody else will ever be found: fail once every given peer has been tried
+        }
+
+        return await fetcher.FetchAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A magnet's <c>x.pe</c> peer: its address, or what its host name resolves to (nothing if it does not).</summary>
+    private static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(MagnetPeer peer, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(peer.Host, out IPAddress? address))
+        {
+            return [new IPEndPoint(address, peer.Port)];
+        }
+
+        try
+        {
+            IPAddress[] addresses = await Dns.GetHostAddressesAsync(peer.Host, cancellationToken).ConfigureAwait(false);
+            return [.. addresses.Select(a => new IPEndPoint(a, peer.Port))];
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>
+    /// The node's DHT node, on the listening port's number over UDP (as libtorrent: one port to open), its ID and table
+    /// kept in the state folder when there is one and no other process holds it. Waits at most 15 s for the bootstrap;
+    /// joining goes on in the background after that.
+    /// </summary>
+    private static async Task<DhtNode> StartDhtAsync(PeerNetNodeOptions options, ILoggerFactory? loggerFactory, ILogger logger, CancellationToken cancellationToken)
+    {
+        IPAddress bind = options.ListenAddress.Equals(IPAddress.IPv6Any) ? IPAddress.Any : options.ListenAddress;
+        IReadOnlyList<string> bootstrap = options.DhtBootstrapNodes ?? DhtNodeOptions.DefaultBootstrapNodes;
+        var node = new DhtNode(new DhtNodeOptions
+        {
+            BindEndPoint = new IPEndPoint(bind, options.ListenPort),
+            BootstrapNodes = bootstrap,
+            StatePath = DhtStateLock.Claim(options.StateDirectory, bind),
+
+            // Loopback and private addresses are what a test or a LAN swarm has: let them into the table.
+            RestrictRoutingAddresses = !(IPAddress.IsLoopback(bind) || options.DhtBootstrapNodes is not null),
+        }, loggerFactory);
+        Task start = node.StartAsync(cancellationToken);
+        try
+        {
+            await start.WaitAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            NodeLog.DhtStillJoining(logger);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        {
+            NodeLog.DhtFailed(logger, e.Message);
+        }
+
+        return node;
+    }
+}

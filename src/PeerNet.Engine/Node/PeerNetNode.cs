@@ -1,0 +1,256 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using PeerNet.Discovery.Dht;
+using PeerNet.Swarm;
+using PeerNet.Transport;
+
+namespace PeerNet;
+
+/// <summary>
+/// A PeerNet node: client and server at once, one listening port for any number of torrents, one DHT node, one local
+/// discovery service, one tracker client, one connection budget and one bandwidth limit shared by all its torrents.
+/// Start it with <see cref="StartAsync(PeerNetNodeOptions, ILoggerFactory?, IMeterFactory?, TimeProvider?, CancellationToken)"/>,
+/// add torrents with <see cref="AddTorrentAsync"/>, watch what happens with <see cref="WatchEventsAsync"/>, and dispose
+/// it to stop (every torrent's resume data is saved, trackers hear <c>stopped</c>).
+/// </summary>
+/// <example>
+/// <code>
+/// await using PeerNetNode node = await PeerNetNode.StartAsync(new PeerNetNodeOptions { StateDirectory = "state" });
+/// TorrentHandle torrent = await node.AddTorrentAsync(await TorrentSource.FromFileAsync("x.torrent"), new AddTorrentOptions { SavePath = "downloads" });
+/// await torrent.WaitForCompletionAsync();
+/// </code>
+/// </example>
+public sealed partial class PeerNetNode : IAsyncDisposable
+{
+    private readonly SwarmSession _session;
+    private readonly DhtNode? _dht;
+    private readonly NodeEventHub _events;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _torrentsGate = new();
+    private readonly List<TorrentHandle> _torrents = [];
+    private readonly ILogger _logger;
+    private long _nextId;
+    private int _disposed;
+
+    private PeerNetNode(PeerNetNodeOptions options, SwarmSession session, DhtNode? dht, TimeProvider time, ILogger logger)
+    {
+        Options = options;
+        _session = session;
+        _dht = dht;
+        _logger = logger;
+        _events = new NodeEventHub(time, options.EventBufferSize);
+    }
+
+    /// <summary>The options the node was started with.</summary>
+    public PeerNetNodeOptions Options { get; }
+
+    /// <summary>The TCP port peers reach every torrent of this node on.</summary>
+    public int ListenPort => _session.ListenPort;
+
+    /// <summary>The address and port the node listens on.</summary>
+    public IPEndPoint LocalEndPoint => _session.LocalEndPoint!;
+
+    /// <summary>The node's DHT node, when <see cref="PeerNetNodeOptions.Dht"/> is on.</summary>
+    public DhtNode? Dht => _dht;
+
+    /// <summary>The node's torrents, in the order they were added.</summary>
+    public IReadOnlyList<TorrentHandle> Torrents
+    {
+        get
+        {
+            lock (_torrentsGate)
+            {
+                return [.. _torrents];
+            }
+        }
+    }
+
+    internal SwarmSession Session => _session;
+
+    internal CancellationToken Stopping => _stopping.Token;
+
+    internal bool HasWatchers => _events.HasWatchers;
+
+    /// <summary>
+    /// Starts a node on real sockets: its DHT node first (if on; joining goes on in the background after 15 s), then
+    /// its listener. Throws <see cref="ArgumentException"/> for unusable options (with every problem named), and
+    /// <see cref="System.Net.Sockets.SocketException"/> when the port cannot be listened on (in use, or not allowed).
+    /// </summary>
+    public static async Task<PeerNetNode> StartAsync(
+        PeerNetNodeOptions options,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null,
+        TimeProvider? timeProvider = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        TimeProvider time = timeProvider ?? TimeProvider.System;
+        var transport = new TcpTransport(new TcpTransportOptions(), time);
+        return await StartAsync(options, transport, loggerFactory, meterFactory, time, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts a node over <paramref name="transport"/> (tests give an in-memory network); the node owns it.</summary>
+    internal static async Task<PeerNetNode> StartAsync(
+        PeerNetNodeOptions options,
+        IPeerTransport transport,
+        ILoggerFactory? loggerFactory,
+        IMeterFactory? meterFactory,
+        TimeProvider time,
+        CancellationToken cancellationToken,
+        Func<SessionOptions, SessionOptions>? configure = null)
+    {
+        IReadOnlyList<string> problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw new ArgumentException("The node's options are not usable: " + string.Join("; ", problems) + ".", nameof(options));
+        }
+
+        ILogger logger = loggerFactory?.CreateLogger("PeerNet.Node") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        DhtNode? dht = null;
+        SwarmSession? session = null;
+        try
+        {
+            dht = options.Dht ? await StartDhtAsync(options, loggerFactory, logger, cancellationToken).ConfigureAwait(false) : null;
+            var sessionOptions = new SessionOptions
+            {
+                ListenEndPoint = new IPEndPoint(options.ListenAddress, options.ListenPort),
+                MaxConnections = options.MaxConnections,
+                MaxHalfOpen = options.MaxHalfOpen,
+                UploadRateLimit = options.UploadRateLimit,
+                DownloadRateLimit = options.DownloadRateLimit,
+                HashingThreads = options.HashingThreads,
+                PeerLimits = options.PeerLimits,
+                LocalDiscovery = options.LocalDiscovery,
+                Dht = dht,
+                OwnsDht = true,
+                LoggerFactory = loggerFactory,
+                MeterFactory = meterFactory,
+                Time = time,
+            };
+            session = new SwarmSession(configure?.Invoke(sessionOptions) ?? sessionOptions, transport);
+            await session.StartAsync(cancellationToken).ConfigureAwait(false);
+            NodeLog.Started(logger, session.ListenPort, dht is not null, options.LocalDiscovery);
+            return new PeerNetNode(options, session, dht, time, logger) { _transport = transport };
+        }
+        catch
+        {
+            if (session is not null)
+            {
+                await session.DisposeAsync().ConfigureAwait(false); // disposes the DHT it owns
+            }
+            else if (dht is not null)
+            {
+                await dht.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private IPeerTransport? _transport;
+
+    /// <summary>
+    /// Every event of the node from this call on (so a watcher started before <see cref="AddTorrentAsync"/> misses none of
+    /// its events), until <paramref name="cancellationToken"/> is cancelled or the node stops; enumerate it once. Each
+    /// call is a watcher with a buffer of its own (<see cref="PeerNetNodeOptions.EventBufferSize"/>): one that falls behind
+    /// loses the oldest events and is told how many (<see cref="EventsDropped"/>), never slowing the node.
+    /// </summary>
+    public IAsyncEnumerable<NodeEvent> WatchEventsAsync(CancellationToken cancellationToken = default) => _events.Watch(cancellationToken);
+
+    /// <summary>A snapshot of the node: its port, connections, torrents, DHT and totals.</summary>
+    public NodeStatus GetStatus()
+    {
+        IReadOnlyList<TorrentHandle> torrents = Torrents;
+        TorrentStatus[] statuses = [.. torrents.Select(t => t.GetStatus())];
+        return new NodeStatus
+        {
+            ListenPort = ListenPort,
+            Connections = _session.ConnectionCount,
+            Torrents = torrents.Count,
+            DhtNodes = _dht?.GetStats().Nodes ?? 0,
+            DownloadRate = statuses.Sum(s => s.DownloadRate),
+            UploadRate = statuses.Sum(s => s.UploadRate),
+            Downloaded = statuses.Sum(s => s.Downloaded),
+            Uploaded = statuses.Sum(s => s.Uploaded),
+        };
+    }
+
+    /// <summary>The torrent known by any of <paramref name="hashes"/>' info-hashes, if this node has it.</summary>
+    public TorrentHandle? FindTorrent(InfoHashes hashes)
+    {
+        lock (_torrentsGate)
+        {
+            return _torrents.FirstOrDefault(t => t.InfoHashes.SwarmHashes.Intersect(hashes.SwarmHashes).Any());
+        }
+    }
+
+    internal void Publish(NodeEvent e) => _events.Publish(e);
+
+    internal void Forget(TorrentHandle torrent)
+    {
+        lock (_torrentsGate)
+        {
+            _torrents.Remove(torrent);
+        }
+    }
+
+    /// <summary>Stops every torrent (resume data saved, trackers told), the listener and the DHT (its table saved).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        TorrentHandle[] torrents;
+        lock (_torrentsGate)
+        {
+            torrents = [.. _torrents];
+            _torrents.Clear();
+        }
+
+        // Together, so each torrent's bounded stopped announce overlaps the others'.
+        await Task.WhenAll(torrents.Select(t => t.StopForNodeAsync())).ConfigureAwait(false);
+        await _session.DisposeAsync().ConfigureAwait(false);
+        if (_transport is not null)
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _events.Complete();
+        _stopping.Dispose();
+        NodeLog.Stopped(_logger, torrents.Length);
+    }
+}
+
+/// <summary>A node at one moment.</summary>
+public sealed record NodeStatus
+{
+    /// <summary>The TCP port it listens on.</summary>
+    public int ListenPort { get; init; }
+
+    /// <summary>Peer connections over every torrent.</summary>
+    public int Connections { get; init; }
+
+    /// <summary>Torrents in the node.</summary>
+    public int Torrents { get; init; }
+
+    /// <summary>Nodes in its DHT routing table (0 without the DHT).</summary>
+    public int DhtNodes { get; init; }
+
+    /// <summary>Recent download rate over every torrent, bytes per second.</summary>
+    public double DownloadRate { get; init; }
+
+    /// <summary>Recent upload rate over every torrent, bytes per second.</summary>
+    public double UploadRate { get; init; }
+
+    /// <summary>Payload bytes received by the running torrents since each started.</summary>
+    public long Downloaded { get; init; }
+
+    /// <summary>Payload bytes sent by the running torrents since each started.</summary>
+    public long Uploaded { get; init; }
+}

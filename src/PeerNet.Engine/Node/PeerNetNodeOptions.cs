@@ -1,0 +1,98 @@
+using System.Net;
+
+namespace PeerNet;
+
+/// <summary>How a <see cref="PeerNetNode"/> runs: where it listens and keeps its state, what it discovers peers with, and its limits.</summary>
+public sealed record PeerNetNodeOptions
+{
+    /// <summary>The address to listen on for peers: every IPv4 and IPv6 address by default.</summary>
+    public IPAddress ListenAddress { get; init; } = IPAddress.IPv6Any;
+
+    /// <summary>The TCP port peers reach every torrent of the node on (and its DHT's UDP port); 0 picks a free one. Default 6881.</summary>
+    public int ListenPort { get; init; } = 6881;
+
+    /// <summary>
+    /// Where the node keeps what outlives it: the DHT's node ID and routing table, and each torrent's resume data (so a
+    /// restart fetches no verified piece again). Null keeps nothing: every start checks the files and joins the DHT anew.
+    /// The library reads and writes no other place.
+    /// </summary>
+    public string? StateDirectory { get; init; }
+
+    /// <summary>Join the Mainline DHT (BEP 5) to find peers without trackers. Default: on.</summary>
+    public bool Dht { get; init; } = true;
+
+    /// <summary>DHT nodes to join through (HOST:PORT); null for the public routers (router.bittorrent.com and others).</summary>
+    public IReadOnlyList<string>? DhtBootstrapNodes { get; init; }
+
+    /// <summary>
+    /// Local service discovery (BEP 14): multicast announces on the local network. Default: off, because it sends onto
+    /// the host's real network; an application that wants LAN peers turns it on.
+    /// </summary>
+    public bool LocalDiscovery { get; init; }
+
+    /// <summary>Announce to the trackers torrents name. Default: on.</summary>
+    public bool Trackers { get; init; } = true;
+
+    /// <summary>Upload limit over every torrent, in bytes per second; 0 for none.</summary>
+    public long UploadRateLimit { get; init; }
+
+    /// <summary>Download limit over every torrent, in bytes per second; 0 for none.</summary>
+    public long DownloadRateLimit { get; init; }
+
+    /// <summary>Most peer connections over every torrent. Default 200.</summary>
+    public int MaxConnections { get; init; } = 200;
+
+    /// <summary>Most outgoing connections being set up at once. Default 8.</summary>
+    public int MaxHalfOpen { get; init; } = 8;
+
+    /// <summary>Per-peer budgets and the dial policy (docs/security.md).</summary>
+    public PeerLimits PeerLimits { get; init; } = new();
+
+    /// <summary>Events buffered for each watcher of <see cref="PeerNetNode.WatchEventsAsync"/> before the oldest are dropped. Default 4096.</summary>
+    public int EventBufferSize { get; init; } = 4096;
+
+    /// <summary>Threads hashing pieces; 0 uses every core.</summary>
+    public int HashingThreads { get; init; }
+
+    /// <summary>The problems with these options, in words a user can act on; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (ListenAddress is null)
+        {
+            problems.Add("ListenAddress is required");
+        }
+
+        if (ListenPort is < 0 or > 65535)
+        {
+            problems.Add($"ListenPort {ListenPort} is not a port: give 1 to 65535, or 0 for any free one");
+        }
+
+        if (UploadRateLimit < 0 || DownloadRateLimit < 0)
+        {
+            problems.Add("rate limits cannot be negative (0 means none)");
+        }
+
+        if (MaxConnections < 1 || MaxHalfOpen < 1)
+        {
+            problems.Add("MaxConnections and MaxHalfOpen must be at least 1");
+        }
+
+        if (EventBufferSize < 1)
+        {
+            problems.Add("EventBufferSize must be at least 1");
+        }
+
+        if (HashingThreads < 0)
+        {
+            problems.Add("HashingThreads cannot be negative (0 uses every core)");
+        }
+
+        if (PeerLimits is null)
+        {
+            problems.Add("PeerLimits is required");
+        }
+
+        return problems;
+    }
+}

@@ -1,0 +1,280 @@
+using System.Net;
+using PeerNet.Engine.Tests.SwarmNet;
+using PeerNet.Magnet;
+using PeerNet.Metainfo;
+
+namespace PeerNet.Engine.Tests.Node;
+
+/// <summary>The public node: torrents added, downloaded, watched, paused, moved and removed through its API alone.</summary>
+public sealed class PeerNetNodeTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Download_FromAnotherNode_CompletesByteIdentical_AndEventsTellItAll()
+    {
+        await using var harness = new NodeHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.Hybrid, [300_000, 70_000, 5]);
+        PeerNetNode seeder = await harness.StartNodeAsync();
+        await NodeHarness.SeedAsync(seeder, torrent, content);
+        PeerNetNode leecher = await harness.StartNodeAsync();
+        var events = new List<NodeEvent>();
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var watched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        IAsyncEnumerable<NodeEvent> watcher = leecher.WatchEventsAsync(watching.Token); // sees every event from here on
+        Task watch = Task.Run(async () =>
+        {
+            await foreach (NodeEvent e in watcher)
+            {
+                events.Add(e);
+                if (e is TorrentCompleted)
+                {
+                    watched.TrySetResult();
+                }
+            }
+        }, Ct);
+
+        string folder = harness.NewFolder("download");
+        TorrentHandle download = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, Peers = [seeder.LocalEndPoint] }, Ct);
+        await NodeHarness.WaitCompletedAsync(download);
+        await watched.Task.WaitAsync(NodeHarness.Timeout, Ct);
+        await watching.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watch);
+
+        SwarmHarness.AssertSameFiles(torrent, content, folder);
+        TorrentStatus status = download.GetStatus();
+        Assert.Equal(TorrentState.Seeding, status.State);
+        Assert.Equal(1.0, status.Progress);
+        Assert.IsType<TorrentAdded>(events[0]);
+        Assert.Contains(events, e => e is PeerConnected c && c.Torrent == download && c.Outgoing);
+        Assert.Equal(torrent.PieceCount, events.OfType<PieceVerified>().Select(p => p.Piece).Distinct().Count());
+        Assert.All(events, e => Assert.NotEqual(default, e.Time));
+    }
+
+    [Fact]
+    public async Task OneNode_ServesManyTorrentsOnOnePort_RoutedByV1AndV2InfoHashes()
+    {
+        await using var harness = new NodeHarness();
+        PeerNetNode seeder = await harness.StartNodeAsync();
+        PeerNetNode leecher = await harness.StartNodeAsync();
+        var torrents = new List<(TorrentMetainfo Torrent, string Content)>();
+        foreach (TorrentVersion version in new[] { TorrentVersion.V1, TorrentVersion.V2, TorrentVersion.Hybrid, TorrentVersion.V1, TorrentVersion.V2, TorrentVersion.Hybrid })
+        {
+            (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(version, [100_000 + (torrents.Count * 7_777)]);
+            await NodeHarness.SeedAsync(seeder, torrent, content);
+            torrents.Add((torrent, content));
+        }
+
+        Assert.Equal(torrents.Count, seeder.Torrents.Count);
+        var downloads = new List<(TorrentHandle Handle, string Folder)>();
+        foreach ((TorrentMetainfo torrent, _) in torrents)
+        {
+            string folder = harness.NewFolder("download");
+            downloads.Add((await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, Peers = [seeder.LocalEndPoint] }, Ct), folder));
+        }
+
+        await Task.WhenAll(downloads.Select(d => NodeHarness.WaitCompletedAsync(d.Handle)));
+        for (int i = 0; i < torrents.Count; i++)
+        {
+            SwarmHarness.AssertSameFiles(torrents[i].Torrent, torrents[i].Content, downloads[i].Folder);
+        }
+
+        Assert.Equal(torrents.Count, leecher.GetStatus().Torrents);
+    }
+
+    [Fact]
+    public async Task Magnet_FetchesMetadataThenDownloads()
+    {
+        await using var harness = new NodeHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V2, [200_000, 40_000]);
+        PeerNetNode seeder = await harness.StartNodeAsync();
+        await NodeHarness.SeedAsync(seeder, torrent, content);
+        PeerNetNode leecher = await harness.StartNodeAsync();
+        string magnet = MagnetLink.Create(torrent.InfoHashes, displayName: "by magnet").ToString();
+        string folder = harness.NewFolder("magnet");
+
+        TorrentHandle download = await leecher.AddTorrentAsync(TorrentSource.FromMagnet(magnet), new AddTorrentOptions { SavePath = folder, Peers = [seeder.LocalEndPoint] }, Ct);
+        Assert.Equal("by magnet", download.Name);
+        TorrentMetainfo metadata = await download.WaitForMetadataAsync(Ct).WaitAsync(NodeHarness.Timeout, Ct);
+        Assert.Equal(torrent.InfoHashes, metadata.InfoHashes);
+        await NodeHarness.WaitCompletedAsync(download);
+        SwarmHarness.AssertSameFiles(torrent, content, folder);
+        Assert.Equal(torrent.Name, download.Name);
+    }
+
+    [Fact]
+    public async Task PauseResume_StopsAndResumesWithoutFetchingVerifiedPiecesAgain()
+    {
+        await using var harness = new NodeHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [2 * 1024 * 1024]);
+        PeerNetNode seeder = await harness.StartNodeAsync(new PeerNetNodeOptions { UploadRateLimit = 1_000_000 });
+        await NodeHarness.SeedAsync(seeder, torrent, content);
+        PeerNetNode leecher = await harness.StartNodeAsync(new PeerNetNodeOptions { StateDirectory = harness.NewFolder("state") });
+        string folder = harness.NewFolder("paused");
+        TorrentHandle download = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, Peers = [seeder.LocalEndPoint] }, Ct);
+        await SwarmHarness.WaitUntilAsync(() => download.GetStatus().PiecesVerified >= torrent.PieceCount / 4);
+
+        await download.PauseAsync(Ct);
+        TorrentStatus paused = download.GetStatus();
+        Assert.Equal(TorrentState.Paused, paused.State);
+        Assert.Empty(await download.GetPeersAsync(Ct));
+        Assert.True(paused.PiecesVerified > 0 && paused.PiecesVerified < torrent.PieceCount, $"{paused.PiecesVerified} pieces at the pause");
+
+        await download.ResumeAsync(Ct);
+        await NodeHarness.WaitCompletedAsync(download);
+        SwarmHarness.AssertSameFiles(torrent, content, folder);
+
+        // After the resume, only what was missing at the pause was fetched (verified pieces came from resume data).
+        long fetchedAfter = download.GetStatus().Downloaded;
+        Assert.True(fetchedAfter <= (long)(torrent.PieceCount - paused.PiecesVerified + 2) * torrent.PieceLength, $"{fetchedAfter} bytes fetched after the resume");
+    }
+
+    [Fact]
+    public async Task Remove_WithData_DeletesItsFiles_AndTheHandleReportsItGone()
+    {
+        await using var harness = new NodeHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.Hybrid, [50_000, 60_000, 70_000]);
+        PeerNetNode seeder = await harness.StartNodeAsync();
+        await NodeHarness.SeedAsync(seeder, torrent, content);
+        PeerNetNode leecher = await harness.StartNodeAsync();
+        string folder = harness.NewFolder("removed");
+        File.WriteAllText(Path.Combine(folder, "mine.txt"), "not the torrent's");
+        TorrentHandle download = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, Peers = [seeder.LocalEndPoint] }, Ct);
+        await NodeHarness.WaitCompletedAsync(download);
+
+        await download.RemoveAsync(deleteData: true, Ct);
+        Assert.False(download.IsValid);
+        Assert.Equal(TorrentState.Stopped, download.GetStatus().State);
+        Assert.Empty(leecher.Torrents);
+        Assert.Equal(["mine.txt"], Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => download.PauseAsync(Ct));
+        await download.RemoveAsync(cancellationToken: Ct); // a second remove does nothing
+
+        // It can be added again, as a new torrent.
+        TorrentHandle again = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, Peers = [seeder.LocalEndPoint] }, Ct);
+        Assert.NotEqual(download.Id, again.Id);
+        await NodeHarness.WaitCompletedAsync(again);
+    }
+
+    [Fact]
+    public async Task MoveStorage_MovesTheFiles_AndSeedsFromTheNewPlace()
+    {
+        await using var harness = new NodeHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [90_000, 10_000]);
+        PeerNetNode seeder = await harness.StartNodeAsync();
+        await NodeHarness.SeedAsync(seeder, torrent, content);
+        PeerNetNode leecher = await harness.StartNodeAsync();
+        string before = harness.NewFolder("before");
+        TorrentHandle download = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = before, Peers = [seeder.LocalEndPoint] }, Ct);
+        await NodeHarness.WaitCompletedAsync(download);
+
+        string after = Path.Combine(harness.Root, "after-move");
+        await download.MoveStorageAsync(after, Ct);
+        SwarmHarness.AssertSameFiles(torrent, content, after);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(before));
+        Assert.Equal(after, download.Options.SavePath);
+        await SwarmHarness.WaitUntilAsync(() => download.GetStatus().State == TorrentState.Seeding);
+        Assert.Equal(torrent.PieceCount, download.GetStatus().PiecesVerified);
+    }
+
+    [Fact]
+    public async Task Recheck_FindsACorruptedPiece_AndFetchesItAgain()
+    {
+        await using var harness = new NodeHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [256 * 1024]);
+        PeerNetNode seeder = await harness.StartNodeAsync();
+        await NodeHarness.SeedAsync(seeder, torrent, content);
+        PeerNetNode leecher = await harness.StartNodeAsync();
+        string folder = harness.NewFolder("recheck");
+        TorrentHandle download = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, Peers = [seeder.LocalEndPoint] }, Ct);
+        await NodeHarness.WaitCompletedAsync(download);
+        await download.PauseAsync(Ct);
+        string file = Path.Combine(folder, torrent.Files[0].Path);
+        byte[] bytes = File.ReadAllBytes(file);
+        bytes[100_000] ^= 0xFF;
+        File.WriteAllBytes(file, bytes);
+
+        var refetched = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        IAsyncEnumerable<NodeEvent> watcher = leecher.WatchEventsAsync(watching.Token);
+        Task watch = Task.Run(async () =>
+        {
+            await foreach (NodeEvent e in watcher)
+            {
+                if (e is PieceVerified v)
+                {
+                    refetched.TrySetResult(v.Piece);
+                }
+            }
+        }, Ct);
+        await download.RecheckAsync(Ct);
+        Assert.Equal((int)(100_000 / torrent.PieceLength), await refetched.Task.WaitAsync(NodeHarness.Timeout, Ct));
+        await NodeHarness.WaitCompletedAsync(download);
+        SwarmHarness.AssertSameFiles(torrent, content, folder);
+        await watching.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watch);
+    }
+
+    [Fact]
+    public async Task StatusQueries_PeersFilesAndTrackers()
+    {
+        await using var harness = new NodeHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.Hybrid, [120_000, 3_000]);
+        PeerNetNode seeder = await harness.StartNodeAsync();
+        TorrentHandle seed = await NodeHarness.SeedAsync(seeder, torrent, content);
+        PeerNetNode leecher = await harness.StartNodeAsync();
+        string folder = harness.NewFolder("status");
+        TorrentHandle download = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, Peers = [seeder.LocalEndPoint], SeedWhenDone = true }, Ct);
+        await NodeHarness.WaitCompletedAsync(download);
+
+        IReadOnlyList<TorrentFileStatus> files = await download.GetFilesAsync(Ct);
+        Assert.Equal(torrent.Files.Count(f => !f.IsPadFile), files.Count);
+        Assert.All(files, f => Assert.Equal(1.0, f.Progress));
+        Assert.All(files, f => Assert.Equal(FilePriorities.Normal, f.Priority));
+
+        // Two seeds have nothing to trade: the leecher's completion closes the connection, so ask the seeder while it lasts, or see none.
+        IReadOnlyList<PeerStatus> peers = await seed.GetPeersAsync(Ct);
+        Assert.All(peers, p => Assert.Equal(IPAddress.Parse("10.50.0.2"), p.EndPoint.Address));
+        Assert.Empty(download.GetTrackers());
+        Assert.Null(download.GetStatus().Eta);
+    }
+
+    [Fact]
+    public async Task SeedWhenDoneOff_PausesOnCompletion()
+    {
+        await using var harness = new NodeHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [64 * 1024]);
+        PeerNetNode seeder = await harness.StartNodeAsync();
+        await NodeHarness.SeedAsync(seeder, torrent, content);
+        PeerNetNode leecher = await harness.StartNodeAsync();
+        TorrentHandle download = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = harness.NewFolder("once"), Peers = [seeder.LocalEndPoint], SeedWhenDone = false }, Ct);
+        await NodeHarness.WaitCompletedAsync(download);
+        await SwarmHarness.WaitUntilAsync(() => download.GetStatus().State == TorrentState.Paused);
+    }
+
+    [Fact]
+    public async Task Add_TheSameTorrentTwice_OrAMagnetWithNowhereToLook_IsRefusedWithAReason()
+    {
+        await using var harness = new NodeHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.Hybrid, [10_000]);
+        PeerNetNode node = await harness.StartNodeAsync();
+        await NodeHarness.SeedAsync(node, torrent, content);
+
+        InvalidOperationException twice = await Assert.ThrowsAsync<InvalidOperationException>(() => NodeHarness.SeedAsync(node, torrent, content));
+        Assert.Contains("already", twice.Message, StringComparison.Ordinal);
+        InvalidOperationException nowhere = await Assert.ThrowsAsync<InvalidOperationException>(() => node.AddTorrentAsync(
+            TorrentSource.FromMagnet(MagnetLink.Create(new InfoHashes(Sha1Hash.Compute([1]), null))), new AddTorrentOptions { SavePath = content }, Ct));
+        Assert.Contains("somewhere to find peers", nowhere.Message, StringComparison.Ordinal);
+        Assert.Single(node.Torrents);
+    }
+
+    [Fact]
+    public async Task Start_WithUnusableOptions_NamesEveryProblem()
+    {
+        ArgumentException e = await Assert.ThrowsAsync<ArgumentException>(() => PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenPort = 70000, UploadRateLimit = -1, MaxConnections = 0 }, cancellationToken: Ct));
+        Assert.Contains("ListenPort 70000", e.Message, StringComparison.Ordinal);
+        Assert.Contains("negative", e.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxConnections", e.Message, StringComparison.Ordinal);
+    }
+}
