@@ -114,16 +114,9 @@ internal sealed class SwarmHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>Polls <paramref name="condition"/> every 20 ms; fails if it does not hold within <see cref="Timeout"/>.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-            Assert.False(deadline.IsCancellationRequested, "condition not reached in time");
-        }
-    }
+    /// <summary>Polls <paramref name="condition"/> every 20 ms; fails naming <paramref name="what"/> if it does not hold within <see cref="Timeout"/>.</summary>
+    public static Task WaitUntilAsync(Func<bool> condition, string what = "condition")
+        => Poll.UntilAsync(condition, what, Timeout);
 
     /// <summary>Asserts every non-pad file of the torrent is byte-identical under both folders.</summary>
     public static void AssertSameFiles(TorrentMetainfo torrent, string expectedRoot, string actualRoot)
