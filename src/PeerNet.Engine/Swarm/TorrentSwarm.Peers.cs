@@ -21,6 +21,12 @@ internal sealed partial class TorrentSwarm
     /// <summary>Connected peers (a snapshot, for status and tests).</summary>
     public int PeerCount => Volatile.Read(ref _peerCount);
 
+    /// <summary>
+    /// Ticks the loop has handled to their end (one a second): for tests, proof that the periodic work (peer exchange,
+    /// choking, keep-alives, redials) had its turn, where checking that something did not happen needs one.
+    /// </summary>
+    internal int Ticks => Volatile.Read(ref _ticks);
+
     internal int NextPeerId() => Interlocked.Increment(ref _nextPeerId);
 
     /// <summary>Whether a new connection (incoming or outgoing) may join this torrent.</summary>
@@ -272,7 +278,8 @@ internal sealed partial class TorrentSwarm
     private void OnTick()
     {
         long now = Time.GetTimestamp();
-        if (++_ticks % 10 == 0)
+        int tick = _ticks + 1;
+        if (tick % 10 == 0)
         {
             RunChoker();
         }
@@ -303,7 +310,7 @@ internal sealed partial class TorrentSwarm
             }
         }
 
-        if (_ticks % 30 == 0 && _resumeDirty)
+        if (tick % 30 == 0 && _resumeDirty)
         {
             SaveResume();
         }
@@ -314,5 +321,6 @@ internal sealed partial class TorrentSwarm
         }
 
         ConnectMore();
+        Volatile.Write(ref _ticks, tick); // counted once handled: see Ticks
     }
 }
