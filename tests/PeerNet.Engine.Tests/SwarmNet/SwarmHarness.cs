@@ -70,6 +70,10 @@ internal sealed class SwarmHarness : IAsyncDisposable
     public Task<SwarmSession> StartNodeAsync(SessionOptions options)
         => StartNodeAsync(options, Network.CreateTransport(options.ListenEndPoint.Address));
 
+    /// <summary>Starts an in-memory node at <paramref name="options"/>' address, over its transport as <paramref name="wrap"/> wraps it (to watch it).</summary>
+    public Task<SwarmSession> StartNodeAsync(SessionOptions options, Func<IPeerTransport, IPeerTransport> wrap)
+        => StartNodeAsync(options, wrap(Network.CreateTransport(options.ListenEndPoint.Address)));
+
     /// <summary>Starts a node on real TCP, listening on <paramref name="options"/>' endpoint (127.0.0.1 and a free port by default).</summary>
     public Task<SwarmSession> StartTcpNodeAsync(SessionOptions? options = null)
     {
