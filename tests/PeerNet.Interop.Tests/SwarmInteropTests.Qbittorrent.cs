@@ -50,12 +50,6 @@ public sealed partial class SwarmInteropTests
         await using QbittorrentProcess seeder = await QbittorrentProcess.StartAsync(qbittorrent, temp.Combine("qbt-profile"), ct);
         await seeder.SeedAsync(torrent.TorrentPath, torrent.SourceParent, ct);
         SwarmTest.Log(clock, $"qBittorrent seeds on port {seeder.Port}");
-        string target = temp.Combine("pn-dl");
-        await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(torrent.TorrentPath, target, new PeerNetOptions { Peers = [seeder.Port] }, ct);
-        PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransferTimeout, seeding: false, ct);
-        SwarmTest.Log(clock, $"peernet complete: received {done.Received} bytes");
-
-        SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
-        AssertReceivedAboutAll(torrent, done);
+        await PeerNetGetFromAsync(torrent, temp, seeder.Port, SwarmTest.TransferTimeout, clock, ct);
     }
 }
