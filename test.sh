@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Runs every test project of PeerNet.slnx (builds first, Debug) and ends with one line:
 #
-#   tests: N passed, N failed, N skipped
+#   tests: N passed, N failed, N skipped (plus M harness self-tests: N passed, N failed, N skipped)
+#
+# The first three numbers are the tests of PeerNet. Harness self-tests test the test helpers, not PeerNet (the skip
+# policy, the process runner, the swarm harness, the oracle scripts, the codecs' torrent builder): they live in
+# namespaces ending in .SelfTests (e.g. PeerNet.Interop.Tests.SelfTests) and are counted apart. A failure of either
+# kind fails the run.
 #
 # The interop tests run real reference clients (python3-libtorrent, mktorrent, transmission-cli, aria2,
 # opentracker, qbittorrent-nox; .ci/run has the apt-get line). A test whose client is missing is reported as
 # skipped, with the reason; with PEERNET_REQUIRE_INTEROP=1 (as CI runs it) it fails instead.
 #
 # Extra arguments go to `dotnet test`, e.g. ./test.sh --filter-class 'PeerNet.Interop.Tests.*'
-# Results (one TRX per test project, and the full log) land in TestResults/test.sh/.
+# (--filter-not-namespace '*.SelfTests' leaves the harness self-tests out.)
+# Results (one TRX per test project, named after it, and the full log) land in TestResults/test.sh/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -17,6 +23,7 @@ rm -rf "$results"
 mkdir -p "$results"
 
 export PEERNET_REQUIRE_INTEROP="${PEERNET_REQUIRE_INTEROP:-0}"
+export PEERNET_TRX_PER_PROJECT=1 # Directory.Build.props: each project's TRX named after it, so none overwrites another
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 echo "test.sh: dotnet test PeerNet.slnx (Debug), PEERNET_REQUIRE_INTEROP=$PEERNET_REQUIRE_INTEROP"
 
@@ -60,9 +67,9 @@ if [[ $reports -eq 0 ]]; then
     ((rc != 0)) || rc=1
 fi
 
-# The test platform's own summary is the count of record: TRX files are named by timestamp, and two projects
-# starting together have been seen to leave one report (a run once counted 806 of 1,947 tests). The TRX sum is
-# kept as the fallback, and a disagreement is printed.
+# The test platform's own summary is the count of record: TRX files used to be named by timestamp, and two projects
+# starting together were seen to leave one report (a run once counted 806 of 1,947 tests). They are named after their
+# project now (PEERNET_TRX_PER_PROJECT); the TRX sum is still the fallback, and a disagreement is printed.
 log_count() { # log_count KEY -> the value of "  KEY: N" in the last "Test run summary" block, or nothing
     awk -v key="$1" '/^Test run summary:/ { in_summary = 1; found = "" } in_summary && $1 == key ":" && $2 ~ /^[0-9]+$/ { found = $2 } END { print found }' \
         "$results/dotnet-test.log"
@@ -76,7 +83,26 @@ if [[ -n $log_passed && -n $log_failed && -n $log_skipped ]]; then
     passed=$log_passed failed=$log_failed skipped=$log_skipped
 fi
 
-echo "tests: $passed passed, $failed failed, $skipped skipped"
+# Harness self-tests, from the TRX reports' results: a test whose name (xunit's default, namespace first) has a
+# namespace ending in .SelfTests. Their outcomes are Passed, NotExecuted (skipped), or a failure of some kind.
+h_total=0 h_passed=0 h_skipped=0
+for trx in "$results"/*.trx; do
+    selftests=$(grep -o '<UnitTestResult [^>]*>' "$trx" | grep -E 'testName="[^"(]*\.SelfTests\.' || true)
+    [[ -n $selftests ]] || continue
+    h_total=$((h_total + $(grep -c . <<<"$selftests")))
+    h_passed=$((h_passed + $(grep -c 'outcome="Passed"' <<<"$selftests" || true)))
+    h_skipped=$((h_skipped + $(grep -c 'outcome="NotExecuted"' <<<"$selftests" || true)))
+done
+h_failed=$((h_total - h_passed - h_skipped))
+if ((h_passed > passed || h_failed > failed || h_skipped > skipped)); then
+    echo "test.sh: the TRX reports count more harness self-tests ($h_passed passed, $h_failed failed, $h_skipped skipped)" \
+         "than the run has tests ($passed, $failed, $skipped); none is counted apart: see the reports" >&2
+    h_total=0 h_passed=0 h_failed=0 h_skipped=0
+    ((rc != 0)) || rc=1
+fi
+
+echo "tests: $((passed - h_passed)) passed, $((failed - h_failed)) failed, $((skipped - h_skipped)) skipped" \
+     "(plus $h_total harness self-tests: $h_passed passed, $h_failed failed, $h_skipped skipped)"
 if [[ $failed -ne 0 || $rc -ne 0 ]]; then
     exit $((rc != 0 ? rc : 1))
 fi

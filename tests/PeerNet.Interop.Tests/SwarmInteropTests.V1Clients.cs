@@ -22,13 +22,7 @@ public sealed partial class SwarmInteropTests
         await using TransmissionProcess seeder = await TransmissionProcess.StartAsync(transmission, torrent.TorrentPath, torrent.SourceParent, temp.Combine("tr-config"), ct);
         await seeder.WaitUntilSeedingAsync(TimeSpan.FromSeconds(60), ct);
         SwarmTest.Log(clock, $"Transmission seeds on port {seeder.Port}");
-        string target = temp.Combine("pn-dl");
-        await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(torrent.TorrentPath, target, new PeerNetOptions { Peers = [seeder.Port] }, ct);
-        PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransmissionTimeout, seeding: false, ct);
-        SwarmTest.Log(clock, $"peernet complete: received {done.Received} bytes");
-
-        SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
-        AssertReceivedAboutAll(torrent, done);
+        await PeerNetGetFromAsync(torrent, temp, seeder.Port, SwarmTest.TransmissionTimeout, clock, ct);
     }
 
     [Theory(Timeout = TestTimeout)]
@@ -63,13 +57,7 @@ public sealed partial class SwarmInteropTests
 
         await using Aria2Process seeder = await Aria2Process.StartSeedAsync(aria2, torrent.TorrentPath, torrent.SourceParent, ct);
         SwarmTest.Log(clock, $"aria2 seeds on port {seeder.Port}");
-        string target = temp.Combine("pn-dl");
-        await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(torrent.TorrentPath, target, new PeerNetOptions { Peers = [seeder.Port] }, ct);
-        PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransferTimeout, seeding: false, ct);
-        SwarmTest.Log(clock, $"peernet complete: received {done.Received} bytes");
-
-        SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
-        AssertReceivedAboutAll(torrent, done);
+        await PeerNetGetFromAsync(torrent, temp, seeder.Port, SwarmTest.TransferTimeout, clock, ct);
     }
 
     [Fact(Timeout = TestTimeout)]

@@ -34,13 +34,7 @@ public sealed partial class SwarmInteropTests
         await using (seeder)
         {
             SwarmTest.Log(clock, $"libtorrent seeds on port {seeder.ListenPort}");
-            string target = temp.Combine("pn-dl");
-            await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(torrent.TorrentPath, target, new PeerNetOptions { Peers = [seeder.ListenPort] }, ct);
-            PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransferTimeout, seeding: false, ct);
-            SwarmTest.Log(clock, $"peernet complete: received {done.Received} bytes, sent {done.Sent}");
-
-            SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
-            AssertReceivedAboutAll(torrent, done);
+            await PeerNetGetFromAsync(torrent, temp, seeder.ListenPort, SwarmTest.TransferTimeout, clock, ct);
         }
     }
 
@@ -148,6 +142,21 @@ public sealed partial class SwarmInteropTests
         LtDone ltDone = await ltLeecher.WaitForDoneAsync(SwarmTest.TransferTimeout + ReportSlack, ct);
         SwarmTest.Log(clock, $"libtorrent got {ltDone.TotalPayloadDownload} bytes from peernet over ::1");
         SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(ltTarget));
+    }
+
+    /// <summary>
+    /// Runs <c>peernet get --peer</c> against the seeder on <paramref name="seederPort"/> until it completes, then checks
+    /// the copy byte for byte and that about all of it came over the wire.
+    /// </summary>
+    private static async Task PeerNetGetFromAsync(SwarmTorrent torrent, TempDirectory temp, int seederPort, TimeSpan timeout, Stopwatch clock, CancellationToken ct)
+    {
+        string target = temp.Combine("pn-dl");
+        await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(torrent.TorrentPath, target, new PeerNetOptions { Peers = [seederPort] }, ct);
+        PeerNetCompletion done = await leecher.WaitForCompletionAsync(timeout, seeding: false, ct);
+        SwarmTest.Log(clock, $"peernet complete: received {done.Received} bytes, sent {done.Sent}");
+
+        SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
+        AssertReceivedAboutAll(torrent, done);
     }
 
     /// <summary>A magnet link with the torrent's info-hashes and name only: no trackers, no peers, no metadata.</summary>

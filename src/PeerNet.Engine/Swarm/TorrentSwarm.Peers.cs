@@ -24,6 +24,12 @@ internal sealed partial class TorrentSwarm
     /// <summary>Peer addresses known (for tests: a count read from another thread, which the loop may be changing).</summary>
     internal int KnownPeerCount => _known.Count;
 
+    /// <summary>
+    /// Ticks the loop has handled to their end (one a second): for tests, proof that the periodic work (peer exchange,
+    /// choking, keep-alives, redials) had its turn, where checking that something did not happen needs one.
+    /// </summary>
+    internal int Ticks => Volatile.Read(ref _ticks);
+
     internal int NextPeerId() => Interlocked.Increment(ref _nextPeerId);
 
     // Connections (attached) per remote address, kept by the loop and read by the accept path of other threads.
@@ -330,7 +336,8 @@ internal sealed partial class TorrentSwarm
     private void OnTick()
     {
         long now = Time.GetTimestamp();
-        if (++_ticks % 10 == 0)
+        int tick = _ticks + 1;
+        if (tick % 10 == 0)
         {
             RunChoker();
         }
@@ -368,7 +375,7 @@ internal sealed partial class TorrentSwarm
             }
         }
 
-        if (_ticks % 30 == 0 && _resumeDirty)
+        if (tick % 30 == 0 && _resumeDirty)
         {
             SaveResume();
         }
@@ -379,5 +386,6 @@ internal sealed partial class TorrentSwarm
         }
 
         ConnectMore();
+        Volatile.Write(ref _ticks, tick); // counted once handled: see Ticks
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PeerNet.Bencode;
 using PeerNet.Metainfo;
 using static PeerNet.Engine.Tests.Creation.CreationTestKit;
@@ -7,12 +6,11 @@ namespace PeerNet.Engine.Tests.Creation;
 
 /// <summary>
 /// The info dictionary and piece layers byte-for-byte against libtorrent 2.0's <c>create_torrent</c>, through
-/// python3-libtorrent when it is installed (skipped otherwise). libtorrent gets the files in canonical order.
+/// python3-libtorrent (skipped without it, failed without it where CI requires it). libtorrent gets the files in
+/// canonical order.
 /// </summary>
 public sealed class LibtorrentComparisonTests
 {
-    private const string Python = "/usr/bin/python3";
-
     private const string Script = """
         import libtorrent as lt, os, sys, stat
         src = os.path.abspath(sys.argv[1]); parent, name = os.path.split(src)
@@ -41,17 +39,9 @@ public sealed class LibtorrentComparisonTests
     [Fact]
     public async Task InfoAndPieceLayers_MatchLibtorrent_ForEveryVersion()
     {
-        if (!CanRun(Python, "-c \"import libtorrent\""))
-        {
-            // Same policy as the interop suite: a visible skip on a laptop, a failure where CI requires the clients.
-            if (Environment.GetEnvironmentVariable("PEERNET_REQUIRE_INTEROP") is "1" or "true")
-            {
-                Assert.Fail("python3-libtorrent is required (PEERNET_REQUIRE_INTEROP=1) but /usr/bin/python3 cannot import libtorrent.");
-            }
-
-            Assert.Skip("python3-libtorrent is not installed: apt-get install python3-libtorrent");
-            return;
-        }
+        // The interop suite's policy: a visible skip without python3-libtorrent, a failure where
+        // PEERNET_REQUIRE_INTEROP=1 (CI) requires it.
+        ReferenceTools.Require(ReferenceTool.Libtorrent);
 
         using var tree = new TempTree();
         tree.Write("a.c", 3000, 1);
@@ -72,7 +62,7 @@ public sealed class LibtorrentComparisonTests
         string script = Path.Combine(tree.Root, "make.py");
         await File.WriteAllTextAsync(script, Script, TestContext.Current.CancellationToken);
         string[] configs = [.. from v in new[] { TorrentVersion.V1, TorrentVersion.V2, TorrentVersion.Hybrid } from p in new[] { 16384, 65536 } select $"{v}:{p}"];
-        string output = await RunAsync(Python, [script, tree.Content, .. configs]);
+        string output = (await ProcessRunner.RunAsync(ReferenceTools.SystemPython, [script, tree.Content, .. configs], TimeSpan.FromSeconds(120), cancellationToken: TestContext.Current.CancellationToken)).StandardOutput;
 
         string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(configs.Length, lines.Length);
@@ -86,40 +76,5 @@ public sealed class LibtorrentComparisonTests
             string layers = doc.Root["piece layers"u8].Exists ? Convert.ToHexStringLower(doc.Root["piece layers"u8].RawSpan) : "-";
             Assert.True(parts[2] == layers, $"piece layers differ for {parts[0]}");
         }
-    }
-
-    private static bool CanRun(string file, string arguments)
-    {
-        if (!File.Exists(file))
-        {
-            return false;
-        }
-
-        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardError = true, RedirectStandardOutput = true });
-        if (process is null || !process.WaitForExit(30_000))
-        {
-            process?.Kill();
-            return false;
-        }
-
-        return process.ExitCode == 0;
-    }
-
-    private static async Task<string> RunAsync(string file, string[] arguments)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(120));
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        Task<string> stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, await stderr);
-        return await stdout;
     }
 }

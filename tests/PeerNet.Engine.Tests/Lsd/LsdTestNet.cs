@@ -42,16 +42,9 @@ internal sealed class LsdTestNet : IAsyncDisposable
         return member;
     }
 
-    /// <summary>Polls <paramref name="condition"/>; fails if it does not hold within <see cref="Timeout"/>.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        using var deadline = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            Assert.False(deadline.IsCancellationRequested, $"not reached in time: {what}");
-            await Task.Delay(10, Ct);
-        }
-    }
+    /// <summary>Polls <paramref name="condition"/> every 10 ms; fails naming <paramref name="what"/> if it does not hold within <see cref="Timeout"/>.</summary>
+    public static Task WaitUntilAsync(Func<bool> condition, string what)
+        => Poll.UntilAsync(condition, what, Timeout, TimeSpan.FromMilliseconds(10));
 
     public async ValueTask DisposeAsync()
     {

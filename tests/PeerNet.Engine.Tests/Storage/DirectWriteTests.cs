@@ -136,7 +136,7 @@ public sealed class DirectWriteTests
         {
             var fs = new PhysicalFileSystem(directWrites: true);
             byte[] model = new byte[FileLength];
-            string path = dir.Combine($"f{run++}.bin");
+            string path = dir.Combine($"f{Interlocked.Increment(ref run)}.bin"); // CsCheck samples on several threads at once
             using (IStorageFile file = fs.OpenFile(path, FileMode.Create, FileAccess.ReadWrite))
             {
                 file.SetLength(FileLength);

@@ -176,11 +176,13 @@ public sealed class SwarmFaultTests
 
         SwarmSession first = await harness.StartNodeAsync();
         (TorrentSwarm partial, _) = await harness.LeechAsync(first, torrent, [seeder], options, folder);
-        while (partial.GetStatus().Progress < 0.3)
-        {
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-            Assert.False(partial.Completed.IsCompleted, "finished before it could be interrupted");
-        }
+        await Poll.UntilAsync(
+            () => partial.GetStatus().Progress >= 0.3 || partial.Completed.IsCompleted,
+            "30 % downloaded",
+            SwarmHarness.Timeout,
+            TimeSpan.FromMilliseconds(50),
+            partial.DescribeState);
+        Assert.False(partial.Completed.IsCompleted, "finished before it could be interrupted");
 
         await first.DisposeAsync().AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
         int verifiedBefore = partial.GetStatus().PiecesVerified;

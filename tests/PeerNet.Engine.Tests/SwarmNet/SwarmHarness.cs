@@ -70,6 +70,10 @@ internal sealed class SwarmHarness : IAsyncDisposable
     public Task<SwarmSession> StartNodeAsync(SessionOptions options)
         => StartNodeAsync(options, Network.CreateTransport(options.ListenEndPoint.Address));
 
+    /// <summary>Starts an in-memory node at <paramref name="options"/>' address, over its transport as <paramref name="wrap"/> wraps it (to watch it).</summary>
+    public Task<SwarmSession> StartNodeAsync(SessionOptions options, Func<IPeerTransport, IPeerTransport> wrap)
+        => StartNodeAsync(options, wrap(Network.CreateTransport(options.ListenEndPoint.Address)));
+
     /// <summary>Starts a node on real TCP, listening on <paramref name="options"/>' endpoint (127.0.0.1 and a free port by default).</summary>
     public Task<SwarmSession> StartTcpNodeAsync(SessionOptions? options = null)
     {
@@ -114,16 +118,9 @@ internal sealed class SwarmHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>Polls <paramref name="condition"/> every 20 ms; fails if it does not hold within <see cref="Timeout"/>.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-            Assert.False(deadline.IsCancellationRequested, "condition not reached in time");
-        }
-    }
+    /// <summary>Polls <paramref name="condition"/> every 20 ms; fails naming <paramref name="what"/> if it does not hold within <see cref="Timeout"/>.</summary>
+    public static Task WaitUntilAsync(Func<bool> condition, string what = "condition")
+        => Poll.UntilAsync(condition, what, Timeout);
 
     /// <summary>Asserts every non-pad file of the torrent is byte-identical under both folders.</summary>
     public static void AssertSameFiles(TorrentMetainfo torrent, string expectedRoot, string actualRoot)

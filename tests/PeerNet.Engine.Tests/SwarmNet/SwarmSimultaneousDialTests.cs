@@ -1,5 +1,9 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using PeerNet.Metainfo;
 using PeerNet.Swarm;
+using PeerNet.Transport;
 
 namespace PeerNet.Engine.Tests.SwarmNet;
 
@@ -53,14 +57,16 @@ public sealed class SwarmSimultaneousDialTests
         SwarmSession seeder = await harness.StartNodeAsync(seederOptions);
         await SwarmHarness.SeedAsync(seeder, torrent, content);
         var fast = new TorrentOptions { ReconnectDelay = TimeSpan.FromMilliseconds(300), RedialDelay = TimeSpan.FromMilliseconds(300) };
-        (TorrentSwarm download, string folder) = await harness.LeechAsync(await harness.StartNodeAsync(), torrent, [seeder], fast);
+        FailedDials? dials = null;
+        SwarmSession leecher = await harness.StartNodeAsync(new SessionOptions { ListenEndPoint = new IPEndPoint(IPAddress.Parse("10.9.0.2"), 6881) }, t => dials = new FailedDials(t));
+        (TorrentSwarm download, string folder) = await harness.LeechAsync(leecher, torrent, [seeder], fast);
         await SwarmHarness.WaitUntilAsync(() => download.GetStatus().PiecesVerified > 0);
 
         // The seeder goes away mid-download (the leecher's dials now fail), then comes back at the same address.
         await seeder.DisposeAsync();
         await SwarmHarness.WaitUntilAsync(() => download.PeerCount == 0);
         Assert.True(download.GetStatus().PiecesVerified < torrent.PieceCount);
-        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        await SwarmHarness.WaitUntilAsync(() => dials!.To(endpoint) > 0, "the leecher redialled the gone seeder, and failed");
         SwarmSession back = await harness.StartNodeAsync(seederOptions with { UploadRateLimit = 0 });
         await SwarmHarness.SeedAsync(back, torrent, content);
 
@@ -85,5 +91,31 @@ public sealed class SwarmSimultaneousDialTests
             await SwarmHarness.WaitCompletedAsync(download);
             SwarmHarness.AssertSameFiles(torrent, content, folder);
         }
+    }
+
+    /// <summary>A node's transport that counts its dials that failed (refused: nobody listens there), by target.</summary>
+    private sealed class FailedDials(IPeerTransport inner) : IPeerTransport
+    {
+        private readonly ConcurrentDictionary<IPEndPoint, int> _failed = new();
+
+        public int To(IPEndPoint target) => _failed.GetValueOrDefault(target);
+
+        public ValueTask<IPeerListener> ListenAsync(IPEndPoint localEndPoint, CancellationToken cancellationToken)
+            => inner.ListenAsync(localEndPoint, cancellationToken);
+
+        public async ValueTask<IDuplexConnection> ConnectAsync(IPEndPoint remote, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await inner.ConnectAsync(remote, cancellationToken);
+            }
+            catch (SocketException)
+            {
+                _failed.AddOrUpdate(remote, 1, (_, n) => n + 1);
+                throw;
+            }
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

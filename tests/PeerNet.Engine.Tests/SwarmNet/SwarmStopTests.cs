@@ -19,10 +19,14 @@ public sealed class SwarmStopTests
         {
             SwarmSession leecher = await harness.StartNodeAsync();
             (TorrentSwarm download, _) = await harness.LeechAsync(leecher, torrent, [seeder]);
-            while (download.GetStatus().PiecesVerified < 8 + round && !download.Completed.IsCompleted)
-            {
-                await Task.Delay(1, TestContext.Current.CancellationToken);
-            }
+            // Polled every millisecond, so the stop lands while pieces are still arriving; a stall fails the test.
+            int pieces = 8 + round;
+            await Poll.UntilAsync(
+                () => download.GetStatus().PiecesVerified >= pieces || download.Completed.IsCompleted,
+                $"round {round}: {pieces} pieces verified",
+                SwarmHarness.Timeout,
+                TimeSpan.FromMilliseconds(1),
+                download.DescribeState);
 
             await leecher.DisposeAsync().AsTask().WaitAsync(SwarmHarness.Timeout, TestContext.Current.CancellationToken);
         }

@@ -43,16 +43,9 @@ internal static class TrackerTestKit
 
     public static Task Bounded(this Task task) => task.WaitAsync(TestTimeout, TestContext.Current.CancellationToken);
 
-    /// <summary>Polls <paramref name="condition"/> until it holds; fails after <see cref="TestTimeout"/>.</summary>
-    public static async Task WaitForAsync(Func<bool> condition)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < TestTimeout, "condition not met in time");
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
-    }
+    /// <summary>Polls <paramref name="condition"/> every 5 ms until it holds; fails after <see cref="TestTimeout"/>.</summary>
+    public static Task WaitForAsync(Func<bool> condition)
+        => Poll.UntilAsync(condition, "condition", TestTimeout, TimeSpan.FromMilliseconds(5));
 
     /// <summary>A loopback TCP port nothing listens on (just released by the kernel).</summary>
     public static int UnusedTcpPort()

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Time.Testing;
@@ -14,23 +13,23 @@ public sealed class InMemoryNetworkTests
     private static IPAddress Node(int i) => new([127, 3, (byte)(i >> 8), (byte)(i & 0xFF)]);
 
     [Fact]
-    public async Task BandwidthCap_2MBps_4MBTakesAboutTwoSeconds()
+    public async Task BandwidthCap_2MBps_4MBTakesTwoSecondsOfTheClock()
     {
-        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider();
+        var network = new InMemoryNetwork(time);
         await using InMemoryTransport capped = network.CreateTransport(Node(1), new InMemoryLinkOptions { BytesPerSecond = 2_000_000 });
         await using InMemoryTransport receiver = network.CreateTransport(Node(2));
         (IPeerListener listener, IDuplexConnection client, IDuplexConnection server) = await ConnectPairAsync(receiver, capped, new IPEndPoint(Node(2), 0));
         await using IPeerListener _ = listener;
         const long n = 4_000_000;
 
-        var stopwatch = Stopwatch.StartNew();
         Task write = WriteStreamAsync(client.Output, n, seed: 6, chunk: 16 * 1024);
-        await ReadStreamAsync(server.Input, n, seed: 6).WaitAsync(TestTimeout, Ct);
-        TimeSpan elapsed = stopwatch.Elapsed;
-        await write.WaitAsync(TestTimeout, Ct);
+        Task read = ReadStreamAsync(server.Input, n, seed: 6);
+        TimeSpan clock = await RunClockUntilDeliveredAsync(time, () => server.BytesReceived, n, 2_000_000, [write, read]);
+        await Task.WhenAll(write, read).WaitAsync(TestTimeout, Ct);
 
-        TestContext.Current.TestOutputHelper?.WriteLine($"4 MB at 2 MB/s: {elapsed.TotalSeconds:F3} s");
-        Assert.InRange(elapsed.TotalSeconds, 1.8, 2.5);
+        TestContext.Current.TestOutputHelper?.WriteLine($"4 MB at 2 MB/s: {clock.TotalSeconds:F2} s of the clock");
+        Assert.InRange(clock.TotalSeconds, 1.95, 2.1);
         Assert.Equal(n, client.BytesSent);
         Assert.Equal(n, server.BytesReceived);
     }
@@ -38,7 +37,8 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public async Task BandwidthCap_IsTheNodesUpload_SharedByItsConnections()
     {
-        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider();
+        var network = new InMemoryNetwork(time);
         await using InMemoryTransport capped = network.CreateTransport(Node(1), new InMemoryLinkOptions { BytesPerSecond = 2_000_000 });
         await using InMemoryTransport a = network.CreateTransport(Node(2));
         await using InMemoryTransport b = network.CreateTransport(Node(3));
@@ -47,15 +47,48 @@ public sealed class InMemoryNetworkTests
         await using IPeerListener _ = la, __ = lb;
         const long n = 2_000_000;
 
-        var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAll(
+        Task[] streams =
+        [
             WriteStreamAsync(toA.Output, n, seed: 7, chunk: 16 * 1024),
             WriteStreamAsync(toB.Output, n, seed: 8, chunk: 16 * 1024),
             ReadStreamAsync(atA.Input, n, seed: 7),
-            ReadStreamAsync(atB.Input, n, seed: 8)).WaitAsync(TestTimeout, Ct);
+            ReadStreamAsync(atB.Input, n, seed: 8),
+        ];
+        TimeSpan clock = await RunClockUntilDeliveredAsync(time, () => atA.BytesReceived + atB.BytesReceived, 2 * n, 2_000_000, streams);
+        await Task.WhenAll(streams).WaitAsync(TestTimeout, Ct);
 
-        TestContext.Current.TestOutputHelper?.WriteLine($"2 x 2 MB at 2 MB/s shared: {stopwatch.Elapsed.TotalSeconds:F3} s");
-        Assert.InRange(stopwatch.Elapsed.TotalSeconds, 1.8, 2.7);
+        TestContext.Current.TestOutputHelper?.WriteLine($"2 x 2 MB at 2 MB/s shared: {clock.TotalSeconds:F2} s of the clock");
+        Assert.InRange(clock.TotalSeconds, 1.95, 2.1);
+    }
+
+    /// <summary>
+    /// Moves the fake clock in 50 ms steps until <paramref name="total"/> bytes were delivered, and returns the clock time
+    /// that took. After each step it waits (boundedly) for the link to deliver what the rate allows by then, and checks
+    /// that it delivered no more: the cap is measured on the clock the node runs on, not on a busy machine's wall clock.
+    /// </summary>
+    private static async Task<TimeSpan> RunClockUntilDeliveredAsync(FakeTimeProvider time, Func<long> delivered, long total, long bytesPerSecond, Task[] streams)
+    {
+        // The node's bucket hands out ~10 ms of traffic at a time: it starts with one such quantum and may keep back
+        // less than one between steps. A 50 ms step stays under its 100 ms burst, so nothing accrued is lost.
+        long slack = bytesPerSecond / 100;
+        TimeSpan step = TimeSpan.FromMilliseconds(50);
+        TimeSpan clock = TimeSpan.Zero;
+        while (delivered() < total)
+        {
+            Assert.True(clock < TimeSpan.FromSeconds(10), $"only {delivered()} of {total} bytes after {clock.TotalSeconds:F2} s of the clock");
+            time.Advance(step);
+            clock += step;
+            long allowed = (long)(bytesPerSecond * clock.TotalSeconds);
+            await Poll.UntilAsync(
+                () => delivered() >= Math.Min(total, allowed - slack),
+                $"{Math.Min(total, allowed - slack)} bytes delivered after {clock.TotalMilliseconds} ms of the clock (got {delivered()})",
+                TestTimeout,
+                TimeSpan.FromMilliseconds(1),
+                watched: streams);
+            Assert.True(delivered() <= allowed + slack, $"{delivered()} bytes delivered after {clock.TotalMilliseconds} ms of the clock at {bytesPerSecond} B/s");
+        }
+
+        return clock;
     }
 
     [Fact]

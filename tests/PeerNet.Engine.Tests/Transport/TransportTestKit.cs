@@ -95,16 +95,9 @@ internal static class TransportTestKit
         return bytes;
     }
 
-    /// <summary>Polls <paramref name="condition"/> until it holds or the timeout passes.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        DateTime deadline = DateTime.UtcNow + TestTimeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}.");
-            await Task.Delay(10, Ct);
-        }
-    }
+    /// <summary>Polls <paramref name="condition"/> every 10 ms until it holds; fails naming <paramref name="what"/> after <see cref="TestTimeout"/>.</summary>
+    public static Task WaitUntilAsync(Func<bool> condition, string what)
+        => Poll.UntilAsync(condition, what, TestTimeout, TimeSpan.FromMilliseconds(10));
 
     /// <summary>Fills <paramref name="span"/> with the bytes of stream <paramref name="seed"/> from <paramref name="position"/> on.</summary>
     public static void Fill(Span<byte> span, long position, int seed)

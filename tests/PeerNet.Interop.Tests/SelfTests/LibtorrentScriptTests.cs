@@ -1,6 +1,6 @@
 using PeerNet.Metainfo;
 
-namespace PeerNet.Interop.Tests;
+namespace PeerNet.Interop.Tests.SelfTests;
 
 /// <summary>The oracle scripts themselves, checked against libtorrent and mktorrent without any PeerNet code.</summary>
 public sealed class LibtorrentScriptTests

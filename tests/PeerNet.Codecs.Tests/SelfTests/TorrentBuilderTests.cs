@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
+using PeerNet.Codecs.Tests.Metainfo;
 
-namespace PeerNet.Codecs.Tests.Metainfo;
+namespace PeerNet.Codecs.Tests.SelfTests;
 
 /// <summary>The fixtures' own hashing, checked by hand against BEP 52 so the parser is not checked against itself.</summary>
 public sealed class TorrentBuilderTests

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace PeerNet.Interop.Tests;
+namespace PeerNet.Testing;
 
 /// <summary>The reference clients and tools the interop tests run against.</summary>
 public enum ReferenceTool

@@ -1,4 +1,4 @@
-namespace PeerNet.Interop.Tests;
+namespace PeerNet.Interop.Tests.SelfTests;
 
 public sealed class TempDirectoryTests
 {

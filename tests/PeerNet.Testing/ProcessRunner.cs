@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 
-namespace PeerNet.Interop.Tests;
+namespace PeerNet.Testing;
 
 /// <summary>What a finished process printed and returned.</summary>
 internal sealed record ProcessResult(string FileName, IReadOnlyList<string> Arguments, int ExitCode, string StandardOutput, string StandardError, TimeSpan Elapsed)

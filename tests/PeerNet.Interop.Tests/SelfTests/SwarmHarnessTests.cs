@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using PeerNet.Metainfo;
 
-namespace PeerNet.Interop.Tests;
+namespace PeerNet.Interop.Tests.SelfTests;
 
 /// <summary>The swarm helpers themselves: process lifetime, line reading, port probing and peernet's output parsing.</summary>
 public sealed class SwarmHarnessTests
