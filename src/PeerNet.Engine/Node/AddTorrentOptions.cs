@@ -32,6 +32,14 @@ public sealed record AddTorrentOptions
     /// </summary>
     public IReadOnlyList<int>? FilePriorities { get; init; }
 
+    /// <summary>
+    /// The files to download, by index (a magnet's BEP 53 <c>so</c> form; <see cref="FilePriorities.ParseSelection"/> reads
+    /// <c>0,2-4</c>): normal priority for these, skip the rest. Applied once the metadata is known, so it works for a
+    /// magnet link too; <see cref="FilePriorities"/> wins when both are given. A selection that names no file of the
+    /// torrent stops it with an error.
+    /// </summary>
+    public IReadOnlyList<Magnet.FileIndexRange>? SelectedFiles { get; init; }
+
     /// <summary>Keep serving once complete (default); off pauses the torrent when its last wanted piece is verified.</summary>
     public bool SeedWhenDone { get; init; } = true;
 

@@ -23,14 +23,32 @@ public static class FilePriorities
     /// </summary>
     public static int[] Parse(string selection, IReadOnlyList<TorrentFile> files)
     {
-        ArgumentNullException.ThrowIfNull(selection);
         ArgumentNullException.ThrowIfNull(files);
+        IReadOnlyList<FileIndexRange> ranges = ParseSelection(selection);
+        foreach (FileIndexRange range in ranges)
+        {
+            if (range.Last >= files.Count)
+            {
+                throw new FormatException($"'{range}' is not a file index from 0 to {files.Count - 1} (see `peernet info`).");
+            }
+        }
+
+        return FromSelection(ranges, files);
+    }
+
+    /// <summary>
+    /// Parses <c>0,2-4</c> into file-index ranges without knowing the files yet (for a magnet link): the indices are checked
+    /// against the torrent once its metadata arrives. Throws <see cref="FormatException"/> naming the part that is wrong.
+    /// </summary>
+    public static IReadOnlyList<FileIndexRange> ParseSelection(string selection)
+    {
+        ArgumentNullException.ThrowIfNull(selection);
         var ranges = new List<FileIndexRange>();
         foreach (string part in selection.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             string[] bounds = part.Split('-', 2, StringSplitOptions.TrimEntries);
-            int first = ParseIndex(bounds[0], files.Count, part);
-            int last = bounds.Length == 2 ? ParseIndex(bounds[1], files.Count, part) : first;
+            int first = ParseIndex(bounds[0], part);
+            int last = bounds.Length == 2 ? ParseIndex(bounds[1], part) : first;
             if (last < first)
             {
                 throw new FormatException($"'{part}' is an empty range.");
@@ -39,7 +57,7 @@ public static class FilePriorities
             ranges.Add(new FileIndexRange(first, last));
         }
 
-        return FromSelection(ranges, files);
+        return ranges.Count > 0 ? ranges : throw new FormatException("the selection names no file.");
     }
 
     /// <summary>
@@ -59,13 +77,8 @@ public static class FilePriorities
         return priorities.Any(p => p > Skip) ? priorities : throw new FormatException("the selection names no file of the torrent.");
     }
 
-    private static int ParseIndex(string text, int count, string part)
-    {
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int index) || index >= count)
-        {
-            throw new FormatException($"'{part}' is not a file index from 0 to {count - 1} (see `peernet info`).");
-        }
-
-        return index;
-    }
+    private static int ParseIndex(string text, string part)
+        => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int index)
+            ? index
+            : throw new FormatException($"'{part}' is not a file index (see `peernet info`).");
 }

@@ -77,11 +77,11 @@ public sealed partial class PeerNetNode
         var torrentOptions = new TorrentOptions
         {
             Peers = options.Peers,
-            ResumeDirectory = Options.StateDirectory is { } state ? Path.Combine(state, "resume") : null,
+            ResumeDirectory = Options.ResumeDirectory ?? (Options.StateDirectory is { } state ? Path.Combine(state, "resume") : null),
             Recheck = recheck,
             MaxConnections = options.MaxConnections,
             UploadSlots = options.UploadSlots,
-            FilePriorities = options.FilePriorities,
+            FilePriorities = options.FilePriorities ?? (options.SelectedFiles is { } selected ? FilePriorities.FromSelection(selected, metainfo.Files) : null),
             Sequential = options.Sequential,
             UseTrackers = Options.Trackers && options.UseTrackers,
             UseDht = options.UseDht,

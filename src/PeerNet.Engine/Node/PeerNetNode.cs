@@ -86,7 +86,10 @@ public sealed partial class PeerNetNode : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         TimeProvider time = timeProvider ?? TimeProvider.System;
-        var transport = new TcpTransport(new TcpTransportOptions(), time);
+        // A node bound to one address dials from it too (libtorrent's outgoing interfaces follow the listen ones):
+        // peers then see one address for it, as bans and the per-address cap count them.
+        bool specific = !options.ListenAddress.Equals(IPAddress.IPv6Any) && !options.ListenAddress.Equals(IPAddress.Any);
+        var transport = new TcpTransport(new TcpTransportOptions { LocalAddress = specific ? options.ListenAddress : null }, time);
         return await StartAsync(options, transport, loggerFactory, meterFactory, time, cancellationToken).ConfigureAwait(false);
     }
 

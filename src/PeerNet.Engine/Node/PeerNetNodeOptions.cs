@@ -18,6 +18,9 @@ public sealed record PeerNetNodeOptions
     /// </summary>
     public string? StateDirectory { get; init; }
 
+    /// <summary>Where resume data goes; null for <c>resume</c> under <see cref="StateDirectory"/> (none without a state folder).</summary>
+    public string? ResumeDirectory { get; init; }
+
     /// <summary>Join the Mainline DHT (BEP 5) to find peers without trackers. Default: on.</summary>
     public bool Dht { get; init; } = true;
 

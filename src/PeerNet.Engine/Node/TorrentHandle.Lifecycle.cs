@@ -243,7 +243,7 @@ public sealed partial class TorrentHandle
         {
             // Paused, removed, or the node stopped.
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or UnauthorizedAccessException or FormatException)
         {
             _error = DisplayText.Sanitize(e.Message);
             _state = TorrentState.Error;

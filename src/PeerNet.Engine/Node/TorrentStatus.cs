@@ -73,6 +73,15 @@ public sealed record TorrentStatus
     /// <summary>Connected peers.</summary>
     public int Peers { get; init; }
 
+    /// <summary>Pieces found verified on disk when the torrent last started (from resume data or a check).</summary>
+    public int PiecesFoundOnDisk { get; init; }
+
+    /// <summary>Pieces that failed their hash check since the torrent last started.</summary>
+    public int HashFailures { get; init; }
+
+    /// <summary>Addresses banned for sending data or hashes that failed verification.</summary>
+    public int PeersBanned { get; init; }
+
     /// <summary>Connected peers that have every piece (counted once a second).</summary>
     public int Seeds { get; init; }
 

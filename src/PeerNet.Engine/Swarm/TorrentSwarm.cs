@@ -199,6 +199,9 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         UploadRate = _uploadRate.BytesPerSecond,
         Peers = Volatile.Read(ref _peerCount),
         Seeds = Volatile.Read(ref _seedCount),
+        PiecesFoundOnDisk = PiecesFoundAtStart,
+        HashFailures = HashFailures,
+        PeersBanned = _banned.Count,
         PieceLength = Metainfo.PieceLength,
         Trackers = SummarizeTrackers(),
     };
