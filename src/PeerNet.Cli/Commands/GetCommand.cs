@@ -3,8 +3,6 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using PeerNet.Magnet;
 using PeerNet.Metainfo;
-using PeerNet.Storage;
-using PeerNet.Swarm;
 
 namespace PeerNet.Cli.Commands;
 
@@ -33,39 +31,53 @@ internal static class GetCommand
             TextWriter stderr = parseResult.InvocationConfiguration.Error;
             return CommandRunner.RunAsync(stderr, async () =>
             {
+                // Everything the user gave is checked before a socket opens.
                 string input = parseResult.GetRequiredValue(source);
                 MagnetLink? magnet = input.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase) ? MagnetLink.Parse(input) : null;
-                List<System.Net.IPEndPoint> peerList = [.. await PeerOptions.ResolveAsync(parseResult.GetValue(peers.Peers) ?? [], cancellationToken).ConfigureAwait(false)];
-                if (magnet is not null)
+                TorrentMetainfo? metainfo = magnet is null ? await InfoCommand.LoadAsync(input, cancellationToken).ConfigureAwait(false) : null;
+                List<System.Net.IPEndPoint> peerList = await PeerOptions.ResolveAsync(parseResult.GetValue(peers.Peers) ?? [], cancellationToken).ConfigureAwait(false);
+                string? selection = parseResult.GetValue(only);
+                IReadOnlyList<FileIndexRange>? selected = selection is null ? null : FilePriorities.ParseSelection(selection);
+                IReadOnlyList<int>? priorities = selection is not null && metainfo is not null ? FilePriorities.Parse(selection, metainfo.Files) : null;
+                bool useTrackers = !parseResult.GetValue(peers.NoTrackers);
+                if (magnet is not null && peerList.Count == 0 && magnet.Peers.Count == 0 && !(useTrackers && magnet.Trackers.Count > 0)
+                    && parseResult.GetValue(peers.NoDht) && parseResult.GetValue(peers.NoLsd))
                 {
-                    peerList.AddRange(await PeerOptions.ResolveAsync([.. magnet.Peers.Select(p => p.ToString())], cancellationToken).ConfigureAwait(false));
+                    throw new InvalidOperationException("a magnet link needs somewhere to find peers: give --peer HOST:PORT, a magnet with x.pe or tr, or leave the DHT or local discovery on.");
                 }
 
                 string folder = Path.GetFullPath(parseResult.GetValue(output) ?? ".");
                 Directory.CreateDirectory(folder);
-                SwarmSession session = await SessionFactory.StartAsync(parseResult, peers, cancellationToken).ConfigureAwait(false);
-                await using ConfiguredAsyncDisposable sessionScope = session.ConfigureAwait(false);
-                await stdout.WriteLineAsync($"listening on port {session.ListenPort}").ConfigureAwait(false);
+                PeerNetNode node = await SessionFactory.StartNodeAsync(parseResult, peers, parseResult.GetValue(resumeDir) ?? DefaultResumeDirectory(), cancellationToken).ConfigureAwait(false);
+                await using ConfiguredAsyncDisposable nodeScope = node.ConfigureAwait(false);
+                await stdout.WriteLineAsync($"listening on port {node.ListenPort}").ConfigureAwait(false);
                 var clock = Stopwatch.StartNew();
-                TorrentMetainfo metainfo = magnet is null
-                    ? await InfoCommand.LoadAsync(input, cancellationToken).ConfigureAwait(false)
-                    : await FetchMetadataAsync(session, magnet, peerList, !parseResult.GetValue(peers.NoTrackers), stdout, cancellationToken).ConfigureAwait(false);
-                string? selection = parseResult.GetValue(only);
-                var torrentOptions = new TorrentOptions
+                var options = new AddTorrentOptions
                 {
+                    SavePath = folder,
                     Peers = peerList,
                     Recheck = parseResult.GetValue(recheck),
-                    ResumeDirectory = parseResult.GetValue(resumeDir) ?? DefaultResumeDirectory(),
                     UploadSlots = parseResult.GetValue(peers.UploadSlots),
-                    FilePriorities = selection is not null ? FileSelection.Parse(selection, metainfo.Files)
-                        : magnet is { SelectOnly.Count: > 0 } ? FileSelection.FromMagnet(magnet, metainfo.Files) : null,
+                    FilePriorities = priorities,
+                    SelectedFiles = metainfo is null ? selected : null,
                     Sequential = parseResult.GetValue(sequential),
-                    UseTrackers = !parseResult.GetValue(peers.NoTrackers),
+                    UseTrackers = useTrackers,
+                    DirectWrites = !parseResult.GetValue(bufferedWrites),
                 };
+                if (magnet is not null)
+                {
+                    await stdout.WriteLineAsync($"fetching metadata for {DisplayText.Sanitize(magnet.DisplayName) ?? magnet.InfoHashes.ToString()} from {Sources(node, magnet, peerList, useTrackers)}").ConfigureAwait(false);
+                }
 
-                StorageOptions? storage = parseResult.GetValue(bufferedWrites) ? new StorageOptions { DirectWrites = false } : null;
-                TorrentSwarm torrent = await session.AddTorrentAsync(metainfo, folder, torrentOptions, storage, cancellationToken).ConfigureAwait(false);
-                await stdout.WriteLineAsync($"{DisplayText.Sanitize(metainfo.Name)}: {torrent.PiecesFoundAtStart}/{torrent.PieceCount} pieces already verified on disk").ConfigureAwait(false);
+                TorrentHandle torrent = await node.AddTorrentAsync(magnet is null ? TorrentSource.FromMetainfo(metainfo!) : TorrentSource.FromMagnet(magnet), options, cancellationToken).ConfigureAwait(false);
+                if (magnet is not null)
+                {
+                    metainfo = await torrent.WaitForMetadataAsync(cancellationToken).ConfigureAwait(false);
+                    await stdout.WriteLineAsync($"metadata verified: {DisplayText.Sanitize(metainfo.Name)}, {ByteSize.Format(metainfo.TotalSize)} in {metainfo.Files.Count(f => !f.IsPadFile)} file(s)").ConfigureAwait(false);
+                }
+
+                TorrentStatus started = await TransferView.WaitForStartAsync(torrent, cancellationToken).ConfigureAwait(false);
+                await stdout.WriteLineAsync($"{DisplayText.Sanitize(metainfo!.Name)}: {started.PiecesFoundOnDisk}/{started.PieceCount} pieces already verified on disk").ConfigureAwait(false);
                 await TransferView.WaitForCompletionAsync(torrent, stdout, cancellationToken).ConfigureAwait(false);
                 TorrentStatus done = torrent.GetStatus();
                 await stdout.WriteLineAsync($"complete: {ByteSize.Format(done.TotalSize)} verified in {clock.Elapsed.TotalSeconds:0.0} s; received {ByteSize.Format(done.Downloaded)}, sent {ByteSize.Format(done.Uploaded)}, saved to {folder}").ConfigureAwait(false);
@@ -81,54 +93,32 @@ internal static class GetCommand
         return command;
     }
 
-    /// <summary>BEP 9: asks the magnet's peers (and --peer ones) for the info dictionary and checks it against the info-hash.</summary>
-    private static async Task<TorrentMetainfo> FetchMetadataAsync(SwarmSession session, MagnetLink magnet, List<System.Net.IPEndPoint> peers, bool useTrackers, TextWriter stdout, CancellationToken cancellationToken)
+    /// <summary>Where a magnet's metadata is looked for, for the line that says so.</summary>
+    private static string Sources(PeerNetNode node, MagnetLink magnet, List<System.Net.IPEndPoint> peers, bool useTrackers)
     {
-        bool trackers = useTrackers && magnet.Trackers.Count > 0;
-        bool dht = session.Options.Dht is not null;
-        bool lsd = session.LocalDiscovery is not null;
-        if (peers.Count == 0 && !trackers && !dht && !lsd)
+        var sources = new List<string>();
+        int given = peers.Count + magnet.Peers.Count;
+        if (given > 0)
         {
-            throw new InvalidOperationException("a magnet link needs somewhere to find peers: give --peer HOST:PORT, a magnet with x.pe or tr, or leave the DHT or local discovery on.");
+            sources.Add($"{given} peer(s)");
         }
 
-        var sourceList = new List<string>();
-        if (peers.Count > 0)
+        if (useTrackers && magnet.Trackers.Count > 0)
         {
-            sourceList.Add($"{peers.Count} peer(s)");
+            sources.Add($"its {magnet.Trackers.Count} tracker(s)");
         }
 
-        if (trackers)
+        if (node.Dht is not null)
         {
-            sourceList.Add($"its {magnet.Trackers.Count} tracker(s)");
+            sources.Add("the DHT");
         }
 
-        if (dht)
+        if (node.Options.LocalDiscovery)
         {
-            sourceList.Add("the DHT");
+            sources.Add("the local network");
         }
 
-        if (lsd)
-        {
-            sourceList.Add("the local network");
-        }
-
-        string sources = string.Join(", ", sourceList);
-        await stdout.WriteLineAsync($"fetching metadata for {DisplayText.Sanitize(magnet.DisplayName) ?? magnet.InfoHashes.ToString()} from {sources}").ConfigureAwait(false);
-        var fetcher = new MetadataFetcher(session, magnet.InfoHashes) { Trackers = magnet.Trackers, AnnounceToTrackers = trackers, ExactLength = magnet.ExactLength };
-        foreach (System.Net.IPEndPoint peer in peers)
-        {
-            fetcher.AddPeer(peer);
-        }
-
-        if (!trackers && !dht && !lsd)
-        {
-            fetcher.CompleteAdding(); // nobody else will ever be found: fail once every given peer has been tried
-        }
-
-        TorrentMetainfo metainfo = await fetcher.FetchAsync(cancellationToken).ConfigureAwait(false);
-        await stdout.WriteLineAsync($"metadata verified: {DisplayText.Sanitize(metainfo.Name)}, {ByteSize.Format(metainfo.TotalSize)} in {metainfo.Files.Count(f => !f.IsPadFile)} file(s)").ConfigureAwait(false);
-        return metainfo;
+        return string.Join(", ", sources);
     }
 
     private static string DefaultResumeDirectory() => Path.Combine(PeerOptions.StateDirectory(), "resume");

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Runtime.CompilerServices;
 using PeerNet.Metainfo;
-using PeerNet.Storage;
-using PeerNet.Swarm;
 
 namespace PeerNet.Cli.Commands;
 
@@ -33,17 +31,22 @@ internal static class SeedCommand
                     throw new IOException($"'{data}' does not exist.");
                 }
 
-                var torrentOptions = new TorrentOptions
+                // The folder that holds the content (as `get -o DIR` wrote it), or the content itself (its file or folder).
+                bool holdsContent = Directory.Exists(data) && Path.Exists(Path.Combine(data, metainfo.Name));
+                var options = new AddTorrentOptions
                 {
+                    SavePath = data,
+                    SavePathIsContent = !holdsContent,
+                    ReadOnly = true,
                     Peers = await PeerOptions.ResolveAsync(parseResult.GetValue(peers.Peers) ?? [], cancellationToken).ConfigureAwait(false),
                     UploadSlots = parseResult.GetValue(peers.UploadSlots),
                     UseTrackers = !parseResult.GetValue(peers.NoTrackers),
                     SuperSeeding = parseResult.GetValue(superSeed),
                 };
-                SwarmSession session = await SessionFactory.StartAsync(parseResult, peers, cancellationToken).ConfigureAwait(false);
-                await using ConfiguredAsyncDisposable sessionScope = session.ConfigureAwait(false);
-                await stdout.WriteLineAsync($"listening on port {session.ListenPort}").ConfigureAwait(false);
-                TorrentSwarm torrent = await session.AddTorrentAsync(metainfo, data, torrentOptions, new StorageOptions { ReadOnly = true, PathIsContent = true }, cancellationToken).ConfigureAwait(false);
+                PeerNetNode node = await SessionFactory.StartNodeAsync(parseResult, peers, resumeDirectory: null, cancellationToken).ConfigureAwait(false);
+                await using ConfiguredAsyncDisposable nodeScope = node.ConfigureAwait(false);
+                await stdout.WriteLineAsync($"listening on port {node.ListenPort}").ConfigureAwait(false);
+                TorrentHandle torrent = await node.AddTorrentAsync(TorrentSource.FromMetainfo(metainfo), options, cancellationToken).ConfigureAwait(false);
                 TorrentStatus status = torrent.GetStatus();
                 if (status.PiecesVerified == 0)
                 {

@@ -1,32 +1,54 @@
 using System.CommandLine;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PeerNet.Discovery.Dht;
-using PeerNet.Swarm;
-using PeerNet.Transport;
 
 namespace PeerNet.Cli.Commands;
 
-/// <summary>Builds and starts the TCP session the swarm verbs share.</summary>
+/// <summary>Builds and starts the node the swarm verbs share, and the DHT node of <c>peernet dht</c>.</summary>
 internal static class SessionFactory
 {
-    public static async Task<SwarmSession> StartAsync(ParseResult parseResult, PeerOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a node from the verb's options: its port and address, the state folder (DHT state, and resume data unless
+    /// <paramref name="resumeDirectory"/> says otherwise), discovery and limits; <c>-v</c> logs to stderr. A port that is
+    /// taken or not allowed, or an address not of this machine, is an error a user can act on.
+    /// </summary>
+    public static async Task<PeerNetNode> StartNodeAsync(ParseResult parseResult, PeerOptions options, string? resumeDirectory, CancellationToken cancellationToken)
     {
         IPAddress address = PeerOptions.ParseAddress(parseResult.GetValue(options.Bind), IPAddress.IPv6Any);
-
-        DhtNode? dht = parseResult.GetValue(options.NoDht) ? null
-            : await StartDhtAsync(address, 0, parseResult.GetValue(options.Bootstrap), parseResult.InvocationConfiguration.Error, cancellationToken).ConfigureAwait(false);
-        var sessionOptions = new SessionOptions
+        int port = parseResult.GetValue(options.Port);
+        string[]? bootstrap = parseResult.GetValue(options.Bootstrap);
+        var nodeOptions = new PeerNetNodeOptions
         {
-            Dht = dht,
-            OwnsDht = true,
+            ListenAddress = address,
+            ListenPort = port,
+            StateDirectory = PeerOptions.StateDirectory(),
+            ResumeDirectory = resumeDirectory,
+            Dht = !parseResult.GetValue(options.NoDht),
+            DhtBootstrapNodes = bootstrap is { Length: > 0 } ? bootstrap : null,
             LocalDiscovery = !parseResult.GetValue(options.NoLsd),
-            ListenEndPoint = new IPEndPoint(address, parseResult.GetValue(options.Port)),
+            Trackers = !parseResult.GetValue(options.NoTrackers),
             UploadRateLimit = parseResult.GetValue(options.UploadLimit),
             DownloadRateLimit = parseResult.GetValue(options.DownloadLimit),
-            LoggerFactory = parseResult.GetValue(options.Verbose) ? new StderrLoggerFactory(parseResult.InvocationConfiguration.Error, LogLevel.Debug) : null,
         };
-        return await StartAsync(sessionOptions, new TcpTransport(new TcpTransportOptions(), sessionOptions.Time), cancellationToken).ConfigureAwait(false);
+        ILoggerFactory? logs = parseResult.GetValue(options.Verbose) ? new StderrLoggerFactory(parseResult.InvocationConfiguration.Error, LogLevel.Debug) : null;
+        try
+        {
+            return await PeerNetNode.StartAsync(nodeOptions, logs, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new IOException($"port {port} is in use (another peernet, or another client?): choose another with --port N, or --port 0 for any free one.", e);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
+        {
+            throw new IOException($"{address} is not an address of this machine: give one of its addresses with --bind, or leave --bind out.", e);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
+        {
+            throw new IOException($"port {port} needs privileges this process does not have: choose one above 1023 with --port.", e);
+        }
     }
 
     /// <summary>
@@ -88,10 +110,10 @@ internal static class SessionFactory
 
     private static FileStream? _stateLock;
 
-    /// <summary>Starts a session over <paramref name="transport"/>; on failure, the session is disposed (the transport is the caller's).</summary>
-    public static async Task<SwarmSession> StartAsync(SessionOptions sessionOptions, TcpTransport transport, CancellationToken cancellationToken)
+    /// <summary>Starts a session over <paramref name="transport"/> for the demo (until it runs on the public node); on failure, the session is disposed.</summary>
+    public static async Task<PeerNet.Swarm.SwarmSession> StartAsync(PeerNet.Swarm.SessionOptions sessionOptions, PeerNet.Transport.TcpTransport transport, CancellationToken cancellationToken)
     {
-        var session = new SwarmSession(sessionOptions, transport);
+        var session = new PeerNet.Swarm.SwarmSession(sessionOptions, transport);
         try
         {
             await session.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using PeerNet.Swarm;
 using Spectre.Console;
 
 namespace PeerNet.Cli.Commands;
@@ -7,9 +6,32 @@ namespace PeerNet.Cli.Commands;
 /// <summary>Shows a torrent's transfer live: a progress bar on a terminal, a status line every two seconds otherwise.</summary>
 internal static class TransferView
 {
-    /// <summary>Waits until the torrent completes (or fails), showing progress.</summary>
-    public static async Task WaitForCompletionAsync(TorrentSwarm torrent, TextWriter stdout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the torrent has checked its data and started (after its metadata, for a magnet link), and returns its
+    /// status then; throws what stopped it if it failed first.
+    /// </summary>
+    public static async Task<TorrentStatus> WaitForStartAsync(TorrentHandle torrent, CancellationToken cancellationToken)
     {
+        while (true)
+        {
+            TorrentStatus status = torrent.GetStatus();
+            switch (status.State)
+            {
+                case TorrentState.FetchingMetadata or TorrentState.Checking:
+                    await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+                    continue;
+                case TorrentState.Error:
+                    throw new IOException(status.Error);
+                default:
+                    return status;
+            }
+        }
+    }
+
+    /// <summary>Waits until the torrent completes (or fails), showing progress.</summary>
+    public static async Task WaitForCompletionAsync(TorrentHandle torrent, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        Task completed = torrent.WaitForCompletionAsync(cancellationToken);
         if (IsInteractive(stdout))
         {
             await AnsiConsole.Progress()
@@ -17,8 +39,9 @@ internal static class TransferView
                 .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .StartAsync(async context =>
                 {
-                    ProgressTask task = context.AddTask(Describe(torrent.GetStatus()), maxValue: torrent.PieceCount);
-                    while (!await WaitAsync(torrent.Completed, TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false))
+                    TorrentStatus first = torrent.GetStatus();
+                    ProgressTask task = context.AddTask(Describe(first), maxValue: Math.Max(1, first.PieceCount));
+                    while (!await WaitAsync(completed, TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false))
                     {
                         TorrentStatus status = torrent.GetStatus();
                         task.Value = status.PiecesVerified;
@@ -31,17 +54,17 @@ internal static class TransferView
         }
         else
         {
-            while (!await WaitAsync(torrent.Completed, TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false))
+            while (!await WaitAsync(completed, TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false))
             {
                 await stdout.WriteLineAsync(Line(torrent.GetStatus())).ConfigureAwait(false);
             }
         }
 
-        await torrent.Completed.ConfigureAwait(false); // rethrows a torrent's fatal error
+        await completed.ConfigureAwait(false); // rethrows a torrent's fatal error
     }
 
     /// <summary>Shows upload status until cancelled (Ctrl+C).</summary>
-    public static async Task SeedUntilCancelledAsync(TorrentSwarm torrent, TextWriter stdout, CancellationToken cancellationToken)
+    public static async Task SeedUntilCancelledAsync(TorrentHandle torrent, TextWriter stdout, CancellationToken cancellationToken)
     {
         try
         {

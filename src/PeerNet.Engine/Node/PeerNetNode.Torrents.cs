@@ -101,7 +101,8 @@ public sealed partial class PeerNetNode
     /// BEP 9: asks the magnet's peers, the given ones, its trackers, the DHT and the local network for the info
     /// dictionary, and accepts it only if it hashes to the magnet's info-hashes and parses as a safe torrent.
     /// </summary>
-    internal async Task<TorrentMetainfo> FetchMetadataAsync(MagnetLink magnet, AddTorrentOptions options, CancellationToken cancellationToken)
+    /// <returns>The verified metadata, and the magnet's <c>x.pe</c> peers resolved (the torrent dials them too).</returns>
+    internal async Task<(TorrentMetainfo Metainfo, IReadOnlyList<IPEndPoint> MagnetPeers)> FetchMetadataAsync(MagnetLink magnet, AddTorrentOptions options, CancellationToken cancellationToken)
     {
         bool trackers = Options.Trackers && options.UseTrackers && magnet.Trackers.Count > 0;
         var fetcher = new MetadataFetcher(_session, magnet.InfoHashes)
@@ -117,11 +118,13 @@ public sealed partial class PeerNetNode
             fetcher.AddPeer(peer);
         }
 
+        var magnetPeers = new List<IPEndPoint>();
         foreach (MagnetPeer peer in magnet.Peers)
         {
             foreach (IPEndPoint endpoint in await ResolveAsync(peer, cancellationToken).ConfigureAwait(false))
             {
                 fetcher.AddPeer(endpoint);
+                magnetPeers.Add(endpoint);
             }
         }
 
@@ -130,7 +133,7 @@ public sealed partial class PeerNetNode
             fetcher.CompleteAdding(); // nobody else will ever be found: fail once every given peer has been tried
         }
 
-        return await fetcher.FetchAsync(cancellationToken).ConfigureAwait(false);
+        return (await fetcher.FetchAsync(cancellationToken).ConfigureAwait(false), magnetPeers);
     }
 
     /// <summary>A magnet's <c>x.pe</c> peer: its address, or what its host name resolves to (nothing if it does not).</summary>

@@ -218,14 +218,15 @@ public sealed partial class TorrentHandle
     {
         try
         {
-            TorrentMetainfo metainfo = await _node.FetchMetadataAsync(_magnet!, Options, cancellationToken).ConfigureAwait(false);
+            (TorrentMetainfo metainfo, IReadOnlyList<System.Net.IPEndPoint> magnetPeers) = await _node.FetchMetadataAsync(_magnet!, Options, cancellationToken).ConfigureAwait(false);
             await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 Volatile.Write(ref _metainfo, metainfo);
                 InfoHashes = metainfo.InfoHashes;
                 _fetching = null;
-                if (Options.FilePriorities is null && _magnet!.SelectOnly.Count > 0)
+                Options = Options with { Peers = [.. Options.Peers.Union(magnetPeers)] };
+                if (Options.FilePriorities is null && Options.SelectedFiles is null && _magnet!.SelectOnly.Count > 0)
                 {
                     Options = Options with { FilePriorities = FilePriorities.FromSelection(_magnet.SelectOnly, metainfo.Files) };
                 }

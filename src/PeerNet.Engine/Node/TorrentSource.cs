@@ -36,11 +36,19 @@ public sealed class TorrentSource
 
     /// <summary>
     /// A .torrent file. Throws <see cref="FileNotFoundException"/> or another <see cref="IOException"/> if it cannot be
-    /// read, <see cref="MetainfoException"/> if it is malformed or unsafe.
+    /// read or is over <see cref="MetainfoLimits.MaxTorrentSize"/>, <see cref="MetainfoException"/> if it is malformed or unsafe.
     /// </summary>
     public static async Task<TorrentSource> FromFileAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        var info = new FileInfo(path);
+        int limit = MetainfoLimits.Default.MaxTorrentSize;
+        if (info.Exists && info.Length > limit)
+        {
+            // Refused before reading: a .torrent is small, and a huge file is not loaded to find that out.
+            throw new IOException($"'{path}' is {info.Length} bytes, over the {limit}-byte limit for a .torrent.");
+        }
+
         byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
         return FromBytes(bytes);
     }
