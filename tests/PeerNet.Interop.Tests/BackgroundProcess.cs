@@ -92,6 +92,7 @@ internal sealed class BackgroundProcess : IAsyncDisposable
     /// <paramref name="crashDumps"/> (our Python scripts) it runs in that folder with core dumps asked for, and a crash
     /// is described with the native backtrace of every thread. <paramref name="isRoutine"/> picks the periodic lines
     /// (status every second) that a long output may thin out, so that every event line fits in a failure message.
+    /// <paramref name="environment"/> sets (or, with null, removes) variables of the child's environment.
     /// </summary>
     public static BackgroundProcess Start(
         string name,
@@ -100,7 +101,8 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         bool exitsWhenStdinCloses = false,
         string? workingDirectory = null,
         CrashDumps? crashDumps = null,
-        Func<string, bool>? isRoutine = null)
+        Func<string, bool>? isRoutine = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         string[] args = [.. arguments];
         var startInfo = new ProcessStartInfo(fileName)
@@ -119,6 +121,11 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         if (crashDumps is not null)
         {
             startInfo.Environment[CrashDumps.EnvironmentVariable] = "1";
+        }
+
+        foreach ((string key, string? value) in environment ?? new Dictionary<string, string?>())
+        {
+            startInfo.Environment[key] = value;
         }
 
         var process = new Process { StartInfo = startInfo };
