@@ -165,6 +165,24 @@ public sealed partial class TorrentHandle
     /// <summary>The metadata: at once for a torrent, once fetched and verified for a magnet link.</summary>
     public Task<TorrentMetainfo> WaitForMetadataAsync(CancellationToken cancellationToken = default) => _metadata.Task.WaitAsync(cancellationToken);
 
+    /// <summary>
+    /// Connects to <paramref name="peers"/> (taken as given, like <see cref="AddTorrentOptions.Peers"/>), now if the torrent
+    /// runs and again whenever it starts: for a peer no source names, such as a client that never dials out.
+    /// </summary>
+    public void AddPeers(IEnumerable<System.Net.IPEndPoint> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        System.Net.IPEndPoint[] added = [.. peers];
+        Options = Options with { Peers = [.. Options.Peers.Union(added)] };
+        if (Volatile.Read(ref _swarm) is { } swarm)
+        {
+            foreach (System.Net.IPEndPoint peer in added)
+            {
+                swarm.AddPeerEndpoint(peer);
+            }
+        }
+    }
+
     /// <summary>Changes this torrent's own rate limits (bytes per second, 0 for none), at once.</summary>
     public void SetRateLimits(long uploadBytesPerSecond, long downloadBytesPerSecond)
     {
