@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using PeerNet.Cli.Demo;
+using PeerNet.Cli.Output;
 
 namespace PeerNet.Cli.Commands;
 

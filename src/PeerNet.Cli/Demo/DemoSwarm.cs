@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using PeerNet.Cli.Commands;
+using PeerNet.Cli.Output;
 using PeerNet.Creation;
 using PeerNet.Metainfo;
 using PeerNet.Storage;
