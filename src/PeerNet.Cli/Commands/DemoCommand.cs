@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using PeerNet.Cli.Demo;
+using PeerNet.Cli.Output;
 
 namespace PeerNet.Cli.Commands;
 
@@ -16,7 +17,7 @@ internal static class DemoCommand
         var peerRate = new Option<long?>("--peer-rate") { Description = "Each leecher's upload cap per second (0: none). Default: 6M.", HelpName = "RATE", CustomParser = r => PeerOptions.ParseRate(r) };
         var churn = new Option<bool>("--churn") { Description = "A quarter of the leechers leave mid-download and rejoin, resuming from what they verified." };
         var badPeer = new Option<bool>("--bad-peer") { Description = "Add a peer that sends corrupt blocks; watch it get banned." };
-        var seed = new Option<int?>("--seed") { Description = "Seed for the content, the topology and the engines' choices, to repeat a run. Default: random, printed.", HelpName = "N" };
+        var seed = new Option<int?>("--seed") { Description = "Seed for the content, the topology and who leaves when, to repeat a run. Default: random, printed.", HelpName = "N" };
         var noSuperSeed = new Option<bool>("--no-super-seed") { Description = "The seeder shows every piece at once instead of super-seeding (BEP 16), to compare." };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder (content, .torrent, every copy) and print where it is." };
         var command = new Command("demo", "Run a local swarm on loopback — one seeder, a dozen capped leechers — and show peer-to-peer distribution at work.")

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using PeerNet.Cli.Output;
 using PeerNet.Magnet;
 using PeerNet.Metainfo;
 

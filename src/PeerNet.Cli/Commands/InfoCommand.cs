@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using PeerNet.Cli.Output;
 using PeerNet.Magnet;
 using PeerNet.Metainfo;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Net;
+using PeerNet.Cli.Output;
 
 namespace PeerNet.Cli.Commands;
 

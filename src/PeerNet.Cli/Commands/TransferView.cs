@@ -1,4 +1,5 @@
 using System.Globalization;
+using PeerNet.Cli.Output;
 using Spectre.Console;
 
 namespace PeerNet.Cli.Commands;
@@ -32,7 +33,7 @@ internal static class TransferView
     public static async Task WaitForCompletionAsync(TorrentHandle torrent, TextWriter stdout, CancellationToken cancellationToken)
     {
         Task completed = torrent.WaitForCompletionAsync(cancellationToken);
-        if (IsInteractive(stdout))
+        if (Terminal.IsInteractive(stdout))
         {
             await AnsiConsole.Progress()
                 .AutoClear(false)
@@ -70,7 +71,7 @@ internal static class TransferView
         {
             while (true)
             {
-                await Task.Delay(TimeSpan.FromSeconds(IsInteractive(stdout) ? 1 : 5), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromSeconds(Terminal.IsInteractive(stdout) ? 1 : 5), cancellationToken).ConfigureAwait(false);
                 TorrentStatus status = torrent.GetStatus();
                 if (status.State == TorrentState.Error)
                 {
@@ -120,7 +121,4 @@ internal static class TransferView
     /// <summary>The progress bar's label; the name is the torrent's, exact, so it is cleaned here (the tracker error already is).</summary>
     internal static string Describe(TorrentStatus s) => Markup.Escape(string.Create(CultureInfo.InvariantCulture,
         $"{DisplayText.Sanitize(s.Name)}  {s.PiecesVerified}/{s.PieceCount} pieces  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  {s.Peers} peers{Trackers(s)}"));
-
-    /// <summary>Live output only for the real console on a terminal; anything else (a file, a pipe, a test) gets plain lines.</summary>
-    internal static bool IsInteractive(TextWriter stdout) => stdout == Console.Out && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 }

@@ -24,7 +24,7 @@ internal sealed record DemoOptions
     /// <summary>Adds a peer with a full copy that sends corrupt blocks, to be banned.</summary>
     public bool BadPeer { get; init; }
 
-    /// <summary>Seeds the content, the topology and the engines' randomness.</summary>
+    /// <summary>Seeds the content, the topology and the churn.</summary>
     public int Seed { get; init; }
 
     /// <summary>

@@ -1,5 +1,5 @@
 using System.Globalization;
-using PeerNet.Cli.Commands;
+using PeerNet.Cli.Output;
 using Spectre.Console;
 
 namespace PeerNet.Cli.Demo;
@@ -10,7 +10,7 @@ internal static class DemoSummary
     /// <summary>Writes the summary table to <paramref name="stdout"/> (colours only on a terminal).</summary>
     public static void Write(DemoResult r, TextWriter stdout)
     {
-        IAnsiConsole console = TransferView.IsInteractive(stdout)
+        IAnsiConsole console = Terminal.IsInteractive(stdout)
             ? AnsiConsole.Console
             : AnsiConsole.Create(new AnsiConsoleSettings
             {
@@ -19,7 +19,7 @@ internal static class DemoSummary
                 Interactive = InteractionSupport.No,
                 Out = new AnsiConsoleOutput(stdout),
             });
-        if (!TransferView.IsInteractive(stdout))
+        if (!Terminal.IsInteractive(stdout))
         {
             console.Profile.Width = 132; // logs do not wrap at 80 columns
         }

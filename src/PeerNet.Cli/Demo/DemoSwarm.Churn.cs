@@ -1,5 +1,4 @@
 using System.Globalization;
-using PeerNet.Swarm;
 
 namespace PeerNet.Cli.Demo;
 
@@ -22,8 +21,8 @@ internal sealed partial class DemoSwarm
     }
 
     /// <summary>
-    /// The peer leaves (its session disposed, its resume data saved), stays away, and comes back as a new
-    /// session on the same folder: the pieces it verified before are found on disk, not fetched again.
+    /// The peer leaves (its node stopped, its resume data saved), stays away, and comes back as a new node on the
+    /// same folder and resume folder: the pieces it verified before are found on disk, not fetched again.
     /// </summary>
     private async Task LeaveAndRejoinAsync(DemoNode node, CancellationToken cancellationToken)
     {
@@ -47,10 +46,9 @@ internal sealed partial class DemoSwarm
             await StartNodeAsync(node, 0, cancellationToken).ConfigureAwait(false); // the old port is taken
         }
 
-        TorrentSwarm torrent = node.Torrent!;
-        int found = torrent.PiecesFoundAtStart;
+        int found = node.Torrent!.GetStatus().PiecesFoundOnDisk;
         // At most this much is left to fetch (the last piece may be shorter).
-        long missing = Math.Min(torrent.GetStatus().TotalSize, (long)(Metainfo.PieceCount - found) * Metainfo.PieceLength);
+        long missing = Math.Min(Metainfo.TotalSize, (long)(Metainfo.PieceCount - found) * Metainfo.PieceLength);
         node.Rejoin = new DemoRejoin(had, found, missing, before.Downloaded, before.Wasted);
         Report(string.Create(CultureInfo.InvariantCulture,
             $"{node.Name} rejoined on the same folder: {found}/{Metainfo.PieceCount} pieces found verified on disk, {Metainfo.PieceCount - found} left to fetch"));

@@ -3,21 +3,18 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using PeerNet.Cli.Commands;
+using PeerNet.Cli.Output;
 using PeerNet.Creation;
 using PeerNet.Metainfo;
-using PeerNet.Storage;
-using PeerNet.Swarm;
-using PeerNet.Transport;
 
 namespace PeerNet.Cli.Demo;
 
 /// <summary>
 /// The demo's swarm, with no console: random content and its torrent in a temporary folder, a seeder and
-/// leechers as real PeerNet nodes over TCP on loopback, each with its own address (127.0.0.x), port, folder
-/// and upload cap; optionally churn and a bad peer. A view reads <see cref="GetSnapshot"/> and
-/// <see cref="TryReadEvent"/> while <see cref="RunAsync"/> runs. Peers learn of each other only from the demo
-/// (no tracker, DHT or PEX yet).
+/// leechers as real PeerNet nodes (<see cref="PeerNetNode"/>, the public API only) over TCP on loopback, each with
+/// its own address (127.0.0.x), port, folder and upload cap; optionally churn and a bad peer. A view reads
+/// <see cref="GetSnapshot"/> and <see cref="TryReadEvent"/> while <see cref="RunAsync"/> runs. Peers learn of each
+/// other only from the demo (no tracker, DHT or PEX yet).
 /// </summary>
 internal sealed partial class DemoSwarm(DemoOptions options) : IAsyncDisposable
 {
@@ -211,44 +208,73 @@ internal sealed partial class DemoSwarm(DemoOptions options) : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a node's session and adds the torrent; a leecher dials the neighbours that are up.</summary>
+    /// <summary>
+    /// Starts a node on its own address with its upload cap and adds the torrent (a leecher dials the neighbours that
+    /// are up); the bad peer starts listening instead.
+    /// </summary>
     private async Task StartNodeAsync(DemoNode node, int port, CancellationToken cancellationToken)
     {
-        var transport = new TcpTransport(new TcpTransportOptions { LocalAddress = node.Address });
-        var sessionOptions = new SessionOptions
+        if (node.Role == DemoRole.BadPeer)
         {
-            ListenEndPoint = new IPEndPoint(node.Address, port),
+            node.Attach(DemoBadPeer.Start(node.Address, Metainfo!, Path.Combine(node.Folder, ContentName), node.UploadRate));
+            return;
+        }
+
+        bool leecher = node.Role == DemoRole.Leecher;
+        PeerNetNode peerNode = await PeerNetNode.StartAsync(new PeerNetNodeOptions
+        {
+            ListenAddress = node.Address,
+            ListenPort = port,
+            Dht = false,
+            LocalDiscovery = false,
+            Trackers = false,
             UploadRateLimit = node.UploadRate,
-            HashingThreads = 1,
-        };
-        SwarmSession? session = null;
+            HashingThreads = 1, // a dozen nodes share the machine's cores
+
+            // Its own: a leecher that leaves and rejoins finds the pieces it verified (the seeder has them all).
+            ResumeDirectory = leecher ? Path.Combine(Root!, "resume", node.Name) : null,
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        Task watching = WatchAsync(node, peerNode.WatchEventsAsync(CancellationToken.None)); // from before the torrent is added
         try
         {
-            session = await SessionFactory.StartAsync(sessionOptions, transport, cancellationToken).ConfigureAwait(false);
-            bool leecher = node.Role == DemoRole.Leecher;
-            var torrentOptions = new TorrentOptions
+            Directory.CreateDirectory(node.Folder);
+            TorrentHandle torrent = await peerNode.AddTorrentAsync(TorrentSource.FromMetainfo(Metainfo!), new AddTorrentOptions
             {
+                SavePath = node.Folder,
+                ReadOnly = !leecher,
+
                 // Only a leecher dials: earlier nodes are told of later ones by their incoming connections.
                 Peers = leecher ? [.. node.Neighbours.Where(n => n.IsOnline).Select(n => n.EndPoint)] : [],
-                ResumeDirectory = leecher ? Path.Combine(Root!, "resume", node.Name) : null,
-                RandomSeed = Options.Seed ^ node.Address.GetHashCode(),
-                CorruptUploads = node.Role == DemoRole.BadPeer,
                 SuperSeeding = node.Role == DemoRole.Seeder && Options.SuperSeed,
-            };
-            var storageOptions = new StorageOptions { ReadOnly = !leecher };
-            Directory.CreateDirectory(node.Folder);
-            TorrentSwarm torrent = await session.AddTorrentAsync(Metainfo!, node.Folder, torrentOptions, storageOptions, cancellationToken).ConfigureAwait(false);
-            node.Attach(transport, session, torrent);
+            }, cancellationToken).ConfigureAwait(false);
+            node.Attach(peerNode, torrent, watching);
         }
         catch
         {
-            if (session is not null)
-            {
-                await session.DisposeAsync().ConfigureAwait(false);
-            }
-
-            await transport.DisposeAsync().ConfigureAwait(false);
+            await peerNode.DisposeAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Follows a node's events until it stops: counts its failed pieces and names each address it bans, once over all
+    /// its sessions. (A watcher that fell behind would lose its oldest events, <see cref="EventsDropped"/>; this one only
+    /// counts, so it keeps up.)
+    /// </summary>
+    private async Task WatchAsync(DemoNode node, IAsyncEnumerable<NodeEvent> events)
+    {
+        await foreach (NodeEvent e in events.ConfigureAwait(false))
+        {
+            if (e is HashFailed)
+            {
+                node.NoteHashFailure();
+            }
+            else if (e is PeerBanned banned && node.NoteBan(banned.Peer.Address))
+            {
+                string who = Volatile.Read(ref _nodes).FirstOrDefault(n => n.Address.Equals(banned.Peer.Address))?.Name ?? banned.Peer.Address.ToString();
+                Report($"{node.Name} banned {who}: a piece it sent failed the hash check");
+            }
         }
     }
 
@@ -263,8 +289,7 @@ internal sealed partial class DemoSwarm(DemoOptions options) : IAsyncDisposable
             int verified = 0;
             foreach (DemoNode node in leechers)
             {
-                TorrentSwarm? torrent = node.Torrent;
-                if (torrent is null)
+                if (node.Torrent is not { } torrent)
                 {
                     continue;
                 }
@@ -276,8 +301,7 @@ internal sealed partial class DemoSwarm(DemoOptions options) : IAsyncDisposable
                     return $"{node.Name} stopped: {status.Error}";
                 }
 
-                ReportBans(node, torrent);
-                if (node.CompletedAfter is null && torrent.Completed.IsCompletedSuccessfully)
+                if (node.CompletedAfter is null && status.PiecesVerified == status.PieceCount)
                 {
                     node.CompletedAfter = _clock.Elapsed;
                     Report(string.Create(CultureInfo.InvariantCulture, $"{node.Name} has every piece ({node.CompletedAfter.Value.TotalSeconds:0.0} s)"));
@@ -305,27 +329,32 @@ internal sealed partial class DemoSwarm(DemoOptions options) : IAsyncDisposable
             }
             else if (_clock.Elapsed - lastProgress > Options.StallTimeout)
             {
-                // What the stuck torrents were doing, for a bug report.
-                Diagnostics = string.Join('\n', leechers.Where(n => n.CompletedAfter is null && n.Torrent is not null)
-                    .Select(n => $"{n.Name} ({n.Address}):\n{n.Torrent!.DescribeState()}"));
+                Diagnostics = await DescribeStalledAsync(leechers, cancellationToken).ConfigureAwait(false);
                 return string.Create(CultureInfo.InvariantCulture, $"no copy gained a piece for {Options.StallTimeout.TotalSeconds:0} s");
             }
         }
     }
 
-    /// <summary>Names each address a leecher bans, once. The exact counts come from the stopped torrents at the end.</summary>
-    private void ReportBans(DemoNode node, TorrentSwarm torrent)
+    /// <summary>What the stuck torrents were doing, for a bug report: each one's status and its peers.</summary>
+    private static async Task<string> DescribeStalledAsync(DemoNode[] leechers, CancellationToken cancellationToken)
     {
-        if (torrent.BannedCount == node.ReportedBans.Count)
+        var text = new System.Text.StringBuilder();
+        foreach (DemoNode node in leechers.Where(n => n.CompletedAfter is null))
         {
-            return;
+            if (node.Torrent is not { } torrent)
+            {
+                continue;
+            }
+
+            TorrentStatus s = torrent.GetStatus();
+            text.Append(CultureInfo.InvariantCulture, $"{node.Name} ({node.Address}): {s.State}, {s.PiecesVerified}/{s.PieceCount} pieces, {s.Peers} peers, down {DemoView.Rate(s.DownloadRate)}, {s.HashFailures} hash failures, {s.PeersBanned} banned\n");
+            foreach (PeerStatus peer in await torrent.GetPeersAsync(cancellationToken).ConfigureAwait(false))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"  {peer.EndPoint} {peer.Flags} has {peer.Progress * 100:0}%, down {DemoView.Rate(peer.DownloadRate)}, up {DemoView.Rate(peer.UploadRate)}\n");
+            }
         }
 
-        foreach (System.Net.IPAddress address in torrent.Banned.Where(node.ReportedBans.Add))
-        {
-            string who = Volatile.Read(ref _nodes).FirstOrDefault(n => n.Address.Equals(address))?.Name ?? address.ToString();
-            Report($"{node.Name} banned {who}: a piece it sent failed the hash check");
-        }
+        return text.ToString().TrimEnd('\n');
     }
 
     private void Report(string message)
@@ -342,6 +371,8 @@ internal sealed partial class DemoSwarm(DemoOptions options) : IAsyncDisposable
     {
         try
         {
+            // A leecher still leaving or rejoining (a run cut short) is stopped after, not in the middle.
+            await Task.WhenAll(_churning).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             foreach (DemoNode node in Volatile.Read(ref _nodes))
             {
                 await node.StopAsync().ConfigureAwait(false);

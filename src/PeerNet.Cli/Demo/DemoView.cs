@@ -1,5 +1,5 @@
 using System.Globalization;
-using PeerNet.Cli.Commands;
+using PeerNet.Cli.Output;
 using Spectre.Console;
 
 namespace PeerNet.Cli.Demo;
@@ -18,7 +18,7 @@ internal static class DemoView
     {
         await stdout.WriteLineAsync(Header(swarm.Options)).ConfigureAwait(false);
         Task<DemoResult> run = swarm.RunAsync(cancellationToken);
-        if (TransferView.IsInteractive(stdout))
+        if (Terminal.IsInteractive(stdout))
         {
             await LiveAsync(swarm, run).ConfigureAwait(false);
         }

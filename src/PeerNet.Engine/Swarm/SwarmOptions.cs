@@ -154,7 +154,4 @@ public sealed record TorrentOptions
     public int? RandomSeed { get; init; }
 
     internal IProgress<CheckProgress>? CheckProgress { get; init; }
-
-    /// <summary>Corrupts every block this node uploads: a hostile peer for tests and the demo's bad peer.</summary>
-    internal bool CorruptUploads { get; init; }
 }

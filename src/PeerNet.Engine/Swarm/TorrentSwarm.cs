@@ -143,10 +143,6 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         int data = (int)Math.Clamp(Storage.Map.SpaceSize - offset, 0, destination.Length);
         destination[data..].Clear(); // implicit tail padding of a v2 torrent
         Storage.Read(offset, destination[..data]);
-        if (Options.CorruptUploads)
-        {
-            destination[destination.Length / 2] ^= 0xFF;
-        }
     }
 
     /// <summary>The most bytes ever queued to one peer of this torrent and not yet taken (see <see cref="PeerLimits.MaxSendQueueBytes"/>).</summary>

@@ -1,5 +1,12 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Numerics;
+using System.Security.Cryptography;
 using PeerNet.Cli;
 using PeerNet.Cli.Demo;
+using PeerNet.Creation;
+using PeerNet.Metainfo;
 
 namespace PeerNet.Engine.Tests.Cli;
 
@@ -103,4 +110,89 @@ public sealed class DemoTests : IDisposable
         long fetched = rejoin.DownloadedAfter - rejoin.WastedAfter;
         Assert.True(fetched <= rejoin.MissingBytes + (8 * result.PieceLength), $"{name} fetched {fetched} bytes after rejoining but lacked at most {rejoin.MissingBytes}");
     }
+
+    [Fact]
+    public async Task DemoBadPeer_Request_AnswersTheTrueBlockWithOneByteFlipped()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        (TorrentMetainfo torrent, byte[] data, string path) = await CreateContentAsync(100_000);
+        await using DemoBadPeer bad = DemoBadPeer.Start(IPAddress.Loopback, torrent, path, uploadRate: 0);
+        using var client = new TcpClient();
+        await client.ConnectAsync(bad.LocalEndPoint, ct).AsTask().WaitAsync(Timeout, ct);
+        NetworkStream stream = client.GetStream();
+
+        // Its handshake echoes ours, with no extension offered.
+        await stream.WriteAsync(Handshake(torrent.InfoHashes.WireHash), ct);
+        byte[] handshake = await ReadAsync(stream, 68);
+        Assert.Equal(Handshake(torrent.InfoHashes.WireHash).AsSpan(0, 48).ToArray(), handshake.AsSpan(0, 48).ToArray());
+
+        // A full bitfield (spare bits clear), then an unchoke once we are interested.
+        byte[] bitfield = await ReadMessageAsync(stream);
+        Assert.Equal(5, bitfield[0]);
+        Assert.Equal((torrent.PieceCount + 7) / 8, bitfield.Length - 1);
+        Assert.Equal(torrent.PieceCount, bitfield.AsSpan(1).ToArray().Sum(b => BitOperations.PopCount(b)));
+        await stream.WriteAsync(new byte[] { 0, 0, 0, 1, 2 }, ct);
+        Assert.Equal([1], await ReadMessageAsync(stream));
+
+        // Every request is answered with the true block but one byte.
+        byte[] request = new byte[17];
+        BinaryPrimitives.WriteInt32BigEndian(request, 13);
+        request[4] = 6;
+        BinaryPrimitives.WriteInt32BigEndian(request.AsSpan(5), 1);
+        BinaryPrimitives.WriteInt32BigEndian(request.AsSpan(9), 16384);
+        BinaryPrimitives.WriteInt32BigEndian(request.AsSpan(13), 16384);
+        await stream.WriteAsync(request, ct);
+        byte[] piece = await ReadMessageAsync(stream);
+        Assert.Equal(7, piece[0]);
+        Assert.Equal(request.AsSpan(5, 8).ToArray(), piece.AsSpan(1, 8).ToArray());
+        byte[] block = piece[9..];
+        byte[] truth = data.AsSpan((int)torrent.PieceLength + 16384, 16384).ToArray();
+        Assert.Equal(16384, block.Length);
+        Assert.Single(Enumerable.Range(0, block.Length), i => block[i] != truth[i]);
+        Assert.Equal(16384, bad.Uploaded);
+    }
+
+    [Fact]
+    public async Task DemoBadPeer_OtherTorrentsHandshake_IsClosedUnanswered()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        (TorrentMetainfo torrent, _, string path) = await CreateContentAsync(20_000);
+        await using DemoBadPeer bad = DemoBadPeer.Start(IPAddress.Loopback, torrent, path, uploadRate: 0);
+        using var client = new TcpClient();
+        await client.ConnectAsync(bad.LocalEndPoint, ct).AsTask().WaitAsync(Timeout, ct);
+        NetworkStream stream = client.GetStream();
+
+        await stream.WriteAsync(Handshake(Sha1Hash.Compute([1, 2, 3])), ct);
+        Assert.Equal(0, await stream.ReadAsync(new byte[68], ct).AsTask().WaitAsync(Timeout, ct));
+    }
+
+    private async Task<(TorrentMetainfo Torrent, byte[] Data, string Path)> CreateContentAsync(int size)
+    {
+        byte[] data = RandomNumberGenerator.GetBytes(size);
+        string path = Path.Combine(_dir, "content.bin");
+        await File.WriteAllBytesAsync(path, data, TestContext.Current.CancellationToken);
+        byte[] torrent = await TorrentCreator.CreateAsync(new TorrentCreationOptions { SourcePath = path, PieceLength = 32 * 1024 }, cancellationToken: TestContext.Current.CancellationToken);
+        return (TorrentMetainfo.Parse(torrent), data, path);
+    }
+
+    private static byte[] Handshake(Sha1Hash infoHash)
+    {
+        byte[] handshake = new byte[68];
+        handshake[0] = 19;
+        "BitTorrent protocol"u8.CopyTo(handshake.AsSpan(1));
+        infoHash.CopyTo(handshake.AsSpan(28));
+        "-TT0001-"u8.CopyTo(handshake.AsSpan(48));
+        return handshake;
+    }
+
+    private static async Task<byte[]> ReadAsync(NetworkStream stream, int length)
+    {
+        byte[] bytes = new byte[length];
+        await stream.ReadExactlyAsync(bytes, TestContext.Current.CancellationToken).AsTask().WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        return bytes;
+    }
+
+    /// <summary>The next message's id and payload, without its length prefix.</summary>
+    private static async Task<byte[]> ReadMessageAsync(NetworkStream stream)
+        => await ReadAsync(stream, BinaryPrimitives.ReadInt32BigEndian(await ReadAsync(stream, 4)));
 }

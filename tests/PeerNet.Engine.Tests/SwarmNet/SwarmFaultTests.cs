@@ -26,7 +26,7 @@ public sealed class SwarmFaultTests
         SwarmSession corrupt = await harness.StartNodeAsync();
         await SwarmHarness.SeedAsync(honest1, torrent, content);
         await SwarmHarness.SeedAsync(honest2, torrent, content);
-        await SwarmHarness.SeedAsync(corrupt, torrent, content, new TorrentOptions { UploadSlots = 0, CorruptUploads = true });
+        await SwarmHarness.SeedCorruptAsync(corrupt, torrent, content);
         SwarmSession leecher = await harness.StartNodeAsync();
 
         // Every byte storage writes must already be the right one: a piece is hashed before it is written.

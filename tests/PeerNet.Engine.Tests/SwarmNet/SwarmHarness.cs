@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using PeerNet.Creation;
 using PeerNet.Discovery.Trackers;
 using PeerNet.Metainfo;
+using PeerNet.Storage;
 using PeerNet.Swarm;
 using PeerNet.Transport;
 
@@ -93,6 +94,20 @@ internal sealed class SwarmHarness : IAsyncDisposable
     /// <summary>Adds the torrent to a node as a seed of the content at <paramref name="content"/>.</summary>
     public static Task<TorrentSwarm> SeedAsync(SwarmSession node, TorrentMetainfo torrent, string content, TorrentOptions? options = null)
         => node.AddTorrentAsync(torrent, content, options ?? new TorrentOptions { UploadSlots = 0 }, null, TestContext.Current.CancellationToken).WaitAsync(Timeout, TestContext.Current.CancellationToken);
+
+    /// <summary>
+    /// Adds the torrent to a node as a seed of <paramref name="content"/> that corrupts every block it uploads (a byte
+    /// flipped in the middle) and unchokes every interested peer: its disk lies once its own check of the data is done.
+    /// </summary>
+    public static async Task<TorrentSwarm> SeedCorruptAsync(SwarmSession node, TorrentMetainfo torrent, string content)
+    {
+        bool armed = false;
+        var disk = HookedFileSystem.CorruptingUploads(() => Volatile.Read(ref armed));
+        TorrentSwarm seed = await node.AddTorrentAsync(torrent, content, new TorrentOptions { UploadSlots = 0 }, new StorageOptions { FileSystem = disk }, TestContext.Current.CancellationToken)
+            .WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        Volatile.Write(ref armed, true);
+        return seed;
+    }
 
     /// <summary>Adds the torrent to a node that downloads into a fresh folder, connecting to <paramref name="peers"/>.</summary>
     public async Task<(TorrentSwarm Torrent, string Folder)> LeechAsync(SwarmSession node, TorrentMetainfo torrent, IEnumerable<SwarmSession> peers, TorrentOptions? options = null, string? folder = null)

@@ -33,7 +33,7 @@ public sealed class SwarmObservabilityTests
         SwarmSession honest = await harness.StartNodeAsync(uploadLimit: 300_000);
         SwarmSession corrupt = await harness.StartNodeAsync();
         await SwarmHarness.SeedAsync(honest, torrent, content);
-        await SwarmHarness.SeedAsync(corrupt, torrent, content, new TorrentOptions { UploadSlots = 0, CorruptUploads = true });
+        await SwarmHarness.SeedCorruptAsync(corrupt, torrent, content);
         SwarmSession leecher = await harness.StartNodeAsync(loggerFactory: log);
         (TorrentSwarm download, _) = await harness.LeechAsync(leecher, torrent, [corrupt, honest]);
         await SwarmHarness.WaitCompletedAsync(download);

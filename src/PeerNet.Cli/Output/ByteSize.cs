@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace PeerNet.Cli.Commands;
+namespace PeerNet.Cli.Output;
 
 /// <summary>Sizes on the command line and in output: <c>16384</c>, <c>16K</c>, <c>256KiB</c>, <c>4MiB</c> (all binary units).</summary>
 internal static class ByteSize
