@@ -109,21 +109,4 @@ internal static class SessionFactory
     }
 
     private static FileStream? _stateLock;
-
-    /// <summary>Starts a session over <paramref name="transport"/> for the demo (until it runs on the public node); on failure, the session is disposed.</summary>
-    public static async Task<PeerNet.Swarm.SwarmSession> StartAsync(PeerNet.Swarm.SessionOptions sessionOptions, PeerNet.Transport.TcpTransport transport, CancellationToken cancellationToken)
-    {
-        var session = new PeerNet.Swarm.SwarmSession(sessionOptions, transport);
-        try
-        {
-            await session.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await session.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        return session;
-    }
 }

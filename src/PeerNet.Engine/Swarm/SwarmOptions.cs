@@ -4,7 +4,7 @@ using PeerNet.Storage;
 namespace PeerNet.Swarm;
 
 /// <summary>Settings of a session: the listening port and the limits shared by all its torrents.</summary>
-public sealed record SessionOptions
+internal sealed record SessionOptions
 {
     /// <summary>Where to listen for peers; port 0 picks a free one. Default: every IPv4 and IPv6 address.</summary>
     public IPEndPoint ListenEndPoint { get; init; } = new(IPAddress.IPv6Any, 0);
@@ -76,7 +76,7 @@ public sealed record SessionOptions
 }
 
 /// <summary>Settings of one torrent in a session.</summary>
-public sealed record TorrentOptions
+internal sealed record TorrentOptions
 {
     /// <summary>Peers to connect to at start.</summary>
     public IReadOnlyList<IPEndPoint> Peers { get; init; } = [];
