@@ -7,7 +7,7 @@ namespace PeerNet.Cli;
 internal static class PeerNetCli
 {
     /// <summary>Exit code for a failed command.</summary>
-    public const int ExitFailure = 1;
+    public const int ExitFailure = CommandRunner.ExitFailure;
 
     /// <summary>Exit code for a command line that does not parse.</summary>
     public const int ExitUsage = 2;

@@ -3,6 +3,9 @@ namespace PeerNet.Cli.Commands;
 /// <summary>Runs a verb's body and turns failures into one line on stderr and an exit code.</summary>
 internal static class CommandRunner
 {
+    /// <summary>Exit code of a verb that failed (one line on stderr says why).</summary>
+    public const int ExitFailure = 1;
+
     /// <summary>Exit code after Ctrl+C.</summary>
     public const int ExitCancelled = 130;
 
@@ -43,6 +46,6 @@ internal static class CommandRunner
     private static async Task<int> FailAsync(TextWriter error, string message)
     {
         await error.WriteLineAsync($"peernet: {DisplayText.Sanitize(message)}").ConfigureAwait(false);
-        return PeerNetCli.ExitFailure;
+        return CommandRunner.ExitFailure;
     }
 }

@@ -63,7 +63,7 @@ internal static class DemoCommand
                 await stdout.WriteLineAsync($"kept: {swarm.Root}").ConfigureAwait(false);
             }
 
-            return result.Success ? 0 : PeerNetCli.ExitFailure;
+            return result.Success ? 0 : CommandRunner.ExitFailure;
         }
     }
 

@@ -179,28 +179,35 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     public ValueTask PostAsync(SwarmEvent e, CancellationToken cancellationToken) => _events.Writer.WriteAsync(e, cancellationToken);
 
     /// <summary>A snapshot of progress and rates (safe from any thread).</summary>
-    public TorrentStatus GetStatus() => new()
+    public TorrentStatus GetStatus()
     {
-        Name = Metainfo.Name,
-        InfoHashes = Metainfo.InfoHashes,
-        State = State,
-        Error = Error,
-        PieceCount = PieceCount,
-        PiecesVerified = _have.SetCount,
-        TotalSize = Metainfo.TotalSize,
-        Downloaded = Interlocked.Read(ref _downloaded),
-        Uploaded = Interlocked.Read(ref _uploaded),
-        Wasted = Interlocked.Read(ref _wasted),
-        DownloadRate = _downloadRate.BytesPerSecond,
-        UploadRate = _uploadRate.BytesPerSecond,
-        Peers = Volatile.Read(ref _peerCount),
-        Seeds = Volatile.Read(ref _seedCount),
-        PiecesFoundOnDisk = PiecesFoundAtStart,
-        HashFailures = HashFailures,
-        PeersBanned = _banned.Count,
-        PieceLength = Metainfo.PieceLength,
-        Trackers = SummarizeTrackers(),
-    };
+        Discovery.Trackers.TrackerSummary trackers = SummarizeTrackers();
+        return new()
+        {
+            Name = Metainfo.Name,
+            InfoHashes = Metainfo.InfoHashes,
+            State = State,
+            Error = Error,
+            PieceCount = PieceCount,
+            PiecesVerified = _have.SetCount,
+            TotalSize = Metainfo.TotalSize,
+            Downloaded = Interlocked.Read(ref _downloaded),
+            Uploaded = Interlocked.Read(ref _uploaded),
+            Wasted = Interlocked.Read(ref _wasted),
+            DownloadRate = _downloadRate.BytesPerSecond,
+            UploadRate = _uploadRate.BytesPerSecond,
+            Peers = Volatile.Read(ref _peerCount),
+            Seeds = Volatile.Read(ref _seedCount),
+            PiecesFoundOnDisk = PiecesFoundAtStart,
+            HashFailures = HashFailures,
+            PeersBanned = _banned.Count,
+            PieceLength = Metainfo.PieceLength,
+            TrackerCount = trackers.Total,
+            TrackersWorking = trackers.Working,
+            TrackersFailing = trackers.Failing,
+            TrackerError = trackers.LastError,
+        };
+    }
 
     private int _peerCount;
     private int _seedCount; // counted by the loop once a second

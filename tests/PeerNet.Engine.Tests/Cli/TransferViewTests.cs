@@ -12,7 +12,10 @@ public sealed class TransferViewTests
         State = TorrentState.Downloading,
         PieceCount = 4,
         PiecesVerified = 1,
-        Trackers = trackers,
+        TrackerCount = trackers.Total,
+        TrackersWorking = trackers.Working,
+        TrackersFailing = trackers.Failing,
+        TrackerError = trackers.LastError,
     };
 
     [Fact]

@@ -102,21 +102,19 @@ public sealed record TorrentStatus
     }
 
     /// <summary>The torrent's trackers in use (0 when it has none or they are off).</summary>
-    public int TrackerCount => Trackers.Total;
+    public int TrackerCount { get; init; }
 
     /// <summary>Trackers whose last announce succeeded.</summary>
-    public int TrackersWorking => Trackers.Working;
+    public int TrackersWorking { get; init; }
 
     /// <summary>Trackers whose last announce failed.</summary>
-    public int TrackersFailing => Trackers.Failing;
+    public int TrackersFailing { get; init; }
 
     /// <summary>
     /// Why the last round of announces failed on every tracker, with control and bidi characters already replaced; null
     /// after a success.
     /// </summary>
-    public string? TrackerError => Trackers.LastError;
-
-    internal Discovery.Trackers.TrackerSummary Trackers { get; init; }
+    public string? TrackerError { get; init; }
 
     /// <summary>Fraction of pieces verified, 0 to 1.</summary>
     public double Progress => PieceCount == 0 ? 1 : (double)PiecesVerified / PieceCount;
