@@ -8,19 +8,26 @@ public sealed partial class BencodeDocument
     /// The iterative parser. Open containers live on an explicit stack bounded by
     /// <see cref="BencodeLimits.MaxDepth"/>, so hostile nesting cannot overflow the call stack.
     /// </summary>
+    /// <remarks>
+    /// Lenient parsing (.torrent files only, <see cref="TryParseTorrent"/>) reads what libtorrent's bdecode reads:
+    /// leading zeros in integers and string lengths, <c>-0</c>, up to 20 digits (a value past 64 bits stays in the
+    /// document but reads as no integer), repeated keys (lookups find the first). Every limit still holds.
+    /// </remarks>
     private ref struct Parser
     {
         private readonly ReadOnlySpan<byte> _data;
         private readonly BencodeLimits _limits;
+        private readonly bool _lenient;
         private Token[] _tokens;
         private Span<Frame> _frames;   // one per open container; starts on the caller's stack
         private Frame[]? _rentedFrames;
         private int _depth;
 
-        public Parser(ReadOnlySpan<byte> data, BencodeLimits limits, Span<Frame> frames)
+        public Parser(ReadOnlySpan<byte> data, BencodeLimits limits, Span<Frame> frames, bool lenient)
         {
             _data = data;
             _limits = limits;
+            _lenient = lenient;
 
             // Every value takes at least two bytes, so this never rents more than the input could need; a
             // typical .torrent (a few hundred values, most bytes in 'pieces') fits without growing.
@@ -158,26 +165,33 @@ public sealed partial class BencodeDocument
             bool negative = p < data.Length && data[p] == (byte)'-';
             int digitsStart = negative ? p + 1 : p;
             p = digitsStart;
+            int maxDigits = _lenient ? LenientMaxIntegerDigits : BencodeLimits.MaxIntegerDigits;
 
             // Accumulate as a negative number so long.MinValue is representable.
             long acc = 0;
+            bool overflow = false;
             while (p < data.Length && (uint)(data[p] - '0') <= 9)
             {
-                if (p - digitsStart >= BencodeLimits.MaxIntegerDigits)
+                if (p - digitsStart >= maxDigits)
                 {
                     return Fail(BencodeErrorCode.IntegerTooLong, start);
                 }
 
                 int digit = data[p] - '0';
-                if (acc < (long.MinValue + digit) / 10)
+                if (!overflow && acc < (long.MinValue + digit) / 10)
                 {
                     // Only the 19th digit can overflow. If a 20th follows, the integer is too long whatever its
                     // value, as BencodeLimits.MaxIntegerDigits documents: say so rather than IntegerOverflow.
                     bool wider = p + 1 < data.Length && (uint)(data[p + 1] - '0') <= 9;
-                    return Fail(wider ? BencodeErrorCode.IntegerTooLong : BencodeErrorCode.IntegerOverflow, start);
+                    if (!_lenient)
+                    {
+                        return Fail(wider ? BencodeErrorCode.IntegerTooLong : BencodeErrorCode.IntegerOverflow, start);
+                    }
+
+                    overflow = true; // kept, as libtorrent keeps it; BencodeNode.TryGetInt64 says it is no integer
                 }
 
-                acc = (acc * 10) - digit;
+                acc = overflow ? acc : (acc * 10) - digit;
                 p++;
             }
 
@@ -198,12 +212,12 @@ public sealed partial class BencodeDocument
             }
 
             // BEP 3: "i-0e is invalid. All encodings with a leading zero, such as i03e, are invalid, other than i0e."
-            if ((data[digitsStart] == (byte)'0' && digits > 1) || (negative && acc == 0))
+            if (!_lenient && ((data[digitsStart] == (byte)'0' && digits > 1) || (negative && acc == 0)))
             {
                 return Fail(BencodeErrorCode.IntegerNotCanonical, start);
             }
 
-            if (!negative && acc == long.MinValue)
+            if (!_lenient && !negative && acc == long.MinValue)
             {
                 return Fail(BencodeErrorCode.IntegerOverflow, start);
             }
@@ -240,7 +254,8 @@ public sealed partial class BencodeDocument
                 return Fail(BencodeErrorCode.UnexpectedByte, p);
             }
 
-            if (data[start] == (byte)'0' && p - start > 1)
+            // Strict: no leading zero. Lenient: as libtorrent, whose token keeps at most 16 digits of length.
+            if (_lenient ? p - start > LenientMaxLengthDigits : data[start] == (byte)'0' && p - start > 1)
             {
                 return Fail(BencodeErrorCode.StringLengthNotCanonical, start);
             }
@@ -253,7 +268,10 @@ public sealed partial class BencodeDocument
 
             int end = valueStart + (int)length;
             int index = AddToken(BencodeKind.String, start, valueStart, end);
-            if (isKey)
+
+            // Lenient parsing keeps repeated keys (lookups find the first, as libtorrent's do), so it need not
+            // track the order that proves keys distinct.
+            if (isKey && !_lenient)
             {
                 int top = _depth - 1;
                 ref Frame frame = ref _frames[top];
@@ -364,6 +382,12 @@ public sealed partial class BencodeDocument
             return -1;
         }
     }
+
+    /// <summary>libtorrent's bdecode reads up to 20 digits (a leading zero among them) before it calls an integer an overflow.</summary>
+    private const int LenientMaxIntegerDigits = 20;
+
+    /// <summary>libtorrent's bdecode refuses a string whose length takes more than 16 digits (leading zeros count).</summary>
+    private const int LenientMaxLengthDigits = 16;
 
     /// <summary>The parser's state for one open container.</summary>
     private struct Frame
