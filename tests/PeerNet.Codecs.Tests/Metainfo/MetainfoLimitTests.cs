@@ -8,9 +8,9 @@ public sealed class MetainfoLimitTests
 {
     private const int Kib16 = 16384;
 
-    private static TorrentBuilder V1(params string[][] paths) => TorrentBuilder.V1Multi("n", Kib16, [.. paths.Select((p, i) => new TestFile(p, TestHashes.Bytes(10, i)))]);
+    private static TorrentBuilder V1(params string[][] paths) => TorrentBuilder.V1Paths(paths);
 
-    private static TorrentBuilder V2(params string[][] paths) => TorrentBuilder.V2Multi("n", Kib16, [.. paths.Select((p, i) => new TestFile(p, TestHashes.Bytes(10, i)))]);
+    private static TorrentBuilder V2(params string[][] paths) => TorrentBuilder.V2Paths(paths);
 
     [Fact]
     public void DepthLimit_V1_64SegmentsKept_65Refused()

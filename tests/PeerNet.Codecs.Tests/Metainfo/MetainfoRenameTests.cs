@@ -11,9 +11,9 @@ public sealed class MetainfoRenameTests
 {
     private const int Kib16 = 16384;
 
-    private static TorrentBuilder V1(params string[][] paths) => TorrentBuilder.V1Multi("n", Kib16, [.. paths.Select((p, i) => new TestFile(p, TestHashes.Bytes(10, i)))]);
+    private static TorrentBuilder V1(params string[][] paths) => TorrentBuilder.V1Paths(paths);
 
-    private static TorrentBuilder V2(params string[][] paths) => TorrentBuilder.V2Multi("n", Kib16, [.. paths.Select((p, i) => new TestFile(p, TestHashes.Bytes(10, i)))]);
+    private static TorrentBuilder V2(params string[][] paths) => TorrentBuilder.V2Paths(paths);
 
     private static string[] Paths(TorrentBuilder b) => [.. b.Parse().Files.Select(f => f.Path)];
 
