@@ -97,6 +97,18 @@ def torrents():
     write("metainfo", "sanitized-names.torrent", benc({"info": info, "comment": "names that need rewriting"}))
 
 
+def compat_seeds():
+    """Torrents as libtorrent reads them (tests/data/compat-torrents): repaired names, renamed duplicates, symlinks
+    and pads, hybrids and lax bencode, so the campaign starts from each repair."""
+    source = os.path.join(HERE, "..", "..", "tests", "data", "compat-torrents")
+    for name in ["duplicate-three-times", "duplicate-pads", "duplicate-file-then-folder", "parent-path", "invalid-utf8",
+                 "long-name-utf8", "name-dotdot", "pad-file-no-path", "symlink-with-length", "symlink-through-link",
+                 "v2-symlinks", "v2-dropped-keys", "v2-file-named-dotdot", "hybrid-no-tail-pad", "hybrid-renamed",
+                 "hybrid-single-name-mismatch", "bencode-repeated-key", "bencode-trailing-bytes", "v2-unordered-keys"]:
+        with open(os.path.join(source, name + ".torrent"), "rb") as f:
+            write("metainfo", "compat-" + name + ".torrent", f.read())
+
+
 def trackers():
     """Seeds for httptracker (announce and scrape bodies) and udptracker (BEP 15 datagrams)."""
     v4 = bytes([127, 0, 0, 1, 0x1A, 0xE1, 10, 0, 0, 2, 0, 80])
@@ -201,6 +213,7 @@ def leechsession():
 
 def main():
     torrents()
+    compat_seeds()
     trackers()
     lsd()
     peersession()
@@ -212,6 +225,8 @@ def main():
         "string": b"4:spam", "empty-list": b"le", "empty-dict": b"de",
         "dict": b"d3:cow3:moo4:spaml1:a1:bee", "nested": b"lli1eeld1:ai0eeee",
         "unsorted": b"d1:b0:1:a0:e",
+        # Forms a .torrent may hold (read by TryParseTorrent only): leading zeros, -0, a repeated key, trailing bytes.
+        "lax-torrent-forms": b"d1:bi-0e1:ai01e1:a02:xyei00000000000000000001eejunk",
     }.items():
         write("bencode", name, data)
 
@@ -232,6 +247,8 @@ def main():
         "plain": b"a/b/c.txt", "traversal": b"../../etc/passwd", "device": b"CON/aux.txt/LPT1.log",
         "backslash": b"a\\..\\b", "drive": b"C:/Windows/x", "dots": b"dir/./file. /trail ",
         "invalid-utf8": b"caf\xc3/\xff\xfe/ok", "control": b"tab\there/new\nline", "empty": b"//",
+        # As libtorrent reads them: NUL and bidi controls removed, names cut at 240 bytes keeping the extension.
+        "nul-bidi": b"a\x00b/\xe2\x80\xaegpj.exe/..\x00", "long": b"x" * 300 + b".mkv/" + "\u00e9".encode() * 130 + b".txt",
     }.items():
         write("path", name, path)
 

@@ -17,6 +17,15 @@ internal sealed record LtTorrentInfo(
     int NumPieces,
     IReadOnlyList<LtFile> Files);
 
+/// <summary>
+/// One torrent as <c>lt_read_all.py</c> reports libtorrent's reading of it: an error, or everything that decides where
+/// its files go. Symlink targets start with the torrent's name, as libtorrent's <c>file_storage::symlink</c> gives them.
+/// </summary>
+internal sealed record LtReading(string File, string? Error, string? Name, string? InfoHashV1, string? InfoHashV2, long PieceLength, int NumPieces, IReadOnlyList<LtEntry>? Files);
+
+/// <summary>One file of an <see cref="LtReading"/>, with its flags.</summary>
+internal sealed record LtEntry(string Path, long Size, long Offset, bool Pad, bool Symlink, bool Executable, bool Hidden, string? Target);
+
 /// <summary>Output of <c>lt_create.py</c>: the info-hashes of the torrent libtorrent wrote.</summary>
 internal sealed record LtHashes(string? InfoHashV1, string? InfoHashV2);
 
@@ -67,6 +76,10 @@ internal static class Libtorrent
         arguments.Add(source);
         return await PythonScripts.RunJsonAsync<LtHashes>("lt_create.py", arguments, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>How libtorrent reads every .torrent in <paramref name="folder"/> (one Python process for them all).</summary>
+    public static Task<LtReading[]> ReadAllAsync(string folder, CancellationToken cancellationToken)
+        => PythonScripts.RunJsonAsync<LtReading[]>("lt_read_all.py", [folder], cancellationToken: cancellationToken);
 
     /// <summary>Has libtorrent check the data under <paramref name="savePath"/> against the torrent.</summary>
     public static Task<LtCheckResult> CheckAsync(string torrentPath, string savePath, CancellationToken cancellationToken)

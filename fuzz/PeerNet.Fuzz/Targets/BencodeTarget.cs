@@ -8,7 +8,9 @@ namespace PeerNet.Fuzz;
 /// <see cref="BencodeNode.WriteTo"/>) to exactly its input, since only canonical bencode is accepted and
 /// <c>WriteTo</c> keeps document order; every key looks up to its own value; and the limits are exact — the
 /// document parses under limits equal to its own depth, token count and longest string, and fails with the
-/// matching error under any one of them made smaller.
+/// matching error under any one of them made smaller. The lenient reading of .torrent files
+/// (<see cref="BencodeDocument.TryParseTorrent"/>) reads every valid prefix the same, to the same end, and finds no
+/// soft error in it but keys out of order.
 /// </summary>
 public static class BencodeTarget
 {
@@ -17,6 +19,7 @@ public static class BencodeTarget
         byte[] input = data.ToArray();
         bool whole = BencodeDocument.TryParse(input, out BencodeDocument? document, out BencodeError error);
         bool prefix = BencodeDocument.TryParsePrefix(input, out BencodeDocument? prefixDocument, out int consumed, out BencodeError prefixError);
+        CheckLenient(input, prefix ? prefixDocument : null, consumed);
         prefixDocument?.Dispose();
         if (whole)
         {
@@ -51,6 +54,27 @@ public static class BencodeTarget
             Check.Bytes(input, output.WrittenSpan, "WriteTo re-encoding");
 
             CheckLimits(input, shape);
+        }
+    }
+
+    private static void CheckLenient(byte[] input, BencodeDocument? strict, int consumed)
+    {
+        bool lenient = BencodeDocument.TryParseTorrent(input, out BencodeDocument? document, out int lenientConsumed, out BencodeError error);
+        using (document)
+        {
+            Check.That(lenient || error.Code != BencodeErrorCode.None, "TryParseTorrent failed with no error code");
+            if (strict is null)
+            {
+                return;
+            }
+
+            Check.That(lenient, $"TryParseTorrent refused a valid prefix: {error}");
+            Check.Equal(consumed, lenientConsumed, "end of the root value, strict and lenient");
+            Check.Equal(strict.TokenCount, document!.TokenCount, "token count, strict and lenient");
+            // Strict bencode has no leading zero, but may have keys out of order (only repeats are refused): a soft
+            // error there can only be a key, which starts with a nonzero digit or is "0:".
+            int soft = document.Root.FindSoftError();
+            Check.That(soft == -1 || input[soft] is >= (byte)'1' and <= (byte)'9' || input.AsSpan(soft).StartsWith("0:"u8), $"soft error at {soft} in canonical bencode");
         }
     }
 

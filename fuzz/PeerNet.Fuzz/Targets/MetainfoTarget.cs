@@ -6,10 +6,13 @@ using PeerNet.Storage;
 namespace PeerNet.Fuzz;
 
 /// <summary>
-/// <see cref="TorrentMetainfo.TryParse"/>: a refusal's message is safe to print (<see cref="DisplayText"/>); a parsed torrent's every file path (and symlink target) is relative,
-/// safe and stays under the download root; sizes, offsets, piece counts and hashes agree; no two stored files
-/// collide (even ignoring case); its info dictionary alone parses to the same files; and the storage layer
-/// accepts it (<see cref="PieceMap"/>, <see cref="StoragePaths.Resolve"/>) without throwing.
+/// <see cref="TorrentMetainfo.TryParse"/> (a .torrent read as libtorrent reads it): a refusal's message is safe to print
+/// (<see cref="DisplayText"/>); a parsed torrent's every file path (and symlink target) is relative, safe and stays
+/// under the download root, inside the name folder but for pad files and a file renamed beside it; sizes, offsets,
+/// piece counts and hashes agree, the info-hashes are over bytes found verbatim in the input; no two stored files
+/// collide (even ignoring case: libtorrent's renaming leaves none); a symlink has no bytes; its info dictionary
+/// alone parses to the same files; and the storage layer accepts it (<see cref="PieceMap"/>,
+/// <see cref="StoragePaths.Resolve"/>) without throwing.
 /// </summary>
 public static class MetainfoTarget
 {
@@ -26,6 +29,7 @@ public static class MetainfoTarget
         }
 
         CheckTorrent(torrent);
+        Check.That(input.AsSpan().IndexOf(torrent.InfoBytes.Span) >= 0, "the info bytes are not found verbatim in the input");
 
         Check.That(TorrentMetainfo.TryParseInfoDictionary(torrent.InfoBytes, out TorrentMetainfo? info, out MetainfoError infoError), $"its own info dictionary is refused: {infoError}");
         Check.Equal(torrent.InfoHashes, info.InfoHashes, "info-hashes of the info dictionary alone");
@@ -87,7 +91,10 @@ public static class MetainfoTarget
         foreach (TorrentFile f in t.Files)
         {
             PathRules.CheckRelativePath(f.Path, "file path", MaxPathBytes);
-            Check.That(t.IsMultiFile ? f.Path.StartsWith(t.Name + "/", StringComparison.Ordinal) : f.Path == t.Name || f.IsPadFile, $"file '{f.Path}' is not under the name '{t.Name}'");
+            // A pad file without a path is '.pad/N' (as libtorrent names it); a v2 file whose key dropped out entirely is
+            // renamed beside the name folder. Every other file is inside it.
+            bool inside = t.IsMultiFile ? f.Path.StartsWith(t.Name + "/", StringComparison.Ordinal) : f.Path == t.Name;
+            Check.That(inside || f.IsPadFile || (t.IsMultiFile && !f.Path.Contains('/', StringComparison.Ordinal) && f.Path != t.Name), $"file '{f.Path}' is not under the name '{t.Name}'");
             Check.That(f.Length >= 0 && f.Offset >= 0 && f.Offset <= t.PieceSpaceSize - f.Length, $"file '{f.Path}' spans {f.Offset}+{f.Length} of {t.PieceSpaceSize}");
             if (f.Length > 0)
             {
@@ -97,6 +104,7 @@ public static class MetainfoTarget
             if (f.SymlinkTarget is { } target)
             {
                 PathRules.CheckRelativePath(target, "symlink target", MaxPathBytes);
+                Check.That(f.Length == 0 && f.PiecesRoot is null && !f.IsPadFile, $"symlink '{f.Path}' has bytes, a root or is a pad");
             }
 
             if (hasV2 && f.Length > 0 && !f.IsPadFile)
@@ -123,8 +131,12 @@ public static class MetainfoTarget
 
         if (hasV2)
         {
-            using BencodeDocument info = BencodeDocument.Parse(t.InfoBytes);
-            Check.Equal(CountLeaves(info.Root["file tree"u8]), t.Files.Count(f => !f.IsPadFile), "files in the v2 file tree");
+            // Read as the parser read it: a v2 info dictionary has no soft error, but may hold i-0e.
+            Check.That(BencodeDocument.TryParseTorrent(t.InfoBytes, out BencodeDocument? info, out _, out BencodeError error), $"the info bytes do not parse again: {error}");
+            using (info)
+            {
+                Check.Equal(CountLeaves(info.Root["file tree"u8]), t.Files.Count(f => !f.IsPadFile), "files in the v2 file tree");
+            }
         }
 
         foreach ((Sha256Hash root, ReadOnlyMemory<byte> layer) in t.PieceLayers)

@@ -8,19 +8,26 @@ public sealed partial class BencodeDocument
     /// The iterative parser. Open containers live on an explicit stack bounded by
     /// <see cref="BencodeLimits.MaxDepth"/>, so hostile nesting cannot overflow the call stack.
     /// </summary>
-    private ref struct Parser
+    /// <remarks>
+    /// Lenient parsing (.torrent files only, <see cref="TryParseTorrent"/>) reads what libtorrent's bdecode reads:
+    /// leading zeros in integers and string lengths, <c>-0</c>, up to 20 digits (a value past 64 bits stays in the
+    /// document but reads as no integer), repeated keys (lookups find the first). Every limit still holds.
+    /// </remarks>
+    private ref partial struct Parser
     {
         private readonly ReadOnlySpan<byte> _data;
         private readonly BencodeLimits _limits;
+        private readonly bool _lenient;
         private Token[] _tokens;
         private Span<Frame> _frames;   // one per open container; starts on the caller's stack
         private Frame[]? _rentedFrames;
         private int _depth;
 
-        public Parser(ReadOnlySpan<byte> data, BencodeLimits limits, Span<Frame> frames)
+        public Parser(ReadOnlySpan<byte> data, BencodeLimits limits, Span<Frame> frames, bool lenient)
         {
             _data = data;
             _limits = limits;
+            _lenient = lenient;
 
             // Every value takes at least two bytes, so this never rents more than the input could need; a
             // typical .torrent (a few hundred values, most bytes in 'pieces') fits without growing.
@@ -150,136 +157,6 @@ public sealed partial class BencodeDocument
             return index;
         }
 
-        private BencodeError ReadInteger(ref int pos)
-        {
-            ReadOnlySpan<byte> data = _data;
-            int start = pos;
-            int p = pos + 1;
-            bool negative = p < data.Length && data[p] == (byte)'-';
-            int digitsStart = negative ? p + 1 : p;
-            p = digitsStart;
-
-            // Accumulate as a negative number so long.MinValue is representable.
-            long acc = 0;
-            while (p < data.Length && (uint)(data[p] - '0') <= 9)
-            {
-                if (p - digitsStart >= BencodeLimits.MaxIntegerDigits)
-                {
-                    return Fail(BencodeErrorCode.IntegerTooLong, start);
-                }
-
-                int digit = data[p] - '0';
-                if (acc < (long.MinValue + digit) / 10)
-                {
-                    // Only the 19th digit can overflow. If a 20th follows, the integer is too long whatever its
-                    // value, as BencodeLimits.MaxIntegerDigits documents: say so rather than IntegerOverflow.
-                    bool wider = p + 1 < data.Length && (uint)(data[p + 1] - '0') <= 9;
-                    return Fail(wider ? BencodeErrorCode.IntegerTooLong : BencodeErrorCode.IntegerOverflow, start);
-                }
-
-                acc = (acc * 10) - digit;
-                p++;
-            }
-
-            if (p >= data.Length)
-            {
-                return Fail(BencodeErrorCode.UnexpectedEnd, p);
-            }
-
-            if (data[p] != (byte)'e')
-            {
-                return Fail(BencodeErrorCode.UnexpectedByte, p);
-            }
-
-            int digits = p - digitsStart;
-            if (digits == 0)
-            {
-                return Fail(BencodeErrorCode.IntegerEmpty, start);
-            }
-
-            // BEP 3: "i-0e is invalid. All encodings with a leading zero, such as i03e, are invalid, other than i0e."
-            if ((data[digitsStart] == (byte)'0' && digits > 1) || (negative && acc == 0))
-            {
-                return Fail(BencodeErrorCode.IntegerNotCanonical, start);
-            }
-
-            if (!negative && acc == long.MinValue)
-            {
-                return Fail(BencodeErrorCode.IntegerOverflow, start);
-            }
-
-            AddToken(BencodeKind.Integer, start, negative ? digitsStart - 1 : digitsStart, p + 1);
-            pos = p + 1;
-            return default;
-        }
-
-        private BencodeError ReadString(ref int pos, bool isKey)
-        {
-            ReadOnlySpan<byte> data = _data;
-            int start = pos;
-            int p = pos;
-            long length = 0;
-            while (p < data.Length && (uint)(data[p] - '0') <= 9)
-            {
-                length = (length * 10) + (data[p] - '0');
-                if (length > _limits.MaxStringLength)
-                {
-                    return Fail(BencodeErrorCode.StringTooLong, start);
-                }
-
-                p++;
-            }
-
-            if (p >= data.Length)
-            {
-                return Fail(BencodeErrorCode.UnexpectedEnd, p);
-            }
-
-            if (data[p] != (byte)':')
-            {
-                return Fail(BencodeErrorCode.UnexpectedByte, p);
-            }
-
-            if (data[start] == (byte)'0' && p - start > 1)
-            {
-                return Fail(BencodeErrorCode.StringLengthNotCanonical, start);
-            }
-
-            int valueStart = p + 1;
-            if (length > data.Length - valueStart)
-            {
-                return Fail(BencodeErrorCode.UnexpectedEnd, data.Length);
-            }
-
-            int end = valueStart + (int)length;
-            int index = AddToken(BencodeKind.String, start, valueStart, end);
-            if (isKey)
-            {
-                int top = _depth - 1;
-                ref Frame frame = ref _frames[top];
-                int previous = frame.LastKey;
-                if (previous >= 0)
-                {
-                    ref readonly Token prev = ref _tokens[previous];
-                    int order = data[prev.ValueStart..prev.End].SequenceCompareTo(data[valueStart..end]);
-                    if (order == 0)
-                    {
-                        return Fail(BencodeErrorCode.DuplicateKey, start);
-                    }
-
-                    if (order > 0)
-                    {
-                        frame.Unsorted = true;
-                    }
-                }
-
-                frame.LastKey = index;
-            }
-
-            pos = end;
-            return default;
-        }
-
         private BencodeError OpenContainer(BencodeKind kind, ref int pos)
         {
             if (_depth >= _limits.MaxDepth)
@@ -364,6 +241,12 @@ public sealed partial class BencodeDocument
             return -1;
         }
     }
+
+    /// <summary>libtorrent's bdecode reads up to 20 digits (a leading zero among them) before it calls an integer an overflow.</summary>
+    private const int LenientMaxIntegerDigits = 20;
+
+    /// <summary>libtorrent's bdecode refuses a string whose length takes more than 16 digits (leading zeros count).</summary>
+    private const int LenientMaxLengthDigits = 16;
 
     /// <summary>The parser's state for one open container.</summary>
     private struct Frame

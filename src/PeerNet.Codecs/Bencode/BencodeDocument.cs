@@ -68,11 +68,24 @@ public sealed partial class BencodeDocument : IDisposable
     /// the rest (as BEP 9's <c>data</c> message, where raw bytes follow the dictionary).
     /// </summary>
     public static bool TryParsePrefix(ReadOnlyMemory<byte> data, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out BencodeDocument? document, out int bytesConsumed, out BencodeError error, BencodeLimits? limits = null)
+        => TryParse(data, lenient: false, out document, out bytesConsumed, out error, limits);
+
+    /// <summary>
+    /// Parses a .torrent's bencode as libtorrent reads it, and only for that: torrents in the wild carry leading
+    /// zeros (<c>i01e</c>, <c>06:</c>), <c>i-0e</c>, repeated keys (the first is used) and bytes after the root
+    /// value (ignored: <paramref name="bytesConsumed"/> says where the root ended). Wire formats (KRPC, peer wire,
+    /// extension messages, trackers) keep the strict <see cref="TryParse(ReadOnlyMemory{byte}, out BencodeDocument?, out BencodeError, BencodeLimits?)"/>.
+    /// Every limit still applies, and node spans stay exact, so an info-hash is still over the bytes as written.
+    /// </summary>
+    internal static bool TryParseTorrent(ReadOnlyMemory<byte> data, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out BencodeDocument? document, out int bytesConsumed, out BencodeError error, BencodeLimits? limits = null)
+        => TryParse(data, lenient: true, out document, out bytesConsumed, out error, limits);
+
+    private static bool TryParse(ReadOnlyMemory<byte> data, bool lenient, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out BencodeDocument? document, out int bytesConsumed, out BencodeError error, BencodeLimits? limits)
     {
         limits ??= BencodeLimits.Default;
         // Frames for the first 64 levels live on the stack; deeper (hostile or unusual) nesting rents more.
         Span<Frame> frames = stackalloc Frame[Math.Min(limits.MaxDepth, 64)];
-        var parser = new Parser(data.Span, limits, frames);
+        var parser = new Parser(data.Span, limits, frames, lenient);
         try
         {
             error = parser.Run();

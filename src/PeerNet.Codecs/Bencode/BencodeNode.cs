@@ -61,7 +61,10 @@ public readonly struct BencodeNode
     /// <summary>Whether the string value equals <paramref name="ascii"/>.</summary>
     public bool StringEquals(ReadOnlySpan<byte> ascii) => IsString && StringSpan.SequenceEqual(ascii);
 
-    /// <summary>Reads an integer value.</summary>
+    /// <summary>
+    /// Reads an integer value. False for anything else, and for an integer past the signed 64-bit range (only a
+    /// .torrent, read leniently, keeps one).
+    /// </summary>
     public bool TryGetInt64(out long value)
     {
         value = 0;
@@ -71,9 +74,18 @@ public readonly struct BencodeNode
         }
 
         ref readonly BencodeDocument.Token t = ref Token;
-        // The parser already proved the digits canonical and in range.
-        return Utf8Parser.TryParse(_document!.Source.Span[t.ValueStart..(t.End - 1)], out value, out _);
+        ReadOnlySpan<byte> text = _document!.Source.Span[t.ValueStart..(t.End - 1)];
+
+        // The parser proved these an optional '-' and digits; a lenient .torrent's may have leading zeros.
+        return Utf8Parser.TryParse(text, out value, out int consumed) && consumed == text.Length;
     }
+
+    /// <summary>
+    /// Offset of the first thing in this value's bytes that strict bencode forbids and libtorrent calls a soft
+    /// error: a leading zero in an integer (<c>i01e</c>; <c>i-0e</c> passes) or in a string length (<c>01:</c>), or
+    /// dictionary keys that are unsorted or repeated; -1 if there is none.
+    /// </summary>
+    internal int FindSoftError() => _document is null ? -1 : _document.FindSoftError(_index);
 
     /// <summary>Looks up <paramref name="key"/> in a dictionary; an absent node if missing or not a dictionary.</summary>
     public BencodeNode this[ReadOnlySpan<byte> key] => TryGetValue(key, out BencodeNode value) ? value : default;

@@ -26,10 +26,17 @@ public enum MetainfoErrorCode
     /// <summary>The pieces, piece layers or file sizes do not agree with each other.</summary>
     Inconsistent,
 
-    /// <summary>A path that could not be made safe: traversal, an absolute or drive path, NUL, too long, empty.</summary>
+    /// <summary>
+    /// A path that could not be made safe: a path too deep or too long, an element still too long once cut, a
+    /// single file's name with nothing left. (Traversal, separators, NUL and drive letters are repaired, as
+    /// libtorrent repairs them, not refused.)
+    /// </summary>
     UnsafePath,
 
-    /// <summary>Two files map to the same path (exactly, ignoring case, or a file where a folder is needed).</summary>
+    /// <summary>
+    /// Two files would still share a path once those libtorrent renames are renamed: paths equal only ignoring
+    /// non-ASCII case, which libtorrent keeps apart and Windows and macOS do not.
+    /// </summary>
     DuplicatePath,
 
     /// <summary>More files, pieces or nesting than the limits allow.</summary>

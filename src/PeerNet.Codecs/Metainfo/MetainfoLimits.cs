@@ -15,13 +15,19 @@ public sealed record MetainfoLimits
     /// <summary>Most pieces: 16,777,216 (2^24).</summary>
     public int MaxPieces { get; init; } = 1 << 24;
 
-    /// <summary>Largest piece: 128 MiB.</summary>
-    public long MaxPieceLength { get; init; } = 128L * 1024 * 1024;
+    /// <summary>
+    /// Largest piece: 1,073,741,823 bytes (2^30 - 1), libtorrent's limit (<c>INT_MAX / 2</c>), so every torrent
+    /// libtorrent loads has pieces PeerNet can hold.
+    /// </summary>
+    public long MaxPieceLength { get; init; } = int.MaxValue / 2;
 
     /// <summary>Deepest folder nesting of one file path: 64 segments.</summary>
     public int MaxPathDepth { get; init; } = 64;
 
-    /// <summary>Longest path segment, in UTF-8 bytes: 255, the limit of common file systems.</summary>
+    /// <summary>
+    /// Longest path element, in UTF-8 bytes: 255, the limit of common file systems. Longer names are cut to 240
+    /// bytes as libtorrent cuts them (keeping the extension); only an element that stays longer is refused.
+    /// </summary>
     public int MaxSegmentBytes { get; init; } = 255;
 
     /// <summary>Longest whole relative path, in UTF-8 bytes: 4,096.</summary>

@@ -5,8 +5,9 @@ namespace PeerNet.Metainfo;
 internal sealed partial class MetainfoParser
 {
     /// <summary>
-    /// Refuses two files that would land on the same path: exactly, ignoring case (they collide on Windows
-    /// and macOS), or a file standing where another file needs a folder.
+    /// Refuses two files that would still land on the same path once <see cref="RenameDuplicates"/> has renamed
+    /// those libtorrent renames: which leaves paths equal only ignoring non-ASCII case (<c>É</c> and <c>é</c>,
+    /// distinct to libtorrent, one file on Windows and macOS), directly or as a file where another needs a folder.
     /// </summary>
     private static void CheckPathCollisions(List<TorrentFile> files, BencodeNode info)
     {

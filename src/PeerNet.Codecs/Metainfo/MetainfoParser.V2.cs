@@ -6,34 +6,30 @@ namespace PeerNet.Metainfo;
 internal sealed partial class MetainfoParser
 {
     /// <summary>
-    /// Reads a BEP 52 file tree. Files come out in tree order, each non-empty file starting on a piece
-    /// boundary ("each file's data begins at the start of a piece").
+    /// Reads a BEP 52 file tree as libtorrent's <c>extract_files2</c> does. Files come out in tree order, each
+    /// non-empty file starting on a piece boundary ("each file's data begins at the start of a piece"). A tree
+    /// whose only entry is a file, in a torrent without a v1 <c>files</c> list, is a single-file torrent named by
+    /// that entry's key (not by <c>name</c>, as libtorrent names it).
     /// </summary>
-    private List<TorrentFile> ReadFileTree(BencodeNode tree, string name, long pieceLength, bool v1MultiFile, out bool multiFile)
+    private List<TorrentFile> ReadFileTree(BencodeNode tree, string folder, long pieceLength, bool hasV1List, out bool multiFile)
     {
         RequireKind(tree, BencodeKind.Dictionary, "file tree");
         var files = new List<TorrentFile>();
         long offset = 0;
-
-        // A tree whose only entry is a file is a single-file torrent: the file is stored as the name. A node
-        // with a "" leaf and other entries is not a file (BEP 52: a file "must not have any sibling entries"):
-        // leave it to the walk below, which refuses it. In a hybrid whose v1 part is a 'files' list the same
-        // tree is a folder holding one file (as libtorrent writes and reads it), so it is walked too.
-        if (!v1MultiFile && tree.Count == 1)
+        if (!hasV1List && tree.Count == 1)
         {
             foreach (KeyValuePair<BencodeNode, BencodeNode> only in tree.Entries)
             {
-                if (only.Value.IsDictionary && only.Value[""u8].Exists && only.Value.Count == 1)
+                if (!only.Key.StringSpan.IsEmpty && IsFileNode(only.Value))
                 {
-                    // As in WalkDirectory: a file node holds only its "" entry. Anything beside it would be a
-                    // folder that this single-file shortcut silently dropped while it stays in the info-hash.
-                    if (only.Value.Count != 1)
+                    string? name = PathSanitizer.SanitizeSegment(KeyElement(only.Key), limits, out _);
+                    if (name is null)
                     {
-                        Fail(MetainfoErrorCode.Inconsistent, only.Value, $"'{only.Key.GetString()}' in 'file tree' is both a file and a folder");
+                        Fail(MetainfoErrorCode.UnsafePath, only.Key, "the only file in 'file tree' has a name that is empty or cannot be made safe");
                     }
 
                     multiFile = false;
-                    files.Add(ReadLeaf(only.Value, name, ref offset, pieceLength));
+                    files.Add(ReadLeaf(only.Value[""u8], name, ref offset, pieceLength));
                     return files;
                 }
             }
@@ -41,8 +37,7 @@ internal sealed partial class MetainfoParser
 
         multiFile = true;
         _pathBytes = 0;
-        var path = new List<string>();
-        WalkDirectory(tree, name, path, Encoding.UTF8.GetByteCount(name), files, ref offset, pieceLength);
+        WalkDirectory(tree, folder, 0, files, ref offset, pieceLength);
         if (files.Count == 0)
         {
             Fail(MetainfoErrorCode.InvalidValue, tree, "'file tree' holds no files");
@@ -51,9 +46,36 @@ internal sealed partial class MetainfoParser
         return files;
     }
 
-    private void WalkDirectory(BencodeNode directory, string name, List<string> path, int pathBytes, List<TorrentFile> files, ref long offset, long pieceLength)
+    /// <summary>A file's node holds only its <c>""</c> entry; one with anything beside it is a folder (whose "" key is refused).</summary>
+    private static bool IsFileNode(BencodeNode node)
     {
-        if (path.Count >= limits.MaxPathDepth)
+        if (!node.IsDictionary)
+        {
+            return false;
+        }
+
+        int entries = 0;
+        bool emptyKeyFirst = false;
+        foreach (KeyValuePair<BencodeNode, BencodeNode> entry in node.Entries)
+        {
+            emptyKeyFirst |= entries == 0 && entry.Key.StringSpan.IsEmpty;
+            if (++entries > 1)
+            {
+                return false;
+            }
+        }
+
+        return emptyKeyFirst;
+    }
+
+    /// <summary>
+    /// One folder of the tree. A key libtorrent drops (<c>.</c>, <c>..</c>, only separators) adds no element: a
+    /// folder so named merges into its parent, and a file so named takes its folder's path (then renamed, as a
+    /// file where a folder is). An empty folder holds nothing and is skipped, as libtorrent skips it.
+    /// </summary>
+    private void WalkDirectory(BencodeNode directory, string path, int depth, List<TorrentFile> files, ref long offset, long pieceLength)
+    {
+        if (depth >= limits.MaxPathDepth)
         {
             Fail(MetainfoErrorCode.UnsafePath, directory, $"path is deeper than {limits.MaxPathDepth} folders");
         }
@@ -62,65 +84,69 @@ internal sealed partial class MetainfoParser
         {
             BencodeNode key = entry.Key;
             BencodeNode child = entry.Value;
-            if (key.StringSpan.Length == 0)
+            if (key.StringSpan.IsEmpty)
             {
                 Fail(MetainfoErrorCode.Inconsistent, key, "a folder in 'file tree' is also a file (empty key beside other names)");
             }
 
-            string? segment = PathSanitizer.SanitizeSegment(key.StringSpan, limits, out string? error);
-            if (segment is null)
+            RequireKind(child, BencodeKind.Dictionary, "file tree entry");
+            string? segment = PathSanitizer.SanitizeSegment(KeyElement(key), limits, out string? error);
+            if (error is not null)
             {
-                Fail(MetainfoErrorCode.UnsafePath, key, $"unsafe path: {error ?? "segment '.' is not a name"}");
+                Fail(MetainfoErrorCode.UnsafePath, key, $"unsafe path: {error}");
             }
 
-            RequireKind(child, BencodeKind.Dictionary, "file tree entry");
-            int bytes = pathBytes + 1 + Encoding.UTF8.GetByteCount(segment);
+            string childPath = segment is null ? path : path + "/" + segment;
+            int bytes = Encoding.UTF8.GetByteCount(childPath);
             if (bytes > limits.MaxPathBytes)
             {
                 Fail(MetainfoErrorCode.UnsafePath, key, $"path is longer than {limits.MaxPathBytes} bytes");
             }
 
-            path.Add(segment);
-            if (child[""u8].Exists)
+            if (IsFileNode(child))
             {
-                if (child.Count != 1)
-                {
-                    Fail(MetainfoErrorCode.Inconsistent, child, $"'{string.Join('/', path)}' is both a file and a folder");
-                }
-
                 if (files.Count >= limits.MaxFiles)
                 {
                     Fail(MetainfoErrorCode.LimitExceeded, child, $"more than {limits.MaxFiles} files");
                 }
 
                 AddPathBytes(bytes, child);
-                files.Add(ReadLeaf(child, name + "/" + string.Join('/', path), ref offset, pieceLength));
+                files.Add(ReadLeaf(child[""u8], childPath, ref offset, pieceLength));
             }
             else
             {
-                if (child.Count == 0)
-                {
-                    Fail(MetainfoErrorCode.InvalidValue, child, $"folder '{string.Join('/', path)}' in 'file tree' is empty");
-                }
-
-                WalkDirectory(child, name, path, bytes, files, ref offset, pieceLength);
+                WalkDirectory(child, childPath, depth + 1, files, ref offset, pieceLength);
             }
-
-            path.RemoveAt(path.Count - 1);
         }
     }
 
-    private static TorrentFile ReadLeaf(BencodeNode fileNode, string path, ref long offset, long pieceLength)
+    /// <summary>
+    /// A file's <c>""</c> dictionary, as libtorrent's <c>extract_single_file2</c> reads it: a pad attribute is
+    /// refused (v2 has no pad files, libtorrent refuses them); a symlink has no length and no root; any other
+    /// non-empty file needs a 32-byte <c>pieces root</c> that is not all zeros (libtorrent's "no root hash").
+    /// </summary>
+    private TorrentFile ReadLeaf(BencodeNode leaf, string path, ref long offset, long pieceLength)
     {
-        BencodeNode leaf = fileNode[""u8];
         RequireKind(leaf, BencodeKind.Dictionary, "file");
-        BencodeNode lengthNode = leaf["length"u8];
-        if (!lengthNode.Exists)
+        string attr = Attributes(leaf);
+        if (attr.Contains('p', StringComparison.Ordinal))
         {
-            Fail(MetainfoErrorCode.MissingKey, leaf, $"file '{path}' has no 'length'");
+            Fail(MetainfoErrorCode.InvalidValue, leaf["attr"u8], $"file '{path}' in a v2 file tree has the pad attribute");
         }
 
-        long length = GetLength(lengthNode, "length");
+        bool isSymlink = attr.Contains('l', StringComparison.Ordinal);
+        long length = 0;
+        BencodeNode lengthNode = leaf["length"u8];
+        if (!isSymlink)
+        {
+            if (!lengthNode.Exists)
+            {
+                Fail(MetainfoErrorCode.MissingKey, leaf, $"file '{path}' has no 'length'");
+            }
+
+            length = GetLength(lengthNode, "length");
+        }
+
         Sha256Hash? root = null;
         if (length > 0)
         {
@@ -135,6 +161,11 @@ internal sealed partial class MetainfoParser
                 Fail(MetainfoErrorCode.InvalidValue, rootNode, $"'pieces root' of '{path}' is not 32 bytes");
             }
 
+            if (!rootNode.StringSpan.ContainsAnyExcept((byte)0))
+            {
+                Fail(MetainfoErrorCode.InvalidValue, rootNode, $"'pieces root' of '{path}' is all zeros");
+            }
+
             root = new Sha256Hash(rootNode.StringSpan);
             long aligned = AlignUp(offset, pieceLength);
             if (aligned < offset || aligned > long.MaxValue - length)
@@ -145,160 +176,27 @@ internal sealed partial class MetainfoParser
             offset = aligned;
         }
 
-        string attr = leaf["attr"u8].IsString ? leaf["attr"u8].GetString()! : "";
         var file = new TorrentFile(path, length, offset)
         {
             PiecesRoot = root,
             IsExecutable = attr.Contains('x', StringComparison.Ordinal),
             IsHidden = attr.Contains('h', StringComparison.Ordinal),
+            SymlinkTarget = isSymlink ? ReadSymlinkTarget(leaf) : null,
+            ModificationTime = leaf["mtime"u8].TryGetInt64(out long mtime) ? mtime : null,
         };
         offset += length;
         return file;
     }
 
+    /// <summary>
+    /// A file tree key as libtorrent sanitizes it: without its leading '/' characters, so <c>/</c> alone becomes
+    /// an empty element (<c>_</c>) rather than a dropped one.
+    /// </summary>
+    private static ReadOnlySpan<byte> KeyElement(BencodeNode key) => key.StringSpan.TrimStart((byte)'/');
+
     private static long AlignUp(long offset, long pieceLength)
     {
         long rem = offset % pieceLength;
         return rem == 0 ? offset : offset + (pieceLength - rem);
-    }
-
-    /// <summary>
-    /// Reads <c>piece layers</c> (outside the info dictionary, so absent from magnet-fetched metadata) and
-    /// proves each layer hashes up to its file's pieces root. A file missing its layer is allowed: its
-    /// hashes can be fetched from peers (BEP 52 hash request).
-    /// </summary>
-    private Dictionary<Sha256Hash, ReadOnlyMemory<byte>> ReadPieceLayers(List<TorrentFile> files, long pieceLength)
-    {
-        var result = new Dictionary<Sha256Hash, ReadOnlyMemory<byte>>();
-        BencodeNode layers = root["piece layers"u8];
-        if (!layers.Exists)
-        {
-            return result;
-        }
-
-        RequireKind(layers, BencodeKind.Dictionary, "piece layers");
-        var byRoot = new Dictionary<Sha256Hash, BencodeNode>();
-        foreach (KeyValuePair<BencodeNode, BencodeNode> entry in layers.Entries)
-        {
-            if (entry.Key.StringSpan.Length != Sha256Hash.Length)
-            {
-                Fail(MetainfoErrorCode.InvalidValue, entry.Key, "a 'piece layers' key is not a 32-byte pieces root");
-            }
-
-            if (byRoot.Count >= limits.MaxFiles)
-            {
-                Fail(MetainfoErrorCode.LimitExceeded, entry.Key, $"more than {limits.MaxFiles} piece layers");
-            }
-
-            byRoot[new Sha256Hash(entry.Key.StringSpan)] = entry.Value;
-        }
-
-        foreach (TorrentFile file in files)
-        {
-            if (file.PiecesRoot is not { } pieceRoot || file.Length <= pieceLength || !byRoot.TryGetValue(pieceRoot, out BencodeNode layer))
-            {
-                continue;
-            }
-
-            // Checked for every file, even when the root's layer is already verified: files that share a root
-            // must also share a length, or the one layer would have the wrong number of hashes for one of them.
-            RequireKind(layer, BencodeKind.String, "piece layers entry");
-            long pieces = PiecesFor(file.Length, pieceLength);
-            if (layer.StringSpan.Length != pieces * Sha256Hash.Length)
-            {
-                Fail(MetainfoErrorCode.Inconsistent, layer, $"piece layer of '{file.Path}' is {layer.StringSpan.Length} bytes, expected {pieces * Sha256Hash.Length}");
-            }
-
-            if (result.ContainsKey(pieceRoot))
-            {
-                continue; // identical files: the layer is verified once
-            }
-
-            var hashes = new Sha256Hash[pieces];
-            for (int i = 0; i < hashes.Length; i++)
-            {
-                hashes[i] = new Sha256Hash(layer.StringSpan.Slice(i * Sha256Hash.Length, Sha256Hash.Length));
-            }
-
-            if (MerkleTree.RootFromPieceLayer(hashes, file.Length, pieceLength) != pieceRoot)
-            {
-                Fail(MetainfoErrorCode.Inconsistent, layer, $"piece layer of '{file.Path}' does not hash to its pieces root");
-            }
-
-            result[pieceRoot] = layer.StringMemory;
-        }
-
-        return result;
-    }
-
-    /// <summary>
-    /// BEP 52 hybrids describe the same data twice; a torrent whose two descriptions disagree could make
-    /// v1 and v2 peers write different files, so it is refused.
-    /// </summary>
-    private static void CheckHybridAgreement(BencodeNode info, List<TorrentFile> v1, bool v1Multi, List<TorrentFile> v2, bool v2Multi, long pieceLength)
-    {
-        if (v1Multi != v2Multi)
-        {
-            Fail(MetainfoErrorCode.Inconsistent, info, "v1 and v2 parts disagree on whether this is a single-file torrent");
-        }
-
-        int j = 0;
-        long v1End = 0;
-        foreach (TorrentFile file in v1)
-        {
-            v1End = file.Offset + file.Length;
-            if (file.IsPadFile)
-            {
-                continue;
-            }
-
-            if (j >= v2.Count || v2[j].Path != file.Path || v2[j].Length != file.Length)
-            {
-                Fail(MetainfoErrorCode.Inconsistent, info, $"v1 file '{file.Path}' does not match the v2 file tree");
-            }
-
-            if (file.Length > 0 && file.Offset % pieceLength != 0)
-            {
-                Fail(MetainfoErrorCode.Inconsistent, info, $"v1 file '{file.Path}' does not start on a piece boundary as v2 requires");
-            }
-
-            j++;
-        }
-
-        if (j != v2.Count)
-        {
-            Fail(MetainfoErrorCode.Inconsistent, info, "the v2 file tree has files the v1 list lacks");
-        }
-
-        long v2End = v2[^1].Offset + v2[^1].Length;
-        if (PiecesFor(v1End, pieceLength) != PiecesFor(v2End, pieceLength))
-        {
-            Fail(MetainfoErrorCode.Inconsistent, info, "v1 padding adds pieces the v2 file tree does not have");
-        }
-    }
-
-    private static List<TorrentFile> MergeHybrid(List<TorrentFile> v1, List<TorrentFile> v2)
-    {
-        var merged = new List<TorrentFile>(v1.Count);
-        int j = 0;
-        foreach (TorrentFile file in v1)
-        {
-            if (file.IsPadFile)
-            {
-                merged.Add(file);
-                continue;
-            }
-
-            merged.Add(new TorrentFile(file.Path, file.Length, file.Offset)
-            {
-                IsExecutable = file.IsExecutable,
-                IsHidden = file.IsHidden,
-                SymlinkTarget = file.SymlinkTarget,
-                ModificationTime = file.ModificationTime,
-                PiecesRoot = v2[j++].PiecesRoot,
-            });
-        }
-
-        return merged;
     }
 }

@@ -1,12 +1,14 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Text;
+using System.Security.Cryptography;
 using PeerNet.Bencode;
 
 namespace PeerNet.Metainfo;
 
 /// <summary>
-/// Validates one torrent's dictionary into a <see cref="TorrentMetainfo"/>. Every check that fails throws
-/// a <see cref="MetainfoException"/> naming the key and the byte offset of the offending value.
+/// Validates one torrent's dictionary into a <see cref="TorrentMetainfo"/>, reading it as libtorrent 2.0 does
+/// where torrents in the wild break the rules (file names, pad files, symlinks), and refusing where libtorrent
+/// refuses. Every check that fails throws a <see cref="MetainfoException"/> naming the key and the byte offset of
+/// the offending value.
 /// </summary>
 internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits limits)
 {
@@ -31,20 +33,7 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
         }
 
         RequireKind(info, BencodeKind.Dictionary, "info");
-
-        BencodeNode metaVersion = info["meta version"u8];
-        bool hasV2 = false;
-        if (metaVersion.Exists)
-        {
-            long version = GetInteger(metaVersion, "meta version");
-            if (version != 2)
-            {
-                Fail(MetainfoErrorCode.UnsupportedVersion, metaVersion, $"'meta version' {version} is not supported (only 2)");
-            }
-
-            hasV2 = true;
-        }
-
+        bool hasV2 = ReadMetaVersion(info);
         bool hasV1 = info["pieces"u8].Exists;
         if (!hasV1 && !hasV2)
         {
@@ -68,33 +57,30 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
 
         long pieceLength = ReadPieceLength(info, hasV2);
         torrent.PieceLength = pieceLength;
-        torrent.Name = ReadName(info);
+        string folder = ReadFolderName(info);
 
         List<TorrentFile>? v1Files = null;
         List<TorrentFile>? v2Files = null;
         bool v1MultiFile = false;
         bool v2MultiFile = false;
+        string? v1Name = null;
+        string? v2Name = null;
         if (hasV1)
         {
-            v1Files = ReadV1Files(info, torrent.Name, out v1MultiFile);
+            v1Files = ReadV1Files(info, folder, out v1MultiFile);
+            v1Name = v1MultiFile ? folder : v1Files[0].Path;
         }
 
         if (hasV2)
         {
-            BencodeNode tree = info["file tree"u8];
-            if (!tree.Exists)
-            {
-                Fail(MetainfoErrorCode.MissingKey, info, "'file tree' is missing from a v2 torrent");
-            }
-
-            v2Files = ReadFileTree(tree, torrent.Name, pieceLength, v1MultiFile, out v2MultiFile);
+            v2Files = ReadFileTree(info["file tree"u8], folder, pieceLength, info["files"u8].IsList, out v2MultiFile);
+            v2Name = v2MultiFile ? folder : v2Files[0].Path;
         }
 
         List<TorrentFile> files;
         if (v1Files is not null && v2Files is not null)
         {
-            CheckHybridAgreement(info, v1Files, v1MultiFile, v2Files, v2MultiFile, pieceLength);
-            files = MergeHybrid(v1Files, v2Files);
+            files = MergeHybrid(info, v1Files, v2Files, folder, pieceLength);
             torrent.IsMultiFile = v1MultiFile;
         }
         else
@@ -102,6 +88,9 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
             files = v1Files ?? v2Files!;
             torrent.IsMultiFile = v1Files is not null ? v1MultiFile : v2MultiFile;
         }
+
+        torrent.Name = v1Name ?? v2Name!;
+        ResolveSymlinkTargets(files, folder);
 
         long totalSize = 0;
         long spaceSize = 0;
@@ -132,6 +121,11 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
         {
             file.FirstPiece = (int)(file.Offset / pieceLength);
             file.LastPiece = file.Length == 0 ? file.FirstPiece : (int)((file.Offset + file.Length - 1) / pieceLength);
+        }
+
+        if (torrent.IsMultiFile)
+        {
+            RenameDuplicates(files, folder, info);
         }
 
         CheckPathCollisions(files, info);
@@ -174,6 +168,41 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
     /// </summary>
     private static long PiecesFor(long bytes, long pieceLength) => (bytes / pieceLength) + (bytes % pieceLength == 0 ? 0 : 1);
 
+    /// <summary>
+    /// True for a v2 (or hybrid) torrent. As libtorrent reads it: <c>meta version</c> 2 is v2, a larger one is
+    /// refused, anything else (absent, 1, not an integer) is v1. Where it is positive the info dictionary must be
+    /// canonical bencode, and a v1 torrent must not carry a <c>file tree</c> it would silently ignore.
+    /// </summary>
+    private static bool ReadMetaVersion(BencodeNode info)
+    {
+        BencodeNode node = info["meta version"u8];
+        long version = node.TryGetInt64(out long value) ? value : -1;
+        if (version > 2)
+        {
+            Fail(MetainfoErrorCode.UnsupportedVersion, node, $"'meta version' {version} is not supported (only 2)");
+        }
+
+        // The v2 info-hash is only worth something if every client hashes the same canonical bytes: libtorrent
+        // refuses leading zeros, unsorted and repeated keys here, though it reads them in a v1 torrent.
+        int softError = version > 0 ? info.FindSoftError() : -1;
+        if (softError >= 0)
+        {
+            throw new MetainfoException(new MetainfoError(MetainfoErrorCode.InvalidBencode, softError, $"a v2 info dictionary must be canonical bencode: leading zero, or unsorted or repeated keys, at byte {softError}"));
+        }
+
+        if (version < 2 && info["file tree"u8].IsDictionary)
+        {
+            Fail(MetainfoErrorCode.Inconsistent, info["file tree"u8], "'file tree' in a torrent whose 'meta version' is not 2");
+        }
+
+        if (version == 2 && !info["file tree"u8].Exists)
+        {
+            Fail(MetainfoErrorCode.MissingKey, info, "'file tree' is missing from a v2 torrent");
+        }
+
+        return version == 2;
+    }
+
     private long ReadPieceLength(BencodeNode info, bool hasV2)
     {
         BencodeNode node = info["piece length"u8];
@@ -197,7 +226,8 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
         return pieceLength;
     }
 
-    private string ReadName(BencodeNode info)
+    /// <summary>The <c>name.utf-8</c> or <c>name</c> string (required).</summary>
+    private static BencodeNode NameNode(BencodeNode info)
     {
         BencodeNode name = info["name.utf-8"u8];
         if (!name.IsString)
@@ -211,150 +241,30 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
         }
 
         RequireKind(name, BencodeKind.String, "name");
-        string? segment = PathSanitizer.SanitizeSegment(name.StringSpan, limits, out string? error);
-        if (segment is null)
-        {
-            Fail(MetainfoErrorCode.UnsafePath, name, $"'name' cannot be made safe: {error ?? "it is empty"}");
-        }
-
-        return segment;
+        return name;
     }
 
-    private List<TorrentFile> ReadV1Files(BencodeNode info, string name, out bool multiFile)
+    /// <summary>
+    /// The folder a multi-file torrent's files live in: the sanitized name, or, as libtorrent names it when
+    /// nothing is left of the name (<c>..</c>, <c>.</c>, <c>/</c>), the hex SHA-1 of the info dictionary.
+    /// </summary>
+    private string ReadFolderName(BencodeNode info)
     {
-        BencodeNode list = info["files"u8];
-        if (!list.Exists)
+        BencodeNode name = NameNode(info);
+        string? folder = PathSanitizer.SanitizeSegment(name.StringSpan, limits, out string? error);
+        if (error is not null)
         {
-            BencodeNode lengthNode = info["length"u8];
-            if (!lengthNode.Exists)
-            {
-                Fail(MetainfoErrorCode.MissingKey, info, "neither 'files' nor 'length' is present");
-            }
-
-            long length = GetLength(lengthNode, "length");
-            multiFile = false;
-            string attr = info["attr"u8].IsString ? info["attr"u8].GetString()! : "";
-            return [new TorrentFile(name, length, 0) { IsExecutable = attr.Contains('x', StringComparison.Ordinal), IsHidden = attr.Contains('h', StringComparison.Ordinal) }];
+            Fail(MetainfoErrorCode.UnsafePath, name, $"'name' cannot be made safe: {error}");
         }
 
-        RequireKind(list, BencodeKind.List, "files");
-        multiFile = true;
-        _pathBytes = 0;
-        var files = new List<TorrentFile>();
-        long offset = 0;
-        foreach (BencodeNode entry in list.Items)
-        {
-            if (files.Count >= limits.MaxFiles)
-            {
-                Fail(MetainfoErrorCode.LimitExceeded, entry, $"more than {limits.MaxFiles} files");
-            }
-
-            RequireKind(entry, BencodeKind.Dictionary, "files[]");
-            BencodeNode lengthNode = entry["length"u8];
-            if (!lengthNode.Exists)
-            {
-                Fail(MetainfoErrorCode.MissingKey, entry, "a file has no 'length'");
-            }
-
-            long length = GetLength(lengthNode, "length");
-            BencodeNode pathNode = entry["path.utf-8"u8];
-            if (!pathNode.IsList)
-            {
-                pathNode = entry["path"u8];
-            }
-
-            if (!pathNode.Exists)
-            {
-                Fail(MetainfoErrorCode.MissingKey, entry, "a file has no 'path'");
-            }
-
-            RequireKind(pathNode, BencodeKind.List, "path");
-            string path = SanitizePathList(pathNode, name);
-            AddPathBytes(Encoding.UTF8.GetByteCount(path), pathNode);
-            string attr = entry["attr"u8].IsString ? entry["attr"u8].GetString()! : "";
-            bool pad = attr.Contains('p', StringComparison.Ordinal) || IsLegacyPadName(_segments);
-            string? symlink = ReadSymlink(entry, attr);
-            if (offset > long.MaxValue - length)
-            {
-                Fail(MetainfoErrorCode.InvalidValue, lengthNode, "file sizes add up to more than 2^63 bytes");
-            }
-
-            files.Add(new TorrentFile(path, length, offset)
-            {
-                IsPadFile = pad,
-                IsExecutable = attr.Contains('x', StringComparison.Ordinal),
-                IsHidden = attr.Contains('h', StringComparison.Ordinal),
-                SymlinkTarget = symlink,
-                ModificationTime = entry["mtime"u8].TryGetInt64(out long mtime) ? mtime : null,
-            });
-            offset += length;
-        }
-
-        if (files.Count == 0)
-        {
-            Fail(MetainfoErrorCode.InvalidValue, list, "'files' is empty");
-        }
-
-        return files;
-    }
-
-    /// <summary>BitComet's pre-BEP 47 pad files, named <c>_____padding_file_N_…</c>, which libtorrent also honours.</summary>
-    private static bool IsLegacyPadName(List<string> segments)
-        => segments.Count > 0 && segments[^1].StartsWith("_____padding_file_", StringComparison.Ordinal);
-
-    private string? ReadSymlink(BencodeNode entry, string attr)
-    {
-        if (!attr.Contains('l', StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        BencodeNode target = entry["symlink path"u8];
-        if (!target.IsList)
-        {
-            Fail(MetainfoErrorCode.MissingKey, entry, "a symlink has no 'symlink path' list");
-        }
-
-        // BEP 47: the target is relative to the torrent's root; ".." is refused by the sanitizer, so it cannot leave it.
-        return SanitizePathList(target, null);
-    }
-
-    private string SanitizePathList(BencodeNode pathNode, string? prefix)
-    {
-        var raw = new List<ReadOnlyMemory<byte>>();
-        foreach (BencodeNode segment in pathNode.Items)
-        {
-            if (!segment.IsString)
-            {
-                Fail(MetainfoErrorCode.WrongType, segment, "a path segment is not a string");
-            }
-
-            raw.Add(segment.StringMemory);
-        }
-
-        if (!PathSanitizer.TrySanitizePath(raw, limits, _segments, out string? error, prefix))
-        {
-            Fail(MetainfoErrorCode.UnsafePath, pathNode, $"unsafe path: {error}");
-        }
-
-        string joined = string.Join('/', _segments);
-        return prefix is null ? joined : prefix + "/" + joined;
-    }
-
-    private void AddPathBytes(int bytes, BencodeNode at)
-    {
-        _pathBytes += bytes;
-        if (_pathBytes > limits.MaxTotalPathBytes)
-        {
-            Fail(MetainfoErrorCode.LimitExceeded, at, $"file paths add up to more than {limits.MaxTotalPathBytes} bytes");
-        }
+        return folder ?? Convert.ToHexStringLower(SHA1.HashData(info.RawSpan));
     }
 
     private static long GetInteger(BencodeNode node, string key)
     {
         if (!node.TryGetInt64(out long value))
         {
-            Fail(MetainfoErrorCode.WrongType, node, $"'{key}' is not an integer");
+            Fail(MetainfoErrorCode.WrongType, node, $"'{key}' is not a 64-bit integer");
         }
 
         return value;
@@ -379,9 +289,14 @@ internal sealed partial class MetainfoParser(BencodeNode root, MetainfoLimits li
         }
     }
 
+    /// <summary>BEP 47 <c>attr</c>: the flags as a string, empty when absent.</summary>
+    private static string Attributes(BencodeNode entry) => entry["attr"u8].GetString() ?? "";
+
     [DoesNotReturn]
     // Messages quote the torrent's own text (paths keep C1 and bidi characters; a 'file tree' key is raw), and a
     // refusal is shown on terminals and written to logs: every refusal is cleaned here, once.
-    private static void Fail(MetainfoErrorCode code, BencodeNode at, string message)
-        => throw new MetainfoException(new MetainfoError(code, at.Offset, DisplayText.Sanitize(message)));
+    private static void Fail(MetainfoErrorCode code, BencodeNode at, string message) => throw Error(code, at, message);
+
+    private static MetainfoException Error(MetainfoErrorCode code, BencodeNode at, string message)
+        => new(new MetainfoError(code, at.Offset, DisplayText.Sanitize(message)));
 }

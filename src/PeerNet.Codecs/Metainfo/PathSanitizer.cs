@@ -3,18 +3,25 @@ using System.Text;
 namespace PeerNet.Metainfo;
 
 /// <summary>
-/// Turns path segments from a torrent into safe, portable relative paths, or refuses them.
+/// Turns path elements from a torrent into safe, portable relative paths: as libtorrent 2.0 (on Linux) names the
+/// files, so a download moves between the two clients, then made safe on Windows too.
 /// </summary>
 /// <remarks>
-/// Refused: <c>..</c> (traversal), NUL, a segment over the byte limit, too deep or too long a path, a path with
-/// no segments. Rewritten to <c>_</c>: path separators inside a segment (<c>/</c>, <c>\</c>), control
-/// characters, characters Windows forbids (<c>&lt; &gt; : " | ? *</c>, which also defuses drive letters), invalid
-/// UTF-8, and a trailing dot or space. Windows device names (<c>CON</c>, <c>NUL.txt</c>, <c>COM1</c>, <c>LPT¹</c>,
-/// <c>CONOUT$</c>, …) get a leading <c>_</c>. Empty and <c>.</c> segments are dropped. A path that only needs
-/// rewriting is kept; a path that cannot be made safe refuses the torrent.
+/// libtorrent's rules (<c>sanitize_append_path_element</c>): <c>/</c>, <c>\</c>, NUL and the bidi controls
+/// U+200E, U+200F, U+202A–U+202E are removed; each control character and each invalid UTF-8 sequence becomes
+/// <c>_</c>; an element that grows past 240 bytes is cut there, keeping an extension found in its last 9 bytes;
+/// an empty element becomes <c>_</c>; an element left as <c>.</c>, <c>..</c> or nothing is dropped. Then
+/// PeerNet's, which libtorrent applies on Windows only or not at all, so a torrent safe here is safe everywhere:
+/// DEL and <c>&lt; &gt; : " | ? *</c> become <c>_</c> (which also defuses drive letters), a trailing dot or space
+/// becomes <c>_</c>, Windows device names (<c>CON</c>, <c>NUL.txt</c>, <c>COM1</c>, <c>LPT¹</c>, <c>CONOUT$</c>, …)
+/// get a leading <c>_</c>. Refused: an element still over <see cref="MetainfoLimits.MaxSegmentBytes"/> (only
+/// runs of <c>_</c> escape libtorrent's cut), a path too deep or too long.
 /// </remarks>
 internal static class PathSanitizer
 {
+    /// <summary>libtorrent cuts an element once it has written this many bytes ("not more than 255 characters").</summary>
+    public const int CutBytes = 240;
+
     // "Naming Files, Paths, and Namespaces" reserves the superscript-digit ports too; CreateFile opens the
     // console for CONIN$ and CONOUT$.
     private static readonly string[] DeviceNames =
@@ -24,50 +31,26 @@ internal static class PathSanitizer
         "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9", "LPT\u00B9", "LPT\u00B2", "LPT\u00B3",
     ];
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     /// <summary>
-    /// Sanitizes one segment. Returns null (and no error) for a segment to drop, null with an error for a
-    /// segment that refuses the path, or the safe segment.
+    /// Sanitizes one element. Returns the safe element; null and no error for an element libtorrent drops
+    /// (<c>.</c>, <c>..</c>, or only removed characters); null with an error for one that refuses the path.
     /// </summary>
     public static string? SanitizeSegment(ReadOnlySpan<byte> raw, MetainfoLimits limits, out string? error)
     {
         error = null;
-        if (raw.IndexOf((byte)0) >= 0)
+        if (raw.Length == 0)
         {
-            error = "path segment contains a NUL byte";
+            return "_";
+        }
+
+        string? element = LibtorrentElement(raw, limits.MaxSegmentBytes);
+        if (element is null)
+        {
             return null;
         }
 
-        if (raw.Length == 0 || raw.SequenceEqual("."u8))
-        {
-            return null;
-        }
-
-        if (raw.SequenceEqual(".."u8))
-        {
-            error = "path segment '..' would escape the download folder";
-            return null;
-        }
-
-        if (raw.Length > limits.MaxSegmentBytes)
-        {
-            error = $"path segment is longer than {limits.MaxSegmentBytes} bytes";
-            return null;
-        }
-
-        string text;
-        try
-        {
-            text = StrictUtf8.GetString(raw);
-        }
-        catch (DecoderFallbackException)
-        {
-            text = DecodeLossy(raw);
-        }
-
-        var sb = new StringBuilder(text.Length + 1);
-        foreach (char c in text)
+        var sb = new StringBuilder(element.Length + 1);
+        foreach (char c in element)
         {
             sb.Append(IsForbidden(c) ? '_' : c);
         }
@@ -87,7 +70,7 @@ internal static class PathSanitizer
 
         if (Encoding.UTF8.GetByteCount(result) > limits.MaxSegmentBytes)
         {
-            error = $"path segment is longer than {limits.MaxSegmentBytes} bytes";
+            error = $"path element is longer than {limits.MaxSegmentBytes} bytes";
             return null;
         }
 
@@ -95,12 +78,13 @@ internal static class PathSanitizer
     }
 
     /// <summary>
-    /// Sanitizes a whole path given as raw segments. On success the result has at least one segment. The
-    /// path's length is counted as it will be stored: below <paramref name="prefix"/> (the torrent's name
-    /// folder) when given, with '/' between segments, so <see cref="MetainfoLimits.MaxPathBytes"/> bounds the
-    /// whole relative path exactly as the v2 file tree walk does.
+    /// Sanitizes a whole path given as raw elements, dropping those libtorrent drops. A path left with no element
+    /// becomes <c>_</c> when <paramref name="emptyIsUnderscore"/> (libtorrent's rule for a file's path), and is
+    /// empty otherwise (a symlink target, which then makes no link). The path's length is counted as it will be
+    /// stored: below <paramref name="prefix"/> (the torrent's name folder) when given, with '/' between elements,
+    /// so <see cref="MetainfoLimits.MaxPathBytes"/> bounds the whole relative path exactly as the v2 file tree walk does.
     /// </summary>
-    public static bool TrySanitizePath(IEnumerable<ReadOnlyMemory<byte>> rawSegments, MetainfoLimits limits, List<string> result, out string? error, string? prefix = null)
+    public static bool TrySanitizePath(IEnumerable<ReadOnlyMemory<byte>> rawSegments, MetainfoLimits limits, List<string> result, out string? error, string? prefix = null, bool emptyIsUnderscore = true)
     {
         result.Clear();
         int bytes = prefix is null ? -1 : Encoding.UTF8.GetByteCount(prefix); // -1: no separator before the first segment
@@ -132,17 +116,78 @@ internal static class PathSanitizer
             }
         }
 
-        if (result.Count == 0)
+        if (result.Count == 0 && emptyIsUnderscore)
         {
-            error = "path is empty";
-            return false;
+            result.Add("_");
         }
 
         error = null;
         return true;
     }
 
-    private static bool IsForbidden(char c) => c < 0x20 || c == 0x7F || c is '/' or '\\' or '<' or '>' or ':' or '"' or '|' or '?' or '*';
+    /// <summary>
+    /// libtorrent's element, byte for byte (Linux build): null if it drops the element or, once the result is over
+    /// <paramref name="maxBytes"/>, since the caller would refuse it anyway (libtorrent cuts valid text at 240
+    /// bytes, but never a run of replacement <c>_</c>).
+    /// </summary>
+    private static string? LibtorrentElement(ReadOnlySpan<byte> raw, int maxBytes)
+    {
+        var sb = new StringBuilder(Math.Min(raw.Length, CutBytes + 16));
+        Span<char> utf16 = stackalloc char[2];
+        int added = 0;
+        int dots = 0;
+        bool foundExtension = false;
+        for (int i = 0; i < raw.Length;)
+        {
+            (int codePoint, int length) = Utf8CodePoint.Parse(raw[i..]);
+            if (codePoint >= 0 && IsRemoved(codePoint))
+            {
+                i += length;
+                continue;
+            }
+
+            if (codePoint < 0x20)
+            {
+                // An invalid sequence (-1) or a control character: one '_' for the whole sequence.
+                sb.Append('_');
+                added++;
+            }
+            else
+            {
+                sb.Append(utf16[..new Rune(codePoint).EncodeToUtf16(utf16)]);
+                dots += codePoint == '.' ? 1 : 0;
+                added += length;
+                if (added >= CutBytes && !foundExtension)
+                {
+                    // Keep an extension whose dot is in the last 9 bytes and after this point; otherwise stop here.
+                    int dot = raw[(Math.Max(raw.Length - 9, i + 1))..].LastIndexOf((byte)'.');
+                    if (dot < 0)
+                    {
+                        break;
+                    }
+
+                    foundExtension = true;
+                    i = Math.Max(raw.Length - 9, i + 1) + dot;
+                    continue;
+                }
+            }
+
+            if (added > maxBytes)
+            {
+                return sb.ToString(); // already too long; the caller refuses it
+            }
+
+            i += length;
+        }
+
+        // Nothing but dots, at most two of them (".", ".."), or nothing at all: libtorrent drops the element.
+        return added == dots && added <= 2 ? null : sb.ToString();
+    }
+
+    /// <summary>Code points libtorrent removes from names: path separators, NUL, and bidi controls that disguise extensions.</summary>
+    private static bool IsRemoved(int c) => c is 0 or '/' or '\\' or 0x200E or 0x200F or (>= 0x202A and <= 0x202E);
+
+    private static bool IsForbidden(char c) => c == 0x7F || c is '<' or '>' or ':' or '"' or '|' or '?' or '*';
 
     private static bool IsDeviceName(string segment)
     {
@@ -157,12 +202,5 @@ internal static class PathSanitizer
         }
 
         return false;
-    }
-
-    private static string DecodeLossy(ReadOnlySpan<byte> raw)
-    {
-        var decoder = new UTF8Encoding(false, false);
-        string s = decoder.GetString(raw);
-        return s.Replace('\uFFFD', '_');
     }
 }

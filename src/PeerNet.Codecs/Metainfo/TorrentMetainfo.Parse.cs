@@ -9,7 +9,11 @@ public sealed partial class TorrentMetainfo
     public static TorrentMetainfo Parse(ReadOnlyMemory<byte> data, MetainfoLimits? limits = null)
         => TryParse(data, out TorrentMetainfo? torrent, out MetainfoError error, limits) ? torrent : throw new MetainfoException(error);
 
-    /// <summary>Parses and validates a .torrent.</summary>
+    /// <summary>
+    /// Parses and validates a .torrent. Its bencode is read as libtorrent reads it (leading zeros, <c>i-0e</c>,
+    /// repeated keys: the first counts; bytes after the root dictionary are ignored); the info-hashes are always
+    /// over the info dictionary's bytes exactly as they appear in <paramref name="data"/>.
+    /// </summary>
     public static bool TryParse(ReadOnlyMemory<byte> data, [NotNullWhen(true)] out TorrentMetainfo? torrent, out MetainfoError error, MetainfoLimits? limits = null)
     {
         limits ??= MetainfoLimits.Default;
@@ -20,7 +24,7 @@ public sealed partial class TorrentMetainfo
             return false;
         }
 
-        if (!BencodeDocument.TryParse(data, out BencodeDocument? document, out BencodeError bencodeError))
+        if (!BencodeDocument.TryParseTorrent(data, out BencodeDocument? document, out _, out BencodeError bencodeError))
         {
             error = new MetainfoError(MetainfoErrorCode.InvalidBencode, bencodeError.Offset, "not valid bencode: " + bencodeError.Message) { Bencode = bencodeError };
             return false;
@@ -44,8 +48,9 @@ public sealed partial class TorrentMetainfo
 
     /// <summary>
     /// Parses only an info dictionary (as fetched from peers by BEP 9): exactly one bencoded dictionary, nothing
-    /// after it. The caller compares <see cref="InfoHashes"/> with the info-hash it asked for. Piece layers,
-    /// trackers and web seeds are absent: they live outside the info dictionary.
+    /// after it, read as a .torrent's info dictionary is (so metadata fetched for a magnet loads exactly when the
+    /// .torrent holding the same bytes does). The caller compares <see cref="InfoHashes"/> with the info-hash it
+    /// asked for. Piece layers, trackers and web seeds are absent: they live outside the info dictionary.
     /// </summary>
     public static bool TryParseInfoDictionary(ReadOnlyMemory<byte> info, [NotNullWhen(true)] out TorrentMetainfo? torrent, out MetainfoError error, MetainfoLimits? limits = null)
     {
@@ -60,8 +65,10 @@ public sealed partial class TorrentMetainfo
         // The bytes must be exactly one bencoded value: anything after it would become keys of the wrapping
         // dictionary below (trackers, web seeds, piece layers smuggled in with the metadata) and fall outside
         // InfoBytes and the info-hashes. Checked on the bytes as given, so a bencode error's offset is theirs.
-        if (!BencodeDocument.TryParse(info, out BencodeDocument? document, out BencodeError bencodeError))
+        if (!BencodeDocument.TryParseTorrent(info, out BencodeDocument? document, out int consumed, out BencodeError bencodeError) || consumed != info.Length)
         {
+            document?.Dispose();
+            bencodeError = document is null ? bencodeError : new BencodeError(BencodeErrorCode.TrailingData, consumed);
             torrent = null;
             error = new MetainfoError(MetainfoErrorCode.InvalidBencode, bencodeError.Offset, bencodeError.Message) { Bencode = bencodeError };
             return false;

@@ -225,7 +225,8 @@ public sealed class MetainfoParseTests
     [Fact]
     public void InfoHashes_AreOverTheBytesAsWritten_EvenWhenInfoKeysAreUnsorted()
     {
-        TorrentBuilder b = TorrentBuilder.HybridMulti("h", Kib16, new TestFile("a", 100), new TestFile("b", 40000));
+        // v1 only: libtorrent refuses unsorted keys in a v2 or hybrid info dictionary (MetainfoCompatTests).
+        TorrentBuilder b = TorrentBuilder.V1Multi("h", Kib16, new TestFile("a", 100), new TestFile("b", 40000));
         b.Info.KeepOrder = true;
         b.Info.Entries.Reverse();
         byte[] data = b.Build();
@@ -236,7 +237,7 @@ public sealed class MetainfoParseTests
 
         Assert.Equal(info, t.InfoBytes.ToArray());
         Assert.Equal(new Sha1Hash(SHA1.HashData(info)), t.InfoHashes.V1);
-        Assert.Equal(new Sha256Hash(SHA256.HashData(info)), t.InfoHashes.V2);
+        Assert.Null(t.InfoHashes.V2);
     }
 
     [Fact]
@@ -449,7 +450,7 @@ public sealed class MetainfoParseTests
         Assert.Equal("你", b.Parse().Name);
 
         b.Info["name.utf-8"] = BValue.Int(1);
-        Assert.Equal("__", b.Parse().Name);
+        Assert.Equal("_", b.Parse().Name); // one '_' per invalid sequence (C4 E3), as libtorrent
     }
 
     [Fact]
@@ -461,7 +462,7 @@ public sealed class MetainfoParseTests
         Assert.Equal("n/dir/你", b.Parse().Files[0].Path);
 
         b.V1Entries[0]["path.utf-8"] = BValue.Str("not a list");
-        Assert.Equal("n/__", b.Parse().Files[0].Path);
+        Assert.Equal("n/_", b.Parse().Files[0].Path);
     }
 
     [Fact]

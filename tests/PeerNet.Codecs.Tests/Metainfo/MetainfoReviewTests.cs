@@ -35,25 +35,26 @@ public sealed class MetainfoReviewTests
     {
         // v1 counted only the segments below the name, plus one byte: "name/" + 4095 bytes passed where the
         // same file list as v2 was refused, and TorrentFile.Path could exceed MaxPathBytes by the name's length.
-        TorrentMetainfo t = TorrentBuilder.V1Multi(name, Kib16, new TestFile(MetainfoPathTests.PathOfTotalLength(4096, name), [1])).Parse();
+        TorrentMetainfo t = TorrentBuilder.V1Multi(name, Kib16, new TestFile(MetainfoLimitTests.PathOfTotalLength(4096, name), [1])).Parse();
         Assert.Equal(4096, System.Text.Encoding.UTF8.GetByteCount(t.Files[0].Path));
 
-        TorrentBuilder b = TorrentBuilder.V1Multi(name, Kib16, new TestFile(MetainfoPathTests.PathOfTotalLength(4097, name), [1]));
+        TorrentBuilder b = TorrentBuilder.V1Multi(name, Kib16, new TestFile(MetainfoLimitTests.PathOfTotalLength(4097, name), [1]));
         b.RefuseAt(MetainfoErrorCode.UnsafePath, b.V1Entries[0]["path"]!);
 
-        TorrentBuilder.V2Multi(name, Kib16, new TestFile(MetainfoPathTests.PathOfTotalLength(4096, name), [1]), new TestFile("x", 1)).Parse();
-        TorrentBuilder.V2Multi(name, Kib16, new TestFile(MetainfoPathTests.PathOfTotalLength(4097, name), [1]), new TestFile("x", 1)).Refuse(MetainfoErrorCode.UnsafePath);
+        TorrentBuilder.V2Multi(name, Kib16, new TestFile(MetainfoLimitTests.PathOfTotalLength(4096, name), [1]), new TestFile("x", 1)).Parse();
+        TorrentBuilder.V2Multi(name, Kib16, new TestFile(MetainfoLimitTests.PathOfTotalLength(4097, name), [1]), new TestFile("x", 1)).Refuse(MetainfoErrorCode.UnsafePath);
     }
 
     [Fact]
     public void SymlinkTarget_MayUseTheWholePathLimit()
     {
         // Targets are relative to the root folder: MaxPathBytes applies to the joined target, not one byte less.
-        string[] target = MetainfoPathTests.PathOfTotalLength(4098); // "n/" + 4096 bytes
+        // (This one names nothing in the torrent, so the link is then made to point to itself, as libtorrent does.)
+        string[] target = MetainfoLimitTests.PathOfTotalLength(4098); // "n/" + 4096 bytes
         Assert.Equal(4096, System.Text.Encoding.UTF8.GetByteCount(string.Join('/', target)));
         TorrentBuilder b = TorrentBuilder.V1Multi("n", Kib16, new TestFile("real", 5), new TestFile("link", 0) { Attr = "l" });
         b.V1Entries[1]["symlink path"] = BValue.StrList(target);
-        Assert.Equal(4096, b.Parse().Files[1].SymlinkTarget!.Length);
+        Assert.Equal("link", b.Parse().Files[1].SymlinkTarget);
 
         target[0] += "x";
         b.V1Entries[1]["symlink path"] = BValue.StrList(target);
@@ -86,10 +87,12 @@ public sealed class MetainfoReviewTests
         // BEP 52: a node with a "" leaf is a file, "which means it must not have any sibling entries". When such a
         // node was the tree's only entry, the single-file shortcut read the leaf and silently ignored the rest; the
         // same node anywhere else in a tree was refused.
+        // Such a node is now read as libtorrent reads it, a folder, whose "" key is refused.
         TorrentBuilder b = TorrentBuilder.V2Single("f", 100);
         var node = (BDict)b.FileTree!["f"]!;
         node["hidden"] = new BDict().With("", new BDict().With("length", BValue.Int(0)));
-        b.RefuseAt(MetainfoErrorCode.Inconsistent, node);
+        b.Build();
+        Assert.Equal(node.Offset + 1, b.Refuse(MetainfoErrorCode.Inconsistent).Offset);
     }
 
     [Fact]
@@ -111,11 +114,13 @@ public sealed class MetainfoReviewTests
     }
 
     [Fact]
-    public void V2Only_TreeWithOneRootFile_IsStillSingleFile()
+    public void V2Only_TreeWithOneRootFile_IsStillSingleFile_NamedByItsKey()
     {
+        // libtorrent names a single-file v2 torrent, and its file, by the tree's key, not by 'name'.
         TorrentMetainfo t = TorrentBuilder.V2Multi("folder", Kib16, new TestFile("only.bin", 100)).Parse();
         Assert.False(t.IsMultiFile);
-        Assert.Equal("folder", Assert.Single(t.Files).Path);
+        Assert.Equal("only.bin", t.Name);
+        Assert.Equal("only.bin", Assert.Single(t.Files).Path);
     }
 
     [Theory]
@@ -143,7 +148,7 @@ public sealed class MetainfoReviewTests
     [Theory]
     [InlineData("d4:name", BencodeErrorCode.UnexpectedEnd, 7)]
     [InlineData("", BencodeErrorCode.UnexpectedEnd, 0)]
-    [InlineData("d4:namei01ee", BencodeErrorCode.IntegerNotCanonical, 7)]
+    [InlineData("d4:namei1xe", BencodeErrorCode.UnexpectedByte, 9)]
     public void TryParseInfoDictionary_BencodeErrorsPointIntoTheGivenBytes(string info, BencodeErrorCode code, long offset)
     {
         Assert.False(TorrentMetainfo.TryParseInfoDictionary(System.Text.Encoding.ASCII.GetBytes(info), out _, out MetainfoError error));

@@ -204,10 +204,12 @@ public sealed class MetainfoRobustnessTests
         }
     }
 
+    // Names that come through unchanged. The bidi controls libtorrent removes (U+202E, …) are not among them:
+    // PathSanitizerTests covers those.
     private static readonly string[] OddFragments =
     [
         "a", "Z", "0", "-", "_", " ", ".", "é", "e\u0301", "ß", "Σ", "ς", "日本", "한", "😀", "👩‍👩‍👧", "\u200D", "\u200B",
-        "\u202E", "ﬁ", "Ω", "\uFEFF", "ä", "Ä", "~", "#", "%", "&", "(", ")", "[", "]", "'", "`", "!", "@", "$", "+", ",", ";", "=",
+        "ﬁ", "Ω", "\uFEFF", "ä", "Ä", "~", "#", "%", "&", "(", ")", "[", "]", "'", "`", "!", "@", "$", "+", ",", ";", "=",
     ];
 
     private static readonly Gen<string> GenName =

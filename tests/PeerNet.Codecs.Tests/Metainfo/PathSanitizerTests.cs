@@ -3,6 +3,10 @@ using PeerNet.Metainfo;
 
 namespace PeerNet.Codecs.Tests.Metainfo;
 
+/// <summary>
+/// <see cref="PathSanitizer"/>: libtorrent 2.0.8's element rules (each expectation marked so was read back from
+/// python3-libtorrent), then PeerNet's Windows rules, which libtorrent applies on Windows only or not at all.
+/// </summary>
 public sealed class PathSanitizerTests
 {
     private static readonly MetainfoLimits Limits = MetainfoLimits.Default;
@@ -23,10 +27,6 @@ public sealed class PathSanitizerTests
     [InlineData("emoji 😀 e\u0301", "emoji 😀 e\u0301")]
     [InlineData(".hidden", ".hidden")]
     [InlineData("...x", "...x")]
-    [InlineData("a/b", "a_b")]
-    [InlineData("/etc", "_etc")]
-    [InlineData("a\\b", "a_b")]
-    [InlineData("\\\\server", "__server")]
     [InlineData("C:", "C_")]
     [InlineData("c:evil", "c_evil")]
     [InlineData("file:stream", "file_stream")]
@@ -41,6 +41,18 @@ public sealed class PathSanitizerTests
     [InlineData(" ", "_")]
     [InlineData(" lead", " lead")]
     public void SanitizeSegment_RewritesUnsafeCharacters(string raw, string expected) => Assert.Equal(expected, Safe(raw));
+
+    [Theory]
+    [InlineData("a/b", "ab")]
+    [InlineData("/etc", "etc")]
+    [InlineData("a\\b", "ab")]
+    [InlineData("\\\\server\\share", "servershare")]
+    [InlineData("../../etc/passwd", "....etcpasswd")]
+    [InlineData("a\0b", "ab")]
+    [InlineData("x\u202Egpj.exe", "xgpj.exe")]
+    [InlineData("a\u200Eb\u200Fc\u202Ad\u202Be\u202Cf\u202Dg", "abcdefg")]
+    [InlineData("a\u2066b", "a\u2066b")] // not in libtorrent's list: kept (displays are cleaned by DisplayText)
+    public void SanitizeSegment_RemovesSeparatorsNulAndBidiControls_AsLibtorrent(string raw, string expected) => Assert.Equal(expected, Safe(raw));
 
     [Theory]
     [InlineData("CON", "_CON")]
@@ -79,11 +91,13 @@ public sealed class PathSanitizerTests
 
     [Theory]
     [InlineData(new byte[] { 0xFF, (byte)'a' }, "_a")]
-    [InlineData(new byte[] { (byte)'a', 0xE6, 0x97 }, "a_")]
-    [InlineData(new byte[] { 0xC0, 0xAF }, "__")]
-    [InlineData(new byte[] { 0xC4, 0xE3, 0xBA, 0xC3 }, "___")] // maximal invalid subparts: C4 | E3 BA | C3
-    [InlineData(new byte[] { 0xED, 0xA0, 0x80 }, "___")]
-    public void SanitizeSegment_InvalidUtf8BecomesUnderscores(byte[] raw, string expected)
+    [InlineData(new byte[] { (byte)'a', 0xE6, 0x97 }, "a_")] // truncated: the rest is one '_'
+    [InlineData(new byte[] { 0xC0, 0xAF }, "_")] // overlong: one '_' for the sequence
+    [InlineData(new byte[] { 0xC4, 0xE3, 0xBA, 0xC3 }, "___")] // C4 E3 (bad continuation) | BA | C3 (truncated)
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 }, "_")] // a surrogate
+    [InlineData(new byte[] { 0xF4, 0x90, 0x80, 0x80 }, "_")] // past U+10FFFF
+    [InlineData(new byte[] { 0xF8, 0x80, 0x80, 0x80, 0x80, (byte)'z' }, "_z")] // a five-byte lead skips five bytes
+    public void SanitizeSegment_InvalidUtf8BecomesOneUnderscorePerSequence_AsLibtorrent(byte[] raw, string expected)
     {
         string? result = Sanitize(raw, out string? error);
         Assert.Null(error);
@@ -93,48 +107,60 @@ public sealed class PathSanitizerTests
     [Fact]
     public void SanitizeSegment_ValidReplacementCharacterIsKept() => Assert.Equal("a\uFFFDb", Safe("a\uFFFDb"));
 
+    [Fact]
+    public void SanitizeSegment_EmptyBecomesUnderscore_AsLibtorrent() => Assert.Equal("_", Safe(""));
+
     [Theory]
-    [InlineData("")]
-    [InlineData(".")]
-    public void SanitizeSegment_EmptyAndDotAreDropped(string raw)
+    [InlineData(new byte[] { (byte)'.' })]
+    [InlineData(new byte[] { (byte)'.', (byte)'.' })]
+    [InlineData(new byte[] { 0 })]
+    [InlineData(new byte[] { (byte)'/' })]
+    [InlineData(new byte[] { (byte)'.', (byte)'.', 0 })]
+    [InlineData(new byte[] { (byte)'.', (byte)'/' })]
+    [InlineData(new byte[] { (byte)'/', (byte)'.', (byte)'.', (byte)'\\' })]
+    [InlineData(new byte[] { 0xE2, 0x80, 0xAE })]
+    public void SanitizeSegment_DotDotDotAndNothingLeft_AreDropped_AsLibtorrent(byte[] raw)
     {
-        Assert.Null(Sanitize(Encoding.UTF8.GetBytes(raw), out string? error));
+        Assert.Null(Sanitize(raw, out string? error));
         Assert.Null(error);
     }
 
     [Theory]
-    [InlineData(new byte[] { (byte)'.', (byte)'.' })]
-    [InlineData(new byte[] { 0 })]
-    [InlineData(new byte[] { (byte)'a', 0, (byte)'b' })]
-    [InlineData(new byte[] { (byte)'.', (byte)'.', 0 })]
-    [InlineData(new byte[] { (byte)'.', 0 })]
-    public void SanitizeSegment_TraversalAndNulAreRefused(byte[] raw)
+    [InlineData(300, "", 240)]
+    [InlineData(300, ".txt", 244)] // the extension is kept after the cut
+    [InlineData(240, ".abcdefghijk", 240)] // a dot further than 9 bytes from the end is no extension
+    [InlineData(255, "", 240)]
+    [InlineData(240, "", 240)]
+    [InlineData(239, "", 239)]
+    public void SanitizeSegment_OverLongNames_AreCutAt240Bytes_AsLibtorrent(int stem, string extension, int expectedLength)
     {
-        Assert.Null(Sanitize(raw, out string? error));
+        string result = Safe(new string('a', stem) + extension);
+        Assert.Equal(expectedLength, result.Length);
+        Assert.StartsWith(new string('a', Math.Min(stem, 240)), result, StringComparison.Ordinal);
+        Assert.EndsWith(expectedLength > 240 ? extension : "a", result, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SanitizeSegment_CutCountsUtf8Bytes_AndKeepsWholeCharacters()
+    {
+        // 239 bytes, then 'é' (2 bytes) crosses 240: the cut comes after it, never inside it.
+        string result = Safe(new string('a', 239) + string.Concat(Enumerable.Repeat("é", 20)) + ".mkv");
+        Assert.Equal(new string('a', 239) + "é.mkv", result);
+        Assert.Equal(string.Concat(Enumerable.Repeat("日", 80)) + ".txt", Safe(string.Concat(Enumerable.Repeat("日", 100)) + ".txt"));
+    }
+
+    [Fact]
+    public void SanitizeSegment_RunsOfReplacementsEscapeTheCut_SoTheLimitStillRefusesThem()
+    {
+        // libtorrent only cuts after a valid character, so 256 invalid bytes stay 256 '_'.
+        Assert.Equal(new string('_', 255), Sanitize([.. Enumerable.Repeat((byte)0xFF, 255)], out _));
+        Assert.Null(Sanitize([.. Enumerable.Repeat((byte)0xFF, 256)], out string? error));
         Assert.NotNull(error);
     }
 
     [Fact]
-    public void SanitizeSegment_LengthLimitIsInUtf8Bytes()
-    {
-        Assert.Equal(255, Safe(new string('a', 255)).Length);
-        Assert.Equal(85, Safe(string.Concat(Enumerable.Repeat("日", 85))).Length); // 255 bytes
-
-        Assert.Null(Sanitize(Encoding.UTF8.GetBytes(new string('a', 256)), out string? error));
-        Assert.NotNull(error);
-        Assert.Null(Sanitize(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("日", 85)) + "a"), out error));
-        Assert.NotNull(error);
-    }
-
-    [Fact]
-    public void SanitizeSegment_DevicePrefixCannotPushPastTheLimit()
-    {
-        string raw = "CON." + new string('a', 251);
-        Assert.Equal(255, raw.Length);
-        Assert.Null(Sanitize(Encoding.UTF8.GetBytes(raw), out string? error));
-        Assert.NotNull(error);
-        Assert.Equal("_CON." + new string('a', 250), Safe("CON." + new string('a', 250)));
-    }
+    public void SanitizeSegment_DevicePrefixOnACutName_StaysWithinTheLimit()
+        => Assert.Equal("_CON." + new string('a', 236), Safe("CON." + new string('a', 251)));
 
     [Fact]
     public void SanitizeSegment_HonoursACustomLimit()
@@ -146,35 +172,26 @@ public sealed class PathSanitizerTests
     }
 
     [Fact]
-    public void TrySanitizePath_DropsEmptyAndDotSegments()
+    public void TrySanitizePath_DropsDotsAndKeepsEmptyAsUnderscore_AsLibtorrent()
     {
         var result = new List<string>();
-        Assert.True(PathSanitizer.TrySanitizePath(Segments("", "a", ".", "", "b/c"), Limits, result, out string? error));
+        Assert.True(PathSanitizer.TrySanitizePath(Segments("", "a", ".", "", "b/c", "..", "d\0"), Limits, result, out string? error));
         Assert.Null(error);
-        Assert.Equal(["a", "b_c"], result);
-    }
-
-    [Theory]
-    [InlineData("..")]
-    [InlineData("a", "..")]
-    [InlineData("a", "..", "b")]
-    [InlineData("a", "b\0")]
-    public void TrySanitizePath_RefusesTraversalAndNul(params string[] segments)
-    {
-        var result = new List<string>();
-        Assert.False(PathSanitizer.TrySanitizePath(Segments(segments), Limits, result, out string? error));
-        Assert.NotNull(error);
+        Assert.Equal(["_", "a", "_", "bc", "d"], result);
     }
 
     [Theory]
     [InlineData]
-    [InlineData("")]
-    [InlineData(".", "", ".")]
-    public void TrySanitizePath_RefusesAPathWithNoSegments(params string[] segments)
+    [InlineData(".")]
+    [InlineData("..", ".", "..")]
+    public void TrySanitizePath_NothingLeft_IsUnderscoreForAFile_EmptyForALinkTarget(params string[] segments)
     {
         var result = new List<string>();
-        Assert.False(PathSanitizer.TrySanitizePath(Segments(segments), Limits, result, out string? error));
-        Assert.NotNull(error);
+        Assert.True(PathSanitizer.TrySanitizePath(Segments(segments), Limits, result, out string? error));
+        Assert.Null(error);
+        Assert.Equal(["_"], result);
+        Assert.True(PathSanitizer.TrySanitizePath(Segments(segments), Limits, result, out error, emptyIsUnderscore: false));
+        Assert.Empty(result);
     }
 
     [Fact]
@@ -183,8 +200,10 @@ public sealed class PathSanitizerTests
         var result = new List<string>();
         string[] deep = [.. Enumerable.Repeat("d", 64)];
         Assert.True(PathSanitizer.TrySanitizePath(Segments(deep), Limits, result, out _));
-        Assert.True(PathSanitizer.TrySanitizePath(Segments([.. deep, ".", ""]), Limits, result, out _));
+        Assert.True(PathSanitizer.TrySanitizePath(Segments([.. deep, ".", ".."]), Limits, result, out _));
         Assert.False(PathSanitizer.TrySanitizePath(Segments([.. deep, "x"]), Limits, result, out string? error));
+        Assert.NotNull(error);
+        Assert.False(PathSanitizer.TrySanitizePath(Segments([.. deep, ""]), Limits, result, out error));
         Assert.NotNull(error);
     }
 
@@ -197,7 +216,7 @@ public sealed class PathSanitizerTests
         Assert.False(PathSanitizer.TrySanitizePath(Segments("abcd", "efg"), limits, result, out _, "ab"));
         Assert.True(PathSanitizer.TrySanitizePath(Segments("abcd", "efghi"), limits, result, out _)); // "abcd/efghi"
         Assert.False(PathSanitizer.TrySanitizePath(Segments("abcd", "efghij"), limits, result, out _));
-        Assert.True(PathSanitizer.TrySanitizePath(Segments("", "é", ".", "abcdefg"), limits, result, out _)); // "é/abcdefg"
+        Assert.True(PathSanitizer.TrySanitizePath(Segments(".", "é", "..", "abcdefg"), limits, result, out _)); // "é/abcdefg"
         Assert.False(PathSanitizer.TrySanitizePath(Segments("é", "abcdefgh"), limits, result, out _));
     }
 

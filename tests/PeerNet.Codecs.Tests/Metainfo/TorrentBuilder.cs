@@ -122,6 +122,12 @@ internal sealed class TorrentBuilder
         return b;
     }
 
+    /// <summary>A v1 multi-file torrent "n" of 16 KiB pieces holding one 10-byte file at each of <paramref name="paths"/>.</summary>
+    public static TorrentBuilder V1Paths(params string[][] paths) => V1Multi("n", 16384, TenBytesAt(paths));
+
+    /// <summary>A v2 multi-file torrent "n" of 16 KiB pieces holding one 10-byte file at each of <paramref name="paths"/>.</summary>
+    public static TorrentBuilder V2Paths(params string[][] paths) => V2Multi("n", 16384, TenBytesAt(paths));
+
     /// <summary>The path the parser should report for <paramref name="file"/>.</summary>
     public string ExpectedPath(TestFile file) => IsSingleFile ? Name : Name + "/" + file.JoinedPath;
 
@@ -157,6 +163,8 @@ internal sealed class TorrentBuilder
         Assert.True(at.Offset == error.Offset, $"expected the error at byte {at.Offset}, got {error}");
         return error;
     }
+
+    private static TestFile[] TenBytesAt(string[][] paths) => [.. paths.Select((p, i) => new TestFile(p, TestHashes.Bytes(10, i)))];
 
     /// <summary>Files in BEP 52 tree order: path segments compared as raw UTF-8, segment by segment.</summary>
     public static TestFile[] TreeOrder(IEnumerable<TestFile> files) => [.. files.Order(Comparer<TestFile>.Create(static (a, b) => ComparePaths(a.Path, b.Path)))];

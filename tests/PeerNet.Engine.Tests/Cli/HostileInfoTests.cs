@@ -24,7 +24,8 @@ public sealed class HostileInfoTests : IDisposable
     /// </summary>
     private async Task<(string Torrent, string Name, string Tracker, string WebSeed)> CreateHostileTorrentAsync()
     {
-        string name = "evil" + C1Red + RightToLeftOverride + "gpj.exe";
+        // U+202E would be removed from the name (as libtorrent removes it); U+2066 is kept, and only its display replaced.
+        string name = "evil" + C1Red + LeftToRightIsolate + "gpj.exe";
         string source = Path.Combine(_dir, "source", name);
         Directory.CreateDirectory(Path.Combine(source, "sub" + LeftToRightIsolate));
         await File.WriteAllBytesAsync(Path.Combine(source, "a" + ClearScreen + "\u0007.bin"), new byte[100], TestContext.Current.CancellationToken);
@@ -100,9 +101,11 @@ public sealed class HostileInfoTests : IDisposable
     [Fact]
     public async Task Info_RefusedTorrentQuotingHostilePaths_ErrorShowsThemReplaced()
     {
-        // Two files that differ only in case: the refusal quotes both paths, which keep their C1 and bidi characters.
-        string a = "a" + C1Red + RightToLeftOverride + ".bin";
-        string b = "A" + C1Red + RightToLeftOverride + ".bin";
+        // Two files that differ only in non-ASCII case (libtorrent renames ASCII-case twins; these it keeps apart,
+        // and they are one file on Windows and macOS): the refusal quotes both paths, which keep their C1 and bidi
+        // characters.
+        string a = "é" + C1Red + LeftToRightIsolate + ".bin";
+        string b = "É" + C1Red + LeftToRightIsolate + ".bin";
         string hostile = $"d4:infod5:filesld6:lengthi5e4:pathl{Bytes(a)}eed6:lengthi5e4:pathl{Bytes(b)}eee4:name1:x12:piece lengthi16384e6:pieces20:{new string('\0', 20)}ee";
         string path = Path.Combine(_dir, "refused.torrent");
         await File.WriteAllBytesAsync(path, Encoding.UTF8.GetBytes(hostile), TestContext.Current.CancellationToken);

@@ -17,7 +17,8 @@ namespace PeerNet.Engine.Tests.Cli;
 public sealed class HostileTransferTests : IAsyncDisposable
 {
     /// <summary>Legal in a file name, so kept on disk: only the display replaces them.</summary>
-    private const string Name = "evil" + C1Red + RightToLeftOverride + "gpj.bin";
+    // U+2066, not U+202E: names keep it (libtorrent removes U+202E from names), and only its display is replaced.
+    private const string Name = "evil" + C1Red + LeftToRightIsolate + "gpj.bin";
 
     private const string TrackerReason = "denied" + ClearScreen + SetTitle + C1Red + RightToLeftOverride + "\nfake line";
 
