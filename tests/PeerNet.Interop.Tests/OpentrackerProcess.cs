@@ -71,7 +71,7 @@ internal sealed class OpentrackerProcess : IAsyncDisposable
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         string escaped = string.Concat(hash.ToArray().Select(b => "%" + b.ToString("X2", CultureInfo.InvariantCulture)));
-        var probe = new Uri($"http://127.0.0.1:{port}/announce?info_hash={escaped}&peer_id=-PROBE-000000000000&port=9&uploaded=0&downloaded=0&left=0&event=stopped&compact=1");
+        var probe = new Uri($"http://127.0.0.1:{port}/announce?info_hash={escaped}&peer_id=-PROBE-0000000000000&port=9&uploaded=0&downloaded=0&left=0&event=stopped&compact=1");
         string last = "";
         await PeerNet.Testing.Poll.UntilAsync(
             () =>
