@@ -191,8 +191,8 @@ public sealed partial class TorrentHandle
         Options = Options with { UploadRateLimit = uploadBytesPerSecond, DownloadRateLimit = downloadBytesPerSecond };
         if (Volatile.Read(ref _swarm) is { } swarm)
         {
-            swarm.UploadLimit.BytesPerSecond = uploadBytesPerSecond;
-            swarm.DownloadLimit.BytesPerSecond = downloadBytesPerSecond;
+            swarm.UploadLimit.Rate = uploadBytesPerSecond;
+            swarm.DownloadLimit.Rate = downloadBytesPerSecond;
         }
     }
 

@@ -39,8 +39,8 @@ internal sealed class SwarmSession : IAsyncDisposable
         Time = options.Time;
         Hashing = new WorkQueue(options.HashingThreads);
         Writer = new WorkQueue(concurrency: 1);
-        UploadLimit = new TransferRateLimit(options.UploadRateLimit, Time);
-        DownloadLimit = new TransferRateLimit(options.DownloadRateLimit, Time);
+        UploadLimit = Transport.TokenBucket.ForTransferRate(options.UploadRateLimit, Time);
+        DownloadLimit = Transport.TokenBucket.ForTransferRate(options.DownloadRateLimit, Time);
         _halfOpen = new SemaphoreSlim(options.MaxHalfOpen, options.MaxHalfOpen);
         Logger = options.LoggerFactory?.CreateLogger("PeerNet.Swarm") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         Metrics = new Diagnostics.PeerNetMetrics(options.MeterFactory);
@@ -77,9 +77,9 @@ internal sealed class SwarmSession : IAsyncDisposable
     /// </summary>
     public WorkQueue Writer { get; }
 
-    public TransferRateLimit UploadLimit { get; }
+    public Transport.TokenBucket UploadLimit { get; }
 
-    public TransferRateLimit DownloadLimit { get; }
+    public Transport.TokenBucket DownloadLimit { get; }
 
     public PeerId LocalPeerId { get; }
 

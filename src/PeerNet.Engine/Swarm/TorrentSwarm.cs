@@ -55,8 +55,8 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         _startedAt = Time.GetTimestamp();
         _downloadRate = new RateMeter(Time);
         _uploadRate = new RateMeter(Time);
-        UploadLimit = new TransferRateLimit(options.UploadRateLimit, Time);
-        DownloadLimit = new TransferRateLimit(options.DownloadRateLimit, Time);
+        UploadLimit = Transport.TokenBucket.ForTransferRate(options.UploadRateLimit, Time);
+        DownloadLimit = Transport.TokenBucket.ForTransferRate(options.DownloadRateLimit, Time);
         _verifier = new PieceVerifier(storage.Map, session.Hashing);
         _have = new PieceBitfield(PieceCount);
         _picker = new PiecePicker(PieceCount, storage.Map.GetRequestableLength, new Random(options.RandomSeed ?? Random.Shared.Next()));
@@ -76,7 +76,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     public int PieceCount { get; }
 
     /// <summary>This torrent's own upload limit, on top of the session's (0: none; may change at run time).</summary>
-    public TransferRateLimit UploadLimit { get; }
+    public Transport.TokenBucket UploadLimit { get; }
 
     /// <summary>The session's instruments.</summary>
     public Diagnostics.PeerNetMetrics Metrics => _session.Metrics;
@@ -85,7 +85,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     public PeerLimits PeerLimits => _session.Options.PeerLimits;
 
     /// <summary>This torrent's own download limit, on top of the session's (0: none; may change at run time).</summary>
-    public TransferRateLimit DownloadLimit { get; }
+    public Transport.TokenBucket DownloadLimit { get; }
 
     /// <summary>Waits until <paramref name="bytes"/> may be sent: under this torrent's limit, then the session's.</summary>
     public async ValueTask TakeUploadAsync(int bytes, CancellationToken cancellationToken)

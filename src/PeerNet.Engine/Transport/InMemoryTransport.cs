@@ -27,7 +27,7 @@ internal sealed class InMemoryTransport : IPeerTransport
         Link = link;
         if (link.BytesPerSecond > 0)
         {
-            UploadBucket = new TokenBucket(link.BytesPerSecond, network.TimeProvider);
+            UploadBucket = TokenBucket.ForLink(link.BytesPerSecond, network.TimeProvider);
         }
     }
 

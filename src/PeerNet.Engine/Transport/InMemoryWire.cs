@@ -96,7 +96,7 @@ internal sealed class InMemoryWire
 
                 if (_bucket is not null && length > 0)
                 {
-                    length = await _bucket.TakeAsync((int)length, cancellationToken).ConfigureAwait(false);
+                    length = await _bucket.TakeUpToAsync((int)length, cancellationToken).ConfigureAwait(false);
                 }
 
                 ReadOnlySequence<byte> chunk = buffer.Slice(0, length);

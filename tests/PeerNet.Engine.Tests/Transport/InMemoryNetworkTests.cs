@@ -126,19 +126,19 @@ public sealed class InMemoryNetworkTests
     public async Task TokenBucket_HandsOutQuanta_PacedByTheClock_AndBanksAtMostTheBurst()
     {
         var time = new FakeTimeProvider();
-        var bucket = new TokenBucket(100_000, time); // Quantum 1,000 B (10 ms), burst 10,000 B (100 ms).
+        var bucket = TokenBucket.ForLink(100_000, time); // Quantum 1,000 B (10 ms), burst 10,000 B (100 ms).
 
-        Assert.Equal(1000, await bucket.TakeAsync(64 * 1024, Ct).AsTask().WaitAsync(TestTimeout, Ct));
-        Task<int> next = bucket.TakeAsync(64 * 1024, Ct).AsTask();
+        Assert.Equal(1000, await bucket.TakeUpToAsync(64 * 1024, Ct).AsTask().WaitAsync(TestTimeout, Ct));
+        Task<int> next = bucket.TakeUpToAsync(64 * 1024, Ct).AsTask();
         await Task.Delay(50, Ct);
         Assert.False(next.IsCompleted);
         time.Advance(TimeSpan.FromMilliseconds(10));
         Assert.Equal(1000, await next.WaitAsync(TestTimeout, Ct));
 
         time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(10_000, await bucket.TakeAsync(64 * 1024, Ct).AsTask().WaitAsync(TestTimeout, Ct));
+        Assert.Equal(10_000, await bucket.TakeUpToAsync(64 * 1024, Ct).AsTask().WaitAsync(TestTimeout, Ct));
         time.Advance(TimeSpan.FromMilliseconds(3));
-        Assert.Equal(200, await bucket.TakeAsync(200, Ct).AsTask().WaitAsync(TestTimeout, Ct));
+        Assert.Equal(200, await bucket.TakeUpToAsync(200, Ct).AsTask().WaitAsync(TestTimeout, Ct));
     }
 
     [Fact]
