@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 namespace PeerNet;
 
 /// <summary>A 20-byte SHA-1 digest: a v1 info-hash, a v1 piece hash, or a truncated v2 info-hash.</summary>
-public readonly struct Sha1Hash : IEquatable<Sha1Hash>, IComparable<Sha1Hash>, ISpanFormattable
+public readonly struct Sha1Hash : IEquatable<Sha1Hash>, IComparable<Sha1Hash>, ISpanFormattable, IFixedBytes<Sha1Hash>
 {
     /// <summary>Length of the digest in bytes.</summary>
     public const int Length = 20;
@@ -44,20 +44,10 @@ public readonly struct Sha1Hash : IEquatable<Sha1Hash>, IComparable<Sha1Hash>, I
     }
 
     /// <summary>The digest as a new array.</summary>
-    public byte[] ToArray()
-    {
-        var bytes = new byte[Length];
-        CopyTo(bytes);
-        return bytes;
-    }
+    public byte[] ToArray() => FixedBytes.ToArray(this);
 
     /// <summary>Lower-case hexadecimal, 40 characters.</summary>
-    public override string ToString()
-    {
-        Span<byte> bytes = stackalloc byte[Length];
-        CopyTo(bytes);
-        return Convert.ToHexStringLower(bytes);
-    }
+    public override string ToString() => FixedBytes.ToHex(this);
 
     /// <summary>RFC 4648 base32, 32 characters, as used by older magnet links.</summary>
     public string ToBase32()
@@ -72,42 +62,17 @@ public readonly struct Sha1Hash : IEquatable<Sha1Hash>, IComparable<Sha1Hash>, I
 
     /// <inheritdoc />
     public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
-    {
-        Span<byte> bytes = stackalloc byte[Length];
-        CopyTo(bytes);
-        return Convert.TryToHexStringLower(bytes, destination, out charsWritten);
-    }
+        => FixedBytes.TryFormatHex(this, destination, out charsWritten);
 
     /// <summary>Parses 40 hexadecimal characters (either case).</summary>
-    public static bool TryParseHex(ReadOnlySpan<char> hex, out Sha1Hash hash)
-    {
-        hash = default;
-        if (hex.Length != Length * 2)
-        {
-            return false;
-        }
-
-        Span<byte> bytes = stackalloc byte[Length];
-        if (Convert.FromHexString(hex, bytes, out _, out int written) != System.Buffers.OperationStatus.Done || written != Length)
-        {
-            return false;
-        }
-
-        hash = new Sha1Hash(bytes);
-        return true;
-    }
+    public static bool TryParseHex(ReadOnlySpan<char> hex, out Sha1Hash hash) => FixedBytes.TryParseHex(hex, out hash);
 
     /// <summary>Parses 40 hexadecimal characters, or throws <see cref="FormatException"/>.</summary>
-    public static Sha1Hash ParseHex(string hex)
-    {
-        ArgumentNullException.ThrowIfNull(hex);
-        if (!TryParseHex(hex, out Sha1Hash hash))
-        {
-            throw new FormatException($"'{hex}' is not a 40-character hexadecimal SHA-1 hash.");
-        }
+    public static Sha1Hash ParseHex(string hex) => FixedBytes.ParseHex<Sha1Hash>(hex, "SHA-1 hash");
 
-        return hash;
-    }
+    static int IFixedBytes<Sha1Hash>.ByteLength => Length;
+
+    static Sha1Hash IFixedBytes<Sha1Hash>.FromBytes(ReadOnlySpan<byte> bytes) => new(bytes);
 
     /// <inheritdoc />
     public bool Equals(Sha1Hash other) => _a == other._a && _b == other._b && _c == other._c;

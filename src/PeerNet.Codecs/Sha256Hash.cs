@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 namespace PeerNet;
 
 /// <summary>A 32-byte SHA-256 digest: a v2 info-hash, a merkle root, or a merkle tree node.</summary>
-public readonly struct Sha256Hash : IEquatable<Sha256Hash>, IComparable<Sha256Hash>, ISpanFormattable
+public readonly struct Sha256Hash : IEquatable<Sha256Hash>, IComparable<Sha256Hash>, ISpanFormattable, IFixedBytes<Sha256Hash>
 {
     /// <summary>Length of the digest in bytes.</summary>
     public const int Length = 32;
@@ -59,12 +59,7 @@ public readonly struct Sha256Hash : IEquatable<Sha256Hash>, IComparable<Sha256Ha
     }
 
     /// <summary>The digest as a new array.</summary>
-    public byte[] ToArray()
-    {
-        var bytes = new byte[Length];
-        CopyTo(bytes);
-        return bytes;
-    }
+    public byte[] ToArray() => FixedBytes.ToArray(this);
 
     /// <summary>The first 20 bytes: how a v2 info-hash appears in the BitTorrent handshake, trackers and the DHT (BEP 52).</summary>
     public Sha1Hash Truncate()
@@ -75,54 +70,24 @@ public readonly struct Sha256Hash : IEquatable<Sha256Hash>, IComparable<Sha256Ha
     }
 
     /// <summary>Lower-case hexadecimal, 64 characters.</summary>
-    public override string ToString()
-    {
-        Span<byte> bytes = stackalloc byte[Length];
-        CopyTo(bytes);
-        return Convert.ToHexStringLower(bytes);
-    }
+    public override string ToString() => FixedBytes.ToHex(this);
 
     /// <inheritdoc />
     public string ToString(string? format, IFormatProvider? formatProvider) => ToString();
 
     /// <inheritdoc />
     public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
-    {
-        Span<byte> bytes = stackalloc byte[Length];
-        CopyTo(bytes);
-        return Convert.TryToHexStringLower(bytes, destination, out charsWritten);
-    }
+        => FixedBytes.TryFormatHex(this, destination, out charsWritten);
 
     /// <summary>Parses 64 hexadecimal characters (either case).</summary>
-    public static bool TryParseHex(ReadOnlySpan<char> hex, out Sha256Hash hash)
-    {
-        hash = default;
-        if (hex.Length != Length * 2)
-        {
-            return false;
-        }
-
-        Span<byte> bytes = stackalloc byte[Length];
-        if (Convert.FromHexString(hex, bytes, out _, out int written) != System.Buffers.OperationStatus.Done || written != Length)
-        {
-            return false;
-        }
-
-        hash = new Sha256Hash(bytes);
-        return true;
-    }
+    public static bool TryParseHex(ReadOnlySpan<char> hex, out Sha256Hash hash) => FixedBytes.TryParseHex(hex, out hash);
 
     /// <summary>Parses 64 hexadecimal characters, or throws <see cref="FormatException"/>.</summary>
-    public static Sha256Hash ParseHex(string hex)
-    {
-        ArgumentNullException.ThrowIfNull(hex);
-        if (!TryParseHex(hex, out Sha256Hash hash))
-        {
-            throw new FormatException($"'{hex}' is not a 64-character hexadecimal SHA-256 hash.");
-        }
+    public static Sha256Hash ParseHex(string hex) => FixedBytes.ParseHex<Sha256Hash>(hex, "SHA-256 hash");
 
-        return hash;
-    }
+    static int IFixedBytes<Sha256Hash>.ByteLength => Length;
+
+    static Sha256Hash IFixedBytes<Sha256Hash>.FromBytes(ReadOnlySpan<byte> bytes) => new(bytes);
 
     /// <inheritdoc />
     public bool Equals(Sha256Hash other) => _a == other._a && _b == other._b && _c == other._c && _d == other._d;

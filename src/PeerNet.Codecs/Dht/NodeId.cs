@@ -8,7 +8,7 @@ namespace PeerNet.Dht;
 /// A 160-bit DHT node ID or key (BEP 5): node IDs, info-hashes and BEP 44 targets share one space, where the
 /// distance between two IDs is their XOR read as an unsigned integer.
 /// </summary>
-internal readonly struct NodeId : IEquatable<NodeId>
+internal readonly struct NodeId : IEquatable<NodeId>, IFixedBytes<NodeId>
 {
     /// <summary>Length of an ID in bytes.</summary>
     public const int Length = 20;
@@ -74,12 +74,7 @@ internal readonly struct NodeId : IEquatable<NodeId>
     }
 
     /// <summary>The ID as a new array.</summary>
-    public byte[] ToArray()
-    {
-        var bytes = new byte[Length];
-        CopyTo(bytes);
-        return bytes;
-    }
+    public byte[] ToArray() => FixedBytes.ToArray(this);
 
     /// <summary>The XOR distance to <paramref name="other"/>, as an ID.</summary>
     public NodeId Xor(NodeId other) => new(_a ^ other._a, _b ^ other._b, _c ^ other._c);
@@ -146,15 +141,14 @@ internal readonly struct NodeId : IEquatable<NodeId>
     }
 
     /// <summary>Lower-case hexadecimal, 40 characters.</summary>
-    public override string ToString()
-    {
-        Span<byte> bytes = stackalloc byte[Length];
-        CopyTo(bytes);
-        return Convert.ToHexStringLower(bytes);
-    }
+    public override string ToString() => FixedBytes.ToHex(this);
 
     /// <summary>Parses 40 hexadecimal characters.</summary>
-    public static NodeId ParseHex(string hex) => new(Convert.FromHexString(hex));
+    public static NodeId ParseHex(string hex) => FixedBytes.ParseHex<NodeId>(hex, "DHT node ID");
+
+    static int IFixedBytes<NodeId>.ByteLength => Length;
+
+    static NodeId IFixedBytes<NodeId>.FromBytes(ReadOnlySpan<byte> bytes) => new(bytes);
 
     /// <inheritdoc />
     public bool Equals(NodeId other) => _a == other._a && _b == other._b && _c == other._c;
