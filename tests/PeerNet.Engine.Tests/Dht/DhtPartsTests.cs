@@ -111,4 +111,28 @@ public sealed class DhtPartsTests
             Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
         }
     }
+
+    [Fact]
+    public void State_Save_DoesNotWriteThroughALinkPlantedAtTheTemporaryName()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"peernet-dht-{Guid.NewGuid():N}");
+        string victim = Path.Combine(Path.GetTempPath(), $"peernet-victim-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(victim, "keep");
+            string path = Path.Combine(folder, "dht.state");
+            File.CreateSymbolicLink(path + ".tmp", victim);
+            var state = new DhtState(NodeId.Random(new Random(7)), null, []);
+
+            Assert.ThrowsAny<IOException>(() => state.Save(path));
+
+            Assert.Equal("keep", File.ReadAllText(victim));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+            File.Delete(victim);
+        }
+    }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using PeerNet.Bencode;
 using PeerNet.Dht;
+using PeerNet.Storage;
 
 namespace PeerNet.Discovery.Dht;
 
@@ -82,9 +83,14 @@ internal sealed record DhtState(NodeId Id, IPAddress? ExternalAddress, IReadOnly
             Directory.CreateDirectory(folder);
         }
 
+        // Opened as storage opens files: a link planted at the temporary file's name is refused, not followed.
         string temporary = path + ".tmp";
-        File.WriteAllBytes(temporary, output.WrittenSpan);
-        File.Move(temporary, path, overwrite: true);
+        using (IStorageFile file = PhysicalFileSystem.Buffered.OpenFile(temporary, FileMode.Create, FileAccess.Write))
+        {
+            file.Write(output.WrittenSpan, 0);
+        }
+
+        PhysicalFileSystem.Buffered.MoveFile(temporary, path);
     }
 
     private static void WriteNodes(BencodeWriter w, ReadOnlySpan<byte> key, List<DhtContact> nodes, int entryLength)
