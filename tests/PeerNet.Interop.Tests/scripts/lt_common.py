@@ -23,10 +23,20 @@ def parse_peer(text):
     return host.strip("[]"), int(port)
 
 
-def make_session(port, upload_limit=0, host="127.0.0.1", lsd=False):
+PRESETS = {"default": dict, "high_performance_seed": lt.high_performance_seed}
+
+
+def add_preset_argument(parser):
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                        help="libtorrent's settings preset under ours (high_performance_seed: its own tuning for seeding at speed)")
+
+
+def make_session(port, upload_limit=0, host="127.0.0.1", lsd=False, preset="default"):
     """A session on HOST:PORT only (127.0.0.1, or ::1 for IPv6): no DHT/UPnP/NAT-PMP, TCP only (uTP off), many peers
-    per IP; no LSD unless asked (only inside a private network namespace: LSD multicasts on the listen interface)."""
-    settings = {
+    per IP; no LSD unless asked (only inside a private network namespace: LSD multicasts on the listen interface).
+    PRESET: libtorrent's settings pack the rest is laid over (its defaults, or high_performance_seed)."""
+    settings = PRESETS[preset]()
+    settings.update({
         "listen_interfaces": ("[%s]:%d" if ":" in host else "%s:%d") % (host, port),
         "enable_dht": False,
         "enable_lsd": lsd,
@@ -45,7 +55,7 @@ def make_session(port, upload_limit=0, host="127.0.0.1", lsd=False):
         | lt.alert.category_t.storage_notification
         | lt.alert.category_t.peer_notification
         | lt.alert.category_t.connect_notification,
-    }
+    })
     if lsd:
         # LSD announces and replies are log alerts ("==> LSD: ...", "<== LSD: ..."): worth a line in a failing test.
         settings["alert_mask"] |= lt.alert.category_t.session_log_notification
