@@ -24,6 +24,9 @@ internal sealed record SessionOptions
     /// <summary>Time allowed for a handshake, each way.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The byte and time limits on reading an incoming connection's first bytes to choose its protocol.</summary>
+    public Transport.ConnectionRouterOptions RouterOptions { get; init; } = new();
+
     /// <summary>Time allowed to connect to a peer.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
