@@ -30,6 +30,7 @@ internal sealed class PeerNetMetrics : IDisposable
         Dials = _meter.CreateCounter<long>("peernet.peers.dials", "{connection}", "Outgoing connection attempts started.");
         PeersConnected = _meter.CreateUpDownCounter<long>("peernet.peers.connected", "{peer}", "Peer connections attached to torrents.");
         ConnectionsUnrouted = _meter.CreateCounter<long>("peernet.connections.unrouted", "{connection}", "Incoming connections closed before any protocol took them, tagged with the reason (unknown, too_long, timeout, closed).");
+        DatagramsDropped = _meter.CreateCounter<long>("peernet.datagrams.dropped", "{datagram}", "Datagrams on the node's UDP port dropped, tagged with the reason (unknown, queue_full, no_owner).");
         LsdAnnouncesSent = _meter.CreateCounter<long>("peernet.lsd.announces.sent", "{datagram}", "BEP 14 announces multicast.");
         LsdDatagramsDropped = _meter.CreateCounter<long>("peernet.lsd.datagrams.dropped", "{datagram}", "Datagrams on the LSD port dropped: over a rate, queue full, or refused.");
         LsdPeersFound = _meter.CreateCounter<long>("peernet.lsd.peers.found", "{peer}", "Peers found by local service discovery.");
@@ -55,6 +56,8 @@ internal sealed class PeerNetMetrics : IDisposable
 
     public Counter<long> ConnectionsUnrouted { get; }
 
+    public Counter<long> DatagramsDropped { get; }
+
     public Counter<long> LsdAnnouncesSent { get; }
 
     public Counter<long> LsdDatagramsDropped { get; }
@@ -73,6 +76,14 @@ internal sealed class PeerNetMetrics : IDisposable
         Transport.UnroutedReason.TooLong => "too_long",
         Transport.UnroutedReason.Timeout => "timeout",
         Transport.UnroutedReason.Closed => "closed",
+        _ => "unknown",
+    }));
+
+    /// <summary>Counts a datagram the node's UDP port dropped.</summary>
+    public void Dropped(Transport.DatagramDropReason reason) => DatagramsDropped.Add(1, new KeyValuePair<string, object?>("reason", reason switch
+    {
+        Transport.DatagramDropReason.QueueFull => "queue_full",
+        Transport.DatagramDropReason.NoOwner => "no_owner",
         _ => "unknown",
     }));
 

@@ -68,6 +68,9 @@ internal sealed record SessionOptions
     /// <summary>The clock every timeout and rate uses.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>The node's UDP sockets, one per family on the listening port: UDP trackers are asked from them. Empty: each UDP tracker has a socket of its own.</summary>
+    internal IReadOnlyList<Transport.DatagramDemux> Datagrams { get; init; } = [];
+
     /// <summary>Tracker timing and limits (tests shorten the BEP 15 waits).</summary>
     internal Discovery.Trackers.TrackerClientOptions TrackerOptions { get; init; } = new();
 

@@ -44,7 +44,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         _halfOpen = new SemaphoreSlim(options.MaxHalfOpen, options.MaxHalfOpen);
         Logger = options.LoggerFactory?.CreateLogger("PeerNet.Swarm") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         Metrics = new Diagnostics.PeerNetMetrics(options.MeterFactory);
-        _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time));
+        _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time, options.Datagrams));
         Router = new ConnectionRouter(options.RouterOptions, Time, Metrics.Unrouted);
         Router.Register("bittorrent", RecognizeHandshake, AcceptAsync);
 
@@ -107,9 +107,10 @@ internal sealed class SwarmSession : IAsyncDisposable
     /// <summary>Local service discovery (BEP 14), when <see cref="SessionOptions.LocalDiscovery"/> is on and a group could be joined.</summary>
     public LsdService? LocalDiscovery { get; private set; }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Listens (on <paramref name="listener"/> when the caller bound it already: the session owns it then) and starts accepting.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken, IPeerListener? listener = null)
     {
-        _listener = await _transport.ListenAsync(Options.ListenEndPoint, cancellationToken).ConfigureAwait(false);
+        _listener = listener ?? await _transport.ListenAsync(Options.ListenEndPoint, cancellationToken).ConfigureAwait(false);
         _acceptLoop = Task.Run(() => AcceptLoopAsync(_stopping.Token), CancellationToken.None);
         if (Options.LocalDiscovery)
         {
