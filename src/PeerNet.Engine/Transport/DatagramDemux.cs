@@ -27,8 +27,11 @@ internal sealed record DatagramDemuxOptions
     /// <summary>Bytes of a DHT datagram kept (default 1,501: one more than KRPC's 1,500, so the DHT sees an oversized one as such).</summary>
     public int MaxDhtDatagramBytes { get; init; } = PeerNet.Dht.DhtLimits.DefaultMaxPacketLength + 1;
 
-    /// <summary>Tracker transactions awaited at once at most (default 1,024: one per UDP tracker at a time).</summary>
-    public int MaxTrackerTransactions { get; init; } = 1024;
+    /// <summary>
+    /// Tracker transactions awaited at once at most (default 4,096: each UDP tracker of each torrent has one at a time,
+    /// and a node with 1,000 torrents announces them all at start; a transaction is a few hundred bytes).
+    /// </summary>
+    public int MaxTrackerTransactions { get; init; } = 4096;
 }
 
 /// <summary>

@@ -195,7 +195,10 @@ internal sealed class UdpTracker : ITracker
         using DatagramDemux.TrackerTransaction? pending = demux.ExpectTrackerReply(transactionId, remote);
         if (pending is null)
         {
-            return -1; // that id is someone else's right now, or too many are awaited: a try lost, as a datagram can be
+            // That id is someone else's right now, or too many are awaited: this try is lost, as a datagram can be, and
+            // waits its turn like one (failing at once would burn the retries of every tracker while the node is busy).
+            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            return -1;
         }
 
         await demux.SendAsync(datagram, remote, cancellationToken).ConfigureAwait(false);
