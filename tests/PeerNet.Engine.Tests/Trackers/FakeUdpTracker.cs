@@ -106,7 +106,10 @@ internal sealed class FakeUdpTracker : IAsyncDisposable
                 (UdpTrackerAction)BinaryPrimitives.ReadInt32BigEndian(packet.AsSpan(8)),
                 BinaryPrimitives.ReadInt64BigEndian(packet),
                 BinaryPrimitives.ReadUInt32BigEndian(packet.AsSpan(12)),
-                packet) { From = (IPEndPoint)received.RemoteEndPoint };
+                packet)
+            {
+                From = (IPEndPoint)received.RemoteEndPoint,
+            };
             Requests.Enqueue(request);
             IEnumerable<byte[]>? replies = Intercept is { } intercept ? intercept(request) : [Answer(request)];
             foreach (byte[] reply in replies ?? [])
