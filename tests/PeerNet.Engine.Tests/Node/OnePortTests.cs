@@ -65,6 +65,29 @@ public sealed class OnePortTests
     }
 
     [Fact]
+    public async Task Node_ClosesAConnectionNoProtocolClaims_CountsIt_AndFreesItsSlot()
+    {
+        await using PeerNetNode node = await PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false }, cancellationToken: Ct).WaitAsync(Timeout, Ct);
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, node.ListenPort, Ct).AsTask().WaitAsync(Timeout, Ct);
+        NetworkStream stream = tcp.GetStream();
+        await stream.WriteAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), Ct).AsTask().WaitAsync(Timeout, Ct);
+
+        // Closed (FIN or reset) without a byte of answer.
+        try
+        {
+            Assert.Equal(0, await stream.ReadAsync(new byte[64], Ct).AsTask().WaitAsync(Timeout, Ct));
+        }
+        catch (IOException)
+        {
+        }
+
+        Assert.Equal(1, node.Session.Router.UnroutedCount(UnroutedReason.Unknown));
+        await TrackerTestKit.WaitForAsync(() => node.Session.PendingHandshakeCount == 0);
+    }
+
+    [Fact]
     public async Task PortZero_UdpTakenAtTheFirstChoice_TakesAnotherPortForBoth()
     {
         int attempts = 0;
