@@ -16,7 +16,7 @@ internal sealed class PeerOptions
 
     public Option<int> Port { get; } = new("--port")
     {
-        Description = "TCP port to listen on for peers (IPv4 and IPv6). Default: a free port, printed at start.",
+        Description = "Port for peers (TCP), the DHT and UDP trackers (UDP), one number for all, IPv4 and IPv6. Default: a free port, printed at start.",
         HelpName = "PORT",
     };
 

@@ -29,6 +29,8 @@ internal sealed class PeerNetMetrics : IDisposable
         PeersOverLimit = _meter.CreateCounter<long>("peernet.peers.over_limit", "{peer}", "Peers closed for going over a per-peer budget, tagged with the limit.");
         Dials = _meter.CreateCounter<long>("peernet.peers.dials", "{connection}", "Outgoing connection attempts started.");
         PeersConnected = _meter.CreateUpDownCounter<long>("peernet.peers.connected", "{peer}", "Peer connections attached to torrents.");
+        ConnectionsUnrouted = _meter.CreateCounter<long>("peernet.connections.unrouted", "{connection}", "Incoming connections closed before any protocol took them, tagged with the reason (unknown, too_long, timeout, closed).");
+        DatagramsDropped = _meter.CreateCounter<long>("peernet.datagrams.dropped", "{datagram}", "Datagrams on the node's UDP port dropped, tagged with the reason (unknown, queue_full, no_owner).");
         LsdAnnouncesSent = _meter.CreateCounter<long>("peernet.lsd.announces.sent", "{datagram}", "BEP 14 announces multicast.");
         LsdDatagramsDropped = _meter.CreateCounter<long>("peernet.lsd.datagrams.dropped", "{datagram}", "Datagrams on the LSD port dropped: over a rate, queue full, or refused.");
         LsdPeersFound = _meter.CreateCounter<long>("peernet.lsd.peers.found", "{peer}", "Peers found by local service discovery.");
@@ -52,6 +54,10 @@ internal sealed class PeerNetMetrics : IDisposable
 
     public UpDownCounter<long> PeersConnected { get; }
 
+    public Counter<long> ConnectionsUnrouted { get; }
+
+    public Counter<long> DatagramsDropped { get; }
+
     public Counter<long> LsdAnnouncesSent { get; }
 
     public Counter<long> LsdDatagramsDropped { get; }
@@ -63,6 +69,23 @@ internal sealed class PeerNetMetrics : IDisposable
 
     /// <summary>Counts a peer closed for going over <paramref name="limit"/>.</summary>
     public void OverLimit(string limit) => PeersOverLimit.Add(1, new KeyValuePair<string, object?>("limit", limit));
+
+    /// <summary>Counts an incoming connection no protocol took.</summary>
+    public void Unrouted(Transport.UnroutedReason reason) => ConnectionsUnrouted.Add(1, new KeyValuePair<string, object?>("reason", reason switch
+    {
+        Transport.UnroutedReason.TooLong => "too_long",
+        Transport.UnroutedReason.Timeout => "timeout",
+        Transport.UnroutedReason.Closed => "closed",
+        _ => "unknown",
+    }));
+
+    /// <summary>Counts a datagram the node's UDP port dropped.</summary>
+    public void Dropped(Transport.DatagramDropReason reason) => DatagramsDropped.Add(1, new KeyValuePair<string, object?>("reason", reason switch
+    {
+        Transport.DatagramDropReason.QueueFull => "queue_full",
+        Transport.DatagramDropReason.NoOwner => "no_owner",
+        _ => "unknown",
+    }));
 
     /// <summary>Disposes the meter if it is the node's own (a factory's meters are the factory's to dispose).</summary>
     public void Dispose()

@@ -16,4 +16,10 @@ internal static partial class NodeLog
 
     [LoggerMessage(403, LogLevel.Warning, "DHT: could not start ({Reason}); the node runs without it")]
     public static partial void DhtFailed(ILogger logger, string reason);
+
+    [LoggerMessage(404, LogLevel.Debug, "UDP port {Port} is taken; choosing another port for TCP and UDP together")]
+    public static partial void UdpPortTaken(ILogger logger, int port);
+
+    [LoggerMessage(405, LogLevel.Information, "no IPv6 UDP socket ({Reason}); the node's UDP side is IPv4 only")]
+    public static partial void NoIPv6Udp(ILogger logger, string reason);
 }

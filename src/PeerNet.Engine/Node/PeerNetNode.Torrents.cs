@@ -5,6 +5,7 @@ using PeerNet.Magnet;
 using PeerNet.Metainfo;
 using PeerNet.Storage;
 using PeerNet.Swarm;
+using PeerNet.Transport;
 
 namespace PeerNet;
 
@@ -156,23 +157,29 @@ public sealed partial class PeerNetNode
     }
 
     /// <summary>
-    /// The node's DHT node, on the listening port's number over UDP (as libtorrent: one port to open), its ID and table
-    /// kept in the state folder when there is one and no other process holds it. Waits at most 15 s for the bootstrap;
-    /// joining goes on in the background after that.
+    /// The node's DHT node, on the node's UDP socket of its family (the listening port's number, as libtorrent: one port
+    /// to open), its ID and table kept in the state folder when there is one and no other process holds it. Waits at most
+    /// 15 s for the bootstrap; joining goes on in the background after that.
     /// </summary>
-    private static async Task<DhtNode> StartDhtAsync(PeerNetNodeOptions options, ILoggerFactory? loggerFactory, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<DhtNode> StartDhtAsync(PeerNetNodeOptions options, IReadOnlyList<DatagramDemux> datagrams, ILoggerFactory? loggerFactory, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
     {
         IPAddress bind = options.ListenAddress.Equals(IPAddress.IPv6Any) ? IPAddress.Any : options.ListenAddress;
+        DatagramDemux udp = datagrams.First(d => d.Family == bind.AddressFamily);
         IReadOnlyList<string> bootstrap = options.DhtBootstrapNodes ?? DhtNodeOptions.DefaultBootstrapNodes;
-        var node = new DhtNode(new DhtNodeOptions
-        {
-            BindEndPoint = new IPEndPoint(bind, options.ListenPort),
-            BootstrapNodes = bootstrap,
-            StatePath = DhtStateLock.Claim(options.StateDirectory, bind),
+        var node = new DhtNode(
+            new DhtNodeOptions
+            {
+                BindEndPoint = udp.LocalEndPoint,
+                BootstrapNodes = bootstrap,
+                StatePath = DhtStateLock.Claim(options.StateDirectory, bind),
 
-            // Loopback and private addresses are what a test or a LAN swarm has: let them into the table.
-            RestrictRoutingAddresses = !(IPAddress.IsLoopback(bind) || options.DhtBootstrapNodes is not null),
-        }, loggerFactory);
+                // Loopback and private addresses are what a test or a LAN swarm has: let them into the table.
+                RestrictRoutingAddresses = !(IPAddress.IsLoopback(bind) || options.DhtBootstrapNodes is not null),
+            },
+            udp.DhtTransport,
+            time,
+            null,
+            loggerFactory);
         Task start = node.StartAsync(cancellationToken);
         try
         {

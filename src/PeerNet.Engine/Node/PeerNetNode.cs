@@ -45,7 +45,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
     /// <summary>The options the node was started with.</summary>
     public PeerNetNodeOptions Options { get; }
 
-    /// <summary>The TCP port peers reach every torrent of this node on.</summary>
+    /// <summary>The port peers reach every torrent of this node on: TCP, and UDP (DHT, tracker replies) on the same number.</summary>
     public int ListenPort => _session.ListenPort;
 
     /// <summary>The address and port the node listens on.</summary>
@@ -90,10 +90,17 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         // peers then see one address for it, as bans and the per-address cap count them.
         bool specific = !options.ListenAddress.Equals(IPAddress.IPv6Any) && !options.ListenAddress.Equals(IPAddress.Any);
         var transport = new TcpTransport(new TcpTransportOptions { LocalAddress = specific ? options.ListenAddress : null }, time);
-        return await StartAsync(options, transport, loggerFactory, meterFactory, time, cancellationToken).ConfigureAwait(false);
+        return await StartAsync(options, transport, loggerFactory, meterFactory, time, cancellationToken, bindUdp: BindUdp).ConfigureAwait(false);
     }
 
-    /// <summary>Starts a node over <paramref name="transport"/> (tests give an in-memory network); the node owns it.</summary>
+    /// <summary>One real UDP socket of one family (IPv6's not dual-mode: IPv4 has a socket of its own on the same port).</summary>
+    private static IDatagramSocket BindUdp(IPEndPoint endPoint) => UdpDatagramTransport.Bind(endPoint, dualMode: false);
+
+    /// <summary>
+    /// Starts a node over <paramref name="transport"/> (tests give an in-memory network); the node owns it.
+    /// <paramref name="bindUdp"/> binds the node's UDP socket of each family on the listening port; without it the node
+    /// has no UDP side (the DHT must then be off).
+    /// </summary>
     internal static async Task<PeerNetNode> StartAsync(
         PeerNetNodeOptions options,
         IPeerTransport transport,
@@ -101,9 +108,15 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         IMeterFactory? meterFactory,
         TimeProvider time,
         CancellationToken cancellationToken,
-        Func<SessionOptions, SessionOptions>? configure = null)
+        Func<SessionOptions, SessionOptions>? configure = null,
+        Func<IPEndPoint, IDatagramSocket>? bindUdp = null)
     {
         IReadOnlyList<string> problems = options.Validate();
+        if (options.Dht && bindUdp is null)
+        {
+            problems = [.. problems, "the DHT needs a UDP socket, and this transport has none"];
+        }
+
         if (problems.Count > 0)
         {
             await transport.DisposeAsync().ConfigureAwait(false);
@@ -113,11 +126,15 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         ILogger logger = loggerFactory?.CreateLogger("PeerNet.Node") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         DhtNode? dht = null;
         SwarmSession? session = null;
+        IPeerListener? listener = null;
+        DatagramDemux[] datagrams = [];
         try
         {
-            dht = options.Dht ? await StartDhtAsync(options, loggerFactory, logger, cancellationToken).ConfigureAwait(false) : null;
+            (listener, datagrams) = await BindPortAsync(options, transport, bindUdp, r => session?.Metrics.Dropped(r), logger, cancellationToken).ConfigureAwait(false);
+            dht = options.Dht ? await StartDhtAsync(options, datagrams, loggerFactory, logger, time, cancellationToken).ConfigureAwait(false) : null;
             var sessionOptions = new SessionOptions
             {
+                Datagrams = datagrams,
                 ListenEndPoint = new IPEndPoint(options.ListenAddress, options.ListenPort),
                 MaxConnections = options.MaxConnections,
                 MaxHalfOpen = options.MaxHalfOpen,
@@ -133,27 +150,39 @@ public sealed partial class PeerNetNode : IAsyncDisposable
                 Time = time,
             };
             session = new SwarmSession(configure?.Invoke(sessionOptions) ?? sessionOptions, transport);
-            await session.StartAsync(cancellationToken).ConfigureAwait(false);
+            IPeerListener bound = listener;
+            listener = null; // the session's now
+            await session.StartAsync(cancellationToken, bound).ConfigureAwait(false);
             NodeLog.Started(logger, session.ListenPort, dht is not null, options.LocalDiscovery);
-            return new PeerNetNode(options, session, dht, time, logger) { _transport = transport };
+            return new PeerNetNode(options, session, dht, time, logger) { _transport = transport, _datagrams = datagrams };
         }
         catch
         {
             if (session is not null)
             {
-                await session.DisposeAsync().ConfigureAwait(false); // disposes the DHT it owns
+                await session.DisposeAsync().ConfigureAwait(false); // disposes the DHT it owns, and the listener it was given
             }
             else if (dht is not null)
             {
                 await dht.DisposeAsync().ConfigureAwait(false);
             }
 
+            if (listener is not null)
+            {
+                await listener.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await DisposeAsync(datagrams).ConfigureAwait(false);
             await transport.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
 
     private IPeerTransport? _transport;
+    private DatagramDemux[] _datagrams = [];
+
+    /// <summary>The node's UDP sockets, one per family, on <see cref="ListenPort"/>.</summary>
+    internal IReadOnlyList<DatagramDemux> Datagrams => _datagrams;
 
     /// <summary>
     /// Every event of the node from this call on (so a watcher started before <see cref="AddTorrentAsync"/> misses none of
@@ -223,6 +252,8 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         {
             await _transport.DisposeAsync().ConfigureAwait(false);
         }
+
+        await DisposeAsync(_datagrams).ConfigureAwait(false); // last: the DHT and the trackers' stopped announces sent on them
 
         _events.Complete();
         _stopping.Dispose();

@@ -8,7 +8,10 @@ public sealed record PeerNetNodeOptions
     /// <summary>The address to listen on for peers: every IPv4 and IPv6 address by default.</summary>
     public IPAddress ListenAddress { get; init; } = IPAddress.IPv6Any;
 
-    /// <summary>The TCP port peers reach every torrent of the node on (and its DHT's UDP port); 0 picks a free one. Default 6881.</summary>
+    /// <summary>
+    /// The port of the node, TCP and UDP on the same number: peers reach every torrent on it, the DHT runs on it and UDP
+    /// trackers are asked from it. 0 picks a port free for both. Default 6881.
+    /// </summary>
     public int ListenPort { get; init; } = 6881;
 
     /// <summary>

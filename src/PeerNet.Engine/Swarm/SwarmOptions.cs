@@ -24,6 +24,9 @@ internal sealed record SessionOptions
     /// <summary>Time allowed for a handshake, each way.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The byte and time limits on reading an incoming connection's first bytes to choose its protocol.</summary>
+    public Transport.ConnectionRouterOptions RouterOptions { get; init; } = new();
+
     /// <summary>Time allowed to connect to a peer.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -64,6 +67,9 @@ internal sealed record SessionOptions
 
     /// <summary>The clock every timeout and rate uses.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The node's UDP sockets, one per family on the listening port: UDP trackers are asked from them. Empty: each UDP tracker has a socket of its own.</summary>
+    internal IReadOnlyList<Transport.DatagramDemux> Datagrams { get; init; } = [];
 
     /// <summary>Tracker timing and limits (tests shorten the BEP 15 waits).</summary>
     internal Discovery.Trackers.TrackerClientOptions TrackerOptions { get; init; } = new();

@@ -44,7 +44,9 @@ internal sealed class SwarmSession : IAsyncDisposable
         _halfOpen = new SemaphoreSlim(options.MaxHalfOpen, options.MaxHalfOpen);
         Logger = options.LoggerFactory?.CreateLogger("PeerNet.Swarm") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         Metrics = new Diagnostics.PeerNetMetrics(options.MeterFactory);
-        _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time));
+        _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time, options.Datagrams));
+        Router = new ConnectionRouter(options.RouterOptions, Time, Metrics.Unrouted);
+        Router.Register("bittorrent", RecognizeHandshake, AcceptAsync);
 
         // Azureus-style peer id (BEP 20): client code and version, then random bytes.
         Span<byte> id = stackalloc byte[PeerId.Length];
@@ -60,6 +62,12 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     /// <summary>The session's logger (every torrent logs through it).</summary>
     internal Microsoft.Extensions.Logging.ILogger Logger { get; }
+
+    /// <summary>
+    /// Routes each incoming connection by its first bytes: the BitTorrent handshake to this session's torrents (more
+    /// protocols register here as they come: MSE, libp2p, HTTP).
+    /// </summary>
+    internal ConnectionRouter Router { get; }
 
     /// <summary>The tracker client every torrent of this session announces through.</summary>
     public TrackerClient Trackers => _trackers.Value;
@@ -99,9 +107,10 @@ internal sealed class SwarmSession : IAsyncDisposable
     /// <summary>Local service discovery (BEP 14), when <see cref="SessionOptions.LocalDiscovery"/> is on and a group could be joined.</summary>
     public LsdService? LocalDiscovery { get; private set; }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Listens (on <paramref name="listener"/> when the caller bound it already: the session owns it then) and starts accepting.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken, IPeerListener? listener = null)
     {
-        _listener = await _transport.ListenAsync(Options.ListenEndPoint, cancellationToken).ConfigureAwait(false);
+        _listener = listener ?? await _transport.ListenAsync(Options.ListenEndPoint, cancellationToken).ConfigureAwait(false);
         _acceptLoop = Task.Run(() => AcceptLoopAsync(_stopping.Token), CancellationToken.None);
         if (Options.LocalDiscovery)
         {
@@ -258,9 +267,25 @@ internal sealed class SwarmSession : IAsyncDisposable
                 continue;
             }
 
-            _ = AcceptAsync(connection, cancellationToken);
+            _ = RouteIncomingAsync(connection, cancellationToken);
         }
     }
+
+    /// <summary>Hands an incoming connection to the protocol its first bytes name; its pending slot is freed once that protocol's handler returns.</summary>
+    private async Task RouteIncomingAsync(IDuplexConnection connection, CancellationToken cancellationToken)
+    {
+        IPAddress address = connection.RemoteEndPoint.Address;
+        try
+        {
+            await Router.RouteAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            EndHandshake(address);
+        }
+    }
+
+    private static Recognition RecognizeHandshake(in ReadOnlySequence<byte> firstBytes) => ConnectionRouter.MatchPrefix(firstBytes, Handshake.Protocol);
 
     /// <summary>
     /// Takes a pending-handshake slot for an incoming connection, or refuses it: when the node is full, when
@@ -304,8 +329,9 @@ internal sealed class SwarmSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// Incoming: read the first 48 bytes (protocol, reserved, info-hash) to find the torrent, answer with our
-    /// handshake, then read the peer id. Anything else on this port is closed.
+    /// Incoming, once the router saw the BitTorrent handshake's start: read the first 48 bytes (protocol, reserved,
+    /// info-hash) to find the torrent by any of its swarm hashes (v1, or a v2 hash truncated), answer with our handshake,
+    /// then read the peer id.
     /// </summary>
     private async Task AcceptAsync(IDuplexConnection connection, CancellationToken cancellationToken)
     {
@@ -334,7 +360,6 @@ internal sealed class SwarmSession : IAsyncDisposable
         }
         finally
         {
-            EndHandshake(connection.RemoteEndPoint.Address);
             if (!attached)
             {
                 connection.Abort();

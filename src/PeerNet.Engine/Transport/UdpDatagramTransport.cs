@@ -13,15 +13,21 @@ internal sealed class UdpDatagramTransport : IDatagramTransport
     public static UdpDatagramTransport Instance { get; } = new();
 
     /// <inheritdoc />
-    public IDatagramSocket Bind(IPEndPoint localEndPoint)
+    public IDatagramSocket Bind(IPEndPoint localEndPoint) => Bind(localEndPoint, dualMode: localEndPoint?.Address.Equals(IPAddress.IPv6Any) == true);
+
+    /// <summary>
+    /// Binds a socket at <paramref name="localEndPoint"/>; an IPv6 one serves IPv4 too when <paramref name="dualMode"/>, or
+    /// only IPv6 (so an IPv4 socket can have the same port: the node's one socket per family).
+    /// </summary>
+    public static IDatagramSocket Bind(IPEndPoint localEndPoint, bool dualMode)
     {
         ArgumentNullException.ThrowIfNull(localEndPoint);
         var socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
-            if (localEndPoint.Address.Equals(IPAddress.IPv6Any))
+            if (localEndPoint.AddressFamily == AddressFamily.InterNetworkV6)
             {
-                socket.DualMode = true;
+                socket.DualMode = dualMode;
             }
 
             socket.Bind(localEndPoint);

@@ -16,6 +16,9 @@ internal sealed record FakeUdpRequest(UdpTrackerAction Action, long ConnectionId
     public int Port => BinaryPrimitives.ReadUInt16BigEndian(Packet.AsSpan(96));
 
     public uint Key => BinaryPrimitives.ReadUInt32BigEndian(Packet.AsSpan(88));
+
+    /// <summary>Where the request came from (the client's UDP port).</summary>
+    public IPEndPoint? From { get; init; }
 }
 
 /// <summary>
@@ -103,7 +106,10 @@ internal sealed class FakeUdpTracker : IAsyncDisposable
                 (UdpTrackerAction)BinaryPrimitives.ReadInt32BigEndian(packet.AsSpan(8)),
                 BinaryPrimitives.ReadInt64BigEndian(packet),
                 BinaryPrimitives.ReadUInt32BigEndian(packet.AsSpan(12)),
-                packet);
+                packet)
+            {
+                From = (IPEndPoint)received.RemoteEndPoint,
+            };
             Requests.Enqueue(request);
             IEnumerable<byte[]>? replies = Intercept is { } intercept ? intercept(request) : [Answer(request)];
             foreach (byte[] reply in replies ?? [])

@@ -12,11 +12,16 @@ namespace PeerNet.Discovery.Trackers;
 internal sealed class TrackerClient : IDisposable
 {
     private readonly Lazy<HttpClient> _http;
+    private readonly IReadOnlyList<DatagramDemux> _datagrams;
 
-    public TrackerClient(TrackerClientOptions options, TimeProvider time)
+    /// <param name="options">Timing and limits.</param>
+    /// <param name="time">The clock of every wait.</param>
+    /// <param name="datagrams">The node's UDP sockets, one per family: a UDP tracker of that family is asked from it (so it sees the node's port); none, and each UDP tracker has a socket of its own.</param>
+    public TrackerClient(TrackerClientOptions options, TimeProvider time, IReadOnlyList<DatagramDemux>? datagrams = null)
     {
         Options = options;
         Time = time;
+        _datagrams = datagrams ?? [];
         _http = new Lazy<HttpClient>(() => CreateHttpClient(options));
     }
 
@@ -38,7 +43,7 @@ internal sealed class TrackerClient : IDisposable
             // torrent cannot aim our announces (a GET with its query) at some other local web service.
             "http" or "https" when IsLoopbackHost(uri) && !uri.AbsolutePath.EndsWith("/announce", StringComparison.Ordinal) => null,
             "http" or "https" => new HttpTracker(url, _http.Value, Options, Time),
-            "udp" when uri.Port > 0 => new UdpTracker(url, Options, Time),
+            "udp" when uri.Port > 0 => new UdpTracker(url, Options, Time, _datagrams),
             _ => null,
         };
     }

@@ -9,7 +9,9 @@ using PeerNet.Transport;
 namespace PeerNet.Discovery.Trackers;
 
 /// <summary>
-/// A BEP 15 UDP tracker: a connected UDP socket of its own, one transaction at a time, a connection id kept for a
+/// A BEP 15 UDP tracker: asked from the node's UDP socket of its family when the node has one (replies are routed
+/// here by the transaction ids issued, so the tracker sees the node's port), else from a connected UDP socket of its
+/// own; one transaction at a time, a connection id kept for a
 /// minute, and the spec's retransmission schedule (15 · 2^n seconds, n up to 8; both configurable). Replies with
 /// another transaction id (late answers to an earlier try) are skipped, not taken as failures.
 /// </summary>
@@ -21,14 +23,18 @@ internal sealed class UdpTracker : ITracker
     private readonly int _port;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly byte[] _receive = new byte[TrackerLimits.MaxUdpPacketBytes];
+    private readonly IReadOnlyList<DatagramDemux> _datagrams;
     private Socket? _socket;
+    private DatagramDemux? _shared;
+    private IPEndPoint? _remote;
     private long _connectionId;
     private long _connectionIdAt;
     private bool _hasConnectionId;
 
-    public UdpTracker(string url, TrackerClientOptions options, TimeProvider time)
+    public UdpTracker(string url, TrackerClientOptions options, TimeProvider time, IReadOnlyList<DatagramDemux>? datagrams = null)
     {
         Url = url;
+        _datagrams = datagrams ?? [];
         _options = options;
         _time = time;
         if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || uri.Scheme != "udp" || uri.Port <= 0 || uri.Host.Length == 0)
@@ -46,7 +52,7 @@ internal sealed class UdpTracker : ITracker
     public NetworkScope Scope { get; private set; } = NetworkScope.Global;
 
     /// <summary>True when the last reply came over IPv6, so announce replies carry 18-byte peers (for tests).</summary>
-    internal bool IsIPv6 => _socket?.AddressFamily == AddressFamily.InterNetworkV6;
+    internal bool IsIPv6 => _remote?.AddressFamily == AddressFamily.InterNetworkV6;
 
     public async Task<AnnounceResponse> AnnounceAsync(AnnounceRequest request, CancellationToken cancellationToken)
     {
@@ -80,8 +86,7 @@ internal sealed class UdpTracker : ITracker
 
     public void Dispose()
     {
-        _socket?.Dispose();
-        _socket = null;
+        DropSocket();
         _gate.Dispose();
     }
 
@@ -99,7 +104,7 @@ internal sealed class UdpTracker : ITracker
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            Socket socket = await GetSocketAsync(cancellationToken).ConfigureAwait(false);
+            await ResolveAsync(cancellationToken).ConfigureAwait(false);
             byte[] request = new byte[UdpTrackerPacket.ScrapeRequestHeaderLength + (TrackerLimits.MaxUdpScrapeHashes * Sha1Hash.Length)];
             for (int n = 0; ; n++)
             {
@@ -113,7 +118,7 @@ internal sealed class UdpTracker : ITracker
                 {
                     uint connectTx = NewTransactionId();
                     int connectLength = UdpTrackerPacket.WriteConnect(request, connectTx);
-                    int replyLength = await ExchangeAsync(socket, request.AsMemory(0, connectLength), connectTx, wait, cancellationToken).ConfigureAwait(false);
+                    int replyLength = await ExchangeAsync(request.AsMemory(0, connectLength), connectTx, wait, cancellationToken).ConfigureAwait(false);
                     if (replyLength < 0)
                     {
                         continue;
@@ -131,7 +136,7 @@ internal sealed class UdpTracker : ITracker
 
                 uint tx = NewTransactionId();
                 int length = write(request, _connectionId, tx);
-                int received = await ExchangeAsync(socket, request.AsMemory(0, length), tx, wait, cancellationToken).ConfigureAwait(false);
+                int received = await ExchangeAsync(request.AsMemory(0, length), tx, wait, cancellationToken).ConfigureAwait(false);
                 if (received >= 0)
                 {
                     return read(_receive.AsSpan(0, received), tx);
@@ -153,8 +158,14 @@ internal sealed class UdpTracker : ITracker
     private bool HasFreshConnectionId() => _hasConnectionId && _time.GetElapsedTime(_connectionIdAt) < _options.UdpConnectionIdLifetime;
 
     /// <summary>Sends one datagram and waits up to <paramref name="wait"/> for the reply to it; returns its length, or -1 on timeout.</summary>
-    private async Task<int> ExchangeAsync(Socket socket, ReadOnlyMemory<byte> datagram, uint transactionId, TimeSpan wait, CancellationToken cancellationToken)
+    private async Task<int> ExchangeAsync(ReadOnlyMemory<byte> datagram, uint transactionId, TimeSpan wait, CancellationToken cancellationToken)
     {
+        if (_shared is { } demux)
+        {
+            return await ExchangeSharedAsync(demux, _remote!, datagram, transactionId, wait, cancellationToken).ConfigureAwait(false);
+        }
+
+        Socket socket = _socket!;
         using var timeout = new CancellationTokenSource(wait, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         await socket.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
@@ -178,11 +189,37 @@ internal sealed class UdpTracker : ITracker
         }
     }
 
-    private async Task<Socket> GetSocketAsync(CancellationToken cancellationToken)
+    /// <summary>The same over the node's socket: the demultiplexer hands us the reply with our id from the tracker's address, and only that.</summary>
+    private async Task<int> ExchangeSharedAsync(DatagramDemux demux, IPEndPoint remote, ReadOnlyMemory<byte> datagram, uint transactionId, TimeSpan wait, CancellationToken cancellationToken)
     {
-        if (_socket is not null)
+        using DatagramDemux.TrackerTransaction? pending = demux.ExpectTrackerReply(transactionId, remote);
+        if (pending is null)
         {
-            return _socket;
+            // That id is someone else's right now, or too many are awaited: this try is lost, as a datagram can be, and
+            // waits its turn like one (failing at once would burn the retries of every tracker while the node is busy).
+            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            return -1;
+        }
+
+        await demux.SendAsync(datagram, remote, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            byte[] reply = await pending.Reply.WaitAsync(wait, _time, cancellationToken).ConfigureAwait(false);
+            reply.CopyTo(_receive, 0);
+            return reply.Length;
+        }
+        catch (TimeoutException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>Finds the tracker's address, and the socket to ask it from: the node's of that family, or a connected one of our own.</summary>
+    private async Task ResolveAsync(CancellationToken cancellationToken)
+    {
+        if (_socket is not null || _shared is not null)
+        {
+            return;
         }
 
         IPAddress[] addresses;
@@ -208,10 +245,18 @@ internal sealed class UdpTracker : ITracker
         }
 
         Scope = NetworkScopes.Of(address);
+        var remote = new IPEndPoint(address, _port);
+        _hasConnectionId = false;
+        if (_datagrams.FirstOrDefault(d => d.Family == address.AddressFamily) is { } demux)
+        {
+            (_shared, _remote) = (demux, remote);
+            return;
+        }
+
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
-            await socket.ConnectAsync(new IPEndPoint(address, _port), cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -219,15 +264,13 @@ internal sealed class UdpTracker : ITracker
             throw;
         }
 
-        _socket = socket;
-        _hasConnectionId = false;
-        return socket;
+        (_socket, _remote) = (socket, remote);
     }
 
     private void DropSocket()
     {
         _socket?.Dispose();
-        _socket = null;
+        (_socket, _shared, _remote) = (null, null, null);
         _hasConnectionId = false;
     }
 
