@@ -45,6 +45,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         Logger = options.LoggerFactory?.CreateLogger("PeerNet.Swarm") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         Metrics = new Diagnostics.PeerNetMetrics(options.MeterFactory);
         _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time));
+        Ticker = new SwarmTicker(Time);
 
         // Azureus-style peer id (BEP 20): client code and version, then random bytes.
         Span<byte> id = stackalloc byte[PeerId.Length];
@@ -68,6 +69,9 @@ internal sealed class SwarmSession : IAsyncDisposable
     public uint TrackerKey { get; } = (uint)Random.Shared.NextInt64(0, 1L << 32);
 
     public TimeProvider Time { get; }
+
+    /// <summary>The one timer that ticks every torrent of the session.</summary>
+    internal SwarmTicker Ticker { get; }
 
     public WorkQueue Hashing { get; }
 
@@ -489,6 +493,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         // Together, so each torrent's bounded stopped announce overlaps the others'.
         await Task.WhenAll(Torrents.Select(t => t.DisposeAsync().AsTask())).ConfigureAwait(false);
         _torrents.Clear();
+        await Ticker.DisposeAsync().ConfigureAwait(false);
         if (LocalDiscovery is { } lsd)
         {
             await lsd.DisposeAsync().ConfigureAwait(false);
