@@ -47,6 +47,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time, options.Datagrams));
         Router = new ConnectionRouter(options.RouterOptions, Time, Metrics.Unrouted);
         Router.Register("bittorrent", RecognizeHandshake, AcceptAsync);
+        Ticker = new SwarmTicker(Time);
 
         // Azureus-style peer id (BEP 20): client code and version, then random bytes.
         Span<byte> id = stackalloc byte[PeerId.Length];
@@ -76,6 +77,9 @@ internal sealed class SwarmSession : IAsyncDisposable
     public uint TrackerKey { get; } = (uint)Random.Shared.NextInt64(0, 1L << 32);
 
     public TimeProvider Time { get; }
+
+    /// <summary>The one timer that ticks every torrent of the session.</summary>
+    internal SwarmTicker Ticker { get; }
 
     public WorkQueue Hashing { get; }
 
@@ -514,6 +518,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         // Together, so each torrent's bounded stopped announce overlaps the others'.
         await Task.WhenAll(Torrents.Select(t => t.DisposeAsync().AsTask())).ConfigureAwait(false);
         _torrents.Clear();
+        await Ticker.DisposeAsync().ConfigureAwait(false);
         if (LocalDiscovery is { } lsd)
         {
             await lsd.DisposeAsync().ConfigureAwait(false);

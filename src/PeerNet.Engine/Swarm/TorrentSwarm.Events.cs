@@ -6,6 +6,11 @@ internal sealed partial class TorrentSwarm
 {
     private void Process(SwarmEvent e)
     {
+        if (e.Kind is not SwarmEventKind.Tick and not SwarmEventKind.Invoke)
+        {
+            Volatile.Write(ref _idle, false); // something happened (a status query is not): tick every second again until a tick finds it idle
+        }
+
         PeerConnection? peer = e.Peer;
         if (peer is not null && peer.IsClosed && e.Kind is not SwarmEventKind.PeerClosed and not SwarmEventKind.PieceHashed)
         {

@@ -333,6 +333,15 @@ internal sealed partial class TorrentSwarm
         ConnectMore();
     }
 
+    /// <summary>
+    /// An idle torrent (see the end of <see cref="OnTick"/>) is ticked once in this many timer ticks: a node seeding
+    /// 1,000 torrents nobody asks for does not wake 1,000 loops a second. Any event makes it tick every second again.
+    /// </summary>
+    private const int IdleTickEvery = 10;
+
+    private bool _idle;
+    private int _timerTicks;
+
     private void OnTick()
     {
         long now = Time.GetTimestamp();
@@ -386,6 +395,9 @@ internal sealed partial class TorrentSwarm
         }
 
         ConnectMore();
+
+        // Nothing for a tick to look after: no peer, no dial, no address to try, no resume data or piece in flight.
+        Volatile.Write(ref _idle, _peers.Count == 0 && _connecting.Count == 0 && _known.Count == 0 && !_resumeDirty && _buffers.IsEmpty);
         Volatile.Write(ref _ticks, tick); // counted once handled: see Ticks
     }
 }

@@ -37,7 +37,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly BlockRequest[] _pickScratch = new BlockRequest[256];
     private Task _loop = Task.CompletedTask;
-    private Task _ticker = Task.CompletedTask;
+    private IDisposable? _tickRegistration;
     private long _downloaded;
     private long _uploaded;
     private long _wasted;
@@ -216,7 +216,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     {
         await CheckExistingDataAsync(cancellationToken).ConfigureAwait(false);
         _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
-        _ticker = Task.Run(() => TickAsync(_stopping.Token), CancellationToken.None);
+        _tickRegistration = _session.Ticker.Register(OnTimer);
         foreach (System.Net.IPEndPoint endpoint in Options.Peers)
         {
             AddPeerEndpoint(endpoint);
@@ -229,18 +229,13 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
 
     public void AddPeerEndpoint(System.Net.IPEndPoint endpoint) => Post(new SwarmEvent(SwarmEventKind.AddPeers, Payload: endpoint));
 
-    private async Task TickAsync(CancellationToken cancellationToken)
+    /// <summary>The session's timer, once a second (on its thread): a tick for the loop, but for an idle torrent only one in <see cref="IdleTickEvery"/>.</summary>
+    private void OnTimer()
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), Time);
-        try
+        int timerTicks = ++_timerTicks; // only the timer's thread writes it
+        if (!Volatile.Read(ref _idle) || timerTicks % IdleTickEvery == 0)
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-            {
-                _events.Writer.TryWrite(new SwarmEvent(SwarmEventKind.Tick));
-            }
-        }
-        catch (OperationCanceledException)
-        {
+            _events.Writer.TryWrite(new SwarmEvent(SwarmEventKind.Tick));
         }
     }
 
@@ -300,7 +295,8 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(_loop, _ticker, _dhtLoop).ConfigureAwait(false);
+            _tickRegistration?.Dispose();
+            await Task.WhenAll(_loop, _dhtLoop).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
