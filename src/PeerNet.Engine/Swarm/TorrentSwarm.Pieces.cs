@@ -149,6 +149,7 @@ internal sealed partial class TorrentSwarm
     {
         Interlocked.Add(ref _wasted, buffer.Length);
         HashFailures++;
+        PublishStatus();
         Metrics.PiecesFailed.Add(1);
 
         // The picker recorded who delivered each block (only the copy holding the buffer claim is credited),
@@ -240,6 +241,8 @@ internal sealed partial class TorrentSwarm
         }
 
         _have.Set(piece);
+        _haveChanged = true;
+        PublishStatus();
         _resumeDirty = true;
         Metrics.PiecesVerified.Add(1);
         _picker.OnHashPassed(piece);
@@ -271,6 +274,7 @@ internal sealed partial class TorrentSwarm
         State = TorrentState.Seeding;
         SaveResume();
         SwarmLog.Completed(Log, _logName, _have.SetCount);
+        PublishStatus();
         _completed.TrySetResult();
         Observer?.Completed();
         foreach (PeerConnection peer in _peers.Values)
@@ -296,6 +300,7 @@ internal sealed partial class TorrentSwarm
         // Shown by status lines, logs and the completion's exception; storage errors quote the torrent's paths.
         Error = DisplayText.Sanitize(error is StorageFullException ? "disk full: " + error.Message : error.Message);
         SwarmLog.Failed(Log, _logName, Error);
+        PublishStatus();
         Observer?.Failed(Error, (error as StorageException)?.FilePath);
         SaveResume();
         foreach (PeerConnection peer in _peers.Values.ToArray())

@@ -178,18 +178,22 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     /// <summary>Posts an event, waiting while the loop is behind: back-pressure for reader loops.</summary>
     public ValueTask PostAsync(SwarmEvent e, CancellationToken cancellationToken) => _events.Writer.WriteAsync(e, cancellationToken);
 
-    /// <summary>A snapshot of progress and rates (safe from any thread).</summary>
+    /// <summary>
+    /// A snapshot of progress and rates (safe from any thread): what the loop owns is read from the
+    /// <see cref="LoopStatus"/> it last published, the rest from counters written atomically.
+    /// </summary>
     public TorrentStatus GetStatus()
     {
+        LoopStatus loop = Volatile.Read(ref _loopStatus);
         Discovery.Trackers.TrackerSummary trackers = SummarizeTrackers();
         return new()
         {
             Name = Metainfo.Name,
             InfoHashes = Metainfo.InfoHashes,
-            State = State,
-            Error = Error,
+            State = loop.State,
+            Error = loop.Error,
             PieceCount = PieceCount,
-            PiecesVerified = _have.SetCount,
+            PiecesVerified = loop.PiecesVerified,
             TotalSize = Metainfo.TotalSize,
             Downloaded = Interlocked.Read(ref _downloaded),
             Uploaded = Interlocked.Read(ref _uploaded),
@@ -198,8 +202,8 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
             UploadRate = _uploadRate.BytesPerSecond,
             Peers = Volatile.Read(ref _peerCount),
             Seeds = Volatile.Read(ref _seedCount),
-            PiecesFoundOnDisk = PiecesFoundAtStart,
-            HashFailures = HashFailures,
+            PiecesFoundOnDisk = loop.PiecesFoundAtStart,
+            HashFailures = loop.HashFailures,
             PeersBanned = _banned.Count,
             PieceLength = Metainfo.PieceLength,
             TrackerCount = trackers.Total,
@@ -208,6 +212,32 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
             TrackerError = trackers.LastError,
         };
     }
+
+    /// <summary>
+    /// What status calls read of the state the loop owns, published whole by the loop (<see cref="PublishStatus"/>), so
+    /// no other thread walks the have-set or reads a state and error that do not belong together.
+    /// </summary>
+    private sealed record LoopStatus(TorrentState State, string? Error, int PiecesVerified, int HashFailures, int PiecesFoundAtStart);
+
+    private LoopStatus _loopStatus = new(TorrentState.Checking, null, 0, 0, 0);
+
+    /// <summary>
+    /// Publishes <see cref="LoopStatus"/> again: at the end of each batch of events, and at once where an observer or a
+    /// waiter on <see cref="Completed"/> may ask for status next (a piece verified, a hash failure, completion, failure).
+    /// Only the loop (or start-up and shutdown, when the loop is not running) calls it.
+    /// </summary>
+    private void PublishStatus()
+    {
+        LoopStatus last = _loopStatus;
+        if (last.State != State || !ReferenceEquals(last.Error, Error) || last.HashFailures != HashFailures
+            || last.PiecesFoundAtStart != PiecesFoundAtStart || _haveChanged)
+        {
+            _haveChanged = false;
+            Volatile.Write(ref _loopStatus, new LoopStatus(State, Error, _have.SetCount, HashFailures, PiecesFoundAtStart));
+        }
+    }
+
+    private bool _haveChanged; // a piece was added to _have since the last PublishStatus
 
     private int _peerCount;
     private int _seedCount; // counted by the loop once a second
@@ -267,6 +297,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
                 }
 
                 FillRequests();
+                PublishStatus();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -294,6 +325,8 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
             State = TorrentState.Stopped;
         }
 
+        PublishStatus();
+
         // The stopped announce runs beside the rest of the shutdown, bounded by its own timeout.
         Task trackersStopped = StopTrackersAsync();
         StopLocalDiscovery();
@@ -306,6 +339,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         {
         }
 
+        PublishStatus(); // the loop has ended: nothing publishes after this
         PeerConnection[] peers = [.. _peers.Values];
         _peers.Clear();
         await Task.WhenAll(peers.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
