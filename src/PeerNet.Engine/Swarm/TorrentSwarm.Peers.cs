@@ -37,7 +37,7 @@ internal sealed partial class TorrentSwarm
 
     /// <summary>Whether a new connection (incoming or outgoing) may join this torrent.</summary>
     internal bool CanAccept(IPAddress address)
-        => State is TorrentState.Downloading or TorrentState.Seeding && !_banned.ContainsKey(address)
+        => State is TorrentState.Downloading or TorrentState.Seeding && !_bans.IsBanned(address)
             && Volatile.Read(ref _peerCount) + _connecting.Count < Options.MaxConnections
             && ConnectionsFrom(address) < PeerLimits.MaxConnectionsPerAddress;
 
@@ -92,7 +92,7 @@ internal sealed partial class TorrentSwarm
             && _session.CanDial
             && _known.TryTakeDue(out IPEndPoint endpoint))
         {
-            if (_banned.ContainsKey(endpoint.Address))
+            if (_bans.IsBanned(endpoint.Address))
             {
                 _known.Remove(endpoint);
                 continue;
@@ -163,7 +163,7 @@ internal sealed partial class TorrentSwarm
             Metrics.Refused("address_cap");
         }
 
-        if (State is not (TorrentState.Downloading or TorrentState.Seeding) || _banned.ContainsKey(peer.RemoteEndPoint.Address) || overCap)
+        if (State is not (TorrentState.Downloading or TorrentState.Seeding) || _bans.IsBanned(peer.RemoteEndPoint.Address) || overCap)
         {
             // Never added to _peers, so OnPeerClosed will not release its session slot: release it here.
             peer.Close("not accepting peers");
@@ -304,7 +304,7 @@ internal sealed partial class TorrentSwarm
 
         CountConnection(peer.RemoteEndPoint.Address, -1);
 
-        if (ListenEndPoint(peer) is { } endpoint && !_banned.ContainsKey(endpoint.Address))
+        if (ListenEndPoint(peer) is { } endpoint && !_bans.IsBanned(endpoint.Address))
         {
             _known.Disconnected(endpoint, peer.IsSeed);
         }

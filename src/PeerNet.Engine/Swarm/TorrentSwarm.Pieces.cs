@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using PeerNet.Metainfo;
 using PeerNet.Storage;
 
@@ -8,18 +7,14 @@ internal sealed partial class TorrentSwarm
 {
     private readonly List<Task> _pieceWork = []; // hash-and-write items in flight, awaited before the storage closes
     private readonly HashSet<int> _hashing = [];
-
-    // Smart-ban (as libtorrent's plugin): after a hash failure, remember a digest of each block and who sent
-    // it; when the piece later passes, every peer whose block differs from the good one sent bad data.
-    private readonly Dictionary<int, List<(int Peer, System.Net.IPAddress Address, int Block, byte[] Digest)>> _suspects = [];
-    // Read by the session's accept path on other threads (CanAccept), written by the loop.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<System.Net.IPAddress, byte> _banned = new();
+    private readonly PeerBans _bans = new(BlockLength);
+    private readonly List<PeerBans.Suspect> _convicted = []; // scratch for ConvictSuspects
 
     /// <summary>Addresses banned for sending data that failed verification.</summary>
-    public IReadOnlyCollection<System.Net.IPAddress> Banned => [.. _banned.Keys];
+    public IReadOnlyCollection<System.Net.IPAddress> Banned => _bans.Addresses;
 
     /// <summary>How many addresses are banned (safe to read from any thread, as is <see cref="Banned"/>).</summary>
-    public int BannedCount => _banned.Count;
+    public int BannedCount => _bans.Count;
 
     /// <summary>
     /// A block arrived. Invariant: the picker credits a block only for the copy that holds the block's claim
@@ -158,17 +153,13 @@ internal sealed partial class TorrentSwarm
         var senders = new HashSet<int>(sources);
         SwarmLog.PieceFailed(Log, _logName, piece, senders.Count);
         Observer?.HashFailed(piece, senders.Count);
-        var record = _suspects.TryGetValue(piece, out var list) ? list : _suspects[piece] = [];
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        for (int block = 0; block < sources.Length; block++) // blocks past the requested ones are pad: no sender
+        var addresses = new System.Net.IPAddress[sources.Length]; // blocks past the requested ones are pad: no sender
+        for (int block = 0; block < sources.Length; block++)
         {
-            int begin = block * BlockLength;
-            int length = Math.Min(BlockLength, buffer.Length - begin);
-            SHA256.HashData(buffer.Data.Span.Slice(begin, length), digest);
-            int sender = sources[block];
-            System.Net.IPAddress address = _peers.TryGetValue(sender, out PeerConnection? from) ? from.RemoteEndPoint.Address : System.Net.IPAddress.None;
-            record.Add((sender, address, block, digest.ToArray()));
+            addresses[block] = _peers.TryGetValue(sources[block], out PeerConnection? from) ? from.RemoteEndPoint.Address : System.Net.IPAddress.None;
         }
+
+        _bans.RecordFailure(piece, sources, addresses, buffer.Data.Span[..buffer.Length]);
 
         // One peer sent every block of a piece that failed: it is proven bad.
         if (senders.Count == 1 && _peers.TryGetValue(sources[0], out PeerConnection? only))
@@ -188,32 +179,17 @@ internal sealed partial class TorrentSwarm
     /// <summary>The piece passed: every suspect whose block differs from the good data sent corrupt data.</summary>
     private void ConvictSuspects(int piece, PieceBuffer buffer)
     {
-        if (!_suspects.Remove(piece, out var records))
+        // Each convicted address is banned even if its peer has left; a peer still here is closed.
+        _bans.Convict(piece, buffer.Data.Span[..buffer.Length], _convicted);
+        foreach (PeerBans.Suspect suspect in _convicted)
         {
-            return;
+            if (_peers.TryGetValue(suspect.Peer, out PeerConnection? peer))
+            {
+                Ban(peer, $"sent a corrupt block {suspect.Block} of piece {piece} (smart-ban)");
+            }
         }
 
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        foreach ((int sender, System.Net.IPAddress address, int block, byte[] recorded) in records)
-        {
-            int begin = block * BlockLength;
-            SHA256.HashData(buffer.Data.Span.Slice(begin, Math.Min(BlockLength, buffer.Length - begin)), digest);
-            if (digest.SequenceEqual(recorded))
-            {
-                continue;
-            }
-
-            // Proven: this block differs from the verified one. Ban the address even if the peer has left.
-            if (!address.Equals(System.Net.IPAddress.None))
-            {
-                _banned.TryAdd(address, 0);
-            }
-
-            if (_peers.TryGetValue(sender, out PeerConnection? peer))
-            {
-                Ban(peer, $"sent a corrupt block {block} of piece {piece} (smart-ban)");
-            }
-        }
+        _convicted.Clear();
     }
 
     /// <summary>Pieces that failed verification since the torrent started.</summary>
@@ -223,7 +199,7 @@ internal sealed partial class TorrentSwarm
     {
         Metrics.PeersBanned.Add(1);
         SwarmLog.PeerBanned(Log, _logName, peer.RemoteEndPoint, reason);
-        _banned.TryAdd(peer.RemoteEndPoint.Address, 0);
+        _bans.Ban(peer.RemoteEndPoint.Address);
         Observer?.PeerBanned(peer.RemoteEndPoint, reason);
         peer.Close("banned: " + reason);
     }

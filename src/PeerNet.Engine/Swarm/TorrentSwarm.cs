@@ -204,7 +204,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
             Seeds = Volatile.Read(ref _seedCount),
             PiecesFoundOnDisk = loop.PiecesFoundAtStart,
             HashFailures = loop.HashFailures,
-            PeersBanned = _banned.Count,
+            PeersBanned = _bans.Count,
             PieceLength = Metainfo.PieceLength,
             TrackerCount = trackers.Total,
             TrackersWorking = trackers.Working,
