@@ -12,8 +12,8 @@ internal sealed partial class TorrentSwarm
     internal string DescribeState()
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"state {State} have {_have.SetCount}/{PieceCount} picker remaining {_picker.Remaining} partial {_picker.PartialCount} endgame {_picker.InEndgame} hashing {_hashing.Count} buffers {_buffers.Count} banned {_bans.Count} found by DHT {DhtPeersFound} by LSD {LsdPeersFound}\n");
-        foreach (PieceBuffer b in _buffers.Values.ToArray())
+        sb.Append(CultureInfo.InvariantCulture, $"state {State} have {_have.SetCount}/{PieceCount} picker remaining {_picker.Remaining} partial {_picker.PartialCount} endgame {_picker.InEndgame} hashing {_pieceWriter.HashingCount} buffers {_pieceWriter.BufferCount} banned {_bans.Count} found by DHT {DhtPeersFound} by LSD {LsdPeersFound}\n");
+        foreach (PieceBuffer b in _pieceWriter.GetBuffers())
         {
             sb.Append(CultureInfo.InvariantCulture, $"  buffer piece {b.Piece}: {(_picker.IsPartial(b.Piece) ? "in progress" : "not started")}, {b.BlockCount} blocks\n");
         }

@@ -10,7 +10,7 @@ internal sealed partial class TorrentSwarm
         if (peer is not null && peer.IsClosed && e.Kind is not SwarmEventKind.PeerClosed and not SwarmEventKind.PieceHashed)
         {
             // A closed (perhaps banned) peer's block is not counted; release its claim so the block is fetched again.
-            if (e.Kind == SwarmEventKind.BlockReceived && e.C != 0 && _buffers.TryGetValue(e.A, out PieceBuffer? buffer))
+            if (e.Kind == SwarmEventKind.BlockReceived && e.C != 0 && _pieceWriter.TryGetBuffer(e.A, out PieceBuffer? buffer))
             {
                 buffer.Unclaim(e.B / BlockLength);
             }

@@ -5,8 +5,6 @@ namespace PeerNet.Swarm;
 
 internal sealed partial class TorrentSwarm
 {
-    private readonly List<Task> _pieceWork = []; // hash-and-write items in flight, awaited before the storage closes
-    private readonly HashSet<int> _hashing = [];
     private readonly PeerBans _bans = new(BlockLength);
     private readonly List<PeerBans.Suspect> _convicted = []; // scratch for ConvictSuspects
 
@@ -35,7 +33,7 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        if (!_buffers.TryGetValue(piece, out PieceBuffer? buffer))
+        if (!_pieceWriter.TryGetBuffer(piece, out PieceBuffer? buffer))
         {
             return;
         }
@@ -58,67 +56,19 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        if (receipt.PieceComplete && _hashing.Add(piece))
+        if (receipt.PieceComplete)
         {
-            HashPiece(buffer);
+            _pieceWriter.TryHash(buffer);
         }
     }
 
-    /// <summary>
-    /// Hashes a complete piece on the hashing queue and, if it passes, writes it on the session's writer; the loop
-    /// hears once, when both are done. The write is not done by the hashing worker: a write the kernel throttles
-    /// (dirty pages over its limit while earlier data is written back) would stall hashing with it, and with it the
-    /// whole download, where a writer of its own only lets verified pieces wait in their buffers.
-    /// </summary>
-    private void HashPiece(PieceBuffer buffer)
-    {
-        Task work = HashAndWriteAsync(buffer.Piece, buffer.Data);
-        _pieceWork.RemoveAll(static t => t.IsCompleted);
-        _pieceWork.Add(work);
-    }
-
-    private async Task HashAndWriteAsync(int piece, ReadOnlyMemory<byte> data)
-    {
-        HashedPiece? hashed = null;
-        try
-        {
-            PieceCheckResult result = await _session.Hashing.RunAsync(() => _verifier.Verify(piece, data.Span), _stopping.Token).ConfigureAwait(false);
-
-            // Stopping: a verified piece not yet written is not marked as had, so the resume data stays true.
-            hashed = result.Verdict != PieceVerdict.Good || _stopping.IsCancellationRequested
-                ? new HashedPiece(result, Written: false, null)
-                : await _session.Writer.RunAsync(() => Write(piece, data, result), _stopping.Token).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // Dropped when stopping (cancelled or the queues closed): the loop treats null as "stopping".
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-        }
-
-        Post(new SwarmEvent(SwarmEventKind.PieceHashed, A: piece, Payload: hashed));
-    }
-
-    private HashedPiece Write(int piece, ReadOnlyMemory<byte> data, PieceCheckResult result)
-    {
-        try
-        {
-            // Synchronous underneath (positional writes under the storage's lock).
-            Storage.WriteBlockAsync(piece, 0, data, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            return new HashedPiece(result, Written: true, null);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
-        {
-            return new HashedPiece(result, Written: false, e);
-        }
-    }
-
-    /// <summary>A hashed piece: the check's result, and for a good piece whether it was written or why not.</summary>
-    private sealed record HashedPiece(PieceCheckResult Result, bool Written, Exception? WriteError);
+    /// <summary>The piece writer heard back from hashing (and writing) a piece: on to the loop (off the loop's thread).</summary>
+    private void OnHashDone(int piece, HashedPiece? hashed) => Post(new SwarmEvent(SwarmEventKind.PieceHashed, A: piece, Payload: hashed));
 
     private void OnPieceHashed(int piece, HashedPiece? hashed)
     {
-        _hashing.Remove(piece);
-        if (hashed is null || !_buffers.TryGetValue(piece, out PieceBuffer? buffer))
+        _pieceWriter.OnHashed(piece);
+        if (hashed is null || !_pieceWriter.TryGetBuffer(piece, out PieceBuffer? buffer))
         {
             return; // stopping
         }
@@ -206,10 +156,7 @@ internal sealed partial class TorrentSwarm
 
     private void OnPieceWritten(int piece)
     {
-        if (_buffers.TryRemove(piece, out PieceBuffer? buffer))
-        {
-            buffer.Dispose();
-        }
+        _pieceWriter.ReleaseBuffer(piece);
 
         if (_have[piece])
         {

@@ -64,7 +64,7 @@ internal sealed partial class TorrentSwarm
             for (int i = 0; i < picked; i++)
             {
                 BlockRequest request = _pickScratch[i];
-                if (!EnsureBuffer(request.PieceIndex))
+                if (!_pieceWriter.EnsureBuffer(request.PieceIndex))
                 {
                     _picker.OnRequestCancelled(peer.Id, request.PieceIndex, request.Begin);
                     continue;
@@ -81,30 +81,5 @@ internal sealed partial class TorrentSwarm
         double rate = peer.DownloadRate.BytesPerSecond;
         int depth = MinRequestDepth + (int)Math.Min(rate * RequestQueueSeconds / BlockLength, int.MaxValue / 2);
         return Math.Min(depth, Math.Min(peer.PeerRequestQueue, Options.MaxRequestsPerPeer));
-    }
-
-    /// <summary>
-    /// Makes sure a piece has a buffer to receive into, within the memory budget for pieces in flight
-    /// (the picker finishes started pieces first, so the budget bounds memory, not progress).
-    /// </summary>
-    private bool EnsureBuffer(int piece)
-    {
-        if (_buffers.ContainsKey(piece))
-        {
-            return true;
-        }
-
-        long pieceLength = Storage.Map.PieceLength;
-        if (!_buffers.IsEmpty && (_buffers.Count + 1) * pieceLength > Options.MaxPieceBufferBytes)
-        {
-            return false;
-        }
-
-        var buffer = new PieceBuffer(piece, GetPieceSize(piece), BlockLength);
-
-        // Pad and gap bytes past the requested blocks are zeros that no peer sends; the pooled buffer may not be.
-        buffer.Data.Span[Storage.Map.GetRequestableLength(piece)..].Clear();
-        _buffers[piece] = buffer;
-        return true;
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using PeerNet.Metainfo;
 using PeerNet.PeerWire;
@@ -28,9 +27,9 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         FullMode = BoundedChannelFullMode.Wait,
     });
 
-    private readonly ConcurrentDictionary<int, PieceBuffer> _buffers = new();
     private readonly Dictionary<int, PeerConnection> _peers = [];
     private readonly PieceVerifier _verifier;
+    private readonly PieceWriter _pieceWriter;
     private readonly PiecePicker _picker;
     private readonly PieceBitfield _have;
     private readonly CancellationTokenSource _stopping = new();
@@ -58,6 +57,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         UploadLimit = Transport.TokenBucket.ForTransferRate(options.UploadRateLimit, Time);
         DownloadLimit = Transport.TokenBucket.ForTransferRate(options.DownloadRateLimit, Time);
         _verifier = new PieceVerifier(storage.Map, session.Hashing);
+        _pieceWriter = new PieceWriter(storage, _verifier, session.Hashing, session.Writer, options.MaxPieceBufferBytes, OnHashDone, _stopping.Token);
         _have = new PieceBitfield(PieceCount);
         _picker = new PiecePicker(PieceCount, storage.Map.GetRequestableLength, new Random(options.RandomSeed ?? Random.Shared.Next()));
         _resume = options.ResumeDirectory is null ? null : new ResumeStore(options.ResumeDirectory);
@@ -134,7 +134,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     private Microsoft.Extensions.Logging.ILogger Log => _session.Logger;
 
     public bool TryGetPieceBuffer(int piece, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PieceBuffer? buffer)
-        => _buffers.TryGetValue(piece, out buffer);
+        => _pieceWriter.TryGetBuffer(piece, out buffer);
 
     /// <summary>Reads a block we have for upload (called by writer loops).</summary>
     public void ReadBlock(int piece, int begin, Span<byte> destination)
@@ -344,17 +344,10 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         _peers.Clear();
         await Task.WhenAll(peers.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
         // Hash-and-write items still running read their piece buffers and write the storage: both stay until they end.
-        // (One not started when stopping cancelled it never runs; a verified piece not written is not marked as had,
-        // so the resume data stays true and the piece is fetched again next time.) Their continuations never throw.
-        await Task.WhenAll(_pieceWork).ConfigureAwait(false);
+        await _pieceWriter.WhenIdleAsync().ConfigureAwait(false);
 
         SaveResume();
-        foreach (PieceBuffer buffer in _buffers.Values)
-        {
-            buffer.Dispose();
-        }
-
-        _buffers.Clear();
+        _pieceWriter.DisposeBuffers();
         await Storage.DisposeAsync().ConfigureAwait(false);
         await trackersStopped.ConfigureAwait(false);
         _completed.TrySetCanceled();
