@@ -108,7 +108,7 @@ internal sealed partial class TorrentSwarm
                 OnPexReceived(peer!, (PexMessage)e.Payload!);
                 break;
             case SwarmEventKind.HashRejected:
-                OnHashRejected(peer!, (HashRequest)e.Payload!);
+                _layers.OnRejected(peer!.Id, (HashRequest)e.Payload!);
                 break;
             case SwarmEventKind.ExtensionHandshake:
                 OnExtensionHandshake(peer!, (ExtensionHandshake)e.Payload!);
@@ -130,7 +130,7 @@ internal sealed partial class TorrentSwarm
         peer.IsSeed = seed || (pieces is not null && pieces.AllSet);
         peer.Pieces = pieces;
         EnsureInPicker(peer);
-        RequestMissingLayers();
+        _layers.RequestMissing();
         if (peer.IsSeed)
         {
             _picker.PeerHasAll(peer.Id);

@@ -321,7 +321,7 @@ internal sealed partial class TorrentSwarm
         }
 
         SuperSeedOnPeerClosed(peer);
-        ForgetBlockProofsAskedOf(peer);
+        _layers.OnPeerGone(peer.Id);
 
         _session.OnPeerClosed();
         _ = peer.DisposeAsync().AsTask();
@@ -342,7 +342,7 @@ internal sealed partial class TorrentSwarm
             RunChoker();
         }
 
-        RequestMissingLayers();
+        _layers.RequestMissing();
         SendPex();
         Volatile.Write(ref _seedCount, _peers.Values.Count(p => p.IsSeed));
         SuperSeedOnTick();

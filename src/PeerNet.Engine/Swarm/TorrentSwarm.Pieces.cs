@@ -120,7 +120,7 @@ internal sealed partial class TorrentSwarm
         // Several senders: BEP 52 block hashes, proved against the piece's trusted node, pinpoint the bad blocks.
         if (senders.Count > 1 && result.BlockHashes is { } computed)
         {
-            RequestBlockHashes(piece, sources, computed);
+            _layers.RequestBlockHashes(piece, sources, computed);
         }
 
         buffer.Reset();
@@ -189,7 +189,7 @@ internal sealed partial class TorrentSwarm
     /// Every piece of every wanted file is verified (all pieces, unless files were skipped). In a v2-only torrent,
     /// pieces held back until their file's layer arrives are still wanted.
     /// </summary>
-    private bool IsWantedComplete => _picker.Remaining == 0 && (Metainfo.Version != TorrentVersion.V2 || _missingLayers.Count == 0);
+    private bool IsWantedComplete => _picker.Remaining == 0 && (Metainfo.Version != TorrentVersion.V2 || _layers.MissingCount == 0);
 
     private void OnCompleted()
     {
@@ -203,7 +203,7 @@ internal sealed partial class TorrentSwarm
         foreach (PeerConnection peer in _peers.Values)
         {
             UpdateInterest(peer);
-            if (peer.IsSeed && _missingLayers.Count == 0)
+            if (peer.IsSeed && _layers.MissingCount == 0)
             {
                 // (A hybrid still missing piece layers keeps its seeds: they can send the layers v2 peers will ask us for.)
                 peer.Close("both sides are seeds");

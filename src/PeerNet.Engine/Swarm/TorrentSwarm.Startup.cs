@@ -72,7 +72,7 @@ internal sealed partial class TorrentSwarm
         }
 
         _picker.Sequential = Options.Sequential;
-        FindMissingLayers();
+        _layers.FindMissing();
         for (int i = 0; i < PieceCount; i++)
         {
             if (_have[i])

@@ -60,6 +60,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         _pieceWriter = new PieceWriter(storage, _verifier, session.Hashing, session.Writer, options.MaxPieceBufferBytes, OnHashDone, _stopping.Token);
         _have = new PieceBitfield(PieceCount);
         _picker = new PiecePicker(PieceCount, storage.Map.GetRequestableLength, new Random(options.RandomSeed ?? Random.Shared.Next()));
+        _layers = new LayerFetcher(metainfo, storage.Map, _verifier, _picker, Time, this);
         _resume = options.ResumeDirectory is null ? null : new ResumeStore(options.ResumeDirectory);
         _handshakeHashes = new HandshakeHashes(metainfo.InfoHashes, options.MaxKnownPeers);
         _known = new PeerList(options.MaxKnownPeers, Time, options.RedialDelay, options.ReconnectDelay);
