@@ -18,7 +18,7 @@ internal sealed partial class TorrentSwarm
             sb.Append(CultureInfo.InvariantCulture, $"  buffer piece {b.Piece}: {(_picker.IsPartial(b.Piece) ? "in progress" : "not started")}, {b.BlockCount} blocks\n");
         }
 
-        foreach (PeerConnection p in _peers.Values.ToArray())
+        foreach (PeerConnection p in _peerSet.Connected.ToArray())
         {
             sb.Append(CultureInfo.InvariantCulture, $"  peer {p.Id} {p.RemoteEndPoint}: amChoking {p.AmChoking} amInterested {p.AmInterested} peerChoking {p.PeerChoking} peerInterested {p.PeerInterested} seed {p.IsSeed} inPicker {p.InPicker} outstanding {p.Outstanding} snubbed {p.IsSnubbed} closed {p.IsClosed}\n");
         }

@@ -185,11 +185,7 @@ internal sealed partial class TorrentSwarm
     private void OnExtensionHandshake(PeerConnection peer, ExtensionHandshake handshake)
     {
         peer.Extensions = handshake;
-        if (!peer.IsOutgoing && _peers.ContainsKey(peer.Id) && ListenEndPoint(peer) is { } endpoint)
-        {
-            // Where an incoming peer listens: not dialled while this connection lasts, redialled after it ends.
-            _known.Connected(endpoint);
-        }
+        _peerSet.ListenPortLearned(peer);
 
         if (handshake.RequestQueueLength is int reqq)
         {

@@ -38,7 +38,7 @@ internal sealed partial class TorrentSwarm : IHashSources
             case HashesOutcome.BlocksProved:
                 foreach (LayerFetcher.BadBlock bad in _badBlocks)
                 {
-                    if (_peers.TryGetValue(bad.Peer, out PeerConnection? culprit))
+                    if (_peerSet.TryGet(bad.Peer, out PeerConnection? culprit))
                     {
                         BannedByBlockHashes++;
                         Ban(culprit, $"sent block {bad.Block} of piece {bad.Piece}, which failed its BEP 52 block hash");
@@ -62,7 +62,7 @@ internal sealed partial class TorrentSwarm : IHashSources
         SwarmLog.LayerInstalled(Log, _logName, DisplayText.Sanitize(file.Path), file.LastPiece - file.FirstPiece + 1);
         if (Metainfo.Version == TorrentVersion.V2)
         {
-            foreach (PeerConnection peer in _peers.Values)
+            foreach (PeerConnection peer in _peerSet.Connected)
             {
                 UpdateInterest(peer);
             }
@@ -73,7 +73,7 @@ internal sealed partial class TorrentSwarm : IHashSources
     int IHashSources.PickSource(TorrentFile file, int previous)
     {
         int fallback = -1;
-        foreach (PeerConnection peer in _peers.Values)
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
             bool speaksV2 = Metainfo.Version == TorrentVersion.V2 || peer.RemoteHandshake.SupportsV2;
             bool hasFile = peer.IsSeed || (peer.Pieces is { } pieces && pieces.FirstSet(file.FirstPiece) is int first && first >= 0 && first <= file.LastPiece);
@@ -93,8 +93,8 @@ internal sealed partial class TorrentSwarm : IHashSources
         return fallback;
     }
 
-    bool IHashSources.IsConnected(int peer) => _peers.ContainsKey(peer);
+    bool IHashSources.IsConnected(int peer) => _peerSet.Contains(peer);
 
     bool IHashSources.TrySend(int peer, in PeerWire.HashRequest request)
-        => _peers.TryGetValue(peer, out PeerConnection? connection) && SendHashRequest(connection, request);
+        => _peerSet.TryGet(peer, out PeerConnection? connection) && SendHashRequest(connection, request);
 }

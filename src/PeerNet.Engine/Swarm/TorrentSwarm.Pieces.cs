@@ -41,7 +41,7 @@ internal sealed partial class TorrentSwarm
         BlockReceipt receipt = _picker.OnBlockReceived(peer.Id, piece, begin);
         foreach (int other in receipt.CancelPeers)
         {
-            if (_peers.TryGetValue(other, out PeerConnection? duplicate))
+            if (_peerSet.TryGet(other, out PeerConnection? duplicate))
             {
                 // Endgame: another peer was asked for the same block; BEP 3 "cancel" so it need not send it.
                 duplicate.SendCancel(piece, begin, length);
@@ -106,13 +106,13 @@ internal sealed partial class TorrentSwarm
         var addresses = new System.Net.IPAddress[sources.Length]; // blocks past the requested ones are pad: no sender
         for (int block = 0; block < sources.Length; block++)
         {
-            addresses[block] = _peers.TryGetValue(sources[block], out PeerConnection? from) ? from.RemoteEndPoint.Address : System.Net.IPAddress.None;
+            addresses[block] = _peerSet.TryGet(sources[block], out PeerConnection? from) ? from.RemoteEndPoint.Address : System.Net.IPAddress.None;
         }
 
         _bans.RecordFailure(piece, sources, addresses, buffer.Data.Span[..buffer.Length]);
 
         // One peer sent every block of a piece that failed: it is proven bad.
-        if (senders.Count == 1 && _peers.TryGetValue(sources[0], out PeerConnection? only))
+        if (senders.Count == 1 && _peerSet.TryGet(sources[0], out PeerConnection? only))
         {
             Ban(only, $"sent piece {piece}, which failed its hash check");
         }
@@ -133,7 +133,7 @@ internal sealed partial class TorrentSwarm
         _bans.Convict(piece, buffer.Data.Span[..buffer.Length], _convicted);
         foreach (PeerBans.Suspect suspect in _convicted)
         {
-            if (_peers.TryGetValue(suspect.Peer, out PeerConnection? peer))
+            if (_peerSet.TryGet(suspect.Peer, out PeerConnection? peer))
             {
                 Ban(peer, $"sent a corrupt block {suspect.Block} of piece {piece} (smart-ban)");
             }
@@ -170,7 +170,7 @@ internal sealed partial class TorrentSwarm
         Metrics.PiecesVerified.Add(1);
         _picker.OnHashPassed(piece);
         Observer?.PieceVerified(piece);
-        foreach (PeerConnection peer in _peers.Values)
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
             peer.SendHave(piece);
             if (peer.AmInterested)
@@ -200,7 +200,7 @@ internal sealed partial class TorrentSwarm
         PublishStatus();
         _completed.TrySetResult();
         Observer?.Completed();
-        foreach (PeerConnection peer in _peers.Values)
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
             UpdateInterest(peer);
             if (peer.IsSeed && _layers.MissingCount == 0)
@@ -226,7 +226,7 @@ internal sealed partial class TorrentSwarm
         PublishStatus();
         Observer?.Failed(Error, (error as StorageException)?.FilePath);
         SaveResume();
-        foreach (PeerConnection peer in _peers.Values.ToArray())
+        foreach (PeerConnection peer in _peerSet.Connected.ToArray())
         {
             peer.Close("torrent stopped: " + Error);
         }

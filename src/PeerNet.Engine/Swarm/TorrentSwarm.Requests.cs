@@ -24,7 +24,7 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        foreach (PeerConnection peer in _peers.Values)
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
             if (!peer.AmInterested || peer.IsClosed || peer.IsSnubbed)
             {

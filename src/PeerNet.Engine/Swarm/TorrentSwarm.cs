@@ -27,7 +27,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         FullMode = BoundedChannelFullMode.Wait,
     });
 
-    private readonly Dictionary<int, PeerConnection> _peers = [];
+    private readonly PeerSet _peerSet;
     private readonly PieceVerifier _verifier;
     private readonly PieceWriter _pieceWriter;
     private readonly PiecePicker _picker;
@@ -63,7 +63,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         _layers = new LayerFetcher(metainfo, storage.Map, _verifier, _picker, Time, this);
         _resume = options.ResumeDirectory is null ? null : new ResumeStore(options.ResumeDirectory);
         _handshakeHashes = new HandshakeHashes(metainfo.InfoHashes, options.MaxKnownPeers);
-        _known = new PeerList(options.MaxKnownPeers, Time, options.RedialDelay, options.ReconnectDelay);
+        _peerSet = new PeerSet(new PeerList(options.MaxKnownPeers, Time, options.RedialDelay, options.ReconnectDelay), _bans, options.MaxConnections, session.Options.PeerLimits.MaxConnectionsPerAddress, session.Metrics);
     }
 
     public TorrentMetainfo Metainfo { get; }
@@ -201,7 +201,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
             Wasted = Interlocked.Read(ref _wasted),
             DownloadRate = _downloadRate.BytesPerSecond,
             UploadRate = _uploadRate.BytesPerSecond,
-            Peers = Volatile.Read(ref _peerCount),
+            Peers = _peerSet.Count,
             Seeds = Volatile.Read(ref _seedCount),
             PiecesFoundOnDisk = loop.PiecesFoundAtStart,
             HashFailures = loop.HashFailures,
@@ -240,7 +240,6 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
 
     private bool _haveChanged; // a piece was added to _have since the last PublishStatus
 
-    private int _peerCount;
     private int _seedCount; // counted by the loop once a second
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -341,8 +340,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         }
 
         PublishStatus(); // the loop has ended: nothing publishes after this
-        PeerConnection[] peers = [.. _peers.Values];
-        _peers.Clear();
+        PeerConnection[] peers = _peerSet.TakeAll();
         await Task.WhenAll(peers.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
         // Hash-and-write items still running read their piece buffers and write the storage: both stay until they end.
         await _pieceWriter.WhenIdleAsync().ConfigureAwait(false);
