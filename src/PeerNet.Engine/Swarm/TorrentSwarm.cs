@@ -34,7 +34,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     private readonly PieceBitfield _have;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly BlockRequest[] _pickScratch = new BlockRequest[256];
+    private readonly RequestScheduler _requests;
     private Task _loop = Task.CompletedTask;
     private Task _ticker = Task.CompletedTask;
     private long _downloaded;
@@ -60,6 +60,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         _pieceWriter = new PieceWriter(storage, _verifier, session.Hashing, session.Writer, options.MaxPieceBufferBytes, OnHashDone, _stopping.Token);
         _have = new PieceBitfield(PieceCount);
         _picker = new PiecePicker(PieceCount, storage.Map.GetRequestableLength, new Random(options.RandomSeed ?? Random.Shared.Next()));
+        _requests = new RequestScheduler(_picker, _pieceWriter, Time, options.MaxRequestsPerPeer);
         _layers = new LayerFetcher(metainfo, storage.Map, _verifier, _picker, Time, this);
         _resume = options.ResumeDirectory is null ? null : new ResumeStore(options.ResumeDirectory);
         _handshakeHashes = new HandshakeHashes(metainfo.InfoHashes, options.MaxKnownPeers);
@@ -296,7 +297,11 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
                     }
                 }
 
-                FillRequests();
+                if (State == TorrentState.Downloading)
+                {
+                    _requests.Fill(_peerSet.Connected);
+                }
+
                 PublishStatus();
             }
         }
