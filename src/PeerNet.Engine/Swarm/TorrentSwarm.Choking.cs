@@ -15,13 +15,13 @@ internal sealed partial class TorrentSwarm
     private void RunChoker()
     {
         _choker ??= new Choker(new ChokerOptions { UploadSlots = Math.Max(0, Options.UploadSlots) }, new Random(Options.RandomSeed ?? Random.Shared.Next()));
-        if (_chokerScratch.Length < _peers.Count)
+        if (_chokerScratch.Length < _peerSet.Connected.Count)
         {
-            _chokerScratch = new ChokerPeer[_peers.Count * 2];
+            _chokerScratch = new ChokerPeer[_peerSet.Connected.Count * 2];
         }
 
         int n = 0;
-        foreach (PeerConnection peer in _peers.Values)
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
             _chokerScratch[n++] = new ChokerPeer
             {
@@ -38,7 +38,7 @@ internal sealed partial class TorrentSwarm
         }
 
         IReadOnlySet<int> unchoke = _choker.Run(_chokerScratch.AsSpan(0, n), Elapsed(Time.GetTimestamp()), State == TorrentState.Seeding);
-        foreach (PeerConnection peer in _peers.Values)
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
             SetChoke(peer, !unchoke.Contains(peer.Id));
         }
@@ -49,7 +49,7 @@ internal sealed partial class TorrentSwarm
     /// <summary>Unchokes a newly interested peer at once when a slot is free, rather than a round later.</summary>
     private void UnchokeIfSlotFree(PeerConnection peer)
     {
-        int unchoked = _peers.Values.Count(p => !p.AmChoking);
+        int unchoked = _peerSet.Connected.Count(p => !p.AmChoking);
         if (peer.AmChoking && (Options.UploadSlots <= 0 || unchoked < Options.UploadSlots))
         {
             SetChoke(peer, choke: false);

@@ -12,13 +12,13 @@ internal sealed partial class TorrentSwarm
     internal string DescribeState()
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"state {State} have {_have.SetCount}/{PieceCount} picker remaining {_picker.Remaining} partial {_picker.PartialCount} endgame {_picker.InEndgame} hashing {_hashing.Count} buffers {_buffers.Count} banned {_banned.Count} found by DHT {DhtPeersFound} by LSD {LsdPeersFound}\n");
-        foreach (PieceBuffer b in _buffers.Values.ToArray())
+        sb.Append(CultureInfo.InvariantCulture, $"state {State} have {_have.SetCount}/{PieceCount} picker remaining {_picker.Remaining} partial {_picker.PartialCount} endgame {_picker.InEndgame} hashing {_pieceWriter.HashingCount} buffers {_pieceWriter.BufferCount} banned {_bans.Count} found by DHT {DhtPeersFound} by LSD {LsdPeersFound}\n");
+        foreach (PieceBuffer b in _pieceWriter.GetBuffers())
         {
             sb.Append(CultureInfo.InvariantCulture, $"  buffer piece {b.Piece}: {(_picker.IsPartial(b.Piece) ? "in progress" : "not started")}, {b.BlockCount} blocks\n");
         }
 
-        foreach (PeerConnection p in _peers.Values.ToArray())
+        foreach (PeerConnection p in _peerSet.Connected.ToArray())
         {
             sb.Append(CultureInfo.InvariantCulture, $"  peer {p.Id} {p.RemoteEndPoint}: amChoking {p.AmChoking} amInterested {p.AmInterested} peerChoking {p.PeerChoking} peerInterested {p.PeerInterested} seed {p.IsSeed} inPicker {p.InPicker} outstanding {p.Outstanding} snubbed {p.IsSnubbed} closed {p.IsClosed}\n");
         }

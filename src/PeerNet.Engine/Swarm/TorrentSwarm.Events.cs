@@ -15,7 +15,7 @@ internal sealed partial class TorrentSwarm
         if (peer is not null && peer.IsClosed && e.Kind is not SwarmEventKind.PeerClosed and not SwarmEventKind.PieceHashed)
         {
             // A closed (perhaps banned) peer's block is not counted; release its claim so the block is fetched again.
-            if (e.Kind == SwarmEventKind.BlockReceived && e.C != 0 && _buffers.TryGetValue(e.A, out PieceBuffer? buffer))
+            if (e.Kind == SwarmEventKind.BlockReceived && e.C != 0 && _pieceWriter.TryGetBuffer(e.A, out PieceBuffer? buffer))
             {
                 buffer.Unclaim(e.B / BlockLength);
             }
@@ -113,7 +113,7 @@ internal sealed partial class TorrentSwarm
                 OnPexReceived(peer!, (PexMessage)e.Payload!);
                 break;
             case SwarmEventKind.HashRejected:
-                OnHashRejected(peer!, (HashRequest)e.Payload!);
+                _layers.OnRejected(peer!.Id, (HashRequest)e.Payload!);
                 break;
             case SwarmEventKind.ExtensionHandshake:
                 OnExtensionHandshake(peer!, (ExtensionHandshake)e.Payload!);
@@ -135,7 +135,7 @@ internal sealed partial class TorrentSwarm
         peer.IsSeed = seed || (pieces is not null && pieces.AllSet);
         peer.Pieces = pieces;
         EnsureInPicker(peer);
-        RequestMissingLayers();
+        _layers.RequestMissing();
         if (peer.IsSeed)
         {
             _picker.PeerHasAll(peer.Id);
@@ -190,11 +190,7 @@ internal sealed partial class TorrentSwarm
     private void OnExtensionHandshake(PeerConnection peer, ExtensionHandshake handshake)
     {
         peer.Extensions = handshake;
-        if (!peer.IsOutgoing && _peers.ContainsKey(peer.Id) && ListenEndPoint(peer) is { } endpoint)
-        {
-            // Where an incoming peer listens: not dialled while this connection lasts, redialled after it ends.
-            _known.Connected(endpoint);
-        }
+        _peerSet.ListenPortLearned(peer);
 
         if (handshake.RequestQueueLength is int reqq)
         {

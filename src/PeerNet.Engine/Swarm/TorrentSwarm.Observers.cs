@@ -67,8 +67,8 @@ internal sealed partial class TorrentSwarm
     /// <summary>The connected peers (on the loop).</summary>
     internal IReadOnlyList<PeerStatus> SnapshotPeers()
     {
-        var peers = new List<PeerStatus>(_peers.Count);
-        foreach (PeerConnection peer in _peers.Values)
+        var peers = new List<PeerStatus>(_peerSet.Connected.Count);
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
             PeerFlags flags = (peer.IsOutgoing ? PeerFlags.Outgoing : PeerFlags.Incoming)
                 | (peer.IsSeed ? PeerFlags.Seed : 0)

@@ -12,17 +12,15 @@ internal sealed partial class TorrentSwarm
 
     private readonly RateMeter _downloadRate;
     private readonly RateMeter _uploadRate;
-    private readonly PeerList _known;
-    private readonly HashSet<IPEndPoint> _connecting = [];
     private readonly HandshakeHashes _handshakeHashes;
 
     private int _ticks;
 
     /// <summary>Connected peers (a snapshot, for status and tests).</summary>
-    public int PeerCount => Volatile.Read(ref _peerCount);
+    public int PeerCount => _peerSet.Count;
 
     /// <summary>Peer addresses known (for tests: a count read from another thread, which the loop may be changing).</summary>
-    internal int KnownPeerCount => _known.Count;
+    internal int KnownPeerCount => _peerSet.KnownCount;
 
     /// <summary>
     /// Ticks the loop has handled to their end (one a second): for tests, proof that the periodic work (peer exchange,
@@ -32,26 +30,12 @@ internal sealed partial class TorrentSwarm
 
     internal int NextPeerId() => Interlocked.Increment(ref _nextPeerId);
 
-    // Connections (attached) per remote address, kept by the loop and read by the accept path of other threads.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPAddress, int> _connectionsByAddress = new();
-
     /// <summary>Whether a new connection (incoming or outgoing) may join this torrent.</summary>
     internal bool CanAccept(IPAddress address)
-        => State is TorrentState.Downloading or TorrentState.Seeding && !_banned.ContainsKey(address)
-            && Volatile.Read(ref _peerCount) + _connecting.Count < Options.MaxConnections
-            && ConnectionsFrom(address) < PeerLimits.MaxConnectionsPerAddress;
+        => State is TorrentState.Downloading or TorrentState.Seeding && _peerSet.HasRoomFor(address);
 
     /// <summary>Connections attached from (or to) <paramref name="address"/> (safe from any thread).</summary>
-    internal int ConnectionsFrom(IPAddress address) => _connectionsByAddress.TryGetValue(address, out int count) ? count : 0;
-
-    private void CountConnection(IPAddress address, int delta)
-    {
-        int count = _connectionsByAddress.AddOrUpdate(address, delta, (_, c) => c + delta);
-        if (count <= 0)
-        {
-            _connectionsByAddress.TryRemove(address, out _);
-        }
-    }
+    internal int ConnectionsFrom(IPAddress address) => _peerSet.ConnectionsFrom(address);
 
     /// <summary>A peer that trackers or the DHT named under <paramref name="hash"/>, one of the torrent's swarm hashes.</summary>
     private void AddPeerFoundUnder(IPEndPoint peer, Sha1Hash hash)
@@ -79,7 +63,7 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        if (_known.Add(endpoint))
+        if (_peerSet.AddKnown(endpoint))
         {
             ConnectMore();
         }
@@ -88,31 +72,15 @@ internal sealed partial class TorrentSwarm
     private void ConnectMore()
     {
         while (State is TorrentState.Downloading or TorrentState.Seeding
-            && _peers.Count + _connecting.Count < Options.MaxConnections
+            && _peerSet.HasRoom
             && _session.CanDial
-            && _known.TryTakeDue(out IPEndPoint endpoint))
+            && _peerSet.TryTakeDue(out IPEndPoint endpoint))
         {
-            if (_banned.ContainsKey(endpoint.Address))
+            if (!_peerSet.TryStartDial(endpoint))
             {
-                _known.Remove(endpoint);
                 continue;
             }
 
-            if (_connecting.Contains(endpoint) || IsConnectedTo(endpoint))
-            {
-                _known.Connected(endpoint);
-                continue;
-            }
-
-            if (ConnectionsFrom(endpoint.Address) + _connecting.Count(c => c.Address.Equals(endpoint.Address)) >= PeerLimits.MaxConnectionsPerAddress)
-            {
-                // Tried again later, like an address whose dial failed.
-                Metrics.Refused("address_cap");
-                _known.DialFailed(endpoint);
-                continue;
-            }
-
-            _connecting.Add(endpoint);
             _session.CountDial();
             _ = ConnectAsync(endpoint);
         }
@@ -136,36 +104,23 @@ internal sealed partial class TorrentSwarm
         }
     }
 
-    private void OnConnectFinished(IPEndPoint endpoint, bool connected)
-    {
-        _connecting.Remove(endpoint);
-        if (!connected)
-        {
-            _known.DialFailed(endpoint);
-        }
-        else if (!IsConnectedTo(endpoint))
-        {
-            // The handshake worked but the connection was not kept (another connection to the same peer was, or the
-            // torrent stopped taking peers): the address may be dialled again later, as after any ended connection.
-            _known.Disconnected(endpoint, wasSeed: false);
-        }
-    }
+    private void OnConnectFinished(IPEndPoint endpoint, bool connected) => _peerSet.DialFinished(endpoint, connected);
 
     /// <summary>Attaches a connection whose handshake succeeded; the loop takes it from here.</summary>
     internal void Attach(PeerConnection peer) => Post(new SwarmEvent(SwarmEventKind.PeerConnected, peer));
 
     private void OnPeerConnected(PeerConnection peer)
     {
-        _connecting.Remove(peer.RemoteEndPoint);
-        bool overCap = ConnectionsFrom(peer.RemoteEndPoint.Address) >= PeerLimits.MaxConnectionsPerAddress;
+        _peerSet.Handshaken(peer.RemoteEndPoint);
+        bool overCap = _peerSet.IsAtAddressCap(peer.RemoteEndPoint.Address);
         if (overCap)
         {
             Metrics.Refused("address_cap");
         }
 
-        if (State is not (TorrentState.Downloading or TorrentState.Seeding) || _banned.ContainsKey(peer.RemoteEndPoint.Address) || overCap)
+        if (State is not (TorrentState.Downloading or TorrentState.Seeding) || _bans.IsBanned(peer.RemoteEndPoint.Address) || overCap)
         {
-            // Never added to _peers, so OnPeerClosed will not release its session slot: release it here.
+            // Never added to the peer set, so OnPeerClosed will not release its session slot: release it here.
             peer.Close("not accepting peers");
             _session.OnPeerClosed();
             _ = peer.DisposeAsync().AsTask();
@@ -176,7 +131,7 @@ internal sealed partial class TorrentSwarm
         // (over IPv4 and IPv6): keep one connection, and the same one at both ends, or each end closes a different one
         // and none is left. The rule is libtorrent's (bt_peer_connection.cpp, on the peer id), so a libtorrent peer
         // keeps the same one as we do.
-        if (_peers.Values.FirstOrDefault(p => p.RemoteHandshake.PeerId == peer.RemoteHandshake.PeerId) is { } existing)
+        if (_peerSet.FindByPeerId(peer.RemoteHandshake.PeerId) is { } existing)
         {
             Span<byte> local = stackalloc byte[PeerId.Length];
             Span<byte> remote = stackalloc byte[PeerId.Length];
@@ -193,14 +148,7 @@ internal sealed partial class TorrentSwarm
             existing.Close("the peer's other connection is kept instead");
         }
 
-        _peers[peer.Id] = peer;
-        CountConnection(peer.RemoteEndPoint.Address, 1);
-        if (peer.IsOutgoing)
-        {
-            _known.Connected(peer.RemoteEndPoint);
-        }
-
-        Interlocked.Increment(ref _peerCount);
+        _peerSet.Add(peer);
         Metrics.PeersConnected.Add(1);
         SwarmLog.PeerConnected(Log, _logName, peer.RemoteEndPoint, peer.IsOutgoing ? "outgoing" : "incoming");
         Observer?.PeerConnected(peer.RemoteEndPoint, peer.IsOutgoing);
@@ -223,14 +171,6 @@ internal sealed partial class TorrentSwarm
     /// </summary>
     internal static bool ReplacesExisting(bool newIsOutgoing, ReadOnlySpan<byte> localPeerId, ReadOnlySpan<byte> remotePeerId)
         => (remotePeerId.SequenceCompareTo(localPeerId) < 0) == newIsOutgoing;
-
-    /// <summary>Whether a connected peer listens at <paramref name="endpoint"/> (we dialled it there, or it announced that port).</summary>
-    private bool IsConnectedTo(IPEndPoint endpoint) => _peers.Values.Any(p => endpoint.Equals(ListenEndPoint(p)));
-
-    /// <summary>Where a peer accepts connections: the address we dialled, or its address and the port it announced (BEP 10 <c>p</c>).</summary>
-    private static IPEndPoint? ListenEndPoint(PeerConnection peer)
-        => peer.IsOutgoing ? peer.RemoteEndPoint
-            : peer.Extensions?.ListenPort is int port ? new IPEndPoint(peer.RemoteEndPoint.Address, port) : null;
 
     private void SendPieceSet(PeerConnection peer)
     {
@@ -297,19 +237,11 @@ internal sealed partial class TorrentSwarm
 
     private void OnPeerClosed(PeerConnection peer)
     {
-        if (!_peers.Remove(peer.Id))
+        if (!_peerSet.Remove(peer))
         {
             return;
         }
 
-        CountConnection(peer.RemoteEndPoint.Address, -1);
-
-        if (ListenEndPoint(peer) is { } endpoint && !_banned.ContainsKey(endpoint.Address))
-        {
-            _known.Disconnected(endpoint, peer.IsSeed);
-        }
-
-        Interlocked.Decrement(ref _peerCount);
         Metrics.PeersConnected.Add(-1);
         SwarmLog.PeerClosed(Log, _logName, peer.RemoteEndPoint, peer.CloseReason ?? "closed");
         Observer?.PeerDisconnected(peer.RemoteEndPoint, peer.CloseReason ?? "closed");
@@ -321,7 +253,7 @@ internal sealed partial class TorrentSwarm
         }
 
         SuperSeedOnPeerClosed(peer);
-        ForgetBlockProofsAskedOf(peer);
+        _layers.OnPeerGone(peer.Id);
 
         _session.OnPeerClosed();
         _ = peer.DisposeAsync().AsTask();
@@ -351,12 +283,12 @@ internal sealed partial class TorrentSwarm
             RunChoker();
         }
 
-        RequestMissingLayers();
+        _layers.RequestMissing();
         SendPex();
-        Volatile.Write(ref _seedCount, _peers.Values.Count(p => p.IsSeed));
+        Volatile.Write(ref _seedCount, _peerSet.Connected.Count(p => p.IsSeed));
         SuperSeedOnTick();
 
-        foreach (PeerConnection peer in _peers.Values)
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
             if (Time.GetElapsedTime(peer.LastReceivedAt, now) > InactivityTimeout)
             {
@@ -389,9 +321,9 @@ internal sealed partial class TorrentSwarm
             SaveResume();
         }
 
-        if (_peers.Count + _connecting.Count < Options.MaxConnections)
+        if (_peerSet.HasRoom)
         {
-            _known.QueueRetries(State == TorrentState.Seeding);
+            _peerSet.QueueRetries(State == TorrentState.Seeding);
         }
 
         ConnectMore();

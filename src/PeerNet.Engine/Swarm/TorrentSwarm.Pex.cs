@@ -35,15 +35,15 @@ internal sealed partial class TorrentSwarm
 
         _lastPexAt = now;
         Dictionary<IPEndPoint, PexFlags> current = [];
-        foreach (PeerConnection peer in _peers.Values)
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
-            if (ListenEndPoint(peer) is { } endpoint)
+            if (PeerSet.ListenEndPoint(peer) is { } endpoint)
             {
                 current[endpoint] = (peer.IsSeed ? PexFlags.Seed : PexFlags.None) | (peer.IsOutgoing ? PexFlags.Reachable : PexFlags.None);
             }
         }
 
-        foreach (PeerConnection peer in _peers.Values)
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
             byte id = peer.Extensions?.GetMessageId(PexExtensionName) ?? 0;
             if (id == 0)
@@ -51,7 +51,7 @@ internal sealed partial class TorrentSwarm
                 continue;
             }
 
-            IPEndPoint? self = ListenEndPoint(peer);
+            IPEndPoint? self = PeerSet.ListenEndPoint(peer);
             peer.PexSent ??= [];
             PexPeer[] added = [.. current.Where(c => !c.Key.Equals(self) && !peer.PexSent.Contains(c.Key)).Take(PexMessage.MaxPeersPerMessage).Select(c => new PexPeer(c.Key, c.Value))];
             IPEndPoint[] dropped = [.. peer.PexSent.Where(e => !current.ContainsKey(e)).Take(PexMessage.MaxPeersPerMessage)];

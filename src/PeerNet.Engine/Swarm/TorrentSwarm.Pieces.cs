@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using PeerNet.Metainfo;
 using PeerNet.Storage;
 
@@ -6,20 +5,14 @@ namespace PeerNet.Swarm;
 
 internal sealed partial class TorrentSwarm
 {
-    private readonly List<Task> _pieceWork = []; // hash-and-write items in flight, awaited before the storage closes
-    private readonly HashSet<int> _hashing = [];
-
-    // Smart-ban (as libtorrent's plugin): after a hash failure, remember a digest of each block and who sent
-    // it; when the piece later passes, every peer whose block differs from the good one sent bad data.
-    private readonly Dictionary<int, List<(int Peer, System.Net.IPAddress Address, int Block, byte[] Digest)>> _suspects = [];
-    // Read by the session's accept path on other threads (CanAccept), written by the loop.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<System.Net.IPAddress, byte> _banned = new();
+    private readonly PeerBans _bans = new(BlockLength);
+    private readonly List<PeerBans.Suspect> _convicted = []; // scratch for ConvictSuspects
 
     /// <summary>Addresses banned for sending data that failed verification.</summary>
-    public IReadOnlyCollection<System.Net.IPAddress> Banned => [.. _banned.Keys];
+    public IReadOnlyCollection<System.Net.IPAddress> Banned => _bans.Addresses;
 
     /// <summary>How many addresses are banned (safe to read from any thread, as is <see cref="Banned"/>).</summary>
-    public int BannedCount => _banned.Count;
+    public int BannedCount => _bans.Count;
 
     /// <summary>
     /// A block arrived. Invariant: the picker credits a block only for the copy that holds the block's claim
@@ -40,7 +33,7 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        if (!_buffers.TryGetValue(piece, out PieceBuffer? buffer))
+        if (!_pieceWriter.TryGetBuffer(piece, out PieceBuffer? buffer))
         {
             return;
         }
@@ -48,7 +41,7 @@ internal sealed partial class TorrentSwarm
         BlockReceipt receipt = _picker.OnBlockReceived(peer.Id, piece, begin);
         foreach (int other in receipt.CancelPeers)
         {
-            if (_peers.TryGetValue(other, out PeerConnection? duplicate))
+            if (_peerSet.TryGet(other, out PeerConnection? duplicate))
             {
                 // Endgame: another peer was asked for the same block; BEP 3 "cancel" so it need not send it.
                 duplicate.SendCancel(piece, begin, length);
@@ -63,67 +56,19 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        if (receipt.PieceComplete && _hashing.Add(piece))
+        if (receipt.PieceComplete)
         {
-            HashPiece(buffer);
+            _pieceWriter.TryHash(buffer);
         }
     }
 
-    /// <summary>
-    /// Hashes a complete piece on the hashing queue and, if it passes, writes it on the session's writer; the loop
-    /// hears once, when both are done. The write is not done by the hashing worker: a write the kernel throttles
-    /// (dirty pages over its limit while earlier data is written back) would stall hashing with it, and with it the
-    /// whole download, where a writer of its own only lets verified pieces wait in their buffers.
-    /// </summary>
-    private void HashPiece(PieceBuffer buffer)
-    {
-        Task work = HashAndWriteAsync(buffer.Piece, buffer.Data);
-        _pieceWork.RemoveAll(static t => t.IsCompleted);
-        _pieceWork.Add(work);
-    }
-
-    private async Task HashAndWriteAsync(int piece, ReadOnlyMemory<byte> data)
-    {
-        HashedPiece? hashed = null;
-        try
-        {
-            PieceCheckResult result = await _session.Hashing.RunAsync(() => _verifier.Verify(piece, data.Span), _stopping.Token).ConfigureAwait(false);
-
-            // Stopping: a verified piece not yet written is not marked as had, so the resume data stays true.
-            hashed = result.Verdict != PieceVerdict.Good || _stopping.IsCancellationRequested
-                ? new HashedPiece(result, Written: false, null)
-                : await _session.Writer.RunAsync(() => Write(piece, data, result), _stopping.Token).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // Dropped when stopping (cancelled or the queues closed): the loop treats null as "stopping".
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-        }
-
-        Post(new SwarmEvent(SwarmEventKind.PieceHashed, A: piece, Payload: hashed));
-    }
-
-    private HashedPiece Write(int piece, ReadOnlyMemory<byte> data, PieceCheckResult result)
-    {
-        try
-        {
-            // Synchronous underneath (positional writes under the storage's lock).
-            Storage.WriteBlockAsync(piece, 0, data, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            return new HashedPiece(result, Written: true, null);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
-        {
-            return new HashedPiece(result, Written: false, e);
-        }
-    }
-
-    /// <summary>A hashed piece: the check's result, and for a good piece whether it was written or why not.</summary>
-    private sealed record HashedPiece(PieceCheckResult Result, bool Written, Exception? WriteError);
+    /// <summary>The piece writer heard back from hashing (and writing) a piece: on to the loop (off the loop's thread).</summary>
+    private void OnHashDone(int piece, HashedPiece? hashed) => Post(new SwarmEvent(SwarmEventKind.PieceHashed, A: piece, Payload: hashed));
 
     private void OnPieceHashed(int piece, HashedPiece? hashed)
     {
-        _hashing.Remove(piece);
-        if (hashed is null || !_buffers.TryGetValue(piece, out PieceBuffer? buffer))
+        _pieceWriter.OnHashed(piece);
+        if (hashed is null || !_pieceWriter.TryGetBuffer(piece, out PieceBuffer? buffer))
         {
             return; // stopping
         }
@@ -149,6 +94,7 @@ internal sealed partial class TorrentSwarm
     {
         Interlocked.Add(ref _wasted, buffer.Length);
         HashFailures++;
+        PublishStatus();
         Metrics.PiecesFailed.Add(1);
 
         // The picker recorded who delivered each block (only the copy holding the buffer claim is credited),
@@ -157,20 +103,16 @@ internal sealed partial class TorrentSwarm
         var senders = new HashSet<int>(sources);
         SwarmLog.PieceFailed(Log, _logName, piece, senders.Count);
         Observer?.HashFailed(piece, senders.Count);
-        var record = _suspects.TryGetValue(piece, out var list) ? list : _suspects[piece] = [];
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        for (int block = 0; block < sources.Length; block++) // blocks past the requested ones are pad: no sender
+        var addresses = new System.Net.IPAddress[sources.Length]; // blocks past the requested ones are pad: no sender
+        for (int block = 0; block < sources.Length; block++)
         {
-            int begin = block * BlockLength;
-            int length = Math.Min(BlockLength, buffer.Length - begin);
-            SHA256.HashData(buffer.Data.Span.Slice(begin, length), digest);
-            int sender = sources[block];
-            System.Net.IPAddress address = _peers.TryGetValue(sender, out PeerConnection? from) ? from.RemoteEndPoint.Address : System.Net.IPAddress.None;
-            record.Add((sender, address, block, digest.ToArray()));
+            addresses[block] = _peerSet.TryGet(sources[block], out PeerConnection? from) ? from.RemoteEndPoint.Address : System.Net.IPAddress.None;
         }
 
+        _bans.RecordFailure(piece, sources, addresses, buffer.Data.Span[..buffer.Length]);
+
         // One peer sent every block of a piece that failed: it is proven bad.
-        if (senders.Count == 1 && _peers.TryGetValue(sources[0], out PeerConnection? only))
+        if (senders.Count == 1 && _peerSet.TryGet(sources[0], out PeerConnection? only))
         {
             Ban(only, $"sent piece {piece}, which failed its hash check");
         }
@@ -178,7 +120,7 @@ internal sealed partial class TorrentSwarm
         // Several senders: BEP 52 block hashes, proved against the piece's trusted node, pinpoint the bad blocks.
         if (senders.Count > 1 && result.BlockHashes is { } computed)
         {
-            RequestBlockHashes(piece, sources, computed);
+            _layers.RequestBlockHashes(piece, sources, computed);
         }
 
         buffer.Reset();
@@ -187,32 +129,17 @@ internal sealed partial class TorrentSwarm
     /// <summary>The piece passed: every suspect whose block differs from the good data sent corrupt data.</summary>
     private void ConvictSuspects(int piece, PieceBuffer buffer)
     {
-        if (!_suspects.Remove(piece, out var records))
+        // Each convicted address is banned even if its peer has left; a peer still here is closed.
+        _bans.Convict(piece, buffer.Data.Span[..buffer.Length], _convicted);
+        foreach (PeerBans.Suspect suspect in _convicted)
         {
-            return;
+            if (_peerSet.TryGet(suspect.Peer, out PeerConnection? peer))
+            {
+                Ban(peer, $"sent a corrupt block {suspect.Block} of piece {piece} (smart-ban)");
+            }
         }
 
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        foreach ((int sender, System.Net.IPAddress address, int block, byte[] recorded) in records)
-        {
-            int begin = block * BlockLength;
-            SHA256.HashData(buffer.Data.Span.Slice(begin, Math.Min(BlockLength, buffer.Length - begin)), digest);
-            if (digest.SequenceEqual(recorded))
-            {
-                continue;
-            }
-
-            // Proven: this block differs from the verified one. Ban the address even if the peer has left.
-            if (!address.Equals(System.Net.IPAddress.None))
-            {
-                _banned.TryAdd(address, 0);
-            }
-
-            if (_peers.TryGetValue(sender, out PeerConnection? peer))
-            {
-                Ban(peer, $"sent a corrupt block {block} of piece {piece} (smart-ban)");
-            }
-        }
+        _convicted.Clear();
     }
 
     /// <summary>Pieces that failed verification since the torrent started.</summary>
@@ -222,17 +149,14 @@ internal sealed partial class TorrentSwarm
     {
         Metrics.PeersBanned.Add(1);
         SwarmLog.PeerBanned(Log, _logName, peer.RemoteEndPoint, reason);
-        _banned.TryAdd(peer.RemoteEndPoint.Address, 0);
+        _bans.Ban(peer.RemoteEndPoint.Address);
         Observer?.PeerBanned(peer.RemoteEndPoint, reason);
         peer.Close("banned: " + reason);
     }
 
     private void OnPieceWritten(int piece)
     {
-        if (_buffers.TryRemove(piece, out PieceBuffer? buffer))
-        {
-            buffer.Dispose();
-        }
+        _pieceWriter.ReleaseBuffer(piece);
 
         if (_have[piece])
         {
@@ -240,11 +164,13 @@ internal sealed partial class TorrentSwarm
         }
 
         _have.Set(piece);
+        _haveChanged = true;
+        PublishStatus();
         _resumeDirty = true;
         Metrics.PiecesVerified.Add(1);
         _picker.OnHashPassed(piece);
         Observer?.PieceVerified(piece);
-        foreach (PeerConnection peer in _peers.Values)
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
             peer.SendHave(piece);
             if (peer.AmInterested)
@@ -263,7 +189,7 @@ internal sealed partial class TorrentSwarm
     /// Every piece of every wanted file is verified (all pieces, unless files were skipped). In a v2-only torrent,
     /// pieces held back until their file's layer arrives are still wanted.
     /// </summary>
-    private bool IsWantedComplete => _picker.Remaining == 0 && (Metainfo.Version != TorrentVersion.V2 || _missingLayers.Count == 0);
+    private bool IsWantedComplete => _picker.Remaining == 0 && (Metainfo.Version != TorrentVersion.V2 || _layers.MissingCount == 0);
 
     private void OnCompleted()
     {
@@ -271,12 +197,13 @@ internal sealed partial class TorrentSwarm
         State = TorrentState.Seeding;
         SaveResume();
         SwarmLog.Completed(Log, _logName, _have.SetCount);
+        PublishStatus();
         _completed.TrySetResult();
         Observer?.Completed();
-        foreach (PeerConnection peer in _peers.Values)
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
             UpdateInterest(peer);
-            if (peer.IsSeed && _missingLayers.Count == 0)
+            if (peer.IsSeed && _layers.MissingCount == 0)
             {
                 // (A hybrid still missing piece layers keeps its seeds: they can send the layers v2 peers will ask us for.)
                 peer.Close("both sides are seeds");
@@ -296,9 +223,10 @@ internal sealed partial class TorrentSwarm
         // Shown by status lines, logs and the completion's exception; storage errors quote the torrent's paths.
         Error = DisplayText.Sanitize(error is StorageFullException ? "disk full: " + error.Message : error.Message);
         SwarmLog.Failed(Log, _logName, Error);
+        PublishStatus();
         Observer?.Failed(Error, (error as StorageException)?.FilePath);
         SaveResume();
-        foreach (PeerConnection peer in _peers.Values.ToArray())
+        foreach (PeerConnection peer in _peerSet.Connected.ToArray())
         {
             peer.Close("torrent stopped: " + Error);
         }

@@ -72,7 +72,7 @@ internal sealed partial class TorrentSwarm
         }
 
         _picker.Sequential = Options.Sequential;
-        FindMissingLayers();
+        _layers.FindMissing();
         for (int i = 0; i < PieceCount; i++)
         {
             if (_have[i])
@@ -82,11 +82,13 @@ internal sealed partial class TorrentSwarm
         }
 
         PiecesFoundAtStart = _have.SetCount;
+        _haveChanged = true;
         SwarmLog.Started(Log, _logName, PiecesFoundAtStart, PieceCount);
         if (IsWantedComplete)
         {
             CreateEmptyFiles();
             State = TorrentState.Seeding;
+            PublishStatus();
             _completed.TrySetResult();
             Observer?.Completed();
         }
@@ -101,6 +103,7 @@ internal sealed partial class TorrentSwarm
         }
 
         SaveResume();
+        PublishStatus(); // before the loop starts: from here on the loop publishes
     }
 
     /// <summary>Zero-length files hold no piece, so nothing else creates them.</summary>

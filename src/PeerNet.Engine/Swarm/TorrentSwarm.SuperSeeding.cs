@@ -132,7 +132,7 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        foreach (PeerConnection peer in _peers.Values)
+        foreach (PeerConnection peer in _peerSet.Connected)
         {
             if (peer.PendingUploads == 0 && _superSeeder.InFlight(peer.Id) > 0 && _superSeeder.OnDrained(peer.Id))
             {

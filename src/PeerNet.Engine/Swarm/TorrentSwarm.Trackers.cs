@@ -80,11 +80,11 @@ internal sealed partial class TorrentSwarm
 
     private AnnounceRequest MakeAnnounce(TrackerEvent trackerEvent, Sha1Hash infoHash)
     {
-        TorrentStatus status = GetStatus();
+        TorrentStatus status = GetStatus(); // (on the tracker's task: the published snapshot, never the loop's have-set)
 
         // What is left, as trackers use it: 0 exactly when complete (a seeder), otherwise at least 1 (pad bytes of a
         // hybrid torrent count in verified pieces but not in its total size).
-        long left = _have.IsComplete ? 0 : Math.Max(1, status.TotalSize - ((long)status.PiecesVerified * Metainfo.PieceLength));
+        long left = status.PiecesVerified == status.PieceCount ? 0 : Math.Max(1, status.TotalSize - ((long)status.PiecesVerified * Metainfo.PieceLength));
         return new AnnounceRequest
         {
             InfoHash = infoHash,

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using PeerNet.Metainfo;
 using PeerNet.PeerWire;
@@ -28,14 +27,14 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         FullMode = BoundedChannelFullMode.Wait,
     });
 
-    private readonly ConcurrentDictionary<int, PieceBuffer> _buffers = new();
-    private readonly Dictionary<int, PeerConnection> _peers = [];
+    private readonly PeerSet _peerSet;
     private readonly PieceVerifier _verifier;
+    private readonly PieceWriter _pieceWriter;
     private readonly PiecePicker _picker;
     private readonly PieceBitfield _have;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly BlockRequest[] _pickScratch = new BlockRequest[256];
+    private readonly RequestScheduler _requests;
     private Task _loop = Task.CompletedTask;
     private IDisposable? _tickRegistration;
     private long _downloaded;
@@ -58,11 +57,14 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         UploadLimit = Transport.TokenBucket.ForTransferRate(options.UploadRateLimit, Time);
         DownloadLimit = Transport.TokenBucket.ForTransferRate(options.DownloadRateLimit, Time);
         _verifier = new PieceVerifier(storage.Map, session.Hashing);
+        _pieceWriter = new PieceWriter(storage, _verifier, session.Hashing, session.Writer, options.MaxPieceBufferBytes, OnHashDone, _stopping.Token);
         _have = new PieceBitfield(PieceCount);
         _picker = new PiecePicker(PieceCount, storage.Map.GetRequestableLength, new Random(options.RandomSeed ?? Random.Shared.Next()));
+        _requests = new RequestScheduler(_picker, _pieceWriter, Time, options.MaxRequestsPerPeer);
+        _layers = new LayerFetcher(metainfo, storage.Map, _verifier, _picker, Time, this);
         _resume = options.ResumeDirectory is null ? null : new ResumeStore(options.ResumeDirectory);
         _handshakeHashes = new HandshakeHashes(metainfo.InfoHashes, options.MaxKnownPeers);
-        _known = new PeerList(options.MaxKnownPeers, Time, options.RedialDelay, options.ReconnectDelay);
+        _peerSet = new PeerSet(new PeerList(options.MaxKnownPeers, Time, options.RedialDelay, options.ReconnectDelay), _bans, options.MaxConnections, session.Options.PeerLimits.MaxConnectionsPerAddress, session.Metrics);
     }
 
     public TorrentMetainfo Metainfo { get; }
@@ -134,7 +136,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     private Microsoft.Extensions.Logging.ILogger Log => _session.Logger;
 
     public bool TryGetPieceBuffer(int piece, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PieceBuffer? buffer)
-        => _buffers.TryGetValue(piece, out buffer);
+        => _pieceWriter.TryGetBuffer(piece, out buffer);
 
     /// <summary>Reads a block we have for upload (called by writer loops).</summary>
     public void ReadBlock(int piece, int begin, Span<byte> destination)
@@ -178,29 +180,33 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     /// <summary>Posts an event, waiting while the loop is behind: back-pressure for reader loops.</summary>
     public ValueTask PostAsync(SwarmEvent e, CancellationToken cancellationToken) => _events.Writer.WriteAsync(e, cancellationToken);
 
-    /// <summary>A snapshot of progress and rates (safe from any thread).</summary>
+    /// <summary>
+    /// A snapshot of progress and rates (safe from any thread): what the loop owns is read from the
+    /// <see cref="LoopStatus"/> it last published, the rest from counters written atomically.
+    /// </summary>
     public TorrentStatus GetStatus()
     {
+        LoopStatus loop = Volatile.Read(ref _loopStatus);
         Discovery.Trackers.TrackerSummary trackers = SummarizeTrackers();
         return new()
         {
             Name = Metainfo.Name,
             InfoHashes = Metainfo.InfoHashes,
-            State = State,
-            Error = Error,
+            State = loop.State,
+            Error = loop.Error,
             PieceCount = PieceCount,
-            PiecesVerified = _have.SetCount,
+            PiecesVerified = loop.PiecesVerified,
             TotalSize = Metainfo.TotalSize,
             Downloaded = Interlocked.Read(ref _downloaded),
             Uploaded = Interlocked.Read(ref _uploaded),
             Wasted = Interlocked.Read(ref _wasted),
             DownloadRate = _downloadRate.BytesPerSecond,
             UploadRate = _uploadRate.BytesPerSecond,
-            Peers = Volatile.Read(ref _peerCount),
+            Peers = _peerSet.Count,
             Seeds = Volatile.Read(ref _seedCount),
-            PiecesFoundOnDisk = PiecesFoundAtStart,
-            HashFailures = HashFailures,
-            PeersBanned = _banned.Count,
+            PiecesFoundOnDisk = loop.PiecesFoundAtStart,
+            HashFailures = loop.HashFailures,
+            PeersBanned = _bans.Count,
             PieceLength = Metainfo.PieceLength,
             TrackerCount = trackers.Total,
             TrackersWorking = trackers.Working,
@@ -209,7 +215,32 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         };
     }
 
-    private int _peerCount;
+    /// <summary>
+    /// What status calls read of the state the loop owns, published whole by the loop (<see cref="PublishStatus"/>), so
+    /// no other thread walks the have-set or reads a state and error that do not belong together.
+    /// </summary>
+    private sealed record LoopStatus(TorrentState State, string? Error, int PiecesVerified, int HashFailures, int PiecesFoundAtStart);
+
+    private LoopStatus _loopStatus = new(TorrentState.Checking, null, 0, 0, 0);
+
+    /// <summary>
+    /// Publishes <see cref="LoopStatus"/> again: at the end of each batch of events, and at once where an observer or a
+    /// waiter on <see cref="Completed"/> may ask for status next (a piece verified, a hash failure, completion, failure).
+    /// Only the loop (or start-up and shutdown, when the loop is not running) calls it.
+    /// </summary>
+    private void PublishStatus()
+    {
+        LoopStatus last = _loopStatus;
+        if (last.State != State || !ReferenceEquals(last.Error, Error) || last.HashFailures != HashFailures
+            || last.PiecesFoundAtStart != PiecesFoundAtStart || _haveChanged)
+        {
+            _haveChanged = false;
+            Volatile.Write(ref _loopStatus, new LoopStatus(State, Error, _have.SetCount, HashFailures, PiecesFoundAtStart));
+        }
+    }
+
+    private bool _haveChanged; // a piece was added to _have since the last PublishStatus
+
     private int _seedCount; // counted by the loop once a second
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -261,7 +292,12 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
                     }
                 }
 
-                FillRequests();
+                if (State == TorrentState.Downloading)
+                {
+                    _requests.Fill(_peerSet.Connected);
+                }
+
+                PublishStatus();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -289,6 +325,8 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
             State = TorrentState.Stopped;
         }
 
+        PublishStatus();
+
         // The stopped announce runs beside the rest of the shutdown, bounded by its own timeout.
         Task trackersStopped = StopTrackersAsync();
         StopLocalDiscovery();
@@ -302,21 +340,14 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         {
         }
 
-        PeerConnection[] peers = [.. _peers.Values];
-        _peers.Clear();
+        PublishStatus(); // the loop has ended: nothing publishes after this
+        PeerConnection[] peers = _peerSet.TakeAll();
         await Task.WhenAll(peers.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
         // Hash-and-write items still running read their piece buffers and write the storage: both stay until they end.
-        // (One not started when stopping cancelled it never runs; a verified piece not written is not marked as had,
-        // so the resume data stays true and the piece is fetched again next time.) Their continuations never throw.
-        await Task.WhenAll(_pieceWork).ConfigureAwait(false);
+        await _pieceWriter.WhenIdleAsync().ConfigureAwait(false);
 
         SaveResume();
-        foreach (PieceBuffer buffer in _buffers.Values)
-        {
-            buffer.Dispose();
-        }
-
-        _buffers.Clear();
+        _pieceWriter.DisposeBuffers();
         await Storage.DisposeAsync().ConfigureAwait(false);
         await trackersStopped.ConfigureAwait(false);
         _completed.TrySetCanceled();
