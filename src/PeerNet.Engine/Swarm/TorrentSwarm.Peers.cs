@@ -329,7 +329,8 @@ internal sealed partial class TorrentSwarm
         ConnectMore();
 
         // Nothing for a tick to look after: no peer, no dial, no address to try, no resume data or piece in flight.
-        Volatile.Write(ref _idle, _peers.Count == 0 && _connecting.Count == 0 && _known.Count == 0 && !_resumeDirty && _buffers.IsEmpty);
+        Volatile.Write(ref _idle, _peerSet.Count == 0 && _peerSet.ConnectingCount == 0 && _peerSet.KnownCount == 0 && !_resumeDirty
+            && _pieceWriter.BufferCount == 0 && _pieceWriter.HashingCount == 0);
         Volatile.Write(ref _ticks, tick); // counted once handled: see Ticks
     }
 }
