@@ -149,6 +149,9 @@ public sealed class DemoTests : IDisposable
         byte[] truth = data.AsSpan((int)torrent.PieceLength + 16384, 16384).ToArray();
         Assert.Equal(16384, block.Length);
         Assert.Single(Enumerable.Range(0, block.Length), i => block[i] != truth[i]);
+
+        // Counted once its write returns, which can be just after the block reached us.
+        await Poll.UntilAsync(() => bad.Uploaded >= 16384, "the bad peer counts the block it sent", Timeout);
         Assert.Equal(16384, bad.Uploaded);
     }
 
