@@ -16,7 +16,7 @@ internal static class DhtCommand
     public static Command Build()
     {
         var bind = new Option<string>("--bind") { Description = "Address to bind (0.0.0.0 by default; an IPv6 address runs the IPv6 DHT).", HelpName = "ADDRESS" };
-        var port = new Option<int>("--port") { Description = "UDP port (0: any free one).", HelpName = "N" };
+        var port = PeerOptions.PortOption("UDP port (0: any free one).");
         var bootstrap = new Option<string[]>("--bootstrap") { Description = "A node to join through (repeatable). Default: the well-known public routers.", HelpName = "HOST:PORT" };
         var duration = new Option<int>("--duration") { Description = "Stop after this many seconds (default: run until Ctrl+C).", HelpName = "S" };
         var command = new Command("dht", "Run a Mainline DHT node and print its routing table's health every 5 s.") { bind, port, bootstrap, duration };

@@ -48,7 +48,7 @@ internal static class GetCommand
                 }
 
                 string folder = Path.GetFullPath(parseResult.GetValue(output) ?? ".");
-                Directory.CreateDirectory(folder);
+                OutputFolder.Prepare(folder);
                 PeerNetNode node = await SessionFactory.StartNodeAsync(parseResult, peers, parseResult.GetValue(resumeDir) ?? DefaultResumeDirectory(), cancellationToken).ConfigureAwait(false);
                 await using ConfiguredAsyncDisposable nodeScope = node.ConfigureAwait(false);
                 await stdout.WriteLineAsync($"listening on port {node.ListenPort}").ConfigureAwait(false);
