@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using PeerNet.Cli.Output;
 using PeerNet.Discovery.Dht;
 
 namespace PeerNet.Cli.Commands;
@@ -90,7 +91,7 @@ internal static class DhtCommand
             if (!parseResult.GetValue(mutable))
             {
                 DhtPutResult stored = await node.PutImmutableAsync(value, token).ConfigureAwait(false);
-                await stdout.WriteLineAsync($"{stored.Target} stored on {stored.AcceptedBy} node(s)").ConfigureAwait(false);
+                await stdout.WriteLineAsync($"{stored.Target} stored on {Count.Of(stored.AcceptedBy, "node")}").ConfigureAwait(false);
                 return stored.AcceptedBy > 0 ? 0 : 1;
             }
 
@@ -100,7 +101,7 @@ internal static class DhtCommand
             long seq = parseResult.GetValue(sequence)
                 ?? ((await node.GetMutableAsync(key, saltBytes, token).ConfigureAwait(false))?.Sequence + 1 ?? 1);
             DhtPutResult result = await node.PutMutableAsync(seed, saltBytes, value, seq, token).ConfigureAwait(false);
-            await stdout.WriteLineAsync($"{result.Target} stored on {result.AcceptedBy} node(s); key {Convert.ToHexStringLower(key)} seq {seq}").ConfigureAwait(false);
+            await stdout.WriteLineAsync($"{result.Target} stored on {Count.Of(result.AcceptedBy, "node")}; key {Convert.ToHexStringLower(key)} seq {seq}").ConfigureAwait(false);
             return result.AcceptedBy > 0 ? 0 : 1;
         }, cancellationToken));
 
@@ -112,7 +113,7 @@ internal static class DhtCommand
     /// <summary>One line of routing-table health, for operators and scripts.</summary>
     public static string Describe(DhtStats s) => string.Create(
         CultureInfo.InvariantCulture,
-        $"nodes {s.Nodes} (good {s.GoodNodes}, questionable {s.QuestionableNodes}, bad {s.BadNodes}, replacements {s.ReplacementNodes}) in {s.Buckets} buckets; stored {s.StoredInfoHashes} info-hashes, {s.StoredPeers} peers; queries sent {s.QueriesSent}, received {s.QueriesReceived}, dropped {s.QueriesDropped}; external address {s.ExternalAddress?.ToString() ?? "unknown"}");
+        $"nodes {s.Nodes} (good {s.GoodNodes}, questionable {s.QuestionableNodes}, bad {s.BadNodes}, replacements {s.ReplacementNodes}) in {Count.Of(s.Buckets, "bucket")}; stored {Count.Of(s.StoredInfoHashes, "info-hash", "info-hashes")}, {Count.Of(s.StoredPeers, "peer")}; queries sent {s.QueriesSent}, received {s.QueriesReceived}, dropped {s.QueriesDropped}; external address {s.ExternalAddress?.ToString() ?? "unknown"}");
 
     private static byte[] ParseHex(string hex, int bytes, string what)
         => hex.Length == bytes * 2 && hex.All(Uri.IsHexDigit)

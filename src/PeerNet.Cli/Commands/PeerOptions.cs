@@ -38,7 +38,7 @@ internal sealed class PeerOptions
 
     public Option<int> UploadSlots { get; } = new("--upload-slots")
     {
-        Description = "Peers unchoked at once (0: every interested peer). Default: 4.",
+        Description = "Peers unchoked at once (0: every interested peer).", // the default is shown from DefaultValueFactory
         HelpName = "N",
         DefaultValueFactory = _ => 4,
     };

@@ -120,5 +120,5 @@ internal static class TransferView
 
     /// <summary>The progress bar's label; the name is the torrent's, exact, so it is cleaned here (the tracker error already is).</summary>
     internal static string Describe(TorrentStatus s) => Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-        $"{DisplayText.Sanitize(s.Name)}  {s.PiecesVerified}/{s.PieceCount} pieces  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  {s.Peers} peers{Trackers(s)}"));
+        $"{DisplayText.Sanitize(s.Name)}  {s.PiecesVerified}/{s.PieceCount} pieces  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  {Count.Of(s.Peers, "peer")}{Trackers(s)}"));
 }
