@@ -65,20 +65,33 @@ internal static class TransferView
     }
 
     /// <summary>Shows upload status until cancelled (Ctrl+C).</summary>
-    public static async Task SeedUntilCancelledAsync(TorrentHandle torrent, TextWriter stdout, CancellationToken cancellationToken)
+    public static Task SeedUntilCancelledAsync(TorrentHandle torrent, TextWriter stdout, CancellationToken cancellationToken)
+        => SeedUntilCancelledAsync(torrent.GetStatus, stdout, Terminal.IsInteractive(stdout), TimeProvider.System, cancellationToken);
+
+    /// <summary>
+    /// The status line every second on a terminal; elsewhere (a log file, a pipe) every 5 s but only when it changed, so
+    /// an idle seed does not fill a log with the same line.
+    /// </summary>
+    internal static async Task SeedUntilCancelledAsync(Func<TorrentStatus> getStatus, TextWriter stdout, bool interactive, TimeProvider time, CancellationToken cancellationToken)
     {
+        using var ticks = new PeriodicTimer(TimeSpan.FromSeconds(interactive ? 1 : 5), time);
+        string? last = null;
         try
         {
-            while (true)
+            while (await ticks.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                await Task.Delay(TimeSpan.FromSeconds(Terminal.IsInteractive(stdout) ? 1 : 5), cancellationToken).ConfigureAwait(false);
-                TorrentStatus status = torrent.GetStatus();
+                TorrentStatus status = getStatus();
                 if (status.State == TorrentState.Error)
                 {
                     throw new IOException(status.Error);
                 }
 
-                await stdout.WriteLineAsync(Line(status)).ConfigureAwait(false);
+                string line = Line(status);
+                if (interactive || line != last)
+                {
+                    await stdout.WriteLineAsync(line).ConfigureAwait(false);
+                    last = line;
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
