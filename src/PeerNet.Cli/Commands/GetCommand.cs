@@ -77,11 +77,17 @@ internal static class GetCommand
                     await stdout.WriteLineAsync($"metadata verified: {DisplayText.Sanitize(metainfo.Name)}, {ByteSize.Format(metainfo.TotalSize)} in {Count.Of(metainfo.Files.Count(f => !f.IsPadFile), "file")}").ConfigureAwait(false);
                 }
 
+                // Under --only the summaries count the selected files: the others are never fetched.
                 TorrentStatus started = await TransferView.WaitForStartAsync(torrent, cancellationToken).ConfigureAwait(false);
-                await stdout.WriteLineAsync($"{DisplayText.Sanitize(metainfo!.Name)}: {started.PiecesFoundOnDisk}/{started.PieceCount} pieces already verified on disk").ConfigureAwait(false);
+                Selection? wanted = await TransferView.SelectionAsync(torrent, cancellationToken).ConfigureAwait(false);
+                string onDisk = wanted is not null
+                    ? $"{ByteSize.Format(wanted.Verified)} of {ByteSize.Format(wanted.Bytes)} in {Count.Of(wanted.Files, "selected file")}"
+                    : $"{started.PiecesFoundOnDisk}/{started.PieceCount} pieces";
+                await stdout.WriteLineAsync($"{DisplayText.Sanitize(metainfo!.Name)}: {onDisk} already verified on disk").ConfigureAwait(false);
                 await TransferView.WaitForCompletionAsync(torrent, stdout, cancellationToken).ConfigureAwait(false);
                 TorrentStatus done = torrent.GetStatus();
-                await stdout.WriteLineAsync($"complete: {ByteSize.Format(done.TotalSize)} verified in {clock.Elapsed.TotalSeconds:0.0} s; received {ByteSize.Format(done.Downloaded)}, sent {ByteSize.Format(done.Uploaded)}, saved to {folder}").ConfigureAwait(false);
+                string verified = wanted is not null ? $"{ByteSize.Format(wanted.Bytes)} in {Count.Of(wanted.Files, "selected file")}" : ByteSize.Format(done.TotalSize);
+                await stdout.WriteLineAsync($"complete: {verified} verified in {clock.Elapsed.TotalSeconds:0.0} s; received {ByteSize.Format(done.Downloaded)}, sent {ByteSize.Format(done.Uploaded)}, saved to {folder}").ConfigureAwait(false);
                 if (parseResult.GetValue(seed))
                 {
                     await stdout.WriteLineAsync("seeding until Ctrl+C").ConfigureAwait(false);
