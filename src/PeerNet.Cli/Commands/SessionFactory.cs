@@ -62,8 +62,9 @@ internal static class SessionFactory
     /// <summary>
     /// A DHT node on a free UDP port of the bound address's family (announces carry the TCP port explicitly), its
     /// node ID and routing table kept across runs in the state folder. Waits at most 15 s for the bootstrap (saying so
-    /// after 5 s without an answer), or until <paramref name="stopWaiting"/>; the node keeps joining in the background after that. A <paramref name="readOnly"/> node (BEP 43) queries but is
-    /// never put into other nodes' tables: right for a one-shot command that leaves a moment later.
+    /// after 5 s without an answer), or until <paramref name="stopWaiting"/>; the node keeps joining in the background
+    /// after that. A <paramref name="readOnly"/> node (BEP 43) queries but is never put into other nodes' tables: right
+    /// for a one-shot command that leaves a moment later.
     /// </summary>
     public static async Task<DhtNode> StartDhtAsync(IPAddress bind, int port, IReadOnlyList<string>? bootstrap, TextWriter log, bool readOnly, CancellationToken stopWaiting, CancellationToken cancellationToken)
     {
@@ -81,7 +82,8 @@ internal static class SessionFactory
             RestrictRoutingAddresses = !(IPAddress.IsLoopback(address) || bootstrap is { Count: > 0 }),
             ReadOnly = readOnly,
         });
-        using var joining = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopWaiting);
+        // Not disposed here: the join goes on in the background after this returns, still ended by Ctrl+C.
+        var joining = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopWaiting);
         Task start = node.StartAsync(joining.Token);
         try
         {
@@ -98,10 +100,6 @@ internal static class SessionFactory
         {
             await node.DisposeAsync().ConfigureAwait(false);
             throw;
-        }
-        catch (TimeoutException)
-        {
-            await log.WriteLineAsync("DHT: still joining; continuing in the background").ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
