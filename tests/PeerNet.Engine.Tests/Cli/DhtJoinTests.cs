@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using PeerNet.Cli;
 using static PeerNet.Engine.Tests.Cli.CliRun;
 
 namespace PeerNet.Engine.Tests.Cli;
@@ -44,20 +43,15 @@ public sealed class DhtJoinTests : IDisposable
     [Fact]
     public async Task GetMagnet_NoDhtNodeAnswers_SaysSoInsteadOfWaitingSilently()
     {
-        using var stdout = new LockedStringWriter();
-        using var stderr = new LockedStringWriter();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         using var temp = new Storage.TempDirectory();
         string magnet = "magnet:?xt=urn:btih:" + new string('a', 40);
-        Task<int> run = PeerNetCli.RunAsync(["get", magnet, "-o", temp.Path, "--bootstrap", Silent, "--no-lsd", "--no-trackers"], stdout, stderr, stop.Token);
+        await using BackgroundRun run = Start("get", magnet, "-o", temp.Path, "--bootstrap", Silent, "--no-lsd", "--no-trackers");
 
         var clock = Stopwatch.StartNew();
-        Task said = stderr.WaitForAsync("DHT: no node answered", TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        await Task.WhenAny(said, run);
+        await run.WaitForAsync("DHT: no node answered", onStderr: true);
         TimeSpan saidAfter = clock.Elapsed;
-        await stop.CancelAsync();
-        int exit = await run.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        Assert.Matches($@"DHT: no node answered( in 5 s)? \(joining through {System.Text.RegularExpressions.Regex.Escape(Silent)}\)", stderr.Text);
+        int exit = await run.StopAsync();
+        Assert.Matches($@"DHT: no node answered( in 5 s)? \(joining through {System.Text.RegularExpressions.Regex.Escape(Silent)}\)", run.Err.Text);
         Assert.True(saidAfter < TimeSpan.FromSeconds(12), $"said after {saidAfter.TotalSeconds:0.0} s");
         Assert.Equal(130, exit);
     }

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using PeerNet.Cli;
 using PeerNet.Engine.Tests.SwarmNet;
 using PeerNet.Engine.Tests.Trackers;
 using PeerNet.Metainfo;
@@ -46,17 +45,10 @@ public sealed class HostileTransferTests : IAsyncDisposable
     /// <summary>Runs a verb until its stdout shows <paramref name="until"/> (waiting on the write), then cancels it as Ctrl+C would.</summary>
     private static async Task<(int Exit, string Out, string Err)> RunUntilAsync(string until, params string[] args)
     {
-        using var stdout = new LockedStringWriter();
-        using var stderr = new LockedStringWriter();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        Task<int> run = PeerNetCli.RunAsync(args, stdout, stderr, stop.Token);
-        Task seen = stdout.WaitForAsync(until, Timeout, Ct);
-        await Task.WhenAny(seen, run);
-        Assert.True(seen.IsCompletedSuccessfully || stdout.Text.Contains(until, StringComparison.Ordinal), $"never saw '{until}':\n{stdout.Text}\n{stderr.Text}");
-
-        await stop.CancelAsync();
-        int exit = await run.WaitAsync(Timeout, Ct);
-        return (exit, stdout.Text, stderr.Text);
+        await using CliRun.BackgroundRun run = CliRun.Start(args);
+        Assert.True(await run.WaitForAsync(until), $"never saw '{until}':\n{run.Out.Text}\n{run.Err.Text}");
+        int exit = await run.StopAsync();
+        return (exit, run.Out.Text, run.Err.Text);
     }
 
     [Fact]

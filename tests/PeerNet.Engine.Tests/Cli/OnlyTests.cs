@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using PeerNet.Cli;
 using PeerNet.Cli.Commands;
 using static PeerNet.Engine.Tests.Cli.CliRun;
 
@@ -36,29 +35,18 @@ public sealed class OnlyTests
         string torrent = temp.Combine("t.torrent");
         Assert.Equal(0, (await RunAsync("create", content, "--v1", "--piece-size", "16K", "-o", torrent)).Exit);
 
-        using var seedOut = new LockedStringWriter();
-        using var seedErr = new LockedStringWriter();
-        using var stopSeed = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        Task<int> seeding = PeerNetCli.RunAsync(["seed", torrent, content, "--no-dht", "--no-lsd", "--no-trackers", "--bind", "127.0.0.1"], seedOut, seedErr, stopSeed.Token);
-        try
-        {
-            await Task.WhenAny(seedOut.WaitForAsync("seeding ", TimeSpan.FromSeconds(60), Ct), seeding);
-            string port = Regex.Match(seedOut.Text, @"listening on port (\d+)").Groups[1].Value;
-            Assert.True(port.Length > 0, seedOut.Text + seedErr.Text);
+        await using BackgroundRun seeding = Start("seed", torrent, content, "--no-dht", "--no-lsd", "--no-trackers", "--bind", "127.0.0.1");
+        await seeding.WaitForAsync("seeding ");
+        string port = Regex.Match(seeding.Out.Text, @"listening on port (\d+)").Groups[1].Value;
+        Assert.True(port.Length > 0, seeding.Out.Text + seeding.Err.Text);
 
-            (int exit, string output, string error) = await RunAsync(
-                "get", torrent, "-o", temp.Combine("download"), "--only", "1", "--peer", $"127.0.0.1:{port}",
-                "--no-dht", "--no-lsd", "--no-trackers", "--resume-dir", temp.Combine("resume"));
+        (int exit, string output, string error) = await RunAsync(
+            "get", torrent, "-o", temp.Combine("download"), "--only", "1", "--peer", $"127.0.0.1:{port}",
+            "--no-dht", "--no-lsd", "--no-trackers", "--resume-dir", temp.Combine("resume"));
 
-            Assert.True(exit == 0, output + error);
-            Assert.Contains("content: 0 B of 19.53 KiB in 1 selected file already verified on disk", output, StringComparison.Ordinal);
-            Assert.Contains("complete: 19.53 KiB in 1 selected file verified", output, StringComparison.Ordinal);
-            Assert.DoesNotContain("312.5 KiB", output, StringComparison.Ordinal); // the whole torrent's size
-        }
-        finally
-        {
-            await stopSeed.CancelAsync();
-            await seeding.WaitAsync(TimeSpan.FromSeconds(30), Ct);
-        }
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("content: 0 B of 19.53 KiB in 1 selected file already verified on disk", output, StringComparison.Ordinal);
+        Assert.Contains("complete: 19.53 KiB in 1 selected file verified", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("312.5 KiB", output, StringComparison.Ordinal); // the whole torrent's size
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using PeerNet.Cli;
 using static PeerNet.Engine.Tests.Cli.CliRun;
 
 namespace PeerNet.Engine.Tests.Cli;
@@ -20,18 +19,13 @@ public sealed class VerboseTests
         Assert.Equal(0, (await RunAsync("create", content, "--v1", "-o", torrent)).Exit);
         int closed = ClosedPort();
 
-        using var stdout = new LockedStringWriter();
-        using var stderr = new LockedStringWriter();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        Task<int> run = PeerNetCli.RunAsync(
-            ["get", torrent, "-o", temp.Combine("out"), "--peer", $"127.0.0.1:{closed}", "-v", "--no-dht", "--no-lsd", "--no-trackers", "--resume-dir", temp.Combine("resume")],
-            stdout, stderr, stop.Token);
         string expected = $"dial to 127.0.0.1:{closed} failed: connection refused";
-        await Task.WhenAny(stderr.WaitForAsync(expected, TimeSpan.FromSeconds(30), Ct), run);
-        await stop.CancelAsync();
-        await run.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await using BackgroundRun run = Start(
+            "get", torrent, "-o", temp.Combine("out"), "--peer", $"127.0.0.1:{closed}", "-v", "--no-dht", "--no-lsd", "--no-trackers", "--resume-dir", temp.Combine("resume"));
+        await run.WaitForAsync(expected, onStderr: true);
+        await run.StopAsync();
 
-        Assert.Contains(expected, stderr.Text, StringComparison.Ordinal);
+        Assert.Contains(expected, run.Err.Text, StringComparison.Ordinal);
     }
 
     /// <summary>A loopback port nothing listens on (bound, then released).</summary>
