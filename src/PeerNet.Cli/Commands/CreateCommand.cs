@@ -14,9 +14,9 @@ internal static class CreateCommand
     public static Command Build()
     {
         var path = new Argument<string>("path") { Description = "The file or folder to share." };
-        var v1 = new Option<bool>("--v1") { Description = "BitTorrent v1 only (BEP 3)." };
+        var v1 = new Option<bool>("--v1") { Description = $"BitTorrent v1 only (BEP 3). Use it for clients that refuse hybrids: {HybridRefusers}." };
         var v2 = new Option<bool>("--v2") { Description = "BitTorrent v2 only (BEP 52)." };
-        var hybrid = new Option<bool>("--hybrid") { Description = "v1 and v2 in one torrent (the default)." };
+        var hybrid = new Option<bool>("--hybrid") { Description = "v1 and v2 in one torrent: the default (older clients refuse it: see --v1)." };
         var pieceSize = new Option<long>("--piece-size")
         {
             Description = "Bytes per piece, a power of two of at least 16K: 16384, 16K, 256KiB, 1M, 4MiB. Default: picked from the total size.",
@@ -121,6 +121,11 @@ internal static class CreateCommand
         await stdout.WriteLineAsync($"size:         {ByteSize.Format(result.TotalLength)} ({result.TotalLength} bytes)").ConfigureAwait(false);
         await stdout.WriteLineAsync($"piece length: {ByteSize.Format(result.PieceLength)}").ConfigureAwait(false);
         await stdout.WriteLineAsync($"hashed in:    {seconds:0.00} s ({ByteSize.Format(result.TotalLength / seconds)}/s)").ConfigureAwait(false);
+        if (request.Version == TorrentVersion.Hybrid)
+        {
+            await stdout.WriteLineAsync($"version:      hybrid (v1 + v2); {HybridRefusers} refuse hybrids: make a v1 torrent for them with --v1").ConfigureAwait(false);
+        }
+
         if (result.InfoHashes.V1 is { } h1)
         {
             await stdout.WriteLineAsync($"info-hash v1: {h1}").ConfigureAwait(false);
@@ -134,6 +139,9 @@ internal static class CreateCommand
         await stdout.WriteLineAsync($"written to:   {outputPath}").ConfigureAwait(false);
         return 0;
     }
+
+    /// <summary>Clients, still shipped by Debian, that refuse a hybrid torrent.</summary>
+    private const string HybridRefusers = "Transmission 3.00 and aria2 1.36 (Debian's)";
 
     private static string DefaultOutputName(string source)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using PeerNet.Cli.Output;
 using PeerNet.Discovery.Dht;
 
 namespace PeerNet.Cli.Commands;
@@ -16,34 +17,38 @@ internal static class DhtCommand
     public static Command Build()
     {
         var bind = new Option<string>("--bind") { Description = "Address to bind (0.0.0.0 by default; an IPv6 address runs the IPv6 DHT).", HelpName = "ADDRESS" };
-        var port = new Option<int>("--port") { Description = "UDP port (0: any free one).", HelpName = "N" };
+        var port = PeerOptions.PortOption("UDP port (0: any free one).");
         var bootstrap = new Option<string[]>("--bootstrap") { Description = "A node to join through (repeatable). Default: the well-known public routers.", HelpName = "HOST:PORT" };
         var duration = new Option<int>("--duration") { Description = "Stop after this many seconds (default: run until Ctrl+C).", HelpName = "S" };
         var command = new Command("dht", "Run a Mainline DHT node and print its routing table's health every 5 s.") { bind, port, bootstrap, duration };
-        command.SetAction((parseResult, cancellationToken) => RunNodeAsync(parseResult, bind, port, bootstrap, readOnly: false, async (node, stdout, token) =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
+            // The duration counts from the start, the DHT's join included: --duration 10 stops after 10 s, joined or not.
             int seconds = parseResult.GetValue(duration);
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (seconds > 0)
             {
                 stop.CancelAfter(TimeSpan.FromSeconds(seconds));
             }
 
-            await stdout.WriteLineAsync($"DHT node {node.NodeIdHex} on UDP {node.LocalEndPoint}").ConfigureAwait(false);
-            try
+            return await RunNodeAsync(parseResult, bind, port, bootstrap, readOnly: false, async (node, stdout, token) =>
             {
-                while (true)
+                await stdout.WriteLineAsync($"DHT node {node.NodeIdHex} on UDP {node.LocalEndPoint}").ConfigureAwait(false);
+                try
+                {
+                    while (true)
+                    {
+                        await stdout.WriteLineAsync(Describe(node.GetStats())).ConfigureAwait(false);
+                        await Task.Delay(TimeSpan.FromSeconds(5), stop.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
                     await stdout.WriteLineAsync(Describe(node.GetStats())).ConfigureAwait(false);
-                    await Task.Delay(TimeSpan.FromSeconds(5), stop.Token).ConfigureAwait(false);
+                    return 0;
                 }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                await stdout.WriteLineAsync(Describe(node.GetStats())).ConfigureAwait(false);
-                return 0;
-            }
-        }, cancellationToken));
+            }, stop.Token, cancellationToken).ConfigureAwait(false);
+        });
 
         var salt = new Option<string>("--salt") { Description = "Mutable items: the salt (BEP 44; at most 64 bytes), so one key can sign several items.", HelpName = "TEXT" };
         var target = new Argument<string>("target") { Description = "An immutable item's target: 40 hex digits (what put printed).", Arity = ArgumentArity.ZeroOrOne };
@@ -73,10 +78,9 @@ internal static class DhtCommand
                 return 1;
             }
 
-            // Anyone can store any bytes under a target: shown as text, their controls are replaced.
-            await stdout.WriteLineAsync(DisplayText.Sanitize(Encoding.UTF8.GetString(value))).ConfigureAwait(false);
+            await stdout.WriteLineAsync(ShowValue(value)).ConfigureAwait(false);
             return 0;
-        }, cancellationToken));
+        }, default, cancellationToken));
 
         var text = new Argument<string>("text") { Description = "The value to store, as a bencoded string." };
         var mutable = new Option<bool>("--mutable") { Description = "Store a mutable item signed with the key in --key-file (created on first use) instead of an immutable one." };
@@ -90,7 +94,7 @@ internal static class DhtCommand
             if (!parseResult.GetValue(mutable))
             {
                 DhtPutResult stored = await node.PutImmutableAsync(value, token).ConfigureAwait(false);
-                await stdout.WriteLineAsync($"{stored.Target} stored on {stored.AcceptedBy} node(s)").ConfigureAwait(false);
+                await stdout.WriteLineAsync($"{stored.Target} stored on {Count.Of(stored.AcceptedBy, "node")}").ConfigureAwait(false);
                 return stored.AcceptedBy > 0 ? 0 : 1;
             }
 
@@ -100,9 +104,9 @@ internal static class DhtCommand
             long seq = parseResult.GetValue(sequence)
                 ?? ((await node.GetMutableAsync(key, saltBytes, token).ConfigureAwait(false))?.Sequence + 1 ?? 1);
             DhtPutResult result = await node.PutMutableAsync(seed, saltBytes, value, seq, token).ConfigureAwait(false);
-            await stdout.WriteLineAsync($"{result.Target} stored on {result.AcceptedBy} node(s); key {Convert.ToHexStringLower(key)} seq {seq}").ConfigureAwait(false);
+            await stdout.WriteLineAsync($"{result.Target} stored on {Count.Of(result.AcceptedBy, "node")}; key {Convert.ToHexStringLower(key)} seq {seq}").ConfigureAwait(false);
             return result.AcceptedBy > 0 ? 0 : 1;
-        }, cancellationToken));
+        }, default, cancellationToken));
 
         command.Subcommands.Add(get);
         command.Subcommands.Add(put);
@@ -112,7 +116,43 @@ internal static class DhtCommand
     /// <summary>One line of routing-table health, for operators and scripts.</summary>
     public static string Describe(DhtStats s) => string.Create(
         CultureInfo.InvariantCulture,
-        $"nodes {s.Nodes} (good {s.GoodNodes}, questionable {s.QuestionableNodes}, bad {s.BadNodes}, replacements {s.ReplacementNodes}) in {s.Buckets} buckets; stored {s.StoredInfoHashes} info-hashes, {s.StoredPeers} peers; queries sent {s.QueriesSent}, received {s.QueriesReceived}, dropped {s.QueriesDropped}; external address {s.ExternalAddress?.ToString() ?? "unknown"}");
+        $"nodes {s.Nodes} (good {s.GoodNodes}, questionable {s.QuestionableNodes}, bad {s.BadNodes}, replacements {s.ReplacementNodes}) in {Count.Of(s.Buckets, "bucket")}; stored {Count.Of(s.StoredInfoHashes, "info-hash", "info-hashes")}, {Count.Of(s.StoredPeers, "peer")}; queries sent {s.QueriesSent}, received {s.QueriesReceived}, dropped {s.QueriesDropped}; external address {s.ExternalAddress?.ToString() ?? "unknown"}");
+
+    /// <summary>
+    /// An item's value as a person reads it: a bencoded string (what <c>dht put</c> stores) shows its content, anything
+    /// else its bencoding; as text when that is UTF-8 (anyone can store any bytes under a target, so its controls are
+    /// replaced), else as hex.
+    /// </summary>
+    internal static string ShowValue(byte[] value)
+    {
+        ReadOnlySpan<byte> shown = BencodedString(value, out ReadOnlySpan<byte> content) ? content : value;
+        try
+        {
+            return DisplayText.Sanitize(StrictUtf8.GetString(shown));
+        }
+        catch (DecoderFallbackException)
+        {
+            return Convert.ToHexStringLower(shown);
+        }
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Whether <paramref name="value"/> is exactly one bencoded string (<c>5:hello</c>), and its bytes.</summary>
+    private static bool BencodedString(ReadOnlySpan<byte> value, out ReadOnlySpan<byte> content)
+    {
+        content = default;
+        int colon = value.IndexOf((byte)':');
+        if (colon is < 1 or > 9 || (value[0] == (byte)'0' && colon > 1)
+            || !int.TryParse(value[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out int length)
+            || length != value.Length - colon - 1)
+        {
+            return false;
+        }
+
+        content = value[(colon + 1)..];
+        return true;
+    }
 
     private static byte[] ParseHex(string hex, int bytes, string what)
         => hex.Length == bytes * 2 && hex.All(Uri.IsHexDigit)
@@ -123,7 +163,7 @@ internal static class DhtCommand
     private static byte[] Salt(string? text) => Encoding.UTF8.GetBytes(text ?? "");
 
     /// <summary>Runs <paramref name="body"/> on a DHT node; get and put run read-only (BEP 43): they leave when done.</summary>
-    private static Task<int> RunNodeAsync(ParseResult parseResult, Option<string> bind, Option<int> port, Option<string[]> bootstrap, bool readOnly, Func<DhtNode, TextWriter, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
+    private static Task<int> RunNodeAsync(ParseResult parseResult, Option<string> bind, Option<int> port, Option<string[]> bootstrap, bool readOnly, Func<DhtNode, TextWriter, CancellationToken, Task<int>> body, CancellationToken stopJoining, CancellationToken cancellationToken)
     {
         TextWriter stdout = parseResult.InvocationConfiguration.Output;
         TextWriter stderr = parseResult.InvocationConfiguration.Error;
@@ -131,7 +171,7 @@ internal static class DhtCommand
         {
             IPAddress ip = PeerOptions.ParseAddress(parseResult.GetValue(bind), IPAddress.Any);
 
-            DhtNode node = await SessionFactory.StartDhtAsync(ip, parseResult.GetValue(port), parseResult.GetValue(bootstrap), stderr, cancellationToken, readOnly).ConfigureAwait(false);
+            DhtNode node = await SessionFactory.StartDhtAsync(ip, parseResult.GetValue(port), parseResult.GetValue(bootstrap), stderr, readOnly, stopJoining, cancellationToken).ConfigureAwait(false);
             await using (node.ConfigureAwait(false))
             {
                 return await body(node, stdout, cancellationToken).ConfigureAwait(false);

@@ -12,7 +12,7 @@ internal static class GetCommand
 {
     public static Command Build()
     {
-        var source = new Argument<string>("torrent") { Description = "The .torrent file to download." };
+        var source = new Argument<string>("torrent") { Description = "What to download: a .torrent file or a magnet link (magnet:?xt=urn:btih:... or urn:btmh:..., quoted)." };
         var output = new Option<string>("--output", "-o") { Description = "Folder to download into. Default: the current folder.", HelpName = "DIR" };
         var seed = new Option<bool>("--seed") { Description = "Keep seeding after the download completes, until Ctrl+C." };
         var recheck = new Option<bool>("--recheck") { Description = "Check every piece already on disk, ignoring resume data." };
@@ -24,7 +24,7 @@ internal static class GetCommand
             Description = "Write verified pieces through the page cache instead of with O_DIRECT (Linux), keeping the download cached for reading.",
         };
         var peers = new PeerOptions();
-        var command = new Command("get", "Download a torrent from its peers; exits 0 once every piece is verified.") { source, output, seed, recheck, resumeDir, only, sequential, bufferedWrites };
+        var command = new Command("get", "Download a .torrent or a magnet link from its peers; exits 0 once every piece is verified.") { source, output, seed, recheck, resumeDir, only, sequential, bufferedWrites };
         peers.AddTo(command);
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -48,7 +48,7 @@ internal static class GetCommand
                 }
 
                 string folder = Path.GetFullPath(parseResult.GetValue(output) ?? ".");
-                Directory.CreateDirectory(folder);
+                OutputFolder.Prepare(folder);
                 PeerNetNode node = await SessionFactory.StartNodeAsync(parseResult, peers, parseResult.GetValue(resumeDir) ?? DefaultResumeDirectory(), cancellationToken).ConfigureAwait(false);
                 await using ConfiguredAsyncDisposable nodeScope = node.ConfigureAwait(false);
                 await stdout.WriteLineAsync($"listening on port {node.ListenPort}").ConfigureAwait(false);
@@ -74,14 +74,20 @@ internal static class GetCommand
                 if (magnet is not null)
                 {
                     metainfo = await torrent.WaitForMetadataAsync(cancellationToken).ConfigureAwait(false);
-                    await stdout.WriteLineAsync($"metadata verified: {DisplayText.Sanitize(metainfo.Name)}, {ByteSize.Format(metainfo.TotalSize)} in {metainfo.Files.Count(f => !f.IsPadFile)} file(s)").ConfigureAwait(false);
+                    await stdout.WriteLineAsync($"metadata verified: {DisplayText.Sanitize(metainfo.Name)}, {ByteSize.Format(metainfo.TotalSize)} in {Count.Of(metainfo.Files.Count(f => !f.IsPadFile), "file")}").ConfigureAwait(false);
                 }
 
+                // Under --only the summaries count the selected files: the others are never fetched.
                 TorrentStatus started = await TransferView.WaitForStartAsync(torrent, cancellationToken).ConfigureAwait(false);
-                await stdout.WriteLineAsync($"{DisplayText.Sanitize(metainfo!.Name)}: {started.PiecesFoundOnDisk}/{started.PieceCount} pieces already verified on disk").ConfigureAwait(false);
+                Selection? wanted = await TransferView.SelectionAsync(torrent, cancellationToken).ConfigureAwait(false);
+                string onDisk = wanted is not null
+                    ? $"{ByteSize.Format(wanted.Verified)} of {ByteSize.Format(wanted.Bytes)} in {Count.Of(wanted.Files, "selected file")}"
+                    : $"{started.PiecesFoundOnDisk}/{started.PieceCount} pieces";
+                await stdout.WriteLineAsync($"{DisplayText.Sanitize(metainfo!.Name)}: {onDisk} already verified on disk").ConfigureAwait(false);
                 await TransferView.WaitForCompletionAsync(torrent, stdout, cancellationToken).ConfigureAwait(false);
                 TorrentStatus done = torrent.GetStatus();
-                await stdout.WriteLineAsync($"complete: {ByteSize.Format(done.TotalSize)} verified in {clock.Elapsed.TotalSeconds:0.0} s; received {ByteSize.Format(done.Downloaded)}, sent {ByteSize.Format(done.Uploaded)}, saved to {folder}").ConfigureAwait(false);
+                string verified = wanted is not null ? $"{ByteSize.Format(wanted.Bytes)} in {Count.Of(wanted.Files, "selected file")}" : ByteSize.Format(done.TotalSize);
+                await stdout.WriteLineAsync($"complete: {verified} verified in {clock.Elapsed.TotalSeconds:0.0} s; received {ByteSize.Format(done.Downloaded)}, sent {ByteSize.Format(done.Uploaded)}, saved to {folder}").ConfigureAwait(false);
                 if (parseResult.GetValue(seed))
                 {
                     await stdout.WriteLineAsync("seeding until Ctrl+C").ConfigureAwait(false);
@@ -101,12 +107,12 @@ internal static class GetCommand
         int given = peers.Count + magnet.Peers.Count;
         if (given > 0)
         {
-            sources.Add($"{given} peer(s)");
+            sources.Add(Count.Of(given, "peer"));
         }
 
         if (useTrackers && magnet.Trackers.Count > 0)
         {
-            sources.Add($"its {magnet.Trackers.Count} tracker(s)");
+            sources.Add($"its {Count.Of(magnet.Trackers.Count, "tracker")}");
         }
 
         if (node.Dht is not null)

@@ -51,7 +51,7 @@ internal static class InfoCommand
         var info = new FileInfo(path);
         if (!info.Exists)
         {
-            throw new IOException($"'{path}' does not exist.");
+            throw new IOException(Directory.Exists(path) ? $"'{path}' is a folder, not a .torrent file." : $"'{path}' does not exist.");
         }
 
         int limit = MetainfoLimits.Default.MaxTorrentSize;
@@ -60,7 +60,16 @@ internal static class InfoCommand
             throw new IOException($"'{path}' is {info.Length} bytes, over the {limit}-byte limit for a .torrent.");
         }
 
-        byte[] data = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        byte[] data;
+        try
+        {
+            data = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"'{path}' cannot be read: permission denied.", e);
+        }
+
         if (!TorrentMetainfo.TryParse(data, out TorrentMetainfo? torrent, out MetainfoError error))
         {
             throw new InvalidOperationException($"'{path}': {error}");

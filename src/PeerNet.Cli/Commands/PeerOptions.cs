@@ -14,11 +14,7 @@ internal sealed class PeerOptions
         HelpName = "HOST:PORT",
     };
 
-    public Option<int> Port { get; } = new("--port")
-    {
-        Description = "Port for peers (TCP), the DHT and UDP trackers (UDP), one number for all, IPv4 and IPv6. Default: a free port, printed at start.",
-        HelpName = "PORT",
-    };
+    public Option<int> Port { get; } = PortOption("Port for peers (TCP), the DHT and UDP trackers (UDP), one number for all, IPv4 and IPv6. Default: a free port, printed at start.");
 
     public Option<string> Bind { get; } = new("--bind")
     {
@@ -42,7 +38,7 @@ internal sealed class PeerOptions
 
     public Option<int> UploadSlots { get; } = new("--upload-slots")
     {
-        Description = "Peers unchoked at once (0: every interested peer). Default: 4.",
+        Description = "Peers unchoked at once (0: every interested peer).", // the default is shown from DefaultValueFactory
         HelpName = "N",
         DefaultValueFactory = _ => 4,
     };
@@ -73,6 +69,21 @@ internal sealed class PeerOptions
     {
         Description = "Do not use Local Service Discovery (BEP 14: multicast announces on the local network, TTL 1) to find peers (private torrents never do).",
     };
+
+    /// <summary>A <c>--port</c> option whose value is checked as it is parsed: 0 (any free port) to 65535.</summary>
+    public static Option<int> PortOption(string description)
+    {
+        var option = new Option<int>("--port") { Description = description, HelpName = "PORT" };
+        option.Validators.Add(result =>
+        {
+            int port = result.GetValueOrDefault<int>();
+            if (port is < 0 or > 65535)
+            {
+                result.AddError($"--port {port} is not a port: give 1 to 65535, or 0 for any free one.");
+            }
+        });
+        return option;
+    }
 
     /// <summary>A <c>--bind</c> value: <paramref name="fallback"/> when absent; anything but an IP address is a clear error.</summary>
     public static IPAddress ParseAddress(string? text, IPAddress fallback)

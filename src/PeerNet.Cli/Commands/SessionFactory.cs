@@ -35,7 +35,15 @@ internal static class SessionFactory
         ILoggerFactory? logs = parseResult.GetValue(options.Verbose) ? new StderrLoggerFactory(parseResult.InvocationConfiguration.Error, LogLevel.Debug) : null;
         try
         {
-            return await PeerNetNode.StartAsync(nodeOptions, logs, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // The node waits for the DHT's bootstrap: a DHT that cannot be reached is said so, not waited on in silence.
+            Task<PeerNetNode> starting = PeerNetNode.StartAsync(nodeOptions, logs, cancellationToken: cancellationToken);
+            if (!nodeOptions.Dht)
+            {
+                return await starting.ConfigureAwait(false);
+            }
+
+            await DhtJoin.WaitAsync(starting, () => starting.Result.Dht?.GetStats().Nodes ?? 1, nodeOptions.DhtBootstrapNodes, parseResult.InvocationConfiguration.Error, CancellationToken.None).ConfigureAwait(false);
+            return await starting.ConfigureAwait(false);
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
@@ -53,11 +61,12 @@ internal static class SessionFactory
 
     /// <summary>
     /// A DHT node on a free UDP port of the bound address's family (announces carry the TCP port explicitly), its
-    /// node ID and routing table kept across runs in the state folder. Waits at most 15 s for the bootstrap; the
-    /// node keeps joining in the background after that. A <paramref name="readOnly"/> node (BEP 43) queries but is
-    /// never put into other nodes' tables: right for a one-shot command that leaves a moment later.
+    /// node ID and routing table kept across runs in the state folder. Waits at most 15 s for the bootstrap (saying so
+    /// after 5 s without an answer), or until <paramref name="stopWaiting"/>; the node keeps joining in the background
+    /// after that. A <paramref name="readOnly"/> node (BEP 43) queries but is never put into other nodes' tables: right
+    /// for a one-shot command that leaves a moment later.
     /// </summary>
-    public static async Task<DhtNode> StartDhtAsync(IPAddress bind, int port, IReadOnlyList<string>? bootstrap, TextWriter log, CancellationToken cancellationToken, bool readOnly = false)
+    public static async Task<DhtNode> StartDhtAsync(IPAddress bind, int port, IReadOnlyList<string>? bootstrap, TextWriter log, bool readOnly, CancellationToken stopWaiting, CancellationToken cancellationToken)
     {
         bool v6 = bind.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !bind.Equals(IPAddress.IPv6Any);
         IPAddress address = bind.Equals(IPAddress.IPv6Any) ? IPAddress.Any : bind;
@@ -73,14 +82,24 @@ internal static class SessionFactory
             RestrictRoutingAddresses = !(IPAddress.IsLoopback(address) || bootstrap is { Count: > 0 }),
             ReadOnly = readOnly,
         });
-        Task start = node.StartAsync(cancellationToken);
+        // Not disposed here: the join goes on in the background after this returns, still ended by Ctrl+C.
+        var joining = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopWaiting);
+        Task start = node.StartAsync(joining.Token);
         try
         {
-            await start.WaitAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+            using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stopWaiting);
+            waiting.CancelAfter(JoinLimit);
+            await DhtJoin.WaitAsync(start, () => node.GetStats().Nodes, bootstrap, log, waiting.Token).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!start.IsCompleted && !stopWaiting.IsCancellationRequested)
+            {
+                await log.WriteLineAsync("DHT: still joining; continuing in the background").ConfigureAwait(false);
+            }
         }
-        catch (TimeoutException)
+        catch (OperationCanceledException)
         {
-            await log.WriteLineAsync("DHT: still joining; continuing in the background").ConfigureAwait(false);
+            await node.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
@@ -109,4 +128,7 @@ internal static class SessionFactory
     }
 
     private static FileStream? _stateLock;
+
+    /// <summary>How long <see cref="StartDhtAsync"/> waits for the bootstrap before going on with the node joining in the background.</summary>
+    private static readonly TimeSpan JoinLimit = TimeSpan.FromSeconds(15);
 }

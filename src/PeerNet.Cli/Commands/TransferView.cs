@@ -29,6 +29,22 @@ internal static class TransferView
         }
     }
 
+    /// <summary>
+    /// The files a <c>--only</c> download wants, their size and how much of them is verified; null when every file is
+    /// wanted (the torrent's own totals say it then).
+    /// </summary>
+    public static async Task<Selection?> SelectionAsync(TorrentHandle torrent, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<TorrentFileStatus> files = await torrent.GetFilesAsync(cancellationToken).ConfigureAwait(false);
+        if (files.All(f => f.Priority > 0))
+        {
+            return null;
+        }
+
+        List<TorrentFileStatus> wanted = [.. files.Where(f => f.Priority > 0)];
+        return new Selection(wanted.Count, wanted.Sum(f => f.Length), wanted.Sum(f => f.BytesVerified));
+    }
+
     /// <summary>Waits until the torrent completes (or fails), showing progress.</summary>
     public static async Task WaitForCompletionAsync(TorrentHandle torrent, TextWriter stdout, CancellationToken cancellationToken)
     {
@@ -40,24 +56,28 @@ internal static class TransferView
                 .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .StartAsync(async context =>
                 {
+                    // The bar counts the selected files' bytes under --only, the torrent's pieces otherwise.
                     TorrentStatus first = torrent.GetStatus();
-                    ProgressTask task = context.AddTask(Describe(first), maxValue: Math.Max(1, first.PieceCount));
+                    Selection? selection = await SelectionAsync(torrent, cancellationToken).ConfigureAwait(false);
+                    ProgressTask task = context.AddTask(Describe(first, selection), maxValue: Math.Max(1, selection?.Bytes ?? first.PieceCount));
                     while (!await WaitAsync(completed, TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false))
                     {
                         TorrentStatus status = torrent.GetStatus();
-                        task.Value = status.PiecesVerified;
-                        task.Description = Describe(status);
+                        selection = selection is null ? null : await SelectionAsync(torrent, cancellationToken).ConfigureAwait(false);
+                        task.Value = selection?.Verified ?? status.PiecesVerified;
+                        task.Description = Describe(status, selection);
                     }
 
                     task.Value = task.MaxValue;
-                    task.Description = Describe(torrent.GetStatus());
+                    task.Description = Describe(torrent.GetStatus(), selection is null ? null : await SelectionAsync(torrent, cancellationToken).ConfigureAwait(false));
                 }).ConfigureAwait(false);
         }
         else
         {
             while (!await WaitAsync(completed, TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false))
             {
-                await stdout.WriteLineAsync(Line(torrent.GetStatus())).ConfigureAwait(false);
+                TorrentStatus status = torrent.GetStatus();
+                await stdout.WriteLineAsync(Line(status, await SelectionAsync(torrent, cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
             }
         }
 
@@ -65,20 +85,33 @@ internal static class TransferView
     }
 
     /// <summary>Shows upload status until cancelled (Ctrl+C).</summary>
-    public static async Task SeedUntilCancelledAsync(TorrentHandle torrent, TextWriter stdout, CancellationToken cancellationToken)
+    public static Task SeedUntilCancelledAsync(TorrentHandle torrent, TextWriter stdout, CancellationToken cancellationToken)
+        => SeedUntilCancelledAsync(torrent.GetStatus, stdout, Terminal.IsInteractive(stdout), TimeProvider.System, cancellationToken);
+
+    /// <summary>
+    /// The status line every second on a terminal; elsewhere (a log file, a pipe) every 5 s but only when it changed, so
+    /// an idle seed does not fill a log with the same line.
+    /// </summary>
+    internal static async Task SeedUntilCancelledAsync(Func<TorrentStatus> getStatus, TextWriter stdout, bool interactive, TimeProvider time, CancellationToken cancellationToken)
     {
+        using var ticks = new PeriodicTimer(TimeSpan.FromSeconds(interactive ? 1 : 5), time);
+        string? last = null;
         try
         {
-            while (true)
+            while (await ticks.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                await Task.Delay(TimeSpan.FromSeconds(Terminal.IsInteractive(stdout) ? 1 : 5), cancellationToken).ConfigureAwait(false);
-                TorrentStatus status = torrent.GetStatus();
+                TorrentStatus status = getStatus();
                 if (status.State == TorrentState.Error)
                 {
                     throw new IOException(status.Error);
                 }
 
-                await stdout.WriteLineAsync(Line(status)).ConfigureAwait(false);
+                string line = Line(status);
+                if (interactive || line != last)
+                {
+                    await stdout.WriteLineAsync(line).ConfigureAwait(false);
+                    last = line;
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -93,8 +126,12 @@ internal static class TransferView
         return task.IsCompleted;
     }
 
-    public static string Line(TorrentStatus s) => string.Create(CultureInfo.InvariantCulture,
-        $"{s.State.ToString().ToLowerInvariant()} {s.Progress * 100:0.0}% ({s.PiecesVerified}/{s.PieceCount} pieces verified)  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  peers {s.Peers}  received {ByteSize.Format(s.Downloaded)}  sent {ByteSize.Format(s.Uploaded)}{Trackers(s)}");
+    /// <summary>
+    /// The status line: progress in pieces, or under <c>--only</c> (<paramref name="selection"/>) in the selected
+    /// files' bytes, since the pieces of the files left out are never fetched.
+    /// </summary>
+    public static string Line(TorrentStatus s, Selection? selection = null) => string.Create(CultureInfo.InvariantCulture,
+        $"{s.State.ToString().ToLowerInvariant()} {Progress(s, selection)}  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  peers {s.Peers}  received {ByteSize.Format(s.Downloaded)}  sent {ByteSize.Format(s.Uploaded)}{Trackers(s)}");
 
     /// <summary>"  trackers: 1 ok" (and how many fail, with the last error when none works); empty without trackers.</summary>
     public static string Trackers(TorrentStatus s)
@@ -118,7 +155,17 @@ internal static class TransferView
         return text;
     }
 
+    private static string Progress(TorrentStatus s, Selection? selection) => selection is { } only
+        ? string.Create(CultureInfo.InvariantCulture, $"{only.Progress * 100:0.0}% of {Count.Of(only.Files, "selected file")} ({ByteSize.Format(only.Verified)} of {ByteSize.Format(only.Bytes)} verified)")
+        : string.Create(CultureInfo.InvariantCulture, $"{s.Progress * 100:0.0}% ({s.PiecesVerified}/{s.PieceCount} pieces verified)");
+
     /// <summary>The progress bar's label; the name is the torrent's, exact, so it is cleaned here (the tracker error already is).</summary>
-    internal static string Describe(TorrentStatus s) => Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-        $"{DisplayText.Sanitize(s.Name)}  {s.PiecesVerified}/{s.PieceCount} pieces  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  {s.Peers} peers{Trackers(s)}"));
+    internal static string Describe(TorrentStatus s, Selection? selection = null) => Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+        $"{DisplayText.Sanitize(s.Name)}  {(selection is { } only ? $"{ByteSize.Format(only.Verified)}/{ByteSize.Format(only.Bytes)} of {Count.Of(only.Files, "selected file")}" : $"{s.PiecesVerified}/{s.PieceCount} pieces")}  down {ByteSize.Format(s.DownloadRate)}/s  up {ByteSize.Format(s.UploadRate)}/s  {Count.Of(s.Peers, "peer")}{Trackers(s)}"));
+}
+
+/// <summary>What <c>--only</c> selected: how many files, their bytes, and how many of those bytes are verified.</summary>
+internal sealed record Selection(int Files, long Bytes, long Verified)
+{
+    public double Progress => Bytes == 0 ? 1 : (double)Verified / Bytes;
 }

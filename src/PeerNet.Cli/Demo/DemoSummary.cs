@@ -43,7 +43,7 @@ internal static class DemoSummary
     {
         CultureInfo c = CultureInfo.InvariantCulture;
         string size = ByteSize.Format(r.Size);
-        yield return ("content", string.Create(c, $"{size}, {r.PieceCount} pieces of {ByteSize.Format(r.PieceLength)}; {r.Peers} leechers"));
+        yield return ("content", string.Create(c, $"{size}, {Count.Of(r.PieceCount, "piece")} of {ByteSize.Format(r.PieceLength)}; {Count.Of(r.Peers, "leecher")}"));
         yield return (string.Create(c, $"elapsed (all {r.Peers} copies)"), r.Failure is null ? Seconds(r.Elapsed) : "did not finish");
         if (r.Copies.Where(x => x.CompletedAfter is not null).Select(x => x.CompletedAfter!.Value).DefaultIfEmpty().Min() is { } first && first > TimeSpan.Zero)
         {
@@ -70,7 +70,7 @@ internal static class DemoSummary
         if (r.HadBadPeer)
         {
             yield return ("bad peer", string.Create(c,
-                $"sent {ByteSize.Format(r.BadPeerUploaded)} of corrupt blocks; banned by {r.BannedBadPeer}/{r.Peers} leechers; {r.HashFailures} pieces failed their hash check and were fetched again"));
+                $"sent {ByteSize.Format(r.BadPeerUploaded)} of corrupt blocks; banned by {r.BannedBadPeer}/{r.Peers} leechers; {Count.Of(r.HashFailures, "hash failure")} (each piece fetched again)"));
         }
 
         foreach ((string name, DemoRejoin j) in r.Rejoins)

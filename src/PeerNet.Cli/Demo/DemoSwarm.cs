@@ -89,8 +89,8 @@ internal sealed partial class DemoSwarm(DemoOptions options) : IAsyncDisposable
 
         Phase = "swarming";
         Report(Options.SeedRate > 0
-            ? $"seeder capped at {DemoView.Cap(Options.SeedRate)}; {Options.Peers} leechers join, each told about the seeder and up to {Options.KnownPeers} earlier peers (no tracker, DHT or PEX yet)"
-            : $"{Options.Peers} leechers join, each told about the seeder and up to {Options.KnownPeers} earlier peers (no tracker, DHT or PEX yet)");
+            ? $"seeder capped at {DemoView.Cap(Options.SeedRate)}; {Count.Of(Options.Peers, "leecher")} join, each told about the seeder and up to {Options.KnownPeers} earlier peers (no tracker, DHT or PEX yet)"
+            : $"{Count.Of(Options.Peers, "leecher")} join, each told about the seeder and up to {Options.KnownPeers} earlier peers (no tracker, DHT or PEX yet)");
         _clock.Start();
         foreach (DemoNode leecher in leechers)
         {
@@ -140,7 +140,7 @@ internal sealed partial class DemoSwarm(DemoOptions options) : IAsyncDisposable
         await File.WriteAllBytesAsync(Path.Combine(Root, "peernet-demo.torrent"), created.Torrent, cancellationToken).ConfigureAwait(false);
         Metainfo = TorrentMetainfo.Parse(created.Torrent);
         Report(string.Create(CultureInfo.InvariantCulture,
-            $"created {ByteSize.Format(Options.Size)} of random data (seed {Options.Seed}) and its torrent: {Metainfo.PieceCount} pieces of {ByteSize.Format(created.PieceLength)}, hashed in {clock.Elapsed.TotalSeconds:0.0} s"));
+            $"created {ByteSize.Format(Options.Size)} of random data (seed {Options.Seed}) and its torrent: {Count.Of(Metainfo.PieceCount, "piece")} of {ByteSize.Format(created.PieceLength)}, hashed in {clock.Elapsed.TotalSeconds:0.0} s"));
         return Metainfo;
     }
 
@@ -347,7 +347,7 @@ internal sealed partial class DemoSwarm(DemoOptions options) : IAsyncDisposable
             }
 
             TorrentStatus s = torrent.GetStatus();
-            text.Append(CultureInfo.InvariantCulture, $"{node.Name} ({node.Address}): {s.State}, {s.PiecesVerified}/{s.PieceCount} pieces, {s.Peers} peers, down {DemoView.Rate(s.DownloadRate)}, {s.HashFailures} hash failures, {s.PeersBanned} banned\n");
+            text.Append(CultureInfo.InvariantCulture, $"{node.Name} ({node.Address}): {s.State}, {s.PiecesVerified}/{s.PieceCount} pieces, {Count.Of(s.Peers, "peer")}, down {DemoView.Rate(s.DownloadRate)}, {Count.Of(s.HashFailures, "hash failure")}, {s.PeersBanned} banned\n");
             foreach (PeerStatus peer in await torrent.GetPeersAsync(cancellationToken).ConfigureAwait(false))
             {
                 text.Append(CultureInfo.InvariantCulture, $"  {peer.EndPoint} {peer.Flags} has {peer.Progress * 100:0}%, down {DemoView.Rate(peer.DownloadRate)}, up {DemoView.Rate(peer.UploadRate)}\n");

@@ -33,7 +33,7 @@ internal static class DemoView
     }
 
     private static string Header(DemoOptions o) => string.Create(CultureInfo.InvariantCulture,
-        $"PeerNet demo: 1 seeder and {o.Peers} leechers{(o.BadPeer ? " and a bad peer" : "")} on TCP loopback, sharing {ByteSize.Format(o.Size)}; upload caps: seeder {Cap(o.SeedRate)}, each leecher {Cap(o.PeerRate)}{(o.Churn ? "; with churn" : "")} (--seed {o.Seed})");
+        $"PeerNet demo: 1 seeder and {Count.Of(o.Peers, "leecher")}{(o.BadPeer ? " and a bad peer" : "")} on TCP loopback, sharing {ByteSize.Format(o.Size)}; upload caps: seeder {Cap(o.SeedRate)}, each leecher {Cap(o.PeerRate)}{(o.Churn ? "; with churn" : "")} (--seed {o.Seed})");
 
     /// <summary>An upload cap: <c>4 MiB/s</c>, or <c>none</c> for 0.</summary>
     internal static string Cap(long bytesPerSecond) => bytesPerSecond <= 0 ? "none" : Rate(bytesPerSecond);

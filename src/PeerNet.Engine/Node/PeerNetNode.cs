@@ -89,7 +89,12 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         // A node bound to one address dials from it too (libtorrent's outgoing interfaces follow the listen ones):
         // peers then see one address for it, as bans and the per-address cap count them.
         bool specific = !options.ListenAddress.Equals(IPAddress.IPv6Any) && !options.ListenAddress.Equals(IPAddress.Any);
-        var transport = new TcpTransport(new TcpTransportOptions { LocalAddress = specific ? options.ListenAddress : null }, time);
+        IPeerTransport transport = new TcpTransport(new TcpTransportOptions { LocalAddress = specific ? options.ListenAddress : null }, time);
+        if (loggerFactory is not null)
+        {
+            transport = new Diagnostics.DialLoggingTransport(transport, loggerFactory.CreateLogger("PeerNet.Peers"));
+        }
+
         return await StartAsync(options, transport, loggerFactory, meterFactory, time, cancellationToken, bindUdp: BindUdp).ConfigureAwait(false);
     }
 

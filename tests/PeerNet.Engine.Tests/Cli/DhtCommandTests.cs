@@ -1,4 +1,5 @@
 using System.Net;
+using PeerNet.Cli.Commands;
 using PeerNet.Discovery.Dht;
 using static PeerNet.Engine.Tests.Cli.CliRun;
 
@@ -27,7 +28,7 @@ public sealed class DhtCommandTests
 
         (exit, output, error) = await RunAsync("dht", "get", target, "--bind", "127.0.0.1", "--bootstrap", nodes[3].LocalEndPoint.ToString());
         Assert.True(exit == 0, output + error);
-        Assert.Equal("18:hello from the CLI", output.Trim());
+        Assert.Equal("hello from the CLI", output.Trim()); // the bencoded string's text, not its bencoding
 
         (exit, _, error) = await RunAsync("dht", "get", "not-a-target", "--bind", "127.0.0.1", "--bootstrap", join);
         Assert.NotEqual(0, exit);
@@ -38,7 +39,7 @@ public sealed class DhtCommandTests
         string keyFile = temp.Combine("keys", "item.key");
         (exit, output, error) = await RunAsync("dht", "put", "first", "--mutable", "--key-file", keyFile, "--salt", "notes", "--bind", "127.0.0.1", "--bootstrap", join);
         Assert.True(exit == 0, output + error);
-        Assert.Matches(@"^[0-9a-f]{40} stored on [1-9]\d* node\(s\); key [0-9a-f]{64} seq 1\s*$", output);
+        Assert.Matches(@"^[0-9a-f]{40} stored on (1 node|[2-9]\d* nodes); key [0-9a-f]{64} seq 1\s*$", output);
         string key = output.Split(' ')[^3];
         Assert.Equal(32, new FileInfo(keyFile).Length);
         if (!OperatingSystem.IsWindows())
@@ -52,7 +53,7 @@ public sealed class DhtCommandTests
 
         (exit, output, error) = await RunAsync("dht", "get", "--key", key, "--salt", "notes", "--bind", "127.0.0.1", "--bootstrap", nodes[3].LocalEndPoint.ToString());
         Assert.True(exit == 0, output + error);
-        Assert.Equal("6:second", output.Trim());
+        Assert.Equal("second", output.Trim());
         Assert.Contains("seq 2", error, StringComparison.Ordinal);
 
         // Another salt is another item; a malformed key file is a clear error, never overwritten.
@@ -81,7 +82,32 @@ public sealed class DhtCommandTests
 
         Assert.True(exit == 0, output + error);
         TerminalText.AssertClean(output, "stdout");
-        Assert.Equal($"{System.Text.Encoding.UTF8.GetByteCount(text)}:{TerminalText.Replaced(text)}", output.Trim());
+        Assert.Equal(TerminalText.Replaced(text), output.Trim());
+    }
+
+    [Theory]
+    [InlineData("5:hello", "hello")]                 // a string: its text
+    [InlineData("6:h\u00e9llo", "h\u00e9llo")]      // UTF-8 past ASCII: 6 bytes, 5 characters
+    [InlineData("i42e", "i42e")]                     // not a string: its bencoding
+    [InlineData("3:abcd", "3:abcd")]                 // a length that does not match is not one string
+    public void ShowValue_BencodedString_ShowsItsText(string bencoded, string shown)
+        => Assert.Equal(shown, DhtCommand.ShowValue(System.Text.Encoding.UTF8.GetBytes(bencoded)));
+
+    [Fact]
+    public void ShowValue_NotUtf8_ShowsHex() => Assert.Equal("ff00fe", DhtCommand.ShowValue([(byte)'3', (byte)':', 0xff, 0x00, 0xfe]));
+
+    [Fact]
+    public async Task DhtGet_BinaryValue_PrintsHex()
+    {
+        await using LoopbackDht dht = await LoopbackDht.StartAsync(3);
+        byte[] value = [(byte)'4', (byte)':', 0xde, 0xad, 0xbe, 0xef];
+        DhtPutResult stored = await dht.Nodes[0].PutImmutableAsync(value, Ct);
+        Assert.True(stored.AcceptedBy > 0);
+
+        (int exit, string output, string error) = await RunAsync("dht", "get", stored.Target.ToString(), "--bind", "127.0.0.1", "--bootstrap", dht.Nodes[2].LocalEndPoint.ToString());
+
+        Assert.True(exit == 0, output + error);
+        Assert.Equal("deadbeef", output.Trim());
     }
 
     /// <summary>Nodes on 127.0.0.1, each joining through the ones before it; disposing stops them all.</summary>

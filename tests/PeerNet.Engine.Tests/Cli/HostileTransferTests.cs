@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using PeerNet.Cli;
 using PeerNet.Engine.Tests.SwarmNet;
 using PeerNet.Engine.Tests.Trackers;
 using PeerNet.Metainfo;
@@ -43,23 +42,13 @@ public sealed class HostileTransferTests : IAsyncDisposable
         return (torrent, folder, content);
     }
 
-    /// <summary>Runs a verb until <paramref name="until"/> holds for its stdout, then cancels it as Ctrl+C would.</summary>
-    private static async Task<(int Exit, string Out, string Err)> RunUntilAsync(Func<string, bool> until, params string[] args)
+    /// <summary>Runs a verb until its stdout shows <paramref name="until"/> (waiting on the write), then cancels it as Ctrl+C would.</summary>
+    private static async Task<(int Exit, string Out, string Err)> RunUntilAsync(string until, params string[] args)
     {
-        var stdout = new LockedStringWriter();
-        var stderr = new LockedStringWriter();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        Task<int> run = PeerNetCli.RunAsync(args, stdout, stderr, stop.Token);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!until(stdout.Text) && !run.IsCompleted)
-        {
-            Assert.True(clock.Elapsed < Timeout, $"never saw the expected output:\n{stdout.Text}\n{stderr.Text}");
-            await Task.Delay(50, Ct);
-        }
-
-        await stop.CancelAsync();
-        int exit = await run.WaitAsync(Timeout, Ct);
-        return (exit, stdout.Text, stderr.Text);
+        await using CliRun.BackgroundRun run = CliRun.Start(args);
+        Assert.True(await run.WaitForAsync(until), $"never saw '{until}':\n{run.Out.Text}\n{run.Err.Text}");
+        int exit = await run.StopAsync();
+        return (exit, run.Out.Text, run.Err.Text);
     }
 
     [Fact]
@@ -98,7 +87,7 @@ public sealed class HostileTransferTests : IAsyncDisposable
 
         // No peer ever comes: the status line every two seconds names the failing tracker and why.
         (int exit, string output, string log) = await RunUntilAsync(
-            text => text.Contains("failing (", StringComparison.Ordinal),
+            "failing (",
             "get", torrent, "-o", download, "--no-dht", "--no-lsd", "--verbose", "--resume-dir", Path.Combine(_harness.Root, "resume"));
 
         Assert.Equal(130, exit);
@@ -114,7 +103,7 @@ public sealed class HostileTransferTests : IAsyncDisposable
         (string torrent, string folder, _) = await CreateAsync();
 
         (int exit, string output, string log) = await RunUntilAsync(
-            text => text.Contains("Ctrl+C to stop", StringComparison.Ordinal),
+            "Ctrl+C to stop",
             "seed", torrent, Path.Combine(folder, Name), "--no-dht", "--no-lsd", "--no-trackers", "--verbose");
 
         Assert.Equal(0, exit); // Ctrl+C is how seeding ends

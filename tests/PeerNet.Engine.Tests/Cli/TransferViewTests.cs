@@ -38,4 +38,37 @@ public sealed class TransferViewTests
         TerminalText.AssertClean(label, "the progress label");
         Assert.StartsWith(Spectre.Console.Markup.Escape(TerminalText.Replaced(name)) + "  ", label, StringComparison.Ordinal); // markup doubles the [
     }
+
+    [Fact]
+    public async Task Seed_OffTerminal_PrintsTheStatusOnlyWhenItChanges()
+    {
+        TorrentStatus idle = Status(default) with { State = TorrentState.Seeding, PiecesVerified = 4 };
+        TorrentStatus serving = idle with { Peers = 1, Uploaded = 16384 };
+        TorrentStatus[] statuses = [idle, idle, idle, serving, serving, idle];
+        var asked = System.Threading.Channels.Channel.CreateUnbounded<int>();
+        int calls = 0;
+        TorrentStatus Next()
+        {
+            int call = calls++;
+            asked.Writer.TryWrite(call);
+            return statuses[Math.Min(call, statuses.Length - 1)];
+        }
+
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var stdout = new LockedStringWriter();
+        using var stop = new CancellationTokenSource();
+        Task seeding = TransferView.SeedUntilCancelledAsync(Next, stdout, interactive: false, time, stop.Token);
+
+        // One tick per status, and one more: the line of the last status is written before the next is asked for.
+        for (int i = 0; i <= statuses.Length; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(5));
+            await asked.Reader.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        }
+
+        await stop.CancelAsync();
+        await seeding.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        string[] lines = stdout.Text.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal([TransferView.Line(idle), TransferView.Line(serving), TransferView.Line(idle)], lines);
+    }
 }
