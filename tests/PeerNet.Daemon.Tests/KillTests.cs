@@ -29,15 +29,7 @@ public sealed class KillTests : IAsyncLifetime
         using Process child = StartChild(_daemon.State);
         try
         {
-            string endpointFile = Path.Combine(_daemon.State, "api-endpoint");
-            await Poll.UntilAsync(() => File.Exists(endpointFile) || child.HasExited, "the child daemon writes api-endpoint", StartTimeout);
-            if (child.HasExited)
-            {
-                Assert.Fail($"the child daemon exited with {child.ExitCode}: {Errors(child)}");
-            }
-
-            using var client = new HttpClient { BaseAddress = new Uri((await File.ReadAllTextAsync(endpointFile, Ct)).Trim()), Timeout = DaemonHarness.Timeout };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _daemon.Token);
+            using HttpClient client = await ConnectAsync(child);
             using HttpResponseMessage added = await client.PostAsync("api/v1/torrents", System.Net.Http.Json.JsonContent.Create(new
             {
                 metainfo = Convert.ToBase64String(torrent),
@@ -101,6 +93,55 @@ public sealed class KillTests : IAsyncLifetime
         process.BeginOutputReadLine(); // both drained, so a full pipe never blocks it
         process.BeginErrorReadLine();
         return process;
+    }
+
+    [Fact]
+    public async Task Sigterm_StopsWithinFiveSeconds_ExitingZero()
+    {
+        (string folder, byte[] torrent) = await _daemon.CreateContentAsync("stopping.bin", 100_000);
+        using Process child = StartChild(_daemon.State);
+        try
+        {
+            using HttpClient client = await ConnectAsync(child);
+            using HttpResponseMessage added = await client.PostAsync("api/v1/torrents", System.Net.Http.Json.JsonContent.Create(new
+            {
+                metainfo = Convert.ToBase64String(torrent),
+                savePath = folder,
+            }), Ct);
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+
+            var stopwatch = Stopwatch.StartNew();
+            using (Process kill = Process.Start("kill", ["-TERM", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync(Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+            }
+
+            await child.WaitForExitAsync(Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"stopped in {stopwatch.Elapsed.TotalSeconds:F1} s");
+            Assert.True(child.ExitCode == 0, $"exit code {child.ExitCode}: {Errors(child)}");
+        }
+        finally
+        {
+            if (!child.HasExited)
+            {
+                child.Kill();
+            }
+        }
+    }
+
+    /// <summary>Waits for the child daemon's api-endpoint file and returns a client with its token.</summary>
+    private async Task<HttpClient> ConnectAsync(Process child)
+    {
+        string endpointFile = Path.Combine(_daemon.State, "api-endpoint");
+        await Poll.UntilAsync(() => File.Exists(endpointFile) || child.HasExited, "the child daemon writes api-endpoint", StartTimeout);
+        if (child.HasExited)
+        {
+            Assert.Fail($"the child daemon exited with {child.ExitCode}: {Errors(child)}");
+        }
+
+        var client = new HttpClient { BaseAddress = new Uri((await File.ReadAllTextAsync(endpointFile, Ct)).Trim()), Timeout = DaemonHarness.Timeout };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _daemon.Token);
+        return client;
     }
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Process, System.Collections.Concurrent.ConcurrentQueue<string>> ChildErrors = [];
