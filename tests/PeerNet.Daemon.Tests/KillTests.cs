@@ -26,7 +26,7 @@ public sealed class KillTests : IAsyncLifetime
         PeerNetNode seeder = await _daemon.StartSeederAsync(torrent, source);
         string downloads = Path.Combine(_daemon.Root, "downloads");
 
-        using Process child = StartChild(_daemon.State);
+        using Process child = ChildDaemon.Start(_daemon.State);
         try
         {
             using HttpClient client = await ConnectAsync(child);
@@ -61,45 +61,11 @@ public sealed class KillTests : IAsyncLifetime
         Assert.Equal(0, restored.GetProperty("downloaded").GetInt64());
     }
 
-    /// <summary><c>dotnet peernet.dll daemon</c> on loopback, free ports, no DHT or trackers (settings from the environment, as a user would give them).</summary>
-    private static Process StartChild(string state)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "peernet.dll"), "daemon", "--state", state, "--api", "127.0.0.1:0", "--port", "0"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["PEERNET_Node__ListenAddress"] = "127.0.0.1";
-        start.Environment["PEERNET_Node__Dht"] = "false";
-        start.Environment["PEERNET_Node__Trackers"] = "false";
-        start.Environment["PEERNET_Logging__LogLevel__Default"] = "Warning";
-        var process = Process.Start(start)!;
-        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        ChildErrors.Add(process, errors);
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line && errors.Count < 200)
-            {
-                errors.Enqueue(line);
-            }
-        };
-        process.BeginOutputReadLine(); // both drained, so a full pipe never blocks it
-        process.BeginErrorReadLine();
-        return process;
-    }
-
     [Fact]
     public async Task Sigterm_StopsWithinFiveSeconds_ExitingZero()
     {
         (string folder, byte[] torrent) = await _daemon.CreateContentAsync("stopping.bin", 100_000);
-        using Process child = StartChild(_daemon.State);
+        using Process child = ChildDaemon.Start(_daemon.State);
         try
         {
             using HttpClient client = await ConnectAsync(child);
@@ -118,7 +84,7 @@ public sealed class KillTests : IAsyncLifetime
 
             await child.WaitForExitAsync(Ct).WaitAsync(DaemonHarness.Timeout, Ct);
             Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"stopped in {stopwatch.Elapsed.TotalSeconds:F1} s");
-            Assert.True(child.ExitCode == 0, $"exit code {child.ExitCode}: {Errors(child)}");
+            Assert.True(child.ExitCode == 0, $"exit code {child.ExitCode}: {ChildDaemon.Errors(child)}");
         }
         finally
         {
@@ -136,15 +102,11 @@ public sealed class KillTests : IAsyncLifetime
         await Poll.UntilAsync(() => File.Exists(endpointFile) || child.HasExited, "the child daemon writes api-endpoint", StartTimeout);
         if (child.HasExited)
         {
-            Assert.Fail($"the child daemon exited with {child.ExitCode}: {Errors(child)}");
+            Assert.Fail($"the child daemon exited with {child.ExitCode}: {ChildDaemon.Errors(child)}");
         }
 
         var client = new HttpClient { BaseAddress = new Uri((await File.ReadAllTextAsync(endpointFile, Ct)).Trim()), Timeout = DaemonHarness.Timeout };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _daemon.Token);
         return client;
     }
-
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Process, System.Collections.Concurrent.ConcurrentQueue<string>> ChildErrors = [];
-
-    private static string Errors(Process child) => ChildErrors.TryGetValue(child, out var lines) ? string.Join("\n", lines) : "";
 }

@@ -51,7 +51,15 @@ internal static class TorrentEndpoints
             return Problems.NotFound(id);
         }
 
-        await node.RemoveAsync(torrent, deleteData ?? false, ct);
+        try
+        {
+            await node.RemoveAsync(torrent, deleteData ?? false, ct);
+        }
+        catch (ObjectDisposedException)
+        {
+            return Problems.NotFound(id); // removed meanwhile
+        }
+
         return TypedResults.NoContent();
     }
 
