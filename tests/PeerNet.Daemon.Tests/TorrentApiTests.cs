@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace PeerNet.Daemon.Tests;
@@ -111,6 +112,31 @@ public sealed class TorrentApiTests : IAsyncLifetime
         Assert.Equal(1, restored.GetProperty("progress").GetDouble());
         Assert.Equal(0, restored.GetProperty("downloaded").GetInt64());
         Assert.Equal(downloads, restored.GetProperty("savePath").GetString());
+    }
+
+    [Fact]
+    public async Task Magnet_ItsMetadataIsKept_SoARestartNeedsNoPeer()
+    {
+        (string source, byte[] torrent) = await _daemon.CreateContentAsync("magnet.bin", 100_000);
+        PeerNetNode seeder = await _daemon.StartSeederAsync(torrent, source);
+        string hash = TorrentSource.FromBytes(torrent).InfoHashes.V1!.ToString()!;
+        string downloads = Path.Combine(_daemon.Root, "magnet-downloads");
+        using HttpResponseMessage added = await _daemon.Client.PostAsJsonAsync("api/v1/torrents", new
+        {
+            magnet = $"magnet:?xt=urn:btih:{hash}&dn=magnet.bin",
+            savePath = downloads,
+            peers = new[] { $"127.0.0.1:{seeder.ListenPort}" },
+        }, Ct);
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        await _daemon.WaitTorrentAsync(hash, t => t.GetProperty("progress").GetDouble() == 1 && t.GetProperty("totalSize").GetInt64() == 100_000, "the magnet's torrent completes");
+        await Poll.UntilAsync(() => File.Exists(Path.Combine(_daemon.State, "torrents", hash + ".torrent")), "its metadata is kept as a .torrent", DaemonHarness.Timeout);
+
+        await seeder.DisposeAsync();
+        await _daemon.StopAsync();
+        await _daemon.StartAsync();
+        JsonElement restored = await _daemon.WaitTorrentAsync(hash, t => t.GetProperty("state").GetString() == "Seeding", "the restored magnet torrent seeds, with no peer to ask for metadata");
+        Assert.Equal("magnet.bin", restored.GetProperty("name").GetString());
+        Assert.Equal(1, restored.GetProperty("progress").GetDouble());
     }
 
     [Fact]
