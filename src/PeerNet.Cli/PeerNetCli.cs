@@ -23,6 +23,7 @@ internal static class PeerNetCli
             SeedCommand.Build(),
             DemoCommand.Build(),
             DhtCommand.Build(),
+            DaemonCommand.Build(),
         };
         return root;
     }
@@ -58,6 +59,13 @@ internal static class PeerNetCli
             // Commands report their own failures in one line; no stack traces.
             EnableDefaultExceptionHandler = false,
         };
+        if (parsed.CommandResult.Command.Name == DaemonCommand.Name)
+        {
+            // The daemon's generic host handles SIGTERM and SIGINT itself, stopping within its 5 s; this handler
+            // would end the process after its own 2 s, mid-stop.
+            configuration.ProcessTerminationTimeout = null;
+        }
+
         return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
     }
 }

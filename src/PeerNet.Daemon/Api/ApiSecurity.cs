@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace PeerNet.Daemon.Api;
+
+/// <summary>
+/// The API's gate, in order: the Host header must name this daemon (DNS rebinding: a page on evil.example that
+/// re-resolves its name to 127.0.0.1 still sends <c>Host: evil.example</c>); a body must be within the limit;
+/// a state-changing request must not come from another site (its <c>Origin</c> or <c>Sec-Fetch-Site</c> says so);
+/// and every <c>/api/</c> request must carry <c>Authorization: Bearer &lt;token&gt;</c>. A browser never adds that
+/// header by itself (no cookie is accepted), and a cross-site page cannot set it without a CORS preflight this daemon
+/// never allows: that is the CSRF defence, the origin check a second one. Failed tokens are answered slowly, one at a time.
+/// </summary>
+#pragma warning disable CA1001 // _failures is a SemaphoreSlim whose wait handle is never asked for: nothing to dispose.
+internal sealed partial class ApiSecurity
+#pragma warning restore CA1001
+{
+    private static readonly TimeSpan FailureWindow = TimeSpan.FromMinutes(1);
+    private readonly byte[] _token;
+    private readonly HashSet<string> _hosts;
+    private readonly long _maxBody;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _failures = new(1, 1);
+    private readonly Queue<long> _recentFailures = new();
+
+    public ApiSecurity(string token, IEnumerable<string> allowedHosts, long maxBody, ILogger logger)
+    {
+        _token = Encoding.UTF8.GetBytes(token);
+        _hosts = new HashSet<string>(allowedHosts.Select(h => h.Trim().ToLowerInvariant()), StringComparer.Ordinal);
+        _maxBody = maxBody;
+        _logger = logger;
+    }
+
+    /// <summary>The hosts allowed: localhost, the loopback addresses, the API's own address, and those the settings add.</summary>
+    public static IEnumerable<string> DefaultHosts(IPAddress bind) =>
+        ["localhost", "127.0.0.1", "::1", .. bind.Equals(IPAddress.Any) || bind.Equals(IPAddress.IPv6Any) ? Array.Empty<string>() : [bind.ToString()]];
+
+    /// <summary>The middleware.</summary>
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        HttpRequest request = context.Request;
+        if (!HostAllowed(request.Host))
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status421MisdirectedRequest, "host not allowed",
+                "this daemon answers only to the host names in Api:AllowedHosts (and localhost)");
+            return;
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = _maxBody;
+        }
+
+        if (request.ContentLength > _maxBody)
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "body over the limit",
+                $"the request body is {request.ContentLength} bytes; this daemon accepts at most {_maxBody} (Api:MaxRequestBodyBytes)");
+            return;
+        }
+
+        bool api = request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase);
+        if (api && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && CrossSite(request))
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "cross-site request refused",
+                "a state-changing request must come from this daemon's own origin, or from no browser page at all");
+            return;
+        }
+
+        if (api && !await AuthorizedAsync(context))
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await Problems.WriteAsync(context, StatusCodes.Status401Unauthorized, "token missing or wrong",
+                "send 'Authorization: Bearer <token>'; the token is in the state folder's api-token file");
+            return;
+        }
+
+        await next(context);
+    }
+
+    private bool HostAllowed(HostString host)
+    {
+        if (!host.HasValue)
+        {
+            return false; // HTTP/1.1 requires it; an HTTP/1.0 request without one is no browser's
+        }
+
+        string name = host.Host.Trim('[', ']').ToLowerInvariant();
+        return _hosts.Contains(name);
+    }
+
+    /// <summary>Whether a browser says this request comes from a page of another site.</summary>
+    private bool CrossSite(HttpRequest request)
+    {
+        string? fetchSite = request.Headers["Sec-Fetch-Site"];
+        if (fetchSite is "cross-site" or "same-site")
+        {
+            return true;
+        }
+
+        string? origin = request.Headers.Origin;
+        if (string.IsNullOrEmpty(origin))
+        {
+            return false; // not from a browser page (curl, scripts), or a same-origin GET-like request
+        }
+
+        return !Uri.TryCreate(origin, UriKind.Absolute, out Uri? uri)
+            || !_hosts.Contains(uri.Host.Trim('[', ']').ToLowerInvariant())
+            || !string.Equals($"{uri.Host}:{uri.Port}", $"{request.Host.Host}:{request.Host.Port ?? uri.Port}", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private async Task<bool> AuthorizedAsync(HttpContext context)
+    {
+        string? header = context.Request.Headers.Authorization;
+        if (header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[7..].Trim()), _token))
+        {
+            return true;
+        }
+
+        // One failure at a time, each slower the more there were in the last minute (0.1 s doubling, at most 3.2 s):
+        // guessing a 256-bit token is hopeless anyway; this keeps a guesser from costing the daemon anything.
+        await _failures.WaitAsync(context.RequestAborted);
+        try
+        {
+            long now = Stopwatch.GetTimestamp();
+            while (_recentFailures.TryPeek(out long oldest) && Stopwatch.GetElapsedTime(oldest, now) > FailureWindow)
+            {
+                _recentFailures.Dequeue();
+            }
+
+            _recentFailures.Enqueue(now);
+            int recent = _recentFailures.Count;
+            LogFailedAuth(_logger, context.Connection.RemoteIpAddress?.ToString() ?? "?", recent);
+            await Task.Delay(TimeSpan.FromMilliseconds(100 << Math.Min(recent - 1, 5)), context.RequestAborted);
+        }
+        finally
+        {
+            _failures.Release();
+        }
+
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "API request from {Address} without a valid token ({Count} in the last minute)")]
+    private static partial void LogFailedAuth(ILogger logger, string address, int count);
+}

@@ -1,0 +1,138 @@
+using System.Net;
+
+namespace PeerNet.Daemon.Service;
+
+/// <summary>
+/// The daemon's settings: the settings file (JSON), then <c>PEERNET_</c> environment variables (<c>PEERNET_Node__ListenPort=7000</c>,
+/// sections joined by a double underscore, as .NET configuration reads them), then the command line's flags.
+/// </summary>
+internal sealed class DaemonSettings
+{
+    /// <summary>The peer-to-peer node.</summary>
+    public NodeSettings Node { get; set; } = new();
+
+    /// <summary>The HTTP API.</summary>
+    public ApiSettings Api { get; set; } = new();
+
+    /// <summary>Where added torrents go unless the request names a folder.</summary>
+    public TorrentSettings Torrents { get; set; } = new();
+
+    /// <summary>The problems with these settings, in words a user can act on; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (!IPAddress.TryParse(Node.ListenAddress, out _))
+        {
+            problems.Add($"Node:ListenAddress '{Node.ListenAddress}' is not an IP address");
+        }
+
+        if (Node.ListenPort is < 0 or > 65535)
+        {
+            problems.Add($"Node:ListenPort {Node.ListenPort} is not a port (1 to 65535, or 0 for any free one)");
+        }
+
+        if (Node.UploadRateLimit < 0 || Node.DownloadRateLimit < 0)
+        {
+            problems.Add("Node:UploadRateLimit and Node:DownloadRateLimit cannot be negative (0 means none)");
+        }
+
+        if (Node.MaxConnections < 1)
+        {
+            problems.Add("Node:MaxConnections must be at least 1");
+        }
+
+        if (!IPAddress.TryParse(Api.Address, out IPAddress? api))
+        {
+            problems.Add($"Api:Address '{Api.Address}' is not an IP address");
+        }
+        else if (!IPAddress.IsLoopback(api) && string.IsNullOrEmpty(Api.Token))
+        {
+            problems.Add($"Api:Address {Api.Address} is reachable from other machines: set Api:Token in the settings file to bind there");
+        }
+
+        if (Api.Port is < 0 or > 65535)
+        {
+            problems.Add($"Api:Port {Api.Port} is not a port (1 to 65535, or 0 for any free one)");
+        }
+
+        if (Api.Token is { Length: < ApiSettings.MinTokenLength })
+        {
+            problems.Add($"Api:Token must be at least {ApiSettings.MinTokenLength} characters");
+        }
+
+        if (Api.MaxRequestBodyBytes is < 1024 or > ApiSettings.MaxRequestBodyLimit)
+        {
+            problems.Add($"Api:MaxRequestBodyBytes must be from 1024 to {ApiSettings.MaxRequestBodyLimit}");
+        }
+
+        if (Api.AllowedHosts.Any(h => string.IsNullOrWhiteSpace(h) || h.Contains('*', StringComparison.Ordinal)))
+        {
+            problems.Add("Api:AllowedHosts names hosts exactly (no wildcards, no empty names)");
+        }
+
+        return problems;
+    }
+}
+
+/// <summary>The node's settings (<see cref="PeerNetNodeOptions"/> by the same names).</summary>
+internal sealed class NodeSettings
+{
+    /// <summary>The address peers reach the node on; every address by default.</summary>
+    public string ListenAddress { get; set; } = "::";
+
+    /// <summary>The TCP port for peers (and the DHT's UDP port). Default 6881.</summary>
+    public int ListenPort { get; set; } = 6881;
+
+    /// <summary>Join the Mainline DHT. Default: on.</summary>
+    public bool Dht { get; set; } = true;
+
+    /// <summary>DHT nodes to join through (HOST:PORT); empty for the public routers.</summary>
+    public IList<string> DhtBootstrapNodes { get; } = [];
+
+    /// <summary>Local service discovery (multicast on the local network). Default: off.</summary>
+    public bool LocalDiscovery { get; set; }
+
+    /// <summary>Announce to trackers. Default: on.</summary>
+    public bool Trackers { get; set; } = true;
+
+    /// <summary>Upload limit over every torrent, bytes per second; 0 for none.</summary>
+    public long UploadRateLimit { get; set; }
+
+    /// <summary>Download limit over every torrent, bytes per second; 0 for none.</summary>
+    public long DownloadRateLimit { get; set; }
+
+    /// <summary>Most peer connections over every torrent. Default 200.</summary>
+    public int MaxConnections { get; set; } = 200;
+}
+
+/// <summary>The HTTP API's settings.</summary>
+internal sealed class ApiSettings
+{
+    /// <summary>The shortest token accepted from the settings file.</summary>
+    public const int MinTokenLength = 16;
+
+    /// <summary>The largest request body the settings may allow (a .torrent's own limit).</summary>
+    public const long MaxRequestBodyLimit = 64L * 1024 * 1024;
+
+    /// <summary>The address the API listens on. Default 127.0.0.1; any other needs <see cref="Token"/>.</summary>
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>The API's TCP port; 0 picks a free one. Default 8870.</summary>
+    public int Port { get; set; } = 8870;
+
+    /// <summary>The API token; null uses (and on first start makes) the one in <c>&lt;state&gt;/api-token</c>.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>Host names the API answers to besides localhost and the loopback and bind addresses (DNS rebinding defence).</summary>
+    public IList<string> AllowedHosts { get; } = [];
+
+    /// <summary>The largest request body, bytes (a .torrent upload). Default 16 MiB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 16L * 1024 * 1024;
+}
+
+/// <summary>Torrent defaults.</summary>
+internal sealed class TorrentSettings
+{
+    /// <summary>Where torrents are saved unless a request says otherwise; null for <c>downloads</c> in the state folder.</summary>
+    public string? DownloadFolder { get; set; }
+}
