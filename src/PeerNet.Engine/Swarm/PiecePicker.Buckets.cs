@@ -50,19 +50,6 @@ internal sealed partial class PiecePicker
             return availability < row.Length ? row[availability].Items.AsSpan(0, row[availability].Count) : [];
         }
 
-        /// <summary>Pieces filed with availability 0 (nobody but have-all peers has them).</summary>
-        public int CountUnavailable()
-        {
-            int n = 0;
-            for (int l = 1; l <= MaxPriority; l++)
-            {
-                Bucket[] row = _buckets[l];
-                n += row.Length > 0 ? row[0].Count : 0;
-            }
-
-            return n;
-        }
-
         /// <summary>Set bits are the pieces not filed at <paramref name="level"/>; null when none is.</summary>
         public Bitfield? Absent(int level) => _absent[level];
 

@@ -157,17 +157,24 @@ public sealed class PiecePickerBlockTests
     }
 
     [Fact]
-    public void Endgame_NotWhileAnyAvailablePieceIsUnstarted()
+    public void Endgame_NotWhileAnyWantedPieceIsUnstarted_EvenOneNobodyHas()
     {
         PiecePicker picker = Uniform(3, blocksPerPiece: 1);
         picker.AddPeer(1, Bits(3, 0));
         picker.AddPeer(2, Bits(3, 0, 1));
         picker.Pick(1, 1);
 
-        // Peer 1 has nothing else, but piece 1 (peer 2's) is unstarted: no duplicate. Piece 2 nobody has: ignored.
+        // Peer 1 has nothing else, but piece 1 (peer 2's) is unstarted: no duplicate.
         Assert.False(picker.InEndgame);
         Assert.Empty(picker.Pick(1, 1));
         Assert.Equal([1], picker.Pick(2, 1).Pieces());
+
+        // Everything the peers have is started, but piece 2, which nobody has yet, is not (strict endgame, as
+        // libtorrent's): no duplicates while the swarm still waits for it, until someone has it and it is started.
+        Assert.False(picker.InEndgame);
+        Assert.Empty(picker.Pick(2, 1));
+        picker.AddPeer(3, Bits(3, 2));
+        Assert.Equal([2], picker.Pick(3, 1).Pieces());
         Assert.True(picker.InEndgame);
         Assert.Equal([0], picker.Pick(2, 1).Pieces());
     }
