@@ -86,6 +86,29 @@ def seeded(tracker_port, hashes):
     return count
 
 
+def wait_for_whitelist(tracker_port, info_hash, tracker):
+    """opentracker listens before a thread of its own has read the whitelist, and refuses every announce until then
+    (a client whose first announce is refused retries it only after its back-off, PeerNet's 30 s). Probe with a
+    leecher's announce until it is taken, then withdraw the probe (event=stopped)."""
+    query = "info_hash=%s&peer_id=-PROBE-0000000000000&port=65000&uploaded=0&downloaded=0&left=1&compact=1" % (
+        urllib.parse.quote_from_bytes(info_hash))
+    deadline = time.monotonic() + 30
+    while True:
+        if tracker.poll() is not None:
+            raise RuntimeError("opentracker exited with %d" % tracker.returncode)
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/announce?%s" % (tracker_port, query), timeout=5) as r:
+                if b"failure reason" not in r.read():
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("opentracker did not serve its whitelist within 30 s")
+        time.sleep(0.1)
+    with urllib.request.urlopen("http://127.0.0.1:%d/announce?%s&event=stopped" % (tracker_port, query), timeout=5) as r:
+        r.read()
+
+
 def run_client(name, command, folder, hashes, tracker_port, args, log_dir):
     tracker_dir = os.path.join(log_dir, name + "-tracker")
     os.makedirs(tracker_dir, exist_ok=True)
@@ -97,7 +120,7 @@ def run_client(name, command, folder, hashes, tracker_port, args, log_dir):
     log = open(os.path.join(log_dir, name + ".log"), "wb")
     client = None
     try:
-        time.sleep(1)  # opentracker reads its whitelist on a thread of its own, just after it listens
+        wait_for_whitelist(tracker_port, hashes[0], tracker)
         started = time.monotonic()
         client = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
         ready = None
