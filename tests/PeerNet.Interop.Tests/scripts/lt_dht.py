@@ -41,6 +41,39 @@ import libtorrent as lt
 import lt_common
 
 
+def listen_ports(session, timeout=30.0):
+    """(TCP port, UDP port) of SESSION once it listens on both; raises on a listen failure or timeout."""
+    tcp = udp = None
+    deadline = time.monotonic() + timeout
+    while (tcp is None or udp is None) and time.monotonic() < deadline:
+        lt_common.wait_for_alerts(0.1)
+        for alert in session.pop_alerts():
+            if isinstance(alert, lt.listen_failed_alert):
+                raise RuntimeError(alert.message())
+            if isinstance(alert, lt.listen_succeeded_alert):
+                if alert.socket_type == lt.socket_type_t.tcp:
+                    tcp = alert.port
+                elif alert.socket_type in (lt.socket_type_t.udp, lt.socket_type_t.utp):
+                    udp = alert.port
+    if tcp is None or udp is None:
+        raise RuntimeError("libtorrent did not listen on TCP and UDP within %s s" % timeout)
+    return tcp, udp
+
+
+def make_listening_session(attempts=5):
+    """A DHT session and its port, one number for TCP and UDP. With port 0 libtorrent takes a free TCP port and binds
+    UDP to the same number, or to another when some other process holds that UDP port (seen in CI: TCP 35091, UDP
+    35092). Its DHT announces carry the UDP port (implied_port), while peers and the tests dial the TCP one and
+    bootstrap from the one printed: such a session is dropped and another made."""
+    for _ in range(attempts):
+        session = make_dht_session()
+        tcp, udp = listen_ports(session)
+        if tcp == udp:
+            return session, tcp
+        del session
+    raise RuntimeError("libtorrent's TCP and UDP ports differed in %d sessions in a row" % attempts)
+
+
 def make_dht_session():
     settings = {
         "listen_interfaces": "127.0.0.1:0",
@@ -104,12 +137,12 @@ def main():
 
     warnings.simplefilter("ignore", DeprecationWarning)  # session.status(): still the simplest node count
     lt_common.exit_when_stdin_closes()
-    sessions = [make_dht_session() for _ in range(args.sessions)]
     try:
-        ports = [lt_common.wait_for_listen(s) for s in sessions]
+        sessions, ports = zip(*[make_listening_session() for _ in range(args.sessions)])
     except RuntimeError as e:
         print(str(e), file=sys.stderr)
         return 4
+    sessions, ports = list(sessions), list(ports)
     lt_common.emit({"ports": ports})
     for s in sessions:
         for p in ports:
