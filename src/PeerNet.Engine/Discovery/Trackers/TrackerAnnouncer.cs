@@ -132,7 +132,6 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
                     CancellationToken announceToken = next == TrackerEvent.Completed ? _completedDeadline.Token : cancellationToken;
                     (TrackerEntry entry, AnnounceResponse response) = await _tiers.AnnounceAsync(_request(next), announceToken).ConfigureAwait(false);
                     Volatile.Write(ref _current, entry);
-                    Interlocked.Increment(ref _announces);
                     if (next == TrackerEvent.Completed || (next == TrackerEvent.Started && completeAtRequest))
                     {
                         Volatile.Write(ref _completedSent, 1);
@@ -147,6 +146,7 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
                         _onPeers(peers);
                     }
 
+                    Interlocked.Increment(ref _announces); // counted once its peers are passed on, so a count is a completed announce
                     wait = IntervalOf(response);
                 }
                 catch (TrackerException)
