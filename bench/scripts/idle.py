@@ -37,7 +37,8 @@ def bencode(value):
 
 
 def make_torrents(folder, count, size, piece_length, announce):
-    """COUNT single-file v1 torrents of SIZE random bytes each, the data beside them; returns their info-hashes."""
+    """COUNT single-file v1 torrents of SIZE random bytes each, the data beside them; returns their info-hashes.
+    ANNOUNCE None makes trackerless torrents."""
     os.makedirs(folder, exist_ok=True)
     hashes = []
     for i in range(count):
@@ -48,7 +49,7 @@ def make_torrents(folder, count, size, piece_length, announce):
         pieces = b"".join(hashlib.sha1(data[at:at + piece_length]).digest() for at in range(0, size, piece_length))
         info = {"name": name, "length": size, "piece length": piece_length, "pieces": pieces}
         with open(os.path.join(folder, name + ".torrent"), "wb") as f:
-            f.write(bencode({"announce": announce, "info": info}))
+            f.write(bencode({"announce": announce, "info": info} if announce else {"info": info}))
         hashes.append(hashlib.sha1(bencode(info)).digest())
     return hashes
 
