@@ -49,7 +49,9 @@ internal sealed partial class NodeService : IHostedService, IDisposable
 
     /// <summary>The torrent with this id (or the handle's number), if the node has it.</summary>
     public TorrentHandle? Find(string id) =>
-        Node.Torrents.FirstOrDefault(t => string.Equals(IdOf(t), id, StringComparison.OrdinalIgnoreCase) || t.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) == id);
+        id.Length == 40 && Sha1Hash.TryParseHex(id, out Sha1Hash hash) ? Node.FindTorrent(new InfoHashes(hash, null))
+        : long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long number) ? Node.FindTorrent(number)
+        : null;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

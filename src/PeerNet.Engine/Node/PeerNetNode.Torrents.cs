@@ -41,13 +41,13 @@ public sealed partial class PeerNetNode
         TorrentHandle handle;
         lock (_torrentsGate)
         {
-            if (_torrents.FirstOrDefault(t => t.InfoHashes.SwarmHashes.Intersect(source.InfoHashes.SwarmHashes).Any()) is { } existing)
+            if (FindLocked(source.InfoHashes) is { } existing)
             {
                 throw new InvalidOperationException($"the node has {existing} already");
             }
 
             handle = new TorrentHandle(this, Interlocked.Increment(ref _nextId), source, options);
-            _torrents.Add(handle);
+            AddLocked(handle);
         }
 
         try

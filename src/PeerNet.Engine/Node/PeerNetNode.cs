@@ -29,6 +29,9 @@ public sealed partial class PeerNetNode : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _torrentsGate = new();
     private readonly List<TorrentHandle> _torrents = [];
+    private readonly Dictionary<Sha1Hash, TorrentHandle> _bySwarmHash = []; // each torrent under every swarm hash it has
+    private readonly Dictionary<long, TorrentHandle> _byId = [];
+    private TorrentHandle[]? _torrentsSnapshot; // what Torrents hands out until the next add or removal
     private readonly ILogger _logger;
     private long _nextId;
     private int _disposed;
@@ -61,7 +64,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         {
             lock (_torrentsGate)
             {
-                return [.. _torrents];
+                return _torrentsSnapshot ??= [.. _torrents];
             }
         }
     }
@@ -198,29 +201,77 @@ public sealed partial class PeerNetNode : IAsyncDisposable
     public IAsyncEnumerable<NodeEvent> WatchEventsAsync(CancellationToken cancellationToken = default) => _events.Watch(cancellationToken);
 
     /// <summary>A snapshot of the node: its port, connections, torrents, DHT and totals.</summary>
-    public NodeStatus GetStatus()
+    public NodeStatus GetStatus() => new()
     {
-        IReadOnlyList<TorrentHandle> torrents = Torrents;
-        TorrentStatus[] statuses = [.. torrents.Select(t => t.GetStatus())];
-        return new NodeStatus
-        {
-            ListenPort = ListenPort,
-            Connections = _session.ConnectionCount,
-            Torrents = torrents.Count,
-            DhtNodes = _dht?.GetStats().Nodes ?? 0,
-            DownloadRate = statuses.Sum(s => s.DownloadRate),
-            UploadRate = statuses.Sum(s => s.UploadRate),
-            Downloaded = statuses.Sum(s => s.Downloaded),
-            Uploaded = statuses.Sum(s => s.Uploaded),
-        };
-    }
+        ListenPort = ListenPort,
+        Connections = _session.ConnectionCount,
+        Torrents = Torrents.Count,
+        DhtNodes = _dht?.GetStats().Nodes ?? 0,
+        DownloadRate = _session.Received.BytesPerSecond,
+        UploadRate = _session.Sent.BytesPerSecond,
+        Downloaded = _session.Received.Total,
+        Uploaded = _session.Sent.Total,
+    };
 
     /// <summary>The torrent known by any of <paramref name="hashes"/>' info-hashes, if this node has it.</summary>
     public TorrentHandle? FindTorrent(InfoHashes hashes)
     {
         lock (_torrentsGate)
         {
-            return _torrents.FirstOrDefault(t => t.InfoHashes.SwarmHashes.Intersect(hashes.SwarmHashes).Any());
+            return FindLocked(hashes);
+        }
+    }
+
+    /// <summary>The torrent with this <see cref="TorrentHandle.Id"/>, if this node has it.</summary>
+    public TorrentHandle? FindTorrent(long id)
+    {
+        lock (_torrentsGate)
+        {
+            return _byId.GetValueOrDefault(id);
+        }
+    }
+
+    private TorrentHandle? FindLocked(InfoHashes hashes)
+    {
+        foreach (Sha1Hash hash in hashes.SwarmHashes)
+        {
+            if (_bySwarmHash.TryGetValue(hash, out TorrentHandle? torrent))
+            {
+                return torrent;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Keeps <paramref name="torrent"/> among the node's torrents (the caller holds the gate and checked <see cref="FindLocked"/>).</summary>
+    private void AddLocked(TorrentHandle torrent)
+    {
+        _torrents.Add(torrent);
+        _byId.Add(torrent.Id, torrent);
+        foreach (Sha1Hash hash in torrent.InfoHashes.SwarmHashes)
+        {
+            _bySwarmHash.Add(hash, torrent);
+        }
+
+        _torrentsSnapshot = null;
+    }
+
+    /// <summary>
+    /// Finds <paramref name="torrent"/> under its info-hashes as they are now: a magnet link's metadata may show a hybrid
+    /// behind a v1 or v2 hash. A hash another torrent of the node has already stays that torrent's.
+    /// </summary>
+    internal void Reindex(TorrentHandle torrent)
+    {
+        lock (_torrentsGate)
+        {
+            if (_byId.ContainsKey(torrent.Id))
+            {
+                foreach (Sha1Hash hash in torrent.InfoHashes.SwarmHashes)
+                {
+                    _bySwarmHash.TryAdd(hash, torrent);
+                }
+            }
         }
     }
 
@@ -230,7 +281,19 @@ public sealed partial class PeerNetNode : IAsyncDisposable
     {
         lock (_torrentsGate)
         {
-            _torrents.Remove(torrent);
+            if (_byId.Remove(torrent.Id))
+            {
+                _torrents.Remove(torrent);
+                foreach (Sha1Hash hash in torrent.InfoHashes.SwarmHashes)
+                {
+                    if (_bySwarmHash.GetValueOrDefault(hash) == torrent)
+                    {
+                        _bySwarmHash.Remove(hash);
+                    }
+                }
+
+                _torrentsSnapshot = null;
+            }
         }
     }
 
@@ -248,6 +311,9 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         {
             torrents = [.. _torrents];
             _torrents.Clear();
+            _byId.Clear();
+            _bySwarmHash.Clear();
+            _torrentsSnapshot = null;
         }
 
         // Together, so each torrent's bounded stopped announce overlaps the others'.
@@ -287,9 +353,9 @@ public sealed record NodeStatus
     /// <summary>Recent upload rate over every torrent, bytes per second.</summary>
     public double UploadRate { get; init; }
 
-    /// <summary>Payload bytes received by the running torrents since each started.</summary>
+    /// <summary>Payload bytes received by the node's torrents since the node started (torrents since removed included).</summary>
     public long Downloaded { get; init; }
 
-    /// <summary>Payload bytes sent by the running torrents since each started.</summary>
+    /// <summary>Payload bytes sent by the node's torrents since the node started (torrents since removed included).</summary>
     public long Uploaded { get; init; }
 }

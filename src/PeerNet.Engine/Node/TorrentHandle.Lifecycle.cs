@@ -224,6 +224,7 @@ public sealed partial class TorrentHandle
             {
                 Volatile.Write(ref _metainfo, metainfo);
                 InfoHashes = metainfo.InfoHashes;
+                _node.Reindex(this);
                 _fetching = null;
                 Options = Options with { Peers = [.. Options.Peers.Union(magnetPeers)] };
                 if (Options.FilePriorities is null && Options.SelectedFiles is null && _magnet!.SelectOnly.Count > 0)

@@ -15,11 +15,12 @@ internal sealed class PeerBans
     private readonly ConcurrentDictionary<IPAddress, byte> _banned = new();
     private readonly Dictionary<int, List<Suspect>> _suspects = [];
     private readonly int _blockLength;
+    private int _count; // of _banned
 
     public PeerBans(int blockLength) => _blockLength = blockLength;
 
     /// <summary>How many addresses are banned (safe from any thread).</summary>
-    public int Count => _banned.Count;
+    public int Count => Volatile.Read(ref _count); // not _banned.Count, which takes every lock of the dictionary
 
     /// <summary>The banned addresses (a copy; safe from any thread).</summary>
     public IReadOnlyCollection<IPAddress> Addresses => [.. _banned.Keys];
@@ -35,7 +36,10 @@ internal sealed class PeerBans
     {
         if (!address.Equals(IPAddress.None))
         {
-            _banned.TryAdd(address, 0);
+            if (_banned.TryAdd(address, 0))
+            {
+                Interlocked.Increment(ref _count);
+            }
         }
     }
 

@@ -12,12 +12,14 @@ internal sealed class RateMeter
     private readonly long _created;
     private long _currentSecond;
     private long _total;
+    private long _lastSecond; // the second of the last Add: once it is a window behind, the rate is 0
 
     public RateMeter(TimeProvider time)
     {
         _time = time;
         _created = time.GetTimestamp();
-        _currentSecond = Now();
+        _currentSecond = Now(_created);
+        _lastSecond = long.MinValue / 2;
     }
 
     /// <summary>All bytes ever counted.</summary>
@@ -26,11 +28,12 @@ internal sealed class RateMeter
     public void Add(int bytes)
     {
         Interlocked.Add(ref _total, bytes);
-        long second = Now();
+        long second = Now(_time.GetTimestamp());
         lock (_bytes)
         {
             Roll(second);
             _bytes[second % Buckets] += bytes;
+            _lastSecond = second;
         }
     }
 
@@ -39,7 +42,13 @@ internal sealed class RateMeter
     {
         get
         {
-            long second = Now();
+            long now = _time.GetTimestamp();
+            long second = Now(now);
+            if (second - Volatile.Read(ref _lastSecond) >= Buckets)
+            {
+                return 0; // nothing counted within the window: the common case of an idle torrent, read without the lock
+            }
+
             lock (_bytes)
             {
                 Roll(second);
@@ -51,7 +60,6 @@ internal sealed class RateMeter
 
                 // The window spans the complete buckets plus the current partial second, but a young meter has
                 // only existed for part of it: divide by its age then, or a new peer's rate reads several times low.
-                long now = _time.GetTimestamp();
                 double window = (Buckets - 1) + ((now % _time.TimestampFrequency) / (double)_time.TimestampFrequency);
                 double age = (now - _created) / (double)_time.TimestampFrequency;
                 return sum / Math.Max(Math.Min(window, age), 1);
@@ -59,7 +67,7 @@ internal sealed class RateMeter
         }
     }
 
-    private long Now() => _time.GetTimestamp() / _time.TimestampFrequency;
+    private long Now(long timestamp) => timestamp / _time.TimestampFrequency;
 
     private void Roll(long second)
     {

@@ -48,6 +48,8 @@ internal sealed class SwarmSession : IAsyncDisposable
         Router = new ConnectionRouter(options.RouterOptions, Time, Metrics.Unrouted);
         Router.Register("bittorrent", RecognizeHandshake, AcceptAsync);
         Ticker = new SwarmTicker(Time);
+        Received = new RateMeter(Time);
+        Sent = new RateMeter(Time);
 
         // Azureus-style peer id (BEP 20): client code and version, then random bytes.
         Span<byte> id = stackalloc byte[PeerId.Length];
@@ -88,6 +90,12 @@ internal sealed class SwarmSession : IAsyncDisposable
     /// write the kernel throttles holds up only writes.
     /// </summary>
     public WorkQueue Writer { get; }
+
+    /// <summary>Payload bytes every torrent of the session received, and the rate (a node's status reads it whole, not torrent by torrent).</summary>
+    internal RateMeter Received { get; }
+
+    /// <summary>Payload bytes every torrent of the session sent, and the rate.</summary>
+    internal RateMeter Sent { get; }
 
     public Transport.TokenBucket UploadLimit { get; }
 

@@ -20,6 +20,7 @@ internal sealed partial class TorrentSwarm
         State = TorrentState.Checking;
         PieceBitfield? recheck = null;
         bool fullCheck = true;
+        bool resumeCurrent = false; // the resume data on disk says all there is to say: nothing to save again
         if (_resume is not null && !Options.Recheck)
         {
             ResumeLoadResult loaded = _resume.Load(Storage);
@@ -51,6 +52,7 @@ internal sealed partial class TorrentSwarm
                 }
 
                 recheck = recheck.SetCount > 0 ? recheck : null;
+                resumeCurrent = recheck is null && loaded.ChangedFiles.Count == 0;
             }
         }
 
@@ -102,7 +104,11 @@ internal sealed partial class TorrentSwarm
             State = TorrentState.Downloading;
         }
 
-        SaveResume();
+        if (!resumeCurrent)
+        {
+            SaveResume(); // a node restarting with many torrents writes (and syncs) nothing for those whose data is as saved
+        }
+
         PublishStatus(); // before the loop starts: from here on the loop publishes
     }
 

@@ -123,6 +123,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     {
         Interlocked.Add(ref _downloaded, bytes);
         _downloadRate.Add(bytes);
+        _session.Received.Add(bytes);
         Metrics.Downloaded.Add(bytes);
     }
 
@@ -130,6 +131,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     {
         Interlocked.Add(ref _uploaded, bytes);
         _uploadRate.Add(bytes);
+        _session.Sent.Add(bytes);
         Metrics.Uploaded.Add(bytes);
     }
 
@@ -346,7 +348,10 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
         // Hash-and-write items still running read their piece buffers and write the storage: both stay until they end.
         await _pieceWriter.WhenIdleAsync().ConfigureAwait(false);
 
-        SaveResume();
+        if (_resumeDirty)
+        {
+            SaveResume(); // a piece verified since the last save (a seed's stop writes nothing)
+        }
         _pieceWriter.DisposeBuffers();
         await Storage.DisposeAsync().ConfigureAwait(false);
         await trackersStopped.ConfigureAwait(false);

@@ -49,6 +49,10 @@ public sealed class PeerNetNodeTests
         Assert.Contains(events, e => e is PeerConnected c && c.Torrent == download && c.Outgoing);
         Assert.Equal(torrent.PieceCount, events.OfType<PieceVerified>().Select(p => p.Piece).Distinct().Count());
         Assert.All(events, e => Assert.NotEqual(default, e.Time));
+
+        // The nodes' totals count every torrent's payload.
+        Assert.InRange(leecher.GetStatus().Downloaded, torrent.TotalSize, long.MaxValue);
+        Assert.InRange(seeder.GetStatus().Uploaded, torrent.TotalSize, long.MaxValue);
     }
 
     [Fact]
@@ -103,6 +107,30 @@ public sealed class PeerNetNodeTests
     }
 
     [Fact]
+    public async Task Magnet_OfAHybridByItsV1Hash_IsFoundByItsV2HashOnceTheMetadataArrives()
+    {
+        await using var harness = new NodeHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.Hybrid, [120_000]);
+        PeerNetNode seeder = await harness.StartNodeAsync();
+        await NodeHarness.SeedAsync(seeder, torrent, content);
+        PeerNetNode leecher = await harness.StartNodeAsync();
+        var byV1 = new InfoHashes(torrent.InfoHashes.V1, null);
+        var byV2 = new InfoHashes(null, torrent.InfoHashes.V2);
+        string folder = harness.NewFolder("hybrid");
+
+        TorrentHandle download = await leecher.AddTorrentAsync(TorrentSource.FromMagnet(MagnetLink.Create(byV1).ToString()), new AddTorrentOptions { SavePath = folder, Peers = [seeder.LocalEndPoint] }, Ct);
+        Assert.Same(download, leecher.FindTorrent(byV1));
+        Assert.Null(leecher.FindTorrent(byV2)); // nothing says yet that it is a hybrid
+
+        await download.WaitForMetadataAsync(Ct).WaitAsync(NodeHarness.Timeout, Ct);
+        Assert.Same(download, leecher.FindTorrent(byV2));
+        Assert.Same(download, leecher.FindTorrent(download.Id));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder }, Ct));
+        await NodeHarness.WaitCompletedAsync(download);
+        SwarmHarness.AssertSameFiles(torrent, content, folder);
+    }
+
+    [Fact]
     public async Task PauseResume_StopsAndResumesWithoutFetchingVerifiedPiecesAgain()
     {
         await using var harness = new NodeHarness();
@@ -130,6 +158,38 @@ public sealed class PeerNetNodeTests
     }
 
     [Fact]
+    public async Task Restart_OfASeedWhoseDataIsAsSaved_TrustsItsResumeData_AndWritesItNoMore()
+    {
+        await using var harness = new NodeHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.Hybrid, [200_000, 30_000]);
+        var options = new PeerNetNodeOptions { StateDirectory = harness.NewFolder("state") };
+        PeerNetNode first = await harness.StartNodeAsync(options);
+        TorrentHandle seed = await NodeHarness.SeedAsync(first, torrent, content);
+        Assert.Equal(TorrentState.Seeding, seed.GetStatus().State);
+        await first.DisposeAsync(); // the first start checked the data and saved what it found
+        string resume = Path.Combine(options.StateDirectory, "resume");
+        Dictionary<string, (DateTime Written, byte[] Bytes)> saved = Directory.GetFiles(resume).ToDictionary(f => f, f => (File.GetLastWriteTimeUtc(f), File.ReadAllBytes(f)));
+        Assert.NotEmpty(saved);
+
+        for (int restart = 0; restart < 2; restart++)
+        {
+            PeerNetNode again = await harness.StartNodeAsync(options);
+            TorrentHandle restored = await NodeHarness.SeedAsync(again, torrent, content);
+            Assert.Equal(TorrentState.Seeding, restored.GetStatus().State);
+            Assert.Equal(torrent.PieceCount, restored.GetStatus().PiecesFoundOnDisk);
+            await again.DisposeAsync();
+        }
+
+        // Neither the starts nor the stops rewrote (and synced) the resume data: a daemon with 10,000 seeds starts and stops without 10,000 writes.
+        Assert.Equal(saved.Keys.Order(), Directory.GetFiles(resume).Order());
+        Assert.All(saved, f =>
+        {
+            Assert.Equal(f.Value.Written, File.GetLastWriteTimeUtc(f.Key));
+            Assert.Equal(f.Value.Bytes, File.ReadAllBytes(f.Key));
+        });
+    }
+
+    [Fact]
     public async Task Remove_WithData_DeletesItsFiles_AndTheHandleReportsItGone()
     {
         await using var harness = new NodeHarness();
@@ -146,6 +206,10 @@ public sealed class PeerNetNodeTests
         Assert.False(download.IsValid);
         Assert.Equal(TorrentState.Stopped, download.GetStatus().State);
         Assert.Empty(leecher.Torrents);
+        Assert.Null(leecher.FindTorrent(torrent.InfoHashes));
+        Assert.Null(leecher.FindTorrent(download.Id));
+        long downloadedBefore = leecher.GetStatus().Downloaded;
+        Assert.InRange(downloadedBefore, torrent.TotalSize, long.MaxValue); // the node's totals keep a removed torrent's bytes
         Assert.Equal(["mine.txt"], Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => download.PauseAsync(Ct));
         await download.RemoveAsync(cancellationToken: Ct); // a second remove does nothing
@@ -153,7 +217,10 @@ public sealed class PeerNetNodeTests
         // It can be added again, as a new torrent.
         TorrentHandle again = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, Peers = [seeder.LocalEndPoint] }, Ct);
         Assert.NotEqual(download.Id, again.Id);
+        Assert.Same(again, leecher.FindTorrent(again.Id));
+        Assert.Same(again, leecher.FindTorrent(torrent.InfoHashes));
         await NodeHarness.WaitCompletedAsync(again);
+        Assert.InRange(leecher.GetStatus().Downloaded, downloadedBefore + torrent.TotalSize, long.MaxValue);
     }
 
     [Fact]

@@ -34,5 +34,9 @@ public sealed class RateMeterTests
         time.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(0, meter.BytesPerSecond);
         Assert.Equal(10_000, meter.Total);
+
+        meter.Add(4000); // after a quiet spell (read without the lock), bytes count again
+        Assert.InRange(meter.BytesPerSecond, 800, 1000); // 4,000 bytes over a window of 4 s and a part
+        Assert.Equal(0, new RateMeter(time).BytesPerSecond);
     }
 }
