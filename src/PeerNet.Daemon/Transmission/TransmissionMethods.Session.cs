@@ -85,6 +85,7 @@ internal sealed partial class TransmissionMethods
             ["seed-queue-enabled"] = false,
             ["seed-queue-size"] = 0L,
             ["seedRatioLimit"] = 0.0,
+            ["session-id"] = SessionId,
             ["seedRatioLimited"] = false,
             ["speed-limit-down"] = o.DownloadRateLimit / TransmissionUnits.SpeedBytes,
             ["speed-limit-down-enabled"] = o.DownloadRateLimit > 0,

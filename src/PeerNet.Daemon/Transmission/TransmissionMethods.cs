@@ -40,6 +40,9 @@ internal sealed partial class TransmissionMethods
         _logger = logger;
     }
 
+    /// <summary>This run's session id (<see cref="TransmissionRpc"/>'s handshake; session-get shows it): 24 random bytes.</summary>
+    public string SessionId { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+
     /// <summary>Runs <paramref name="method"/>, writing its arguments' members into the open object of <paramref name="writer"/>.</summary>
     public Task InvokeAsync(string method, RpcArguments arguments, Utf8JsonWriter writer, CancellationToken ct)
     {

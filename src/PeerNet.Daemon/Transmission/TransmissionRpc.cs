@@ -43,18 +43,16 @@ internal sealed partial class TransmissionRpc
         _security = security;
         _methods = methods;
         _logger = logger;
-        SessionId = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
         _sessionId = Encoding.ASCII.GetBytes(SessionId);
     }
 
     /// <summary>This run's session id: random, made at start, the same for every client until the daemon stops.</summary>
-    public string SessionId { get; }
+    public string SessionId => _methods.SessionId;
 
     /// <summary>The request handler.</summary>
     public async Task HandleAsync(HttpContext context)
     {
         HttpResponse response = context.Response;
-        response.Headers[SessionIdHeader] = SessionId; // on every answer, as Transmission does
         response.Headers.CacheControl = "no-store";
         switch (Authenticate(context.Request))
         {
@@ -66,6 +64,8 @@ internal sealed partial class TransmissionRpc
                 await ChallengeAsync(response);
                 return;
         }
+
+        response.Headers[SessionIdHeader] = SessionId; // on every answer to a client that logged in, as Transmission does
 
         string? sent = context.Request.Headers[SessionIdHeader];
         if (sent is null || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(sent), _sessionId))
@@ -234,7 +234,7 @@ internal sealed class RpcException : Exception
 /// <summary>Maps the RPC into the daemon: one call from <c>PeerNetDaemon.Build</c>.</summary>
 internal static class TransmissionEndpoints
 {
-    /// <summary>The path, as Transmission serves it (transmission-remote posts to it with a trailing slash).</summary>
+    /// <summary>The path, as Transmission serves it (transmission-remote posts to it with a trailing slash, which routing ignores).</summary>
     public const string Path = "/transmission/rpc";
 
     public static void MapTransmissionRpc(this WebApplication app, ApiSecurity security)
@@ -242,7 +242,6 @@ internal static class TransmissionEndpoints
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PeerNet.Daemon.Transmission");
         var methods = new TransmissionMethods(app.Services.GetRequiredService<NodeService>(), app.Services.GetRequiredService<DaemonState>(), app.Lifetime, logger);
         var rpc = new TransmissionRpc(security, methods, logger);
-        app.MapPost(Path, rpc.HandleAsync).ExcludeFromDescription();
-        app.MapPost(Path + "/", rpc.HandleAsync).ExcludeFromDescription();
+        app.MapPost(Path, rpc.HandleAsync).ExcludeFromDescription(); // routing takes "/transmission/rpc/" too
     }
 }
