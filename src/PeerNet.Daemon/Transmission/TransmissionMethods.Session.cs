@@ -159,7 +159,8 @@ internal sealed partial class TransmissionMethods
         writer.WriteNumber("torrentCount", torrents.Count);
         writer.WriteNumber("uploadSpeed", (long)status.UploadRate);
 
-        // This run's totals only: PeerNet keeps no totals across runs, so there is no "cumulative-stats" to give.
+        // The node's totals: payload of its running torrents since each last started (a stopped and started torrent
+        // counts from 0 again). PeerNet keeps no totals across runs, so there is no "cumulative-stats" to give.
         writer.WriteStartObject("current-stats");
         writer.WriteNumber("downloadedBytes", status.Downloaded);
         writer.WriteNumber("uploadedBytes", status.Uploaded);
