@@ -57,7 +57,9 @@ internal sealed partial class TransmissionMethods
         bool peers = known.Any(PeerFields.Contains);
         bool files = known.Any(FileFields.Contains);
         bool sizes = known.Any(SizeFields.Contains);
-        List<TorrentHandle> all = [.. _node.Node.Torrents];
+        Dictionary<TorrentHandle, int>? positions = known.Contains("queuePosition")
+            ? _node.Node.Torrents.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i)
+            : null;
 
         writer.WriteStartArray("torrents");
         if (table)
@@ -74,7 +76,7 @@ internal sealed partial class TransmissionMethods
         foreach (TorrentHandle torrent in torrents)
         {
             TorrentView view = await TorrentView.ReadAsync(torrent, peers, files, sizes, ct);
-            view.QueuePosition = all.IndexOf(torrent);
+            view.QueuePosition = positions?.GetValueOrDefault(torrent, -1) ?? -1;
             if (table)
             {
                 writer.WriteStartArray();
