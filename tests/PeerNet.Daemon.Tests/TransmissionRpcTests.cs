@@ -192,10 +192,9 @@ public sealed class TransmissionRpcTests
 
         Assert.Equal("success", (await rpc.CallAsync("torrent-start", new { ids = new[] { id } })).GetProperty("result").GetString());
         seeder.Torrents[0].AddPeers([node.Node.LocalEndPoint]);
-        JsonElement done = await rpc.WaitTorrentAsync(id, t => t.GetProperty("leftUntilDone").GetInt64() == 0, "the wanted files downloaded", "leftUntilDone", "sizeWhenDone", "percentDone", "status", "files", "eta", "doneDate");
+        JsonElement done = await rpc.WaitTorrentAsync(id, t => t.GetProperty("leftUntilDone").GetInt64() == 0 && t.GetProperty("status").GetInt32() == 6, "the wanted files downloaded, the torrent seeding", "leftUntilDone", "sizeWhenDone", "percentDone", "status", "files", "eta", "doneDate");
         Assert.Equal(90_000, done.GetProperty("sizeWhenDone").GetInt64());
         Assert.Equal(1.0, done.GetProperty("percentDone").GetDouble());
-        Assert.Equal(6, done.GetProperty("status").GetInt32());
         Assert.Equal(-1, done.GetProperty("eta").GetInt32());
         Assert.Equal(40_000, done.GetProperty("files")[0].GetProperty("bytesCompleted").GetInt64());
         Assert.Equal(50_000, done.GetProperty("files")[2].GetProperty("bytesCompleted").GetInt64());
