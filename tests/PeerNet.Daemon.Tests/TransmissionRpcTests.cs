@@ -206,28 +206,34 @@ public sealed class TransmissionRpcTests
         Assert.Equal(id, table[1][0].GetInt64());
         Assert.Equal("three", table[1][1].GetString());
 
-        // The catalog keeps the choices: after a restart the middle file is still skipped.
+        // A magnet link as 'filename' is added (a path is not read); its hash sorts first, so after a restart the node,
+        // which loads its torrents in hash order, numbers it 1: the RPC's numbers stay as they were.
+        string magnet = $"magnet:?xt=urn:btih:{new string('0', 39)}1&dn=elsewhere&x.pe=127.0.0.1:9"; // a peer to ask (the DHT is off here)
+        JsonElement magnetAdded = Arguments(await rpc.CallAsync("torrent-add", new { filename = magnet, paused = true })).GetProperty("torrent-added");
+        Assert.Equal("elsewhere", magnetAdded.GetProperty("name").GetString());
+        long magnetId = magnetAdded.GetProperty("id").GetInt64();
+        Assert.NotEqual(id, magnetId);
+        Assert.Contains("only when it is a magnet link", (await rpc.CallAsync("torrent-add", new { filename = "/etc/passwd" })).GetProperty("result").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("invalid or corrupt torrent file", (await rpc.CallAsync("torrent-add", new { metainfo = Convert.ToBase64String("d4:infoi1ee"u8.ToArray()) })).GetProperty("result").GetString(), StringComparison.Ordinal);
+        Assert.Equal(2, node.Node.Torrents.Count);
+
+        // The catalog keeps the file choices, the RPC its numbers: after a restart the middle file is still skipped.
         await harness.StopAsync();
         await harness.StartAsync();
         rpc = new RpcClient(NewClient(harness, "u", harness.Token));
         node = harness.App!.Services.GetRequiredService<NodeService>();
-        long restartedId = Arguments(await rpc.CallAsync("torrent-get", new { fields = new[] { "id" }, ids = hash })).GetProperty("torrents")[0].GetProperty("id").GetInt64();
+        Assert.Equal(hash, NodeService.IdOf(node.Node.Torrents[1])); // the node's own numbering changed
+        JsonElement restarted = Arguments(await rpc.CallAsync("torrent-get", new { fields = new[] { "id", "hashString" } })).GetProperty("torrents");
+        Assert.Equal(magnetId, restarted.EnumerateArray().Single(t => t.GetProperty("hashString").GetString() != hash).GetProperty("id").GetInt64());
+        long restartedId = restarted.EnumerateArray().Single(t => t.GetProperty("hashString").GetString() == hash).GetProperty("id").GetInt64();
+        Assert.Equal(id, restartedId);
         Assert.Equal([1, 0, 1], (await rpc.TorrentAsync(restartedId, "wanted")).GetProperty("wanted").EnumerateArray().Select(w => w.GetInt32()));
 
         Assert.Equal("success", (await rpc.CallAsync("torrent-stop", new { ids = restartedId })).GetProperty("result").GetString());
         Assert.Equal(0, (await rpc.TorrentAsync(restartedId, "status")).GetProperty("status").GetInt32());
         Assert.Equal("success", (await rpc.CallAsync("torrent-verify", new { ids = new[] { restartedId } })).GetProperty("result").GetString());
 
-        // A magnet link as 'filename' is added; a path is not read.
-        string magnet = $"magnet:?xt=urn:btih:{new string('1', 40)}&dn=elsewhere&x.pe=127.0.0.1:9"; // a peer to ask (the DHT is off here)
-        JsonElement magnetAdded = Arguments(await rpc.CallAsync("torrent-add", new { filename = magnet, paused = true })).GetProperty("torrent-added");
-        Assert.Equal("elsewhere", magnetAdded.GetProperty("name").GetString());
-        Assert.Contains("only when it is a magnet link", (await rpc.CallAsync("torrent-add", new { filename = "/etc/passwd" })).GetProperty("result").GetString(), StringComparison.Ordinal);
-        Assert.StartsWith("invalid or corrupt torrent file", (await rpc.CallAsync("torrent-add", new { metainfo = Convert.ToBase64String("d4:infoi1ee"u8.ToArray()) })).GetProperty("result").GetString(), StringComparison.Ordinal);
-        Assert.Equal(2, node.Node.Torrents.Count);
-
         // Removed: gone from the list, named in recently-active's "removed", data kept unless asked.
-        long magnetId = magnetAdded.GetProperty("id").GetInt64();
         Assert.Equal("success", (await rpc.CallAsync("torrent-remove", new { ids = new[] { magnetId } })).GetProperty("result").GetString());
         JsonElement recent = Arguments(await rpc.CallAsync("torrent-get", new { fields = new[] { "id" }, ids = "recently-active" }));
         Assert.Contains(magnetId, recent.GetProperty("removed").EnumerateArray().Select(r => r.GetInt64()));

@@ -57,6 +57,7 @@ internal sealed partial class TransmissionMethods
         bool peers = known.Any(PeerFields.Contains);
         bool files = known.Any(FileFields.Contains);
         bool sizes = known.Any(SizeFields.Contains);
+        Dictionary<TorrentHandle, long> numbers = Numbers();
         Dictionary<TorrentHandle, int>? positions = known.Contains("queuePosition")
             ? _node.Node.Torrents.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i)
             : null;
@@ -77,6 +78,7 @@ internal sealed partial class TransmissionMethods
         {
             TorrentView view = await TorrentView.ReadAsync(torrent, peers, files, sizes, ct);
             view.QueuePosition = positions?.GetValueOrDefault(torrent, -1) ?? -1;
+            view.Number = numbers.TryGetValue(torrent, out long number) ? number : _ids.Of(torrent);
             if (table)
             {
                 writer.WriteStartArray();
@@ -145,7 +147,7 @@ internal sealed partial class TransmissionMethods
             case "haveUnchecked": w.WriteNumberValue(0); break;
             case "haveValid": w.WriteNumberValue(v.HaveValid); break;
             case "honorsSessionLimits": w.WriteBooleanValue(true); break;
-            case "id": w.WriteNumberValue(v.Torrent.Id); break;
+            case "id": w.WriteNumberValue(v.Number); break;
             case "isFinished": w.WriteBooleanValue(false); break; // Transmission's "stopped at its seed limit": PeerNet seeds on
             case "isPrivate": w.WriteBooleanValue(m?.IsPrivate ?? false); break;
             case "isStalled": w.WriteBooleanValue(false); break;
@@ -363,6 +365,9 @@ internal sealed partial class TransmissionMethods
         public long LeftUntilDone { get; private set; }
 
         public int QueuePosition { get; set; }
+
+        /// <summary>Its number for the RPC (<see cref="TransmissionIds"/>).</summary>
+        public long Number { get; set; }
 
         public Status TransmissionStatus => Status.State switch
         {

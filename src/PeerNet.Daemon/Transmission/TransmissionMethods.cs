@@ -26,6 +26,7 @@ internal sealed partial class TransmissionMethods
     private readonly DaemonState _state;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger _logger;
+    private readonly TransmissionIds _ids;
     private readonly ConcurrentDictionary<long, DateTimeOffset> _removed = new();
     private readonly ConcurrentDictionary<long, DateTimeOffset> _completed = new();
     private readonly ConcurrentDictionary<string, long> _addedDates = new(StringComparer.Ordinal);
@@ -38,6 +39,7 @@ internal sealed partial class TransmissionMethods
         _state = state;
         _lifetime = lifetime;
         _logger = logger;
+        _ids = new TransmissionIds(Path.Combine(state.Folder, "transmission-ids.json"));
     }
 
     /// <summary>This run's session id (<see cref="TransmissionRpc"/>'s handshake; session-get shows it): 24 random bytes.</summary>
@@ -92,6 +94,9 @@ internal sealed partial class TransmissionMethods
         }
     }
 
+    /// <summary>Every torrent's number for the RPC (<see cref="TransmissionIds"/>: kept across restarts).</summary>
+    internal Dictionary<TorrentHandle, long> Numbers() => _ids.Number(_node.Node.Torrents);
+
     /// <summary>The torrents <c>ids</c> names: all when absent; a number, a hash, a list of either, or <c>"recently-active"</c>.</summary>
     internal IReadOnlyList<TorrentHandle> Select(RpcArguments arguments)
     {
@@ -125,7 +130,8 @@ internal sealed partial class TransmissionMethods
             }
         }
 
-        return [.. all.Where(t => numbers.Contains(t.Id) || hashes.Contains(NodeService.IdOf(t))
+        Dictionary<TorrentHandle, long> numbered = _ids.Number(all);
+        return [.. all.Where(t => numbers.Contains(numbered[t]) || hashes.Contains(NodeService.IdOf(t))
             || (t.InfoHashes.V1 is { } v1 && hashes.Contains(v1.ToString()!)) || (t.InfoHashes.V2 is { } v2 && hashes.Contains(v2.ToString()!)))];
     }
 
@@ -169,7 +175,10 @@ internal sealed partial class TransmissionMethods
     private async Task RemoveAsync(TorrentHandle torrent, bool deleteData, CancellationToken ct)
     {
         await _node.RemoveAsync(torrent, deleteData, ct);
-        _removed[torrent.Id] = DateTimeOffset.UtcNow;
+        if (_ids.Forget(torrent) is { } id)
+        {
+            _removed[id] = DateTimeOffset.UtcNow;
+        }
     }
 
     /// <summary>A check can take long: Transmission answers at once and checks in the background, so does this.</summary>
@@ -275,11 +284,11 @@ internal sealed partial class TransmissionMethods
         WriteAdded(writer, "torrent-added", handle);
     }
 
-    private static void WriteAdded(Utf8JsonWriter writer, string name, TorrentHandle torrent)
+    private void WriteAdded(Utf8JsonWriter writer, string name, TorrentHandle torrent)
     {
         writer.WriteStartObject(name);
         writer.WriteString("hashString", NodeService.IdOf(torrent));
-        writer.WriteNumber("id", torrent.Id);
+        writer.WriteNumber("id", _ids.Of(torrent));
         writer.WriteString("name", DisplayText.Sanitize(torrent.Name, 1000));
         writer.WriteEndObject();
     }
@@ -303,7 +312,7 @@ internal sealed partial class TransmissionMethods
         bool files = FilePriorityChange.IsRequested(arguments);
         if (files && torrents.FirstOrDefault(t => t.Metainfo is null) is { } waiting)
         {
-            throw new RpcException($"torrent {waiting.Id} has no metadata yet: its files are not known; nothing was changed");
+            throw new RpcException($"torrent {_ids.Of(waiting)} has no metadata yet: its files are not known; nothing was changed");
         }
 
         foreach (TorrentHandle torrent in torrents)
@@ -425,9 +434,9 @@ internal sealed partial class TransmissionMethods
                     {
                         _completed[c.Torrent.Id] = e.Time;
                     }
-                    else if (e is TorrentRemoved r)
+                    else if (e is TorrentRemoved r && _ids.Forget(r.Torrent) is { } id)
                     {
-                        _removed[r.Torrent.Id] = e.Time;
+                        _removed[id] = e.Time; // removed through the REST API, or by the dashboard
                     }
                 }
             }
