@@ -115,14 +115,25 @@ internal sealed partial class ApiSecurity
     private async Task<bool> AuthorizedAsync(HttpContext context)
     {
         string? header = context.Request.Headers.Authorization;
-        if (header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[7..].Trim()), _token))
+        if (header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && IsToken(header[7..].Trim()))
         {
             return true;
         }
 
-        // One failure at a time, each slower the more there were in the last minute (0.1 s doubling, at most 3.2 s):
-        // guessing a 256-bit token is hopeless anyway; this keeps a guesser from costing the daemon anything.
+        await FailedLoginAsync(context);
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="candidate"/> is the API token (compared in constant time).</summary>
+    public bool IsToken(string candidate) => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(candidate), _token);
+
+    /// <summary>
+    /// Logs a failed login and returns late: one failure at a time, each slower the more there were in the last minute
+    /// (0.1 s doubling, at most 3.2 s). Guessing a 256-bit token is hopeless anyway; this keeps a guesser from costing
+    /// the daemon anything. Every path that checks the token (the Transmission RPC too) counts its failures here.
+    /// </summary>
+    public async Task FailedLoginAsync(HttpContext context)
+    {
         await _failures.WaitAsync(context.RequestAborted);
         try
         {
@@ -141,8 +152,6 @@ internal sealed partial class ApiSecurity
         {
             _failures.Release();
         }
-
-        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "API request from {Address} without a valid token ({Count} in the last minute)")]

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 using PeerNet.Daemon.Api;
 using PeerNet.Daemon.Persistence;
 using PeerNet.Daemon.Service;
+using PeerNet.Daemon.Transmission;
 using Scalar.AspNetCore;
 
 namespace PeerNet.Daemon.Hosting;
@@ -125,6 +126,7 @@ public static partial class PeerNetDaemon
         app.MapOpenApi();
         app.MapScalarApiReference(o => o.WithTitle("PeerNet daemon API"));
         app.MapApi();
+        app.MapTransmissionRpc(security); // /transmission/rpc: Transmission's RPC, for transmission-remote and its GUIs
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {

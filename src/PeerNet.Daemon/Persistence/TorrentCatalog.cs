@@ -29,6 +29,9 @@ internal sealed record TorrentRecord
 
     /// <summary>When it was added.</summary>
     public DateTimeOffset Added { get; init; }
+
+    /// <summary>Each file's priority as set after the add (0 skips a file); null for every file at normal priority.</summary>
+    public IReadOnlyList<int>? FilePriorities { get; init; }
 }
 
 /// <summary>
@@ -80,6 +83,20 @@ internal sealed partial class TorrentCatalog
             {
                 AtomicFile.Write(RecordPath(id), JsonSerializer.SerializeToUtf8Bytes(change(record), Json));
             }
+        }
+    }
+
+    /// <summary>A kept torrent's record; null if it is not kept (or unreadable).</summary>
+    public TorrentRecord? Get(string id)
+    {
+        if (!IsId(id))
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            return ReadRecord(RecordPath(id));
         }
     }
 

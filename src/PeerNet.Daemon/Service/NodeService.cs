@@ -168,7 +168,7 @@ internal sealed partial class NodeService : IHostedService, IDisposable
         try
         {
             TorrentSource source = torrent is not null ? TorrentSource.FromBytes(torrent) : TorrentSource.FromMagnet(record.Magnet!);
-            var options = new AddTorrentOptions { SavePath = record.SavePath, Paused = record.Paused, Sequential = record.Sequential };
+            var options = new AddTorrentOptions { SavePath = record.SavePath, Paused = record.Paused, Sequential = record.Sequential, FilePriorities = record.FilePriorities };
             TorrentHandle handle = await Node.AddTorrentAsync(source, options, cancellationToken);
             LogRestored(_logger, handle); // its ToString sanitizes the name
         }

@@ -148,6 +148,53 @@ public sealed partial class TorrentHandle
         }
     }
 
+    /// <summary>
+    /// Sets each file's priority, one per file of the metadata (pad files included, as in
+    /// <see cref="AddTorrentOptions.FilePriorities"/>): <see cref="FilePriorities.Skip"/> leaves a file out, 1 to
+    /// <see cref="FilePriorities.Highest"/> order the rest. A running torrent starts again on the new priorities (its
+    /// connections close and are made again; resume data spares any check), so a file wanted again is fetched and
+    /// <see cref="WaitForCompletionAsync"/> waits for it; a paused torrent keeps them for its resume. Throws
+    /// <see cref="InvalidOperationException"/> before a magnet link's metadata has arrived, and
+    /// <see cref="ArgumentException"/> for a list of the wrong length or a priority out of range.
+    /// </summary>
+    public async Task SetFilePrioritiesAsync(IReadOnlyList<int> priorities, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(priorities);
+        int[] copy = [.. priorities];
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfRemoved();
+            TorrentMetainfo metainfo = Metainfo ?? throw new InvalidOperationException($"{this} has no metadata yet: its files are not known");
+            if (copy.Length != metainfo.Files.Count || copy.Any(p => p is < FilePriorities.Skip or > FilePriorities.Highest))
+            {
+                throw new ArgumentException($"give one priority from {FilePriorities.Skip} to {FilePriorities.Highest} per file ({metainfo.Files.Count})", nameof(priorities));
+            }
+
+            bool running = Volatile.Read(ref _swarm) is { State: not TorrentState.Error }; // one in error takes them on its resume
+            if (running)
+            {
+                await StopAsync(TorrentState.Paused).ConfigureAwait(false);
+            }
+
+            Options = Options with { FilePriorities = copy, SelectedFiles = null };
+            if (Volatile.Read(ref _completed).Task.IsCompletedSuccessfully)
+            {
+                // Complete for the old priorities; the swarm says so again at start if it still is.
+                Volatile.Write(ref _completed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            }
+
+            if (running)
+            {
+                await StartAsync(recheck: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
     /// <summary>Starts the torrent (its metadata first, for a magnet link). Called with the lifecycle held, or by the node at add.</summary>
     internal async Task StartAsync(bool recheck, CancellationToken cancellationToken)
     {
