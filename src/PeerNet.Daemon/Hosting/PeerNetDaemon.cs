@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PeerNet.Daemon.Api;
+using PeerNet.Daemon.Metrics;
 using PeerNet.Daemon.Persistence;
 using PeerNet.Daemon.Service;
 using Scalar.AspNetCore;
@@ -89,6 +90,7 @@ public static partial class PeerNetDaemon
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddOpenApi();
+        builder.AddPeerNetMetrics();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
@@ -125,6 +127,7 @@ public static partial class PeerNetDaemon
         app.MapOpenApi();
         app.MapScalarApiReference(o => o.WithTitle("PeerNet daemon API"));
         app.MapApi();
+        app.MapPeerNetMetrics();
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
