@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -37,7 +38,17 @@ internal static class MetricsEndpoint
         string version = typeof(PeerNetNode).Assembly.GetName().Version?.ToString() ?? "unknown";
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.Clear().AddService("peernet", serviceVersion: version, autoGenerateServiceInstanceId: false))
-            .WithMetrics(m => m.AddMeter(Meters).AddPrometheusExporter(o => o.ScrapeEndpointPath = Path));
+            .WithMetrics(m =>
+            {
+                m.AddMeter(Meters).AddPrometheusExporter(o => o.ScrapeEndpointPath = Path);
+                ((IDeferredMeterProviderBuilder)m).Configure((services, metrics) =>
+                {
+                    // OpenTelemetry listens to meters by name, process-wide: this daemon's own (made by its IMeterFactory)
+                    // only, not another node's or another host's in the same process (tests run several).
+                    IMeterFactory own = services.GetRequiredService<IMeterFactory>();
+                    metrics.AddView(instrument => ReferenceEquals(instrument.Meter.Scope, own) ? null : MetricStreamConfiguration.Drop);
+                });
+            });
     }
 
     /// <summary>Maps the scrape endpoint (after the API's gate, which guards it).</summary>
