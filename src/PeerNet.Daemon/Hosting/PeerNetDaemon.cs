@@ -91,6 +91,7 @@ public static partial class PeerNetDaemon
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddOpenApi();
         builder.AddPeerNetMetrics();
+        Watch.WatchFolderService.AddWatchFolder(builder);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
