@@ -25,6 +25,11 @@ internal static class PeerNetCli
             DhtCommand.Build(),
             DaemonCommand.Build(),
         };
+        foreach (Command client in ClientCommands.Build())
+        {
+            root.Subcommands.Add(client);
+        }
+
         return root;
     }
 

@@ -48,6 +48,18 @@ internal static class InfoCommand
     /// <summary>Reads a .torrent with its size checked before reading, so a huge file is refused, not loaded.</summary>
     internal static async Task<TorrentMetainfo> LoadAsync(string path, CancellationToken cancellationToken)
     {
+        byte[] data = await ReadBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        if (!TorrentMetainfo.TryParse(data, out TorrentMetainfo? torrent, out MetainfoError error))
+        {
+            throw new InvalidOperationException($"'{path}': {error}");
+        }
+
+        return torrent;
+    }
+
+    /// <summary>A .torrent's bytes, unparsed, its size checked before reading.</summary>
+    internal static async Task<byte[]> ReadBytesAsync(string path, CancellationToken cancellationToken)
+    {
         var info = new FileInfo(path);
         if (!info.Exists)
         {
@@ -60,22 +72,14 @@ internal static class InfoCommand
             throw new IOException($"'{path}' is {info.Length} bytes, over the {limit}-byte limit for a .torrent.");
         }
 
-        byte[] data;
         try
         {
-            data = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
         }
         catch (UnauthorizedAccessException e)
         {
             throw new IOException($"'{path}' cannot be read: permission denied.", e);
         }
-
-        if (!TorrentMetainfo.TryParse(data, out TorrentMetainfo? torrent, out MetainfoError error))
-        {
-            throw new InvalidOperationException($"'{path}': {error}");
-        }
-
-        return torrent;
     }
 
     private static string VersionName(TorrentVersion version) => version switch

@@ -10,19 +10,7 @@ internal static class DemoSummary
     /// <summary>Writes the summary table to <paramref name="stdout"/> (colours only on a terminal).</summary>
     public static void Write(DemoResult r, TextWriter stdout)
     {
-        IAnsiConsole console = Terminal.IsInteractive(stdout)
-            ? AnsiConsole.Console
-            : AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Ansi = AnsiSupport.No,
-                ColorSystem = ColorSystemSupport.NoColors,
-                Interactive = InteractionSupport.No,
-                Out = new AnsiConsoleOutput(stdout),
-            });
-        if (!Terminal.IsInteractive(stdout))
-        {
-            console.Profile.Width = 132; // logs do not wrap at 80 columns
-        }
+        IAnsiConsole console = PlainConsole.For(stdout);
 
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]PeerNet demo summary[/]").HideHeaders()
             .AddColumn("").AddColumn("");

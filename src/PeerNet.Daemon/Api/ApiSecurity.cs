@@ -11,7 +11,7 @@ namespace PeerNet.Daemon.Api;
 /// The API's gate, in order: the Host header must name this daemon (DNS rebinding: a page on evil.example that
 /// re-resolves its name to 127.0.0.1 still sends <c>Host: evil.example</c>); a body must be within the limit;
 /// a state-changing request must not come from another site (its <c>Origin</c> or <c>Sec-Fetch-Site</c> says so);
-/// and every <c>/api/</c> request must carry <c>Authorization: Bearer &lt;token&gt;</c>. A browser never adds that
+/// and every <c>/api/</c> and <c>/metrics</c> request must carry <c>Authorization: Bearer &lt;token&gt;</c>. A browser never adds that
 /// header by itself (no cookie is accepted), and a cross-site page cannot set it without a CORS preflight this daemon
 /// never allows: that is the CSRF defence, the origin check a second one. Failed tokens are answered slowly, one at a time.
 /// </summary>
@@ -62,7 +62,7 @@ internal sealed partial class ApiSecurity
             return;
         }
 
-        bool api = request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase);
+        bool api = request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) || request.Path.StartsWithSegments(Metrics.MetricsEndpoint.Path, StringComparison.OrdinalIgnoreCase);
         if (api && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && CrossSite(request))
         {
             await Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "cross-site request refused",

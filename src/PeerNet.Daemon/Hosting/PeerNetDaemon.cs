@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PeerNet.Daemon.Api;
+using PeerNet.Daemon.Metrics;
 using PeerNet.Daemon.Persistence;
 using PeerNet.Daemon.Service;
 using PeerNet.Daemon.Transmission;
@@ -90,6 +91,8 @@ public static partial class PeerNetDaemon
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddOpenApi();
+        builder.AddPeerNetMetrics();
+        Watch.WatchFolderService.AddWatchFolder(builder);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
@@ -127,6 +130,7 @@ public static partial class PeerNetDaemon
         app.MapScalarApiReference(o => o.WithTitle("PeerNet daemon API"));
         app.MapApi();
         app.MapTransmissionRpc(security); // /transmission/rpc: Transmission's RPC, for transmission-remote and its GUIs
+        app.MapPeerNetMetrics();
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {

@@ -23,6 +23,13 @@ namespace PeerNet;
 /// </example>
 public sealed partial class PeerNetNode : IAsyncDisposable
 {
+    /// <summary>
+    /// The name of the meter the node's instruments are on (made by the <see cref="IMeterFactory"/> given to
+    /// <see cref="StartAsync(PeerNetNodeOptions, ILoggerFactory?, IMeterFactory?, TimeProvider?, CancellationToken)"/>):
+    /// what an OpenTelemetry <c>AddMeter</c> or <c>dotnet-counters --counters</c> names.
+    /// </summary>
+    public const string MeterName = Diagnostics.PeerNetMetrics.MeterName;
+
     private readonly SwarmSession _session;
     private readonly DhtNode? _dht;
     private readonly NodeEventHub _events;

@@ -77,8 +77,8 @@ public sealed class HelpTests
     }
 
     /// <summary>
-    /// The README's synopsis names every option of every verb (in the verb's lines, or in PEER-OPTIONS for the verbs
-    /// that take them) and its text outside the synopsis says what each does.
+    /// The README's synopsis names every option of every verb (in the verb's lines, or in PEER-OPTIONS or CLIENT-OPTIONS
+    /// for the verbs that take them) and its text outside the synopsis says what each does.
     /// </summary>
     [Fact]
     public void Readme_DocumentsEveryOptionOfEveryCommand()
@@ -90,9 +90,9 @@ public sealed class HelpTests
         {
             string verb = string.Join(' ', path);
             string lines = synopsis.GetValueOrDefault(verb, "");
-            if (lines.Contains("PEER-OPTIONS", StringComparison.Ordinal))
+            foreach (string group in synopsis.Keys.Where(k => k.EndsWith("-OPTIONS", StringComparison.Ordinal) && lines.Contains(k, StringComparison.Ordinal)))
             {
-                lines += synopsis.GetValueOrDefault("PEER-OPTIONS", "");
+                lines += synopsis[group];
             }
 
             foreach (Option option in command.Options.Where(o => o is not HelpOption and not VersionOption))
@@ -133,9 +133,9 @@ public sealed class HelpTests
                 string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 current = words.Length > 2 && words[1] == "dht" && words[2] is "put" or "get" ? $"dht {words[2]}" : words[1];
             }
-            else if (trimmed.StartsWith("PEER-OPTIONS:", StringComparison.Ordinal))
+            else if (System.Text.RegularExpressions.Regex.Match(trimmed, "^([A-Z]+-OPTIONS):") is { Success: true } group)
             {
-                current = "PEER-OPTIONS";
+                current = group.Groups[1].Value; // PEER-OPTIONS, CLIENT-OPTIONS: the options a group of verbs shares
             }
 
             verbs[current] = verbs.GetValueOrDefault(current, "") + " " + trimmed;
