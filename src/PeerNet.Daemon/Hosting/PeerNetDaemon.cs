@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PeerNet.Daemon.Api;
+using PeerNet.Daemon.Dashboard;
 using PeerNet.Daemon.Persistence;
 using PeerNet.Daemon.Service;
 using Scalar.AspNetCore;
@@ -118,13 +119,15 @@ public static partial class PeerNetDaemon
             LogExposed(logger, settings.Api.Address);
         }
 
-        var security = new ApiSecurity(token, [.. ApiSecurity.DefaultHosts(apiAddress), .. settings.Api.AllowedHosts], settings.Api.MaxRequestBodyBytes, logger);
+        var sessions = new DashboardSessions();
+        var security = new ApiSecurity(token, [.. ApiSecurity.DefaultHosts(apiAddress), .. settings.Api.AllowedHosts], settings.Api.MaxRequestBodyBytes, logger, sessions);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(security.InvokeAsync);
         app.MapOpenApi();
         app.MapScalarApiReference(o => o.WithTitle("PeerNet daemon API"));
         app.MapApi();
+        app.MapDashboard(sessions, security, state);
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
