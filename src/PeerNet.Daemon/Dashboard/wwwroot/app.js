@@ -20,7 +20,7 @@
   function bytes(n) {
     let i = 0;
     while (Math.abs(n) >= 1024 && i < UNITS.length - 1) { n /= 1024; i++; }
-    return (i === 0 ? n.toFixed(0) : n.toFixed(n < 10 ? 2 : 1)) + " " + UNITS[i];
+    return (i === 0 ? n.toFixed(0) : n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0)) + " " + UNITS[i];
   }
   const rate = (n) => bytes(n) + "/s";
   function percent(p) {
@@ -111,7 +111,7 @@
 
   /** Draws download and upload rate over the last `seconds` (or the whole history when seconds is null). */
   function drawChart(container, history, seconds) {
-    const W = 600, H = 180, L = 62, R = 8, T = 10, B = 22;
+    const W = 600, H = 180, L = 76, R = 8, T = 10, B = 22;
     const now = history.length ? history[history.length - 1].t : Date.now();
     const start = seconds ? now - seconds * 1000 : (history.length ? history[0].t : now);
     const span = Math.max(1000, now - start);
@@ -362,8 +362,8 @@
         ["Connections", count(n.connections)],
         ["Torrents", count(n.torrents)],
         ["Rate", `↓ ${rate(n.downloadRate)}  ↑ ${rate(n.uploadRate)}`],
-        ["Downloaded", bytes(n.downloaded)],
-        ["Uploaded", bytes(n.uploaded)],
+        ["Downloaded", bytes(n.downloaded) + " (since each torrent last started)"],
+        ["Uploaded", bytes(n.uploaded) + " (since each torrent last started)"],
         ["Trackers", n.trackers ? "on" : "off"],
         ["Local discovery", n.localDiscovery ? "on" : "off"],
         ["State folder", n.stateFolder, "mono"],
