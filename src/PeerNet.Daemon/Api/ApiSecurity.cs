@@ -30,9 +30,12 @@ internal sealed partial class ApiSecurity
     private readonly SemaphoreSlim _failures = new(1, 1);
     private readonly Queue<long> _recentFailures = new();
 
-    private readonly Dashboard.DashboardSessions? _sessions;
+    /// <summary>The header a cookie-authenticated state-changing request must carry, with the session's CSRF token.</summary>
+    public const string CsrfHeader = "X-PeerNet-CSRF";
 
-    public ApiSecurity(string token, IEnumerable<string> allowedHosts, long maxBody, ILogger logger, Dashboard.DashboardSessions? sessions = null)
+    private readonly IBrowserSessions? _sessions;
+
+    public ApiSecurity(string token, IEnumerable<string> allowedHosts, long maxBody, ILogger logger, IBrowserSessions? sessions = null)
     {
         _sessions = sessions;
         _token = Encoding.UTF8.GetBytes(token);
@@ -77,16 +80,15 @@ internal sealed partial class ApiSecurity
             return;
         }
 
-        if (api && !Bearer(request) && _sessions?.Find(request.Cookies[Dashboard.DashboardSessions.CookieName]) is { } session)
+        if (api && !Bearer(request) && _sessions?.CsrfTokenOf(request) is { } csrf)
         {
-            if (changesState && !Dashboard.DashboardSessions.CsrfMatches(session, request.Headers[Dashboard.DashboardSessions.CsrfHeader]))
+            string? presented = request.Headers[CsrfHeader];
+            if (changesState && (presented is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(csrf))))
             {
                 await Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "CSRF token missing or wrong",
-                    $"a state-changing request made with the dashboard's cookie must carry the session's token in {Dashboard.DashboardSessions.CsrfHeader}");
+                    $"a state-changing request made with the dashboard's cookie must carry the session's token in {CsrfHeader}");
                 return;
             }
-
-            context.Items[typeof(Dashboard.DashboardSessions.Session)] = session;
         }
         else if (api && !await AuthorizedAsync(context))
         {
@@ -179,4 +181,11 @@ internal sealed partial class ApiSecurity
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "API request from {Address} without a valid token ({Count} in the last minute)")]
     private static partial void LogFailedAuth(ILogger logger, string address, int count);
+}
+
+/// <summary>Browser sessions the API accepts by cookie (the dashboard's), each with its CSRF token.</summary>
+internal interface IBrowserSessions
+{
+    /// <summary>The CSRF token of the live session whose cookie <paramref name="request"/> carries, or null if it carries none.</summary>
+    string? CsrfTokenOf(HttpRequest request);
 }

@@ -36,7 +36,7 @@ internal static partial class DashboardEndpoints
         app.MapGet("/dashboard/{file}", (string file, HttpContext context) => ServeAsync(context, file)).ExcludeFromDescription();
         RouteGroupBuilder session = app.MapGroup("/api/v1/session").WithTags("Dashboard");
         session.MapGet("/", (HttpContext context) => TypedResults.Ok(
-            context.Items[typeof(DashboardSessions.Session)] is DashboardSessions.Session s ? new SessionDto("cookie", s.Csrf) : new SessionDto("bearer", null)))
+            sessions.CsrfTokenOf(context.Request) is { } csrf ? new SessionDto("cookie", csrf) : new SessionDto("bearer", null)))
             .WithSummary("How this request was authenticated, and the dashboard session's CSRF token (for the X-PeerNet-CSRF header)");
         session.MapDelete("/", (HttpContext context) =>
         {

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
+using PeerNet.Daemon.Api;
+
 namespace PeerNet.Daemon.Dashboard;
 
 /// <summary>
@@ -15,13 +17,10 @@ namespace PeerNet.Daemon.Dashboard;
 /// one, written to <c>&lt;state&gt;/dashboard-link</c> (0600) and logged, so the owner can always sign in again.
 /// </para>
 /// </summary>
-internal sealed class DashboardSessions
+internal sealed class DashboardSessions : IBrowserSessions
 {
     /// <summary>The session cookie's name.</summary>
     public const string CookieName = "peernet-session";
-
-    /// <summary>The header a cookie-authenticated state-changing request must carry, with the session's CSRF token.</summary>
-    public const string CsrfHeader = "X-PeerNet-CSRF";
 
     /// <summary>A session unused this long ends.</summary>
     public static readonly TimeSpan IdleLimit = TimeSpan.FromHours(24);
@@ -56,7 +55,7 @@ internal sealed class DashboardSessions
     }
 
     /// <summary>A session: its id's hash (the dictionary key) and its CSRF token.</summary>
-    public sealed class Session(string csrf, long lastUsed)
+    private sealed class Session(string csrf, long lastUsed)
     {
         public string Csrf { get; } = csrf;
 
@@ -94,7 +93,7 @@ internal sealed class DashboardSessions
     }
 
     /// <summary>The live session this cookie value names (and marks it used), or null.</summary>
-    public Session? Find(string? cookie)
+    private Session? Find(string? cookie)
     {
         if (string.IsNullOrEmpty(cookie) || cookie.Length > 200 || !_sessions.TryGetValue(Key(cookie), out Session? session))
         {
@@ -121,9 +120,8 @@ internal sealed class DashboardSessions
         }
     }
 
-    /// <summary>Whether <paramref name="presented"/> is the session's CSRF token.</summary>
-    public static bool CsrfMatches(Session session, string? presented) =>
-        presented is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(presented), Encoding.ASCII.GetBytes(session.Csrf));
+    /// <inheritdoc/>
+    public string? CsrfTokenOf(HttpRequest request) => Find(request.Cookies[CookieName])?.Csrf;
 
     /// <summary>Drops idle sessions, and the least recently used while there are too many for one more.</summary>
     private void Prune()
