@@ -14,6 +14,7 @@
   let detailId = null;
   let detailHistory = [];
   let refreshTimer = null;
+  let events = null; // the EventSource
 
   // ---- formatting ----------------------------------------------------------------------------------------------
   const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -96,6 +97,9 @@
 
   function signedOut() {
     csrf = null;
+    if (events) { events.close(); events = null; }
+    $("live").textContent = "offline";
+    $("live").classList.add("off");
     $("signed-out").hidden = false;
     for (const id of ["view-torrents", "view-torrent", "view-node"]) $(id).hidden = true;
     $("sign-out").hidden = true;
@@ -397,9 +401,14 @@
 
   function listen() {
     const source = new EventSource("/api/v1/events", { withCredentials: true });
+    events = source;
     const live = $("live");
     source.onopen = () => { live.textContent = "live"; live.classList.remove("off"); };
-    source.onerror = () => { live.textContent = "reconnecting"; live.classList.add("off"); };
+    source.onerror = () => {
+      live.textContent = "reconnecting";
+      live.classList.add("off");
+      api("/session").catch(report); // signed out (a restarted daemon forgets its sessions)? then say so, and stop
+    };
     const types = ["connected", ...REFRESHING, "hashFailed", "peerBanned", "trackerFailed", "eventsDropped"];
     for (const type of types) {
       source.addEventListener(type, (message) => {
