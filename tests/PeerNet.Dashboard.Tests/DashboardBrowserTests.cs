@@ -166,6 +166,39 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MagnetPastedInThePage_FetchesTheMetadata_AndDownloadsFromLibtorrent()
+    {
+        ToolInfo chromium = ReferenceTools.Require(ReferenceTool.Chromium);
+        ReferenceTools.Require(ReferenceTool.Libtorrent);
+        await _daemon.StartAsync();
+        (string content, byte[] torrent) = await _daemon.CreateContentAsync("notes.bin", 1024 * 1024);
+        string torrentFile = Path.Combine(_daemon.Root, "notes.torrent");
+        await File.WriteAllBytesAsync(torrentFile, torrent, Ct);
+        (LibtorrentProcess seeder, _) = await LibtorrentProcess.StartSeedAsync(torrentFile, content, Ct);
+        await using LibtorrentProcess seederLifetime = seeder;
+        string infoHash = TorrentSource.FromBytes(torrent).InfoHashes.V1!.ToString()!.ToLowerInvariant();
+        string magnet = $"magnet:?xt=urn:btih:{infoHash}&dn=notes.bin&x.pe=127.0.0.1:{seeder.ListenPort}"; // the only way to the seeder
+
+        using IPlaywright playwright = await Playwright.CreateAsync();
+        await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium.Path, Headless = true, Args = ["--disable-dev-shm-usage"] });
+        IPage page = await browser.NewPageAsync();
+        Assertions.SetDefaultExpectTimeout(60_000);
+        page.PageError += (_, error) => _browserErrors.Add(error);
+        await page.GotoAsync((await File.ReadAllTextAsync(Path.Combine(_daemon.State, "dashboard-link"), Ct)).Trim());
+
+        await page.Locator("#add-magnet").FillAsync(magnet);
+        await page.Locator("#add-button").ClickAsync();
+        await Assertions.Expect(page.Locator("#add-status")).ToContainTextAsync("added");
+        ILocator row = page.Locator($"#torrents tr[data-id='{infoHash}']");
+        await Assertions.Expect(row.Locator(".meter span")).ToHaveTextAsync("100%", new LocatorAssertionsToHaveTextOptions { Timeout = (float)DownloadTimeout.TotalMilliseconds });
+        await Assertions.Expect(row.Locator("a")).ToHaveTextAsync("notes.bin");
+        JsonElement done = await _daemon.GetJsonAsync($"api/v1/torrents/{infoHash}");
+        string saved = Path.Combine(done.GetProperty("savePath").GetString()!, "notes.bin");
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(content, "notes.bin"), Ct), await File.ReadAllBytesAsync(saved, Ct));
+        Assert.True(_browserErrors.Count == 0, "the page failed:\n" + string.Join('\n', _browserErrors));
+    }
+
+    [Fact]
     public async Task UsedLink_ShowsTheSignedOutPage_AndTheApiRefusesTheBrowser()
     {
         ToolInfo chromium = ReferenceTools.Require(ReferenceTool.Chromium);
