@@ -28,6 +28,9 @@ public enum ReferenceTool
     /// so the LSD tests multicast there and never on the host's network.
     /// </summary>
     NetworkNamespace,
+
+    /// <summary>Debian's <c>chromium</c>: the browser the dashboard's Playwright test drives (never a downloaded one).</summary>
+    Chromium,
 }
 
 /// <summary>What a test does about a reference tool.</summary>
@@ -120,6 +123,7 @@ internal static class ReferenceTools
         ReferenceTool.Opentracker => ProbeExecutable(tool, "opentracker", "opentracker", "-h"),
         ReferenceTool.Qbittorrent => ProbeExecutable(tool, "qbittorrent-nox", "qbittorrent-nox", "--version"),
         ReferenceTool.NetworkNamespace => ProbeNetworkNamespace(),
+        ReferenceTool.Chromium => ProbeExecutable(tool, "chromium", "chromium", "--version"),
         _ => throw new ArgumentOutOfRangeException(nameof(tool), tool, null),
     };
 

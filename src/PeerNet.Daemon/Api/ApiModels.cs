@@ -106,7 +106,38 @@ internal sealed record NodeDto(
     string DownloadFolder);
 
 /// <summary>The node's DHT.</summary>
-internal sealed record DhtDto(string NodeId, int Nodes, int GoodNodes, int Buckets, string? ExternalAddress, long QueriesReceived, long QueriesSent);
+internal sealed record DhtDto(string NodeId, int Nodes, int GoodNodes, int Buckets, string? ExternalAddress, long QueriesReceived, long QueriesSent)
+{
+    public int QuestionableNodes { get; init; }
+
+    public int BadNodes { get; init; }
+
+    public int ReplacementNodes { get; init; }
+
+    public int StoredInfoHashes { get; init; }
+
+    public int StoredPeers { get; init; }
+
+    public long QueriesDropped { get; init; }
+
+    /// <summary>Iterative lookups started (find_node, get_peers, get).</summary>
+    public long Lookups { get; init; }
+
+    /// <summary>Iterative lookups running now.</summary>
+    public int ActiveLookups { get; init; }
+
+    public static DhtDto From(PeerNet.Discovery.Dht.DhtStats d) => new(d.NodeId, d.Nodes, d.GoodNodes, d.Buckets, d.ExternalAddress?.ToString(), d.QueriesReceived, d.QueriesSent)
+    {
+        QuestionableNodes = d.QuestionableNodes,
+        BadNodes = d.BadNodes,
+        ReplacementNodes = d.ReplacementNodes,
+        StoredInfoHashes = d.StoredInfoHashes,
+        StoredPeers = d.StoredPeers,
+        QueriesDropped = d.QueriesDropped,
+        Lookups = d.Lookups,
+        ActiveLookups = d.ActiveLookups,
+    };
+}
 
 /// <summary>A torrent to add, as JSON: a magnet link or a .torrent in base64, and how to add it.</summary>
 internal sealed record AddTorrentRequest

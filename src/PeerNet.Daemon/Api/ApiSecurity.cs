@@ -11,9 +11,12 @@ namespace PeerNet.Daemon.Api;
 /// The API's gate, in order: the Host header must name this daemon (DNS rebinding: a page on evil.example that
 /// re-resolves its name to 127.0.0.1 still sends <c>Host: evil.example</c>); a body must be within the limit;
 /// a state-changing request must not come from another site (its <c>Origin</c> or <c>Sec-Fetch-Site</c> says so);
-/// and every <c>/api/</c> and <c>/metrics</c> request must carry <c>Authorization: Bearer &lt;token&gt;</c>. A browser never adds that
-/// header by itself (no cookie is accepted), and a cross-site page cannot set it without a CORS preflight this daemon
-/// never allows: that is the CSRF defence, the origin check a second one. Failed tokens are answered slowly, one at a time.
+/// and every <c>/api/</c> and <c>/metrics</c> request must carry <c>Authorization: Bearer &lt;token&gt;</c>, or the dashboard's session
+/// cookie. A browser never adds that header by itself, and a cross-site page cannot set it without a CORS preflight
+/// this daemon never allows. The cookie a browser does add by itself (SameSite=Strict keeps it off cross-site
+/// requests, but not off another port of 127.0.0.1, which is the same site): so a state-changing request made with
+/// it must also carry the session's CSRF token in <c>X-PeerNet-CSRF</c>, which only the dashboard's own page can read.
+/// That is the CSRF defence, the origin check a second one. Failed tokens are answered slowly, one at a time.
 /// </summary>
 #pragma warning disable CA1001 // _failures is a SemaphoreSlim whose wait handle is never asked for: nothing to dispose.
 internal sealed partial class ApiSecurity
@@ -27,8 +30,14 @@ internal sealed partial class ApiSecurity
     private readonly SemaphoreSlim _failures = new(1, 1);
     private readonly Queue<long> _recentFailures = new();
 
-    public ApiSecurity(string token, IEnumerable<string> allowedHosts, long maxBody, ILogger logger)
+    /// <summary>The header a cookie-authenticated state-changing request must carry, with the session's CSRF token.</summary>
+    public const string CsrfHeader = "X-PeerNet-CSRF";
+
+    private readonly IBrowserSessions? _sessions;
+
+    public ApiSecurity(string token, IEnumerable<string> allowedHosts, long maxBody, ILogger logger, IBrowserSessions? sessions = null)
     {
+        _sessions = sessions;
         _token = Encoding.UTF8.GetBytes(token);
         _hosts = new HashSet<string>(allowedHosts.Select(h => h.Trim().ToLowerInvariant()), StringComparer.Ordinal);
         _maxBody = maxBody;
@@ -63,14 +72,25 @@ internal sealed partial class ApiSecurity
         }
 
         bool api = request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) || request.Path.StartsWithSegments(Metrics.MetricsEndpoint.Path, StringComparison.OrdinalIgnoreCase);
-        if (api && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && CrossSite(request))
+        bool changesState = !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method);
+        if (api && changesState && CrossSite(request))
         {
             await Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "cross-site request refused",
                 "a state-changing request must come from this daemon's own origin, or from no browser page at all");
             return;
         }
 
-        if (api && !await AuthorizedAsync(context))
+        if (api && !Bearer(request) && _sessions?.CsrfTokenOf(request) is { } csrf)
+        {
+            string? presented = request.Headers[CsrfHeader];
+            if (changesState && (presented is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(csrf))))
+            {
+                await Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "CSRF token missing or wrong",
+                    $"a state-changing request made with the dashboard's cookie must carry the session's token in {CsrfHeader}");
+                return;
+            }
+        }
+        else if (api && !await AuthorizedAsync(context))
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
             await Problems.WriteAsync(context, StatusCodes.Status401Unauthorized, "token missing or wrong",
@@ -112,10 +132,16 @@ internal sealed partial class ApiSecurity
             || !string.Equals($"{uri.Host}:{uri.Port}", $"{request.Host.Host}:{request.Host.Port ?? uri.Port}", StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>Whether the request carries the API token as a bearer token.</summary>
+    private bool Bearer(HttpRequest request)
+    {
+        string? header = request.Headers.Authorization;
+        return header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && IsToken(header[7..].Trim());
+    }
+
     private async Task<bool> AuthorizedAsync(HttpContext context)
     {
-        string? header = context.Request.Headers.Authorization;
-        if (header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && IsToken(header[7..].Trim()))
+        if (Bearer(context.Request))
         {
             return true;
         }
@@ -156,4 +182,11 @@ internal sealed partial class ApiSecurity
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "API request from {Address} without a valid token ({Count} in the last minute)")]
     private static partial void LogFailedAuth(ILogger logger, string address, int count);
+}
+
+/// <summary>Browser sessions the API accepts by cookie (the dashboard's), each with its CSRF token.</summary>
+internal interface IBrowserSessions
+{
+    /// <summary>The CSRF token of the live session whose cookie <paramref name="request"/> carries, or null if it carries none.</summary>
+    string? CsrfTokenOf(HttpRequest request);
 }

@@ -95,9 +95,7 @@ internal static class TorrentEndpoints
     {
         PeerNetNode node = service.Node;
         NodeStatus s = node.GetStatus();
-        DhtDto? dht = node.Dht?.GetStats() is { } d
-            ? new DhtDto(d.NodeId, d.Nodes, d.GoodNodes, d.Buckets, d.ExternalAddress?.ToString(), d.QueriesReceived, d.QueriesSent)
-            : null;
+        DhtDto? dht = node.Dht?.GetStats() is { } d ? DhtDto.From(d) : null;
         return TypedResults.Ok(new NodeDto(
             typeof(PeerNetNode).Assembly.GetName().Version?.ToString() ?? "?",
             s.ListenPort,

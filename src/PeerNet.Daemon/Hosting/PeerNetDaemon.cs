@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PeerNet.Daemon.Api;
+using PeerNet.Daemon.Dashboard;
 using PeerNet.Daemon.Metrics;
 using PeerNet.Daemon.Persistence;
 using PeerNet.Daemon.Service;
@@ -122,7 +123,8 @@ public static partial class PeerNetDaemon
             LogExposed(logger, settings.Api.Address);
         }
 
-        var security = new ApiSecurity(token, [.. ApiSecurity.DefaultHosts(apiAddress), .. settings.Api.AllowedHosts], settings.Api.MaxRequestBodyBytes, logger);
+        var sessions = new DashboardSessions();
+        var security = new ApiSecurity(token, [.. ApiSecurity.DefaultHosts(apiAddress), .. settings.Api.AllowedHosts], settings.Api.MaxRequestBodyBytes, logger, sessions);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(security.InvokeAsync);
@@ -131,6 +133,7 @@ public static partial class PeerNetDaemon
         app.MapApi();
         app.MapTransmissionRpc(security); // /transmission/rpc: Transmission's RPC, for transmission-remote and its GUIs
         app.MapPeerNetMetrics();
+        app.MapDashboard(sessions, security, state);
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {

@@ -15,6 +15,20 @@ public sealed partial class DhtNode
     /// </summary>
     internal async Task<LookupResult> LookupAsync(NodeId target, DhtMethod method, CancellationToken cancellationToken, Action<KrpcMessage>? onResponse = null)
     {
+        Interlocked.Increment(ref _lookups);
+        Interlocked.Increment(ref _activeLookups);
+        try
+        {
+            return await RunLookupAsync(target, method, onResponse, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeLookups);
+        }
+    }
+
+    private async Task<LookupResult> RunLookupAsync(NodeId target, DhtMethod method, Action<KrpcMessage>? onResponse, CancellationToken cancellationToken)
+    {
         var candidates = new List<Candidate>();
         var seen = new HashSet<NodeId>();
         foreach (DhtContact contact in ClosestForLookup(target))

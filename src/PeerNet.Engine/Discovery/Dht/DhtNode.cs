@@ -36,6 +36,8 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly Microsoft.Extensions.Logging.ILogger _log;
     private long _queriesReceived;
     private long _queriesDropped;
+    private long _lookups;
+    private int _activeLookups;
 
     /// <summary>Creates a node on real UDP, logging to <paramref name="loggerFactory"/> when given; nothing happens until <see cref="StartAsync"/>.</summary>
     public DhtNode(DhtNodeOptions options, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
@@ -138,7 +140,11 @@ public sealed partial class DhtNode : IAsyncDisposable
                 ExternalAddress,
                 Interlocked.Read(ref _queriesSent),
                 Interlocked.Read(ref _queriesReceived),
-                Interlocked.Read(ref _queriesDropped));
+                Interlocked.Read(ref _queriesDropped))
+            {
+                Lookups = Interlocked.Read(ref _lookups),
+                ActiveLookups = Volatile.Read(ref _activeLookups),
+            };
         }
     }
 

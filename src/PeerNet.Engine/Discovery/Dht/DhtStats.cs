@@ -29,4 +29,11 @@ public sealed record DhtStats(
     IPAddress? ExternalAddress,
     long QueriesSent,
     long QueriesReceived,
-    long QueriesDropped);
+    long QueriesDropped)
+{
+    /// <summary>Iterative lookups started (find_node, get_peers and get, the node's own upkeep included).</summary>
+    public long Lookups { get; init; }
+
+    /// <summary>Iterative lookups running now.</summary>
+    public int ActiveLookups { get; init; }
+}
