@@ -159,8 +159,8 @@ internal sealed partial class TransmissionMethods
         writer.WriteNumber("torrentCount", torrents.Count);
         writer.WriteNumber("uploadSpeed", (long)status.UploadRate);
 
-        // The node's totals: payload of its running torrents since each last started (a stopped and started torrent
-        // counts from 0 again). PeerNet keeps no totals across runs, so there is no "cumulative-stats" to give.
+        // The node's totals: payload of all its torrents (removed ones too) since the node started. PeerNet keeps no
+        // totals across runs, so there is no "cumulative-stats" to give.
         writer.WriteStartObject("current-stats");
         writer.WriteNumber("downloadedBytes", status.Downloaded);
         writer.WriteNumber("uploadedBytes", status.Uploaded);
