@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using PeerNet.Daemon.Persistence;
 using PeerNet.Daemon.Service;
@@ -9,6 +10,9 @@ namespace PeerNet.Daemon.Transmission;
 /// <c>&lt;state&gt;/transmission-ids.json</c> (hash to number, written atomically): the node numbers its torrents anew
 /// on each start, in the order it loads them, and a script's <c>-t 3</c> must not change meaning with a restart. A
 /// torrent gets the next number the first time the RPC sees it (numbers are never reused) and loses it when removed.
+/// The file is written at most once per <see cref="SaveDelay"/> (and at the daemon's stop), not once per new torrent:
+/// 10,000 torrents added one by one would otherwise write the whole map 10,000 times. A <c>kill -9</c> within that
+/// delay of a numbering loses only the new numbers; those torrents are numbered again at the next start.
 /// </summary>
 internal sealed class TransmissionIds
 {
@@ -17,8 +21,13 @@ internal sealed class TransmissionIds
 
     private readonly string _path;
     private readonly Lock _gate = new();
+    /// <summary>How long a change waits before the file is written (changes meanwhile go in the same write).</summary>
+    public static readonly TimeSpan SaveDelay = TimeSpan.FromSeconds(1);
+
     private readonly Dictionary<string, long> _byHash;
+    private readonly ConditionalWeakTable<TorrentHandle, StrongBox<long>> _numbers = []; // each handle's number, read without the gate
     private long _next;
+    private bool _saveScheduled; // under the gate
 
     public TransmissionIds(string path)
     {
@@ -32,24 +41,37 @@ internal sealed class TransmissionIds
     public Dictionary<TorrentHandle, long> Number(IReadOnlyList<TorrentHandle> torrents)
     {
         var numbers = new Dictionary<TorrentHandle, long>(torrents.Count);
-        bool added = false;
+        List<TorrentHandle>? unknown = null;
+        foreach (TorrentHandle torrent in torrents)
+        {
+            if (_numbers.TryGetValue(torrent, out StrongBox<long>? known))
+            {
+                numbers[torrent] = known.Value;
+            }
+            else
+            {
+                (unknown ??= []).Add(torrent);
+            }
+        }
+
+        if (unknown is null)
+        {
+            return numbers;
+        }
+
         lock (_gate)
         {
-            foreach (TorrentHandle torrent in torrents)
+            foreach (TorrentHandle torrent in unknown)
             {
                 string hash = NodeService.IdOf(torrent);
                 if (!_byHash.TryGetValue(hash, out long id))
                 {
                     _byHash[hash] = id = _next++;
-                    added = true;
+                    ScheduleSave();
                 }
 
+                _numbers.AddOrUpdate(torrent, new StrongBox<long>(id));
                 numbers[torrent] = id;
-            }
-
-            if (added)
-            {
-                Save();
             }
         }
 
@@ -64,18 +86,50 @@ internal sealed class TransmissionIds
     {
         lock (_gate)
         {
+            _numbers.Remove(torrent);
             if (!_byHash.Remove(NodeService.IdOf(torrent), out long id))
             {
                 return null;
             }
 
-            Save();
+            ScheduleSave();
             return id;
         }
     }
 
-    private void Save() =>
-        AtomicFile.Write(_path, JsonSerializer.SerializeToUtf8Bytes(new Saved { Next = _next, Ids = _byHash }));
+    /// <summary>Writes the numbers now if a change is waiting (the daemon's stop calls it).</summary>
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            if (_saveScheduled)
+            {
+                Save();
+            }
+        }
+    }
+
+    private void ScheduleSave()
+    {
+        if (!_saveScheduled)
+        {
+            _saveScheduled = true;
+            _ = Task.Delay(SaveDelay).ContinueWith(_ => Flush(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
+    }
+
+    private void Save()
+    {
+        _saveScheduled = false;
+        try
+        {
+            AtomicFile.Write(_path, JsonSerializer.SerializeToUtf8Bytes(new Saved { Next = _next, Ids = _byHash }));
+        }
+        catch (IOException)
+        {
+            // The numbers are a convenience for clients: unsaved, they are given again at the next start.
+        }
+    }
 
     private static Saved Read(string path)
     {

@@ -40,6 +40,7 @@ internal sealed partial class TransmissionMethods
         _lifetime = lifetime;
         _logger = logger;
         _ids = new TransmissionIds(Path.Combine(state.Folder, "transmission-ids.json"));
+        lifetime.ApplicationStopping.Register(_ids.Flush);
     }
 
     /// <summary>This run's session id (<see cref="TransmissionRpc"/>'s handshake; session-get shows it): 24 random bytes.</summary>
