@@ -194,12 +194,13 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     public async Task RemoveTorrentAsync(TorrentSwarm torrent)
     {
-        foreach (KeyValuePair<Sha1Hash, TorrentSwarm> entry in _torrents)
+        // By its own keys (those AddTorrentAsync gave it), each only if it is this torrent's: a node stopping 10,000
+        // torrents would otherwise walk the whole table for each.
+        InfoHashes hashes = torrent.Metainfo.InfoHashes;
+        _torrents.TryRemove(new KeyValuePair<Sha1Hash, TorrentSwarm>(hashes.WireHash, torrent));
+        if (hashes is { V1: not null, V2: { } v2 })
         {
-            if (entry.Value == torrent)
-            {
-                _torrents.TryRemove(entry.Key, out _);
-            }
+            _torrents.TryRemove(new KeyValuePair<Sha1Hash, TorrentSwarm>(v2.Truncate(), torrent));
         }
 
         await torrent.DisposeAsync().ConfigureAwait(false);
