@@ -1,6 +1,6 @@
-using System.IO.Pipelines;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.IO.Pipelines;
 using System.Net;
 using System.Security.Cryptography;
 using PeerNet.Engine.Tests.SwarmNet;
