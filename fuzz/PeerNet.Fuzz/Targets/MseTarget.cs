@@ -33,7 +33,7 @@ public static class MseTarget
         var options = new MseHandshakeOptions { Keys = OurKeys, PadLength = data[0] >> 3 };
         MseHandshake machine = initiator
             ? MseHandshake.Initiator(Skey, allowed, default, options)
-            : MseHandshake.Responder(h => h == MseConstants.Req2(Bytes(Skey)) ? Skey : null, allowed, (data[0] & 0x80) != 0, options);
+            : MseHandshake.Responder(h => h == MseConstants.Req2(MseConstants.Bytes(Skey)) ? Skey : null, allowed, (data[0] & 0x80) != 0, options);
 
         byte[] secret = new byte[MseConstants.KeyLength];
         Check.That(PeerKeys.TryComputeSecret(OurKeys.PublicKey, secret), "the fixed keys agree");
@@ -41,14 +41,14 @@ public static class MseTarget
         if (initiator)
         {
             // Yb, no PadB, then B's encrypted fields.
-            MseConstants.Cipher(MseConstants.KeyB(secret, Bytes(Skey))).Transform(fields);
+            MseConstants.Cipher(MseConstants.KeyB(secret, MseConstants.Bytes(Skey))).Transform(fields);
         }
         else
         {
             // Ya, no PadA, the two hashes, then A's encrypted fields.
-            stream.AddRange(Bytes(MseConstants.Req1(secret)));
-            stream.AddRange(Bytes(MseConstants.Xor(MseConstants.Req2(Bytes(Skey)), MseConstants.Req3(secret))));
-            MseConstants.Cipher(MseConstants.KeyA(secret, Bytes(Skey))).Transform(fields);
+            stream.AddRange(MseConstants.Bytes(MseConstants.Req1(secret)));
+            stream.AddRange(MseConstants.Bytes(MseConstants.Xor(MseConstants.Req2(MseConstants.Bytes(Skey)), MseConstants.Req3(secret))));
+            MseConstants.Cipher(MseConstants.KeyA(secret, MseConstants.Bytes(Skey))).Transform(fields);
         }
 
         stream.AddRange(fields);
@@ -92,12 +92,5 @@ public static class MseTarget
                 Check.Equal(MseFailure.Closed, machine.Failure, "closed mid-way");
                 break;
         }
-    }
-
-    private static byte[] Bytes(Sha1Hash hash)
-    {
-        byte[] bytes = new byte[Sha1Hash.Length];
-        hash.CopyTo(bytes);
-        return bytes;
     }
 }

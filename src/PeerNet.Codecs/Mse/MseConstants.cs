@@ -78,6 +78,14 @@ internal static class MseConstants
         return new Rc4(bytes, DiscardBytes);
     }
 
+    /// <summary>A hash's 20 bytes, for the derivations above (SKEY, a sync marker).</summary>
+    public static byte[] Bytes(Sha1Hash hash)
+    {
+        byte[] bytes = new byte[Sha1Hash.Length];
+        hash.CopyTo(bytes);
+        return bytes;
+    }
+
     /// <summary><paramref name="a"/> xor <paramref name="b"/>.</summary>
     public static Sha1Hash Xor(Sha1Hash a, Sha1Hash b)
     {

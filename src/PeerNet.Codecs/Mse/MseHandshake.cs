@@ -264,18 +264,18 @@ internal sealed class MseHandshake
         if (!_initiator)
         {
             WritePublicKey(output, State.SyncReq1);
-            _syncMarker = Bytes(MseConstants.Req1(_secret));
+            _syncMarker = MseConstants.Bytes(MseConstants.Req1(_secret));
             return true;
         }
 
         // Step 3, all at once: the responder's pad and step 4 may follow Yb in any split.
-        Encryptor = MseConstants.Cipher(MseConstants.KeyA(_secret, Bytes(Skey)));
-        Decryptor = MseConstants.Cipher(MseConstants.KeyB(_secret, Bytes(Skey)));
+        Encryptor = MseConstants.Cipher(MseConstants.KeyA(_secret, MseConstants.Bytes(Skey)));
+        Decryptor = MseConstants.Cipher(MseConstants.KeyB(_secret, MseConstants.Bytes(Skey)));
         int pad = NextPadLength();
         int encrypted = ProvideLength + pad + 2 + _initialPayloadOut.Length;
         Span<byte> span = output.GetSpan(2 * Sha1Hash.Length + encrypted)[..(2 * Sha1Hash.Length + encrypted)];
         MseConstants.Req1(_secret).CopyTo(span);
-        MseConstants.Xor(MseConstants.Req2(Bytes(Skey)), MseConstants.Req3(_secret)).CopyTo(span[Sha1Hash.Length..]);
+        MseConstants.Xor(MseConstants.Req2(MseConstants.Bytes(Skey)), MseConstants.Req3(_secret)).CopyTo(span[Sha1Hash.Length..]);
         Span<byte> body = span[(2 * Sha1Hash.Length)..];
         body[..MseConstants.VcLength].Clear();
         BinaryPrimitives.WriteUInt32BigEndian(body[MseConstants.VcLength..], (uint)_allowed);
@@ -382,8 +382,8 @@ internal sealed class MseHandshake
         }
 
         Skey = skey;
-        Decryptor = MseConstants.Cipher(MseConstants.KeyA(_secret, Bytes(skey)));
-        Encryptor = MseConstants.Cipher(MseConstants.KeyB(_secret, Bytes(skey)));
+        Decryptor = MseConstants.Cipher(MseConstants.KeyA(_secret, MseConstants.Bytes(skey)));
+        Encryptor = MseConstants.Cipher(MseConstants.KeyB(_secret, MseConstants.Bytes(skey)));
         _state = State.ReadProvide;
         return true;
     }
@@ -479,12 +479,5 @@ internal sealed class MseHandshake
         input.Slice(0, destination.Length).CopyTo(destination);
         input = input.Slice(destination.Length);
         return true;
-    }
-
-    private static byte[] Bytes(Sha1Hash hash)
-    {
-        byte[] bytes = new byte[Sha1Hash.Length];
-        hash.CopyTo(bytes);
-        return bytes;
     }
 }

@@ -310,12 +310,7 @@ internal sealed class SwarmSession : IAsyncDisposable
     };
 
     /// <summary><c>HASH('req2', SKEY)</c> of an info-hash, as an initiator sends it (masked).</summary>
-    private static Sha1Hash MseKeyHash(Sha1Hash infoHash)
-    {
-        Span<byte> bytes = stackalloc byte[Sha1Hash.Length];
-        infoHash.CopyTo(bytes);
-        return MseConstants.Req2(bytes);
-    }
+    private static Sha1Hash MseKeyHash(Sha1Hash infoHash) => MseConstants.Req2(MseConstants.Bytes(infoHash));
 
     /// <summary>The responder's SKEY search: the hosted info-hash whose <c>HASH('req2', ...)</c> the initiator sent.</summary>
     private Sha1Hash? FindSkey(Sha1Hash req2) => _skeyByReq2.TryGetValue(req2, out Sha1Hash key) && _torrents.ContainsKey(key) ? key : null;

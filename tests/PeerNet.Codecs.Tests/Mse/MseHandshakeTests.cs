@@ -11,16 +11,10 @@ public sealed class MseHandshakeTests
 
     private static Func<Sha1Hash, Sha1Hash?> Hosting(params Sha1Hash[] hashes)
     {
-        Dictionary<Sha1Hash, Sha1Hash> byReq2 = hashes.ToDictionary(h => MseConstants.Req2(Bytes(h)));
+        Dictionary<Sha1Hash, Sha1Hash> byReq2 = hashes.ToDictionary(h => MseConstants.Req2(MseConstants.Bytes(h)));
         return req2 => byReq2.TryGetValue(req2, out Sha1Hash skey) ? skey : null;
     }
 
-    private static byte[] Bytes(Sha1Hash hash)
-    {
-        byte[] bytes = new byte[20];
-        hash.CopyTo(bytes);
-        return bytes;
-    }
 
     /// <summary>One side's view: the machine, what it has not consumed yet, and what it wrote.</summary>
     private sealed class Side(MseHandshake machine)
@@ -239,8 +233,8 @@ public sealed class MseHandshakeTests
         Assert.True(keys.TryComputeSecret(output.WrittenSpan[..96], secret));
 
         var step3 = new List<byte>();
-        step3.AddRange(Bytes(MseConstants.Req1(secret)));
-        step3.AddRange(Bytes(MseConstants.Xor(MseConstants.Req2(Bytes(InfoHash)), MseConstants.Req3(secret))));
+        step3.AddRange(MseConstants.Bytes(MseConstants.Req1(secret)));
+        step3.AddRange(MseConstants.Bytes(MseConstants.Xor(MseConstants.Req2(MseConstants.Bytes(InfoHash)), MseConstants.Req3(secret))));
         byte[] body = new byte[8 + 4 + 2 + padC + 2 + iaLength];
         if (!zeroVc)
         {
@@ -250,7 +244,7 @@ public sealed class MseHandshakeTests
         BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(8), (uint)MseCryptoMethods.Both);
         BinaryPrimitives.WriteUInt16BigEndian(body.AsSpan(12), (ushort)padC);
         BinaryPrimitives.WriteUInt16BigEndian(body.AsSpan(14 + padC), (ushort)iaLength);
-        MseConstants.Cipher(MseConstants.KeyA(secret, Bytes(InfoHash))).Transform(body);
+        MseConstants.Cipher(MseConstants.KeyA(secret, MseConstants.Bytes(InfoHash))).Transform(body);
         step3.AddRange(body);
         input = new ReadOnlySequence<byte>(step3.ToArray());
         return responder.Process(ref input, output);
@@ -287,7 +281,7 @@ public sealed class MseHandshakeTests
 
         byte[] step4 = new byte[8 + 4 + 2];
         BinaryPrimitives.WriteUInt32BigEndian(step4.AsSpan(8), (uint)MseCryptoMethods.Rc4);
-        MseConstants.Cipher(MseConstants.KeyB(secret, Bytes(InfoHash))).Transform(step4);
+        MseConstants.Cipher(MseConstants.KeyB(secret, MseConstants.Bytes(InfoHash))).Transform(step4);
         var input = new ReadOnlySequence<byte>([.. keys.PublicKey, .. step4]);
         Assert.Equal(MseHandshakeStatus.Failed, initiator.Process(ref input, output));
         Assert.Equal(MseFailure.NoCommonMethod, initiator.Failure);
