@@ -505,7 +505,7 @@ internal sealed class SwarmSession : IAsyncDisposable
     /// <summary>
     /// Dials <paramref name="endpoint"/> and handshakes for <paramref name="infoHash"/> (one of <paramref name="hashes"/>),
     /// each attempt within the handshake timeout: over MSE first unless the policy is disabled (the SKEY is the info-hash
-    /// the handshake carries: v1, or a v2 hash truncated, as libtorrent), and when the policy is enabled and the peer
+    /// the handshake then carries: v1, or a v2 hash truncated; a hybrid's truncated v2 one), and when the policy is enabled and the peer
     /// does not complete MSE, once more in plain. A failed connect is not retried. Returns the connection (encrypted or
     /// not) and the peer's handshake; the caller owns the connection.
     /// </summary>
@@ -513,6 +513,11 @@ internal sealed class SwarmSession : IAsyncDisposable
     {
         EncryptionPolicy policy = Options.Encryption.Policy;
         bool encrypt = policy != EncryptionPolicy.Disabled;
+
+        // A hybrid is keyed (and its handshake sent) by the truncated v2 hash over MSE: libtorrent takes the SKEY's hash
+        // as the connection's protocol, so one keyed by the v1 hash is v1 to it, and our first BEP 52 hash request closes
+        // it ("invalid message"). A peer that knows only the v1 hash fails that handshake; enabled then dials it in plain.
+        Sha1Hash encryptedHash = hashes is { V1: not null, V2: { } v2 } ? v2.Truncate() : infoHash;
         while (true)
         {
             IDuplexConnection connection = await DialAsync(endpoint, cancellationToken).ConfigureAwait(false);
@@ -526,7 +531,7 @@ internal sealed class SwarmSession : IAsyncDisposable
                 {
                     try
                     {
-                        MseConnection secured = await MseNegotiation.RunAsync(connection, MseHandshake.Initiator(infoHash, AllowedMethods), timeout.Token).ConfigureAwait(false);
+                        MseConnection secured = await MseNegotiation.RunAsync(connection, MseHandshake.Initiator(encryptedHash, AllowedMethods), timeout.Token).ConfigureAwait(false);
                         Metrics.Encryption("out", MethodName(secured.Selected));
                         stream = secured;
                     }
@@ -545,7 +550,7 @@ internal sealed class SwarmSession : IAsyncDisposable
                     }
                 }
 
-                Handshake remote = await ExchangeHandshakesAsync(stream, hashes, infoHash, timeout.Token).ConfigureAwait(false);
+                Handshake remote = await ExchangeHandshakesAsync(stream, hashes, encrypt ? encryptedHash : infoHash, timeout.Token).ConfigureAwait(false);
                 done = true;
                 return (stream, remote);
             }
