@@ -72,8 +72,8 @@ internal sealed class SwarmSession : IAsyncDisposable
     internal Microsoft.Extensions.Logging.ILogger Logger { get; }
 
     /// <summary>
-    /// Routes each incoming connection by its first bytes: the BitTorrent handshake to this session's torrents (more
-    /// protocols register here as they come: MSE, libp2p, HTTP).
+    /// Routes each incoming connection by its first bytes: the BitTorrent handshake to this session's torrents, then
+    /// (unless encryption is disabled) MSE for anything else (libp2p and HTTP will register here too, before MSE).
     /// </summary>
     internal ConnectionRouter Router { get; }
 
