@@ -38,6 +38,10 @@ PY = "/usr/bin/python3"  # python3-libtorrent loads only under Debian's python
 TICK = os.sysconf("SC_CLK_TCK")
 SWARM_CAP = 20_000_000
 SWARM_LEECHERS = 8
+# PeerNet's encryption variants (bench/encryption.sh): the default (MSE enabled: an encrypted handshake, plaintext
+# payload), plain BitTorrent only, and MSE forced with an RC4 payload.
+PEERNET_VARIANTS = {"peernet": [], "peernet-plain": ["--encryption", "disabled"],
+                    "peernet-rc4": ["--encryption", "forced", "--encryption-level", "rc4"]}
 SWARM_CLIENTS = ("peernet", "peernet-super", "libtorrent")  # peernet-super: `peernet seed --super-seed` (BEP 16)
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
@@ -235,9 +239,10 @@ class Bench:
     def start_seeder(self, client, torrent, content, upload_limit=0, port=0, super_seed=False):
         """Starts a seeder of CONTENT (the file) and waits until it has checked its data; returns (proc, port)."""
         folder = os.path.dirname(content)
-        if client == "peernet":
+        if client in PEERNET_VARIANTS:
             # No DHT or LSD, as libtorrent runs here (lt_common.make_session): the peers are given.
             args = [self.a.peernet, "seed", torrent, content, "--bind", "127.0.0.1", "--port", str(port), "--no-dht", "--no-lsd"]
+            args += PEERNET_VARIANTS[client]
             if super_seed:
                 args.append("--super-seed")
             if upload_limit:
@@ -270,11 +275,12 @@ class Bench:
     def start_downloader(self, client, torrent, folder, peers, port=0, seed_after=False):
         os.makedirs(folder)
         peer_args = []
-        if client == "peernet":
+        if client in PEERNET_VARIANTS:
             for peer in peers:
                 peer_args += ["--peer", "127.0.0.1:%d" % peer]
             args = [self.a.peernet, "get", torrent, "-o", folder, "--resume-dir", folder + ".resume",
                     "--bind", "127.0.0.1", "--port", str(port), "--no-dht", "--no-lsd"] + peer_args + (["--seed"] if seed_after else [])
+            args += PEERNET_VARIANTS[client]
             return Proc(self.name("peernet-get"), args, self.logs)
         if client in LT_PRESETS:
             for peer in peers:
@@ -289,7 +295,7 @@ class Bench:
 
     @staticmethod
     def done_predicate(client):
-        if client == "peernet":
+        if client in PEERNET_VARIANTS:
             return lambda l: l.startswith("complete: ")
         if client in LT_PRESETS:
             return lambda l: l.startswith('{"done": true')
@@ -416,7 +422,8 @@ def report_transfers(rows, size_mib, runs):
         best = max((med(sel, "mb_s") for sel in (
             [r for r in rows if r["format"] == fmt and r["seeder"] == c and r["downloader"] == c] for c in LT_PRESETS) if sel),
             default=None)
-        for seeder, downloader in PAIRS:
+        extra = sorted({(r["seeder"], r["downloader"]) for r in rows} - set(PAIRS))
+        for seeder, downloader in PAIRS + extra:
             sel = [r for r in rows if r["format"] == fmt and r["seeder"] == seeder and r["downloader"] == downloader]
             if not sel:
                 continue

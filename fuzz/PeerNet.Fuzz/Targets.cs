@@ -27,6 +27,7 @@ public static class Targets
         ["udptracker"] = UdpTrackerTarget.Fuzz,
         ["krpc"] = KrpcTarget.Fuzz,
         ["lsd"] = LsdTarget.Fuzz,
+        ["mse"] = MseTarget.Fuzz,
         ["peersession"] = PeerSessionTarget.Fuzz,
         ["leechsession"] = LeechSessionTarget.Fuzz,
     };

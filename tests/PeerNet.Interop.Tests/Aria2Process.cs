@@ -24,16 +24,19 @@ internal sealed class Aria2Process : IAsyncDisposable
     /// Downloads into <paramref name="directory"/> and exits 0 once complete (<c>--seed-time=0</c>); returns once it
     /// listens.
     /// </summary>
-    public static Task<Aria2Process> StartDownloadAsync(ToolInfo aria2, string torrentPath, string directory, CancellationToken cancellationToken)
-        => StartAsync(aria2, torrentPath, directory, ["--seed-time=0"], cancellationToken);
+    public static Task<Aria2Process> StartDownloadAsync(ToolInfo aria2, string torrentPath, string directory, CancellationToken cancellationToken, bool requireCrypto = false)
+        => StartAsync(aria2, torrentPath, directory, ["--seed-time=0", .. CryptoArguments(requireCrypto)], cancellationToken);
+
+    /// <summary>MSE/PE only (<c>--bt-require-crypto=true</c>) with an RC4 payload (<c>--bt-min-crypto-level=arc4</c>); or aria2's default.</summary>
+    private static string[] CryptoArguments(bool requireCrypto) => requireCrypto ? ["--bt-require-crypto=true", "--bt-min-crypto-level=arc4"] : [];
 
     /// <summary>
     /// Verifies the data under <paramref name="directory"/> (<c>--check-integrity</c>) and seeds it until disposed
     /// (<c>--seed-ratio=0.0</c>, no seed time); returns once it listens and seeds.
     /// </summary>
-    public static async Task<Aria2Process> StartSeedAsync(ToolInfo aria2, string torrentPath, string directory, CancellationToken cancellationToken)
+    public static async Task<Aria2Process> StartSeedAsync(ToolInfo aria2, string torrentPath, string directory, CancellationToken cancellationToken, bool requireCrypto = false)
     {
-        Aria2Process seeder = await StartAsync(aria2, torrentPath, directory, ["--check-integrity=true", "--seed-ratio=0.0"], cancellationToken).ConfigureAwait(false);
+        Aria2Process seeder = await StartAsync(aria2, torrentPath, directory, ["--check-integrity=true", "--seed-ratio=0.0", .. CryptoArguments(requireCrypto)], cancellationToken).ConfigureAwait(false);
         try
         {
             // The summary (every second) shows "[#gid SEED(ratio) ...]" once the check found the data complete.

@@ -56,9 +56,15 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         int port = 0,
         string host = "127.0.0.1",
         IEnumerable<string>? trackers = null,
-        NetworkNamespace? localDiscoveryIn = null)
+        NetworkNamespace? localDiscoveryIn = null,
+        bool forceEncryption = false)
     {
         List<string> arguments = [PythonScripts.Resolve("lt_seed.py"), torrentPath, savePath, "--port", port.ToString(), "--host", host];
+        if (forceEncryption)
+        {
+            arguments.AddRange(["--enc", "forced"]);
+        }
+
         arguments.AddRange(PeerArguments(dialPorts, host));
         foreach (string tracker in trackers ?? [])
         {
@@ -99,13 +105,19 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         int port = 0,
         bool seedAfter = false,
         string host = "127.0.0.1",
-        NetworkNamespace? localDiscoveryIn = null)
+        NetworkNamespace? localDiscoveryIn = null,
+        bool forceEncryption = false)
     {
         List<string> arguments =
         [
             PythonScripts.Resolve("lt_download.py"), torrentPath, savePath,
             "--timeout", ((int)Math.Ceiling(timeout.TotalSeconds)).ToString(), "--port", port.ToString(), "--host", host,
         ];
+        if (forceEncryption)
+        {
+            arguments.AddRange(["--enc", "forced"]);
+        }
+
         arguments.AddRange(PeerArguments(peerPorts, host));
         if (seedAfter)
         {

@@ -54,6 +54,12 @@ internal sealed record PeerNetOptions
     /// </summary>
     public bool Verbose { get; init; } = true;
 
+    /// <summary><c>--encryption</c> (disabled, enabled, forced); null for peernet's default (enabled).</summary>
+    public string? Encryption { get; init; }
+
+    /// <summary><c>--encryption-level</c> (plaintext, rc4, both); null for peernet's default (both).</summary>
+    public string? EncryptionLevel { get; init; }
+
     /// <summary>A command prefix to run peernet under, such as <see cref="NetworkNamespace.Launcher"/>; empty for none.</summary>
     public IReadOnlyList<string> Launcher { get; init; } = [];
 }
@@ -224,6 +230,18 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         if (options.NoTrackers)
         {
             yield return "--no-trackers";
+        }
+
+        if (options.Encryption is { } encryption)
+        {
+            yield return "--encryption";
+            yield return encryption;
+        }
+
+        if (options.EncryptionLevel is { } level)
+        {
+            yield return "--encryption-level";
+            yield return level;
         }
 
         if (options.Verbose)

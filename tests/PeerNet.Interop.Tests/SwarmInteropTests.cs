@@ -148,10 +148,10 @@ public sealed partial class SwarmInteropTests
     /// Runs <c>peernet get --peer</c> against the seeder on <paramref name="seederPort"/> until it completes, then checks
     /// the copy byte for byte and that about all of it came over the wire.
     /// </summary>
-    private static async Task PeerNetGetFromAsync(SwarmTorrent torrent, TempDirectory temp, int seederPort, TimeSpan timeout, Stopwatch clock, CancellationToken ct)
+    private static async Task PeerNetGetFromAsync(SwarmTorrent torrent, TempDirectory temp, int seederPort, TimeSpan timeout, Stopwatch clock, CancellationToken ct, PeerNetOptions? options = null)
     {
         string target = temp.Combine("pn-dl");
-        await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(torrent.TorrentPath, target, new PeerNetOptions { Peers = [seederPort] }, ct);
+        await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(torrent.TorrentPath, target, (options ?? new PeerNetOptions()) with { Peers = [seederPort] }, ct);
         PeerNetCompletion done = await leecher.WaitForCompletionAsync(timeout, seeding: false, ct);
         SwarmTest.Log(clock, $"peernet complete: received {done.Received} bytes, sent {done.Sent}");
 

@@ -29,16 +29,17 @@ internal sealed class TransmissionProcess : IAsyncDisposable
     /// folder that holds (or will hold) the torrent's content, and waits until it listens. With the data already
     /// there, it verifies it and seeds; otherwise it downloads and then seeds, until disposed.
     /// </summary>
-    public static async Task<TransmissionProcess> StartAsync(ToolInfo transmission, string torrentPath, string downloadDirectory, string configDirectory, CancellationToken cancellationToken)
+    public static async Task<TransmissionProcess> StartAsync(ToolInfo transmission, string torrentPath, string downloadDirectory, string configDirectory, CancellationToken cancellationToken, bool requireEncryption = false)
     {
         int port = LoopbackPorts.GetFree();
         Directory.CreateDirectory(configDirectory);
         Directory.CreateDirectory(downloadDirectory);
-        await File.WriteAllTextAsync(Path.Combine(configDirectory, "settings.json"), Settings(port, downloadDirectory), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(configDirectory, "settings.json"), Settings(port, downloadDirectory, requireEncryption), cancellationToken).ConfigureAwait(false);
 
-        // -et: plaintext preferred (the settings say the same); -p: the peer port; -g: our config folder. Its status
-        // lines end in '\r' only, so on a pipe they would sit in stdio's buffer: stdbuf -o0 unbuffers them.
-        string[] arguments = [transmission.Path!, "-g", configDirectory, "-w", downloadDirectory, "-p", port.ToString(), "-et", "-D", "-U", "-M", torrentPath];
+        // -et: plaintext preferred, or -er: encryption required (the settings say the same); -p: the peer port; -g: our
+        // config folder. Its status lines end in '\r' only, so on a pipe they would sit in stdio's buffer: stdbuf -o0
+        // unbuffers them.
+        string[] arguments = [transmission.Path!, "-g", configDirectory, "-w", downloadDirectory, "-p", port.ToString(), requireEncryption ? "-er" : "-et", "-D", "-U", "-M", torrentPath];
         var process = File.Exists(Stdbuf)
             ? BackgroundProcess.Start("transmission-cli", Stdbuf, ["-o0", .. arguments])
             : BackgroundProcess.Start("transmission-cli", arguments[0], arguments[1..]);
@@ -72,9 +73,9 @@ internal sealed class TransmissionProcess : IAsyncDisposable
 
     /// <summary>
     /// Loopback only, TCP only, no DHT/LSD/PEX/port mapping/RPC/blocklist, no speed or ratio limits, files under their
-    /// final names (no ".part"), plaintext preferred.
+    /// final names (no ".part"), plaintext preferred (or encryption required: 2).
     /// </summary>
-    private static string Settings(int port, string downloadDirectory) => JsonSerializer.Serialize(new Dictionary<string, object>
+    private static string Settings(int port, string downloadDirectory, bool requireEncryption) => JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["bind-address-ipv4"] = "127.0.0.1",
         ["bind-address-ipv6"] = "::1",
@@ -87,7 +88,7 @@ internal sealed class TransmissionProcess : IAsyncDisposable
         ["utp-enabled"] = false,
         ["rpc-enabled"] = false,
         ["blocklist-enabled"] = false,
-        ["encryption"] = 0,
+        ["encryption"] = requireEncryption ? 2 : 0,
         ["ratio-limit-enabled"] = false,
         ["idle-seeding-limit-enabled"] = false,
         ["speed-limit-up-enabled"] = false,

@@ -70,6 +70,33 @@ internal sealed class PeerOptions
         Description = "Do not use Local Service Discovery (BEP 14: multicast announces on the local network, TTL 1) to find peers (private torrents never do).",
     };
 
+    public Option<EncryptionPolicy> Encryption { get; } = new("--encryption")
+    {
+        Description = "Message Stream Encryption of peer connections: disabled, enabled (accept both; dial encrypted, then plain if the peer does not answer) or forced (encrypted only, in and out).",
+        HelpName = "POLICY",
+        DefaultValueFactory = _ => EncryptionPolicy.Enabled,
+    };
+
+    public Option<EncryptionLevel> EncryptionLevel { get; } = new("--encryption-level")
+    {
+        Description = "What an encrypted connection carries after its handshake: plaintext, rc4 or both.",
+        HelpName = "LEVEL",
+        DefaultValueFactory = _ => PeerNet.EncryptionLevel.Both,
+    };
+
+    public Option<bool> PreferRc4 { get; } = new("--prefer-rc4")
+    {
+        Description = "When both levels are allowed and offered, choose RC4 for the payload rather than plaintext.",
+    };
+
+    /// <summary>The <see cref="EncryptionOptions"/> these options give.</summary>
+    public EncryptionOptions EncryptionOptions(ParseResult parseResult) => new()
+    {
+        Policy = parseResult.GetValue(Encryption),
+        Level = parseResult.GetValue(EncryptionLevel),
+        PreferRc4 = parseResult.GetValue(PreferRc4),
+    };
+
     /// <summary>A <c>--port</c> option whose value is checked as it is parsed: 0 (any free port) to 65535.</summary>
     public static Option<int> PortOption(string description)
     {
@@ -114,6 +141,9 @@ internal sealed class PeerOptions
         command.Options.Add(Verbose);
         command.Options.Add(NoTrackers);
         command.Options.Add(Bootstrap);
+        command.Options.Add(Encryption);
+        command.Options.Add(EncryptionLevel);
+        command.Options.Add(PreferRc4);
         command.Options.Add(NoDht);
         command.Options.Add(NoLsd);
     }

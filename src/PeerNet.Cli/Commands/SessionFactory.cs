@@ -31,6 +31,7 @@ internal static class SessionFactory
             Trackers = !parseResult.GetValue(options.NoTrackers),
             UploadRateLimit = parseResult.GetValue(options.UploadLimit),
             DownloadRateLimit = parseResult.GetValue(options.DownloadLimit),
+            Encryption = options.EncryptionOptions(parseResult),
         };
         ILoggerFactory? logs = parseResult.GetValue(options.Verbose) ? new StderrLoggerFactory(parseResult.InvocationConfiguration.Error, LogLevel.Debug) : null;
         try

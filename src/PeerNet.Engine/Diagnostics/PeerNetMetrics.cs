@@ -31,6 +31,7 @@ internal sealed class PeerNetMetrics : IDisposable
         PeersConnected = _meter.CreateUpDownCounter<long>("peernet.peers.connected", "{peer}", "Peer connections attached to torrents.");
         ConnectionsUnrouted = _meter.CreateCounter<long>("peernet.connections.unrouted", "{connection}", "Incoming connections closed before any protocol took them, tagged with the reason (unknown, too_long, timeout, closed).");
         DatagramsDropped = _meter.CreateCounter<long>("peernet.datagrams.dropped", "{datagram}", "Datagrams on the node's UDP port dropped, tagged with the reason (unknown, queue_full, no_owner).");
+        EncryptionHandshakes = _meter.CreateCounter<long>("peernet.encryption.handshakes", "{connection}", "MSE handshakes, tagged with the direction (in, out) and the result: the method agreed (rc4, plaintext) or why it failed (timeout, closed, unknown_torrent, sync_not_found, plaintext_refused, ...).");
         LsdAnnouncesSent = _meter.CreateCounter<long>("peernet.lsd.announces.sent", "{datagram}", "BEP 14 announces multicast.");
         LsdDatagramsDropped = _meter.CreateCounter<long>("peernet.lsd.datagrams.dropped", "{datagram}", "Datagrams on the LSD port dropped: over a rate, queue full, or refused.");
         LsdPeersFound = _meter.CreateCounter<long>("peernet.lsd.peers.found", "{peer}", "Peers found by local service discovery.");
@@ -57,6 +58,11 @@ internal sealed class PeerNetMetrics : IDisposable
     public Counter<long> ConnectionsUnrouted { get; }
 
     public Counter<long> DatagramsDropped { get; }
+
+    public Counter<long> EncryptionHandshakes { get; }
+
+    /// <summary>Counts an MSE handshake in <paramref name="direction"/> with its <paramref name="result"/>.</summary>
+    public void Encryption(string direction, string result) => EncryptionHandshakes.Add(1, new KeyValuePair<string, object?>("direction", direction), new KeyValuePair<string, object?>("result", result));
 
     public Counter<long> LsdAnnouncesSent { get; }
 

@@ -157,6 +157,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
                 DownloadRateLimit = options.DownloadRateLimit,
                 HashingThreads = options.HashingThreads,
                 PeerLimits = options.PeerLimits,
+                Encryption = options.Encryption,
                 LocalDiscovery = options.LocalDiscovery,
                 Dht = dht,
                 OwnsDht = true,

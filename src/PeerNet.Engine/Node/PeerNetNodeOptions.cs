@@ -54,6 +54,9 @@ public sealed record PeerNetNodeOptions
     /// <summary>Per-peer budgets and the dial policy (docs/security.md).</summary>
     public PeerLimits PeerLimits { get; init; } = new();
 
+    /// <summary>Message Stream Encryption of peer connections (MSE/PE): policy, levels, preference. Default: enabled, both levels.</summary>
+    public EncryptionOptions Encryption { get; init; } = new();
+
     /// <summary>Events buffered for each watcher of <see cref="PeerNetNode.WatchEventsAsync"/> before the oldest are dropped. Default 4096.</summary>
     public int EventBufferSize { get; init; } = 4096;
 
@@ -97,6 +100,15 @@ public sealed record PeerNetNodeOptions
         if (PeerLimits is null)
         {
             problems.Add("PeerLimits is required");
+        }
+
+        if (Encryption is null)
+        {
+            problems.Add("Encryption is required");
+        }
+        else if (!Enum.IsDefined(Encryption.Policy) || !Enum.IsDefined(Encryption.Level))
+        {
+            problems.Add("Encryption.Policy and Encryption.Level must be one of their named values");
         }
 
         return problems;

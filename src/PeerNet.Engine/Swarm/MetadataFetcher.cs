@@ -232,10 +232,9 @@ internal sealed class MetadataFetcher
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_session.Options.ConnectTimeout + _session.Options.HandshakeTimeout + TimeSpan.FromSeconds(30));
-        IDuplexConnection connection = await _session.DialAsync(endpoint, timeout.Token).ConfigureAwait(false);
+        (IDuplexConnection connection, Handshake remote) = await _session.OpenPeerAsync(endpoint, _hashes, _handshakeHashes.For(endpoint), timeout.Token).ConfigureAwait(false);
         try
         {
-            Handshake remote = await _session.ExchangeHandshakesAsync(connection, _hashes, _handshakeHashes.For(endpoint), timeout.Token).ConfigureAwait(false);
 
             if (!remote.SupportsExtensionProtocol)
             {

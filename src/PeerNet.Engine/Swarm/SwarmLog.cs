@@ -36,6 +36,9 @@ internal static partial class SwarmLog
     [LoggerMessage(108, LogLevel.Debug, "metadata of {InfoHash}: {Peer} failed: {Reason}")]
     public static partial void MetadataPeerFailed(ILogger logger, string infoHash, IPEndPoint peer, string reason);
 
+    [LoggerMessage(111, LogLevel.Debug, "encrypted handshake with {Peer} ({Direction}) failed: {Reason}")]
+    public static partial void EncryptionFailed(ILogger logger, IPEndPoint peer, string direction, string reason);
+
     [LoggerMessage(110, LogLevel.Warning, "{Torrent}: handling {Event} from {Peer} failed; the peer is closed, the torrent goes on")]
     public static partial void PeerFault(ILogger logger, string torrent, IPEndPoint peer, string @event, Exception error);
 

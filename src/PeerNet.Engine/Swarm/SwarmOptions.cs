@@ -39,6 +39,12 @@ internal sealed record SessionOptions
     /// <summary>Per-peer budgets and the dial policy, shared by every torrent of the session.</summary>
     public PeerLimits PeerLimits { get; init; } = new();
 
+    /// <summary>
+    /// Message Stream Encryption of peer connections. Default here: disabled (the node passes its own options, enabled by
+    /// default; a session made directly, as in tests, speaks plain BitTorrent unless told otherwise).
+    /// </summary>
+    public EncryptionOptions Encryption { get; init; } = new() { Policy = EncryptionPolicy.Disabled };
+
     /// <summary>Hashing workers; 0 uses every core.</summary>
     public int HashingThreads { get; init; }
 

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using PeerNet.Discovery.Lsd;
 using PeerNet.Discovery.Trackers;
 using PeerNet.Metainfo;
+using PeerNet.Mse;
 using PeerNet.PeerWire;
 using PeerNet.Storage;
 using PeerNet.Transport;
@@ -23,6 +24,7 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     private readonly IPeerTransport _transport;
     private readonly ConcurrentDictionary<Sha1Hash, TorrentSwarm> _torrents = new();
+    private readonly ConcurrentDictionary<Sha1Hash, Sha1Hash> _skeyByReq2 = new(); // HASH('req2', key) -> a key of _torrents
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _halfOpen;
     private readonly Lazy<TrackerClient> _trackers;
@@ -46,7 +48,12 @@ internal sealed class SwarmSession : IAsyncDisposable
         Metrics = new Diagnostics.PeerNetMetrics(options.MeterFactory);
         _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time, options.Datagrams));
         Router = new ConnectionRouter(options.RouterOptions, Time, Metrics.Unrouted);
-        Router.Register("bittorrent", RecognizeHandshake, AcceptAsync);
+        Router.Register("bittorrent", RecognizeHandshake, AcceptPlainAsync);
+        if (options.Encryption.Policy != EncryptionPolicy.Disabled)
+        {
+            // Last: it takes whatever is not plaintext BitTorrent.
+            Router.Register("mse", RecognizeEncrypted, AcceptEncryptedAsync);
+        }
         Ticker = new SwarmTicker(Time);
         Received = new RateMeter(Time);
         Sent = new RateMeter(Time);
@@ -67,8 +74,8 @@ internal sealed class SwarmSession : IAsyncDisposable
     internal Microsoft.Extensions.Logging.ILogger Logger { get; }
 
     /// <summary>
-    /// Routes each incoming connection by its first bytes: the BitTorrent handshake to this session's torrents (more
-    /// protocols register here as they come: MSE, libp2p, HTTP).
+    /// Routes each incoming connection by its first bytes: the BitTorrent handshake to this session's torrents, then
+    /// (unless encryption is disabled) MSE for anything else (libp2p and HTTP will register here too, before MSE).
     /// </summary>
     internal ConnectionRouter Router { get; }
 
@@ -173,10 +180,12 @@ internal sealed class SwarmSession : IAsyncDisposable
             throw new InvalidOperationException($"torrent {metainfo.InfoHashes} is already in this session");
         }
 
-        // A hybrid torrent is reachable by its truncated v2 hash too (BEP 52).
-        if (metainfo.InfoHashes is { V1: not null, V2: { } v2 })
+        _skeyByReq2[MseKeyHash(key)] = key;
+
+        // A hybrid torrent is reachable by its truncated v2 hash too (BEP 52), in plain and as an MSE SKEY.
+        if (metainfo.InfoHashes is { V1: not null, V2: { } v2 } && _torrents.TryAdd(v2.Truncate(), torrent))
         {
-            _torrents.TryAdd(v2.Truncate(), torrent);
+            _skeyByReq2[MseKeyHash(v2.Truncate())] = v2.Truncate();
         }
 
         try
@@ -197,13 +206,21 @@ internal sealed class SwarmSession : IAsyncDisposable
         // By its own keys (those AddTorrentAsync gave it), each only if it is this torrent's: a node stopping 10,000
         // torrents would otherwise walk the whole table for each.
         InfoHashes hashes = torrent.Metainfo.InfoHashes;
-        _torrents.TryRemove(new KeyValuePair<Sha1Hash, TorrentSwarm>(hashes.WireHash, torrent));
+        Remove(hashes.WireHash);
         if (hashes is { V1: not null, V2: { } v2 })
         {
-            _torrents.TryRemove(new KeyValuePair<Sha1Hash, TorrentSwarm>(v2.Truncate(), torrent));
+            Remove(v2.Truncate());
         }
 
         await torrent.DisposeAsync().ConfigureAwait(false);
+
+        void Remove(Sha1Hash key)
+        {
+            if (_torrents.TryRemove(new KeyValuePair<Sha1Hash, TorrentSwarm>(key, torrent)))
+            {
+                _skeyByReq2.TryRemove(MseKeyHash(key), out _);
+            }
+        }
     }
 
     internal void OnPeerClosed() => Interlocked.Decrement(ref _connections);
@@ -300,6 +317,93 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     private static Recognition RecognizeHandshake(in ReadOnlySequence<byte> firstBytes) => ConnectionRouter.MatchPrefix(firstBytes, Handshake.Protocol);
 
+    /// <summary>MSE has no magic of its own (Ya is random): it is whatever cannot be a plaintext BitTorrent handshake.</summary>
+    private static Recognition RecognizeEncrypted(in ReadOnlySequence<byte> firstBytes) => ConnectionRouter.MatchPrefix(firstBytes, Handshake.Protocol) switch
+    {
+        Recognition.No => Recognition.Yes,
+        Recognition.NeedMore => Recognition.NeedMore,
+        _ => Recognition.No,
+    };
+
+    /// <summary><c>HASH('req2', SKEY)</c> of an info-hash, as an initiator sends it (masked).</summary>
+    private static Sha1Hash MseKeyHash(Sha1Hash infoHash) => MseConstants.Req2(MseConstants.Bytes(infoHash));
+
+    /// <summary>The responder's SKEY search: the hosted info-hash whose <c>HASH('req2', ...)</c> the initiator sent.</summary>
+    private Sha1Hash? FindSkey(Sha1Hash req2) => _skeyByReq2.TryGetValue(req2, out Sha1Hash key) && _torrents.ContainsKey(key) ? key : null;
+
+    /// <summary>The MSE methods our options allow.</summary>
+    private MseCryptoMethods AllowedMethods => Options.Encryption.Level switch
+    {
+        EncryptionLevel.Plaintext => MseCryptoMethods.Plaintext,
+        EncryptionLevel.Rc4 => MseCryptoMethods.Rc4,
+        _ => MseCryptoMethods.Both,
+    };
+
+    /// <summary>A plaintext BitTorrent handshake came in: taken unless the policy is forced encryption.</summary>
+    private async Task AcceptPlainAsync(IDuplexConnection connection, CancellationToken cancellationToken)
+    {
+        if (Options.Encryption.Policy == EncryptionPolicy.Forced)
+        {
+            Metrics.Encryption("in", "plaintext_refused");
+            SwarmLog.EncryptionFailed(Logger, connection.RemoteEndPoint, "in", "plaintext_refused");
+            connection.Abort();
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        await AcceptAsync(connection, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Anything else came in: answer it as an MSE responder (within the handshake timeout), find the torrent by the SKEY
+    /// hash, then take the BitTorrent handshake inside, which must name that torrent.
+    /// </summary>
+    private async Task AcceptEncryptedAsync(IDuplexConnection connection, CancellationToken cancellationToken)
+    {
+        var handshake = MseHandshake.Responder(FindSkey, AllowedMethods, Options.Encryption.PreferRc4);
+        MseConnection secured;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(Options.HandshakeTimeout);
+            try
+            {
+                secured = await MseNegotiation.RunAsync(connection, handshake, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+            {
+                string reason = EncryptionFailure(e, cancellationToken);
+                Metrics.Encryption("in", reason);
+                SwarmLog.EncryptionFailed(Logger, connection.RemoteEndPoint, "in", reason);
+                connection.Abort();
+                await connection.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+        }
+
+        Metrics.Encryption("in", MethodName(secured.Selected));
+        await AcceptAsync(secured, cancellationToken, handshake.Skey).ConfigureAwait(false);
+    }
+
+    private static string MethodName(MseCryptoMethods method) => method == MseCryptoMethods.Rc4 ? "rc4" : "plaintext";
+
+    /// <summary>The metric's reason for a failed MSE handshake.</summary>
+    private static string EncryptionFailure(Exception e, CancellationToken stopping) => e switch
+    {
+        MseHandshakeException m => m.Failure switch
+        {
+            MseFailure.BadPublicKey => "bad_public_key",
+            MseFailure.SyncNotFound => "sync_not_found",
+            MseFailure.UnknownTorrent => "unknown_torrent",
+            MseFailure.BadVerificationConstant => "bad_verification_constant",
+            MseFailure.PadTooLong => "pad_too_long",
+            MseFailure.PayloadTooLong => "payload_too_long",
+            MseFailure.NoCommonMethod => "no_common_method",
+            _ => "closed",
+        },
+        OperationCanceledException when !stopping.IsCancellationRequested => "timeout",
+        _ => "closed",
+    };
+
     /// <summary>
     /// Takes a pending-handshake slot for an incoming connection, or refuses it: when the node is full, when
     /// <see cref="SessionOptions.MaxPendingHandshakes"/> are pending, or when its address already has
@@ -346,7 +450,7 @@ internal sealed class SwarmSession : IAsyncDisposable
     /// info-hash) to find the torrent by any of its swarm hashes (v1, or a v2 hash truncated), answer with our handshake,
     /// then read the peer id.
     /// </summary>
-    private async Task AcceptAsync(IDuplexConnection connection, CancellationToken cancellationToken)
+    private async Task AcceptAsync(IDuplexConnection connection, CancellationToken cancellationToken, Sha1Hash? skey = null)
     {
         bool attached = false;
         try
@@ -354,7 +458,8 @@ internal sealed class SwarmSession : IAsyncDisposable
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Options.HandshakeTimeout);
             (HandshakeReserved reserved, Sha1Hash infoHash) = await ReadAsync<(HandshakeReserved, Sha1Hash)>(connection.Input, ReadHeader, timeout.Token).ConfigureAwait(false);
-            if (!_torrents.TryGetValue(infoHash, out TorrentSwarm? torrent) || !torrent.CanAccept(connection.RemoteEndPoint.Address))
+            if (!_torrents.TryGetValue(infoHash, out TorrentSwarm? torrent) || !torrent.CanAccept(connection.RemoteEndPoint.Address)
+                || (skey is { } key && (!_torrents.TryGetValue(key, out TorrentSwarm? keyed) || keyed != torrent)))
             {
                 return;
             }
@@ -392,13 +497,10 @@ internal sealed class SwarmSession : IAsyncDisposable
             throw new IOException("connection limit reached");
         }
 
-        IDuplexConnection connection = await DialAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        (IDuplexConnection connection, Handshake remote) = await OpenPeerAsync(endpoint, torrent.Metainfo.InfoHashes, handshakeHash ?? torrent.Metainfo.InfoHashes.WireHash, cancellationToken).ConfigureAwait(false);
         bool attached = false;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(Options.HandshakeTimeout);
-            Handshake remote = await ExchangeHandshakesAsync(connection, torrent.Metainfo.InfoHashes, handshakeHash ?? torrent.Metainfo.InfoHashes.WireHash, timeout.Token).ConfigureAwait(false);
             if (remote.PeerId == LocalPeerId)
             {
                 throw new InvalidDataException("connected to ourselves");
@@ -412,6 +514,69 @@ internal sealed class SwarmSession : IAsyncDisposable
             {
                 connection.Abort();
                 await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Dials <paramref name="endpoint"/> and handshakes for <paramref name="infoHash"/> (one of <paramref name="hashes"/>),
+    /// each attempt within the handshake timeout: over MSE first unless the policy is disabled (the SKEY is the info-hash
+    /// the handshake then carries: v1, or a v2 hash truncated; a hybrid's truncated v2 one), and when the policy is enabled and the peer
+    /// does not complete MSE, once more in plain. A failed connect is not retried. Returns the connection (encrypted or
+    /// not) and the peer's handshake; the caller owns the connection.
+    /// </summary>
+    internal async Task<(IDuplexConnection Connection, Handshake Remote)> OpenPeerAsync(IPEndPoint endpoint, InfoHashes hashes, Sha1Hash infoHash, CancellationToken cancellationToken)
+    {
+        EncryptionPolicy policy = Options.Encryption.Policy;
+        bool encrypt = policy != EncryptionPolicy.Disabled;
+
+        // A hybrid is keyed (and its handshake sent) by the truncated v2 hash over MSE: libtorrent takes the SKEY's hash
+        // as the connection's protocol, so one keyed by the v1 hash is v1 to it, and our first BEP 52 hash request closes
+        // it ("invalid message"). A peer that knows only the v1 hash fails that handshake; enabled then dials it in plain.
+        Sha1Hash encryptedHash = hashes is { V1: not null, V2: { } v2 } ? v2.Truncate() : infoHash;
+        while (true)
+        {
+            IDuplexConnection connection = await DialAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            bool done = false;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(Options.HandshakeTimeout);
+                IDuplexConnection stream = connection;
+                if (encrypt)
+                {
+                    try
+                    {
+                        MseConnection secured = await MseNegotiation.RunAsync(connection, MseHandshake.Initiator(encryptedHash, AllowedMethods), timeout.Token).ConfigureAwait(false);
+                        Metrics.Encryption("out", MethodName(secured.Selected));
+                        stream = secured;
+                    }
+                    catch (Exception e) when (e is OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
+                    {
+                        string reason = EncryptionFailure(e, cancellationToken);
+                        Metrics.Encryption("out", reason);
+                        SwarmLog.EncryptionFailed(Logger, endpoint, "out", reason);
+                        if (policy == EncryptionPolicy.Forced)
+                        {
+                            throw new IOException($"the peer did not complete the encrypted handshake ({reason}) and encryption is forced", e);
+                        }
+
+                        encrypt = false;
+                        continue; // in plain, on a new connection (this one is closed below)
+                    }
+                }
+
+                Handshake remote = await ExchangeHandshakesAsync(stream, hashes, encrypt ? encryptedHash : infoHash, timeout.Token).ConfigureAwait(false);
+                done = true;
+                return (stream, remote);
+            }
+            finally
+            {
+                if (!done)
+                {
+                    connection.Abort();
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
     }

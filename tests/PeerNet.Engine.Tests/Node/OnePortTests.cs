@@ -67,8 +67,10 @@ public sealed class OnePortTests
     [Fact]
     public async Task Node_ClosesAConnectionNoProtocolClaims_CountsIt_AndFreesItsSlot()
     {
+        // Encryption off: with MSE on (the default), whatever is not a BitTorrent handshake is taken as an MSE one.
         await using PeerNetNode node = await PeerNetNode.StartAsync(
-            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false }, cancellationToken: Ct).WaitAsync(Timeout, Ct);
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, Encryption = new() { Policy = EncryptionPolicy.Disabled } },
+            cancellationToken: Ct).WaitAsync(Timeout, Ct);
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, node.ListenPort, Ct).AsTask().WaitAsync(Timeout, Ct);
         NetworkStream stream = tcp.GetStream();

@@ -31,7 +31,12 @@ def add_preset_argument(parser):
                         help="libtorrent's settings preset under ours (high_performance_seed: its own tuning for seeding at speed)")
 
 
-def make_session(port, upload_limit=0, host="127.0.0.1", lsd=False, preset="default"):
+def add_encryption_argument(parser):
+    parser.add_argument("--enc", choices=["plain", "forced"], default="plain",
+                        help="forced: MSE/PE only, in and out, RC4 payload (pe_forced, pe_rc4); plain: dial plain, accept both")
+
+
+def make_session(port, upload_limit=0, host="127.0.0.1", lsd=False, preset="default", enc="plain"):
     """A session on HOST:PORT only (127.0.0.1, or ::1 for IPv6): no DHT/UPnP/NAT-PMP, TCP only (uTP off), many peers
     per IP; no LSD unless asked (only inside a private network namespace: LSD multicasts on the listen interface).
     PRESET: libtorrent's settings pack the rest is laid over (its defaults, or high_performance_seed)."""
@@ -50,12 +55,17 @@ def make_session(port, upload_limit=0, host="127.0.0.1", lsd=False, preset="defa
         # Plain BitTorrent handshakes both ways: the peers under test need not speak MSE.
         "out_enc_policy": int(lt.enc_policy.disabled),
         "in_enc_policy": int(lt.enc_policy.enabled),
+        "allowed_enc_level": int(lt.enc_level.both),
         "alert_mask": lt.alert.category_t.status_notification
         | lt.alert.category_t.error_notification
         | lt.alert.category_t.storage_notification
         | lt.alert.category_t.peer_notification
         | lt.alert.category_t.connect_notification,
     })
+    if enc == "forced":
+        settings["out_enc_policy"] = int(lt.enc_policy.forced)
+        settings["in_enc_policy"] = int(lt.enc_policy.forced)
+        settings["allowed_enc_level"] = int(lt.enc_level.rc4)
     if lsd:
         # LSD announces and replies are log alerts ("==> LSD: ...", "<== LSD: ..."): worth a line in a failing test.
         settings["alert_mask"] |= lt.alert.category_t.session_log_notification

@@ -32,12 +32,13 @@ def main():
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on: 127.0.0.1, or ::1 for IPv6")
     parser.add_argument("--lsd", action="store_true", help="local service discovery on (only inside a private network namespace)")
     parser.add_argument("--seed-after", action="store_true")
+    lt_common.add_encryption_argument(parser)
     lt_common.add_preset_argument(parser)
     args = parser.parse_args()
 
     lt_common.exit_when_stdin_closes()
     started = time.monotonic()
-    session = lt_common.make_session(args.port, host=args.host, lsd=args.lsd, preset=args.preset)
+    session = lt_common.make_session(args.port, host=args.host, lsd=args.lsd, preset=args.preset, enc=args.enc)
     try:
         port = lt_common.wait_for_listen(session)
     except RuntimeError as e:
