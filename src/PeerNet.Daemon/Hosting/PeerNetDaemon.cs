@@ -88,6 +88,7 @@ public static partial class PeerNetDaemon
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton<NodeService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeService>());
+        builder.Services.AddSingleton(sp => new RuntimeSettings(configFile, sp.GetRequiredService<IOptions<DaemonSettings>>().Value, sp.GetRequiredService<NodeService>()));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
