@@ -165,6 +165,26 @@ public sealed class OptionsApiTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(_daemon.State, "settings.json")), "nothing written");
     }
 
+    [Fact]
+    public async Task OpenApi_DescribesTheNewEndpoints()
+    {
+        using var anonymous = new HttpClient { BaseAddress = _daemon.BaseAddress };
+        JsonElement paths = JsonDocument.Parse(await anonymous.GetStringAsync("openapi/v1.json", Ct)).RootElement.GetProperty("paths");
+        foreach ((string path, string method, string tag) in new[]
+        {
+            ("/api/v1/torrents/{id}", "patch", "Torrents"),
+            ("/api/v1/torrents/{id}/files", "put", "Torrents"),
+            ("/api/v1/settings", "get", "Settings"),
+            ("/api/v1/settings", "patch", "Settings"),
+        })
+        {
+            JsonElement operation = paths.GetProperty(path).GetProperty(method);
+            Assert.False(string.IsNullOrEmpty(operation.GetProperty("summary").GetString()), $"{method} {path} has a summary");
+            Assert.Equal(tag, operation.GetProperty("tags")[0].GetString());
+            Assert.True(operation.TryGetProperty("requestBody", out _) || method == "get", $"{method} {path} describes its body");
+        }
+    }
+
     private static byte[] RandomBytes(int size)
     {
         byte[] data = new byte[size];
