@@ -111,6 +111,8 @@ public sealed class OptionsApiTests : IAsyncLifetime
             Assert.Equal(RuntimeSettings.Redacted, settings.GetProperty("api").GetProperty("token").GetString());
             Assert.Equal(0, settings.GetProperty("node").GetProperty("uploadRateLimit").GetInt64());
             Assert.Equal("127.0.0.1", settings.GetProperty("node").GetProperty("listenAddress").GetString());
+            Assert.Equal(100, settings.GetProperty("metrics").GetProperty("perTorrentLimit").GetInt32()); // other parts' settings too
+            Assert.True(settings.GetProperty("torrents").TryGetProperty("watchFolder", out _));
         }
 
         // A value sent back as it is (the address, the redacted token) is no change; the limits change at once.
@@ -161,6 +163,7 @@ public sealed class OptionsApiTests : IAsyncLifetime
         await ExpectAsync(await PatchAsync("api/v1/settings", """{"node": {"uploadRateLimit": 1}, "frobnicate": 1}"""), HttpStatusCode.BadRequest, "unknown setting", "frobnicate");
         await ExpectAsync(await PatchAsync("api/v1/settings", """{"node": {"uploadRateLimit": "fast"}}"""), HttpStatusCode.BadRequest, "bad setting value", "node.uploadRateLimit");
         await ExpectAsync(await PatchAsync("api/v1/settings", """{"node": {"uploadRateLimit": 1, "listenPort": 7000, "dht": true}}"""), HttpStatusCode.BadRequest, "needs a restart", "node.listenPort, node.dht");
+        await ExpectAsync(await PatchAsync("api/v1/settings", """{"metrics": {"perTorrentLimit": 5}}"""), HttpStatusCode.BadRequest, "needs a restart", "metrics.perTorrentLimit");
         Assert.Equal(0, (await _daemon.GetJsonAsync("api/v1/settings")).GetProperty("node").GetProperty("uploadRateLimit").GetInt64());
         Assert.False(File.Exists(Path.Combine(_daemon.State, "settings.json")), "nothing written");
     }

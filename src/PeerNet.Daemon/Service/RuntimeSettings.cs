@@ -22,13 +22,19 @@ internal sealed class RuntimeSettings
     private static readonly JsonSerializerOptions FileJson = new() { WriteIndented = true };
     private readonly DaemonSettings _settings;
     private readonly NodeService _node;
+    private readonly IReadOnlyList<(string Section, object Values)> _others;
     private readonly Lock _gate = new();
 
-    public RuntimeSettings(string file, DaemonSettings settings, NodeService node)
+    /// <param name="file">The settings file.</param>
+    /// <param name="settings">The daemon's settings, as bound at start.</param>
+    /// <param name="node">The node.</param>
+    /// <param name="others">Other parts' settings, as bound at start, shown in their sections (camelCase) and changed only by a restart.</param>
+    public RuntimeSettings(string file, DaemonSettings settings, NodeService node, IReadOnlyList<(string Section, object Values)> others)
     {
         File = file;
         _settings = settings;
         _node = node;
+        _others = others;
     }
 
     /// <summary>The settings file changes are written to (the one the daemon read).</summary>
@@ -40,6 +46,19 @@ internal sealed class RuntimeSettings
         lock (_gate)
         {
             JsonObject settings = JsonSerializer.SerializeToNode(_settings, Json)!.AsObject();
+            foreach ((string section, object values) in _others)
+            {
+                if (settings[section] is not JsonObject into)
+                {
+                    settings[section] = into = [];
+                }
+
+                foreach ((string name, JsonNode? value) in JsonSerializer.SerializeToNode(values, values.GetType(), Json)!.AsObject())
+                {
+                    into[name] = value?.DeepClone();
+                }
+            }
+
             if (settings["api"] is JsonObject api && api["token"] is not null)
             {
                 api["token"] = Redacted;
