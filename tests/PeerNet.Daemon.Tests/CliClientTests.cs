@@ -31,7 +31,7 @@ public sealed class CliClientTests : IAsyncLifetime
         Assert.True(exit == 0, error);
         string id = TorrentSource.FromBytes(torrent).InfoHashes.V1!.ToString()!.ToLowerInvariant();
         Assert.StartsWith($"added {id} cli.bin (", output, StringComparison.Ordinal);
-        JsonElement done = await _daemon.WaitTorrentAsync(id, t => t.GetProperty("progress").GetDouble() == 1, "the download the CLI added completes");
+        JsonElement done = await _daemon.WaitTorrentAsync(id, t => t.GetProperty("progress").GetDouble() == 1 && t.GetProperty("state").GetString() == "Seeding", "the download the CLI added completes and seeds");
         Assert.Equal(downloads, done.GetProperty("savePath").GetString());
         Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(source, "cli.bin"), Ct), await File.ReadAllBytesAsync(Path.Combine(downloads, "cli.bin"), Ct));
 

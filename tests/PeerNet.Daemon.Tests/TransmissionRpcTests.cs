@@ -133,9 +133,21 @@ public sealed class TransmissionRpcTests
 
         Assert.Equal("success", (await rpc.CallAsync("session-set", new Dictionary<string, object> { ["dht-enabled"] = false, ["peer-port"] = node.Node.ListenPort })).GetProperty("result").GetString());
         string refused = (await rpc.CallAsync("session-set", new Dictionary<string, object> { ["dht-enabled"] = true, ["speed-limit-down"] = 100, ["peer-port"] = node.Node.ListenPort })).GetProperty("result").GetString()!;
-        Assert.Contains("dht-enabled, speed-limit-down", refused, StringComparison.Ordinal);
+        Assert.Contains("dht-enabled", refused, StringComparison.Ordinal);
         Assert.DoesNotContain("peer-port", refused, StringComparison.Ordinal);
+        Assert.DoesNotContain("speed-limit-down", refused, StringComparison.Ordinal); // that one changes at run time...
         Assert.False(node.Node.Options.Dht);
+        Assert.Equal(0, node.Node.Options.DownloadRateLimit); // ...but not with a refused request: nothing changed
+
+        // The node's speed limits change at once (transmission-remote -d 100 sends both keys) and are kept in settings.json.
+        Assert.Equal("success", (await rpc.CallAsync("session-set", new Dictionary<string, object> { ["speed-limit-down"] = 100, ["speed-limit-down-enabled"] = true })).GetProperty("result").GetString());
+        Assert.Equal(100_000, node.Node.Options.DownloadRateLimit);
+        JsonElement limited = Arguments(await rpc.CallAsync("session-get", new { fields = new[] { "speed-limit-down", "speed-limit-down-enabled" } }));
+        Assert.Equal(100, limited.GetProperty("speed-limit-down").GetInt32());
+        Assert.True(limited.GetProperty("speed-limit-down-enabled").GetBoolean());
+        Assert.Contains("\"DownloadRateLimit\": 100000", await File.ReadAllTextAsync(Path.Combine(harness.State, "settings.json"), Ct), StringComparison.Ordinal);
+        Assert.Equal("success", (await rpc.CallAsync("session-set", new Dictionary<string, object> { ["speed-limit-down-enabled"] = false })).GetProperty("result").GetString());
+        Assert.Equal(0, node.Node.Options.DownloadRateLimit);
 
         (string folder, byte[] torrent) = await harness.CreateContentAsync("stats.bin", 40_000);
         await rpc.AddAsync(torrent, folder, paused: true);

@@ -31,7 +31,9 @@ internal sealed record TorrentDto(
     int Seeds,
     double? EtaSeconds,
     string SavePath,
-    bool Sequential)
+    bool Sequential,
+    long UploadRateLimit,
+    long DownloadRateLimit)
 {
     public static TorrentDto From(TorrentHandle torrent)
     {
@@ -56,7 +58,9 @@ internal sealed record TorrentDto(
             s.Seeds,
             s.Eta?.TotalSeconds,
             Text(torrent.Options.SavePath),
-            torrent.Options.Sequential);
+            torrent.Options.Sequential,
+            torrent.Options.UploadRateLimit,
+            torrent.Options.DownloadRateLimit);
     }
 
     /// <summary>Network text made safe to show, and bounded.</summary>

@@ -35,6 +35,7 @@ internal static class TorrentEndpoints
         torrents.MapGet("/{id}/peers", PeersAsync).WithSummary("A torrent's connected peers");
         torrents.MapGet("/{id}/files", FilesAsync).WithSummary("A torrent's files");
         torrents.MapGet("/{id}/trackers", Trackers).WithSummary("A torrent's trackers");
+        OptionsEndpoints.Map(torrents, api);
         api.MapGet("/node", Node).WithTags("Node").WithSummary("The node: ports, totals, DHT");
         api.MapGet("/events", Events).WithTags("Node").WithSummary("The node's events as Server-Sent Events");
     }

@@ -88,6 +88,12 @@ public static partial class PeerNetDaemon
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton<NodeService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeService>());
+        var metricsSettings = new MetricsSettings();
+        builder.Configuration.GetSection("Metrics").Bind(metricsSettings);
+        var watchSettings = new Watch.WatchSettings();
+        builder.Configuration.GetSection("Torrents").Bind(watchSettings);
+        builder.Services.AddSingleton(sp => new RuntimeSettings(
+            configFile, sp.GetRequiredService<IOptions<DaemonSettings>>().Value, sp.GetRequiredService<NodeService>(), [("metrics", metricsSettings), ("torrents", watchSettings)]));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();

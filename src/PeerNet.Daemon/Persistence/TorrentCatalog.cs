@@ -32,6 +32,12 @@ internal sealed record TorrentRecord
 
     /// <summary>Each file's priority as set after the add (0 skips a file); null for every file at normal priority.</summary>
     public IReadOnlyList<int>? FilePriorities { get; init; }
+
+    /// <summary>The torrent's own upload limit, bytes per second; 0 for none.</summary>
+    public long UploadRateLimit { get; init; }
+
+    /// <summary>The torrent's own download limit, bytes per second; 0 for none.</summary>
+    public long DownloadRateLimit { get; init; }
 }
 
 /// <summary>
@@ -74,7 +80,7 @@ internal sealed partial class TorrentCatalog
         }
     }
 
-    /// <summary>Rewrites a kept torrent's record (paused or resumed); nothing if it is no longer kept.</summary>
+    /// <summary>Rewrites a kept torrent's record (paused, resumed, its options or file priorities changed); nothing if it is no longer kept.</summary>
     public void Update(string id, Func<TorrentRecord, TorrentRecord> change)
     {
         lock (_gate)

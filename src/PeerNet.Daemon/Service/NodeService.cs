@@ -114,6 +114,9 @@ internal sealed partial class NodeService : IHostedService, IDisposable
                 SavePath = handle.Options.SavePath,
                 Paused = options.Paused,
                 Sequential = options.Sequential,
+                FilePriorities = options.FilePriorities,
+                UploadRateLimit = options.UploadRateLimit,
+                DownloadRateLimit = options.DownloadRateLimit,
                 Added = DateTimeOffset.UtcNow,
             };
             try
@@ -163,12 +166,39 @@ internal sealed partial class NodeService : IHostedService, IDisposable
         Catalog.Update(IdOf(handle), r => r with { Paused = paused });
     }
 
+    /// <summary>
+    /// Sets a torrent's file priorities (one per file of its metadata, pad files included; 0 skips a file) and keeps them
+    /// for the next start. Throws <see cref="InvalidOperationException"/> before a magnet link's metadata has come, and
+    /// <see cref="ArgumentException"/> for a wrong count or a priority out of range (nothing changed or kept then).
+    /// </summary>
+    public async Task SetFilePrioritiesAsync(TorrentHandle handle, IReadOnlyList<int> priorities, CancellationToken cancellationToken)
+    {
+        int[] kept = [.. priorities];
+        await handle.SetFilePrioritiesAsync(kept, cancellationToken);
+        Catalog.Update(IdOf(handle), r => r with { FilePriorities = kept });
+    }
+
+    /// <summary>Sets a torrent's own rate limits (bytes per second, 0 for none) and keeps them for the next start.</summary>
+    public void SetRateLimits(TorrentHandle handle, long upload, long download)
+    {
+        handle.SetRateLimits(upload, download);
+        Catalog.Update(IdOf(handle), r => r with { UploadRateLimit = upload, DownloadRateLimit = download });
+    }
+
     private async Task RestoreAsync(TorrentRecord record, byte[]? torrent, CancellationToken cancellationToken)
     {
         try
         {
             TorrentSource source = torrent is not null ? TorrentSource.FromBytes(torrent) : TorrentSource.FromMagnet(record.Magnet!);
-            var options = new AddTorrentOptions { SavePath = record.SavePath, Paused = record.Paused, Sequential = record.Sequential, FilePriorities = record.FilePriorities };
+            var options = new AddTorrentOptions
+            {
+                SavePath = record.SavePath,
+                Paused = record.Paused,
+                Sequential = record.Sequential,
+                FilePriorities = record.FilePriorities,
+                UploadRateLimit = record.UploadRateLimit,
+                DownloadRateLimit = record.DownloadRateLimit,
+            };
             TorrentHandle handle = await Node.AddTorrentAsync(source, options, cancellationToken);
             LogRestored(_logger, handle); // its ToString sanitizes the name
         }

@@ -22,8 +22,7 @@ internal static class FilePriorityChange
     public static bool IsRequested(RpcArguments arguments) => Keys.Any(arguments.Has);
 
     /// <summary>Transmission's file numbers: the index in the metadata of each file that is not a pad file.</summary>
-    public static int[] Numbered(TorrentMetainfo metainfo) =>
-        [.. Enumerable.Range(0, metainfo.Files.Count).Where(i => !metainfo.Files[i].IsPadFile)];
+    public static int[] Numbered(TorrentMetainfo metainfo) => Service.FileChoices.Listed(metainfo);
 
     /// <summary>A PeerNet priority as Transmission's: -1 low, 0 normal, 1 high.</summary>
     public static int ToTransmission(int priority) => priority switch
@@ -37,9 +36,7 @@ internal static class FilePriorityChange
     public static int[] Apply(RpcArguments arguments, TorrentMetainfo metainfo, IReadOnlyList<int>? current)
     {
         int[] numbered = Numbered(metainfo);
-        int[] priorities = current is not null && current.Count == metainfo.Files.Count
-            ? [.. current]
-            : [.. metainfo.Files.Select(f => f.IsPadFile ? FilePriorities.Skip : FilePriorities.Normal)];
+        int[] priorities = Service.FileChoices.Current(metainfo, current);
         foreach (int i in Files(arguments, "files-wanted", numbered))
         {
             priorities[i] = priorities[i] == FilePriorities.Skip ? FilePriorities.Normal : priorities[i];

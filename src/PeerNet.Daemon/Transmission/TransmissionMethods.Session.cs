@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PeerNet.Daemon.Service;
 
 namespace PeerNet.Daemon.Transmission;
 
@@ -113,16 +114,20 @@ internal sealed partial class TransmissionMethods
         }
     }
 
+    /// <summary>The session-set keys that change at run time: the node's rate limits (<see cref="RuntimeSettings"/>).</summary>
+    private static readonly string[] SpeedLimitKeys = ["speed-limit-down", "speed-limit-down-enabled", "speed-limit-up", "speed-limit-up-enabled"];
+
     /// <summary>
-    /// session-set: PeerNet's node takes its settings at start (the settings file), so a value can be "set" here only to
-    /// what it is already (GUIs send back what they were given). Any real change is refused, naming the keys, and
-    /// nothing changes; Transmission itself ignores names it does not know, which would hide that.
+    /// session-set: the node's rate limits (<c>speed-limit-down/up</c> and their <c>-enabled</c>) change at once and
+    /// are kept in the settings file, as the REST API's settings do. Every other setting is taken at start, so a value
+    /// can be "set" only to what it is already (GUIs send back what they were given); any other change is refused,
+    /// naming the keys, and nothing changes. Transmission itself ignores names it does not know, which would hide that.
     /// </summary>
     private void SessionSet(RpcArguments arguments)
     {
         Dictionary<string, object> current = SessionValues();
         var refused = new List<string>();
-        foreach (string name in arguments.Names)
+        foreach (string name in arguments.Names.Where(n => !SpeedLimitKeys.Contains(n)))
         {
             arguments.TryGet(name, out JsonElement value);
             if (!current.TryGetValue(name, out object? now) || !SameValue(now, value))
@@ -134,6 +139,18 @@ internal sealed partial class TransmissionMethods
         if (refused.Count > 0)
         {
             throw new RpcException($"PeerNet cannot change {string.Join(", ", refused)} while it runs: set the node's settings in its settings file (Node:...) and restart it; nothing was changed");
+        }
+
+        PeerNetNodeOptions o = _node.Node.Options;
+        long down = Limit(arguments, "speed-limit-down", "speed-limit-down-enabled", o.DownloadRateLimit);
+        long up = Limit(arguments, "speed-limit-up", "speed-limit-up-enabled", o.UploadRateLimit);
+        try
+        {
+            _settings.SetNodeRateLimits(up, down);
+        }
+        catch (IOException e)
+        {
+            throw new RpcException("the settings file could not be written, so nothing was changed: " + DisplayText.Sanitize(e.Message, 300));
         }
     }
 

@@ -23,6 +23,7 @@ internal sealed partial class TransmissionMethods
     internal static readonly TimeSpan RecentlyActive = TimeSpan.FromSeconds(60);
 
     private readonly NodeService _node;
+    private readonly RuntimeSettings _settings;
     private readonly DaemonState _state;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger _logger;
@@ -33,9 +34,10 @@ internal sealed partial class TransmissionMethods
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private int _watching;
 
-    public TransmissionMethods(NodeService node, DaemonState state, IHostApplicationLifetime lifetime, ILogger logger)
+    public TransmissionMethods(NodeService node, RuntimeSettings settings, DaemonState state, IHostApplicationLifetime lifetime, ILogger logger)
     {
         _node = node;
+        _settings = settings;
         _state = state;
         _lifetime = lifetime;
         _logger = logger;
@@ -277,11 +279,6 @@ internal sealed partial class TransmissionMethods
             throw new RpcException("cannot add this torrent there: " + DisplayText.Sanitize(e.Message, 300));
         }
 
-        if (priorities is not null)
-        {
-            _node.Catalog.Update(NodeService.IdOf(handle), r => r with { FilePriorities = priorities });
-        }
-
         WriteAdded(writer, "torrent-added", handle);
     }
 
@@ -323,15 +320,14 @@ internal sealed partial class TransmissionMethods
                 if (files)
                 {
                     int[] priorities = FilePriorityChange.Apply(arguments, torrent.Metainfo!, torrent.Options.FilePriorities);
-                    await torrent.SetFilePrioritiesAsync(priorities, ct);
-                    _node.Catalog.Update(NodeService.IdOf(torrent), r => r with { FilePriorities = priorities });
+                    await _node.SetFilePrioritiesAsync(torrent, priorities, ct);
                 }
 
                 long down = Limit(arguments, "downloadLimit", "downloadLimited", torrent.Options.DownloadRateLimit);
                 long up = Limit(arguments, "uploadLimit", "uploadLimited", torrent.Options.UploadRateLimit);
                 if (down != torrent.Options.DownloadRateLimit || up != torrent.Options.UploadRateLimit)
                 {
-                    torrent.SetRateLimits(up, down);
+                    _node.SetRateLimits(torrent, up, down);
                 }
             }
             catch (ObjectDisposedException)

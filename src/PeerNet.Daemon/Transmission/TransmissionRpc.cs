@@ -240,7 +240,7 @@ internal static class TransmissionEndpoints
     public static void MapTransmissionRpc(this WebApplication app, ApiSecurity security)
     {
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PeerNet.Daemon.Transmission");
-        var methods = new TransmissionMethods(app.Services.GetRequiredService<NodeService>(), app.Services.GetRequiredService<DaemonState>(), app.Lifetime, logger);
+        var methods = new TransmissionMethods(app.Services.GetRequiredService<NodeService>(), app.Services.GetRequiredService<RuntimeSettings>(), app.Services.GetRequiredService<DaemonState>(), app.Lifetime, logger);
         var rpc = new TransmissionRpc(security, methods, logger);
         app.MapPost(Path, rpc.HandleAsync).ExcludeFromDescription(); // routing takes "/transmission/rpc/" too
     }

@@ -52,8 +52,27 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         _events = new NodeEventHub(time, options.EventBufferSize);
     }
 
-    /// <summary>The options the node was started with.</summary>
-    public PeerNetNodeOptions Options { get; }
+    /// <summary>The node's options: those it was started with, and the rate limits as <see cref="SetRateLimits"/> last set them.</summary>
+    public PeerNetNodeOptions Options { get => Volatile.Read(ref _options); private init => _options = value; }
+
+    private PeerNetNodeOptions _options = null!;
+
+    /// <summary>
+    /// Changes the node's rate limits over all its torrents (bytes per second, 0 for none), at once: what
+    /// <see cref="PeerNetNodeOptions.UploadRateLimit"/> and <see cref="PeerNetNodeOptions.DownloadRateLimit"/> set at start.
+    /// Each torrent's own limits (<see cref="TorrentHandle.SetRateLimits"/>) apply as well.
+    /// </summary>
+    public void SetRateLimits(long uploadBytesPerSecond, long downloadBytesPerSecond)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(uploadBytesPerSecond);
+        ArgumentOutOfRangeException.ThrowIfNegative(downloadBytesPerSecond);
+        lock (_torrentsGate)
+        {
+            Volatile.Write(ref _options, _options with { UploadRateLimit = uploadBytesPerSecond, DownloadRateLimit = downloadBytesPerSecond });
+            _session.UploadLimit.Rate = uploadBytesPerSecond;
+            _session.DownloadLimit.Rate = downloadBytesPerSecond;
+        }
+    }
 
     /// <summary>The port peers reach every torrent of this node on: TCP, and UDP (DHT, tracker replies) on the same number.</summary>
     public int ListenPort => _session.ListenPort;

@@ -344,4 +344,24 @@ public sealed class PeerNetNodeTests
         Assert.Contains("negative", e.Message, StringComparison.Ordinal);
         Assert.Contains("MaxConnections", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task SetRateLimits_ChangesTheSharedLimitsAtOnce_AndTheOptionsSaySo()
+    {
+        await using var harness = new NodeHarness();
+        PeerNetNode node = await harness.StartNodeAsync(new PeerNetNodeOptions { UploadRateLimit = 50_000 });
+        Assert.Equal(50_000, node.Session.UploadLimit.Rate);
+
+        node.SetRateLimits(uploadBytesPerSecond: 12_000, downloadBytesPerSecond: 34_000);
+        Assert.Equal(12_000, node.Options.UploadRateLimit);
+        Assert.Equal(34_000, node.Options.DownloadRateLimit);
+        Assert.Equal(12_000, node.Session.UploadLimit.Rate);
+        Assert.Equal(34_000, node.Session.DownloadLimit.Rate);
+
+        node.SetRateLimits(0, 0); // none again
+        Assert.Equal(0, node.Session.UploadLimit.Rate);
+        Assert.Equal(0, node.Options.DownloadRateLimit);
+        Assert.Throws<ArgumentOutOfRangeException>(() => node.SetRateLimits(-1, 0));
+        Assert.Equal(0, node.Options.UploadRateLimit);
+    }
 }
