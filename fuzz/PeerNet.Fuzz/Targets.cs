@@ -27,6 +27,8 @@ public static class Targets
         ["udptracker"] = UdpTrackerTarget.Fuzz,
         ["krpc"] = KrpcTarget.Fuzz,
         ["lsd"] = LsdTarget.Fuzz,
+        ["multiaddr"] = MultiaddrTarget.Fuzz,
+        ["multistream"] = MultistreamTarget.Fuzz,
         ["peersession"] = PeerSessionTarget.Fuzz,
         ["leechsession"] = LeechSessionTarget.Fuzz,
     };
