@@ -28,6 +28,8 @@ public static class Targets
         ["krpc"] = KrpcTarget.Fuzz,
         ["lsd"] = LsdTarget.Fuzz,
         ["mse"] = MseTarget.Fuzz,
+        ["multiaddr"] = MultiaddrTarget.Fuzz,
+        ["multistream"] = MultistreamTarget.Fuzz,
         ["peersession"] = PeerSessionTarget.Fuzz,
         ["leechsession"] = LeechSessionTarget.Fuzz,
     };

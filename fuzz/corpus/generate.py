@@ -150,6 +150,34 @@ def lsd():
         write("lsd", name, text.encode())
 
 
+def libp2p():
+    """multiaddrs (binary) and multistream-select exchanges a dialer sends a listener of /noise and /yamux/1.0.0."""
+    key = bytes.fromhex("080112201ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e")
+    p2p = bytes([0xa5, 0x03, 2 + len(key), 0x00, len(key)]) + key
+    for name, data in {
+        "ip4-tcp": bytes.fromhex("047f000001060fa1"),
+        "ip6-udp": bytes.fromhex("2920010db80000000000000000000000429102ffff"),
+        "ip4-tcp-p2p": bytes.fromhex("040a000001061ae1") + p2p,
+        "p2p-sha256": bytes([0xa5, 0x03, 34, 0x12, 32]) + bytes(range(32)),
+        "unknown-code": bytes.fromhex("35"),
+    }.items():
+        write("multiaddr", name, data)
+
+    def msg(line):
+        body = line.encode() + b"\n"
+        return bytes([len(body)]) + body
+
+    header = msg("/multistream/1.0.0")
+    for name, data in {
+        "select-noise": header + msg("/noise"),
+        "na-then-yamux": header + msg("/tls/1.0.0") + msg("/yamux/1.0.0") + b"\x00\x00data",
+        "ls": header + msg("ls"),
+        "bad-header": msg("/multistream/2.0.0"),
+        "long-length": header + bytes([0xff, 0xff, 0x03]),
+    }.items():
+        write("multistream", name, data)
+
+
 def peersession():
     """Frames a peer sends a seeding node (PeerSessionTarget): requests of every kind, in sequences. In BEP 52 frames a
     pieces root of one byte i then 31 zeros stands for the root of the torrent's i-th v2 file (0: a.bin, five pieces of
@@ -216,6 +244,7 @@ def main():
     compat_seeds()
     trackers()
     lsd()
+    libp2p()
     peersession()
     leechsession()
     with open(os.path.join(HERE, "metainfo", "lt-v1-single.torrent"), "rb") as f:

@@ -24,6 +24,7 @@ internal static class PeerNetCli
             DemoCommand.Build(),
             DhtCommand.Build(),
             DaemonCommand.Build(),
+            IdCommand.Build(),
         };
         foreach (Command client in ClientCommands.Build())
         {

@@ -11,6 +11,9 @@ public static class DaemonFiles
     /// <summary>The file holding the URL the daemon's API listens on (written once it listens).</summary>
     public static string EndpointFile(string stateFolder) => new DaemonState(stateFolder).EndpointFile;
 
+    /// <summary>The node's own folder in the state folder (its libp2p key <c>identity.key</c>, its DHT state).</summary>
+    public static string NodeFolder(string stateFolder) => new DaemonState(stateFolder).NodeFolder;
+
     /// <summary>The file holding the API token (owner-only).</summary>
     public static string TokenFile(string stateFolder) => new DaemonState(stateFolder).TokenFile;
 }

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using PeerNet.Discovery.Dht;
+using PeerNet.Libp2p;
 using PeerNet.Swarm;
 using PeerNet.Transport;
 
@@ -79,6 +80,12 @@ public sealed partial class PeerNetNode : IAsyncDisposable
 
     /// <summary>The address and port the node listens on.</summary>
     public IPEndPoint LocalEndPoint => _session.LocalEndPoint!;
+
+    /// <summary>
+    /// The node's libp2p identity: its key pair and peer ID, kept as <c>identity.key</c> in
+    /// <see cref="PeerNetNodeOptions.StateDirectory"/> (created on first start), or made afresh for a node without one.
+    /// </summary>
+    public NodeIdentity Identity { get; private init; } = null!;
 
     /// <summary>The node's DHT node, when <see cref="PeerNetNodeOptions.Dht"/> is on.</summary>
     public DhtNode? Dht => _dht;
@@ -162,8 +169,11 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         SwarmSession? session = null;
         IPeerListener? listener = null;
         DatagramDemux[] datagrams = [];
+        NodeIdentity? identity = null;
         try
         {
+            // First: a key file others can read stops the node before it opens a port.
+            identity = options.StateDirectory is { } state ? NodeIdentity.LoadOrCreate(state) : NodeIdentity.CreateEphemeral();
             (listener, datagrams) = await BindPortAsync(options, transport, bindUdp, r => session?.Metrics.Dropped(r), logger, cancellationToken).ConfigureAwait(false);
             dht = options.Dht ? await StartDhtAsync(options, datagrams, loggerFactory, logger, time, cancellationToken).ConfigureAwait(false) : null;
             var sessionOptions = new SessionOptions
@@ -189,10 +199,11 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             listener = null; // the session's now
             await session.StartAsync(cancellationToken, bound).ConfigureAwait(false);
             NodeLog.Started(logger, session.ListenPort, dht is not null, options.LocalDiscovery);
-            return new PeerNetNode(options, session, dht, time, logger) { _transport = transport, _datagrams = datagrams };
+            return new PeerNetNode(options, session, dht, time, logger) { _transport = transport, _datagrams = datagrams, Identity = identity };
         }
         catch
         {
+            identity?.Dispose();
             if (session is not null)
             {
                 await session.DisposeAsync().ConfigureAwait(false); // disposes the DHT it owns, and the listener it was given
@@ -355,6 +366,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
 
         _events.Complete();
         _stopping.Dispose();
+        Identity.Dispose();
         NodeLog.Stopped(_logger, torrents.Length);
     }
 }

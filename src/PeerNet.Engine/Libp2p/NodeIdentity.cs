@@ -1,0 +1,157 @@
+using System.Security.Cryptography;
+using NSec.Cryptography;
+
+namespace PeerNet.Libp2p;
+
+/// <summary>
+/// The node's libp2p identity: an Ed25519 key pair and the <see cref="Libp2pPeerId"/> made from its public key. Kept in
+/// the state folder as <c>identity.key</c> (libp2p's protobuf <c>PrivateKey</c>, as go- and js-libp2p store keys), a
+/// file only its owner may read: created with mode 0600 on first start, written whole or not at all, and, as ssh does
+/// with its keys, refused when others can read or write it. Whoever holds the file can speak as the node.
+/// </summary>
+public sealed class NodeIdentity : IDisposable
+{
+    /// <summary>The key file's name in the state folder.</summary>
+    public const string FileName = "identity.key";
+
+    private const UnixFileMode OthersMayAccess =
+        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+        UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    private readonly Key _key;
+    private readonly byte[] _publicKey;
+
+    private NodeIdentity(Key key, string? keyFile)
+    {
+        _key = key;
+        _publicKey = key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+        PeerId = Libp2pPeerId.FromEd25519PublicKey(_publicKey);
+        KeyFile = keyFile;
+    }
+
+    /// <summary>The node's peer ID (<c>12D3KooW...</c>).</summary>
+    public Libp2pPeerId PeerId { get; }
+
+    /// <summary>The node's Ed25519 public key (32 bytes).</summary>
+    public ReadOnlyMemory<byte> PublicKey => _publicKey;
+
+    /// <summary>The file the key is kept in; null for an identity that lives only in memory.</summary>
+    public string? KeyFile { get; }
+
+    /// <summary>
+    /// The identity kept in <paramref name="stateDirectory"/> (made if missing), created there on first use. Throws
+    /// <see cref="UnauthorizedAccessException"/> when the key file is readable or writable by others than its owner,
+    /// and <see cref="InvalidDataException"/> when it is not a libp2p Ed25519 private key.
+    /// </summary>
+    public static NodeIdentity LoadOrCreate(string stateDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
+        Directory.CreateDirectory(stateDirectory);
+        string path = Path.Combine(stateDirectory, FileName);
+        if (!File.Exists(path))
+        {
+            using Key created = NewKey();
+            if (TryWriteNew(path, created))
+            {
+                return Load(path);
+            }
+
+            // Another process created it first: use theirs, so one folder has one identity.
+        }
+
+        return Load(path);
+    }
+
+    /// <summary>A fresh identity kept nowhere (a node without a state folder).</summary>
+    public static NodeIdentity CreateEphemeral() => new(NewKey(), keyFile: null);
+
+    /// <summary>Signs <paramref name="data"/> with the node's key (Ed25519, 64 bytes).</summary>
+    internal byte[] Sign(ReadOnlySpan<byte> data) => SignatureAlgorithm.Ed25519.Sign(_key, data);
+
+    /// <summary>Forgets the private key.</summary>
+    public void Dispose() => _key.Dispose();
+
+    private static Key NewKey() =>
+        Key.Create(SignatureAlgorithm.Ed25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
+
+    private static NodeIdentity Load(string path)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            UnixFileMode mode = File.GetUnixFileMode(path);
+            if ((mode & OthersMayAccess) != 0)
+            {
+                throw new UnauthorizedAccessException(
+                    $"{path} is accessible by others (mode {Convert.ToString((int)mode, 8)}); a node key must be private: chmod 600 it, or remove it for a new identity.");
+            }
+        }
+
+        var info = new FileInfo(path);
+        if (info.Length > 1024)
+        {
+            throw new InvalidDataException($"{path} is {info.Length} bytes, too big for a libp2p Ed25519 private key.");
+        }
+
+        byte[] message = File.ReadAllBytes(path);
+        byte[]? seed = null;
+        try
+        {
+            seed = Libp2pKeys.TryDecodeEd25519PrivateKey(message, out byte[]? storedPublic, out string? error)
+                ?? throw new InvalidDataException($"{path} is not a libp2p Ed25519 private key: {error}.");
+            Key key = Key.Import(SignatureAlgorithm.Ed25519, seed, KeyBlobFormat.RawPrivateKey);
+            if (!CryptographicOperations.FixedTimeEquals(key.PublicKey.Export(KeyBlobFormat.RawPublicKey), storedPublic))
+            {
+                key.Dispose();
+                throw new InvalidDataException($"{path} is damaged: its public key is not the one its private key makes.");
+            }
+
+            return new NodeIdentity(key, path);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(message);
+            if (seed is not null)
+            {
+                CryptographicOperations.ZeroMemory(seed);
+            }
+        }
+    }
+
+    /// <summary>Writes the key to a private temporary file, then links it into place unless a key is already there.</summary>
+    private static bool TryWriteNew(string path, Key key)
+    {
+        byte[] seed = key.Export(KeyBlobFormat.RawPrivateKey);
+        byte[] message = Libp2pKeys.EncodeEd25519PrivateKey(seed, key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+        string temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            using (var file = new FileStream(temporary, options))
+            {
+                file.Write(message);
+                file.Flush(flushToDisk: true);
+            }
+
+            try
+            {
+                File.Move(temporary, path, overwrite: false);
+                return true;
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                return false;
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+            CryptographicOperations.ZeroMemory(message);
+            File.Delete(temporary);
+        }
+    }
+}
