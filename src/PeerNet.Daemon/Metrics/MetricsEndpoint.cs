@@ -45,8 +45,14 @@ internal static class MetricsEndpoint
                 {
                     // OpenTelemetry listens to meters by name, process-wide: this daemon's own (made by its IMeterFactory)
                     // only, not another node's or another host's in the same process (tests run several).
+                    // Each stream preallocates its cardinality limit's points (OpenTelemetry's default, 2,000 of ~70 bytes,
+                    // was 5 MB over these streams): a per-torrent stream needs a few per listed torrent (its state is a
+                    // tag, so a torrent may leave a series per state), the engine's own a handful of tag values each.
                     IMeterFactory own = services.GetRequiredService<IMeterFactory>();
-                    metrics.AddView(instrument => ReferenceEquals(instrument.Meter.Scope, own) ? null : MetricStreamConfiguration.Drop);
+                    var perTorrent = new MetricStreamConfiguration { CardinalityLimit = (settings.PerTorrentLimit * 8) + 64 };
+                    var engine = new MetricStreamConfiguration { CardinalityLimit = 256 };
+                    metrics.AddView(instrument => !ReferenceEquals(instrument.Meter.Scope, own) ? MetricStreamConfiguration.Drop
+                        : instrument.Name.StartsWith(TorrentMetrics.PerTorrentPrefix, StringComparison.Ordinal) ? perTorrent : engine);
                 });
             });
     }

@@ -19,6 +19,9 @@ internal sealed class TorrentMetrics : IDisposable
     /// <summary>The meter's name.</summary>
     public const string MeterName = "PeerNet.Daemon";
 
+    /// <summary>What the names of the per-torrent instruments (a series per listed torrent) start with.</summary>
+    public const string PerTorrentPrefix = "peernet.torrent.";
+
     /// <summary>How long one look at the node serves the instruments of one scrape (each instrument's callback asks in turn).</summary>
     private static readonly TimeSpan SnapshotLifetime = TimeSpan.FromMilliseconds(250);
 

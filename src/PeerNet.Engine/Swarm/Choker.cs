@@ -27,7 +27,7 @@ internal sealed class Choker
     private readonly HashSet<int> _unchoke = [];
     private readonly LeechOrder _leechOrder = new();
     private readonly SeedOrder _seedOrder = new();
-    private ChokerPeer[] _scratch = new ChokerPeer[16];
+    private ChokerPeer[] _scratch = [];
     private long _round;
     private long _optimisticRound;
     private int? _optimistic;

@@ -10,7 +10,7 @@ namespace PeerNet.Swarm;
 /// </summary>
 internal sealed class HandshakeHashes(InfoHashes hashes, int capacity)
 {
-    private readonly ConcurrentDictionary<IPEndPoint, byte> _v2Peers = new();
+    private readonly ConcurrentDictionary<IPEndPoint, byte> _v2Peers = new(concurrencyLevel: 1, capacity: 4); // small: one per torrent, rarely written, and a node may host thousands of torrents
 
     /// <summary>Notes that <paramref name="peer"/> was found under <paramref name="hash"/>, one of the torrent's swarm hashes.</summary>
     public void FoundUnder(IPEndPoint peer, Sha1Hash hash)

@@ -12,7 +12,7 @@ namespace PeerNet.Swarm;
 /// </summary>
 internal sealed class PeerBans
 {
-    private readonly ConcurrentDictionary<IPAddress, byte> _banned = new();
+    private readonly ConcurrentDictionary<IPAddress, byte> _banned = new(concurrencyLevel: 1, capacity: 4); // small: one per torrent, rarely written, and a node may host thousands of torrents
     private readonly Dictionary<int, List<Suspect>> _suspects = [];
     private readonly int _blockLength;
     private int _count; // of _banned

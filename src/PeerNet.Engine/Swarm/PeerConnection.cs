@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Threading.Channels;
 using PeerNet.PeerWire;
+using PeerNet.Threading;
 using PeerNet.Transport;
 
 namespace PeerNet.Swarm;
@@ -160,8 +161,8 @@ internal sealed partial class PeerConnection : IAsyncDisposable
 
     public void Start()
     {
-        _reader = Task.Run(() => ReadLoopAsync(_closing.Token));
-        _writer = Task.Run(() => WriteLoopAsync(_closing.Token));
+        _reader = BackgroundLoop.Start(() => ReadLoopAsync(_closing.Token));
+        _writer = BackgroundLoop.Start(() => WriteLoopAsync(_closing.Token));
     }
 
     /// <summary>Closes the connection (idempotent) and tells the torrent's loop once.</summary>

@@ -15,7 +15,7 @@ namespace PeerNet.Swarm;
 internal sealed class PeerSet
 {
     private readonly Dictionary<int, PeerConnection> _connected = [];
-    private readonly ConcurrentDictionary<IPAddress, int> _connectionsByAddress = new();
+    private readonly ConcurrentDictionary<IPAddress, int> _connectionsByAddress = new(concurrencyLevel: 1, capacity: 4); // small: one per torrent, rarely written, and a node may host thousands of torrents
     private readonly HashSet<IPEndPoint> _connecting = [];
     private readonly PeerList _known;
     private readonly PeerBans _bans;

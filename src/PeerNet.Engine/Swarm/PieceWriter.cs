@@ -16,7 +16,7 @@ internal sealed class PieceWriter
 {
     private const int BlockLength = PeerWireLimits.BlockLength;
 
-    private readonly ConcurrentDictionary<int, PieceBuffer> _buffers = new();
+    private readonly ConcurrentDictionary<int, PieceBuffer> _buffers = new(concurrencyLevel: 1, capacity: 4); // small: one per torrent, rarely written, and a node may host thousands of torrents
     private readonly HashSet<int> _hashing = [];
     private readonly List<Task> _work = []; // hash-and-write items in flight
     private readonly TorrentStorage _storage;

@@ -21,7 +21,7 @@ internal sealed class RequestScheduler
 
     private const int BlockLength = PeerWireLimits.BlockLength;
 
-    private readonly BlockRequest[] _scratch = new BlockRequest[256];
+    private BlockRequest[]? _scratch; // made at the first request: a seed never asks, and a node may host thousands
     private readonly PiecePicker _picker;
     private readonly PieceWriter _pieces;
     private readonly TimeProvider _time;
@@ -93,6 +93,7 @@ internal sealed class RequestScheduler
                 continue;
             }
 
+            _scratch ??= new BlockRequest[256];
             Span<BlockRequest> output = _scratch.AsSpan(0, Math.Min(want, _scratch.Length));
             int picked = choked
                 ? _picker.PickBlocks(peer.Id, output.Length, output, [.. peer.AllowedFast])

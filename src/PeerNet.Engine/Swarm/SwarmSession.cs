@@ -9,6 +9,7 @@ using PeerNet.Metainfo;
 using PeerNet.Mse;
 using PeerNet.PeerWire;
 using PeerNet.Storage;
+using PeerNet.Threading;
 using PeerNet.Transport;
 
 namespace PeerNet.Swarm;
@@ -130,7 +131,7 @@ internal sealed class SwarmSession : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken, IPeerListener? listener = null)
     {
         _listener = listener ?? await _transport.ListenAsync(Options.ListenEndPoint, cancellationToken).ConfigureAwait(false);
-        _acceptLoop = Task.Run(() => AcceptLoopAsync(_stopping.Token), CancellationToken.None);
+        _acceptLoop = BackgroundLoop.Start(() => AcceptLoopAsync(_stopping.Token));
         if (Options.LocalDiscovery)
         {
             await StartLocalDiscoveryAsync().ConfigureAwait(false);

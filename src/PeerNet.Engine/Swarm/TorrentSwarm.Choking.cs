@@ -6,7 +6,7 @@ internal sealed partial class TorrentSwarm
 {
     private readonly long _startedAt;
     private Choker? _choker;
-    private ChokerPeer[] _chokerScratch = new ChokerPeer[16];
+    private ChokerPeer[] _chokerScratch = []; // grown to twice the peers connected when they outgrow it
 
     /// <summary>
     /// The choker's round (every 10 s): tit-for-tat with a rotating optimistic unchoke while downloading, a

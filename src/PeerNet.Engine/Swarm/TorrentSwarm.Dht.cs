@@ -1,4 +1,5 @@
 using PeerNet.Discovery.Dht;
+using PeerNet.Threading;
 
 namespace PeerNet.Swarm;
 
@@ -23,7 +24,7 @@ internal sealed partial class TorrentSwarm
     {
         if (_session.Options.Dht is { } dht && Options.UseDht && !Metainfo.IsPrivate && _session.ListenPort != 0)
         {
-            _dhtLoop = Task.WhenAll(Metainfo.InfoHashes.SwarmHashes.Select(hash => Task.Run(() => AnnounceToDhtAsync(dht, hash, _stopping.Token))));
+            _dhtLoop = Task.WhenAll(Metainfo.InfoHashes.SwarmHashes.Select(hash => BackgroundLoop.Start(() => AnnounceToDhtAsync(dht, hash, _stopping.Token))));
         }
     }
 

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using PeerNet.Metainfo;
 using PeerNet.PeerWire;
 using PeerNet.Storage;
+using PeerNet.Threading;
 
 namespace PeerNet.Swarm;
 
@@ -248,7 +249,7 @@ internal sealed partial class TorrentSwarm : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await CheckExistingDataAsync(cancellationToken).ConfigureAwait(false);
-        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        _loop = BackgroundLoop.Start(() => RunAsync(_stopping.Token));
         _tickRegistration = _session.Ticker.Register(OnTimer);
         foreach (System.Net.IPEndPoint endpoint in Options.Peers)
         {

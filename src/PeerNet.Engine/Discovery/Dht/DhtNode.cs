@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using PeerNet.Dht;
+using PeerNet.Threading;
 using PeerNet.Transport;
 
 namespace PeerNet.Discovery.Dht;
@@ -88,11 +89,11 @@ public sealed partial class DhtNode : IAsyncDisposable
         NodeId id = ChooseId(state);
         _table = new RoutingTable(id, _options.BucketSize, _options.RestrictRoutingAddresses, _time);
         _socket = _transport.Bind(_options.BindEndPoint);
-        _receiveLoop = Task.Run(() => ReceiveLoopAsync(_stopping.Token), CancellationToken.None);
+        _receiveLoop = BackgroundLoop.Start(() => ReceiveLoopAsync(_stopping.Token));
         _savedNodes = state?.Nodes.Where(n => DhtContact.FamilyOf(n.EndPoint) == Family).ToList() ?? [];
         DhtLog.Started(_log, id.ToString(), _socket.LocalEndPoint, _savedNodes.Count);
         await BootstrapAsync(cancellationToken).ConfigureAwait(false);
-        _maintenanceLoop = Task.Run(() => MaintenanceLoopAsync(_stopping.Token), CancellationToken.None);
+        _maintenanceLoop = BackgroundLoop.Start(() => MaintenanceLoopAsync(_stopping.Token));
     }
 
     /// <summary>

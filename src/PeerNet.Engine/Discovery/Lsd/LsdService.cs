@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using PeerNet.Discovery.Dht;
 using PeerNet.Lsd;
+using PeerNet.Threading;
 using PeerNet.Transport;
 
 namespace PeerNet.Discovery.Lsd;
@@ -101,11 +102,11 @@ internal sealed partial class LsdService : IAsyncDisposable
         }
 
         CancellationToken token = _stopping.Token;
-        _loops.Add(Task.Run(() => AnnounceLoopAsync(token), CancellationToken.None));
-        _loops.Add(Task.Run(() => ProcessLoopAsync(token), CancellationToken.None));
+        _loops.Add(BackgroundLoop.Start(() => AnnounceLoopAsync(token)));
+        _loops.Add(BackgroundLoop.Start(() => ProcessLoopAsync(token)));
         foreach (Group group in _groups)
         {
-            _loops.Add(Task.Run(() => ReceiveLoopAsync(group, token), CancellationToken.None));
+            _loops.Add(BackgroundLoop.Start(() => ReceiveLoopAsync(group, token)));
         }
 
         return _groups.Count;

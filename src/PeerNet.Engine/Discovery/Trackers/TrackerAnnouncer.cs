@@ -1,4 +1,5 @@
 using System.Net;
+using PeerNet.Threading;
 using PeerNet.Tracker;
 using PeerNet.Transport;
 
@@ -60,7 +61,7 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
     public IReadOnlyList<TrackerStatus> GetStatuses() => _tiers.GetStatuses();
 
     /// <summary>Starts announcing, <c>started</c> first.</summary>
-    public void Start() => _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+    public void Start() => _loop = BackgroundLoop.Start(() => RunAsync(_stopping.Token));
 
     /// <summary>The download finished: announce <c>completed</c> now (BEP 3: sent once, when the download completes).</summary>
     public void OnCompleted() => _completed.TrySetResult();
