@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PeerNet.Discovery.Dht;
 using PeerNet.Magnet;
@@ -157,14 +158,34 @@ public sealed partial class PeerNetNode
     }
 
     /// <summary>
-    /// The node's DHT node, on the node's UDP socket of its family (the listening port's number, as libtorrent: one port
-    /// to open), its ID and table kept in the state folder when there is one and no other process holds it. Waits at most
-    /// 15 s for the bootstrap; joining goes on in the background after that.
+    /// The node's DHT nodes: one on the UDP socket of the listen address's family (IPv4 for a wildcard), and for a node
+    /// that listens on both families an IPv6 one beside it (BEP 32), each knowing the other to answer <c>want</c>.
+    /// They start together.
     /// </summary>
-    private static async Task<DhtNode> StartDhtAsync(PeerNetNodeOptions options, IReadOnlyList<DatagramDemux> datagrams, ILoggerFactory? loggerFactory, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<(DhtNode Dht, DhtNode? Dht6)> StartDhtsAsync(PeerNetNodeOptions options, IReadOnlyList<DatagramDemux> datagrams, ILoggerFactory? loggerFactory, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
     {
         IPAddress bind = options.ListenAddress.Equals(IPAddress.IPv6Any) ? IPAddress.Any : options.ListenAddress;
-        DatagramDemux udp = datagrams.First(d => d.Family == bind.AddressFamily);
+        DatagramDemux? v6 = options.ListenAddress.Equals(IPAddress.IPv6Any) ? datagrams.FirstOrDefault(d => d.Family == AddressFamily.InterNetworkV6) : null;
+        Task<DhtNode> first = StartDhtAsync(options, datagrams.First(d => d.Family == bind.AddressFamily), bind, loggerFactory, logger, time, cancellationToken);
+        Task<DhtNode>? second = v6 is null ? null : StartDhtAsync(options, v6, IPAddress.IPv6Any, loggerFactory, logger, time, cancellationToken);
+        DhtNode dht = await first.ConfigureAwait(false);
+        DhtNode? dht6 = second is null ? null : await second.ConfigureAwait(false);
+        if (dht6 is not null)
+        {
+            dht.OtherFamily = dht6;
+            dht6.OtherFamily = dht;
+        }
+
+        return (dht, dht6);
+    }
+
+    /// <summary>
+    /// A DHT node on <paramref name="udp"/> (the listening port's number, as libtorrent: one port to open), its ID and
+    /// table kept in the state folder when there is one and no other process holds it. Waits at most 15 s for the
+    /// bootstrap; joining goes on in the background after that.
+    /// </summary>
+    private static async Task<DhtNode> StartDhtAsync(PeerNetNodeOptions options, DatagramDemux udp, IPAddress bind, ILoggerFactory? loggerFactory, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
+    {
         IReadOnlyList<string> bootstrap = options.DhtBootstrapNodes ?? DhtNodeOptions.DefaultBootstrapNodes;
         var node = new DhtNode(
             new DhtNodeOptions

@@ -33,6 +33,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
 
     private readonly SwarmSession _session;
     private readonly DhtNode? _dht;
+    private readonly DhtNode? _dht6;
     private readonly NodeEventHub _events;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _torrentsGate = new();
@@ -44,11 +45,12 @@ public sealed partial class PeerNetNode : IAsyncDisposable
     private long _nextId;
     private int _disposed;
 
-    private PeerNetNode(PeerNetNodeOptions options, SwarmSession session, DhtNode? dht, TimeProvider time, ILogger logger)
+    private PeerNetNode(PeerNetNodeOptions options, SwarmSession session, DhtNode? dht, DhtNode? dht6, TimeProvider time, ILogger logger)
     {
         Options = options;
         _session = session;
         _dht = dht;
+        _dht6 = dht6;
         _logger = logger;
         _events = new NodeEventHub(time, options.EventBufferSize);
     }
@@ -87,8 +89,19 @@ public sealed partial class PeerNetNode : IAsyncDisposable
     /// </summary>
     public NodeIdentity Identity { get; private init; } = null!;
 
-    /// <summary>The node's DHT node, when <see cref="PeerNetNodeOptions.Dht"/> is on.</summary>
+    /// <summary>
+    /// The node's DHT node, when <see cref="PeerNetNodeOptions.Dht"/> is on: on IPv4, unless the node listens on an IPv6
+    /// address only.
+    /// </summary>
     public DhtNode? Dht => _dht;
+
+    /// <summary>
+    /// The node's IPv6 DHT node beside <see cref="Dht"/> (BEP 32: a routing table and a node ID per family), when the
+    /// DHT is on and the node listens on both families (<see cref="PeerNetNodeOptions.ListenAddress"/>
+    /// <see cref="IPAddress.IPv6Any"/> on a host with IPv6); null otherwise. Torrents announce and look up on both; a
+    /// query that asks for the other family's nodes (<c>want</c>) is answered from the other's table.
+    /// </summary>
+    public DhtNode? Dht6 => _dht6;
 
     /// <summary>The node's torrents, in the order they were added.</summary>
     public IReadOnlyList<TorrentHandle> Torrents
@@ -166,6 +179,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
 
         ILogger logger = loggerFactory?.CreateLogger("PeerNet.Node") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         DhtNode? dht = null;
+        DhtNode? dht6 = null;
         SwarmSession? session = null;
         IPeerListener? listener = null;
         DatagramDemux[] datagrams = [];
@@ -175,7 +189,11 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             // First: a key file others can read stops the node before it opens a port.
             identity = options.StateDirectory is { } state ? NodeIdentity.LoadOrCreate(state) : NodeIdentity.CreateEphemeral();
             (listener, datagrams) = await BindPortAsync(options, transport, bindUdp, r => session?.Metrics.Dropped(r), logger, cancellationToken).ConfigureAwait(false);
-            dht = options.Dht ? await StartDhtAsync(options, datagrams, loggerFactory, logger, time, cancellationToken).ConfigureAwait(false) : null;
+            if (options.Dht)
+            {
+                (dht, dht6) = await StartDhtsAsync(options, datagrams, loggerFactory, logger, time, cancellationToken).ConfigureAwait(false);
+            }
+
             var sessionOptions = new SessionOptions
             {
                 Datagrams = datagrams,
@@ -189,6 +207,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
                 Encryption = options.Encryption,
                 LocalDiscovery = options.LocalDiscovery,
                 Dht = dht,
+                Dht6 = dht6,
                 OwnsDht = true,
                 LoggerFactory = loggerFactory,
                 MeterFactory = meterFactory,
@@ -199,7 +218,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             listener = null; // the session's now
             await session.StartAsync(cancellationToken, bound).ConfigureAwait(false);
             NodeLog.Started(logger, session.ListenPort, dht is not null, options.LocalDiscovery);
-            return new PeerNetNode(options, session, dht, time, logger) { _transport = transport, _datagrams = datagrams, Identity = identity };
+            return new PeerNetNode(options, session, dht, dht6, time, logger) { _transport = transport, _datagrams = datagrams, Identity = identity };
         }
         catch
         {
@@ -208,9 +227,15 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             {
                 await session.DisposeAsync().ConfigureAwait(false); // disposes the DHT it owns, and the listener it was given
             }
-            else if (dht is not null)
+            else
             {
-                await dht.DisposeAsync().ConfigureAwait(false);
+                foreach (DhtNode? started in new[] { dht, dht6 })
+                {
+                    if (started is not null)
+                    {
+                        await started.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
             }
 
             if (listener is not null)
@@ -244,7 +269,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         ListenPort = ListenPort,
         Connections = _session.ConnectionCount,
         Torrents = Torrents.Count,
-        DhtNodes = _dht?.GetStats().Nodes ?? 0,
+        DhtNodes = (_dht?.GetStats().Nodes ?? 0) + (_dht6?.GetStats().Nodes ?? 0),
         DownloadRate = _session.Received.BytesPerSecond,
         UploadRate = _session.Sent.BytesPerSecond,
         Downloaded = _session.Received.Total,
@@ -383,7 +408,7 @@ public sealed record NodeStatus
     /// <summary>Torrents in the node.</summary>
     public int Torrents { get; init; }
 
-    /// <summary>Nodes in its DHT routing table (0 without the DHT).</summary>
+    /// <summary>Nodes in its DHT routing tables, IPv4 and IPv6 together (0 without the DHT).</summary>
     public int DhtNodes { get; init; }
 
     /// <summary>Recent download rate over every torrent, bytes per second.</summary>

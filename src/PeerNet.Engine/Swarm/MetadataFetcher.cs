@@ -120,7 +120,7 @@ internal sealed class MetadataFetcher
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var result = new TaskCompletionSource<TorrentMetainfo>(TaskCreationOptions.RunContinuationsAsynchronously);
         TrackerAnnouncer[] announcers = StartTrackers();
-        Task dhtLookups = _session.Options.Dht is { } dht && UseDht ? LookUpInDhtAsync(dht, done.Token) : Task.CompletedTask;
+        Task dhtLookups = UseDht ? Task.WhenAll(_session.Options.DhtNodes.Select(dht => LookUpInDhtAsync(dht, done.Token))) : Task.CompletedTask;
         using IDisposable? localDiscovery = UseLocalDiscovery ? _session.LocalDiscovery?.Register(_hashes.SwarmHashes, AddPeer) : null;
         var workers = new Task[Parallel];
         for (int i = 0; i < workers.Length; i++)

@@ -54,7 +54,16 @@ internal sealed record SessionOptions
     /// </summary>
     public PeerNet.Discovery.Dht.DhtNode? Dht { get; init; }
 
-    /// <summary>The session disposes <see cref="Dht"/> after its torrents (the CLI's sessions own theirs).</summary>
+    /// <summary>
+    /// The IPv6 DHT node beside <see cref="Dht"/>'s IPv4 one (BEP 32: a routing table per family), when the node
+    /// listens on both families; torrents announce and look up on both. Null for none.
+    /// </summary>
+    public PeerNet.Discovery.Dht.DhtNode? Dht6 { get; init; }
+
+    /// <summary><see cref="Dht"/> and <see cref="Dht6"/>, those that are set.</summary>
+    public IEnumerable<PeerNet.Discovery.Dht.DhtNode> DhtNodes => new[] { Dht, Dht6 }.OfType<PeerNet.Discovery.Dht.DhtNode>();
+
+    /// <summary>The session disposes <see cref="Dht"/> and <see cref="Dht6"/> after its torrents (the CLI's sessions own theirs).</summary>
     public bool OwnsDht { get; init; }
 
     /// <summary>

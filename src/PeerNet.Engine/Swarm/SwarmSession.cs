@@ -699,9 +699,12 @@ internal sealed class SwarmSession : IAsyncDisposable
             await lsd.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (Options.OwnsDht && Options.Dht is { } dht)
+        if (Options.OwnsDht)
         {
-            await dht.DisposeAsync().ConfigureAwait(false); // saves its routing table for the next run
+            foreach (PeerNet.Discovery.Dht.DhtNode dht in Options.DhtNodes)
+            {
+                await dht.DisposeAsync().ConfigureAwait(false); // saves its routing table for the next run
+            }
         }
 
         if (_trackers.IsValueCreated)

@@ -6,7 +6,7 @@ namespace PeerNet.Swarm;
 /// <summary>
 /// Mainline DHT (BEP 5) for a torrent: when the session has a DHT node, the torrent announces itself and takes
 /// the peers the lookup finds, at start and then every <see cref="DhtAnnounceInterval"/>, under each of its swarm
-/// hashes (a hybrid has two). Never for private torrents (BEP 27).
+/// hashes (a hybrid has two), on each family's DHT the session has (BEP 32: IPv4 and IPv6). Never for private torrents (BEP 27).
 /// </summary>
 internal sealed partial class TorrentSwarm
 {
@@ -22,9 +22,13 @@ internal sealed partial class TorrentSwarm
 
     private void StartDht()
     {
-        if (_session.Options.Dht is { } dht && Options.UseDht && !Metainfo.IsPrivate && _session.ListenPort != 0)
+        if (Options.UseDht && !Metainfo.IsPrivate && _session.ListenPort != 0)
         {
-            _dhtLoop = Task.WhenAll(Metainfo.InfoHashes.SwarmHashes.Select(hash => BackgroundLoop.Start(() => AnnounceToDhtAsync(dht, hash, _stopping.Token))));
+            // Each family's DHT (BEP 32) under each swarm hash.
+            _dhtLoop = Task.WhenAll(
+                from dht in _session.Options.DhtNodes
+                from hash in Metainfo.InfoHashes.SwarmHashes
+                select BackgroundLoop.Start(() => AnnounceToDhtAsync(dht, hash, _stopping.Token)));
         }
     }
 

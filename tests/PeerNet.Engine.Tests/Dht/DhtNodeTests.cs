@@ -16,8 +16,9 @@ public sealed class DhtNodeTests
     private static Task<KrpcMessage?> AskAsync(IDatagramSocket socket, IPEndPoint node, byte[] packet, TimeSpan? wait = null) =>
         DhtTestNet.AskAsync(socket, node, packet, Ct, wait);
 
-    private static byte[] Query(DhtMethod method, NodeId target = default, byte[]? token = null, int port = 0, bool readOnly = false, string tid = "tt") => new KrpcMessage
+    private static byte[] Query(DhtMethod method, NodeId target = default, byte[]? token = null, int port = 0, bool readOnly = false, string tid = "tt", DhtWant want = DhtWant.None) => new KrpcMessage
     {
+        Want = want,
         Type = KrpcMessageType.Query,
         TransactionId = System.Text.Encoding.ASCII.GetBytes(tid),
         Method = method,
@@ -40,6 +41,74 @@ public sealed class DhtNodeTests
 
         IReadOnlyList<IPEndPoint> peers = await net.Nodes[17].GetPeersAsync(infoHash, Ct).WaitAsync(Timeout, Ct);
         Assert.Contains(new IPEndPoint(net.Nodes[3].LocalEndPoint.Address, 51413), peers);
+    }
+
+    [Fact]
+    public async Task FindNode_WantingBothFamilies_IsAnsweredFromEachFamilysTable()
+    {
+        // BEP 32: a dual-stack node runs a DHT per family; a query over IPv4 that asks for n6 gets the IPv6 table's nodes.
+        await using DhtTestNet net = await NetAsync(4);
+        DhtNode v4 = net.Nodes[0];
+        var v6Nodes = new List<DhtNode>();
+        for (int i = 1; i <= 4; i++)
+        {
+            IPEndPoint at = new(IPAddress.Parse($"fd00::{i}"), DhtTestNet.Port);
+            string[] bootstrap = v6Nodes.Count == 0 ? [] : [v6Nodes[0].LocalEndPoint.ToString()];
+            var node = new DhtNode(DhtTestNet.DefaultOptions with { BindEndPoint = at, BootstrapNodes = bootstrap }, net.Network, TimeProvider.System, new Random(40 + i));
+            await node.StartAsync(Ct).WaitAsync(Timeout, Ct);
+            v6Nodes.Add(node);
+        }
+
+        try
+        {
+            DhtNode v6 = v6Nodes[0];
+            await WaitUntilAsync(() => v6.GetStats().Nodes >= 3);
+            v4.OtherFamily = v6;
+            v6.OtherFamily = v4;
+            await using IDatagramSocket probe = net.Network.Bind(new IPEndPoint(net.NextAddress(), 1));
+            NodeId target = NodeId.Random(new Random(5));
+
+            KrpcMessage? plain = await AskAsync(probe, v4.LocalEndPoint, Query(DhtMethod.FindNode, target));
+            KrpcMessage? both = await AskAsync(probe, v4.LocalEndPoint, Query(DhtMethod.FindNode, target, want: DhtWant.N4 | DhtWant.N6, tid: "t2"));
+            KrpcMessage? only6 = await AskAsync(probe, v4.LocalEndPoint, Query(DhtMethod.FindNode, target, want: DhtWant.N6, tid: "t3"));
+
+            Assert.NotEmpty(plain!.Nodes);
+            Assert.Empty(plain.Nodes6);
+            Assert.NotEmpty(both!.Nodes);
+            Assert.Equal(3, both.Nodes6.Count); // v6's table: the three other IPv6 nodes
+            Assert.All(both.Nodes6, c => Assert.Equal(System.Net.Sockets.AddressFamily.InterNetworkV6, c.EndPoint.AddressFamily));
+            Assert.Empty(only6!.Nodes);
+            Assert.Equal(both.Nodes6.Select(c => c.EndPoint), only6.Nodes6.Select(c => c.EndPoint));
+        }
+        finally
+        {
+            foreach (DhtNode node in v6Nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task FindNode_WantingTheOtherFamily_WithoutATableForIt_ReturnsNoneOfIt()
+    {
+        await using DhtTestNet net = await NetAsync(3);
+        await using IDatagramSocket probe = net.Network.Bind(new IPEndPoint(net.NextAddress(), 1));
+
+        KrpcMessage? reply = await AskAsync(probe, net.Nodes[0].LocalEndPoint, Query(DhtMethod.FindNode, NodeId.Random(new Random(6)), want: DhtWant.N4 | DhtWant.N6));
+
+        Assert.NotEmpty(reply!.Nodes);
+        Assert.Empty(reply.Nodes6);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(Timeout);
+        while (!condition())
+        {
+            await Task.Delay(20, deadline.Token);
+        }
     }
 
     [Fact]

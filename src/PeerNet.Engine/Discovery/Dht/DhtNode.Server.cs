@@ -126,10 +126,27 @@ public sealed partial class DhtNode
         RequesterEndPoint = from,
         ClientVersion = Version,
         Token = token,
-        Nodes = nodes is not null && Family == System.Net.Sockets.AddressFamily.InterNetwork ? nodes : [],
-        Nodes6 = nodes is not null && Family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? nodes : [],
+        Nodes = nodes is null ? [] : NodesOf(System.Net.Sockets.AddressFamily.InterNetwork, query, nodes),
+        Nodes6 = nodes is null ? [] : NodesOf(System.Net.Sockets.AddressFamily.InterNetworkV6, query, nodes),
         Values = values ?? [],
     };
+
+    /// <summary>
+    /// BEP 32: the nodes of <paramref name="family"/> a reply carries. Without <c>want</c>, those of the socket the query
+    /// came in on (ours, <paramref name="own"/>); with it, each family asked for: ours, or the closest in the routing
+    /// table of <see cref="OtherFamily"/> (the same node's DHT on the other family), or none when there is no such table.
+    /// </summary>
+    private List<DhtContact> NodesOf(System.Net.Sockets.AddressFamily family, KrpcMessage query, List<DhtContact> own)
+    {
+        DhtWant wanted = family == System.Net.Sockets.AddressFamily.InterNetwork ? DhtWant.N4 : DhtWant.N6;
+        bool asked = query.Want == DhtWant.None ? family == Family : (query.Want & wanted) != 0;
+        if (!asked)
+        {
+            return [];
+        }
+
+        return family == Family ? own : OtherFamily is { } other && other.Family == family ? other.Closest(query.Target) : [];
+    }
 
     private List<DhtContact> Closest(NodeId target)
     {

@@ -74,6 +74,12 @@ public sealed partial class DhtNode : IAsyncDisposable
     private AddressFamily Family => DhtContact.FamilyOf(_options.BindEndPoint);
 
     /// <summary>
+    /// The same node's DHT on the other address family (BEP 32: a routing table per family), whose nodes answer a query
+    /// that asks for that family with <c>want</c>; null when this node has only one family.
+    /// </summary>
+    internal DhtNode? OtherFamily { get; set; }
+
+    /// <summary>
     /// Binds the socket, loads the saved state, and bootstraps: asks the saved nodes and the bootstrap nodes for
     /// nodes near our ID, then looks our ID up. Returns when bootstrapping is done (an empty table if nobody
     /// answered: the node keeps serving and retries at each maintenance tick).
