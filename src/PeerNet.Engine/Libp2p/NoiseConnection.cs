@@ -51,7 +51,7 @@ internal sealed class NoiseConnection : IDuplexConnection
 
     public async ValueTask DisposeAsync()
     {
-        _writer.SealStaged(); // what was written but not flushed still goes, as the inner connection's own dispose sends what it holds
+        _writer.TrySealStaged(); // what was written but not flushed still goes, as the inner connection's own dispose sends what it holds
         await _inner.DisposeAsync().ConfigureAwait(false);
         _reader.Release();
         _writer.Release();
@@ -133,7 +133,7 @@ internal sealed class NoiseConnection : IDuplexConnection
         {
             if (exception is null)
             {
-                SealStaged();
+                TrySealStaged();
             }
 
             inner.Complete(exception);
@@ -143,10 +143,23 @@ internal sealed class NoiseConnection : IDuplexConnection
         {
             if (exception is null)
             {
-                SealStaged();
+                TrySealStaged();
             }
 
             await inner.CompleteAsync(exception).ConfigureAwait(false);
+        }
+
+        /// <summary>Seals what is staged unless the inner writer is already done (aborted or completed): then it is dropped.</summary>
+        public void TrySealStaged()
+        {
+            try
+            {
+                SealStaged();
+            }
+            catch (InvalidOperationException)
+            {
+                // The inner writer was completed under us (an abort): nothing more can go out.
+            }
         }
 
         /// <summary>Seals what is staged as frames of at most 65519 plaintext bytes, each encrypted into the inner writer's memory.</summary>

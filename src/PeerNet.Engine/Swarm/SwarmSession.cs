@@ -346,9 +346,15 @@ internal sealed class SwarmSession : IAsyncDisposable
         {
             secured = await Libp2pSecurity.SecureInboundAsync(connection, Options.Identity!, cancellationToken, Options.HandshakeTimeout).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is Libp2pUpgradeException or OperationCanceledException)
+        catch (Exception e)
         {
-            string reason = e is Libp2pUpgradeException u ? u.Reason : "closed";
+            // Anything else (a bug of ours on hostile input) closes this connection too, rather than escaping the slot.
+            string reason = e switch
+            {
+                Libp2pUpgradeException u => u.Reason,
+                OperationCanceledException or IOException or ObjectDisposedException => "closed",
+                _ => "error",
+            };
             Metrics.Libp2p("in", reason);
             SwarmLog.Libp2pFailed(Logger, connection.RemoteEndPoint, "in", reason, e.Message);
             connection.Abort();
