@@ -128,6 +128,42 @@ public sealed class Libp2pPortTests
     }
 
     [Fact]
+    public async Task Libp2pHandshakes_HoldThePendingHandshakeSlots_AsEveryHandshakeDoes()
+    {
+        using var counts = new Libp2pCounts();
+        await using PeerNetNode node = await PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false },
+            new TcpTransport(), null, counts, TimeProvider.System, Ct,
+            configure: o => o with { MaxPendingHandshakes = 1 }).WaitAsync(TestTimeout, Ct);
+        await using var transport = new TcpTransport();
+        var endPoint = new IPEndPoint(IPAddress.Loopback, node.ListenPort);
+        using NodeIdentity dialer = NodeIdentity.CreateEphemeral();
+
+        // A dialer that agrees on /noise, then says nothing: its handshake holds the one slot.
+        IDuplexConnection stalled = await transport.ConnectAsync(endPoint, Ct).AsTask().WaitAsync(TestTimeout, Ct);
+        var opening = new System.Buffers.ArrayBufferWriter<byte>();
+        new MultistreamDialer([Libp2pNoiseHandshake.ProtocolId]).Start(opening);
+        await WriteAsync(stalled.Output, opening.WrittenSpan.ToArray());
+        await ReadExactlyAsync(stalled.Input, opening.WrittenCount).WaitAsync(TestTimeout, Ct); // the listener's echo
+
+        // Another dialer is turned away at once.
+        IDuplexConnection refused = await transport.ConnectAsync(endPoint, Ct).AsTask().WaitAsync(TestTimeout, Ct);
+        await using (refused)
+        {
+            var e = await Assert.ThrowsAsync<Libp2pUpgradeException>(() => Libp2pSecurity.SecureOutboundAsync(refused, dialer, node.Identity.PeerId, Ct).WaitAsync(TestTimeout, Ct));
+            Assert.Equal("closed", e.Reason);
+        }
+
+        // Once the stalled one leaves (counted), the slot is free again.
+        await stalled.DisposeAsync();
+        await WaitUntilAsync(() => counts.Counts.GetValueOrDefault("in:closed") == 1, "the stalled upgrade counted as closed");
+        IDuplexConnection raw = await transport.ConnectAsync(endPoint, Ct).AsTask().WaitAsync(TestTimeout, Ct);
+        SecuredLibp2pConnection secured = await Libp2pSecurity.SecureOutboundAsync(raw, dialer, node.Identity.PeerId, Ct).WaitAsync(TestTimeout, Ct);
+        await secured.Connection.DisposeAsync();
+        await WaitUntilAsync(() => counts.Counts.GetValueOrDefault("in:ok") == 1, "the later upgrade counted");
+    }
+
+    [Fact]
     public async Task Node_WithoutAHook_ClosesASecuredConnection()
     {
         await using PeerNetNode node = await StartAsync(EncryptionPolicy.Enabled);
