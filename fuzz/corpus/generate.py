@@ -178,6 +178,45 @@ def libp2p():
         write("multistream", name, data)
 
 
+def noise():
+    """NoiseTarget's inputs: a mode byte (0: what a dialer sends a responder, 1: what a listener sends an initiator,
+    2: the initiator's message-3 payload, 3: transport frames), then its bytes. The keys are NoiseTarget's fixed ones;
+    the "payload-valid" seed is the payload its dialer would send (signed here with python3-cryptography)."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    def raw(public_key):
+        return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    def seed(what):
+        return hashlib.sha256(("peernet-fuzz-noise-dialer" + what).encode()).digest()
+
+    def field(number, data):
+        return bytes([number << 3 | 2, len(data)]) + data
+
+    static = raw(x25519.X25519PrivateKey.from_private_bytes(seed("static")).public_key())
+    identity = ed25519.Ed25519PrivateKey.from_private_bytes(seed("identity"))
+    public = raw(identity.public_key())
+    key = bytes([0x08, 0x01]) + field(2, public)  # PublicKey{Type=Ed25519 (a varint), Data}
+    signature = identity.sign(b"noise-libp2p-static-key:" + static)
+    muxers = field(4, field(2, b"/yamux/1.0.0"))
+    ephemeral = hashlib.sha256(b"noise seed ephemeral").digest()
+    for name, data in {
+        "responder-msg1": b"\x00" + struct.pack(">H", 32) + ephemeral,
+        "responder-msg1-payload": b"\x00" + struct.pack(">H", 37) + ephemeral + b"hello",
+        "responder-short": b"\x00" + struct.pack(">H", 5) + b"abcde",
+        "responder-split-length": b"\x00\xff",
+        "initiator-msg2": b"\x01" + struct.pack(">H", 96 + 16) + bytes(range(112)),
+        "payload-valid": b"\x02" + field(1, key) + bytes([0x12, len(signature)]) + signature + muxers,
+        "payload-rsa": b"\x02" + field(1, bytes([0x08, 0x00]) + field(2, bytes(64))) + field(2, bytes(64)),
+        "payload-no-signature": b"\x02" + field(1, key),
+        "payload-empty": b"\x02",
+        "transport-frames": b"\x03" + struct.pack(">H", 18) + bytes(18) + struct.pack(">H", 16) + bytes(16) + b"\x00",
+        "transport-short-frame": b"\x03" + struct.pack(">H", 3) + b"abc",
+    }.items():
+        write("noise", name, data)
+
+
 def peersession():
     """Frames a peer sends a seeding node (PeerSessionTarget): requests of every kind, in sequences. In BEP 52 frames a
     pieces root of one byte i then 31 zeros stands for the root of the torrent's i-th v2 file (0: a.bin, five pieces of
@@ -245,6 +284,7 @@ def main():
     trackers()
     lsd()
     libp2p()
+    noise()
     peersession()
     leechsession()
     with open(os.path.join(HERE, "metainfo", "lt-v1-single.torrent"), "rb") as f:

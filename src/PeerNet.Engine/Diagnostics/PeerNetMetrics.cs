@@ -32,6 +32,7 @@ internal sealed class PeerNetMetrics : IDisposable
         ConnectionsUnrouted = _meter.CreateCounter<long>("peernet.connections.unrouted", "{connection}", "Incoming connections closed before any protocol took them, tagged with the reason (unknown, too_long, timeout, closed).");
         DatagramsDropped = _meter.CreateCounter<long>("peernet.datagrams.dropped", "{datagram}", "Datagrams on the node's UDP port dropped, tagged with the reason (unknown, queue_full, no_owner).");
         EncryptionHandshakes = _meter.CreateCounter<long>("peernet.encryption.handshakes", "{connection}", "MSE handshakes, tagged with the direction (in, out) and the result: the method agreed (rc4, plaintext) or why it failed (timeout, closed, unknown_torrent, sync_not_found, plaintext_refused, ...).");
+        Libp2pHandshakes = _meter.CreateCounter<long>("peernet.libp2p.handshakes", "{connection}", "libp2p connection upgrades (multistream-select, then Noise), tagged with the direction (in, out) and the result: ok, or why it failed (timeout, closed, multistream, bad_signature, peer_id_mismatch, unsupported_key_type, bad_ciphertext, ...).");
         LsdAnnouncesSent = _meter.CreateCounter<long>("peernet.lsd.announces.sent", "{datagram}", "BEP 14 announces multicast.");
         LsdDatagramsDropped = _meter.CreateCounter<long>("peernet.lsd.datagrams.dropped", "{datagram}", "Datagrams on the LSD port dropped: over a rate, queue full, or refused.");
         LsdPeersFound = _meter.CreateCounter<long>("peernet.lsd.peers.found", "{peer}", "Peers found by local service discovery.");
@@ -63,6 +64,11 @@ internal sealed class PeerNetMetrics : IDisposable
 
     /// <summary>Counts an MSE handshake in <paramref name="direction"/> with its <paramref name="result"/>.</summary>
     public void Encryption(string direction, string result) => EncryptionHandshakes.Add(1, new KeyValuePair<string, object?>("direction", direction), new KeyValuePair<string, object?>("result", result));
+
+    public Counter<long> Libp2pHandshakes { get; }
+
+    /// <summary>Counts a libp2p upgrade in <paramref name="direction"/> with its <paramref name="result"/>.</summary>
+    public void Libp2p(string direction, string result) => Libp2pHandshakes.Add(1, new KeyValuePair<string, object?>("direction", direction), new KeyValuePair<string, object?>("result", result));
 
     public Counter<long> LsdAnnouncesSent { get; }
 

@@ -20,6 +20,7 @@ public sealed class NodeIdentity : IDisposable
 
     private readonly Key _key;
     private readonly byte[] _publicKey;
+    private Libp2pNoiseCredentials? _noise;
 
     private NodeIdentity(Key key, string? keyFile)
     {
@@ -68,8 +69,36 @@ public sealed class NodeIdentity : IDisposable
     /// <summary>Signs <paramref name="data"/> with the node's key (Ed25519, 64 bytes).</summary>
     internal byte[] Sign(ReadOnlySpan<byte> data) => SignatureAlgorithm.Ed25519.Sign(_key, data);
 
-    /// <summary>Forgets the private key.</summary>
-    public void Dispose() => _key.Dispose();
+    /// <summary>
+    /// The node's noise-libp2p credentials: one static X25519 key, made at first use and kept in memory only, signed
+    /// once by the identity key (the libp2p noise spec allows one static key for every session).
+    /// </summary>
+    internal Libp2pNoiseCredentials NoiseCredentials
+    {
+        get
+        {
+            if (Volatile.Read(ref _noise) is { } made)
+            {
+                return made;
+            }
+
+            var fresh = Libp2pNoiseCredentials.Create(_publicKey, data => Sign(data));
+            if (Interlocked.CompareExchange(ref _noise, fresh, null) is { } other)
+            {
+                fresh.Dispose();
+                return other;
+            }
+
+            return fresh;
+        }
+    }
+
+    /// <summary>Forgets the private key (and the Noise static key).</summary>
+    public void Dispose()
+    {
+        _key.Dispose();
+        Interlocked.Exchange(ref _noise, null)?.Dispose();
+    }
 
     private static Key NewKey() =>
         Key.Create(SignatureAlgorithm.Ed25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });

@@ -117,6 +117,16 @@ public sealed partial class PeerNetNode : IAsyncDisposable
 
     internal SwarmSession Session => _session;
 
+    /// <summary>
+    /// Takes each incoming libp2p connection once Noise has secured it and authenticated its peer (the owner from then
+    /// on); null closes them. The muxer (yamux) will be plugged in here.
+    /// </summary>
+    internal Func<SecuredLibp2pConnection, CancellationToken, Task>? Libp2pConnectionHandler
+    {
+        get => _session.Libp2pConnectionHandler;
+        set => _session.Libp2pConnectionHandler = value;
+    }
+
     internal CancellationToken Stopping => _stopping.Token;
 
     internal bool HasWatchers => _events.HasWatchers;
@@ -205,6 +215,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
                 HashingThreads = options.HashingThreads,
                 PeerLimits = options.PeerLimits,
                 Encryption = options.Encryption,
+                Identity = identity,
                 LocalDiscovery = options.LocalDiscovery,
                 Dht = dht,
                 Dht6 = dht6,

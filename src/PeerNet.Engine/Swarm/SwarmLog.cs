@@ -39,6 +39,9 @@ internal static partial class SwarmLog
     [LoggerMessage(111, LogLevel.Debug, "encrypted handshake with {Peer} ({Direction}) failed: {Reason}")]
     public static partial void EncryptionFailed(ILogger logger, IPEndPoint peer, string direction, string reason);
 
+    [LoggerMessage(112, LogLevel.Debug, "libp2p upgrade with {Peer} ({Direction}) failed: {Reason}: {Message}")]
+    public static partial void Libp2pFailed(ILogger logger, IPEndPoint peer, string direction, string reason, string message);
+
     [LoggerMessage(110, LogLevel.Warning, "{Torrent}: handling {Event} from {Peer} failed; the peer is closed, the torrent goes on")]
     public static partial void PeerFault(ILogger logger, string torrent, IPEndPoint peer, string @event, Exception error);
 

@@ -45,6 +45,12 @@ internal sealed record SessionOptions
     /// </summary>
     public EncryptionOptions Encryption { get; init; } = new() { Policy = EncryptionPolicy.Disabled };
 
+    /// <summary>
+    /// The node's libp2p identity: with one, the port also answers libp2p (a first message of <c>/multistream/1.0.0</c>)
+    /// with a Noise handshake proving it; null (sessions made directly, as in tests) for none. The caller disposes it.
+    /// </summary>
+    public PeerNet.Libp2p.NodeIdentity? Identity { get; init; }
+
     /// <summary>Hashing workers; 0 uses every core.</summary>
     public int HashingThreads { get; init; }
 

@@ -5,6 +5,7 @@ using System.Net;
 using System.Security.Cryptography;
 using PeerNet.Discovery.Lsd;
 using PeerNet.Discovery.Trackers;
+using PeerNet.Libp2p;
 using PeerNet.Metainfo;
 using PeerNet.Mse;
 using PeerNet.PeerWire;
@@ -50,6 +51,12 @@ internal sealed class SwarmSession : IAsyncDisposable
         _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time, options.Datagrams));
         Router = new ConnectionRouter(options.RouterOptions, Time, Metrics.Unrouted);
         Router.Register("bittorrent", RecognizeHandshake, AcceptPlainAsync);
+        if (options.Identity is not null)
+        {
+            // Before MSE, which would take it as not plaintext BitTorrent. Both start with 0x13: the second byte decides.
+            Router.Register("libp2p", RecognizeMultistream, AcceptLibp2pAsync);
+        }
+
         if (options.Encryption.Policy != EncryptionPolicy.Disabled)
         {
             // Last: it takes whatever is not plaintext BitTorrent.
@@ -76,7 +83,8 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     /// <summary>
     /// Routes each incoming connection by its first bytes: the BitTorrent handshake to this session's torrents, then
-    /// (unless encryption is disabled) MSE for anything else (libp2p and HTTP will register here too, before MSE).
+    /// libp2p's multistream header when the session has an identity, then (unless encryption is disabled) MSE for anything
+    /// else (HTTP will register here too, before MSE).
     /// </summary>
     internal ConnectionRouter Router { get; }
 
@@ -317,6 +325,63 @@ internal sealed class SwarmSession : IAsyncDisposable
     }
 
     private static Recognition RecognizeHandshake(in ReadOnlySequence<byte> firstBytes) => ConnectionRouter.MatchPrefix(firstBytes, Handshake.Protocol);
+
+    /// <summary>libp2p's opening: multistream-select's header, <c>\x13/multistream/1.0.0\n</c>.</summary>
+    private static Recognition RecognizeMultistream(in ReadOnlySequence<byte> firstBytes) => ConnectionRouter.MatchPrefix(firstBytes, "\x13/multistream/1.0.0\n"u8);
+
+    /// <summary>
+    /// Takes each incoming libp2p connection once secured (its owner from then on); the pending-handshake slot is held
+    /// until the task it returns completes, so it should return once it has taken the connection. Null: the connection
+    /// is closed (nothing speaks libp2p on top of Noise yet).
+    /// </summary>
+    internal Func<SecuredLibp2pConnection, CancellationToken, Task>? Libp2pConnectionHandler { get; set; }
+
+    /// <summary>
+    /// A libp2p dialer came in: agree on <c>/noise</c> and prove the node's identity (within the handshake timeout, in a
+    /// pending-handshake slot as every other handshake), then hand the secured connection to <see cref="Libp2pConnectionHandler"/>.
+    /// </summary>
+    private async Task AcceptLibp2pAsync(IDuplexConnection connection, CancellationToken cancellationToken)
+    {
+        SecuredLibp2pConnection secured;
+        try
+        {
+            secured = await Libp2pSecurity.SecureInboundAsync(connection, Options.Identity!, cancellationToken, Options.HandshakeTimeout).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Anything else (a bug of ours on hostile input) closes this connection too, rather than escaping the slot.
+            string reason = e switch
+            {
+                Libp2pUpgradeException u => u.Reason,
+                OperationCanceledException or IOException or ObjectDisposedException => "closed",
+                _ => "error",
+            };
+            Metrics.Libp2p("in", reason);
+            SwarmLog.Libp2pFailed(Logger, connection.RemoteEndPoint, "in", reason, e.Message);
+            connection.Abort();
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        Metrics.Libp2p("in", "ok");
+        Func<SecuredLibp2pConnection, CancellationToken, Task>? handler = Libp2pConnectionHandler;
+        if (handler is null)
+        {
+            await secured.Connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await handler(secured, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            SwarmLog.Libp2pFailed(Logger, connection.RemoteEndPoint, "in", "handler", e.Message);
+            secured.Connection.Abort(e);
+            await secured.Connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     /// <summary>MSE has no magic of its own (Ya is random): it is whatever cannot be a plaintext BitTorrent handshake.</summary>
     private static Recognition RecognizeEncrypted(in ReadOnlySequence<byte> firstBytes) => ConnectionRouter.MatchPrefix(firstBytes, Handshake.Protocol) switch
