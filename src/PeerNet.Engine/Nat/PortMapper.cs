@@ -98,7 +98,7 @@ internal sealed class PortMapper : IAsyncDisposable
                     ExternalAddress = mapped?.ExternalAddress ?? _mapped.FirstOrDefault(m => m?.ExternalAddress is not null)?.ExternalAddress,
                     ExternalTcpPort = mapped?.TcpPort ?? 0,
                     ExternalUdpPort = mapped?.UdpPort ?? 0,
-                    ExpiresAt = mapped?.Lifetime is { } lifetime ? _expiresAt[held] : null,
+                    ExpiresAt = held >= 0 && _expiresAt.TryGetValue(held, out DateTimeOffset expires) ? expires : null,
                     LastError = _lastError,
                 };
             }
@@ -115,47 +115,60 @@ internal sealed class PortMapper : IAsyncDisposable
         CancellationToken stopping = _stop.Token;
         while (!stopping.IsCancellationRequested)
         {
-            TimeSpan next;
+            MappedPort? mapped = null;
+            string? error = null;
             try
             {
-                MappedPort mapped = await client.MapAsync(_port, stopping).ConfigureAwait(false);
-                string external = mapped.ExternalAddress?.ToString() ?? "?";
-                uint seconds = (uint)(mapped.Lifetime?.TotalSeconds ?? 0);
-                NatLog.Mapped(_logger, name, "TCP", _port, external, mapped.TcpPort, seconds);
-                NatLog.Mapped(_logger, name, "UDP", _port, external, mapped.UdpPort, seconds);
-                lock (_gate)
-                {
-                    _mapped[index] = mapped;
-                    if (mapped.Lifetime is { } lifetime)
-                    {
-                        _expiresAt[index] = _time.GetUtcNow() + lifetime;
-                    }
-                }
-
-                next = mapped.Lifetime is { } life ? life / 2 : PermanentRecheck;
-                retry = FirstRetry;
+                mapped = await client.MapAsync(_port, stopping).ConfigureAwait(false);
             }
             catch (PortMappingException e)
             {
-                NatLog.Failed(_logger, name, e.Message);
-                lock (_gate)
-                {
-                    _mapped[index] = null;
-                    _lastError = DisplayText.Sanitize($"{name}: {e.Message}", 500); // it may hold the router's words
-                }
-
-                next = retry;
-                retry = retry * 2 > LastRetry ? LastRetry : retry * 2;
+                error = e.Message;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 return;
             }
 
+            TimeSpan next = mapped is null ? retry : mapped.Lifetime is { } life ? life / 2 : PermanentRecheck;
+            retry = mapped is not null ? FirstRetry : retry * 2 > LastRetry ? LastRetry : retry * 2;
+
+            // The wait starts before the status shows the outcome: whoever sees the status sees the renewal scheduled.
+            Task delay = Task.Delay(next, _time, stopping);
+            if (mapped is not null)
+            {
+                string external = mapped.ExternalAddress?.ToString() ?? "?";
+                uint seconds = (uint)(mapped.Lifetime?.TotalSeconds ?? 0);
+                NatLog.Mapped(_logger, name, "TCP", _port, external, mapped.TcpPort, seconds);
+                NatLog.Mapped(_logger, name, "UDP", _port, external, mapped.UdpPort, seconds);
+            }
+            else
+            {
+                NatLog.Failed(_logger, name, error!);
+            }
+
+            lock (_gate)
+            {
+                _mapped[index] = mapped;
+                if (mapped?.Lifetime is { } lifetime)
+                {
+                    _expiresAt[index] = _time.GetUtcNow() + lifetime;
+                }
+                else
+                {
+                    _expiresAt.Remove(index);
+                }
+
+                if (error is not null)
+                {
+                    _lastError = DisplayText.Sanitize($"{name}: {error}", 500); // it may hold the router's words
+                }
+            }
+
             Changed?.Invoke(Status);
             try
             {
-                await Task.Delay(next, _time, stopping).ConfigureAwait(false);
+                await delay.ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
