@@ -30,6 +30,9 @@ public static class Targets
         ["mse"] = MseTarget.Fuzz,
         ["multiaddr"] = MultiaddrTarget.Fuzz,
         ["multistream"] = MultistreamTarget.Fuzz,
+        ["natpmp"] = NatPmpTarget.Fuzz,
+        ["ssdp"] = SsdpTarget.Fuzz,
+        ["upnp-xml"] = UpnpXmlTarget.Fuzz,
         ["peersession"] = PeerSessionTarget.Fuzz,
         ["leechsession"] = LeechSessionTarget.Fuzz,
     };
