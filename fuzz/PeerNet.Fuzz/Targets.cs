@@ -31,6 +31,9 @@ public static class Targets
         ["multiaddr"] = MultiaddrTarget.Fuzz,
         ["multistream"] = MultistreamTarget.Fuzz,
         ["noise"] = NoiseTarget.Fuzz,
+        ["natpmp"] = NatPmpTarget.Fuzz,
+        ["ssdp"] = SsdpTarget.Fuzz,
+        ["upnp-xml"] = UpnpXmlTarget.Fuzz,
         ["peersession"] = PeerSessionTarget.Fuzz,
         ["leechsession"] = LeechSessionTarget.Fuzz,
     };

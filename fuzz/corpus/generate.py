@@ -217,6 +217,56 @@ def noise():
         write("noise", name, data)
 
 
+def portmapping():
+    """NAT-PMP responses, SSDP answers, UPnP descriptions and SOAP answers as routers (miniupnpd's shapes) send them."""
+    def pmp(op, result, epoch, body=b""):
+        return struct.pack(">BBHI", 0, 128 + op, result, epoch) + body
+    for name, data in {
+        "address": pmp(0, 0, 42, bytes([11, 22, 33, 1])),
+        "map-tcp": pmp(2, 0, 43, struct.pack(">HHI", 6881, 6881, 7200)),
+        "map-udp-other-port": pmp(1, 0, 44, struct.pack(">HHI", 6881, 50000, 3600)),
+        "removed": pmp(2, 0, 45, struct.pack(">HHI", 6881, 0, 0)),
+        "refused-header-only": pmp(1, 2, 46),
+        "unsupported-version": pmp(0, 1, 0),
+        "pcp-trailing": pmp(0, 0, 47, bytes([10, 0, 0, 1]) + bytes(40)),
+    }.items():
+        write("natpmp", name, data)
+
+    for name, text in {
+        "miniupnpd": "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
+        "USN: uuid:11111111-2222-3333-4444-555555555555::urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\nEXT:\r\n"
+        "SERVER: Debian UPnP/1.1 MiniUPnPd/2.3.1\r\nLOCATION: http://192.168.77.1:44121/rootDesc.xml\r\n"
+        "OPT: \"http://schemas.upnp.org/upnp/1/0/\"; ns=01\r\n01-NLS: 1\r\nBOOTID.UPNP.ORG: 1\r\nCONFIGID.UPNP.ORG: 1337\r\n\r\n",
+        "bare-lf": "HTTP/1.0 200 OK\nlocation:http://10.0.0.1/d.xml\nst: upnp:rootdevice\n\n",
+        "not-found": "HTTP/1.1 404 Not Found\r\n\r\n",
+        "https-location": "HTTP/1.1 200 OK\r\nLOCATION: https://10.0.0.1/\r\nST: x\r\n\r\n",
+    }.items():
+        write("ssdp", name, text.encode())
+
+    service = ("<service><serviceType>urn:schemas-upnp-org:service:{0}</serviceType><serviceId>x</serviceId>"
+               "<SCPDURL>/s.xml</SCPDURL><controlURL>{1}</controlURL><eventSubURL>/evt</eventSubURL></service>")
+    description = ('<?xml version="1.0"?><root xmlns="urn:schemas-upnp-org:device-1-0"><specVersion><major>1</major><minor>1</minor></specVersion>{0}'
+                   "<device><deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:2</deviceType><deviceList><device>"
+                   "<deviceType>urn:schemas-upnp-org:device:WANDevice:2</deviceType><deviceList><device>"
+                   "<deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:2</deviceType><serviceList>{1}</serviceList>"
+                   "</device></deviceList></device></deviceList></device></root>")
+    envelope = ('<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+                's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>{0}</s:Body></s:Envelope>')
+    fault = ('<s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail><UPnPError xmlns="urn:schemas-upnp-org:control-1-0">'
+             "<errorCode>{0}</errorCode><errorDescription>{1}</errorDescription></UPnPError></detail></s:Fault>")
+    for name, prefix, text in [
+        ("desc-miniupnpd", b"\x00", description.format("", service.format("WANIPConnection:2", "/ctl/IPConn") + service.format("WANIPv6FirewallControl:1", "/ctl/IP6FCtl"))),
+        ("desc-ppp-urlbase", b"\x00", description.format("<URLBase>http://192.168.1.1:5000/</URLBase>", service.format("WANPPPConnection:1", "ctl/ppp"))),
+        ("desc-elsewhere", b"\x00", description.format("", service.format("WANIPConnection:1", "http://10.0.0.9/ctl"))),
+        ("desc-doctype", b"\x00", '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "y">]><root>&x;</root>'),
+        ("soap-ok", b"\x01", envelope.format('<u:AddPortMappingResponse xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:1"></u:AddPortMappingResponse>')),
+        ("soap-725", b"\x01", envelope.format(fault.format(725, "OnlyPermanentLeasesSupported"))),
+        ("soap-718", b"\x01", envelope.format(fault.format(718, "ConflictInMappingEntry"))),
+        ("soap-args", b"\x01", envelope.format('<u:AddPortMappingResponse xmlns:u="x"><NewA>1</NewA><NewB><![CDATA[b]]></NewB></u:AddPortMappingResponse>')),
+    ]:
+        write("upnp-xml", name, prefix + text.encode())
+
+
 def peersession():
     """Frames a peer sends a seeding node (PeerSessionTarget): requests of every kind, in sequences. In BEP 52 frames a
     pieces root of one byte i then 31 zeros stands for the root of the torrent's i-th v2 file (0: a.bin, five pieces of
@@ -283,6 +333,7 @@ def main():
     compat_seeds()
     trackers()
     lsd()
+    portmapping()
     libp2p()
     noise()
     peersession()

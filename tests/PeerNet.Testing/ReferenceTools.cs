@@ -29,6 +29,12 @@ public enum ReferenceTool
     /// </summary>
     NetworkNamespace,
 
+    /// <summary>
+    /// Debian's <c>miniupnpd</c> (nftables backend) with <c>upnpc</c>, <c>natpmpc</c>, <c>nft</c> and <c>ip</c>, and the
+    /// right to make network namespaces (root): a home router for the port-mapping tests.
+    /// </summary>
+    Miniupnpd,
+
     /// <summary>Debian's <c>chromium</c>: the browser the dashboard's Playwright test drives (never a downloaded one).</summary>
     Chromium,
 
@@ -132,6 +138,7 @@ internal static class ReferenceTools
         ReferenceTool.NetworkNamespace => ProbeNetworkNamespace(),
         ReferenceTool.Chromium => ProbeExecutable(tool, "chromium", "chromium", "--version"),
         ReferenceTool.JsLibp2p => ProbeJsLibp2p(),
+        ReferenceTool.Miniupnpd => ProbeMiniupnpd(),
         _ => throw new ArgumentOutOfRangeException(nameof(tool), tool, null),
     };
 
@@ -201,6 +208,24 @@ internal static class ReferenceTools
 
         ToolInfo works = RunProbe(ReferenceTool.NetworkNamespace, Name, Package, unshare.Path!, ["-rn", "sh", "-c", "ip link set lo up && ip link set lo multicast on && ip route add 239.0.0.0/8 dev lo"]);
         return works.IsAvailable ? unshare : works with { Problem = works.Problem + " (user namespaces may be disabled, or the container lacks the capability)" };
+    }
+
+    /// <summary>miniupnpd and its companions on PATH, and a root network namespace that can really be made.</summary>
+    private static ToolInfo ProbeMiniupnpd()
+    {
+        const string Name = "miniupnpd";
+        const string Package = "miniupnpd miniupnpc natpmpc nftables iproute2";
+        foreach (string command in new[] { "miniupnpd", "upnpc", "natpmpc", "nft", "ip" })
+        {
+            if (FindOnPath(command) is null)
+            {
+                return new ToolInfo(ReferenceTool.Miniupnpd, Name, Package, null, null, $"'{command}' is not on PATH");
+            }
+        }
+
+        string probe = $"pnprobe{Environment.ProcessId}";
+        ToolInfo works = RunProbe(ReferenceTool.Miniupnpd, Name, Package, FindOnPath("sh")!, ["-c", $"ip netns add {probe} && ip netns del {probe} && miniupnpd --version"]);
+        return works.IsAvailable ? works : works with { Problem = works.Problem + " (network namespaces need root)" };
     }
 
     private static ToolInfo ProbeExecutable(ReferenceTool tool, string command, string package, string versionArgument)

@@ -81,3 +81,10 @@ public sealed record StorageError(TorrentHandle Torrent, string? Path, string Re
 /// </summary>
 /// <param name="Count">Events dropped.</param>
 public sealed record EventsDropped(long Count) : NodeEvent;
+
+/// <summary>
+/// The node's port mapping on the home router changed: a mapping was made, renewed, lost or refused
+/// (<see cref="PeerNetNode.PortMapping"/> has the same status).
+/// </summary>
+/// <param name="Status">The mapping now.</param>
+public sealed record PortMappingChanged(PortMappingStatus Status) : NodeEvent;

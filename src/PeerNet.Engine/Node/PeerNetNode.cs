@@ -154,7 +154,9 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             transport = new Diagnostics.DialLoggingTransport(transport, loggerFactory.CreateLogger("PeerNet.Peers"));
         }
 
-        return await StartAsync(options, transport, loggerFactory, meterFactory, time, cancellationToken, bindUdp: BindUdp).ConfigureAwait(false);
+        PeerNetNode node = await StartAsync(options, transport, loggerFactory, meterFactory, time, cancellationToken, bindUdp: BindUdp).ConfigureAwait(false);
+        node.StartPortMapping(loggerFactory, time);
+        return node;
     }
 
     /// <summary>One real UDP socket of one family (IPv6's not dual-mode: IPv4 has a socket of its own on the same port).</summary>
@@ -281,6 +283,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         Connections = _session.ConnectionCount,
         Torrents = Torrents.Count,
         DhtNodes = (_dht?.GetStats().Nodes ?? 0) + (_dht6?.GetStats().Nodes ?? 0),
+        PortMapping = PortMapping,
         DownloadRate = _session.Received.BytesPerSecond,
         UploadRate = _session.Sent.BytesPerSecond,
         Downloaded = _session.Received.Total,
@@ -390,8 +393,10 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             _torrentsSnapshot = null;
         }
 
-        // Together, so each torrent's bounded stopped announce overlaps the others'.
+        // Together, so each torrent's bounded stopped announce overlaps the others', and the router's mappings go meanwhile.
+        Task unmapping = _portMapper?.DisposeAsync().AsTask() ?? Task.CompletedTask;
         await Task.WhenAll(torrents.Select(t => t.StopForNodeAsync())).ConfigureAwait(false);
+        await unmapping.ConfigureAwait(false);
         await _session.DisposeAsync().ConfigureAwait(false);
         if (_transport is not null)
         {
@@ -433,4 +438,7 @@ public sealed record NodeStatus
 
     /// <summary>Payload bytes sent by the node's torrents since the node started (torrents since removed included).</summary>
     public long Uploaded { get; init; }
+
+    /// <summary>The port mapping on the home router: protocol, external address and ports, last problem (<see cref="PeerNetNode.PortMapping"/>).</summary>
+    public PortMappingStatus PortMapping { get; init; } = PortMappingStatus.Off;
 }

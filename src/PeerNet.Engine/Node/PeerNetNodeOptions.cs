@@ -57,6 +57,13 @@ public sealed record PeerNetNodeOptions
     /// <summary>Message Stream Encryption of peer connections (MSE/PE): policy, levels, preference. Default: enabled, both levels.</summary>
     public EncryptionOptions Encryption { get; init; } = new();
 
+    /// <summary>
+    /// Port mapping on the home router (NAT-PMP and UPnP) for the node's TCP and UDP port, and the external address it
+    /// learns (<see cref="PeerNetNode.PortMapping"/>). Default: both on, as libtorrent; <see cref="PortMappingOptions.None"/>
+    /// turns it off. A node listening on a loopback address never maps.
+    /// </summary>
+    public PortMappingOptions PortMapping { get; init; } = new();
+
     /// <summary>Events buffered for each watcher of <see cref="PeerNetNode.WatchEventsAsync"/> before the oldest are dropped. Default 4096.</summary>
     public int EventBufferSize { get; init; } = 4096;
 
@@ -109,6 +116,15 @@ public sealed record PeerNetNodeOptions
         else if (!Enum.IsDefined(Encryption.Policy) || !Enum.IsDefined(Encryption.Level))
         {
             problems.Add("Encryption.Policy and Encryption.Level must be one of their named values");
+        }
+
+        if (PortMapping is null)
+        {
+            problems.Add("PortMapping is required (PortMappingOptions.None turns it off)");
+        }
+        else if (PortMapping.UpnpLeaseSeconds is < 0 or > 604800 || PortMapping.NatPmpLifetimeSeconds is < 60 or > 604800)
+        {
+            problems.Add("PortMapping.UpnpLeaseSeconds must be 0 (permanent) to 604800, and NatPmpLifetimeSeconds 60 to 604800");
         }
 
         return problems;

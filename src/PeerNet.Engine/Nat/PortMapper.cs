@@ -1,0 +1,224 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace PeerNet.Nat;
+
+/// <summary>
+/// Keeps the node's port (TCP and UDP, one number) mapped on the home router: NAT-PMP and UPnP side by side, as libtorrent
+/// does, each mapping when it can and renewing at half its lease; a failure is retried after 1 minute, then 2, up to 30.
+/// <see cref="Status"/> says which protocol holds the mapping (NAT-PMP before UPnP when both do), the external address
+/// and ports, and the last problem. Stopping removes every mapping made, in at most <see cref="RemoveTimeout"/>.
+/// </summary>
+internal sealed class PortMapper : IAsyncDisposable
+{
+    /// <summary>How long stopping waits for the router to remove the mappings.</summary>
+    public static readonly TimeSpan RemoveTimeout = TimeSpan.FromSeconds(3);
+
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan LastRetry = TimeSpan.FromMinutes(30);
+    private static readonly TimeSpan PermanentRecheck = TimeSpan.FromMinutes(30);
+
+    private readonly IPortMappingClient[] _clients;
+    private readonly MappedPort?[] _mapped;
+    private readonly int _port;
+    private readonly IPAddress? _gateway;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private readonly Task[] _loops;
+    private string? _lastError;
+
+    internal PortMapper(int port, IPAddress? gateway, IReadOnlyList<IPortMappingClient> clients, TimeProvider time, ILogger logger, string? initialError = null, Action<PortMappingStatus>? changed = null)
+    {
+        Changed = changed;
+        _port = port;
+        _gateway = gateway;
+        _clients = [.. clients];
+        _mapped = new MappedPort?[_clients.Length];
+        _time = time;
+        _logger = logger;
+        _lastError = initialError;
+        _loops = [.. _clients.Select((c, i) => Task.Run(() => KeepMappedAsync(i)))];
+    }
+
+    /// <summary>Called (on a pool thread) whenever the status changes: a mapping made, renewed, lost or refused.</summary>
+    private Action<PortMappingStatus>? Changed { get; }
+
+    /// <summary>
+    /// A mapper for the node's <paramref name="port"/> as <paramref name="options"/> say, asking the default gateway (or
+    /// the one the options name); with no gateway, UPnP still searches by multicast.
+    /// </summary>
+    public static PortMapper Start(int port, PortMappingOptions options, TimeProvider time, ILogger logger, Action<PortMappingStatus>? changed = null)
+    {
+        IPAddress? gateway = options.Gateway ?? Gateways.FindDefault();
+        IPAddress? local = gateway is null ? null : Gateways.LocalAddressTowards(gateway);
+        if (gateway is not null)
+        {
+            NatLog.Gateway(logger, gateway.ToString());
+        }
+
+        var clients = new List<IPortMappingClient>();
+        string? error = null;
+        if (options.NatPmp)
+        {
+            if (gateway is null)
+            {
+                error = "NAT-PMP: no default gateway";
+            }
+            else
+            {
+                clients.Add(new NatPmpClient(new IPEndPoint(gateway, PortMapping.NatPmp.ServerPort), (uint)options.NatPmpLifetimeSeconds));
+            }
+        }
+
+        if (options.Upnp)
+        {
+            var group = new IPEndPoint(IPAddress.Parse(PortMapping.Ssdp.MulticastAddress), PortMapping.Ssdp.Port);
+            clients.Add(new UpnpClient(group, local, (uint)options.UpnpLeaseSeconds, logger));
+        }
+
+        return new PortMapper(port, gateway, clients, time, logger, error, changed);
+    }
+
+    /// <summary>The mapping now.</summary>
+    public PortMappingStatus Status
+    {
+        get
+        {
+            lock (_gate)
+            {
+                int held = Array.FindIndex(_mapped, m => m is not null);
+                MappedPort? mapped = held < 0 ? null : _mapped[held];
+                return new PortMappingStatus
+                {
+                    Enabled = true,
+                    Gateway = _gateway,
+                    Protocol = held < 0 ? PortMappingProtocol.None : _clients[held].Protocol,
+                    ExternalAddress = mapped?.ExternalAddress ?? _mapped.FirstOrDefault(m => m?.ExternalAddress is not null)?.ExternalAddress,
+                    ExternalTcpPort = mapped?.TcpPort ?? 0,
+                    ExternalUdpPort = mapped?.UdpPort ?? 0,
+                    ExpiresAt = held >= 0 && _expiresAt.TryGetValue(held, out DateTimeOffset expires) ? expires : null,
+                    LastError = _lastError,
+                };
+            }
+        }
+    }
+
+    private readonly Dictionary<int, DateTimeOffset> _expiresAt = [];
+
+    private async Task KeepMappedAsync(int index)
+    {
+        IPortMappingClient client = _clients[index];
+        string name = Name(client.Protocol);
+        TimeSpan retry = FirstRetry;
+        CancellationToken stopping = _stop.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            MappedPort? mapped = null;
+            string? error = null;
+            try
+            {
+                mapped = await client.MapAsync(_port, stopping).ConfigureAwait(false);
+            }
+            catch (PortMappingException e)
+            {
+                error = e.Message;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            TimeSpan next = mapped is null ? retry : mapped.Lifetime is { } life ? life / 2 : PermanentRecheck;
+            retry = mapped is not null ? FirstRetry : retry * 2 > LastRetry ? LastRetry : retry * 2;
+
+            // The wait starts before the status shows the outcome: whoever sees the status sees the renewal scheduled.
+            Task delay = Task.Delay(next, _time, stopping);
+            if (mapped is not null)
+            {
+                string external = mapped.ExternalAddress?.ToString() ?? "?";
+                uint seconds = (uint)(mapped.Lifetime?.TotalSeconds ?? 0);
+                NatLog.Mapped(_logger, name, "TCP", _port, external, mapped.TcpPort, seconds);
+                NatLog.Mapped(_logger, name, "UDP", _port, external, mapped.UdpPort, seconds);
+            }
+            else
+            {
+                NatLog.Failed(_logger, name, error!);
+            }
+
+            lock (_gate)
+            {
+                _mapped[index] = mapped;
+                if (mapped?.Lifetime is { } lifetime)
+                {
+                    _expiresAt[index] = _time.GetUtcNow() + lifetime;
+                }
+                else
+                {
+                    _expiresAt.Remove(index);
+                }
+
+                if (error is not null)
+                {
+                    _lastError = DisplayText.Sanitize($"{name}: {error}", 500); // it may hold the router's words
+                }
+            }
+
+            Changed?.Invoke(Status);
+            try
+            {
+                await delay.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static string Name(PortMappingProtocol protocol) => protocol == PortMappingProtocol.NatPmp ? "NAT-PMP" : "UPnP";
+
+    /// <summary>Stops renewing and removes every mapping made, giving the router at most <see cref="RemoveTimeout"/>.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+        using var timeout = new CancellationTokenSource(RemoveTimeout);
+        await Task.WhenAll(_clients.Select(async (client, i) =>
+        {
+            bool held;
+            lock (_gate)
+            {
+                held = _mapped[i] is not null;
+                _mapped[i] = null;
+            }
+
+            if (!held)
+            {
+                return;
+            }
+
+            try
+            {
+                await client.UnmapAsync(_port, timeout.Token).ConfigureAwait(false);
+                NatLog.Removed(_logger, Name(client.Protocol), _port);
+            }
+            catch (Exception e) when (e is PortMappingException or OperationCanceledException)
+            {
+                NatLog.RemoveFailed(_logger, Name(client.Protocol), _port, e.Message);
+            }
+        })).ConfigureAwait(false);
+        foreach (IPortMappingClient client in _clients)
+        {
+            client.Dispose();
+        }
+
+        _stop.Dispose();
+    }
+}

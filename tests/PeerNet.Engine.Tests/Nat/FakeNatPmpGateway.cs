@@ -1,0 +1,88 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+
+namespace PeerNet.Engine.Tests.Nat;
+
+/// <summary>
+/// A NAT-PMP server on loopback: answers the external-address request with <see cref="External"/> and each mapping with
+/// the suggested port plus <see cref="PortOffset"/> (or the internal port when none is suggested) for
+/// <see cref="Lifetime"/> seconds, or with <see cref="Refusal"/> when set. Keeps every request it got.
+/// </summary>
+internal sealed class FakeNatPmpGateway : IAsyncDisposable
+{
+    private readonly UdpClient _socket = new(new IPEndPoint(IPAddress.Loopback, 0));
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    public FakeNatPmpGateway() => _loop = Task.Run(ServeAsync);
+
+    public IPEndPoint EndPoint => (IPEndPoint)_socket.Client.LocalEndPoint!;
+
+    public IPAddress External { get; init; } = IPAddress.Parse("203.0.113.7");
+
+    public int PortOffset { get; init; } = 1000;
+
+    public uint Lifetime { get; init; } = 60;
+
+    public ushort? Refusal { get; set; }
+
+    /// <summary>(opcode, internal port, suggested external port, lifetime) of each request, in order.</summary>
+    public ConcurrentQueue<(byte Opcode, ushort Internal, ushort Suggested, uint Lifetime)> Requests { get; } = new();
+
+    private async Task ServeAsync()
+    {
+        uint epoch = 1000;
+        while (!_stop.IsCancellationRequested)
+        {
+            UdpReceiveResult received;
+            try
+            {
+                received = await _socket.ReceiveAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            byte[] request = received.Buffer;
+            if (request.Length < 2 || request[0] != 0)
+            {
+                continue;
+            }
+
+            byte opcode = request[1];
+            byte[] reply = new byte[opcode == 0 ? 12 : 16];
+            reply[1] = (byte)(128 + opcode);
+            BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(2), Refusal ?? 0);
+            BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(4), epoch++);
+            if (opcode == 0)
+            {
+                Requests.Enqueue((0, 0, 0, 0));
+                External.GetAddressBytes().CopyTo(reply, 8);
+            }
+            else if (request.Length >= 12)
+            {
+                ushort internalPort = BinaryPrimitives.ReadUInt16BigEndian(request.AsSpan(4));
+                ushort suggested = BinaryPrimitives.ReadUInt16BigEndian(request.AsSpan(6));
+                uint lifetime = BinaryPrimitives.ReadUInt32BigEndian(request.AsSpan(8));
+                Requests.Enqueue((opcode, internalPort, suggested, lifetime));
+                ushort granted = lifetime == 0 ? (ushort)0 : suggested == internalPort ? (ushort)(internalPort + PortOffset) : suggested;
+                BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), internalPort);
+                BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(10), granted);
+                BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(12), lifetime == 0 ? 0 : Math.Min(lifetime, Lifetime));
+            }
+
+            await _socket.SendAsync(reply, received.RemoteEndPoint);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _socket.Dispose();
+        await _loop;
+        _stop.Dispose();
+    }
+}
