@@ -343,8 +343,9 @@ internal sealed class Libp2pHost : IAsyncDisposable
 
             await handler(stream, connection, _stop.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidDataException or InvalidOperationException)
+        catch (Exception)
         {
+            // A failed negotiation or a handler's failure (even a bug) ends that stream, never the host.
             stream.Abort();
         }
         finally

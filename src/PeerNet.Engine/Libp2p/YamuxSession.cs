@@ -50,7 +50,6 @@ internal sealed class YamuxSession : IAsyncDisposable
     private Task? _readLoop;
     private Task? _writeLoop;
     private Task? _keepAlive;
-    private Task? _shutdown;
 
     /// <summary>A session over <paramref name="connection"/> (already secured); <see cref="Start"/> starts it.</summary>
     public YamuxSession(IDuplexConnection connection, bool isInitiator, YamuxOptions? options = null)
@@ -179,7 +178,7 @@ internal sealed class YamuxSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Close("the session was closed by this side", YamuxGoAwayCode.Normal, protocolError: false);
-        await _shutdown!.ConfigureAwait(false);
+        await _completion.Task.ConfigureAwait(false);
         if (_readLoop is not null)
         {
             await Task.WhenAll(_readLoop, _writeLoop!, _keepAlive ?? Task.CompletedTask).ConfigureAwait(false);
@@ -219,29 +218,32 @@ internal sealed class YamuxSession : IAsyncDisposable
         {
             stream.ThrowIfWritesEnded();
             ThrowIfClosed();
-            PipeWriter output = _connection.Output;
-            DrainControl(output); // a stream's SYN (and anything queued before) goes ahead of its data
-            while (data.Length > 0)
+            try
             {
-                int n = Math.Min(data.Length, _options.MaxFramePayload);
-                Span<byte> span = output.GetSpan(YamuxHeader.Size + n);
-                new YamuxHeader(YamuxFrameType.Data, YamuxFlags.None, stream.Id, (uint)n).Write(span);
-                data.Span[..n].CopyTo(span[YamuxHeader.Size..]);
-                output.Advance(YamuxHeader.Size + n);
-                data = data[n..];
-            }
+                PipeWriter output = _connection.Output;
+                DrainControl(output); // a stream's SYN (and anything queued before) goes ahead of its data
+                while (data.Length > 0)
+                {
+                    int n = Math.Min(data.Length, _options.MaxFramePayload);
+                    Span<byte> span = output.GetSpan(YamuxHeader.Size + n);
+                    new YamuxHeader(YamuxFrameType.Data, YamuxFlags.None, stream.Id, (uint)n).Write(span);
+                    data.Span[..n].CopyTo(span[YamuxHeader.Size..]);
+                    output.Advance(YamuxHeader.Size + n);
+                    data = data[n..];
+                }
 
-            // Not cancellable: the frames are in the pipe and go whole; the connection's end or abort ends the wait.
-            FlushResult flushed = await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            if (flushed.IsCompleted || flushed.IsCanceled)
-            {
-                throw new IOException("The connection closed.");
+                // Not cancellable: the frames are in the pipe and go whole; the connection's end or abort ends the wait.
+                FlushResult flushed = await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                if (flushed.IsCompleted || flushed.IsCanceled)
+                {
+                    throw new IOException("the connection closed");
+                }
             }
-        }
-        catch (Exception e) when (e is not OperationCanceledException && e is not InvalidOperationException && e is not IOException { InnerException: null } && Volatile.Read(ref _closed) == 0)
-        {
-            Close($"writing to the connection failed: {e.Message}", YamuxGoAwayCode.InternalError, protocolError: false);
-            throw new IOException($"The session ended: {CloseReason}", e);
+            catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+            {
+                Close($"writing to the connection failed: {e.Message}", YamuxGoAwayCode.InternalError, protocolError: false, sendGoAway: false);
+                throw new IOException($"The session ended: {CloseReason}", e);
+            }
         }
         finally
         {
@@ -315,7 +317,7 @@ internal sealed class YamuxSession : IAsyncDisposable
 
                     if (header.Type == YamuxFrameType.Data)
                     {
-                        if (stream is not null && !stream.OnData(ReadOnlySequence<byte>.Empty))
+                        if (stream is not null && header.Length > 0 && !stream.OnData(ReadOnlySequence<byte>.Empty))
                         {
                             ProtocolError($"the peer sent data on stream {stream.Id} after its FIN");
                             return;
@@ -629,7 +631,7 @@ internal sealed class YamuxSession : IAsyncDisposable
         }
 
         _control.Writer.TryComplete();
-        _shutdown = ShutdownAsync();
+        _ = ShutdownAsync();
     }
 
     private async Task ShutdownAsync()
@@ -648,15 +650,18 @@ internal sealed class YamuxSession : IAsyncDisposable
             _connection.Abort(new IOException("The peer did not take the session's last frames."));
         }
 
-        _stop.Cancel();
         try
         {
+            _stop.Cancel();
             await _connection.DisposeAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
+            // Closing anyway.
         }
-
-        _completion.TrySetResult();
+        finally
+        {
+            _completion.TrySetResult();
+        }
     }
 }
