@@ -11,7 +11,6 @@ namespace PeerNet.Benchmarks;
 /// secured link: no Noise yet); beside it the same 64 MiB over the bare connection, the ceiling. Each invocation
 /// moves the 64 MiB once: MB/s = 67.1 / mean seconds.
 /// </summary>
-[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
 public class YamuxBenchmarks
 {
     private const int Total = 64 * 1024 * 1024;

@@ -276,7 +276,7 @@ internal sealed class Libp2pHost : IAsyncDisposable
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(_options.ProtocolTimeout);
                 YamuxStream stream = await OpenStreamAsync(connection, [IdentifyMessage.PushProtocolId], timeout.Token).ConfigureAwait(false);
-        await using ConfiguredAsyncDisposable disposeStream = stream.ConfigureAwait(false);
+                await using ConfiguredAsyncDisposable disposeStream = stream.ConfigureAwait(false);
                 await WriteIdentifyAsync(stream, connection, timeout.Token).ConfigureAwait(false);
                 await DrainAsync(stream, timeout.Token).ConfigureAwait(false);
                 pushed++;

@@ -576,6 +576,10 @@ internal sealed class YamuxSession : IAsyncDisposable
                     Close($"the peer did not answer a keep-alive ping within {interval.TotalSeconds:0.#} s", YamuxGoAwayCode.Normal, protocolError: false);
                     return;
                 }
+                catch (InvalidOperationException)
+                {
+                    // The most pings are already outstanding: the session's owner is checking liveness itself.
+                }
             }
         }
         catch (OperationCanceledException)
