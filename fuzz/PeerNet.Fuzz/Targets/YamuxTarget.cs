@@ -1,7 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
 using PeerNet.Libp2p;
-using PeerNet.Libp2p.Yamux;
 using PeerNet.Transport;
 
 namespace PeerNet.Fuzz;

@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Threading.Channels;
-using PeerNet.Libp2p.Yamux;
 using PeerNet.Transport;
 
 namespace PeerNet.Libp2p;

@@ -1,5 +1,4 @@
 using System.Buffers;
-using PeerNet.Libp2p.Yamux;
 
 namespace PeerNet.Libp2p;
 

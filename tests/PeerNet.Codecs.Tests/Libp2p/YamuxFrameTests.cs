@@ -1,6 +1,5 @@
 using System.Buffers;
 using PeerNet.Libp2p;
-using PeerNet.Libp2p.Yamux;
 
 namespace PeerNet.Codecs.Tests.Libp2p;
 

@@ -2,7 +2,6 @@ using System.IO.Pipelines;
 using System.Net;
 using PeerNet.Engine.Tests.Transport;
 using PeerNet.Libp2p;
-using PeerNet.Libp2p.Yamux;
 using PeerNet.Transport;
 
 namespace PeerNet.Engine.Tests.Libp2p;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace PeerNet.Libp2p.Yamux;
+namespace PeerNet.Libp2p;
 
 /// <summary>A yamux frame's type (hashicorp/yamux spec.md).</summary>
 internal enum YamuxFrameType : byte
