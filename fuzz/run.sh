@@ -53,7 +53,7 @@ mkdir -p fuzz/.build
 
 assemblies=(PeerNet.Codecs.dll)
 case $target in
-    resume | metainfo | peersession | leechsession) assemblies+=(PeerNet.Engine.dll) ;; # ResumeData; PieceMap and StoragePaths; the whole swarm
+    resume | metainfo | peersession | leechsession | yamux) assemblies+=(PeerNet.Engine.dll) ;; # ResumeData; PieceMap and StoragePaths; the whole swarm; the yamux session
 esac
 for assembly in "${assemblies[@]}"; do
     "$sharpfuzz" "$out/$assembly" >/dev/null

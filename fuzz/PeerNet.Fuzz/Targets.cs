@@ -34,6 +34,7 @@ public static class Targets
         ["natpmp"] = NatPmpTarget.Fuzz,
         ["ssdp"] = SsdpTarget.Fuzz,
         ["upnp-xml"] = UpnpXmlTarget.Fuzz,
+        ["yamux"] = YamuxTarget.Fuzz,
         ["peersession"] = PeerSessionTarget.Fuzz,
         ["leechsession"] = LeechSessionTarget.Fuzz,
     };

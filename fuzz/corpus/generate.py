@@ -177,6 +177,26 @@ def libp2p():
     }.items():
         write("multistream", name, data)
 
+    # yamux: frames the connection's initiator sends a responder (odd streams are the initiator's).
+    def frame(ftype, flags, sid, length, payload=b""):
+        return struct.pack(">BBHII", 0, ftype, flags, sid, length) + payload
+
+    def data(sid, payload, flags=0):
+        return frame(0, flags, sid, len(payload), payload)
+
+    syn, ack, fin, rst = 1, 2, 4, 8
+    for name, seed in {
+        "open-send-fin": frame(1, syn, 1, 0) + data(1, b"hello") + frame(1, fin, 1, 0),
+        "data-syn-fin": data(1, b"x" * 100, syn | fin) + data(3, b"y", syn) + frame(1, rst, 3, 0),
+        "window-ping-goaway": frame(1, syn, 1, 65536) + frame(2, syn, 0, 7) + frame(2, ack, 0, 1) + frame(3, 0, 0, 0),
+        "many-streams": b"".join(frame(1, syn, 2 * i + 1, 0) for i in range(12)),
+        "over-window": data(1, bytes(1000), syn) + frame(0, 0, 1, 300000),
+        "bad-version": bytes([1]) + frame(2, syn, 0, 1)[1:],
+        "wrong-parity": frame(1, syn, 2, 0),
+        "window-overflow": frame(1, syn, 1, 0) + frame(1, 0, 1, 0xFFFFFFFF),
+    }.items():
+        write("yamux", name, seed)
+
 
 def noise():
     """NoiseTarget's inputs: a mode byte (0: what a dialer sends a responder, 1: what a listener sends an initiator,
