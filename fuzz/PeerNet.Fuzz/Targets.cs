@@ -30,6 +30,7 @@ public static class Targets
         ["mse"] = MseTarget.Fuzz,
         ["multiaddr"] = MultiaddrTarget.Fuzz,
         ["multistream"] = MultistreamTarget.Fuzz,
+        ["utp"] = UtpTarget.Fuzz,
         ["peersession"] = PeerSessionTarget.Fuzz,
         ["leechsession"] = LeechSessionTarget.Fuzz,
     };
