@@ -42,7 +42,7 @@ public enum UtpParseError
     /// <summary>More extensions than <see cref="UtpPacket.MaxExtensions"/>.</summary>
     TooManyExtensions,
 
-    /// <summary>A selective ACK whose bitmask is empty, not a multiple of 4 bytes, or a second one.</summary>
+    /// <summary>A selective ACK whose bitmask is empty or longer than <see cref="UtpPacket.MaxSelectiveAckBytes"/>, or a second one.</summary>
     BadSelectiveAck,
 
     /// <summary>The large-datagram extension has not exactly 4 bytes, or its value is out of range, or comes twice.</summary>
@@ -227,7 +227,9 @@ public readonly ref struct UtpPacket
             switch (extension)
             {
                 case SelectiveAckExtension:
-                    if (hasSack || length == 0 || length % 4 != 0 || length > MaxSelectiveAckBytes)
+                    // BEP 29 asks for a multiple of 4 bytes, and that is what Write makes; libtorrent sends any length from
+                    // 1 to 32 (as many bytes as its reorder buffer spans), so any length up to the limit is read.
+                    if (hasSack || length == 0 || length > MaxSelectiveAckBytes)
                     {
                         return UtpParseError.BadSelectiveAck;
                     }

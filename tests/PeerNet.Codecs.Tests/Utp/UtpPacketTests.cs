@@ -57,7 +57,6 @@ public sealed class UtpPacketTests
     [InlineData("5100123400000000000000000010000000010000", UtpParseError.BadType)]
     [InlineData("0101123400000000000000000010000000010000" + "00", UtpParseError.TruncatedExtension)]
     [InlineData("0101123400000000000000000010000000010000" + "0008" + "00000000", UtpParseError.TruncatedExtension)]
-    [InlineData("0101123400000000000000000010000000010000" + "0003" + "000000", UtpParseError.BadSelectiveAck)]
     [InlineData("0101123400000000000000000010000000010000" + "0000", UtpParseError.BadSelectiveAck)]
     [InlineData("0101123400000000000000000010000000010000" + "0104" + "00000000" + "0004" + "00000000", UtpParseError.BadSelectiveAck)]
     [InlineData("0150123400000000000000000010000000010000" + "0004" + "00000010", UtpParseError.BadMaxDatagram)]
@@ -70,6 +69,18 @@ public sealed class UtpPacketTests
         Assert.Equal(expected, UtpPacket.TryParse(data, out _));
         UtpFormatException e = Assert.Throws<UtpFormatException>(() => UtpPacket.Parse(data));
         Assert.Equal(expected, e.Error);
+    }
+
+    [Fact]
+    public void A_selective_ack_of_any_length_is_read_as_libtorrent_sends_it()
+    {
+        // libtorrent sizes its bitmask to its reorder buffer: 13 bytes here, not a multiple of 4.
+        byte[] data = Convert.FromHexString("2101123400000000000000000010000000010000" + "000d" + "01000000000000000000000080");
+
+        UtpPacket packet = UtpPacket.Parse(data);
+
+        Assert.Equal(13, packet.SelectiveAck.Length);
+        Assert.Equal(0x80, packet.SelectiveAck[12]);
     }
 
     [Fact]

@@ -237,8 +237,8 @@ public sealed class UtpConnectionTests
         // A greedy single address gets no more than its share once there is room: here none is left.
         for (int j = 0; j < 20; j++)
         {
-            UtpPacket.Write(syn, new UtpHeader(UtpPacketType.Syn, (ushort)(50_000 + j), 1, 0, 65536, 1, 0), default, 0, default);
-            await greedy.SendAsync(syn, pair.B.LocalEndPoint, Ct);
+            int length = UtpPacket.Write(syn, new UtpHeader(UtpPacketType.Syn, (ushort)(50_000 + j), 1, 0, 65536, 1, 0), default, 0, default);
+            await greedy.SendAsync(syn.AsMemory(0, length), pair.B.LocalEndPoint, Ct);
         }
 
         await TrackerWait(() => pair.B.HalfOpenRefused >= 600 - settings.MaxHalfOpen + 20);
