@@ -41,7 +41,9 @@ SWARM_LEECHERS = 8
 # PeerNet's encryption variants (bench/encryption.sh): the default (MSE enabled: an encrypted handshake, plaintext
 # payload), plain BitTorrent only, and MSE forced with an RC4 payload.
 PEERNET_VARIANTS = {"peernet": [], "peernet-plain": ["--encryption", "disabled"],
-                    "peernet-rc4": ["--encryption", "forced", "--encryption-level", "rc4"]}
+                    "peernet-rc4": ["--encryption", "forced", "--encryption-level", "rc4"],
+                    # bench/utp.sh: the downloader dials over uTP only, or both sides use TCP only.
+                    "peernet-utp": ["--utp", "only"], "peernet-tcp": ["--utp", "off"]}
 SWARM_CLIENTS = ("peernet", "peernet-super", "libtorrent")  # peernet-super: `peernet seed --super-seed` (BEP 16)
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
@@ -253,7 +255,7 @@ class Bench:
             return p, int(m.group(1))
         if client in LT_PRESETS:
             args = [PY, os.path.join(self.a.lt_scripts, "lt_seed.py"), torrent, folder, "--port", str(port),
-                    "--check-timeout", "600", "--preset", LT_PRESETS[client]]
+                    "--check-timeout", "600", "--preset", LT_PRESETS[client], "--transport", LT_TRANSPORT.get(client, "tcp")]
             if upload_limit:
                 args += ["--upload-limit", str(upload_limit)]
             p = Proc(self.name("lt-seed"), args, self.logs)
@@ -286,7 +288,7 @@ class Bench:
             for peer in peers:
                 peer_args += ["--peer", "127.0.0.1:%d" % peer]
             args = [PY, os.path.join(self.a.lt_scripts, "lt_download.py"), torrent, folder, "--port", str(port),
-                    "--timeout", "1800", "--preset", LT_PRESETS[client]] + peer_args + (["--seed-after"] if seed_after else [])
+                    "--timeout", "1800", "--preset", LT_PRESETS[client], "--transport", LT_TRANSPORT.get(client, "tcp")] + peer_args + (["--seed-after"] if seed_after else [])
             return Proc(self.name("lt-get"), args, self.logs)
         if client == "aria2":
             return Proc(self.name("aria2-get"), self.aria2_args(port or free_port(), folder, torrent, self.tracker.url,
@@ -400,7 +402,9 @@ def same_content(a, b):
 
 # libtorrent at its defaults, and at its best for this job: its high_performance_seed settings preset on both
 # sides (deeper request queues, bigger send buffers and disk queue, unlimited unchoke slots).
-LT_PRESETS = {"libtorrent": "default", "libtorrent-hp": "high_performance_seed"}
+LT_PRESETS = {"libtorrent": "default", "libtorrent-hp": "high_performance_seed", "libtorrent-utp": "default"}
+# libtorrent over uTP only (TCP off both ways; bench/utp.sh); the others run TCP only (lt_common.make_session).
+LT_TRANSPORT = {"libtorrent-utp": "utp"}
 
 PAIRS = [("peernet", "peernet"), ("libtorrent", "libtorrent"), ("libtorrent-hp", "libtorrent-hp"), ("aria2", "aria2"),
          ("libtorrent", "peernet"), ("peernet", "libtorrent"), ("peernet", "libtorrent-hp")]

@@ -287,6 +287,23 @@ def portmapping():
         write("upnp-xml", name, prefix + text.encode())
 
 
+def utp():
+    """uTP packets (BEP 29): a SYN, data with a selective ACK and PeerNet's large-datagram offer, a state packet with
+    libtorrent's unknown extensions, a reset, and a truncated chain."""
+    def header(kind, ext, conn, seq, ack, wnd=1 << 20):
+        return struct.pack(">BBHIIIHH", (kind << 4) | 1, ext, conn, 123456, 789, wnd, seq, ack)
+
+    for name, data in {
+        "syn": header(4, 0, 0x1234, 1, 0),
+        "syn-offer": header(4, 0x50, 0x1234, 1, 0) + bytes([0, 4]) + struct.pack(">I", 60000),
+        "data-sack": header(0, 1, 0x1235, 2, 7) + bytes([0x50, 4, 0b101, 0, 0, 0]) + bytes([0, 4]) + struct.pack(">I", 1452) + b"payload",
+        "state-unknown-ext": header(2, 2, 0x1235, 9, 8) + bytes([3, 8]) + bytes(8) + bytes([0, 4, 0, 0, 0, 1]),
+        "reset": header(3, 0, 0x1235, 9, 8),
+        "truncated-chain": header(0, 1, 1, 1, 1) + bytes([0, 8, 1, 2]),
+    }.items():
+        write("utp", name, data)
+
+
 def peersession():
     """Frames a peer sends a seeding node (PeerSessionTarget): requests of every kind, in sequences. In BEP 52 frames a
     pieces root of one byte i then 31 zeros stands for the root of the torrent's i-th v2 file (0: a.bin, five pieces of
@@ -356,6 +373,7 @@ def main():
     portmapping()
     libp2p()
     noise()
+    utp()
     peersession()
     leechsession()
     with open(os.path.join(HERE, "metainfo", "lt-v1-single.torrent"), "rb") as f:

@@ -57,12 +57,18 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         string host = "127.0.0.1",
         IEnumerable<string>? trackers = null,
         NetworkNamespace? localDiscoveryIn = null,
-        bool forceEncryption = false)
+        bool forceEncryption = false,
+        bool utpOnly = false)
     {
         List<string> arguments = [PythonScripts.Resolve("lt_seed.py"), torrentPath, savePath, "--port", port.ToString(), "--host", host];
         if (forceEncryption)
         {
             arguments.AddRange(["--enc", "forced"]);
+        }
+
+        if (utpOnly)
+        {
+            arguments.AddRange(["--transport", "utp"]);
         }
 
         arguments.AddRange(PeerArguments(dialPorts, host));
@@ -106,7 +112,8 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         bool seedAfter = false,
         string host = "127.0.0.1",
         NetworkNamespace? localDiscoveryIn = null,
-        bool forceEncryption = false)
+        bool forceEncryption = false,
+        bool utpOnly = false)
     {
         List<string> arguments =
         [
@@ -116,6 +123,11 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         if (forceEncryption)
         {
             arguments.AddRange(["--enc", "forced"]);
+        }
+
+        if (utpOnly)
+        {
+            arguments.AddRange(["--transport", "utp"]);
         }
 
         arguments.AddRange(PeerArguments(peerPorts, host));

@@ -60,6 +60,9 @@ internal sealed record PeerNetOptions
     /// <summary><c>--encryption-level</c> (plaintext, rc4, both); null for peernet's default (both).</summary>
     public string? EncryptionLevel { get; init; }
 
+    /// <summary><c>--utp</c> (on, off, only); null for peernet's default (on: uTP first, then TCP).</summary>
+    public string? Utp { get; init; }
+
     /// <summary>A command prefix to run peernet under, such as <see cref="NetworkNamespace.Launcher"/>; empty for none.</summary>
     public IReadOnlyList<string> Launcher { get; init; } = [];
 }
@@ -242,6 +245,12 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         {
             yield return "--encryption-level";
             yield return level;
+        }
+
+        if (options.Utp is { } utp)
+        {
+            yield return "--utp";
+            yield return utp;
         }
 
         if (options.Verbose)

@@ -89,6 +89,21 @@ internal sealed class PeerOptions
         Description = "When both levels are allowed and offered, choose RC4 for the payload rather than plaintext.",
     };
 
+    public Option<UtpMode> Utp { get; } = new("--utp")
+    {
+        Description = "uTP (BEP 29, LEDBAT) on the UDP port: on (dial peers over uTP first, then TCP; accept both), off (TCP only) or only (dial over uTP only; accept both).",
+        HelpName = "MODE",
+        DefaultValueFactory = _ => UtpMode.On,
+    };
+
+    /// <summary>What <c>--utp</c> asks of the node: its <see cref="UtpOptions"/>, and whether it dials over TCP.</summary>
+    public (UtpOptions Utp, bool OutgoingTcp) UtpOptions(ParseResult parseResult) => parseResult.GetValue(Utp) switch
+    {
+        UtpMode.Off => (new UtpOptions { Outgoing = false, Incoming = false }, true),
+        UtpMode.Only => (new UtpOptions(), false),
+        _ => (new UtpOptions(), true),
+    };
+
     /// <summary>The <see cref="EncryptionOptions"/> these options give.</summary>
     public EncryptionOptions EncryptionOptions(ParseResult parseResult) => new()
     {
@@ -144,6 +159,7 @@ internal sealed class PeerOptions
         command.Options.Add(Encryption);
         command.Options.Add(EncryptionLevel);
         command.Options.Add(PreferRc4);
+        command.Options.Add(Utp);
         command.Options.Add(NoDht);
         command.Options.Add(NoLsd);
     }
@@ -188,4 +204,17 @@ internal sealed class PeerOptions
 
         return result;
     }
+}
+
+/// <summary>The values of <c>--utp</c>.</summary>
+internal enum UtpMode
+{
+    /// <summary>uTP first, then TCP; both accepted (libtorrent's default).</summary>
+    On,
+
+    /// <summary>TCP only.</summary>
+    Off,
+
+    /// <summary>Dial over uTP only; both accepted.</summary>
+    Only,
 }

@@ -19,6 +19,7 @@ internal static class SessionFactory
         IPAddress address = PeerOptions.ParseAddress(parseResult.GetValue(options.Bind), IPAddress.IPv6Any);
         int port = parseResult.GetValue(options.Port);
         string[]? bootstrap = parseResult.GetValue(options.Bootstrap);
+        (UtpOptions utp, bool outgoingTcp) = options.UtpOptions(parseResult);
         var nodeOptions = new PeerNetNodeOptions
         {
             ListenAddress = address,
@@ -32,6 +33,8 @@ internal static class SessionFactory
             UploadRateLimit = parseResult.GetValue(options.UploadLimit),
             DownloadRateLimit = parseResult.GetValue(options.DownloadLimit),
             Encryption = options.EncryptionOptions(parseResult),
+            Utp = utp,
+            OutgoingTcp = outgoingTcp,
         };
         ILoggerFactory? logs = parseResult.GetValue(options.Verbose) ? new StderrLoggerFactory(parseResult.InvocationConfiguration.Error, LogLevel.Debug) : null;
         try

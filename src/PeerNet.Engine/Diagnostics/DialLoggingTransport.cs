@@ -12,6 +12,9 @@ namespace PeerNet.Diagnostics;
 /// </summary>
 internal sealed partial class DialLoggingTransport(IPeerTransport inner, ILogger logger) : IPeerTransport
 {
+    /// <summary>The transport it wraps.</summary>
+    internal IPeerTransport Inner => inner;
+
     public ValueTask<IPeerListener> ListenAsync(IPEndPoint localEndPoint, CancellationToken cancellationToken)
         => inner.ListenAsync(localEndPoint, cancellationToken);
 

@@ -149,6 +149,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         // peers then see one address for it, as bans and the per-address cap count them.
         bool specific = !options.ListenAddress.Equals(IPAddress.IPv6Any) && !options.ListenAddress.Equals(IPAddress.Any);
         IPeerTransport transport = new TcpTransport(new TcpTransportOptions { LocalAddress = specific ? options.ListenAddress : null }, time);
+        transport = new UtpFirstTransport(transport, options.Utp?.Outgoing ?? false, options.OutgoingTcp, time);
         if (loggerFactory is not null)
         {
             transport = new Diagnostics.DialLoggingTransport(transport, loggerFactory.CreateLogger("PeerNet.Peers"));
@@ -201,6 +202,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             // First: a key file others can read stops the node before it opens a port.
             identity = options.StateDirectory is { } state ? NodeIdentity.LoadOrCreate(state) : NodeIdentity.CreateEphemeral();
             (listener, datagrams) = await BindPortAsync(options, transport, bindUdp, r => session?.Metrics.Dropped(r), logger, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<UtpSocketManager> utp = StartUtp(options, datagrams, transport, time);
             if (options.Dht)
             {
                 (dht, dht6) = await StartDhtsAsync(options, datagrams, loggerFactory, logger, time, cancellationToken).ConfigureAwait(false);
@@ -230,8 +232,15 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             IPeerListener bound = listener;
             listener = null; // the session's now
             await session.StartAsync(cancellationToken, bound).ConfigureAwait(false);
+            if (options.Utp.Incoming)
+            {
+                foreach (UtpSocketManager manager in utp)
+                {
+                    session.AcceptFrom(manager.Listener);
+                }
+            }
             NodeLog.Started(logger, session.ListenPort, dht is not null, options.LocalDiscovery);
-            return new PeerNetNode(options, session, dht, dht6, time, logger) { _transport = transport, _datagrams = datagrams, Identity = identity };
+            return new PeerNetNode(options, session, dht, dht6, time, logger) { _transport = transport, _datagrams = datagrams, Identity = identity, Utp = utp };
         }
         catch
         {
@@ -262,8 +271,33 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// uTP on each of the node's UDP sockets (when <see cref="UtpOptions.Outgoing"/> or <see cref="UtpOptions.Incoming"/>
+    /// is on); the dialer learns of them when it is the node's <see cref="UtpFirstTransport"/> (directly or under the
+    /// dial logger).
+    /// </summary>
+    private static UtpSocketManager[] StartUtp(PeerNetNodeOptions options, DatagramDemux[] datagrams, IPeerTransport transport, TimeProvider time)
+    {
+        if (options.Utp is not { } utp || (!utp.Outgoing && !utp.Incoming))
+        {
+            return [];
+        }
+
+        var settings = new UtpSettings { Incoming = utp.Incoming, TargetDelay = utp.TargetDelay };
+        UtpSocketManager[] managers = [.. datagrams.Select(d => d.AttachUtp(settings, time))];
+        if ((transport is Diagnostics.DialLoggingTransport logging ? logging.Inner : transport) is UtpFirstTransport dialer)
+        {
+            dialer.Managers = managers;
+        }
+
+        return managers;
+    }
+
     private IPeerTransport? _transport;
     private DatagramDemux[] _datagrams = [];
+
+    /// <summary>uTP on the node's UDP sockets (none when uTP is off or the node has no UDP side).</summary>
+    internal IReadOnlyList<UtpSocketManager> Utp { get; private init; } = [];
 
     /// <summary>The node's UDP sockets, one per family, on <see cref="ListenPort"/>.</summary>
     internal IReadOnlyList<DatagramDemux> Datagrams => _datagrams;

@@ -64,6 +64,18 @@ public sealed record PeerNetNodeOptions
     /// </summary>
     public PortMappingOptions PortMapping { get; init; } = new();
 
+    /// <summary>
+    /// uTP (BEP 29, with LEDBAT) on the node's UDP socket: whether peers are dialed over it first and accepted over it.
+    /// Default: both on, as libtorrent.
+    /// </summary>
+    public UtpOptions Utp { get; init; } = new();
+
+    /// <summary>
+    /// Dial peers over TCP (libtorrent's <c>enable_outgoing_tcp</c>): when uTP is tried first, TCP is the fallback; off,
+    /// peers are reached over uTP only. Incoming TCP is always accepted. Default: on.
+    /// </summary>
+    public bool OutgoingTcp { get; init; } = true;
+
     /// <summary>Events buffered for each watcher of <see cref="PeerNetNode.WatchEventsAsync"/> before the oldest are dropped. Default 4096.</summary>
     public int EventBufferSize { get; init; } = 4096;
 
@@ -109,6 +121,20 @@ public sealed record PeerNetNodeOptions
             problems.Add("PeerLimits is required");
         }
 
+        if (Utp is null)
+        {
+            problems.Add("Utp is required");
+        }
+        else if (Utp.TargetDelay <= TimeSpan.Zero || Utp.TargetDelay > TimeSpan.FromSeconds(10))
+        {
+            problems.Add($"Utp.TargetDelay {Utp.TargetDelay.TotalMilliseconds} ms is not usable: give 1 ms to 10 s (100 ms is libtorrent's)");
+        }
+
+        if (!OutgoingTcp && Utp is { Outgoing: false })
+        {
+            problems.Add("with OutgoingTcp and Utp.Outgoing both off the node can dial no peer");
+        }
+
         if (Encryption is null)
         {
             problems.Add("Encryption is required");
@@ -129,4 +155,23 @@ public sealed record PeerNetNodeOptions
 
         return problems;
     }
+}
+
+/// <summary>The node's uTP (BEP 29): micro transport protocol over UDP with LEDBAT congestion control, on the node's port.</summary>
+public sealed record UtpOptions
+{
+    /// <summary>
+    /// Dial peers over uTP first, falling back to TCP when the uTP connect fails or times out (3 s), as libtorrent's
+    /// <c>enable_outgoing_utp</c>. Default: on.
+    /// </summary>
+    public bool Outgoing { get; init; } = true;
+
+    /// <summary>Accept uTP connections on the node's UDP port, as libtorrent's <c>enable_incoming_utp</c>. Default: on.</summary>
+    public bool Incoming { get; init; } = true;
+
+    /// <summary>
+    /// LEDBAT's target queuing delay: uTP backs off when its packets wait longer than this in queues, leaving the link to
+    /// TCP and interactive traffic. Default 100 ms, as libtorrent's <c>utp_target_delay</c>.
+    /// </summary>
+    public TimeSpan TargetDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 }

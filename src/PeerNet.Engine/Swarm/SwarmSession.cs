@@ -32,6 +32,7 @@ internal sealed class SwarmSession : IAsyncDisposable
     private readonly Lazy<TrackerClient> _trackers;
     private IPeerListener? _listener;
     private Task _acceptLoop = Task.CompletedTask;
+    private readonly List<Task> _extraAcceptLoops = []; // guarded by itself
     private readonly Dictionary<IPAddress, int> _pendingByAddress = []; // guarded by itself
     private int _connections;
     private int _pendingHandshakes;
@@ -139,7 +140,8 @@ internal sealed class SwarmSession : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken, IPeerListener? listener = null)
     {
         _listener = listener ?? await _transport.ListenAsync(Options.ListenEndPoint, cancellationToken).ConfigureAwait(false);
-        _acceptLoop = BackgroundLoop.Start(() => AcceptLoopAsync(_stopping.Token));
+        IPeerListener bound = _listener;
+        _acceptLoop = BackgroundLoop.Start(() => AcceptLoopAsync(bound, _stopping.Token));
         if (Options.LocalDiscovery)
         {
             await StartLocalDiscoveryAsync().ConfigureAwait(false);
@@ -281,14 +283,26 @@ internal sealed class SwarmSession : IAsyncDisposable
         => HandshakeReserved.ExtensionProtocol | HandshakeReserved.FastExtension
             | (hashes.V2 is not null ? HandshakeReserved.V2Upgrade : 0);
 
-    private async Task AcceptLoopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Accepts from another listener too (the node's uTP managers): its connections go the same way as the TCP
+    /// listener's, through the pending-handshake limits and the router. The caller owns the listener.
+    /// </summary>
+    internal void AcceptFrom(IPeerListener listener)
+    {
+        lock (_extraAcceptLoops)
+        {
+            _extraAcceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener, _stopping.Token), CancellationToken.None));
+        }
+    }
+
+    private async Task AcceptLoopAsync(IPeerListener listener, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
             IDuplexConnection connection;
             try
             {
-                connection = await _listener!.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                connection = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
@@ -754,6 +768,13 @@ internal sealed class SwarmSession : IAsyncDisposable
         }
 
         await _acceptLoop.ConfigureAwait(false);
+        Task[] extra;
+        lock (_extraAcceptLoops)
+        {
+            extra = [.. _extraAcceptLoops];
+        }
+
+        await Task.WhenAll(extra).ConfigureAwait(false);
 
         // Together, so each torrent's bounded stopped announce overlaps the others'.
         await Task.WhenAll(Torrents.Select(t => t.DisposeAsync().AsTask())).ConfigureAwait(false);

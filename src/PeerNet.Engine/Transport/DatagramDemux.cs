@@ -14,7 +14,7 @@ internal enum DatagramDropReason
     /// <summary>Its protocol's queue was full: the reader is behind, so the newest is dropped.</summary>
     QueueFull,
 
-    /// <summary>A protocol of this port that nothing here runs now: the DHT when it is off, uTP until it comes.</summary>
+    /// <summary>A protocol of this port that nothing here runs now: the DHT or uTP when it is off.</summary>
     NoOwner,
 }
 
@@ -38,7 +38,7 @@ internal sealed record DatagramDemuxOptions
 /// One UDP socket, several protocols: a receive loop reads every datagram once and hands it on by its first bytes. A
 /// bencoded dictionary (<c>d</c>) goes to the DHT; a BEP 15 reply (action 0-3, then a transaction id) goes to the tracker
 /// transaction that issued that id, when it came from the address it was sent to; a uTP packet (BEP 29: version 1 in
-/// the first byte's low nibble) has its slot, dropped until uTP comes; anything else is dropped and counted. Every queue
+/// the first byte's low nibble) goes to the <see cref="UtpSocketManager"/> when one is attached; anything else is dropped and counted. Every queue
 /// is bounded and junk costs nothing but the one receive buffer, so a flood cannot grow memory. Sends of every protocol
 /// go out of the same socket, so peers, DHT nodes and trackers see one port.
 /// </summary>
@@ -52,6 +52,7 @@ internal sealed class DatagramDemux : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _receiveLoop;
     private ChannelSocket? _dht;
+    private UtpSocketManager? _utp;
 
     /// <summary>Takes <paramref name="socket"/> (disposing the demultiplexer closes it) and starts reading it.</summary>
     public DatagramDemux(IDatagramSocket socket, DatagramDemuxOptions options, Action<DatagramDropReason>? onDropped = null)
@@ -83,6 +84,24 @@ internal sealed class DatagramDemux : IAsyncDisposable
     /// </summary>
     public IDatagramTransport DhtTransport => new DhtBinder(this);
 
+    /// <summary>
+    /// Makes uTP the owner of this port's uTP packets: a manager sending out of the shared socket, fed from the receive
+    /// loop. Only one; disposing the demultiplexer disposes it first.
+    /// </summary>
+    public UtpSocketManager AttachUtp(UtpSettings settings, TimeProvider time)
+    {
+        var manager = new UtpSocketManager((datagram, remote) => _socket.SendAsync(datagram, remote, CancellationToken.None), LocalEndPoint, settings, time);
+        if (Interlocked.CompareExchange(ref _utp, manager, null) is not null)
+        {
+            throw new InvalidOperationException("uTP already runs on this port");
+        }
+
+        return manager;
+    }
+
+    /// <summary>The uTP manager of this port, if uTP runs on it.</summary>
+    public UtpSocketManager? Utp => _utp;
+
     /// <summary>Sends <paramref name="datagram"/> out of the shared socket (a tracker request, say).</summary>
     public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken)
         => _socket.SendAsync(datagram, remote, cancellationToken);
@@ -109,6 +128,11 @@ internal sealed class DatagramDemux : IAsyncDisposable
             return;
         }
 
+        if (_utp is not null)
+        {
+            await _utp.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _socket.DisposeAsync().ConfigureAwait(false);
         await _receiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -125,7 +149,14 @@ internal sealed class DatagramDemux : IAsyncDisposable
             DatagramReceived received;
             try
             {
-                received = await _socket.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
+                ValueTask<DatagramReceived> next = _socket.ReceiveAsync(buffer, cancellationToken);
+                if (!next.IsCompleted)
+                {
+                    // Nothing more waiting: uTP sends its deferred acks and hands the burst to its readers.
+                    _utp?.OnDrained();
+                }
+
+                received = await next.ConfigureAwait(false);
             }
             catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException)
             {
@@ -170,8 +201,15 @@ internal sealed class DatagramDemux : IAsyncDisposable
         }
         else if ((datagram[0] & 0x0F) == 1 && datagram[0] >> 4 <= 4)
         {
-            // BEP 29: "The current version is 1", in the low nibble; types 0-4 in the high one. uTP will be served here.
-            Drop(DatagramDropReason.NoOwner);
+            // BEP 29: "The current version is 1", in the low nibble; types 0-4 in the high one.
+            if (_utp is { } utp)
+            {
+                utp.OnDatagram(datagram, from);
+            }
+            else
+            {
+                Drop(DatagramDropReason.NoOwner);
+            }
         }
         else
         {

@@ -96,6 +96,21 @@ internal sealed class InMemoryDatagramNetwork : IDatagramTransport
     private void Send(IPEndPoint from, ReadOnlyMemory<byte> datagram, IPEndPoint to)
     {
         Interlocked.Increment(ref _sent);
+        bool twice;
+        lock (_lock)
+        {
+            twice = Options.DuplicateRate > 0 && _random.NextDouble() < Options.DuplicateRate;
+        }
+
+        Transmit(from, datagram, to);
+        if (twice)
+        {
+            Transmit(from, datagram, to);
+        }
+    }
+
+    private void Transmit(IPEndPoint from, ReadOnlyMemory<byte> datagram, IPEndPoint to)
+    {
         TimeSpan delay = Options.Latency;
         lock (_lock)
         {

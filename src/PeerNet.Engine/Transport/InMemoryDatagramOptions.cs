@@ -10,6 +10,13 @@ internal sealed record InMemoryDatagramOptions
         init => field = value is >= 0 and <= 1 ? value : throw new ArgumentOutOfRangeException(nameof(LossRate), value, "A fraction from 0 to 1.");
     }
 
+    /// <summary>Fraction of datagrams delivered twice (the copy with its own jitter), 0 (default) to 1.</summary>
+    public double DuplicateRate
+    {
+        get;
+        init => field = value is >= 0 and <= 1 ? value : throw new ArgumentOutOfRangeException(nameof(DuplicateRate), value, "A fraction from 0 to 1.");
+    }
+
     /// <summary>One-way delay of every datagram (default none: delivered during the send).</summary>
     public TimeSpan Latency
     {

@@ -31,12 +31,30 @@ internal sealed class UdpDatagramTransport : IDatagramTransport
             }
 
             socket.Bind(localEndPoint);
+            GrowBuffers(socket);
             return Wrap(socket);
         }
         catch
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Kernel buffers of 4 MiB each way (as far as the system allows: Linux caps them at net.core.rmem_max/wmem_max): uTP
+    /// keeps a window of packets in flight on this one socket, and a burst that overflows the default ~200 KiB is lost.
+    /// </summary>
+    private static void GrowBuffers(Socket socket)
+    {
+        try
+        {
+            socket.ReceiveBufferSize = Math.Max(socket.ReceiveBufferSize, 4 * 1024 * 1024);
+            socket.SendBufferSize = Math.Max(socket.SendBufferSize, 4 * 1024 * 1024);
+        }
+        catch (SocketException)
+        {
+            // the defaults then
         }
     }
 

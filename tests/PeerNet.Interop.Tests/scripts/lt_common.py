@@ -36,7 +36,12 @@ def add_encryption_argument(parser):
                         help="forced: MSE/PE only, in and out, RC4 payload (pe_forced, pe_rc4); plain: dial plain, accept both")
 
 
-def make_session(port, upload_limit=0, host="127.0.0.1", lsd=False, preset="default", enc="plain"):
+def add_transport_argument(parser):
+    parser.add_argument("--transport", choices=["tcp", "utp"], default="tcp",
+                        help="tcp: TCP only, uTP off (default); utp: uTP only, TCP off both ways")
+
+
+def make_session(port, upload_limit=0, host="127.0.0.1", lsd=False, preset="default", enc="plain", transport="tcp"):
     """A session on HOST:PORT only (127.0.0.1, or ::1 for IPv6): no DHT/UPnP/NAT-PMP, TCP only (uTP off), many peers
     per IP; no LSD unless asked (only inside a private network namespace: LSD multicasts on the listen interface).
     PRESET: libtorrent's settings pack the rest is laid over (its defaults, or high_performance_seed)."""
@@ -62,6 +67,11 @@ def make_session(port, upload_limit=0, host="127.0.0.1", lsd=False, preset="defa
         | lt.alert.category_t.peer_notification
         | lt.alert.category_t.connect_notification,
     })
+    if transport == "utp":
+        settings["enable_outgoing_utp"] = True
+        settings["enable_incoming_utp"] = True
+        settings["enable_outgoing_tcp"] = False
+        settings["enable_incoming_tcp"] = False
     if enc == "forced":
         settings["out_enc_policy"] = int(lt.enc_policy.forced)
         settings["in_enc_policy"] = int(lt.enc_policy.forced)

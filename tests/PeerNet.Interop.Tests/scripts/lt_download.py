@@ -33,12 +33,13 @@ def main():
     parser.add_argument("--lsd", action="store_true", help="local service discovery on (only inside a private network namespace)")
     parser.add_argument("--seed-after", action="store_true")
     lt_common.add_encryption_argument(parser)
+    lt_common.add_transport_argument(parser)
     lt_common.add_preset_argument(parser)
     args = parser.parse_args()
 
     lt_common.exit_when_stdin_closes()
     started = time.monotonic()
-    session = lt_common.make_session(args.port, host=args.host, lsd=args.lsd, preset=args.preset, enc=args.enc)
+    session = lt_common.make_session(args.port, host=args.host, lsd=args.lsd, preset=args.preset, enc=args.enc, transport=args.transport)
     try:
         port = lt_common.wait_for_listen(session)
     except RuntimeError as e:

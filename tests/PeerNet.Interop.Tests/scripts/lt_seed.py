@@ -32,12 +32,13 @@ def main():
     parser.add_argument("--check-timeout", type=float, default=120.0)
     parser.add_argument("--tracker", action="append", default=[])
     lt_common.add_encryption_argument(parser)
+    lt_common.add_transport_argument(parser)
     lt_common.add_preset_argument(parser)
     args = parser.parse_args()
 
     lt_common.exit_when_stdin_closes()
     started = time.monotonic()
-    session = lt_common.make_session(args.port, args.upload_limit, args.host, lsd=args.lsd, preset=args.preset, enc=args.enc)
+    session = lt_common.make_session(args.port, args.upload_limit, args.host, lsd=args.lsd, preset=args.preset, enc=args.enc, transport=args.transport)
     try:
         port = lt_common.wait_for_listen(session)
         handle = lt_common.add_torrent(session, args.torrent, args.save_path, args.seed_mode, args.tracker)
