@@ -194,7 +194,7 @@ internal sealed class Libp2pHost : IAsyncDisposable
 
     /// <summary>
     /// Opens a stream to the peer and negotiates the first of <paramref name="protocolIds"/> it speaks
-    /// (<see cref="YamuxStream.Protocol"/> says which). The caller disposes the stream.
+    /// (<see cref="Libp2pStream.Protocol"/> says which). The caller disposes the stream.
     /// </summary>
     public async Task<YamuxStream> OpenStreamAsync(Libp2pConnection connection, IReadOnlyList<string> protocolIds, CancellationToken cancellationToken)
     {

@@ -23,7 +23,7 @@ internal sealed class Libp2pStreamResetException : IOException
 /// QUIC does; read to the end first for a graceful close. Failures are <see cref="IOException"/>s:
 /// <see cref="Libp2pStreamResetException"/> for a reset, another for the session's end (its reason in the message).
 /// </remarks>
-internal sealed class YamuxStream : Stream
+internal sealed class YamuxStream : Libp2pStream
 {
     private readonly YamuxSession _session;
     private readonly Lock _gate = new();
@@ -59,9 +59,6 @@ internal sealed class YamuxStream : Stream
 
     /// <summary>Whether this side opened the stream.</summary>
     public bool IsOutbound { get; }
-
-    /// <summary>The protocol negotiated on it, once the host has negotiated one.</summary>
-    public string? Protocol { get; internal set; }
 
     /// <summary>Whether the peer finished sending (FIN) or the stream ended.</summary>
     public bool ReadsCompleted
@@ -223,7 +220,7 @@ internal sealed class YamuxStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>Ends this side's writing (a FIN): the peer reads to the end; reading goes on. Idempotent.</summary>
-    public void CompleteWrites()
+    public override void CompleteWrites()
     {
         lock (_gate)
         {
@@ -241,7 +238,7 @@ internal sealed class YamuxStream : Stream
     }
 
     /// <summary>Aborts both directions (an RST): pending and later reads and writes fail; buffered data is dropped.</summary>
-    public void Abort()
+    public override void Abort()
     {
         bool send;
         lock (_gate)

@@ -118,8 +118,23 @@ public sealed partial class PeerNetNode : IAsyncDisposable
     internal SwarmSession Session => _session;
 
     /// <summary>
+    /// The node's libp2p side on its own port: its peer ID and listen addresses, dialling peers, ping, identify, protocol
+    /// streams and handlers (see docs/libp2p.md).
+    /// </summary>
+    public Libp2pService Libp2p { get; private set; } = null!;
+
+    /// <summary>Gives the node a libp2p host: incoming libp2p connections (secured by the router's route) go to it.</summary>
+    private void StartLibp2p(IPeerTransport transport)
+    {
+        Multiaddr[] addresses = [.. Libp2pAddresses.Of(Options.ListenAddress, ListenPort).Select(a => Multiaddr.ForTcp(a, ListenPort, Identity.PeerId))];
+        var host = new Libp2pHost(Identity, new Libp2pHostOptions { ListenAddrs = addresses });
+        Libp2p = new Libp2pService(host, transport, Identity, addresses, TimeSpan.FromSeconds(20), _stopping.Token);
+        Libp2pConnectionHandler = Libp2p.AcceptAsync;
+    }
+
+    /// <summary>
     /// Takes each incoming libp2p connection once Noise has secured it and authenticated its peer (the owner from then
-    /// on); null closes them. The muxer (yamux) will be plugged in here.
+    /// on); null closes them. <see cref="Libp2p"/>'s host takes them (yamux, identify, the protocol handlers).
     /// </summary>
     internal Func<SecuredLibp2pConnection, CancellationToken, Task>? Libp2pConnectionHandler
     {
@@ -240,7 +255,9 @@ public sealed partial class PeerNetNode : IAsyncDisposable
                 }
             }
             NodeLog.Started(logger, session.ListenPort, dht is not null, options.LocalDiscovery);
-            return new PeerNetNode(options, session, dht, dht6, time, logger) { _transport = transport, _datagrams = datagrams, Identity = identity, Utp = utp };
+            var node = new PeerNetNode(options, session, dht, dht6, time, logger) { _transport = transport, _datagrams = datagrams, Identity = identity, Utp = utp };
+            node.StartLibp2p(transport);
+            return node;
         }
         catch
         {
@@ -431,6 +448,11 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         Task unmapping = _portMapper?.DisposeAsync().AsTask() ?? Task.CompletedTask;
         await Task.WhenAll(torrents.Select(t => t.StopForNodeAsync())).ConfigureAwait(false);
         await unmapping.ConfigureAwait(false);
+        if (Libp2p is not null)
+        {
+            await Libp2p.Host.DisposeAsync().ConfigureAwait(false); // GoAway to every libp2p peer
+        }
+
         await _session.DisposeAsync().ConfigureAwait(false);
         if (_transport is not null)
         {

@@ -1,0 +1,65 @@
+using System.Net;
+using System.Text;
+using PeerNet.Libp2p;
+
+namespace PeerNet.Engine.Tests.Node;
+
+/// <summary>The node's public libp2p API between two PeerNet nodes on 127.0.0.1: dial, identify, ping, protocol streams.</summary>
+public sealed class Libp2pServiceTests
+{
+    private const string EchoProtocol = "/peernet-test/echo/1.0.0";
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private static Task<PeerNetNode> StartAsync(CancellationToken ct) => PeerNetNode.StartAsync(
+        new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false, Trackers = false },
+        cancellationToken: ct);
+
+    [Fact]
+    public async Task TwoNodes_ConnectIdentifyPingAndEchoOnAProtocolOfTheirOwn()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using PeerNetNode a = await StartAsync(ct);
+        await using PeerNetNode b = await StartAsync(ct);
+        Libp2pPeerId? caller = null;
+        b.Libp2p.SetStreamHandler(EchoProtocol, async (stream, peer, token) =>
+        {
+            caller = peer;
+            await stream.CopyToAsync(stream, token);
+        });
+
+        Libp2pPeerInfo info = await a.Libp2p.ConnectAsync(b.Libp2p.ListenAddresses[0], ct).WaitAsync(Timeout, ct);
+        TimeSpan rtt = await a.Libp2p.PingAsync(info.PeerId, ct).WaitAsync(Timeout, ct);
+        string echoed;
+        await using (Libp2pStream stream = await a.Libp2p.OpenStreamAsync(info.PeerId, EchoProtocol, ct).WaitAsync(Timeout, ct))
+        {
+            await stream.WriteAsync(Encoding.UTF8.GetBytes("hello over yamux"), ct);
+            stream.CompleteWrites();
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            echoed = await reader.ReadToEndAsync(ct).WaitAsync(Timeout, ct);
+        }
+
+        Assert.Equal(b.Identity.PeerId, info.PeerId);
+        Assert.True(info.Outbound);
+        Assert.StartsWith("peernet/", info.AgentVersion, StringComparison.Ordinal);
+        Assert.Contains(EchoProtocol, info.Protocols);
+        Assert.Contains(EchoProtocol, b.Libp2p.Protocols);
+        Assert.True(rtt > TimeSpan.Zero);
+        Assert.Equal("hello over yamux", echoed);
+        Assert.Equal(a.Identity.PeerId, caller);
+        Assert.Contains(b.Libp2p.ConnectedPeers, p => p.PeerId.Equals(a.Identity.PeerId) && !p.Outbound);
+    }
+
+    [Fact]
+    public async Task OpenStream_ForAProtocolThePeerLacks_FailsWithTheReason()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using PeerNetNode a = await StartAsync(ct);
+        await using PeerNetNode b = await StartAsync(ct);
+        Libp2pPeerInfo info = await a.Libp2p.ConnectAsync(b.Libp2p.ListenAddresses[0], ct).WaitAsync(Timeout, ct);
+
+        await Assert.ThrowsAnyAsync<IOException>(() => a.Libp2p.OpenStreamAsync(info.PeerId, "/nobody/speaks/this", ct).WaitAsync(Timeout, ct));
+        Assert.Throws<InvalidOperationException>(() => { _ = a.Libp2p.PingAsync(a.Identity.PeerId, ct); });
+        await Assert.ThrowsAsync<ArgumentException>(() => a.Libp2p.ConnectAsync(Multiaddr.Parse("/ip4/127.0.0.1/udp/1"), ct));
+    }
+}
