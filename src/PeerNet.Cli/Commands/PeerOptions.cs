@@ -91,16 +91,17 @@ internal sealed class PeerOptions
 
     public Option<UtpMode> Utp { get; } = new("--utp")
     {
-        Description = "uTP (BEP 29, LEDBAT) on the UDP port: on (dial peers over uTP first, then TCP; accept both), off (TCP only) or only (dial over uTP only; accept both).",
+        Description = "uTP (BEP 29, LEDBAT) on the UDP port: accept (dial over TCP, accept both), on (dial peers over uTP first, then TCP; accept both), off (TCP only) or only (dial over uTP only; accept both).",
         HelpName = "MODE",
-        DefaultValueFactory = _ => UtpMode.On,
+        DefaultValueFactory = _ => UtpMode.Accept,
     };
 
     /// <summary>What <c>--utp</c> asks of the node: its <see cref="UtpOptions"/>, and whether it dials over TCP.</summary>
     public (UtpOptions Utp, bool OutgoingTcp) UtpOptions(ParseResult parseResult) => parseResult.GetValue(Utp) switch
     {
         UtpMode.Off => (new UtpOptions { Outgoing = false, Incoming = false }, true),
-        UtpMode.Only => (new UtpOptions(), false),
+        UtpMode.Only => (new UtpOptions { Outgoing = true }, false),
+        UtpMode.On => (new UtpOptions { Outgoing = true }, true),
         _ => (new UtpOptions(), true),
     };
 
@@ -209,6 +210,9 @@ internal sealed class PeerOptions
 /// <summary>The values of <c>--utp</c>.</summary>
 internal enum UtpMode
 {
+    /// <summary>Dial over TCP; accept uTP and TCP (the library's default).</summary>
+    Accept,
+
     /// <summary>uTP first, then TCP; both accepted (libtorrent's default).</summary>
     On,
 

@@ -125,6 +125,10 @@ internal sealed class PortMapper : IAsyncDisposable
             {
                 error = e.Message;
             }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or System.Net.Http.HttpRequestException)
+            {
+                error = e.Message; // a client let a network failure through: the mapper keeps going and says why
+            }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 return;
@@ -209,7 +213,7 @@ internal sealed class PortMapper : IAsyncDisposable
                 await client.UnmapAsync(_port, timeout.Token).ConfigureAwait(false);
                 NatLog.Removed(_logger, Name(client.Protocol), _port);
             }
-            catch (Exception e) when (e is PortMappingException or OperationCanceledException)
+            catch (Exception e) when (e is PortMappingException or OperationCanceledException or System.Net.Sockets.SocketException or IOException or System.Net.Http.HttpRequestException)
             {
                 NatLog.RemoveFailed(_logger, Name(client.Protocol), _port, e.Message);
             }

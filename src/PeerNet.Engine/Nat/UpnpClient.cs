@@ -262,10 +262,11 @@ internal sealed class UpnpClient : IPortMappingClient
         byte[] buffer = new byte[Ssdp.MaxResponseLength + 1];
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_searchTime);
-        await socket.SendToAsync(search, SocketFlags.None, _searchTarget, cancellationToken).ConfigureAwait(false);
-        _ = ResendAsync(socket, search, deadline.Token); // UDP may lose the first
         try
         {
+            // Inside the try: a host with no route to the multicast group (an IPv6-only network) fails here.
+            await socket.SendToAsync(search, SocketFlags.None, _searchTarget, cancellationToken).ConfigureAwait(false);
+            _ = ResendAsync(socket, search, deadline.Token); // UDP may lose the first
             for (int answers = 0; answers < MaxAnswers && locations.Count < MaxDevices; answers++)
             {
                 SocketReceiveFromResult received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), deadline.Token).ConfigureAwait(false);

@@ -162,9 +162,11 @@ public sealed record UtpOptions
 {
     /// <summary>
     /// Dial peers over uTP first, falling back to TCP when the uTP connect fails or times out (3 s), as libtorrent's
-    /// <c>enable_outgoing_utp</c>. Default: on.
+    /// <c>enable_outgoing_utp</c>. Default: off for now (libtorrent's is on): a peer that speaks only TCP costs that 3 s
+    /// wait, since a closed UDP port is not reported back, and a magnet fetched through a TCP-only peer after a uTP
+    /// failure was seen to go wrong (docs/utp.md); incoming uTP is accepted either way.
     /// </summary>
-    public bool Outgoing { get; init; } = true;
+    public bool Outgoing { get; init; }
 
     /// <summary>Accept uTP connections on the node's UDP port, as libtorrent's <c>enable_incoming_utp</c>. Default: on.</summary>
     public bool Incoming { get; init; } = true;

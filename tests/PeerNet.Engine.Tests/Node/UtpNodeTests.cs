@@ -20,7 +20,7 @@ public sealed class UtpNodeTests
         await using PeerNetNode seeder = await PeerNetNode.StartAsync(
             new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, Encryption = encryption }, cancellationToken: Ct).WaitAsync(SwarmHarness.Timeout, Ct);
         await using PeerNetNode leecher = await PeerNetNode.StartAsync(
-            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, Encryption = encryption, OutgoingTcp = false }, cancellationToken: Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, Encryption = encryption, OutgoingTcp = false, Utp = new UtpOptions { Outgoing = true } }, cancellationToken: Ct).WaitAsync(SwarmHarness.Timeout, Ct);
         await seeder.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, UploadSlots = 0 }, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
 
         string download = Path.Combine(content.Root, "download");
