@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Security.Cryptography;
@@ -16,60 +14,7 @@ public sealed class SwarmEncryptionTests
 {
     private static int _nextAddress;
 
-    /// <summary>A meter factory of one session: its MSE handshake counts by "direction:result", apart from every other session's.</summary>
-    private sealed class EncryptionCounts : IMeterFactory
-    {
-        private readonly List<Meter> _meters = [];
-        private readonly MeterListener _listener = new();
-
-        public EncryptionCounts()
-        {
-            _listener.InstrumentPublished = (instrument, l) =>
-            {
-                if (_meters.Contains(instrument.Meter) && instrument.Name == "peernet.encryption.handshakes")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            {
-                string direction = "", result = "";
-                foreach (KeyValuePair<string, object?> tag in tags)
-                {
-                    (direction, result) = tag.Key == "direction" ? ((string)tag.Value!, result) : (direction, (string)tag.Value!);
-                }
-
-                Counts.AddOrUpdate($"{direction}:{result}", value, (_, old) => old + value);
-            });
-            _listener.Start();
-        }
-
-        public ConcurrentDictionary<string, long> Counts { get; } = new();
-
-        public long this[string key] => Counts.GetValueOrDefault(key);
-
-        public Meter Create(MeterOptions options)
-        {
-            var meter = new Meter(options);
-            lock (_meters)
-            {
-                _meters.Add(meter);
-            }
-
-            return meter;
-        }
-
-        public void Dispose()
-        {
-            _listener.Dispose();
-            foreach (Meter meter in _meters)
-            {
-                meter.Dispose();
-            }
-        }
-    }
-
-    private static SessionOptions Options(EncryptionPolicy policy, EncryptionCounts counts, EncryptionLevel level = EncryptionLevel.Both, bool preferRc4 = false) => new()
+    private static SessionOptions Options(EncryptionPolicy policy, HandshakeCounts counts, EncryptionLevel level = EncryptionLevel.Both, bool preferRc4 = false) => new()
     {
         ListenEndPoint = new IPEndPoint(IPAddress.Parse($"10.9.{Interlocked.Increment(ref _nextAddress) / 250}.{(_nextAddress % 250) + 1}"), 6881),
         Encryption = new EncryptionOptions { Policy = policy, Level = level, PreferRc4 = preferRc4 },
@@ -86,8 +31,8 @@ public sealed class SwarmEncryptionTests
     [InlineData(EncryptionPolicy.Forced, EncryptionPolicy.Enabled, EncryptionLevel.Plaintext, TorrentVersion.V1, "plaintext")]
     public async Task Encrypted_pairs_transfer_byte_identical(EncryptionPolicy seederPolicy, EncryptionPolicy leecherPolicy, EncryptionLevel level, TorrentVersion version, string method)
     {
-        using var seederCounts = new EncryptionCounts();
-        using var leecherCounts = new EncryptionCounts();
+        using var seederCounts = new HandshakeCounts("peernet.encryption.handshakes");
+        using var leecherCounts = new HandshakeCounts("peernet.encryption.handshakes");
         await using var harness = new SwarmHarness();
         (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(version, [300_000, 70_000]);
         SwarmSession seeder = await harness.StartNodeAsync(Options(seederPolicy, seederCounts, level));
@@ -105,8 +50,8 @@ public sealed class SwarmEncryptionTests
     [Fact]
     public async Task A_responder_that_prefers_RC4_gets_it_from_an_initiator_offering_both()
     {
-        using var seederCounts = new EncryptionCounts();
-        using var leecherCounts = new EncryptionCounts();
+        using var seederCounts = new HandshakeCounts("peernet.encryption.handshakes");
+        using var leecherCounts = new HandshakeCounts("peernet.encryption.handshakes");
         await using var harness = new SwarmHarness();
         (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [200_000]);
         SwarmSession seeder = await harness.StartNodeAsync(Options(EncryptionPolicy.Enabled, seederCounts, preferRc4: true));
@@ -122,8 +67,8 @@ public sealed class SwarmEncryptionTests
     [Fact]
     public async Task Enabled_initiator_falls_back_to_plain_when_the_peer_has_encryption_disabled()
     {
-        using var seederCounts = new EncryptionCounts();
-        using var leecherCounts = new EncryptionCounts();
+        using var seederCounts = new HandshakeCounts("peernet.encryption.handshakes");
+        using var leecherCounts = new HandshakeCounts("peernet.encryption.handshakes");
         await using var harness = new SwarmHarness();
         (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [200_000]);
         SwarmSession seeder = await harness.StartNodeAsync(Options(EncryptionPolicy.Disabled, seederCounts));
@@ -140,8 +85,8 @@ public sealed class SwarmEncryptionTests
     [Fact]
     public async Task Forced_seeder_refuses_a_plain_leecher_and_counts_why()
     {
-        using var seederCounts = new EncryptionCounts();
-        using var leecherCounts = new EncryptionCounts();
+        using var seederCounts = new HandshakeCounts("peernet.encryption.handshakes");
+        using var leecherCounts = new HandshakeCounts("peernet.encryption.handshakes");
         await using var harness = new SwarmHarness();
         (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [100_000]);
         SwarmSession seeder = await harness.StartNodeAsync(Options(EncryptionPolicy.Forced, seederCounts));
@@ -156,8 +101,8 @@ public sealed class SwarmEncryptionTests
     [Fact]
     public async Task Forced_leecher_does_not_fall_back_to_plain()
     {
-        using var seederCounts = new EncryptionCounts();
-        using var leecherCounts = new EncryptionCounts();
+        using var seederCounts = new HandshakeCounts("peernet.encryption.handshakes");
+        using var leecherCounts = new HandshakeCounts("peernet.encryption.handshakes");
         await using var harness = new SwarmHarness();
         (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [100_000]);
         SwarmSession seeder = await harness.StartNodeAsync(Options(EncryptionPolicy.Disabled, seederCounts));
@@ -200,7 +145,7 @@ public sealed class SwarmEncryptionTests
     [Fact]
     public async Task Hostile_handshakes_are_closed_with_a_reason()
     {
-        using var counts = new EncryptionCounts();
+        using var counts = new HandshakeCounts("peernet.encryption.handshakes");
         await using var harness = new SwarmHarness();
         (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [50_000]);
         SwarmSession seeder = await harness.StartNodeAsync(Options(EncryptionPolicy.Enabled, counts) with { HandshakeTimeout = TimeSpan.FromMilliseconds(500) });
@@ -250,7 +195,7 @@ public sealed class SwarmEncryptionTests
     public async Task A_BitTorrent_handshake_sent_as_the_initial_payload_is_answered()
     {
         // aria2 and Transmission put their handshake in IA: the node must read it from there, not wait for the stream.
-        using var counts = new EncryptionCounts();
+        using var counts = new HandshakeCounts("peernet.encryption.handshakes");
         await using var harness = new SwarmHarness();
         (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [50_000]);
         SwarmSession seeder = await harness.StartNodeAsync(Options(EncryptionPolicy.Forced, counts));

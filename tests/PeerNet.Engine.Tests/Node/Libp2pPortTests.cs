@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
 using System.Net;
@@ -13,53 +12,6 @@ namespace PeerNet.Engine.Tests.Node;
 /// <summary>The node's one TCP port takes libp2p (multistream, then Noise) beside BitTorrent and MSE, on real loopback sockets.</summary>
 public sealed class Libp2pPortTests
 {
-    /// <summary>Counts of one node's <c>peernet.libp2p.handshakes</c>, by "direction:result".</summary>
-    private sealed class Libp2pCounts : IMeterFactory
-    {
-        private readonly List<Meter> _meters = [];
-        private readonly MeterListener _listener = new();
-
-        public Libp2pCounts()
-        {
-            _listener.InstrumentPublished = (instrument, l) =>
-            {
-                if (_meters.Contains(instrument.Meter) && instrument.Name == "peernet.libp2p.handshakes")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            {
-                string direction = "", result = "";
-                foreach (KeyValuePair<string, object?> tag in tags)
-                {
-                    (direction, result) = tag.Key == "direction" ? ((string)tag.Value!, result) : (direction, (string)tag.Value!);
-                }
-
-                Counts.AddOrUpdate($"{direction}:{result}", value, (_, old) => old + value);
-            });
-            _listener.Start();
-        }
-
-        public ConcurrentDictionary<string, long> Counts { get; } = new();
-
-        public Meter Create(MeterOptions options)
-        {
-            var meter = new Meter(options);
-            _meters.Add(meter);
-            return meter;
-        }
-
-        public void Dispose()
-        {
-            _listener.Dispose();
-            foreach (Meter meter in _meters)
-            {
-                meter.Dispose();
-            }
-        }
-    }
-
     private static Task<PeerNetNode> StartAsync(EncryptionPolicy policy, IMeterFactory? meters = null) =>
         PeerNetNode.StartAsync(
             new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false, Encryption = new() { Policy = policy } },
@@ -88,7 +40,7 @@ public sealed class Libp2pPortTests
     [Fact]
     public async Task Node_AcceptsALibp2pDial_TheHookSeesTheDialer_AndDataRoundTrips()
     {
-        using var counts = new Libp2pCounts();
+        using var counts = new HandshakeCounts("peernet.libp2p.handshakes");
         await using PeerNetNode node = await StartAsync(EncryptionPolicy.Enabled, counts);
         Assert.Equal(["bittorrent", "libp2p", "mse"], node.Session.Router.Protocols);
         var seen = new TaskCompletionSource<Libp2pPeerId>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -130,7 +82,7 @@ public sealed class Libp2pPortTests
     [Fact]
     public async Task Libp2pHandshakes_HoldThePendingHandshakeSlots_AsEveryHandshakeDoes()
     {
-        using var counts = new Libp2pCounts();
+        using var counts = new HandshakeCounts("peernet.libp2p.handshakes");
         await using PeerNetNode node = await PeerNetNode.StartAsync(
             new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false },
             new TcpTransport(), null, counts, TimeProvider.System, Ct,
