@@ -163,8 +163,7 @@ public sealed record UtpOptions
     /// <summary>
     /// Dial peers over uTP first, falling back to TCP when the uTP connect fails or times out (3 s), as libtorrent's
     /// <c>enable_outgoing_utp</c>. Default: off for now (libtorrent's is on): a peer that speaks only TCP costs that 3 s
-    /// wait, since a closed UDP port is not reported back, and a magnet fetched through a TCP-only peer after a uTP
-    /// failure was seen to go wrong (docs/utp.md); incoming uTP is accepted either way.
+    /// wait, since a closed UDP port is not reported back yet (docs/utp.md); incoming uTP is accepted either way.
     /// </summary>
     public bool Outgoing { get; init; }
 

@@ -116,6 +116,6 @@ public sealed record TorrentStatus
     /// </summary>
     public string? TrackerError { get; init; }
 
-    /// <summary>Fraction of pieces verified, 0 to 1.</summary>
-    public double Progress => PieceCount == 0 ? 1 : (double)PiecesVerified / PieceCount;
+    /// <summary>Fraction of pieces verified, 0 to 1; 0 while a magnet's metadata has not come (no pieces known yet).</summary>
+    public double Progress => PieceCount == 0 ? 0 : (double)PiecesVerified / PieceCount;
 }

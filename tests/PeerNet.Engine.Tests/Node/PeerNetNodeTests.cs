@@ -107,6 +107,22 @@ public sealed class PeerNetNodeTests
     }
 
     [Fact]
+    public async Task Magnet_WithNoPeerYet_ReportsNoProgress()
+    {
+        // Before its metadata a magnet knows no pieces: 0 %, not "all of none" (the dashboard once showed 100 %).
+        await using var harness = new NodeHarness();
+        PeerNetNode node = await harness.StartNodeAsync();
+        string magnet = MagnetLink.Create(new InfoHashes(Sha1Hash.Compute("nobody has this"u8), null), displayName: "nowhere").ToString();
+
+        TorrentHandle handle = await node.AddTorrentAsync(TorrentSource.FromMagnet(magnet), new AddTorrentOptions { SavePath = harness.NewFolder("nowhere"), Peers = [new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1)] }, Ct);
+        TorrentStatus status = handle.GetStatus();
+
+        Assert.Contains(status.State, new[] { TorrentState.FetchingMetadata, TorrentState.Error }); // port 1 refuses: it may have given up already
+        Assert.Equal(0, status.PieceCount);
+        Assert.Equal(0, status.Progress);
+    }
+
+    [Fact]
     public async Task Magnet_OfAHybridByItsV1Hash_IsFoundByItsV2HashOnceTheMetadataArrives()
     {
         await using var harness = new NodeHarness();
