@@ -76,8 +76,7 @@ public sealed class Libp2pService
     {
         ArgumentNullException.ThrowIfNull(peer);
         Libp2pConnection? connection = Find(peer);
-        return connection is not null ? Describe(peer, connection)
-            : _host.Peers.Get(peer) is { } record ? Describe(peer, null) with { Protocols = record.Protocols } : null;
+        return connection is not null || _host.Peers.Get(peer) is not null ? Describe(peer, connection) : null;
     }
 
     /// <summary>
