@@ -35,7 +35,7 @@ const node = await createLibp2p({
   services: {
     identify: identify(),
     identifyPush: identifyPush(),
-    ping: ping(),
+    ping: ping({ maxOutboundStreams: 8 }), // libp2p 3's connection monitor pings on the same protocol; the default 1 races our ping
     dht: kadDHT({ protocol: '/ipfs/kad/1.0.0', clientMode: false, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: true }),
     pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false })
   }
