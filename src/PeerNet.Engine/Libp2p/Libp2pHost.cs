@@ -126,6 +126,15 @@ internal sealed class Libp2pHost : IAsyncDisposable
     /// <summary>The live connections.</summary>
     public IReadOnlyCollection<Libp2pConnection> Connections => [.. _connections.Keys];
 
+    /// <summary>
+    /// Raised once per connection when it is ready for protocols to use: identify has answered (or failed, or is off),
+    /// so <see cref="Libp2pConnection.Identified"/> is complete. Handlers run on a pool thread; an exception is ignored.
+    /// </summary>
+    public event Action<Libp2pConnection>? ConnectionReady;
+
+    /// <summary>Raised once per connection when it has closed and its streams have ended; an exception is ignored.</summary>
+    public event Action<Libp2pConnection>? ConnectionClosed;
+
     /// <summary>Registers (or replaces) the handler of <paramref name="protocolId"/>; tell connected peers with <see cref="PushIdentifyAsync"/>.</summary>
     public void SetHandler(string protocolId, Libp2pStreamHandler handler)
     {
@@ -187,6 +196,7 @@ internal sealed class Libp2pHost : IAsyncDisposable
         else
         {
             connection.SetIdentified(null, "identify on connect is off");
+            _ = Task.Run(() => Raise(ConnectionReady, connection), CancellationToken.None);
         }
 
         return connection;
@@ -321,6 +331,22 @@ internal sealed class Libp2pHost : IAsyncDisposable
 
         await Task.WhenAll(running.Keys).ConfigureAwait(false);
         _connections.TryRemove(connection, out _);
+        Raise(ConnectionClosed, connection);
+    }
+
+    private static void Raise(Action<Libp2pConnection>? handlers, Libp2pConnection connection)
+    {
+        foreach (Action<Libp2pConnection> handler in handlers?.GetInvocationList().Cast<Action<Libp2pConnection>>() ?? [])
+        {
+            try
+            {
+                handler(connection);
+            }
+            catch (Exception)
+            {
+                // A protocol's bug must not stop the others from hearing of the connection.
+            }
+        }
     }
 
     private async Task ServeStreamAsync(Libp2pConnection connection, YamuxStream stream)
@@ -365,6 +391,8 @@ internal sealed class Libp2pHost : IAsyncDisposable
         {
             connection.SetIdentified(null, e.Message);
         }
+
+        Raise(ConnectionReady, connection);
     }
 
     /// <summary>The ping responder: echoes 32-byte payloads until the peer closes.</summary>

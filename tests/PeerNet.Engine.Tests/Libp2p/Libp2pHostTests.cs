@@ -81,6 +81,35 @@ public sealed class Libp2pHostTests
     }
 
     [Fact]
+    public async Task Connection_ready_follows_identify_and_closed_follows_the_end()
+    {
+        using var idA = NodeIdentity.CreateEphemeral();
+        using var idB = NodeIdentity.CreateEphemeral();
+        await using var a = new Libp2pHost(idA);
+        await using var b = new Libp2pHost(idB);
+        var ready = new TaskCompletionSource<(Libp2pConnection, bool)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var closed = new TaskCompletionSource<Libp2pConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
+        b.ConnectionReady += _ => throw new InvalidOperationException("a failing handler must not hide the event from the next");
+        b.ConnectionReady += c => ready.TrySetResult((c, c.Identified.IsCompleted));
+        b.ConnectionClosed += c => closed.TrySetResult(c);
+
+        var (initiator, responder) = await YamuxSessionTests.ConnectAsync();
+        Task<Libp2pConnection> dial = a.AddConnectionAsync(initiator, idB.PeerId, initiator: true, Ct);
+        Libp2pConnection atB = await b.AddConnectionAsync(responder, idA.PeerId, initiator: false, Ct).WaitAsync(Timeout, Ct);
+        Libp2pConnection atA = await dial.WaitAsync(Timeout, Ct);
+
+        (Libp2pConnection readied, bool identifiedBefore) = await ready.Task.WaitAsync(Timeout, Ct);
+        Assert.Same(atB, readied);
+        Assert.True(identifiedBefore);
+        Assert.Equal(idA.PeerId, (await atB.Identified)?.PeerId);
+        Assert.False(closed.Task.IsCompleted);
+
+        await atA.Session.DisposeAsync();
+        Assert.Same(atB, await closed.Task.WaitAsync(Timeout, Ct));
+        Assert.DoesNotContain(atB, b.Connections);
+    }
+
+    [Fact]
     public async Task Ping_echoes_and_measures_the_round_trip()
     {
         await using Pair p = await ConnectAsync();
