@@ -60,7 +60,7 @@ internal sealed record PeerNetOptions
     /// <summary><c>--encryption-level</c> (plaintext, rc4, both); null for peernet's default (both).</summary>
     public string? EncryptionLevel { get; init; }
 
-    /// <summary><c>--utp</c> (accept, on, off, only); null for peernet's default (accept: dial TCP, accept both).</summary>
+    /// <summary><c>--utp</c> (accept, on, off, only); null for peernet's default (on: dial uTP first, then TCP; accept both).</summary>
     public string? Utp { get; init; }
 
     /// <summary>A command prefix to run peernet under, such as <see cref="NetworkNamespace.Launcher"/>; empty for none.</summary>

@@ -91,9 +91,9 @@ internal sealed class PeerOptions
 
     public Option<UtpMode> Utp { get; } = new("--utp")
     {
-        Description = "uTP (BEP 29, LEDBAT) on the UDP port: accept (dial over TCP, accept both), on (dial peers over uTP first, then TCP; accept both), off (TCP only) or only (dial over uTP only; accept both).",
+        Description = "uTP (BEP 29, LEDBAT) on the UDP port: on (dial peers over uTP first, then TCP; accept both; the default, as libtorrent), accept (dial over TCP, accept both), off (TCP only) or only (dial over uTP only; accept both).",
         HelpName = "MODE",
-        DefaultValueFactory = _ => UtpMode.Accept,
+        DefaultValueFactory = _ => UtpMode.On,
     };
 
     /// <summary>What <c>--utp</c> asks of the node: its <see cref="UtpOptions"/>, and whether it dials over TCP.</summary>
@@ -101,7 +101,7 @@ internal sealed class PeerOptions
     {
         UtpMode.Off => (new UtpOptions { Outgoing = false, Incoming = false }, true),
         UtpMode.Only => (new UtpOptions { Outgoing = true }, false),
-        UtpMode.On => (new UtpOptions { Outgoing = true }, true),
+        UtpMode.Accept => (new UtpOptions { Outgoing = false }, true),
         _ => (new UtpOptions(), true),
     };
 
@@ -210,10 +210,10 @@ internal sealed class PeerOptions
 /// <summary>The values of <c>--utp</c>.</summary>
 internal enum UtpMode
 {
-    /// <summary>Dial over TCP; accept uTP and TCP (the library's default).</summary>
+    /// <summary>Dial over TCP; accept uTP and TCP.</summary>
     Accept,
 
-    /// <summary>uTP first, then TCP; both accepted (libtorrent's default).</summary>
+    /// <summary>uTP first, then TCP; both accepted (the default, the library's and libtorrent's).</summary>
     On,
 
     /// <summary>TCP only.</summary>

@@ -300,7 +300,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             return [];
         }
 
-        var settings = new UtpSettings { Incoming = utp.Incoming, TargetDelay = utp.TargetDelay };
+        var settings = new UtpSettings { Incoming = utp.Incoming, TargetDelay = utp.TargetDelay, ConnectTimeout = utp.ConnectTimeout };
         UtpSocketManager[] managers = [.. datagrams.Select(d => d.AttachUtp(settings, time))];
         if ((transport is Diagnostics.DialLoggingTransport logging ? logging.Inner : transport) is UtpFirstTransport dialer)
         {
@@ -312,6 +312,9 @@ public sealed partial class PeerNetNode : IAsyncDisposable
 
     private IPeerTransport? _transport;
     private DatagramDemux[] _datagrams = [];
+
+    /// <summary>The node's dialer, when it is the uTP-then-TCP one (for tests and diagnostics).</summary>
+    internal UtpFirstTransport? Dialer => (_transport is Diagnostics.DialLoggingTransport logging ? logging.Inner : _transport) as UtpFirstTransport;
 
     /// <summary>uTP on the node's UDP sockets (none when uTP is off or the node has no UDP side).</summary>
     internal IReadOnlyList<UtpSocketManager> Utp { get; private init; } = [];

@@ -130,6 +130,11 @@ public sealed record PeerNetNodeOptions
             problems.Add($"Utp.TargetDelay {Utp.TargetDelay.TotalMilliseconds} ms is not usable: give 1 ms to 10 s (100 ms is libtorrent's)");
         }
 
+        if (Utp is not null && (Utp.ConnectTimeout < TimeSpan.FromMilliseconds(100) || Utp.ConnectTimeout > TimeSpan.FromMinutes(2)))
+        {
+            problems.Add($"Utp.ConnectTimeout {Utp.ConnectTimeout.TotalMilliseconds} ms is not usable: give 100 ms to 2 min (3 s is libtorrent's)");
+        }
+
         if (!OutgoingTcp && Utp is { Outgoing: false })
         {
             problems.Add("with OutgoingTcp and Utp.Outgoing both off the node can dial no peer");
@@ -161,11 +166,19 @@ public sealed record PeerNetNodeOptions
 public sealed record UtpOptions
 {
     /// <summary>
-    /// Dial peers over uTP first, falling back to TCP when the uTP connect fails or times out (3 s), as libtorrent's
-    /// <c>enable_outgoing_utp</c>. Default: off for now (libtorrent's is on): a peer that speaks only TCP costs that 3 s
-    /// wait, since a closed UDP port is not reported back yet (docs/utp.md); incoming uTP is accepted either way.
+    /// Dial peers over uTP first, falling back to TCP when the uTP connect fails or times out, as libtorrent's
+    /// <c>enable_outgoing_utp</c>. Default: on, as libtorrent. A peer that speaks only TCP costs little: on Linux its
+    /// closed UDP port's ICMP "port unreachable" fails the uTP connect at once, and a peer that answers with a reset does
+    /// too; only a peer whose UDP is silently dropped costs <see cref="ConnectTimeout"/> (docs/utp.md). Such a peer is
+    /// dialed over TCP straight away for the next ten minutes.
     /// </summary>
-    public bool Outgoing { get; init; }
+    public bool Outgoing { get; init; } = true;
+
+    /// <summary>
+    /// How long a uTP connect waits for the answer to its SYN (sent again after 1 s and 2 s) before it gives up and the
+    /// peer is dialed over TCP. Default 3 s, as libtorrent's <c>utp_connect_timeout</c>.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>Accept uTP connections on the node's UDP port, as libtorrent's <c>enable_incoming_utp</c>. Default: on.</summary>
     public bool Incoming { get; init; } = true;

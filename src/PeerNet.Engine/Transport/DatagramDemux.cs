@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using PeerNet.Tracker;
+using PeerNet.Utp;
 
 namespace PeerNet.Transport;
 
@@ -53,6 +54,12 @@ internal sealed class DatagramDemux : IAsyncDisposable
     private readonly Task _receiveLoop;
     private ChannelSocket? _dht;
     private UtpSocketManager? _utp;
+    private readonly Lock _refusalGate = new();
+    private long _refusalSecond;
+    private int _refusals;
+
+    /// <summary>Resets a port without uTP sends a second at most in answer to SYNs.</summary>
+    internal const int MaxRefusalsPerSecond = 20;
 
     /// <summary>Takes <paramref name="socket"/> (disposing the demultiplexer closes it) and starts reading it.</summary>
     public DatagramDemux(IDatagramSocket socket, DatagramDemuxOptions options, Action<DatagramDropReason>? onDropped = null)
@@ -63,6 +70,11 @@ internal sealed class DatagramDemux : IAsyncDisposable
         _socket = socket;
         _options = options;
         _onDropped = onDropped;
+        if (socket is IReportsUnreachable reports)
+        {
+            reports.Unreachable = OnUnreachable;
+        }
+
         _receiveLoop = Task.Run(() => ReceiveLoopAsync(_stopping.Token), CancellationToken.None);
     }
 
@@ -74,6 +86,11 @@ internal sealed class DatagramDemux : IAsyncDisposable
 
     /// <summary>Datagrams dropped for <paramref name="reason"/> since the demultiplexer started.</summary>
     public long DroppedCount(DatagramDropReason reason) => Interlocked.Read(ref _dropped[(int)reason]);
+
+    /// <summary>ICMP errors the socket reported for our sends (Linux; see <see cref="UdpErrorQueue"/>).</summary>
+    public long UnreachableCount => Interlocked.Read(ref _unreachable);
+
+    private long _unreachable;
 
     /// <summary>Datagrams waiting for the DHT now (for tests of the bound).</summary>
     internal int DhtQueued => _dht?.Queued ?? 0;
@@ -209,12 +226,64 @@ internal sealed class DatagramDemux : IAsyncDisposable
             else
             {
                 Drop(DatagramDropReason.NoOwner);
+                RefuseSyn(datagram, from);
             }
         }
         else
         {
             Drop(DatagramDropReason.Unknown);
         }
+    }
+
+    /// <summary>
+    /// Without uTP on this port a SYN is answered with a reset (20 bytes, never more than the SYN; at most
+    /// <see cref="MaxRefusalsPerSecond"/> a second), so a dialer that tries uTP first goes on over TCP at once instead of
+    /// waiting out its SYN timeout, as it would for a closed port's ICMP error.
+    /// </summary>
+    private void RefuseSyn(ReadOnlySpan<byte> datagram, IPEndPoint from)
+    {
+        if (datagram[0] >> 4 != (int)UtpPacketType.Syn || UtpPacket.TryParse(datagram, out UtpPacket syn) != UtpParseError.None)
+        {
+            return;
+        }
+
+        long second = Environment.TickCount64 / 1000;
+        lock (_refusalGate)
+        {
+            if (second != _refusalSecond)
+            {
+                _refusalSecond = second;
+                _refusals = 0;
+            }
+
+            if (++_refusals > MaxRefusalsPerSecond)
+            {
+                return;
+            }
+        }
+
+        byte[] reset = new byte[UtpHeader.Length];
+        new UtpHeader(UtpPacketType.Reset, syn.Header.ConnectionId, 0, 0, 0, (ushort)Random.Shared.Next(0, 65536), syn.Header.SequenceNumber).WriteTo(reset, 0);
+        _ = SendQuietlyAsync(reset, from);
+    }
+
+    private async Task SendQuietlyAsync(byte[] datagram, IPEndPoint to)
+    {
+        try
+        {
+            await _socket.SendAsync(datagram, to, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // lost, as a datagram may be
+        }
+    }
+
+    /// <summary>An ICMP error for a datagram we sent: uTP fails a connect it names (the DHT and trackers time out as before).</summary>
+    internal void OnUnreachable(DatagramUnreachable error)
+    {
+        Interlocked.Increment(ref _unreachable);
+        _utp?.OnUnreachable(error.Destination, error.Error);
     }
 
     private void Drop(DatagramDropReason reason)

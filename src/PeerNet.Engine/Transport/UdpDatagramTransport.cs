@@ -61,22 +61,56 @@ internal sealed class UdpDatagramTransport : IDatagramTransport
     /// <summary>Wraps a bound socket (set up by the caller, as <see cref="UdpMulticastTransport"/> does); disposing it closes the socket.</summary>
     internal static IDatagramSocket Wrap(Socket socket) => new UdpDatagramSocket(socket);
 
-    private sealed class UdpDatagramSocket(Socket socket) : IDatagramSocket
+    /// <summary>
+    /// A UDP socket. On Linux it also reports the ICMP errors its sends draw (<see cref="UdpErrorQueue"/>): a uTP SYN to a
+    /// port nobody listens on comes back as "port unreachable" at once, instead of the connect waiting out its timeout.
+    /// Elsewhere (and where the kernel refuses <c>IP_RECVERR</c>) such errors are ignored, as before.
+    /// </summary>
+    private sealed class UdpDatagramSocket : IDatagramSocket, IReportsUnreachable
     {
-        private readonly IPEndPoint _any = new(socket.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+        /// <summary>Sends tried again at most when they fail for an earlier send's ICMP error (each failure consumes one).</summary>
+        private const int SendAttempts = 4;
+
+        private readonly Socket _socket;
+        private readonly IPEndPoint _any;
+        private readonly bool _errorQueue;
+        private readonly Lock _drainGate = new();
         private volatile bool _disposed;
 
-        public IPEndPoint LocalEndPoint { get; } = (IPEndPoint)socket.LocalEndPoint!;
+        public UdpDatagramSocket(Socket socket)
+        {
+            _socket = socket;
+            _any = new(socket.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+            LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+            _errorQueue = OperatingSystem.IsLinux() && UdpErrorQueue.Enable(socket);
+        }
+
+        public IPEndPoint LocalEndPoint { get; }
+
+        public Action<DatagramUnreachable>? Unreachable { get; set; }
 
         public async ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (socket.DualMode && remote.AddressFamily == AddressFamily.InterNetwork)
+            if (_socket.DualMode && remote.AddressFamily == AddressFamily.InterNetwork)
             {
                 remote = new IPEndPoint(remote.Address.MapToIPv6(), remote.Port);
             }
 
-            await socket.SendToAsync(datagram, SocketFlags.None, remote, cancellationToken).ConfigureAwait(false);
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await _socket.SendToAsync(datagram, SocketFlags.None, remote, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (SocketException e) when (_errorQueue && attempt < SendAttempts && !_disposed && IsIcmpError(e.SocketErrorCode))
+                {
+                    // With IP_RECVERR an earlier send's ICMP error fails the next send or receive once, and this datagram
+                    // was not sent: read the queue (so the error reaches its owner) and send again.
+                    DrainErrors();
+                }
+            }
         }
 
         public async ValueTask<DatagramReceived> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
@@ -87,15 +121,20 @@ internal sealed class UdpDatagramTransport : IDatagramTransport
                 SocketReceiveFromResult result;
                 try
                 {
-                    result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, _any, cancellationToken).ConfigureAwait(false);
+                    result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, _any, cancellationToken).ConfigureAwait(false);
                 }
                 catch (SocketException) when (_disposed)
                 {
                     throw new ObjectDisposedException(nameof(UdpDatagramSocket));
                 }
-                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize)
+                catch (SocketException e) when (IsIcmpError(e.SocketErrorCode) || e.SocketErrorCode == SocketError.MessageSize)
                 {
                     // An ICMP error for an earlier send, or an oversized datagram: neither ends the socket.
+                    if (_errorQueue)
+                    {
+                        DrainErrors();
+                    }
+
                     continue;
                 }
 
@@ -109,10 +148,43 @@ internal sealed class UdpDatagramTransport : IDatagramTransport
             }
         }
 
+        private static bool IsIcmpError(SocketError error)
+            => error is SocketError.ConnectionRefused or SocketError.ConnectionReset or SocketError.HostUnreachable or SocketError.NetworkUnreachable;
+
+        /// <summary>
+        /// Empties the error queue (it counts against the receive buffer, so it is emptied even with nobody listening)
+        /// and hands the errors to <see cref="Unreachable"/> on the thread pool: the send that found them may hold a
+        /// uTP connection's lock, and the handler takes another's.
+        /// </summary>
+        private void DrainErrors()
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return;
+            }
+
+            var errors = new List<DatagramUnreachable>();
+            lock (_drainGate)
+            {
+                UdpErrorQueue.Drain(_socket, errors);
+            }
+
+            if (errors.Count > 0 && Unreachable is { } handler)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static state =>
+                {
+                    foreach (DatagramUnreachable error in state.Errors)
+                    {
+                        state.Handler(error);
+                    }
+                }, (Errors: errors, Handler: handler), preferLocal: false);
+            }
+        }
+
         public ValueTask DisposeAsync()
         {
             _disposed = true;
-            socket.Dispose();
+            _socket.Dispose();
             return ValueTask.CompletedTask;
         }
     }

@@ -484,6 +484,21 @@ internal sealed partial class UtpConnection
         }
     }
 
+    /// <summary>An ICMP error for our packets: fails the connect while the SYN is unanswered (true then); ignored after.</summary>
+    internal bool OnUnreachable(SocketError error)
+    {
+        lock (_gate)
+        {
+            if (_state != State.SynSent)
+            {
+                return false;
+            }
+
+            FailLocked(new SocketException((int)error), sendReset: false);
+            return true;
+        }
+    }
+
     private void Fail(Exception reason)
     {
         lock (_gate)

@@ -7,7 +7,9 @@ namespace PeerNet.Transport;
 /// <summary>
 /// A node's dialer over both transports, as libtorrent dials: a peer is tried over uTP first (when outgoing uTP is on and
 /// the node has a UDP socket of the peer's family), and over TCP when that fails or times out (uTP's connect timeout:
-/// 3 s, the SYN sent three times). A peer that failed over uTP is dialed straight over TCP for the next ten minutes (a
+/// 3 s, the SYN sent three times). A peer that speaks only TCP fails fast: its closed UDP port answers the SYN with an
+/// ICMP port unreachable, which the socket reports on Linux (<see cref="UdpErrorQueue"/>), and a PeerNet node without
+/// uTP answers with a reset; only a peer whose UDP is silently dropped costs the timeout. A peer that failed over uTP is dialed straight over TCP for the next ten minutes (a
 /// bounded memory), as libtorrent marks such a peer as not supporting uTP. Listening is TCP's; incoming uTP arrives
 /// through each manager's listener.
 /// </summary>
@@ -31,6 +33,15 @@ internal sealed class UtpFirstTransport(IPeerTransport tcp, bool outgoingUtp, bo
 
     private long _utpConnects;
 
+    /// <summary>Dials that went on over TCP because the peer refused uTP (a reset, or ICMP port unreachable) at once.</summary>
+    public long TcpAfterUtpRefused => Interlocked.Read(ref _tcpAfterRefused);
+
+    /// <summary>Dials that went on over TCP after uTP's connect timed out (nothing came back).</summary>
+    public long TcpAfterUtpTimeout => Interlocked.Read(ref _tcpAfterTimeout);
+
+    private long _tcpAfterRefused;
+    private long _tcpAfterTimeout;
+
     public ValueTask<IPeerListener> ListenAsync(IPEndPoint localEndPoint, CancellationToken cancellationToken) => tcp.ListenAsync(localEndPoint, cancellationToken);
 
     public async ValueTask<IDuplexConnection> ConnectAsync(IPEndPoint remote, CancellationToken cancellationToken)
@@ -45,9 +56,10 @@ internal sealed class UtpFirstTransport(IPeerTransport tcp, bool outgoingUtp, bo
                 Interlocked.Increment(ref _utpConnects);
                 return connection;
             }
-            catch (SocketException) when (outgoingTcp)
+            catch (SocketException e) when (outgoingTcp)
             {
                 Remember(remote);
+                Interlocked.Increment(ref e.SocketErrorCode == SocketError.TimedOut ? ref _tcpAfterTimeout : ref _tcpAfterRefused);
             }
         }
 

@@ -19,6 +19,7 @@ internal sealed class UtpSocketManager : IAsyncDisposable
 {
     private readonly Func<ReadOnlyMemory<byte>, IPEndPoint, ValueTask> _send;
     private readonly ConcurrentDictionary<ConnectionKey, UtpConnection> _connections = new();
+    private readonly ConcurrentDictionary<UtpConnection, IPEndPoint> _connecting = new();
     private readonly Lock _halfOpenGate = new();
     private readonly Dictionary<ConnectionKey, HalfOpen> _halfOpen = [];
     private readonly Dictionary<IPAddress, int> _halfOpenByAddress = [];
@@ -109,6 +110,7 @@ internal sealed class UtpSocketManager : IAsyncDisposable
             }
         }
 
+        _connecting[connection] = remote;
         try
         {
             await connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -119,6 +121,51 @@ internal sealed class UtpSocketManager : IAsyncDisposable
             connection.Abort();
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+        finally
+        {
+            _connecting.TryRemove(connection, out _);
+        }
+    }
+
+    /// <summary>Connects failed at once by an ICMP error for their SYN (port, host or network unreachable).</summary>
+    public long UnreachableRefused => Interlocked.Read(ref _unreachableRefused);
+
+    /// <summary>ICMP errors that named no connecting endpoint of ours, or were of another kind: counted, not acted on.</summary>
+    public long UnreachableIgnored => Interlocked.Read(ref _unreachableIgnored);
+
+    private long _unreachableRefused;
+    private long _unreachableIgnored;
+
+    /// <summary>
+    /// The socket reports an ICMP error for a datagram we sent to <paramref name="destination"/>. Only a connect still
+    /// waiting for its SYN's answer from exactly that endpoint acts on it, failing at once with
+    /// <see cref="SocketError.ConnectionRefused"/> (so the dialer goes on over TCP without waiting out the SYN
+    /// timeout). An established connection ignores it, as TCP ignores soft errors: ICMP is easy to forge, and a
+    /// forged one must cost a peer at most a uTP attempt, never a running transfer.
+    /// </summary>
+    public void OnUnreachable(IPEndPoint destination, SocketError error)
+    {
+        bool acted = false;
+        if ((error is SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable) && !_connecting.IsEmpty)
+        {
+            destination = TransportDefaults.Normalize(destination);
+            foreach (KeyValuePair<UtpConnection, IPEndPoint> connecting in _connecting)
+            {
+                if (connecting.Value.Equals(destination) && connecting.Key.OnUnreachable(error))
+                {
+                    acted = true;
+                }
+            }
+        }
+
+        if (acted)
+        {
+            Interlocked.Increment(ref _unreachableRefused);
+        }
+        else
+        {
+            Interlocked.Increment(ref _unreachableIgnored);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using PeerNet.Transport;
 using PeerNet.Engine.Tests.SwarmNet;
 using PeerNet.Metainfo;
 
@@ -29,6 +30,39 @@ public sealed class UtpNodeTests
 
         SwarmHarness.AssertSameFiles(torrent, folder, download);
         Assert.True(seeder.Utp.Sum(m => m.AcceptedCount) >= 1, "the seeder accepted no uTP connection");
+    }
+
+    [Fact]
+    public async Task By_default_a_node_dials_utp_first_and_reaches_a_tcp_only_peer_over_tcp_without_waiting_out_the_syn_timeout()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "A closed UDP port's ICMP error is read from Linux's error queue only.");
+        await using var content = new SwarmHarness();
+        (TorrentMetainfo torrent, string folder) = await content.CreateContentAsync(TorrentVersion.V1, [300_000], pieceLength: 64 * 1024);
+
+        // The seeder has no UDP socket at all: its port is closed to uTP, and a SYN to it draws ICMP port unreachable.
+        await using PeerNetNode seeder = await PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, Utp = new UtpOptions { Outgoing = false, Incoming = false } },
+            new TcpTransport(), null, null, TimeProvider.System, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+        Assert.Empty(seeder.Datagrams);
+
+        // The leecher runs the defaults but for a SYN timeout far beyond the test's deadline: finishing within the
+        // deadline means the refusal, not the timeout, sent it on to TCP.
+        var options = new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false };
+        Assert.True(options.Utp.Outgoing, "outgoing uTP is on by default");
+        await using PeerNetNode leecher = await PeerNetNode.StartAsync(
+            options with { Utp = options.Utp with { ConnectTimeout = TimeSpan.FromMinutes(2) } }, cancellationToken: Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+        await seeder.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, UploadSlots = 0 }, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+
+        string download = Path.Combine(content.Root, "download");
+        TorrentHandle handle = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = download, Peers = [seeder.LocalEndPoint] }, Ct);
+        await NodeHarness.WaitCompletedAsync(handle).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        SwarmHarness.AssertSameFiles(torrent, folder, download);
+        UtpFirstTransport dialer = leecher.Dialer!;
+        Assert.Equal(0, dialer.UtpConnects);
+        Assert.True(dialer.TcpAfterUtpRefused >= 1, "no dial went on over TCP after uTP was refused");
+        Assert.Equal(0, dialer.TcpAfterUtpTimeout);
+        Assert.True(leecher.Utp.Sum(m => m.UnreachableRefused) >= 1, "no uTP connect was failed by ICMP port unreachable");
     }
 
     [Fact]

@@ -285,6 +285,69 @@ public sealed class UtpConnectionTests
         Assert.Equal(0, pair.A.ConnectionCount);
     }
 
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public async Task A_closed_udp_port_refuses_a_connect_at_once_by_icmp_port_unreachable(string address)
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "ICMP errors of an unconnected UDP socket are read from Linux's error queue only.");
+        IPAddress loopback = IPAddress.Parse(address);
+        Assert.SkipWhen(loopback.AddressFamily == AddressFamily.InterNetworkV6 && !Socket.OSSupportsIPv6, "No IPv6 here.");
+
+        // A SYN timeout far beyond the test's deadline: a connect that ends within the deadline was ended by the ICMP error.
+        await using var demux = new DatagramDemux(UdpDatagramTransport.Bind(new IPEndPoint(loopback, 0), dualMode: false), new DatagramDemuxOptions());
+        UtpSocketManager manager = demux.AttachUtp(new UtpSettings { ConnectTimeout = TimeSpan.FromMinutes(5) }, TimeProvider.System);
+        IPEndPoint closed;
+        using (var probe = new Socket(loopback.AddressFamily, SocketType.Dgram, ProtocolType.Udp))
+        {
+            probe.Bind(new IPEndPoint(loopback, 0));
+            closed = (IPEndPoint)probe.LocalEndPoint!;
+        }
+
+        SocketException refused = await Assert.ThrowsAsync<SocketException>(() => manager.ConnectAsync(closed, Ct).AsTask().WaitAsync(Timeout, Ct));
+
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        Assert.Equal(1, manager.UnreachableRefused);
+        Assert.True(demux.UnreachableCount >= 1);
+        Assert.Equal(0, manager.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task An_icmp_error_fails_only_a_connect_to_its_endpoint_and_never_an_established_connection()
+    {
+        await using var pair = new Pair(new InMemoryDatagramNetwork(), settings: new UtpSettings { ConnectTimeout = TimeSpan.FromMinutes(5) });
+        (IDuplexConnection client, IDuplexConnection server) = await pair.ConnectAsync();
+        var nobody = new IPEndPoint(IPAddress.Parse("10.0.0.99"), 6881);
+        Task<IDuplexConnection> connecting = pair.A.ConnectAsync(nobody, Ct).AsTask();
+
+        pair.A.OnUnreachable(new IPEndPoint(nobody.Address, 6882), SocketError.ConnectionRefused); // another port: not ours
+        pair.A.OnUnreachable(pair.B.LocalEndPoint, SocketError.ConnectionRefused); // an established connection's peer (a forgery, say)
+        Assert.False(connecting.IsCompleted);
+        pair.A.OnUnreachable(nobody, SocketError.ConnectionRefused);
+
+        SocketException refused = await Assert.ThrowsAsync<SocketException>(() => connecting.WaitAsync(Timeout, Ct));
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        Assert.Equal(1, pair.A.UnreachableRefused);
+        Assert.Equal(2, pair.A.UnreachableIgnored);
+        await client.Output.WriteAsync("still here"u8.ToArray(), Ct);
+        Assert.Equal("still here"u8.ToArray(), await ReadExactlyAsync(server.Input, 10));
+        await Task.WhenAll(client.DisposeAsync().AsTask(), server.DisposeAsync().AsTask()).WaitAsync(Timeout, Ct);
+    }
+
+    [Fact]
+    public async Task A_port_without_utp_answers_a_syn_with_a_reset()
+    {
+        var network = new InMemoryDatagramNetwork();
+        await using var dialer = new DatagramDemux(network.Bind(new IPEndPoint(IPAddress.Parse("10.0.0.1"), 0)), new DatagramDemuxOptions());
+        await using var tcpOnly = new DatagramDemux(network.Bind(new IPEndPoint(IPAddress.Parse("10.0.0.2"), 0)), new DatagramDemuxOptions());
+        UtpSocketManager manager = dialer.AttachUtp(new UtpSettings { ConnectTimeout = TimeSpan.FromMinutes(5) }, TimeProvider.System);
+
+        SocketException refused = await Assert.ThrowsAsync<SocketException>(() => manager.ConnectAsync(tcpOnly.LocalEndPoint, Ct).AsTask().WaitAsync(Timeout, Ct));
+
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        Assert.Equal(1, tcpOnly.DroppedCount(DatagramDropReason.NoOwner));
+    }
+
     [Fact]
     public async Task Abort_resets_the_peer()
     {
