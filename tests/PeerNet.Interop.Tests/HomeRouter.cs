@@ -37,7 +37,17 @@ internal sealed class HomeRouter : IAsyncDisposable
     /// <summary>miniupnpd's log so far (it logs to stderr with -d).</summary>
     public string Log => _miniupnpd?.StandardError ?? "";
 
-    /// <summary>Makes the namespaces and starts miniupnpd with NAT-PMP and/or UPnP on; waits until it listens.</summary>
+    /// <summary>The command prefix that runs a program in the router namespace (tc and nft on the path, say).</summary>
+    public IReadOnlyList<string> RouterLauncher => ["ip", "netns", "exec", "pnrouter" + Suffix];
+
+    /// <summary>The router's interface toward the home network: its egress carries everything downloaded into the home.</summary>
+    public string HomeSideInterface => "pnr" + Suffix;
+
+    /// <summary>
+    /// Makes the namespaces and starts miniupnpd with NAT-PMP and/or UPnP on; waits until it listens. With both off no
+    /// miniupnpd runs: the namespaces are then a plain routed path with NAT (requires
+    /// <see cref="ReferenceTool.RoutedNamespaces"/> only).
+    /// </summary>
     public static async Task<HomeRouter> StartAsync(bool natPmp, bool upnp, CancellationToken cancellationToken)
     {
         string suffix = Random.Shared.Next(0x10000, 0xfffff).ToString("x", CultureInfo.InvariantCulture);
@@ -45,6 +55,11 @@ internal sealed class HomeRouter : IAsyncDisposable
         try
         {
             await RunAsync(["sh", PythonScripts.Resolve("home_router.sh"), "up", suffix], cancellationToken).ConfigureAwait(false);
+            if (!natPmp && !upnp)
+            {
+                return router;
+            }
+
             string config = router._temp.Combine("miniupnpd.conf");
             await File.WriteAllTextAsync(config, string.Join('\n',
                 $"ext_ifname=pnw{suffix}",
@@ -75,6 +90,10 @@ internal sealed class HomeRouter : IAsyncDisposable
     /// <summary>Runs a command in the home namespace and returns its stdout (a failure throws with the output).</summary>
     public async Task<string> InHomeAsync(IEnumerable<string> command, CancellationToken cancellationToken)
         => (await RunAsync([.. HomeLauncher, .. command], cancellationToken).ConfigureAwait(false)).StandardOutput;
+
+    /// <summary>Runs a command in the router namespace and returns its stdout.</summary>
+    public async Task<string> InRouterAsync(IEnumerable<string> command, CancellationToken cancellationToken)
+        => (await RunAsync([.. RouterLauncher, .. command], cancellationToken).ConfigureAwait(false)).StandardOutput;
 
     /// <summary>Runs a command in the internet namespace and returns its stdout.</summary>
     public async Task<string> InInternetAsync(IEnumerable<string> command, CancellationToken cancellationToken)

@@ -18,6 +18,9 @@ internal sealed record PeerNetOptions
 {
     public IReadOnlyList<int> Peers { get; init; } = [];
 
+    /// <summary>Peers elsewhere than on <see cref="Host"/> (HOST:PORT), as in another network namespace.</summary>
+    public IReadOnlyList<string> PeerEndPoints { get; init; } = [];
+
     /// <summary>DHT nodes to join (HOST:PORT); none keeps the DHT off (<c>--no-dht</c>), so tests never reach the public routers.</summary>
     public IReadOnlyList<string> Bootstrap { get; init; } = [];
 
@@ -279,6 +282,12 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         {
             yield return "--peer";
             yield return new System.Net.IPEndPoint(System.Net.IPAddress.Parse(options.Host), peer).ToString(); // [::1]:N for IPv6
+        }
+
+        foreach (string peer in options.PeerEndPoints)
+        {
+            yield return "--peer";
+            yield return peer;
         }
     }
 

@@ -35,6 +35,12 @@ public enum ReferenceTool
     /// </summary>
     Miniupnpd,
 
+    /// <summary>
+    /// Root network namespaces joined by veth pairs (<c>ip netns</c>), with <c>nft</c> and <c>tc</c>'s token bucket
+    /// (<c>tbf</c>) in them: a routed path the uTP loss and LEDBAT tests shape (home_router.sh without miniupnpd).
+    /// </summary>
+    RoutedNamespaces,
+
     /// <summary>Debian's <c>chromium</c>: the browser the dashboard's Playwright test drives (never a downloaded one).</summary>
     Chromium,
 
@@ -139,6 +145,7 @@ internal static class ReferenceTools
         ReferenceTool.Chromium => ProbeExecutable(tool, "chromium", "chromium", "--version"),
         ReferenceTool.JsLibp2p => ProbeJsLibp2p(),
         ReferenceTool.Miniupnpd => ProbeMiniupnpd(),
+        ReferenceTool.RoutedNamespaces => ProbeRoutedNamespaces(),
         _ => throw new ArgumentOutOfRangeException(nameof(tool), tool, null),
     };
 
@@ -225,6 +232,26 @@ internal static class ReferenceTools
 
         string probe = $"pnprobe{Environment.ProcessId}";
         ToolInfo works = RunProbe(ReferenceTool.Miniupnpd, Name, Package, FindOnPath("sh")!, ["-c", $"ip netns add {probe} && ip netns del {probe} && miniupnpd --version"]);
+        return works.IsAvailable ? works : works with { Problem = works.Problem + " (network namespaces need root)" };
+    }
+
+    /// <summary>ip, nft and tc on PATH, and a root network namespace that really takes an nftables table and a tbf qdisc.</summary>
+    private static ToolInfo ProbeRoutedNamespaces()
+    {
+        const string Name = "routed network namespaces (ip, nft, tc tbf)";
+        const string Package = "iproute2 nftables";
+        foreach (string command in new[] { "ip", "nft", "tc" })
+        {
+            if (FindOnPath(command) is null)
+            {
+                return new ToolInfo(ReferenceTool.RoutedNamespaces, Name, Package, null, null, $"'{command}' is not on PATH");
+            }
+        }
+
+        string probe = $"pnprobe{Environment.ProcessId}r";
+        string script = $"ip netns add {probe} || exit 1; ip -n {probe} link set lo up && ip netns exec {probe} tc qdisc add dev lo root tbf rate 10mbit burst 32kb latency 100ms "
+            + $"&& ip netns exec {probe} nft add table inet probe && echo ok; r=$?; ip netns del {probe}; exit $r";
+        ToolInfo works = RunProbe(ReferenceTool.RoutedNamespaces, Name, Package, FindOnPath("sh")!, ["-c", script]);
         return works.IsAvailable ? works : works with { Problem = works.Problem + " (network namespaces need root)" };
     }
 
