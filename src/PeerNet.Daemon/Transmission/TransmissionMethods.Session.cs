@@ -95,7 +95,7 @@ internal sealed partial class TransmissionMethods
             ["start-added-torrents"] = true,
             ["trash-original-torrent-files"] = false,
             ["units"] = (Action<Utf8JsonWriter>)TransmissionUnits.Write,
-            ["utp-enabled"] = false,
+            ["utp-enabled"] = o.Utp.Outgoing || o.Utp.Incoming,
             ["version"] = "PeerNet " + (typeof(PeerNetNode).Assembly.GetName().Version?.ToString(3) ?? "?"),
         };
     }
