@@ -104,10 +104,11 @@ internal sealed class UdpDatagramTransport : IDatagramTransport
                     await _socket.SendToAsync(datagram, SocketFlags.None, remote, cancellationToken).ConfigureAwait(false);
                     return;
                 }
-                catch (SocketException e) when (_errorQueue && attempt < SendAttempts && !_disposed && IsIcmpError(e.SocketErrorCode))
+                catch (SocketException e) when (_errorQueue && attempt < SendAttempts && !_disposed && (IsIcmpError(e.SocketErrorCode) || e.SocketErrorCode == SocketError.MessageSize))
                 {
                     // With IP_RECVERR an earlier send's ICMP error fails the next send or receive once, and this datagram
-                    // was not sent: read the queue (so the error reaches its owner) and send again.
+                    // was not sent: read the queue (so the error reaches its owner) and send again. A local error (a
+                    // datagram too large) is queued too: read, it fails again and is thrown after the last attempt.
                     DrainErrors();
                 }
             }
