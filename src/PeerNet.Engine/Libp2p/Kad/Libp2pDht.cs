@@ -263,8 +263,8 @@ public sealed partial class Libp2pDht
         }
     }
 
-    private static Libp2pPeerInfo Describe(Libp2pPeerId peer, IReadOnlyList<Multiaddr> addresses) =>
-        new() { PeerId = peer, ListenAddresses = addresses };
+    private Libp2pPeerInfo Describe(Libp2pPeerId peer, IReadOnlyList<Multiaddr> addresses) =>
+        new() { PeerId = peer, ListenAddresses = addresses, IsConnected = IsConnected(peer) };
 
     /// <summary>A value this node holds or can make: a stored record, or the <c>/pk/</c> record of a peer whose ID inlines its key.</summary>
     private KadValue? LocalValue(byte[] key)
