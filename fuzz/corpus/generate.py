@@ -373,6 +373,7 @@ def main():
     portmapping()
     libp2p()
     noise()
+    kad()
     utp()
     peersession()
     leechsession()
@@ -487,6 +488,47 @@ def main():
     write("resume", "v1", resume([(40000, 1700000000123456700), (130, 0), (-1, 0)], 4, b"\xd0"))
     write("resume", "hybrid", resume([(5, 1)], 1, b"\x80", h2=True))
     write("resume", "v2-empty", resume([], 0, b"", h1=False, h2=True, saved=-5))
+
+
+def kad():
+    """Kademlia DHT (/ipfs/kad/1.0.0) streams: varint-length-prefixed dht.proto messages, one or several a seed."""
+    def varint(n):
+        out = b""
+        while n >= 0x80:
+            out += bytes([n & 0x7F | 0x80])
+            n >>= 7
+        return out + bytes([n])
+
+    def field(number, data):
+        return varint(number << 3 | 2) + varint(len(data)) + data
+
+    def num(number, value):
+        return varint(number << 3) + varint(value)
+
+    def frame(body):
+        return varint(len(body)) + body
+
+    key = bytes.fromhex("080112201ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e")
+    peer_id = bytes([0x00, len(key)]) + key  # identity multihash of an Ed25519 key
+    content = bytes([0x12, 0x20]) + hashlib.sha256(b"content").digest()
+    addr = bytes.fromhex("047f000001060fa1")  # /ip4/127.0.0.1/tcp/4001
+    peer = field(1, peer_id) + field(2, addr) + field(2, bytes.fromhex("2900000000000000000000000000000001060fa2")) + num(3, 1)
+    rsa = num(1, 0) + field(2, bytes(64))  # PublicKey{Type=RSA, Data}
+    pk_key = b"/pk/" + bytes([0x12, 0x20]) + hashlib.sha256(rsa).digest()
+    record = field(1, pk_key) + field(2, rsa) + field(5, b"2026-12-07T06:00:00.000000000Z")
+    for name, data in {
+        "find-node": frame(num(1, 4) + field(2, peer_id)),
+        "find-node-answer": frame(num(1, 4) + field(2, peer_id) + field(8, peer) + field(8, peer)),
+        "get-providers-answer": frame(num(1, 3) + field(2, content) + field(8, peer) + field(9, peer) + num(10, 0)),
+        "add-provider": frame(num(1, 2) + field(2, content) + field(9, peer)),
+        "put-value-pk": frame(field(2, pk_key) + field(3, record)),
+        "get-value-then-ping": frame(num(1, 1) + field(2, pk_key)) + frame(num(1, 5)),
+        "too-many-peers": frame(num(1, 4) + field(8, peer) * 41),
+        "bad-peer-id": frame(num(1, 4) + field(8, field(1, b"\x12\x03abc"))),
+        "oversized": varint(16 * 1024 * 1024) + b"\x08\x04",
+        "unknown-type": frame(num(1, 9)),
+    }.items():
+        write("kad", name, data)
 
 
 if __name__ == "__main__":

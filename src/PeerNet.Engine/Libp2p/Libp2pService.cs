@@ -48,7 +48,7 @@ public sealed class Libp2pService
     private readonly CancellationToken _stopping;
     private readonly TimeSpan _timeout;
 
-    internal Libp2pService(Libp2pHost host, IPeerTransport transport, NodeIdentity identity, IReadOnlyList<Multiaddr> listenAddresses, TimeSpan timeout, CancellationToken stopping)
+    internal Libp2pService(Libp2pHost host, IPeerTransport transport, NodeIdentity identity, IReadOnlyList<Multiaddr> listenAddresses, TimeSpan timeout, CancellationToken stopping, Libp2pDhtOptions? dhtOptions = null)
     {
         _host = host;
         _transport = transport;
@@ -56,7 +56,11 @@ public sealed class Libp2pService
         ListenAddresses = listenAddresses;
         _timeout = timeout;
         _stopping = stopping;
+        Dht = new Libp2pDht(host, ConnectAsync, () => ListenAddresses, dhtOptions, stopping);
     }
+
+    /// <summary>The Kademlia DHT (<c>/ipfs/kad/1.0.0</c>): peer and content routing with js- and go-libp2p peers.</summary>
+    public Libp2pDht Dht { get; }
 
     /// <summary>This node's peer ID (from <see cref="PeerNetNode.Identity"/>).</summary>
     public Libp2pPeerId PeerId => _identity.PeerId;

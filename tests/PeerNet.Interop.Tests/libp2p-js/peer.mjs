@@ -1,6 +1,6 @@
 // A js-libp2p peer driven over stdin/stdout by PeerNet's interop tests: one JSON object per line each way.
 // Start: node peer.mjs [--listen MULTIADDR] (--probe: print the versions and exit)  ->  {"event":"ready","peerId":"12D3...","addrs":["/ip4/127.0.0.1/tcp/N/p2p/..."]}
-// Commands (stdin): {"id":N,"cmd":"dial"|"ping"|"identify"|"peers"|"subscribe"|"publish"|"findPeer"|"provide"|"findProviders"|"putValue"|"getValue"|"stop", ...}
+// Commands (stdin): {"id":N,"cmd":"dial"|"ping"|"identify"|"peers"|"subscribe"|"publish"|"findPeer"|"provide"|"findProviders"|"putValue"|"getValue"|"routingTable"|"stop", ...}
 // Each command is answered with {"id":N,"ok":true,...} or {"id":N,"ok":false,"error":"..."}; events arrive unasked.
 import { createInterface } from 'node:readline'
 import { createLibp2p } from 'libp2p'
@@ -69,6 +69,9 @@ async function run (c) {
     case 'closestPeers': { const out = []; for await (const p of node.peerRouting.getClosestPeers(new TextEncoder().encode(c.key), deadline(c))) out.push(p.id.toString()); return { peers: out } }
     case 'provide': await node.contentRouting.provide(await keyCid(c.key), deadline(c)); return {}
     case 'findProviders': { const out = []; for await (const p of node.contentRouting.findProviders(await keyCid(c.key), deadline(c))) { out.push({ peerId: p.id.toString(), addrs: p.multiaddrs.map(String) }); if (c.first) break } return { providers: out } }
+    case 'routingTable': return { peers: [...node.services.dht.routingTable.kb.toIterable()].map(p => p.peerId.toString()) }
+    case 'putValue': await node.contentRouting.put(Buffer.from(c.keyHex, 'hex'), Buffer.from(c.valueHex, 'hex'), deadline(c)); return {}
+    case 'getValue': return { valueHex: Buffer.from(await node.contentRouting.get(Buffer.from(c.keyHex, 'hex'), deadline(c))).toString('hex') }
     case 'stop': await node.stop(); emit({ id: c.id, ok: true }); process.exit(0)
     default: throw new Error(`unknown command ${c.cmd}`)
   }
