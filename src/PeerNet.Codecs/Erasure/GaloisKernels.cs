@@ -155,6 +155,7 @@ internal static class GaloisKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // one call runs a long loop: tier 0 would run most of it
     private static void RowsScalar(ref byte origin, ReadOnlySpan<nint> inputs, ReadOnlySpan<nint> outputs, ReadOnlySpan<byte> coefficients, int from, int to)
     {
         int k = inputs.Length;
@@ -204,6 +205,7 @@ internal static class GaloisKernels
         public static int Count => 4;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // one call runs a long loop: tier 0 would run most of it
     private static void Rows256<TRows>(ref byte origin, ReadOnlySpan<nint> inputs, ReadOnlySpan<nint> outputs, ref byte tables, int length)
         where TRows : struct, IRows
     {
@@ -257,6 +259,7 @@ internal static class GaloisKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // one call runs a long loop: tier 0 would run most of it
     private static void Rows128<TRows>(ref byte origin, ReadOnlySpan<nint> inputs, ReadOnlySpan<nint> outputs, ref byte tables, int length)
         where TRows : struct, IRows
     {
