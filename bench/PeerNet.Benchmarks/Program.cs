@@ -1,3 +1,4 @@
+using System.Globalization;
 using BenchmarkDotNet.Running;
 
 namespace PeerNet.Benchmarks;
@@ -10,6 +11,13 @@ public static class Program
         if (args is ["--write-sample", string path])
         {
             File.WriteAllBytes(path, SampleTorrents.MultiFile());
+            return;
+        }
+
+        // bench/erasure.sh times PeerNet's Reed-Solomon coder beside ISA-L and zfec, each the same way.
+        if (args is ["--erasure", string k, string n, string segment, string rounds])
+        {
+            ErasureThroughput.Run(int.Parse(k, CultureInfo.InvariantCulture), int.Parse(n, CultureInfo.InvariantCulture), int.Parse(segment, CultureInfo.InvariantCulture), int.Parse(rounds, CultureInfo.InvariantCulture));
             return;
         }
 

@@ -49,6 +49,9 @@ public enum ReferenceTool
     /// <c>tests/PeerNet.Interop.Tests/libp2p-js</c> (test.sh and .ci/run do it): the independent libp2p peer.
     /// </summary>
     JsLibp2p,
+
+    /// <summary>Debian's <c>python3-zfec</c> (Tahoe-LAFS's erasure coder), importable by <c>/usr/bin/python3</c>.</summary>
+    Zfec,
 }
 
 /// <summary>What a test does about a reference tool.</summary>
@@ -135,7 +138,8 @@ internal static class ReferenceTools
 
     private static ToolInfo Probe(ReferenceTool tool) => tool switch
     {
-        ReferenceTool.Libtorrent => ProbeLibtorrent(),
+        ReferenceTool.Libtorrent => ProbePythonModule(tool, "python3-libtorrent", "libtorrent"),
+        ReferenceTool.Zfec => ProbePythonModule(tool, "python3-zfec", "zfec"),
         ReferenceTool.Mktorrent => ProbeExecutable(tool, "mktorrent", "mktorrent", "-h"),
         ReferenceTool.Transmission => ProbeExecutable(tool, "transmission-cli", "transmission-cli", "--version"),
         ReferenceTool.Aria2 => ProbeExecutable(tool, "aria2c", "aria2", "--version"),
@@ -149,16 +153,15 @@ internal static class ReferenceTools
         _ => throw new ArgumentOutOfRangeException(nameof(tool), tool, null),
     };
 
-    private static ToolInfo ProbeLibtorrent()
+    // A Debian python3-<module> package: importable by the system Python, which is the one Debian builds it for.
+    private static ToolInfo ProbePythonModule(ReferenceTool tool, string package, string module)
     {
-        const string Name = "python3-libtorrent";
-        const string Package = "python3-libtorrent";
         if (!File.Exists(SystemPython))
         {
-            return new ToolInfo(ReferenceTool.Libtorrent, Name, Package, null, null, $"{SystemPython} does not exist");
+            return new ToolInfo(tool, package, package, null, null, $"{SystemPython} does not exist");
         }
 
-        return RunProbe(ReferenceTool.Libtorrent, Name, Package, SystemPython, ["-c", "import libtorrent; print(libtorrent.__version__)"]);
+        return RunProbe(tool, package, package, SystemPython, ["-c", $"import {module}; print({module}.__version__)"]);
     }
 
     /// <summary>The js-libp2p folder of the source tree (found above the test assembly), whether or not it is installed.</summary>
