@@ -1,7 +1,7 @@
 using System.Net;
-using PeerNet.Transport;
 using PeerNet.Engine.Tests.SwarmNet;
 using PeerNet.Metainfo;
+using PeerNet.Transport;
 
 namespace PeerNet.Engine.Tests.Node;
 

@@ -46,35 +46,35 @@ public sealed partial class Libp2pDht
         switch (request.Type)
         {
             case KadMessageType.FindNode:
-            {
-                List<KadPeer> closer = Closer(key, from);
-                if (key.AsSpan().SequenceEqual(_host.PeerId.Multihash.Span))
                 {
-                    closer.Insert(0, new KadPeer(_host.PeerId, Strip(_selfAddresses())));
-                }
+                    List<KadPeer> closer = Closer(key, from);
+                    if (key.AsSpan().SequenceEqual(_host.PeerId.Multihash.Span))
+                    {
+                        closer.Insert(0, new KadPeer(_host.PeerId, Strip(_selfAddresses())));
+                    }
 
-                return new KadRpc(KadMessageType.FindNode, key, null, closer, [], request.ClusterLevel);
-            }
+                    return new KadRpc(KadMessageType.FindNode, key, null, closer, [], request.ClusterLevel);
+                }
 
             case KadMessageType.GetValue:
                 return new KadRpc(KadMessageType.GetValue, key, LocalValue(key), Closer(key, from), [], request.ClusterLevel);
 
             case KadMessageType.PutValue:
-            {
-                KadValue record = request.Record ?? throw new InvalidDataException("PUT_VALUE without a record");
-                if (!record.Key.AsSpan().SequenceEqual(key))
                 {
-                    throw new InvalidDataException("PUT_VALUE of a record under another key");
-                }
+                    KadValue record = request.Record ?? throw new InvalidDataException("PUT_VALUE without a record");
+                    if (!record.Key.AsSpan().SequenceEqual(key))
+                    {
+                        throw new InvalidDataException("PUT_VALUE of a record under another key");
+                    }
 
-                if (!KadRecords.Validate(record.Key, record.Value, out string? error))
-                {
-                    throw new InvalidDataException($"PUT_VALUE refused: {error}");
-                }
+                    if (!KadRecords.Validate(record.Key, record.Value, out string? error))
+                    {
+                        throw new InvalidDataException($"PUT_VALUE refused: {error}");
+                    }
 
-                _records.Put(record.Key, record.Value);
-                return request; // echoed, as js and go do
-            }
+                    _records.Put(record.Key, record.Value);
+                    return request; // echoed, as js and go do
+                }
 
             case KadMessageType.AddProvider:
                 foreach (KadPeer provider in request.ProviderPeers)
