@@ -170,8 +170,8 @@ internal sealed record GossipsubTopicScoreOptions
     /// <summary>P₃b's decay.</summary>
     public double MeshFailurePenaltyDecay { get; init; } = 0.9;
 
-    /// <summary>P₄'s weight (invalid messages, squared).</summary>
-    public double InvalidMessageDeliveriesWeight { get; init; } = -10;
+    /// <summary>P₄'s weight (invalid messages, squared): with the default thresholds, 4 invalid messages fall under gossip, 9 under graylist.</summary>
+    public double InvalidMessageDeliveriesWeight { get; init; } = -1;
 
     /// <summary>P₄'s decay.</summary>
     public double InvalidMessageDeliveriesDecay { get; init; } = 0.9;

@@ -220,6 +220,18 @@ internal sealed class GossipsubRouter : IAsyncDisposable
         }
     }
 
+    /// <summary>RPCs waiting in the peers' send queues.</summary>
+    public int QueuedRpcs
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _peers.Values.Sum(p => p.Queue.Reader.Count);
+            }
+        }
+    }
+
     public double PeerScore(Libp2pPeerId peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
