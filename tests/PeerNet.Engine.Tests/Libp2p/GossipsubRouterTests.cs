@@ -173,6 +173,76 @@ public sealed class GossipsubRouterTests
     }
 
     [Fact]
+    public async Task A_flooder_in_the_mesh_is_pruned_and_graylisted_while_two_honest_publishers_reach_everyone()
+    {
+        await using var net = new Net();
+        Node honest1 = net.Add();
+        Node honest2 = net.Add();
+        Node victim = net.Add();
+        using PubsubSubscription atVictim = victim.Router.Subscribe(Topic);
+        using PubsubSubscription at1 = honest1.Router.Subscribe(Topic);
+        using PubsubSubscription at2 = honest2.Router.Subscribe(Topic);
+        await net.ConnectAsync(honest1, victim);
+        await net.ConnectAsync(honest2, victim);
+        await using Rogue flooder = await net.AddRogueAsync(victim);
+        await flooder.SendAsync(Subscribe(Topic));
+        await net.WaitUntilAsync(() => victim.Router.TopicPeers(Topic).Count == 3, "the victim knows all three subscriptions");
+        net.Heartbeats(1);
+        await flooder.ReceiveAsync(rpc => rpc.Control?.Graft.Any(g => g.TopicID == Topic) == true);
+        Assert.Contains(flooder.Identity.PeerId, victim.Router.MeshPeers(Topic));
+
+        // Half unsigned (from and seqno but no signature), half signed with garbage; honest1 and honest2 publish
+        // meanwhile and only reach each other through the victim, so the victim must keep forwarding theirs.
+        const int Flood = 1000;
+        const int EachHonest = 25;
+        var flooderFrom = ByteString.CopyFrom(flooder.Identity.PeerId.Multihash.Span);
+        Task flooding = Task.Run(async () =>
+        {
+            for (int i = 0; i < Flood; i += 10)
+            {
+                await flooder.SendAsync(Publish([.. Enumerable.Range(i, 10).Select(k => k % 2 == 0
+                    ? new PubsubWireMessage { From = flooderFrom, Seqno = ByteString.CopyFrom(BitConverter.GetBytes((ulong)k)), Topic = Topic, Data = ByteString.CopyFromUtf8("unsigned") }
+                    : GossipsubRpc.Sign(flooder.Identity.PeerId, (ulong)k, Topic, "badly signed"u8, _ => new byte[64]))]));
+            }
+        }, Ct);
+        for (int i = 0; i < EachHonest; i++)
+        {
+            honest1.Router.Publish(Topic, Encoding.UTF8.GetBytes($"one {i}"));
+            honest2.Router.Publish(Topic, Encoding.UTF8.GetBytes($"two {i}"));
+        }
+
+        string[] atVictimTexts = await ReadTextsAsync(atVictim, 2 * EachHonest);
+        string[] at1Texts = await ReadTextsAsync(at1, EachHonest);
+        string[] at2Texts = await ReadTextsAsync(at2, EachHonest);
+        await flooding.WaitAsync(Timeout, Ct);
+        Assert.Equal(2 * EachHonest, atVictimTexts.Distinct().Count());
+        Assert.All(atVictimTexts, t => Assert.Matches("^(one|two) [0-9]+$", t));
+        Assert.Equal([.. Enumerable.Range(0, EachHonest).Select(i => $"two {i}").Order(StringComparer.Ordinal)], at1Texts);
+        Assert.Equal([.. Enumerable.Range(0, EachHonest).Select(i => $"one {i}").Order(StringComparer.Ordinal)], at2Texts);
+
+        // The flooder's score is under the graylist threshold: its RPCs are dropped unread, even a valid message.
+        Assert.True(victim.Router.PeerScore(flooder.Identity.PeerId) < victim.Router.Options.Score.GraylistThreshold);
+        Assert.True(victim.Router.Counters.Rejected is > 0 and < Flood, $"{victim.Router.Counters.Rejected} rejected: once graylisted, the flood is not even checked");
+        long graylisted = Interlocked.Read(ref victim.Router.Counters.Graylisted);
+        await flooder.SendAsync(Publish(GossipsubRpc.Sign(flooder.Identity.PeerId, Flood, Topic, "valid at last"u8, bytes => flooder.Identity.Sign(bytes))));
+        await net.WaitUntilAsync(() => Interlocked.Read(ref victim.Router.Counters.Graylisted) > graylisted, "the valid message's RPC is dropped unread");
+
+        // The next heartbeat prunes it from the mesh (without peer exchange), and nothing of it reached anyone.
+        net.Heartbeats(1);
+        Rpc prune = await flooder.ReceiveAsync(rpc => rpc.Control?.Prune.Any(p => p.TopicID == Topic) == true);
+        Assert.Empty(prune.Control.Prune.Single(p => p.TopicID == Topic).Peers);
+        Assert.DoesNotContain(flooder.Identity.PeerId, victim.Router.MeshPeers(Topic));
+        Assert.Equal(2, victim.Router.MeshPeers(Topic).Count);
+        Assert.Contains(honest1.Identity.PeerId, victim.Router.MeshPeers(Topic));
+        Assert.Contains(honest2.Identity.PeerId, victim.Router.MeshPeers(Topic));
+        await net.SettleAsync();
+        Assert.False(atVictim.Messages.TryRead(out PubsubMessage? extra), $"the victim delivered {extra}");
+        Assert.False(at1.Messages.TryRead(out extra), $"honest1 got {extra}");
+        Assert.False(at2.Messages.TryRead(out extra), $"honest2 got {extra}");
+        Assert.True(victim.Router.PeerScore(honest1.Identity.PeerId) >= 0 && victim.Router.PeerScore(honest2.Identity.PeerId) >= 0);
+    }
+
+    [Fact]
     public async Task A_validator_rejects_with_a_penalty_and_ignores_without_one()
     {
         await using var net = new Net();
@@ -325,6 +395,18 @@ public sealed class GossipsubRouterTests
 
     private static async Task<PubsubMessage> ReadAsync(PubsubSubscription subscription) =>
         await subscription.Messages.ReadAsync(Ct).AsTask().WaitAsync(Timeout, Ct);
+
+    /// <summary>Reads <paramref name="count"/> messages and returns their texts in ordinal order.</summary>
+    private static async Task<string[]> ReadTextsAsync(PubsubSubscription subscription, int count)
+    {
+        var texts = new string[count];
+        for (int i = 0; i < count; i++)
+        {
+            texts[i] = Encoding.UTF8.GetString((await ReadAsync(subscription)).Data.Span);
+        }
+
+        return [.. texts.Order(StringComparer.Ordinal)];
+    }
 
     private static Rpc Subscribe(string topic) => new() { Subscriptions = { new Rpc.Types.SubOpts { Subscribe = true, Topicid = topic } } };
 
