@@ -35,6 +35,7 @@ public static class Targets
         ["ssdp"] = SsdpTarget.Fuzz,
         ["upnp-xml"] = UpnpXmlTarget.Fuzz,
         ["yamux"] = YamuxTarget.Fuzz,
+        ["gossipsub"] = GossipsubTarget.Fuzz,
         ["utp"] = UtpTarget.Fuzz,
         ["peersession"] = PeerSessionTarget.Fuzz,
         ["leechsession"] = LeechSessionTarget.Fuzz,

@@ -237,6 +237,64 @@ def noise():
         write("noise", name, data)
 
 
+def gossipsub():
+    """GossipsubTarget's inputs: gossipsub RPC bodies (rpc.proto, without the length prefix) a peer sends. The
+    "publish-signed" seed carries a message signed under StrictSign (python3-cryptography), so Verify's valid path
+    is covered; the others: subscriptions, control (IHAVE/IWANT/GRAFT/PRUNE with PX, IDONTWANT), and broken forms."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    def varint(n):
+        out = bytearray()
+        while True:
+            b = n & 0x7F
+            n >>= 7
+            out.append(b | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+
+    def field(number, data):
+        if isinstance(data, str):
+            data = data.encode()
+        return varint(number << 3 | 2) + varint(len(data)) + data
+
+    def uint(number, value):
+        return varint(number << 3) + varint(value)
+
+    author = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"peernet-fuzz-gossipsub-author").digest())
+    public = author.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key = bytes([0x08, 0x01]) + field(2, public)  # PublicKey{Type=Ed25519, Data}
+    peer_id = bytes([0x00, len(key)]) + key  # identity multihash of the key
+    seqno = struct.pack(">Q", 1)
+    unsigned = field(1, peer_id) + field(2, b"hello") + field(3, seqno) + field(4, "chat")
+    signature = author.sign(b"libp2p-pubsub:" + unsigned)
+    signed = unsigned + field(5, signature) + field(6, key)
+    message_id = key + seqno
+
+    def sub(topic, on=True):
+        return field(1, uint(1, int(on)) + field(2, topic))
+
+    def control(*entries):
+        return field(3, b"".join(entries))
+
+    for name, data in {
+        "subscribe": sub("chat") + sub("news") + sub("old", on=False),
+        "publish-signed": sub("chat") + field(2, signed),
+        "publish-unsigned": field(2, unsigned),
+        "publish-bad-signature": field(2, unsigned + field(5, bytes(64)) + field(6, key)),
+        "publish-short-seqno": field(2, field(1, peer_id) + field(3, b"\x01") + field(4, "chat")),
+        "ihave-iwant": control(field(1, field(1, "chat") + field(2, message_id) + field(2, bytes(40))), field(2, field(1, message_id))),
+        "graft-prune-px": control(field(3, field(1, "chat")), field(4, field(1, "news") + field(2, field(1, peer_id) + field(2, bytes(100))) + uint(3, 60))),
+        "idontwant": control(field(5, field(1, message_id) + field(1, bytes(8)))),
+        "many-graft": control(*(field(3, field(1, "t%d" % i)) for i in range(6))),
+        "long-topic": sub("t" * 40),
+        "no-topic": field(1, uint(1, 1)),
+        "truncated": (sub("chat") + field(2, signed))[:-7],
+        "empty": b"",
+    }.items():
+        write("gossipsub", name, data)
+
+
 def portmapping():
     """NAT-PMP responses, SSDP answers, UPnP descriptions and SOAP answers as routers (miniupnpd's shapes) send them."""
     def pmp(op, result, epoch, body=b""):
@@ -373,6 +431,7 @@ def main():
     portmapping()
     libp2p()
     noise()
+    gossipsub()
     utp()
     peersession()
     leechsession()
