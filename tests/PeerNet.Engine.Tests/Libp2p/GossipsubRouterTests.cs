@@ -393,6 +393,21 @@ public sealed class GossipsubRouterTests
         Assert.False(GossipsubRpc.TryDecode([0x0a, 0xff], GossipsubRpcLimits.Default, out _, out error));
     }
 
+    [Fact]
+    public void A_message_signed_by_another_implementation_verifies()
+    {
+        // fuzz/corpus/generate.py signs this seed with python3-cryptography's Ed25519, building the signed bytes itself.
+        byte[] body = File.ReadAllBytes(FuzzCorpus.RepositoryFiles.Combine("fuzz", "corpus", "gossipsub", "publish-signed"));
+        Assert.True(GossipsubRpc.TryDecode(body, GossipsubRpcLimits.Default, out Rpc? rpc, out string? error), error);
+        PubsubWireMessage message = Assert.Single(rpc.Publish);
+        Assert.Equal(PubsubSignatureStatus.Valid, GossipsubRpc.Verify(message, out Libp2pPeerId? author, out error));
+        Assert.Equal(message.From.ToByteArray(), author!.Multihash.ToArray());
+        Assert.Equal("hello", message.Data.ToStringUtf8());
+
+        message.Data = ByteString.CopyFromUtf8("hellO");
+        Assert.Equal(PubsubSignatureStatus.Invalid, GossipsubRpc.Verify(message, out _, out _));
+    }
+
     private static async Task<PubsubMessage> ReadAsync(PubsubSubscription subscription) =>
         await subscription.Messages.ReadAsync(Ct).AsTask().WaitAsync(Timeout, Ct);
 
