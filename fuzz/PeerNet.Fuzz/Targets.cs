@@ -36,6 +36,7 @@ public static class Targets
         ["upnp-xml"] = UpnpXmlTarget.Fuzz,
         ["yamux"] = YamuxTarget.Fuzz,
         ["kad"] = KadTarget.Fuzz,
+        ["gossipsub"] = GossipsubTarget.Fuzz,
         ["utp"] = UtpTarget.Fuzz,
         ["peersession"] = PeerSessionTarget.Fuzz,
         ["leechsession"] = LeechSessionTarget.Fuzz,

@@ -32,6 +32,29 @@ def benc(v):
     raise TypeError(type(v))
 
 
+def pb_varint(n):
+    """A protobuf / multiformats unsigned varint."""
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def pb_field(number, data):
+    """A length-delimited protobuf field (bytes, or a string encoded as UTF-8)."""
+    if isinstance(data, str):
+        data = data.encode()
+    return pb_varint(number << 3 | 2) + pb_varint(len(data)) + data
+
+
+def pb_uint(number, value):
+    """A varint protobuf field."""
+    return pb_varint(number << 3) + pb_varint(value)
+
+
 def write(target, name, data):
     folder = os.path.join(HERE, target)
     os.makedirs(folder, exist_ok=True)
@@ -237,6 +260,49 @@ def noise():
         write("noise", name, data)
 
 
+def gossipsub():
+    """GossipsubTarget's inputs: gossipsub RPC bodies (rpc.proto, without the length prefix) a peer sends. The
+    "publish-signed" seed carries a message signed under StrictSign (python3-cryptography), so Verify's valid path
+    is covered; the others: subscriptions, control (IHAVE/IWANT/GRAFT/PRUNE with PX, IDONTWANT), and broken forms."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    varint, field, uint = pb_varint, pb_field, pb_uint
+
+    author = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"peernet-fuzz-gossipsub-author").digest())
+    public = author.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key = bytes([0x08, 0x01]) + field(2, public)  # PublicKey{Type=Ed25519, Data}
+    peer_id = bytes([0x00, len(key)]) + key  # identity multihash of the key
+    seqno = struct.pack(">Q", 1)
+    unsigned = field(1, peer_id) + field(2, b"hello") + field(3, seqno) + field(4, "chat")
+    signature = author.sign(b"libp2p-pubsub:" + unsigned)
+    signed = unsigned + field(5, signature) + field(6, key)
+    message_id = key + seqno
+
+    def sub(topic, on=True):
+        return field(1, uint(1, int(on)) + field(2, topic))
+
+    def control(*entries):
+        return field(3, b"".join(entries))
+
+    for name, data in {
+        "subscribe": sub("chat") + sub("news") + sub("old", on=False),
+        "publish-signed": sub("chat") + field(2, signed),
+        "publish-unsigned": field(2, unsigned),
+        "publish-bad-signature": field(2, unsigned + field(5, bytes(64)) + field(6, key)),
+        "publish-short-seqno": field(2, field(1, peer_id) + field(3, b"\x01") + field(4, "chat")),
+        "ihave-iwant": control(field(1, field(1, "chat") + field(2, message_id) + field(2, bytes(40))), field(2, field(1, message_id))),
+        "graft-prune-px": control(field(3, field(1, "chat")), field(4, field(1, "news") + field(2, field(1, peer_id) + field(2, bytes(100))) + uint(3, 60))),
+        "idontwant": control(field(5, field(1, message_id) + field(1, bytes(8)))),
+        "many-graft": control(*(field(3, field(1, "t%d" % i)) for i in range(6))),
+        "long-topic": sub("t" * 40),
+        "no-topic": field(1, uint(1, 1)),
+        "truncated": (sub("chat") + field(2, signed))[:-7],
+        "empty": b"",
+    }.items():
+        write("gossipsub", name, data)
+
+
 def portmapping():
     """NAT-PMP responses, SSDP answers, UPnP descriptions and SOAP answers as routers (miniupnpd's shapes) send them."""
     def pmp(op, result, epoch, body=b""):
@@ -374,6 +440,7 @@ def main():
     libp2p()
     noise()
     kad()
+    gossipsub()
     utp()
     peersession()
     leechsession()
@@ -492,18 +559,7 @@ def main():
 
 def kad():
     """Kademlia DHT (/ipfs/kad/1.0.0) streams: varint-length-prefixed dht.proto messages, one or several a seed."""
-    def varint(n):
-        out = b""
-        while n >= 0x80:
-            out += bytes([n & 0x7F | 0x80])
-            n >>= 7
-        return out + bytes([n])
-
-    def field(number, data):
-        return varint(number << 3 | 2) + varint(len(data)) + data
-
-    def num(number, value):
-        return varint(number << 3) + varint(value)
+    varint, field, num = pb_varint, pb_field, pb_uint
 
     def frame(body):
         return varint(len(body)) + body

@@ -12,8 +12,8 @@ internal static class PeerNetCli
     /// <summary>Exit code for a command line that does not parse.</summary>
     public const int ExitUsage = 2;
 
-    /// <summary>Builds the root command with every verb.</summary>
-    public static RootCommand BuildRootCommand()
+    /// <summary>Builds the root command with every verb; <paramref name="input"/> is what <c>chat</c> reads (stdin when null).</summary>
+    public static RootCommand BuildRootCommand(TextReader? input = null)
     {
         var root = new RootCommand("peernet: a peer-to-peer node for files, storage, compute and messaging, speaking BitTorrent.")
         {
@@ -25,6 +25,7 @@ internal static class PeerNetCli
             DhtCommand.Build(),
             DaemonCommand.Build(),
             IdCommand.Build(),
+            ChatCommand.Build(input),
         };
         foreach (Command client in ClientCommands.Build())
         {
@@ -39,11 +40,15 @@ internal static class PeerNetCli
     /// <paramref name="cancellationToken"/> stops a verb as Ctrl+C does (exit 130), which lets tests end the verbs that
     /// run until interrupted.
     /// </summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default) =>
+        RunAsync(args, null, output, error, cancellationToken);
+
+    /// <summary>As <see cref="RunAsync(string[], TextWriter?, TextWriter?, CancellationToken)"/>, with <paramref name="input"/> for stdin (what <c>chat</c> reads).</summary>
+    public static async Task<int> RunAsync(string[] args, TextReader? input, TextWriter? output, TextWriter? error, CancellationToken cancellationToken)
     {
         output ??= Console.Out;
         error ??= Console.Error;
-        ParseResult parsed = BuildRootCommand().Parse(args);
+        ParseResult parsed = BuildRootCommand(input).Parse(args);
         if (parsed.Errors.Count > 0)
         {
             foreach (System.CommandLine.Parsing.ParseError parseError in parsed.Errors)

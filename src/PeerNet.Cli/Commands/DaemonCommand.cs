@@ -10,7 +10,7 @@ namespace PeerNet.Cli.Commands;
 /// </summary>
 internal static class DaemonCommand
 {
-    /// <summary>The verb's name: <see cref="PeerNetCli.RunAsync"/> leaves its signals to the host.</summary>
+    /// <summary>The verb's name: <see cref="PeerNetCli.RunAsync(string[], TextWriter?, TextWriter?, CancellationToken)"/> leaves its signals to the host.</summary>
     public const string Name = "daemon";
 
     public static Command Build()

@@ -165,6 +165,28 @@ public sealed class Libp2pService
 
     internal Libp2pHost Host => _host;
 
+    /// <summary>
+    /// Publish/subscribe over gossipsub v1.1 with the libp2p peers this node is connected to: subscribe to topics,
+    /// publish signed messages, validate what arrives (see <see cref="Libp2pPubsub"/>).
+    /// </summary>
+    public Libp2pPubsub Pubsub => _pubsub ?? throw new InvalidOperationException("pubsub has not started");
+
+    internal GossipsubRouter? PubsubRouter { get; private set; }
+
+    private Libp2pPubsub? _pubsub;
+
+    /// <summary>Starts the gossipsub router (its protocols served, its heartbeat on <paramref name="time"/>); PX dials through <see cref="ConnectAsync"/>.</summary>
+    internal void StartPubsub(TimeProvider time, GossipsubOptions? options = null)
+    {
+        var router = new GossipsubRouter(_host, _identity, options, time, dial: (address, ct) => ConnectAsync(address, ct));
+        router.Start();
+        PubsubRouter = router;
+        _pubsub = new Libp2pPubsub(router);
+    }
+
+    /// <summary>Stops the gossipsub router: subscriptions end, its streams close.</summary>
+    internal ValueTask StopPubsubAsync() => PubsubRouter?.DisposeAsync() ?? ValueTask.CompletedTask;
+
     /// <summary>Takes an incoming connection Noise has secured: yamux, identify, the handlers (the node's hook).</summary>
     internal async Task AcceptAsync(SecuredLibp2pConnection secured, CancellationToken cancellationToken) =>
         await _host.AddConnectionAsync(secured.Connection, secured.RemotePeer, initiator: false, _stopping).WaitAsync(cancellationToken).ConfigureAwait(false);

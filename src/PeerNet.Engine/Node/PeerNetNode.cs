@@ -257,6 +257,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             NodeLog.Started(logger, session.ListenPort, dht is not null, options.LocalDiscovery);
             var node = new PeerNetNode(options, session, dht, dht6, time, logger) { _transport = transport, _datagrams = datagrams, Identity = identity, Utp = utp };
             node.StartLibp2p(transport);
+            node.Libp2p.StartPubsub(time);
             return node;
         }
         catch
@@ -453,6 +454,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         await unmapping.ConfigureAwait(false);
         if (Libp2p is not null)
         {
+            await Libp2p.StopPubsubAsync().ConfigureAwait(false);
             await Libp2p.Host.DisposeAsync().ConfigureAwait(false); // GoAway to every libp2p peer
         }
 

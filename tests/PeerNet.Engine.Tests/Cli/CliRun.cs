@@ -16,7 +16,10 @@ internal static class CliRun
     }
 
     /// <summary>Starts <paramref name="args"/> in the background, for a verb that runs until Ctrl+C.</summary>
-    public static BackgroundRun Start(params string[] args) => new(args);
+    public static BackgroundRun Start(params string[] args) => new(args, null);
+
+    /// <summary>Starts <paramref name="args"/> in the background reading <paramref name="input"/> as its stdin.</summary>
+    public static BackgroundRun StartWithInput(TextReader input, params string[] args) => new(args, input);
 
     /// <summary>
     /// A verb running in the background, its output readable while it is written; <see cref="StopAsync"/> (or
@@ -26,7 +29,7 @@ internal static class CliRun
     {
         private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
 
-        public BackgroundRun(string[] args) => Exit = PeerNetCli.RunAsync(args, Out, Err, _stop.Token);
+        public BackgroundRun(string[] args, TextReader? input) => Exit = PeerNetCli.RunAsync(args, input, Out, Err, _stop.Token);
 
         public LockedStringWriter Out { get; } = new();
 
