@@ -30,8 +30,8 @@ internal static class DatagramFrameCodec
     /// <summary>The protocol ID.</summary>
     public const string ProtocolId = "/peernet/datagram/1.0.0";
 
-    /// <summary>Largest payload of one datagram: 16 KiB.</summary>
-    public const int MaxPayloadLength = 16 * 1024;
+    /// <summary>Largest payload of one datagram: 8 KiB (more belongs on a reliable stream).</summary>
+    public const int MaxPayloadLength = 8 * 1024;
 
     /// <summary>Bytes of a datagram frame's body before the payload.</summary>
     public const int DatagramHeaderLength = 1 + 8 + 8;

@@ -24,7 +24,7 @@ public sealed record DatagramChannelOptions
 {
     /// <summary>
     /// Most bytes sent but not yet confirmed read by the peer; a datagram that would pass it is dropped, so a slow link
-    /// or receiver costs datagrams, not delay. 16 KiB is 2 s of 160-byte datagrams at 50 a second.
+    /// or receiver costs datagrams, not delay. 16 KiB is about 1.8 s of 160-byte datagrams at 50 a second; at least one of the largest datagrams.
     /// </summary>
     public int MaxInFlightBytes { get; init; } = 16 * 1024;
 
@@ -151,7 +151,7 @@ public sealed class DatagramChannel : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends <paramref name="datagram"/> (at most 16 KiB) without waiting: true when it was handed on, false when it was
+    /// Sends <paramref name="datagram"/> (at most <see cref="Libp2pService.MaxDatagramLength"/> bytes) without waiting: true when it was handed on, false when it was
     /// dropped (too much in flight, or the channel has ended). Safe to call from several threads.
     /// </summary>
     public bool TrySend(ReadOnlySpan<byte> datagram)

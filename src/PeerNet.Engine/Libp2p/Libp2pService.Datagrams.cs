@@ -6,7 +6,7 @@ public sealed partial class Libp2pService
     /// <summary>The datagram-channel protocol ID.</summary>
     public const string DatagramProtocol = DatagramFrameCodec.ProtocolId;
 
-    /// <summary>Largest datagram, in bytes: 16 KiB.</summary>
+    /// <summary>Largest datagram, in bytes: 8 KiB.</summary>
     public const int MaxDatagramLength = DatagramFrameCodec.MaxPayloadLength;
 
     /// <summary>
