@@ -25,6 +25,8 @@ internal static class PeerNetCli
             DhtCommand.Build(),
             DaemonCommand.Build(),
             IdCommand.Build(),
+            SendCommand.Build(),
+            ListenCommand.Build(),
         };
         foreach (Command client in ClientCommands.Build())
         {
