@@ -16,6 +16,9 @@ public sealed partial class Libp2pService
 
     private Func<DirectMessage, CancellationToken, Task>? _messageHandler;
 
+    /// <summary>Told of each direct message the handler took (the node publishes it as an event).</summary>
+    internal Action<DirectMessage>? MessageTaken { get; set; }
+
     /// <summary>How long a sent message may wait for its acknowledgement (tests shorten it).</summary>
     internal TimeSpan MessageTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
@@ -188,6 +191,7 @@ public sealed partial class Libp2pService
             {
                 await handler(message, timeout.Token).ConfigureAwait(false);
                 (status, reason) = (DirectMessageAckStatus.Delivered, null);
+                MessageTaken?.Invoke(message);
             }
             catch (Exception e) when (e is not OperationCanceledException || !timeout.IsCancellationRequested)
             {
