@@ -148,6 +148,27 @@ public sealed class Libp2pApiTests : IAsyncLifetime
         await ApiSecurityTests.AssertProblemAsync(large, HttpStatusCode.BadRequest, "too large");
     }
 
+    [Fact]
+    public async Task OpenApi_DescribesTheLibp2pEndpoints()
+    {
+        using var anonymous = new HttpClient { BaseAddress = _daemon.BaseAddress };
+        JsonElement paths = JsonDocument.Parse(await anonymous.GetStringAsync("openapi/v1.json", Ct)).RootElement.GetProperty("paths");
+        JsonElement self = paths.TryGetProperty("/api/v1/libp2p/", out JsonElement slash) ? slash : paths.GetProperty("/api/v1/libp2p");
+        foreach ((JsonElement operation, string what) in new[]
+        {
+            (self.GetProperty("get"), "get /api/v1/libp2p"),
+            (paths.GetProperty("/api/v1/libp2p/peers").GetProperty("get"), "get peers"),
+            (paths.GetProperty("/api/v1/libp2p/messages").GetProperty("get"), "get messages"),
+            (paths.GetProperty("/api/v1/libp2p/messages").GetProperty("post"), "post messages"),
+        })
+        {
+            Assert.False(string.IsNullOrEmpty(operation.GetProperty("summary").GetString()), $"{what} has a summary");
+            Assert.Equal("Libp2p", operation.GetProperty("tags")[0].GetString());
+        }
+
+        Assert.True(paths.GetProperty("/api/v1/libp2p/messages").GetProperty("post").TryGetProperty("requestBody", out _), "the send describes its body");
+    }
+
     /// <summary>Reads the event stream until an event of <paramref name="type"/> and returns its data.</summary>
     private static async Task<JsonElement> ReadEventAsync(StreamReader reader, string type)
     {

@@ -13,7 +13,7 @@ internal static class Libp2pEndpoints
 
     public static void MapLibp2pApi(this IEndpointRouteBuilder app)
     {
-        RouteGroupBuilder libp2p = app.MapGroup("/api/v1/libp2p").WithTags("libp2p");
+        RouteGroupBuilder libp2p = app.MapGroup("/api/v1/libp2p").WithTags("Libp2p");
         libp2p.MapGet("/", Self).WithSummary("This node's peer ID, multiaddrs and protocols");
         libp2p.MapGet("/peers", Peers).WithSummary("The libp2p peers connected now, with what identify said of each");
         libp2p.MapGet("/messages", Messages).WithSummary("The last direct messages received, newest first");
