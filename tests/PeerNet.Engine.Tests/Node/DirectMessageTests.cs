@@ -14,6 +14,56 @@ public sealed class DirectMessageTests
         cancellationToken: ct);
 
     [Fact]
+    public async Task NodeEvents_TellOfTheLibp2pPeerComingAndGoing_AndOfEachMessageTaken_NotOfOneRefused()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using PeerNetNode a = await StartAsync(ct);
+        PeerNetNode b = await StartAsync(ct);
+        await using (b)
+        {
+            using var watching = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            await using IAsyncEnumerator<NodeEvent> events = a.WatchEventsAsync(watching.Token).GetAsyncEnumerator(watching.Token);
+            bool refuse = false;
+            a.Libp2p.SetMessageHandler((_, _) => refuse ? throw new InvalidOperationException("full") : Task.CompletedTask);
+
+            await b.Libp2p.ConnectAsync(a.Libp2p.ListenAddresses[0], ct).WaitAsync(Timeout, ct);
+            Libp2pPeerConnected connected = await NextAsync<Libp2pPeerConnected>(events, ct);
+            Assert.Equal(b.Identity.PeerId, connected.Peer);
+            Assert.False(connected.Outbound);
+            Assert.Equal(IPAddress.Loopback, connected.Address?.Address);
+
+            await b.Libp2p.SendMessageAsync(a.Identity.PeerId, "one", ct).WaitAsync(Timeout, ct);
+            refuse = true;
+            await Assert.ThrowsAsync<DirectMessageException>(() => b.Libp2p.SendMessageAsync(a.Identity.PeerId, "refused", ct).WaitAsync(Timeout, ct));
+            refuse = false;
+            await b.Libp2p.SendMessageAsync(a.Identity.PeerId, "three", ct).WaitAsync(Timeout, ct);
+            Assert.Equal("one", (await NextAsync<DirectMessageReceived>(events, ct)).Message.Text);
+            DirectMessageReceived third = await NextAsync<DirectMessageReceived>(events, ct);
+            Assert.Equal("three", third.Message.Text);
+            Assert.Equal(b.Identity.PeerId, third.Message.From);
+
+            await b.DisposeAsync();
+            Assert.Equal(b.Identity.PeerId, (await NextAsync<Libp2pPeerDisconnected>(events, ct)).Peer);
+            await watching.CancelAsync();
+        }
+    }
+
+    /// <summary>The next event of type <typeparamref name="T"/>, skipping others, within <see cref="Timeout"/>.</summary>
+    private static async Task<T> NextAsync<T>(IAsyncEnumerator<NodeEvent> events, CancellationToken ct)
+        where T : NodeEvent
+    {
+        while (await events.MoveNextAsync().AsTask().WaitAsync(Timeout, ct))
+        {
+            if (events.Current is T wanted)
+            {
+                return wanted;
+            }
+        }
+
+        throw new InvalidOperationException($"the events ended before a {typeof(T).Name}");
+    }
+
+    [Fact]
     public async Task Send_ReturnsOnlyOnceTheReceiversHandlerTookTheMessage()
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
