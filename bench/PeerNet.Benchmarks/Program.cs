@@ -5,13 +5,19 @@ namespace PeerNet.Benchmarks;
 
 public static class Program
 {
-    public static void Main(string[] args)
+    public static int Main(string[] args)
     {
+        // bench/datagram.sh: one-way latency, jitter and loss of a datagram channel at a voice call's rate.
+        if (args is [string mode, ..] && mode.StartsWith("--datagram-", StringComparison.Ordinal))
+        {
+            return DatagramLatency.RunAsync(args).GetAwaiter().GetResult();
+        }
+
         // bench/bdecode.sh hands the same sample torrent to libtorrent's bdecode, so both parse identical bytes.
         if (args is ["--write-sample", string path])
         {
             File.WriteAllBytes(path, SampleTorrents.MultiFile());
-            return;
+            return 0;
         }
 
         // bench/erasure.sh times PeerNet's Reed-Solomon coder beside ISA-L and zfec, each the same way.
@@ -22,5 +28,6 @@ public static class Program
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
     }
 }

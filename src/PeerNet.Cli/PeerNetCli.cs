@@ -26,6 +26,8 @@ internal static class PeerNetCli
             DaemonCommand.Build(),
             IdCommand.Build(),
             ChatCommand.Build(input),
+            SendCommand.Build(),
+            ListenCommand.Build(),
         };
         foreach (Command client in ClientCommands.Build())
         {

@@ -110,6 +110,20 @@ public sealed partial class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CookieRequests_ThatSendADirectMessage_NeedTheCsrfToken()
+    {
+        (string cookie, string csrf) = await SignInAsync();
+        string origin = _daemon.BaseAddress.GetLeftPart(UriPartial.Authority);
+        var message = new { to = "/ip4/127.0.0.1/tcp/1", text = "hi" };
+        using HttpResponseMessage without = await SendAsync(HttpMethod.Post, "api/v1/libp2p/messages", cookie, origin, csrf: null, json: message);
+        await ApiSecurityTests.AssertProblemAsync(without, HttpStatusCode.Forbidden, "CSRF");
+
+        // With the token the request reaches the endpoint, which cannot dial a port nothing listens on.
+        using HttpResponseMessage with = await SendAsync(HttpMethod.Post, "api/v1/libp2p/messages", cookie, origin, csrf, json: message);
+        await ApiSecurityTests.AssertProblemAsync(with, HttpStatusCode.BadGateway, "Unreachable");
+    }
+
+    [Fact]
     public async Task SignOut_EndsTheSession()
     {
         (string cookie, string csrf) = await SignInAsync();
@@ -203,7 +217,7 @@ public sealed partial class DashboardTests : IAsyncLifetime
         return (cookie, body.GetProperty("csrf").GetString()!);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string cookie, string? origin, string? csrf, byte[]? torrent = null)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string cookie, string? origin, string? csrf, byte[]? torrent = null, object? json = null)
     {
         using HttpClient browser = Browser();
         using var request = new HttpRequestMessage(method, path);
@@ -221,6 +235,11 @@ public sealed partial class DashboardTests : IAsyncLifetime
         if (torrent is not null)
         {
             request.Content = JsonContent.Create(new { metainfo = Convert.ToBase64String(torrent), savePath = Path.Combine(_daemon.Root, "dl") });
+        }
+
+        if (json is not null)
+        {
+            request.Content = JsonContent.Create(json);
         }
 
         HttpResponseMessage response = await browser.SendAsync(request, Ct);

@@ -199,6 +199,68 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Libp2pPanel_ListsTheIdentityAndAPeer_SendsAMessage_AndShowsTheOneReceived()
+    {
+        ToolInfo chromium = ReferenceTools.Require(ReferenceTool.Chromium);
+        await _daemon.StartAsync();
+        await using PeerNetNode peer = await PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false, Trackers = false },
+            cancellationToken: Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+        var received = new TaskCompletionSource<PeerNet.Libp2p.DirectMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        peer.Libp2p.SetMessageHandler((m, _) =>
+        {
+            received.TrySetResult(m);
+            return Task.CompletedTask;
+        });
+        JsonElement self = await _daemon.GetJsonAsync("api/v1/libp2p");
+        string daemonId = self.GetProperty("peerId").GetString()!;
+        string peerId = peer.Libp2p.PeerId.ToString();
+
+        using IPlaywright playwright = await Playwright.CreateAsync();
+        await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium.Path, Headless = true, Args = ["--disable-dev-shm-usage", "--disable-gpu"] });
+        await using IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
+        context.SetDefaultTimeout(60_000);
+        Assertions.SetDefaultExpectTimeout(60_000);
+        IPage page = await context.NewPageAsync();
+        page.PageError += (_, error) => _browserErrors.Add(error);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                _browserErrors.Add(message.Text);
+            }
+        };
+        await page.GotoAsync((await File.ReadAllTextAsync(Path.Combine(_daemon.State, "dashboard-link"), Ct)).Trim());
+        await page.Locator("#nav-node").ClickAsync();
+        await Assertions.Expect(page.Locator("#libp2p-info")).ToContainTextAsync(daemonId);
+        await Assertions.Expect(page.Locator("#libp2p-info")).ToContainTextAsync(self.GetProperty("listenAddresses")[0].GetString()!);
+        await Assertions.Expect(page.Locator("#no-libp2p-peers")).ToBeVisibleAsync();
+
+        // The peer dials the daemon: the event stream makes the page list it.
+        await peer.Libp2p.ConnectAsync(PeerNet.Libp2p.Multiaddr.Parse(self.GetProperty("listenAddresses")[0].GetString()!), Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+        ILocator row = page.Locator("#libp2p-peers tbody tr");
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        await Assertions.Expect(row).ToContainTextAsync(peerId);
+        await Assertions.Expect(row).ToContainTextAsync("inbound");
+        await Assertions.Expect(row).ToContainTextAsync("peernet/");
+        await Assertions.Expect(page.Locator("#no-libp2p-peers")).ToBeHiddenAsync();
+
+        // A message typed on the page reaches the peer, and the page says it was delivered.
+        await page.Locator("#dm-to").FillAsync(peerId);
+        await page.Locator("#dm-text").FillAsync("hello from the page");
+        await page.Locator("#dm-send").ClickAsync();
+        await Assertions.Expect(page.Locator("#dm-status")).ToContainTextAsync("delivered");
+        Assert.Equal("hello from the page", (await received.Task.WaitAsync(DaemonHarness.Timeout, Ct)).Text);
+
+        // One the peer sends shows in the list of those received.
+        await peer.Libp2p.SendMessageAsync(PeerNet.Libp2p.Libp2pPeerId.Parse(daemonId), "hello, page", Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+        await Assertions.Expect(page.Locator("#dm-messages li")).ToContainTextAsync("hello, page");
+        await Assertions.Expect(page.Locator("#events")).ToContainTextAsync("directMessageReceived");
+        await ScreenshotAsync(page, ScreenshotFolder(), "libp2p.png");
+        Assert.True(_browserErrors.Count == 0, "the page failed:\n" + string.Join('\n', _browserErrors));
+    }
+
+    [Fact]
     public async Task UsedLink_ShowsTheSignedOutPage_AndTheApiRefusesTheBrowser()
     {
         ToolInfo chromium = ReferenceTools.Require(ReferenceTool.Chromium);

@@ -167,9 +167,10 @@ internal sealed record AddTorrentRequest
 
 /// <summary>
 /// One of the node's events, for the event stream. <c>Type</c> is the event's kind: torrentAdded, pieceVerified,
-/// peerConnected, ... (the engine's type, camel-cased); the other fields are those the kind has.
+/// peerConnected, libp2pPeerConnected, directMessageReceived, ... (the engine's type, camel-cased); the other fields are
+/// those the kind has (for libp2p events <c>Peer</c> is the peer ID, <c>Address</c> its IP address and port).
 /// </summary>
-internal sealed record EventDto(string Type, DateTimeOffset Time, string? Torrent, int? Piece = null, string? Peer = null, string? Reason = null, string? State = null, long? Count = null, string? Url = null)
+internal sealed record EventDto(string Type, DateTimeOffset Time, string? Torrent, int? Piece = null, string? Peer = null, string? Reason = null, string? State = null, long? Count = null, string? Url = null, string? Address = null, string? Agent = null, string? Text = null)
 {
     public static EventDto From(NodeEvent e)
     {
@@ -187,6 +188,9 @@ internal sealed record EventDto(string Type, DateTimeOffset Time, string? Torren
             TrackerFailed t => new(type, e.Time, torrent, Url: TorrentDto.Text(t.Url), Reason: DisplayText.Sanitize(t.Message, 500)),
             StorageError s => new(type, e.Time, torrent, Reason: DisplayText.Sanitize(s.Reason, 500)),
             EventsDropped d => new(type, e.Time, null, Count: d.Count),
+            Libp2pPeerConnected c => new(type, e.Time, null, Peer: c.Peer.ToString(), Reason: c.Outbound ? "outbound" : "inbound", Address: c.Address?.ToString(), Agent: c.Agent),
+            Libp2pPeerDisconnected d => new(type, e.Time, null, Peer: d.Peer.ToString(), Address: d.Address?.ToString()),
+            DirectMessageReceived m => new(type, e.Time, null, Peer: m.Message.From.ToString(), Count: m.Message.Data.Length, Text: DisplayText.Sanitize(m.Message.Text, DirectMessageDto.MaxTextLength)),
             _ => new(type, e.Time, torrent),
         };
     }

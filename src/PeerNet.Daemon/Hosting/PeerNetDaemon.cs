@@ -137,6 +137,7 @@ public static partial class PeerNetDaemon
         app.MapOpenApi();
         app.MapScalarApiReference(o => o.WithTitle("PeerNet daemon API"));
         app.MapApi();
+        app.MapLibp2pApi(); // /api/v1/libp2p: peers and direct messages
         app.MapTransmissionRpc(security); // /transmission/rpc: Transmission's RPC, for transmission-remote and its GUIs
         app.MapPeerNetMetrics();
         app.MapDashboard(sessions, security, state);

@@ -35,6 +35,9 @@ internal sealed partial class NodeService : IHostedService, IDisposable
         Catalog = new TorrentCatalog(state.CatalogFolder, _logger);
     }
 
+    /// <summary>The direct messages the node received (it takes them once started).</summary>
+    public DirectMessageInbox Messages { get; } = new();
+
     /// <summary>The running node.</summary>
     public PeerNetNode Node => _node ?? throw new InvalidOperationException("the node is not running");
 
@@ -73,6 +76,7 @@ internal sealed partial class NodeService : IHostedService, IDisposable
         Directory.CreateDirectory(_state.NodeFolder);
         Directory.CreateDirectory(_state.ResumeFolder);
         _node = await PeerNetNode.StartAsync(options, _loggerFactory, _meterFactory, null, cancellationToken);
+        Messages.Attach(_node);
         _watcher = Task.Run(() => KeepMetadataAsync(_node, _stopping.Token), CancellationToken.None);
         foreach ((TorrentRecord record, byte[]? torrent) in Catalog.Load())
         {

@@ -40,7 +40,7 @@ public sealed record Libp2pPeerInfo
 /// ping, identify, identify/push and the protocols registered with <see cref="SetStreamHandler"/>. Outgoing: dial a
 /// multiaddr, ping a peer, open a stream of a protocol to it.
 /// </summary>
-public sealed class Libp2pService
+public sealed partial class Libp2pService
 {
     private readonly Libp2pHost _host;
     private readonly IPeerTransport _transport;

@@ -1,4 +1,5 @@
 using System.Net;
+using PeerNet.Libp2p;
 
 namespace PeerNet;
 
@@ -88,3 +89,22 @@ public sealed record EventsDropped(long Count) : NodeEvent;
 /// </summary>
 /// <param name="Status">The mapping now.</param>
 public sealed record PortMappingChanged(PortMappingStatus Status) : NodeEvent;
+
+/// <summary>A libp2p connection is ready: Noise authenticated the peer, yamux runs and identify has answered (or failed).</summary>
+/// <param name="Peer">The peer's ID.</param>
+/// <param name="Address">Its address as this node sees it.</param>
+/// <param name="Outbound">This node dialled it (else it dialled this node).</param>
+/// <param name="Agent">Its software as identify said it (control and bidi characters replaced), null if unknown.</param>
+public sealed record Libp2pPeerConnected(Libp2pPeerId Peer, IPEndPoint? Address, bool Outbound, string? Agent) : NodeEvent;
+
+/// <summary>A libp2p connection closed and its streams ended.</summary>
+/// <param name="Peer">The peer's ID.</param>
+/// <param name="Address">Its address as this node saw it.</param>
+public sealed record Libp2pPeerDisconnected(Libp2pPeerId Peer, IPEndPoint? Address) : NodeEvent;
+
+/// <summary>
+/// A direct message (<see cref="Libp2pService.DirectMessageProtocol"/>) was taken by the handler set with
+/// <see cref="Libp2pService.SetMessageHandler"/> and acknowledged to its sender.
+/// </summary>
+/// <param name="Message">The message.</param>
+public sealed record DirectMessageReceived(DirectMessage Message) : NodeEvent;

@@ -128,7 +128,13 @@ public sealed partial class PeerNetNode : IAsyncDisposable
     {
         Multiaddr[] addresses = [.. Libp2pAddresses.Of(Options.ListenAddress, ListenPort).Select(a => Multiaddr.ForTcp(a, ListenPort, Identity.PeerId))];
         var host = new Libp2pHost(Identity, new Libp2pHostOptions { ListenAddrs = addresses });
-        Libp2p = new Libp2pService(host, transport, Identity, addresses, TimeSpan.FromSeconds(20), _stopping.Token);
+        Libp2p = new Libp2pService(host, transport, Identity, addresses, TimeSpan.FromSeconds(20), _stopping.Token)
+        {
+            MessageTaken = m => Publish(new DirectMessageReceived(m)),
+        };
+        host.ConnectionReady += c => Publish(new Libp2pPeerConnected(
+            c.RemotePeer, c.RemoteEndPoint, c.IsInitiator, host.Peers.Get(c.RemotePeer)?.AgentVersion is { } agent ? DisplayText.Sanitize(agent, 256) : null));
+        host.ConnectionClosed += c => Publish(new Libp2pPeerDisconnected(c.RemotePeer, c.RemoteEndPoint));
         Libp2pConnectionHandler = Libp2p.AcceptAsync;
     }
 

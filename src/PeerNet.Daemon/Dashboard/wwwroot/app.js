@@ -396,7 +396,47 @@
     }
   }
 
+  // ---- libp2p ----------------------------------------------------------------------------------------------------
+  async function refreshLibp2p() {
+    const [self, peers, messages] = await Promise.all([api("/libp2p"), api("/libp2p/peers"), api("/libp2p/messages")]);
+    facts($("libp2p-info"), [
+      ["Peer ID", self.peerId, "mono"],
+      ["Listen addresses", self.listenAddresses.join("\n") || "none", "mono"],
+      ["Protocols", self.protocols.join(", "), "mono"],
+    ]);
+    $("libp2p-peers").tBodies[0].replaceChildren(...peers.map((p) => el("tr", {},
+      el("td", { class: "mono", text: p.peerId, title: p.listenAddresses.join("\n") }),
+      el("td", { class: "mono", text: p.address || "" }),
+      el("td", { text: p.direction }),
+      el("td", { text: p.agent || "" }),
+      el("td", { class: "mono", text: p.protocols.join(", ") }))));
+    $("no-libp2p-peers").hidden = peers.length > 0;
+    $("dm-messages").replaceChildren(...messages.map((m) => el("li", {},
+      el("time", { text: new Date(m.received).toLocaleTimeString("en-GB") }),
+      el("span", { class: "type mono", text: m.from.slice(-8), title: m.from }),
+      el("span", { text: m.text }))));
+    $("no-dm-messages").hidden = messages.length > 0;
+  }
+
+  async function sendMessage(event) {
+    event.preventDefault();
+    const status = $("dm-status");
+    status.textContent = "sending…";
+    status.className = "status";
+    try {
+      const body = JSON.stringify({ to: $("dm-to").value.trim(), text: $("dm-text").value });
+      const r = await api("/libp2p/messages", { method: "POST", body, headers: { "Content-Type": "application/json" } });
+      status.textContent = `delivered (${r.milliseconds.toFixed(0)} ms)`;
+      $("dm-text").value = "";
+    } catch (e) {
+      report(e);
+      status.textContent = e.message;
+      status.className = "status error-text";
+    }
+  }
+
   // ---- events ----------------------------------------------------------------------------------------------------
+  const LIBP2P = new Set(["libp2pPeerConnected", "libp2pPeerDisconnected", "directMessageReceived"]);
   const REFRESHING = new Set(["torrentAdded", "torrentRemoved", "metadataReceived", "pieceVerified", "torrentCompleted", "torrentStateChanged", "peerConnected", "peerDisconnected", "storageError"]);
 
   function listen() {
@@ -409,12 +449,13 @@
       live.classList.add("off");
       api("/session").catch(report); // signed out (a restarted daemon forgets its sessions)? then say so, and stop
     };
-    const types = ["connected", ...REFRESHING, "hashFailed", "peerBanned", "trackerFailed", "eventsDropped"];
+    const types = ["connected", ...REFRESHING, ...LIBP2P, "hashFailed", "peerBanned", "trackerFailed", "eventsDropped"];
     for (const type of types) {
       source.addEventListener(type, (message) => {
         let e;
         try { e = JSON.parse(message.data); } catch { return; }
         if (REFRESHING.has(type) || type === "eventsDropped") refreshSoon();
+        if (LIBP2P.has(type) && !$("view-node").hidden) refreshLibp2p().catch(report);
         if (type !== "pieceVerified" && type !== "connected") logEvent(e);
       });
     }
@@ -422,7 +463,7 @@
 
   function logEvent(e) {
     const t = e.torrent && torrents.find((x) => x.id === e.torrent);
-    const detail = [t ? t.name : e.torrent ? e.torrent.slice(0, 12) : null, e.state, e.peer, e.url, e.reason].filter(Boolean).join(" · ");
+    const detail = [t ? t.name : e.torrent ? e.torrent.slice(0, 12) : null, e.state, e.peer, e.address, e.url, e.reason, e.agent, e.text].filter(Boolean).join(" · ");
     const list = $("events");
     list.prepend(el("li", {}, el("time", { text: new Date(e.time).toLocaleTimeString("en-GB") }), el("span", { class: "type", text: e.type }), el("span", { text: detail })));
     while (list.children.length > 100) list.lastChild.remove();
@@ -448,6 +489,7 @@
       for (const t of ["t-peers", "t-files", "t-trackers"]) $(t).tBodies[0].replaceChildren();
     }
     refreshNode().catch(report);
+    if (view === "node") refreshLibp2p().catch(report);
     if (detailId) refreshDetail().catch(report);
   }
 
@@ -457,6 +499,7 @@
 
   async function start() {
     $("add-form").addEventListener("submit", addTorrent);
+    $("dm-form").addEventListener("submit", sendMessage);
     $("t-pause").addEventListener("click", () => act(detailId, "pause"));
     $("t-resume").addEventListener("click", () => act(detailId, "resume"));
     $("t-recheck").addEventListener("click", () => act(detailId, "recheck"));
@@ -480,6 +523,7 @@
       if (csrf === null) return;
       refreshNode().catch(report);
       refreshTorrents().catch(report);
+      if (!$("view-node").hidden) refreshLibp2p().catch(report);
       if (detailId) refreshDetail().catch(report);
     }, POLL_MS);
   }

@@ -1,0 +1,106 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using PeerNet.Daemon.Service;
+using PeerNet.Libp2p;
+
+namespace PeerNet.Daemon.Api;
+
+/// <summary>The libp2p part of the API, under <c>/api/v1/libp2p</c>: connected peers and direct messages.</summary>
+internal static class Libp2pEndpoints
+{
+    /// <summary>Longest identify text shown (agent, protocol IDs).</summary>
+    public const int MaxTextLength = 256;
+
+    public static void MapLibp2pApi(this IEndpointRouteBuilder app)
+    {
+        RouteGroupBuilder libp2p = app.MapGroup("/api/v1/libp2p").WithTags("Libp2p");
+        libp2p.MapGet("/", Self).WithSummary("This node's peer ID, multiaddrs and protocols");
+        libp2p.MapGet("/peers", Peers).WithSummary("The libp2p peers connected now, with what identify said of each");
+        libp2p.MapGet("/messages", Messages).WithSummary("The last direct messages received, newest first");
+        libp2p.MapPost("/messages", SendAsync).WithSummary("Send a direct message: {to: multiaddr ending in /p2p/PEERID (or a peer ID the node knows), text}; answers once the peer acknowledged it");
+    }
+
+    private static Ok<Libp2pNodeDto> Self(NodeService service)
+    {
+        Libp2pService libp2p = service.Node.Libp2p;
+        return TypedResults.Ok(new Libp2pNodeDto(libp2p.PeerId.ToString(), [.. libp2p.ListenAddresses.Select(a => a.ToString())], libp2p.Protocols));
+    }
+
+    private static Ok<Libp2pPeerDto[]> Peers(NodeService service) =>
+        TypedResults.Ok(service.Node.Libp2p.ConnectedPeers.OrderBy(p => p.PeerId.ToString(), StringComparer.Ordinal).Select(Libp2pPeerDto.Of).ToArray());
+
+    private static Ok<DirectMessageDto[]> Messages(NodeService service) =>
+        TypedResults.Ok(service.Messages.Recent.Select(DirectMessageDto.Of).ToArray());
+
+    private static async Task<Results<Ok<SendMessageResult>, ProblemHttpResult>> SendAsync(SendMessageRequest request, NodeService service, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request.To) || request.Text is null)
+        {
+            return Problems.BadRequest("to and text are needed", "give the receiver (a multiaddr ending in /p2p/PEERID, or a peer ID) and the text");
+        }
+
+        byte[] data = System.Text.Encoding.UTF8.GetBytes(request.Text);
+        if (data.Length > Libp2pService.MaxMessageLength)
+        {
+            return Problems.BadRequest("message too large", $"a direct message carries at most {Libp2pService.MaxMessageLength} bytes, not {data.Length}");
+        }
+
+        Libp2pService libp2p = service.Node.Libp2p;
+        try
+        {
+            TimeSpan took;
+            if (Multiaddr.TryParse(request.To, out Multiaddr? address, out _))
+            {
+                took = await libp2p.SendMessageAsync(address, data, ct);
+            }
+            else if (Libp2pPeerId.TryParse(request.To, out Libp2pPeerId? peer, out _))
+            {
+                took = await libp2p.SendMessageAsync(peer, data, ct);
+            }
+            else
+            {
+                return Problems.BadRequest("not a receiver", $"'{DisplayText.Sanitize(request.To, 200)}' is neither a multiaddr nor a peer ID");
+            }
+
+            return TypedResults.Ok(new SendMessageResult(took.TotalMilliseconds));
+        }
+        catch (ArgumentException e)
+        {
+            return Problems.BadRequest("not a receiver", DisplayText.Sanitize(e.Message, 500));
+        }
+        catch (DirectMessageException e)
+        {
+            return TypedResults.Problem(DisplayText.Sanitize(e.Message, 500), statusCode: StatusCodes.Status502BadGateway, title: "not delivered: " + e.Failure);
+        }
+    }
+}
+
+/// <summary>This node on libp2p.</summary>
+internal sealed record Libp2pNodeDto(string PeerId, IReadOnlyList<string> ListenAddresses, IReadOnlyList<string> Protocols);
+
+/// <summary>A connected libp2p peer. <c>Direction</c> is <c>outbound</c> when this node dialled it, else <c>inbound</c>.</summary>
+internal sealed record Libp2pPeerDto(string PeerId, string? Address, string? Agent, IReadOnlyList<string> Protocols, string Direction, IReadOnlyList<string> ListenAddresses)
+{
+    public static Libp2pPeerDto Of(Libp2pPeerInfo p) => new(
+        p.PeerId.ToString(),
+        p.RemoteEndPoint?.ToString(),
+        p.AgentVersion is null ? null : DisplayText.Sanitize(p.AgentVersion, Libp2pEndpoints.MaxTextLength),
+        [.. p.Protocols.Select(x => DisplayText.Sanitize(x, Libp2pEndpoints.MaxTextLength))],
+        p.Outbound ? "outbound" : "inbound",
+        [.. p.ListenAddresses.Select(a => a.ToString())]);
+}
+
+/// <summary>A direct message received: its sender, its text (UTF-8, sanitized) and size, when it was sent (by the sender's clock) and received.</summary>
+internal sealed record DirectMessageDto(string From, string Text, int Length, DateTimeOffset Sent, DateTimeOffset Received)
+{
+    /// <summary>Longest text shown of a message (a direct message carries up to 64 KiB).</summary>
+    public const int MaxTextLength = 4096;
+
+    public static DirectMessageDto Of(DirectMessage m) => new(m.From.ToString(), DisplayText.Sanitize(m.Text, MaxTextLength), m.Data.Length, m.Sent, m.Received);
+}
+
+/// <summary>A direct message to send.</summary>
+internal sealed record SendMessageRequest(string? To, string? Text);
+
+/// <summary>A message delivered: how long until the peer acknowledged it.</summary>
+internal sealed record SendMessageResult(double Milliseconds);
