@@ -24,7 +24,7 @@ public static class Program
         if (args is ["--erasure", string k, string n, string segment, string rounds])
         {
             ErasureThroughput.Run(int.Parse(k, CultureInfo.InvariantCulture), int.Parse(n, CultureInfo.InvariantCulture), int.Parse(segment, CultureInfo.InvariantCulture), int.Parse(rounds, CultureInfo.InvariantCulture));
-            return;
+            return 0;
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
