@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
+using NSec.Cryptography;
 using AuthenticationTagMismatchException = System.Security.Cryptography.AuthenticationTagMismatchException;
 using FrameworkChaCha20Poly1305 = System.Security.Cryptography.ChaCha20Poly1305;
-using NSec.Cryptography;
 
 namespace PeerNet.Libp2p;
 
