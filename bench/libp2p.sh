@@ -80,16 +80,23 @@ field() { sed -n "s/.*\"$2\":\([0-9.eE+-]*\).*/\1/p" <<<"$1"; }
 
 results=$tmp/results # lines: DIALER LISTENER MEASURE VALUE
 : >"$results"
+# run DIALER LISTENER MEASURE FIELD SECONDS ARGS...: one client run; a failure is reported and leaves the cell empty.
+run() {
+    local dialer=$1 listener=$2 name=$3 key=$4 limit=$5 out
+    if out=$(timeout "$limit" "$self" --side "$dialer" "${@:6}" 2>"$tmp/client.err"); then
+        echo "$dialer $listener $name $(field "$out" "$key")" >>"$results"
+    else
+        echo "libp2p.sh: $dialer -> $listener $name failed: $(grep -v '^   at ' "$tmp/client.err" | head -3)" >&2
+        failures=$((failures + 1))
+    fi
+}
+failures=0
 measure() { # DIALER LISTENER ADDRESS
-    local dialer=$1 listener=$2 address=$3 out
-    out=$(timeout 120 "$self" --side "$dialer" handshakes "$address" "$seconds" 1)
-    echo "$dialer $listener hs1 $(field "$out" perSecond)" >>"$results"
-    out=$(timeout 120 "$self" --side "$dialer" handshakes "$address" "$seconds" "$dialers")
-    echo "$dialer $listener hsN $(field "$out" perSecond)" >>"$results"
-    out=$(timeout 300 "$self" --side "$dialer" stream "$address" 1 $((size * 1024 * 1024)))
-    echo "$dialer $listener s1 $(field "$out" mbPerSecond)" >>"$results"
-    out=$(timeout 300 "$self" --side "$dialer" stream "$address" "$streams" $((stream_mib * 1024 * 1024)))
-    echo "$dialer $listener sN $(field "$out" mbPerSecond)" >>"$results"
+    local dialer=$1 listener=$2 address=$3
+    run "$dialer" "$listener" hs1 perSecond 120 handshakes "$address" "$seconds" 1
+    run "$dialer" "$listener" hsN perSecond 120 handshakes "$address" "$seconds" "$dialers"
+    run "$dialer" "$listener" s1 mbPerSecond 300 stream "$address" 1 $((size * 1024 * 1024))
+    run "$dialer" "$listener" sN mbPerSecond 300 stream "$address" "$streams" $((stream_mib * 1024 * 1024))
 }
 
 echo "libp2p.sh: $rounds rounds, load at start $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -103,6 +110,9 @@ for round in $(seq "$rounds"); do
         echo "libp2p.sh: round $round, $dialer -> $listener done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
     done
     stop_listeners
+    for side in peernet js; do # what the listeners said on stderr (a session that ended with a protocol error, ...)
+        [[ -s $tmp/$side.$round.err ]] && sed "s/^/libp2p.sh: $side listener, round $round: /" "$tmp/$side.$round.err" | grep -v '^.*:    at ' | head -5 >&2
+    done
 done
 
 # The table: best of the rounds per cell; ratio = PeerNet -> PeerNet ÷ js -> js.
@@ -123,4 +133,5 @@ awk -v seconds="$seconds" -v dialers="$dialers" -v size="$size" -v streams="$str
             printf "| %s | %s | %s | %s | %s | %s |\n", names[m], cell("peernet:peernet:" m), cell("js:js:" m), ratio(m), cell("peernet:js:" m), cell("js:peernet:" m)
         }
     }' "$results"
-echo "libp2p.sh: load at end $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "libp2p.sh: load at end $(cut -d' ' -f1-3 /proc/loadavg); $failures client runs failed" >&2
+((failures == 0)) || exit 1

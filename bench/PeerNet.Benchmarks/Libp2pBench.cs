@@ -68,6 +68,13 @@ internal static class Libp2pBench
             await stream.WriteAsync(buffer.AsMemory(0, 8), ct).ConfigureAwait(false);
             stream.CompleteWrites();
         });
+        node.Libp2p.Host.ConnectionClosed += connection =>
+        {
+            if (connection.Session.EndedByProtocolError)
+            {
+                Console.Error.WriteLine($"libp2p serve: the session with {connection.RemotePeer} ended: {connection.Session.CloseReason}");
+            }
+        };
         Emit(new { @event = "ready", addrs = node.Libp2p.ListenAddresses.Select(a => a.ToString()).ToArray() });
         await Console.In.ReadToEndAsync().ConfigureAwait(false);
     }
