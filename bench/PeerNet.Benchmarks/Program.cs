@@ -13,6 +13,12 @@ public static class Program
             return DatagramLatency.RunAsync(args).GetAwaiter().GetResult();
         }
 
+        // bench/libp2p.sh: PeerNet's side of the comparison with js-libp2p (Libp2pBench), not a BenchmarkDotNet run.
+        if (args is ["libp2p", .. string[] rest])
+        {
+            return Libp2pBench.RunAsync(rest).GetAwaiter().GetResult();
+        }
+
         // bench/bdecode.sh hands the same sample torrent to libtorrent's bdecode, so both parse identical bytes.
         if (args is ["--write-sample", string path])
         {

@@ -30,6 +30,7 @@ public static class Targets
         ["mse"] = MseTarget.Fuzz,
         ["multiaddr"] = MultiaddrTarget.Fuzz,
         ["multistream"] = MultistreamTarget.Fuzz,
+        ["varint"] = VarintTarget.Fuzz,
         ["noise"] = NoiseTarget.Fuzz,
         ["natpmp"] = NatPmpTarget.Fuzz,
         ["ssdp"] = SsdpTarget.Fuzz,

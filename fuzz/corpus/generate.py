@@ -221,6 +221,40 @@ def libp2p():
         write("yamux", name, seed)
 
 
+def varint():
+    """VarintTarget's inputs: a byte choosing the cap (low 3 bits: 0, 1, 127, 128, 300, 16383, 16384, 8192) and push
+    (bit 3), then length-prefixed messages; the identify seeds carry NoiseTarget's example Ed25519 key."""
+    def uvarint(n):
+        out = bytearray()
+        while n >= 0x80:
+            out.append(n & 0x7F | 0x80)
+            n >>= 7
+        out.append(n)
+        return bytes(out)
+
+    def field(number, data):
+        return uvarint(number << 3 | 2) + uvarint(len(data)) + data
+
+    def framed(*messages):
+        return b"".join(uvarint(len(m)) + m for m in messages)
+
+    key = bytes.fromhex("080112201ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e")
+    identify = (field(5, b"ipfs/0.1.0") + field(6, b"js-libp2p/3.3.11") + field(1, key)
+                + field(2, bytes.fromhex("047f000001060fa1")) + field(2, bytes.fromhex("2920010db80000000000000000000000420fa1"))
+                + field(3, b"/ipfs/id/1.0.0") + field(3, b"/ipfs/ping/1.0.0") + field(4, bytes.fromhex("047f0000010604d2")))
+    for name, data in {
+        "identify": b"\x07" + framed(identify),
+        "identify-push-protocols": b"\x0f" + framed(field(3, b"/meshsub/1.1.0"), field(6, b"agent\x01\xe2\x80\xae")),
+        "two-messages": b"\x04" + framed(b"abc", bytes(200)),
+        "cap-edge": b"\x03" + uvarint(128) + bytes(128) + uvarint(129),
+        "varint-max": b"\x07" + bytes([0xff] * 8 + [0x7f]),
+        "varint-non-minimal": b"\x07" + bytes([0x81, 0x00]),
+        "unfinished-over-cap": b"\x02" + bytes([0x80, 0x80]),
+        "identify-other-key": b"\x07" + framed(field(1, bytes([0x08, 0x00]) + field(2, bytes(64))) + field(3, b"/x")),
+    }.items():
+        write("varint", name, data)
+
+
 def noise():
     """NoiseTarget's inputs: a mode byte (0: what a dialer sends a responder, 1: what a listener sends an initiator,
     2: the initiator's message-3 payload, 3: transport frames), then its bytes. The keys are NoiseTarget's fixed ones;
@@ -438,6 +472,7 @@ def main():
     lsd()
     portmapping()
     libp2p()
+    varint()
     noise()
     kad()
     gossipsub()

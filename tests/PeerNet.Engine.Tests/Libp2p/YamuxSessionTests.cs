@@ -134,6 +134,45 @@ public sealed class YamuxSessionTests
     }
 
     [Fact]
+    public async Task Streams_opened_at_once_from_many_threads_reach_the_peer_in_ID_order()
+    {
+        // The peer refuses a stream ID lower than one it has seen, so SYNs must leave in the order IDs were given out.
+        // They once did not (queued after the lock): two opens could swap under load. A stress test: it caught the race
+        // only under heavy preemption, so it guards the ordering rather than proving it.
+        var (a, b) = await SessionsAsync(b: YamuxOptions.Default with { MaxInboundStreams = 1024 });
+        await using var _ = a;
+        await using var __ = b;
+        const int Threads = 8;
+        const int PerThread = 50;
+        using var start = new ManualResetEventSlim();
+        Task<List<YamuxStream>>[] openers = [.. Enumerable.Range(0, Threads).Select(_ => Task.Run(async () =>
+        {
+            start.Wait(Ct);
+            var opened = new List<YamuxStream>();
+            for (int i = 0; i < PerThread; i++)
+            {
+                opened.Add(await a.OpenStreamAsync(Ct));
+            }
+
+            return opened;
+        }, Ct))];
+        start.Set();
+        var accepted = new List<uint>();
+        for (int i = 0; i < Threads * PerThread; i++)
+        {
+            YamuxStream? s = await b.AcceptStreamAsync(Ct).AsTask().WaitAsync(Timeout, Ct);
+            Assert.NotNull(s);
+            accepted.Add(s.Id);
+        }
+
+        List<YamuxStream>[] opened = await Task.WhenAll(openers).WaitAsync(Timeout, Ct);
+        Assert.Null(b.CloseReason);
+        Assert.Null(a.CloseReason);
+        Assert.Equal(accepted.Order(), accepted);
+        Assert.Equal(opened.SelectMany(o => o).Select(s => s.Id).Order(), accepted);
+    }
+
+    [Fact]
     public async Task A_reader_that_stops_stops_its_writer_at_the_window_while_other_streams_flow()
     {
         var (a, b) = await SessionsAsync();
