@@ -41,5 +41,6 @@ public static class Targets
         ["utp"] = UtpTarget.Fuzz,
         ["peersession"] = PeerSessionTarget.Fuzz,
         ["leechsession"] = LeechSessionTarget.Fuzz,
+        ["grid"] = GridTarget.Fuzz,
     };
 }

@@ -465,6 +465,36 @@ def leechsession():
           + frame(7, struct.pack(">II", 5, 0) + b"junk") + frame(0) + frame(1) + true_block * 8)
 
 
+def grid():
+    """the storage grid (GridTarget): first byte 0 capability text, 1 share bytes, 2 Merkle proof, 3 store messages."""
+    import struct
+    a52 = "a" * 52
+    write("grid", "read-cap", b"\x00" + f"URI:PEERNET-CHK:{a52}:{a52}:3:10:5000".encode())
+    write("grid", "verify-cap", b"\x00" + f"URI:PEERNET-CHK-VERIFIER:{a52}:{a52}:1:1:0".encode())
+    write("grid", "bad-cap", b"\x00" + f"URI:PEERNET-CHK:{a52}:{a52}:3:10:05".encode())
+    ext = b"PNCHKEB1" + bytes([2]) + struct.pack(">HIQ", 10, 1024, 5000) + bytes(32) + bytes(32)
+    header = b"PNSHARE1" + struct.pack(">H", 4) + ext + bytes(32) + bytes(32 * 4)
+    write("grid", "share-header", b"\x01" + header)
+    write("grid", "share-with-hashes", b"\x01" + header + bytes(32 * 5) + bytes(350 * 5))
+    write("grid", "proof", b"\x02" + bytes(32) + struct.pack("<ii", 3, 5) + bytes(32) + bytes(96))
+    def varint(n):
+        out = b""
+        while True:
+            b = n & 0x7F
+            n >>= 7
+            out += bytes([b | (0x80 if n else 0)])
+            if not n:
+                return out
+    def field(number, data):
+        return varint(number << 3 | 2) + varint(len(data)) + data
+    def num(number, value):
+        return varint(number << 3) + varint(value)
+    si = field(1, bytes(32))
+    write("grid", "allocate", b"\x03" + field(1, si + num(2, 3) + num(3, 4096) + num(4, 86400)))
+    write("grid", "read-blocks", b"\x03" + field(6, si + num(2, 1) + field(3, bytes([0, 1, 2]))))
+    write("grid", "answer", b"\x03" + num(1, 1) + field(5, num(1, 0) + field(2, b"block") + field(3, bytes(32))))
+
+
 def main():
     torrents()
     compat_seeds()
@@ -479,6 +509,7 @@ def main():
     utp()
     peersession()
     leechsession()
+    grid()
     with open(os.path.join(HERE, "metainfo", "lt-v1-single.torrent"), "rb") as f:
         write("bencode", "torrent", f.read())
     for name, data in {

@@ -28,6 +28,7 @@ internal static class PeerNetCli
             ChatCommand.Build(input),
             SendCommand.Build(),
             ListenCommand.Build(),
+            StoreCommand.Build(),
         };
         foreach (Command client in ClientCommands.Build())
         {

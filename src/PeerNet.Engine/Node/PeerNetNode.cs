@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using PeerNet.Discovery.Dht;
+using PeerNet.Grid;
 using PeerNet.Libp2p;
 using PeerNet.Swarm;
 using PeerNet.Transport;
@@ -136,7 +137,22 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             c.RemotePeer, c.RemoteEndPoint, c.IsInitiator, host.Peers.Get(c.RemotePeer)?.AgentVersion is { } agent ? DisplayText.Sanitize(agent, 256) : null));
         host.ConnectionClosed += c => Publish(new Libp2pPeerDisconnected(c.RemotePeer, c.RemoteEndPoint));
         Libp2pConnectionHandler = Libp2p.AcceptAsync;
+        if (Options.StorageShareBytes > 0 && Options.StateDirectory is { } state)
+        {
+            _gridProvider = new GridProvider(state, Options.StorageShareBytes, TimeProvider.System);
+            Libp2p.SetStreamHandler(GridStoreCodec.ProtocolId, _gridProvider.ServeAsync);
+        }
+
+        Storage = new GridStorage(Libp2p, Options.StateDirectory, _gridProvider, TimeProvider.System);
     }
+
+    private GridProvider? _gridProvider;
+
+    /// <summary>
+    /// Redundant storage across peers (docs/storage.md): put a file as k-of-n encrypted shares on other peers, get it
+    /// back, check and repair it; and, with <see cref="PeerNetNodeOptions.StorageShareBytes"/>, the space lent to others.
+    /// </summary>
+    public GridStorage Storage { get; private set; } = null!;
 
     /// <summary>
     /// Takes each incoming libp2p connection once Noise has secured it and authenticated its peer (the owner from then
@@ -464,6 +480,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             await Libp2p.Host.DisposeAsync().ConfigureAwait(false); // GoAway to every libp2p peer
         }
 
+        _gridProvider?.Dispose();
         await _session.DisposeAsync().ConfigureAwait(false);
         if (_transport is not null)
         {

@@ -27,6 +27,13 @@ public sealed record PeerNetNodeOptions
     /// <summary>Join the Mainline DHT (BEP 5) to find peers without trackers. Default: on.</summary>
     public bool Dht { get; init; } = true;
 
+    /// <summary>
+    /// The bytes of disk this node lends to other peers' encrypted shares (the storage grid, <c>/peernet/store/1.0.0</c>,
+    /// docs/storage.md), kept under <see cref="StateDirectory"/> in <c>grid/</c>. 0, the default, lends nothing (the
+    /// protocol is not served); a quota needs a state folder.
+    /// </summary>
+    public long StorageShareBytes { get; init; }
+
     /// <summary>DHT nodes to join through (HOST:PORT); null for the public routers (router.bittorrent.com and others).</summary>
     public IReadOnlyList<string>? DhtBootstrapNodes { get; init; }
 
@@ -104,6 +111,11 @@ public sealed record PeerNetNodeOptions
         if (MaxConnections < 1 || MaxHalfOpen < 1)
         {
             problems.Add("MaxConnections and MaxHalfOpen must be at least 1");
+        }
+
+        if (StorageShareBytes < 0 || (StorageShareBytes > 0 && StateDirectory is null))
+        {
+            problems.Add("StorageShareBytes must be 0 (lend nothing) or a positive size with a StateDirectory to keep the shares in");
         }
 
         if (EventBufferSize < 1)

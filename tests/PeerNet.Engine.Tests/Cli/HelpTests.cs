@@ -131,7 +131,7 @@ public sealed class HelpTests
             if (line.StartsWith("peernet ", StringComparison.Ordinal))
             {
                 string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                current = words.Length > 2 && words[1] == "dht" && words[2] is "put" or "get" ? $"dht {words[2]}" : words[1];
+                current = words.Length > 2 && ((words[1] == "dht" && words[2] is "put" or "get") || words[1] == "store") ? $"{words[1]} {words[2]}" : words[1];
             }
             else if (System.Text.RegularExpressions.Regex.Match(trimmed, "^([A-Z]+-OPTIONS):") is { Success: true } group)
             {
