@@ -25,6 +25,7 @@ internal static class PeerNetCli
             DhtCommand.Build(),
             DaemonCommand.Build(),
             IdCommand.Build(),
+            DoctorCommand.Build(),
         };
         foreach (Command client in ClientCommands.Build())
         {
