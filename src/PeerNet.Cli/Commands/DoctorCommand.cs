@@ -150,9 +150,12 @@ internal static class DoctorCommand
         text.AddRange(r.Libp2pListenAddresses.Skip(1).Select(a => $"                 {a}"));
         text.Add($"Port mapping     {Mapping(r.PortMapping, r.At)}");
         text.Add("External address");
-        text.AddRange(r.ExternalAddresses.Count == 0
-            ? ["  unknown        (no router mapping, and no DHT node or peer told it yet)"]
-            : r.ExternalAddresses.Select(a => $"  {a.Address,-14} {Source(a)}"));
+        if (r.ExternalAddresses.Count == 0)
+        {
+            text.Add("  unknown        (no router mapping, and no DHT node or peer told it yet)");
+        }
+
+        text.AddRange(r.ExternalAddresses.Select(a => $"  {a.Address,-14} {Source(a)}"));
         text.Add("Inbound");
         text.Add($"  TCP            {Inbound(r.InboundTcp, r.At)}");
         text.Add($"  uTP            {(r.UtpIncoming ? Inbound(r.InboundUtp, r.At) : "off")}");

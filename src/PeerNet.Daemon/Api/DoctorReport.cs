@@ -66,10 +66,10 @@ public sealed record DoctorReport(
             report.UtpIncoming,
             new DoctorPortMapping(m.Enabled, m.Protocol, m.Gateway?.ToString(), m.ExternalAddress?.ToString(), m.ExternalTcpPort, m.ExternalUdpPort, m.ExpiresAt, DisplayText.Sanitize(m.LastError, 500)),
             [.. report.ExternalAddresses.Select(a => new DoctorExternalAddress(a.Address.ToString(), a.Source, a.Reports))],
-            Inbound(report.InboundTcp),
-            Inbound(report.InboundUtp),
-            Dht(report.Dht),
-            Dht(report.Dht6),
+            InboundOf(report.InboundTcp),
+            InboundOf(report.InboundUtp),
+            DhtOf(report.Dht),
+            DhtOf(report.Dht6),
             report.Libp2pListenAddresses,
             report.Libp2pConnectedPeers,
             report.Connections,
@@ -77,9 +77,9 @@ public sealed record DoctorReport(
             [.. report.Problems.Select(p => new DoctorProblem(p.Kind, p.Severity, p.Message))]);
     }
 
-    private static DoctorInbound Inbound(InboundReport r) => new(r.IPv4, r.IPv6, r.Last, r.LastFromInternet);
+    private static DoctorInbound InboundOf(InboundReport r) => new(r.IPv4, r.IPv6, r.Last, r.LastFromInternet);
 
-    private static DoctorDht? Dht(DhtHealthReport? d) => d is null ? null
+    private static DoctorDht? DhtOf(DhtHealthReport? d) => d is null ? null
         : new(d.Family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4", d.Nodes, d.GoodNodes, d.Bootstrap, d.LastLookupAnswered, d.Lookups);
 }
 
@@ -105,7 +105,7 @@ public sealed record DoctorExternalAddress(string Address, ExternalAddressSource
 /// <param name="IPv6">From IPv6 addresses.</param>
 /// <param name="Last">The last one, from anywhere.</param>
 /// <param name="LastFromInternet">The last one from an address on the internet.</param>
-public sealed record DoctorInbound(long IPv4, long IPv6, DateTimeOffset? Last, DateTimeOffset? LastFromInternet);
+public sealed record DoctorInbound([property: JsonPropertyName("ipv4")] long IPv4, [property: JsonPropertyName("ipv6")] long IPv6, DateTimeOffset? Last, DateTimeOffset? LastFromInternet);
 
 /// <summary>One DHT node's health in a <see cref="DoctorReport"/>.</summary>
 /// <param name="Family"><c>IPv4</c> or <c>IPv6</c>.</param>

@@ -111,7 +111,7 @@ public sealed class ConnectivityAdviceTests
         Assert.All(problems, p =>
         {
             Assert.EndsWith(".", p.Message, StringComparison.Ordinal);
-            Assert.Contains(':', p.Message); // what is wrong, then what to do
+            Assert.Contains(": ", p.Message, StringComparison.Ordinal); // what is wrong, then what to do
         });
     }
 

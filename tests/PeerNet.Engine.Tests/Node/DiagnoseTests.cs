@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using PeerNet.Discovery.Dht;
 using PeerNet.Libp2p;
-using PeerNet.Testing;
 
 namespace PeerNet.Engine.Tests.Node;
 
@@ -25,8 +24,8 @@ public sealed class DiagnoseTests
         ConnectivityReport fresh = listener.Diagnose();
         Assert.Equal(0, fresh.InboundTcp.Total + fresh.InboundUtp.Total);
         Assert.Null(fresh.InboundTcp.Last);
-        Assert.Equal([new IPEndPoint(IPAddress.Loopback, listener.ListenPort)], fresh.TcpEndPoints);
-        Assert.Equal([new IPEndPoint(IPAddress.Loopback, listener.ListenPort)], fresh.UdpEndPoints);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, listener.ListenPort), Assert.Single(fresh.TcpEndPoints));
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, listener.ListenPort), Assert.Single(fresh.UdpEndPoints));
         Assert.True(fresh.UtpIncoming);
         Assert.False(fresh.PortMapping.Enabled); // loopback never maps
         Assert.Contains($"/ip4/127.0.0.1/tcp/{listener.ListenPort}/p2p/{listener.Libp2p.PeerId}", fresh.Libp2pListenAddresses);
@@ -40,7 +39,7 @@ public sealed class DiagnoseTests
         Assert.NotNull(dht.LastLookupAnswered);
         Assert.True(dht.Lookups >= 1);
         Assert.Null(fresh.Dht6);
-        Assert.Equal([ConnectivityProblemKind.LoopbackOnly], fresh.Problems.Select(p => p.Kind));
+        Assert.Equal(ConnectivityProblemKind.LoopbackOnly, Assert.Single(fresh.Problems).Kind);
 
         // Over TCP: a node that dials no uTP connects with libp2p.
         await using PeerNetNode tcpDialer = await PeerNetNode.StartAsync(
