@@ -56,9 +56,9 @@ public sealed class DiagnoseTests
         Assert.Null(afterTcp.InboundTcp.LastFromInternet); // loopback proves nothing about the router
         Assert.Equal(0, afterTcp.InboundUtp.Total);
 
-        // Over uTP: a node that dials no TCP.
+        // Over uTP: a node that dials no TCP (its SYN given the test's deadline: this machine's load can hold the answer past 3 s).
         await using PeerNetNode utpDialer = await PeerNetNode.StartAsync(
-            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, OutgoingTcp = false, Utp = new UtpOptions { Outgoing = true } }, cancellationToken: Ct).WaitAsync(Timeout, Ct);
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, OutgoingTcp = false, Utp = new UtpOptions { Outgoing = true, ConnectTimeout = Timeout } }, cancellationToken: Ct).WaitAsync(Timeout, Ct);
         await utpDialer.Libp2p.ConnectAsync(address, Ct).WaitAsync(Timeout, Ct);
         await Poll.UntilAsync(() => listener.Diagnose().InboundUtp.Total == 1, "the uTP connection to be counted", Timeout, describe: () => listener.Diagnose().ToString());
 
