@@ -27,7 +27,7 @@ public sealed class DoctorApiTests : IAsyncLifetime
         Assert.Equal(port, report.GetProperty("listenPort").GetInt32());
         Assert.Equal($"127.0.0.1:{port}", report.GetProperty("tcp")[0].GetString());
         Assert.Equal(0, report.GetProperty("inboundTcp").GetProperty("ipv4").GetInt64());
-        Assert.Equal(JsonValueKind.Null, report.GetProperty("inboundTcp").GetProperty("last").ValueKind);
+        Assert.True(IsNull(report.GetProperty("inboundTcp"), "last"));
         Assert.False(report.GetProperty("portMapping").GetProperty("enabled").GetBoolean());
         Assert.Equal("None", report.GetProperty("portMapping").GetProperty("protocol").GetString());
         string[] kinds = [.. report.GetProperty("problems").EnumerateArray().Select(p => p.GetProperty("kind").GetString()!)];
@@ -44,8 +44,8 @@ public sealed class DoctorApiTests : IAsyncLifetime
         }
 
         JsonElement inbound = (await _daemon.GetJsonAsync("api/v1/node/doctor")).GetProperty("inboundTcp");
-        Assert.NotEqual(JsonValueKind.Null, inbound.GetProperty("last").ValueKind);
-        Assert.Equal(JsonValueKind.Null, inbound.GetProperty("lastFromInternet").ValueKind);
+        Assert.False(IsNull(inbound, "last"));
+        Assert.True(IsNull(inbound, "lastFromInternet"));
 
         // The CLI reads the same report from the daemon: JSON as the API gives it, or text.
         (int exit, string output, string error) = await CliAsync("doctor", "--daemon", "--json", "--state", _daemon.State);
@@ -72,6 +72,9 @@ public sealed class DoctorApiTests : IAsyncLifetime
         Assert.Equal("Node", operation.GetProperty("tags")[0].GetString());
         Assert.True(operation.GetProperty("responses").TryGetProperty("200", out _));
     }
+
+    /// <summary>The API leaves null members out.</summary>
+    private static bool IsNull(JsonElement o, string name) => !o.TryGetProperty(name, out JsonElement v) || v.ValueKind == JsonValueKind.Null;
 
     private static async Task<(int Exit, string Out, string Err)> CliAsync(params string[] args)
     {
