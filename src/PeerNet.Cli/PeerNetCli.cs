@@ -29,6 +29,7 @@ internal static class PeerNetCli
             SendCommand.Build(),
             ListenCommand.Build(),
             StoreCommand.Build(),
+            DoctorCommand.Build(),
         };
         foreach (Command client in ClientCommands.Build())
         {

@@ -37,6 +37,8 @@ internal static class TorrentEndpoints
         torrents.MapGet("/{id}/trackers", Trackers).WithSummary("A torrent's trackers");
         OptionsEndpoints.Map(torrents, api);
         api.MapGet("/node", Node).WithTags("Node").WithSummary("The node: ports, totals, DHT");
+        api.MapGet("/node/doctor", (NodeService node) => TypedResults.Ok(DoctorReport.From(node.Node.Diagnose()))).WithTags("Node")
+            .WithSummary("The node's connectivity report (what 'peernet doctor' shows): listen addresses, port mapping, external addresses and their sources, recent inbound TCP and uTP, DHT health, libp2p, and one sentence per problem with what to do");
         api.MapGet("/events", Events).WithTags("Node").WithSummary("The node's events as Server-Sent Events");
     }
 

@@ -49,6 +49,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         _halfOpen = new SemaphoreSlim(options.MaxHalfOpen, options.MaxHalfOpen);
         Logger = options.LoggerFactory?.CreateLogger("PeerNet.Swarm") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         Metrics = new Diagnostics.PeerNetMetrics(options.MeterFactory);
+        Connectivity = new Diagnostics.ConnectivityTracker(Time);
         _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time, options.Datagrams));
         Router = new ConnectionRouter(options.RouterOptions, Time, Metrics.Unrouted);
         Router.Register("bittorrent", RecognizeHandshake, AcceptPlainAsync);
@@ -78,6 +79,9 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     /// <summary>The session's instruments (every torrent, LSD and the metadata fetcher count on them).</summary>
     internal Diagnostics.PeerNetMetrics Metrics { get; }
+
+    /// <summary>Incoming connections seen and the address peers see us at (for <see cref="PeerNetNode.Diagnose"/>).</summary>
+    internal Diagnostics.ConnectivityTracker Connectivity { get; }
 
     /// <summary>The session's logger (every torrent logs through it).</summary>
     internal Microsoft.Extensions.Logging.ILogger Logger { get; }
@@ -141,7 +145,7 @@ internal sealed class SwarmSession : IAsyncDisposable
     {
         _listener = listener ?? await _transport.ListenAsync(Options.ListenEndPoint, cancellationToken).ConfigureAwait(false);
         IPeerListener bound = _listener;
-        _acceptLoop = BackgroundLoop.Start(() => AcceptLoopAsync(bound, _stopping.Token));
+        _acceptLoop = BackgroundLoop.Start(() => AcceptLoopAsync(bound, Diagnostics.InboundTransport.Tcp, _stopping.Token));
         if (Options.LocalDiscovery)
         {
             await StartLocalDiscoveryAsync().ConfigureAwait(false);
@@ -291,11 +295,11 @@ internal sealed class SwarmSession : IAsyncDisposable
     {
         lock (_extraAcceptLoops)
         {
-            _extraAcceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener, _stopping.Token), CancellationToken.None));
+            _extraAcceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener, Diagnostics.InboundTransport.Utp, _stopping.Token), CancellationToken.None));
         }
     }
 
-    private async Task AcceptLoopAsync(IPeerListener listener, CancellationToken cancellationToken)
+    private async Task AcceptLoopAsync(IPeerListener listener, Diagnostics.InboundTransport kind, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -313,6 +317,7 @@ internal sealed class SwarmSession : IAsyncDisposable
                 continue;
             }
 
+            Connectivity.Inbound(kind, connection.RemoteEndPoint); // it reached us, whatever comes of it
             if (!TryBeginHandshake(connection.RemoteEndPoint.Address))
             {
                 connection.Abort();

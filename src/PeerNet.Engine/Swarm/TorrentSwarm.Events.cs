@@ -191,6 +191,7 @@ internal sealed partial class TorrentSwarm
     {
         peer.Extensions = handshake;
         _peerSet.ListenPortLearned(peer);
+        _session.Connectivity.PeerReported(peer.RemoteEndPoint.Address, handshake.YourIp);
 
         if (handshake.RequestQueueLength is int reqq)
         {

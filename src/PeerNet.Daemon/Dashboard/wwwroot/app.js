@@ -393,6 +393,7 @@
           return part;
         }));
       }
+      await refreshDoctor();
     }
   }
 
@@ -433,6 +434,25 @@
       status.textContent = e.message;
       status.className = "status error-text";
     }
+  }
+
+  /** The connectivity report (GET /node/doctor): mapping, external address, inbound, and one line per problem. */
+  async function refreshDoctor() {
+    const r = await api("/node/doctor");
+    const m = r.portMapping;
+    const when = (t) => (t ? new Date(t).toLocaleTimeString() : "never");
+    const inbound = (i) => (i.last ? `${count(i.ipv4 + i.ipv6)}, last ${when(i.last)}, from the internet ${when(i.lastFromInternet)}` : "none yet");
+    facts($("doctor-info"), [
+      ["Port mapping", !m.enabled ? "off" : m.protocol === "None" ? "none" + (m.lastError ? ` (${m.lastError})` : "") : `${m.protocol === "NatPmp" ? "NAT-PMP" : "UPnP"}: ${m.externalAddress} TCP ${m.externalTcpPort}, UDP ${m.externalUdpPort}`],
+      ["External address", r.externalAddresses.length ? r.externalAddresses.map((a) => `${a.address} (${a.source})`).join(", ") : "not known yet"],
+      ["Inbound TCP", inbound(r.inboundTcp)],
+      ["Inbound uTP", r.utpIncoming ? inbound(r.inboundUtp) : "off"],
+      ["libp2p", `${count(r.libp2pConnectedPeers)} peers connected`],
+    ]);
+    const problems = $("doctor-problems");
+    problems.replaceChildren(...(r.problems.length
+      ? r.problems.map((p) => el("li", { class: "severity-" + p.severity.toLowerCase(), text: p.message }))
+      : [el("li", { class: "empty", text: "No problem found." })]));
   }
 
   // ---- events ----------------------------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ public sealed partial class DhtNode
         Interlocked.Increment(ref _activeLookups);
         try
         {
-            return await RunLookupAsync(target, method, onResponse, cancellationToken).ConfigureAwait(false);
+            LookupResult result = await RunLookupAsync(target, method, onResponse, cancellationToken).ConfigureAwait(false);
+            NoteLookup(result);
+            return result;
         }
         finally
         {

@@ -15,6 +15,7 @@ public sealed partial class DhtNode
     /// </summary>
     internal async Task BootstrapAsync(CancellationToken cancellationToken)
     {
+        NoteBootstrap(DhtBootstrapState.Running);
         var seeds = new List<IPEndPoint>(_savedNodes.Select(n => n.EndPoint));
         seeds.AddRange(await ResolveBootstrapAsync(cancellationToken).ConfigureAwait(false));
         NodeId own = _table.OwnId;
@@ -28,6 +29,7 @@ public sealed partial class DhtNode
             nodes = _table.Count;
         }
 
+        NoteBootstrap(nodes > 0 ? DhtBootstrapState.Joined : DhtBootstrapState.NobodyAnswered);
         if (nodes > 0)
         {
             DhtLog.Bootstrapped(_log, nodes);

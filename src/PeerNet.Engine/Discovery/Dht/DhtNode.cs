@@ -71,7 +71,7 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     internal NodeId Id => _table.OwnId;
 
-    private AddressFamily Family => DhtContact.FamilyOf(_options.BindEndPoint);
+    internal AddressFamily Family => DhtContact.FamilyOf(_options.BindEndPoint);
 
     /// <summary>
     /// The same node's DHT on the other address family (BEP 32: a routing table per family), whose nodes answer a query
@@ -151,6 +151,8 @@ public sealed partial class DhtNode : IAsyncDisposable
             {
                 Lookups = Interlocked.Read(ref _lookups),
                 ActiveLookups = Volatile.Read(ref _activeLookups),
+                LastLookupAnswered = LastLookupAnswered,
+                Bootstrap = Bootstrap,
             };
         }
     }

@@ -36,4 +36,10 @@ public sealed record DhtStats(
 
     /// <summary>Iterative lookups running now.</summary>
     public int ActiveLookups { get; init; }
+
+    /// <summary>When a lookup was last answered by some node (on the node's clock), or null if none was yet.</summary>
+    public DateTimeOffset? LastLookupAnswered { get; init; }
+
+    /// <summary>Where joining the DHT stands: the last bootstrap's outcome.</summary>
+    public DhtBootstrapState Bootstrap { get; init; }
 }

@@ -1,0 +1,89 @@
+using System.Net.Sockets;
+using PeerNet.Diagnostics;
+using PeerNet.Discovery.Dht;
+
+namespace PeerNet;
+
+public sealed partial class PeerNetNode
+{
+    /// <summary>
+    /// A report on the node's reachability now: listen addresses (TCP, UDP, whether uTP comes in), the port mapping and
+    /// its protocol, every external address the node was told of and by whom (router, DHT, peers' <c>yourip</c>), incoming
+    /// TCP and uTP connections (how many, per family, and when the last came, from anywhere and from the internet), each
+    /// DHT node's table and last answered lookup, libp2p's addresses and peers, and one sentence per problem found with
+    /// what to do about it. Cheap (no network traffic); what <c>peernet doctor</c> and the daemon's
+    /// <c>GET /api/v1/node/doctor</c> show.
+    /// </summary>
+    public ConnectivityReport Diagnose()
+    {
+        ConnectivityTracker tracker = _session.Connectivity;
+        PortMappingStatus mapping = PortMapping;
+        var external = new List<ExternalAddressReport>();
+        if (mapping.ExternalAddress is { } routerSays)
+        {
+            external.Add(new ExternalAddressReport(routerSays, ExternalAddressSource.PortMapping, 1));
+        }
+
+        foreach (DhtNode? dht in new[] { _dht, _dht6 })
+        {
+            if (dht?.ExternalAddress is { } dhtSays)
+            {
+                external.Add(new ExternalAddressReport(dhtSays, ExternalAddressSource.Dht, 1));
+            }
+        }
+
+        foreach (AddressFamily family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
+        {
+            if (tracker.PeersSee(family) is { } peers)
+            {
+                external.Add(new ExternalAddressReport(peers.Address, ExternalAddressSource.Peers, peers.Votes));
+            }
+        }
+
+        var facts = new ConnectivityReport
+        {
+            At = _session.Time.GetUtcNow(),
+            StartedAt = tracker.StartedAt,
+            ListenPort = ListenPort,
+            TcpEndPoints = _session.LocalEndPoint is { } tcp ? [tcp] : [],
+            UdpEndPoints = [.. _datagrams.Select(d => d.LocalEndPoint)],
+            UtpIncoming = Utp.Count > 0 && Options.Utp.Incoming,
+            PortMapping = mapping,
+            ExternalAddresses = external,
+            InboundTcp = Inbound(tracker, InboundTransport.Tcp),
+            InboundUtp = Inbound(tracker, InboundTransport.Utp),
+            Dht = Health(_dht),
+            Dht6 = Health(_dht6),
+            Libp2pListenAddresses = Libp2p is { } libp2p ? [.. libp2p.ListenAddresses.Select(a => a.ToString())] : [],
+            Libp2pConnectedPeers = Libp2p?.ConnectedPeers.Count ?? 0,
+            Connections = _session.ConnectionCount,
+            Torrents = Torrents.Count,
+        };
+        return facts with { Problems = ConnectivityAdvice.Find(facts) };
+    }
+
+    private static InboundReport Inbound(ConnectivityTracker tracker, InboundTransport transport)
+    {
+        (long v4, long v6, DateTimeOffset? last, DateTimeOffset? fromInternet) = tracker.InboundOn(transport);
+        return new InboundReport { IPv4 = v4, IPv6 = v6, Last = last, LastFromInternet = fromInternet };
+    }
+
+    private static DhtHealthReport? Health(DhtNode? dht)
+    {
+        if (dht is null)
+        {
+            return null;
+        }
+
+        DhtStats stats = dht.GetStats();
+        return new DhtHealthReport
+        {
+            Family = dht.Family,
+            Nodes = stats.Nodes,
+            GoodNodes = stats.GoodNodes,
+            Bootstrap = stats.Bootstrap,
+            LastLookupAnswered = stats.LastLookupAnswered,
+            Lookups = stats.Lookups,
+        };
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Text.Json;
+using PeerNet.Discovery.Dht;
+using static PeerNet.Engine.Tests.Cli.CliRun;
+
+namespace PeerNet.Engine.Tests.Cli;
+
+/// <summary><c>peernet doctor</c> on loopback: a node started, joined to a DHT node on 127.0.0.1, and its report printed.</summary>
+public sealed class DoctorCommandTests : IAsyncLifetime
+{
+    private readonly string _state = Directory.CreateTempSubdirectory("peernet-doctor-").FullName;
+    private DhtNode? _bootstrap;
+
+    public async ValueTask InitializeAsync()
+    {
+        _bootstrap = new DhtNode(new DhtNodeOptions { BindEndPoint = new IPEndPoint(IPAddress.Loopback, 0), BootstrapNodes = [], RestrictRoutingAddresses = false });
+        await _bootstrap.StartAsync(TestContext.Current.CancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _bootstrap!.DisposeAsync();
+        Directory.Delete(_state, recursive: true);
+    }
+
+    [Fact]
+    public async Task Json_IsTheApisShape_WithTheListenersTheJoinedDhtAndTheLoopbackProblem()
+    {
+        (int exit, string output, string error) = await RunAsync("doctor", "--port", "0", "--bind", "127.0.0.1", "--state", _state, "--bootstrap", _bootstrap!.LocalEndPoint.ToString(), "--wait", "20", "--json");
+        Assert.True(exit == 0, error);
+        JsonElement report = JsonDocument.Parse(output).RootElement;
+        int port = report.GetProperty("listenPort").GetInt32();
+        Assert.InRange(port, 1, 65535);
+        Assert.Equal($"127.0.0.1:{port}", report.GetProperty("tcp")[0].GetString());
+        Assert.Equal($"127.0.0.1:{port}", report.GetProperty("udp")[0].GetString());
+        Assert.True(report.GetProperty("utpIncoming").GetBoolean());
+        Assert.False(report.GetProperty("portMapping").GetProperty("enabled").GetBoolean());
+
+        JsonElement dht = report.GetProperty("dht");
+        Assert.Equal("IPv4", dht.GetProperty("family").GetString());
+        Assert.True(dht.GetProperty("nodes").GetInt32() >= 1, output);
+        Assert.Equal("Joined", dht.GetProperty("bootstrap").GetString());
+        Assert.NotEqual(JsonValueKind.Null, dht.GetProperty("lastLookupAnswered").ValueKind);
+        Assert.Equal(JsonValueKind.Null, report.GetProperty("dht6").ValueKind);
+        Assert.Contains(report.GetProperty("libp2pListenAddresses").EnumerateArray(), a => a.GetString()!.StartsWith($"/ip4/127.0.0.1/tcp/{port}/p2p/", StringComparison.Ordinal));
+
+        JsonElement problem = Assert.Single(report.GetProperty("problems").EnumerateArray());
+        Assert.Equal("LoopbackOnly", problem.GetProperty("kind").GetString());
+        Assert.Equal("Error", problem.GetProperty("severity").GetString());
+    }
+
+    [Fact]
+    public async Task Text_ShowsEachSectionAndTheProblemWithWhatToDo()
+    {
+        (int exit, string output, string error) = await RunAsync("doctor", "--port", "0", "--bind", "127.0.0.1", "--state", _state, "--bootstrap", _bootstrap!.LocalEndPoint.ToString(), "--wait", "20");
+        Assert.True(exit == 0, error);
+        Assert.Matches(@"(?m)^  TCP +127\.0\.0\.1:\d+$", output);
+        Assert.Matches(@"(?m)^Port mapping +off", output);
+        Assert.Matches(@"(?m)^  TCP +none yet$", output);
+        Assert.Matches(@"(?m)^  IPv4 +\d+ nodes? \(\d+ good\), joined, last lookup answered \d+ s ago$", output);
+        Assert.Matches(@"(?m)^  IPv6 +off$", output);
+        Assert.Contains("  error: The node listens on 127.0.0.1 only, so no other machine can reach it: listen on every address (leave out --bind)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_negative_wait_is_refused()
+    {
+        (int exit, _, string error) = await RunAsync("doctor", "--wait", "-1");
+        Assert.Equal(1, exit);
+        Assert.Contains("--wait -1", error, StringComparison.Ordinal);
+    }
+}
