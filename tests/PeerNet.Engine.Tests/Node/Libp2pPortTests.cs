@@ -120,6 +120,8 @@ public sealed class Libp2pPortTests
         // Once the stalled one leaves (counted), the slot is free again.
         await stalled.DisposeAsync();
         await WaitUntilAsync(() => counts.Counts.GetValueOrDefault("in:closed") == 1, "the stalled upgrade counted as closed");
+        // The count is taken as the upgrade fails; the slot is released a moment later, once the router returns.
+        await WaitUntilAsync(() => node.Session.PendingHandshakeCount == 0, "the stalled upgrade's slot released");
         IDuplexConnection raw = await transport.ConnectAsync(endPoint, Ct).AsTask().WaitAsync(TestTimeout, Ct);
         SecuredLibp2pConnection secured = await Libp2pSecurity.SecureOutboundAsync(raw, dialer, node.Identity.PeerId, Ct).WaitAsync(TestTimeout, Ct);
         await secured.Connection.DisposeAsync();
