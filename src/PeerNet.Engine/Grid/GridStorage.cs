@@ -220,7 +220,10 @@ public sealed partial class GridStorage
         Dictionary<Libp2pPeerId, Libp2pPeerInfo> connected = _libp2p.ConnectedPeers
             .Where(p => p.Protocols.Contains(GridStoreCodec.ProtocolId))
             .GroupBy(p => p.PeerId).ToDictionary(g => g.Key, g => g.First());
-        IEnumerable<Libp2pPeerId> ordered = order.Where(connected.ContainsKey).Concat(connected.Keys).Distinct()
+        // The DHT's closest first, then every other connected provider in this file's own permutation of them (Tahoe's
+        // permuted ring: SHA-256 of storage index and peer), so that files spread over all providers rather than each
+        // landing on the same first n.
+        IEnumerable<Libp2pPeerId> ordered = order.Where(connected.ContainsKey).Concat(connected.Keys.OrderBy(p => Permuted(storageIndex, p), PermutedOrder)).Distinct()
             .Where(p => !p.Equals(_libp2p.PeerId) && !IsBad(p) && !exclude.Contains(p));
         List<List<Libp2pPeerId>> groups = [.. ordered.GroupBy(p => NetworkOf(connected[p].RemoteEndPoint)).Select(g => g.ToList())];
         var result = new List<Libp2pPeerId>();
@@ -230,6 +233,15 @@ public sealed partial class GridStorage
         }
 
         return result;
+    }
+
+    private static readonly Comparer<byte[]> PermutedOrder = Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b));
+
+    /// <summary>Where <paramref name="peer"/> stands in the file's permutation of the providers.</summary>
+    private static byte[] Permuted(byte[] storageIndex, Libp2pPeerId peer)
+    {
+        byte[] input = [.. storageIndex, .. peer.Multihash.Span];
+        return SHA256.HashData(input);
     }
 
     private static string NetworkOf(IPEndPoint? endPoint)
