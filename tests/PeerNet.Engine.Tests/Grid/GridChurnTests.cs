@@ -111,6 +111,7 @@ public sealed class GridChurnTests
             });
 
             Assert.All(owner.Storage.List(), f => Assert.Equal(10, f.Shares.Values.Distinct().Count())); // n distinct peers each
+            Assert.True(owner.Storage.BadProviders.Count == 0, $"{owner.Storage.BadProviders.Count} providers failed during the puts (timeouts?)");
             Assert.All(providers, p => Assert.True(p.Storage.LentBytes > 0, "a provider holds nothing: placement did not spread the files"));
             var original = new List<PeerNetNode>(providers);
             int leaving = (int)(s.Providers * s.Leaving);

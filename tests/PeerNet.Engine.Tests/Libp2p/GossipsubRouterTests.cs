@@ -604,14 +604,8 @@ public sealed class GossipsubRouterTests
             }
         }
 
-        private async Task<(Libp2pConnection AtA, Libp2pConnection AtB)> ConnectHostsAsync(
+        private Task<(Libp2pConnection AtA, Libp2pConnection AtB)> ConnectHostsAsync(
             Libp2pHost a, Libp2pPeerId aId, IPeerTransport aTransport, Libp2pHost b, Libp2pPeerId bId, IPeerTransport bTransport, IPAddress bAddress)
-        {
-            var (listener, client, server) = await TransportTestKit.ConnectPairAsync(bTransport, aTransport, new IPEndPoint(bAddress, Interlocked.Increment(ref _port)));
-            await listener.DisposeAsync();
-            Task<Libp2pConnection> dial = a.AddConnectionAsync(client, bId, initiator: true, Ct);
-            Libp2pConnection atB = await b.AddConnectionAsync(server, aId, initiator: false, Ct).WaitAsync(Timeout, Ct);
-            return (await dial.WaitAsync(Timeout, Ct), atB);
-        }
+            => GossipsubSimulation.ConnectAsync(a, aId, aTransport, b, bId, bTransport, new IPEndPoint(bAddress, Interlocked.Increment(ref _port)), Ct);
     }
 }
