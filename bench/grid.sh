@@ -32,7 +32,7 @@ fi
 
 echo "publishing peernet (Release, ReadyToRun) and building the benchmarks (Release)..." >&2
 peernet=$(bench/publish-peernet.sh)
-dotnet build bench/PeerNet.Benchmarks -c Release -v quiet -nologo >/dev/null
+dotnet build bench/PeerNet.Benchmarks -c Release -v quiet -nologo >"${TMPDIR:-/tmp}/peernet-bench-grid-build.log" || { cat "${TMPDIR:-/tmp}/peernet-bench-grid-build.log" >&2; exit 1; }
 bench=(dotnet bench/PeerNet.Benchmarks/bin/Release/net10.0/PeerNet.Benchmarks.dll)
 
 work=$(mktemp -d /tmp/peernet-bench-grid.XXXXXX)
@@ -70,12 +70,25 @@ timed() {
     cat "$work/time"
 }
 
+# The providers' CPU seconds so far (user + system, all of them): what a verb cost on their side.
+ticks=$(getconf CLK_TCK)
+providers_cpu() {
+    local pid total=0
+    for pid in "${pids[@]}"; do
+        total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    done
+    echo "$total $ticks" | awk '{printf "%.2f", $1 / $2}'
+}
+
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "store put..." >&2
+cpu0=$(providers_cpu)
 read -r put_s put_user put_sys < <(timed "$work/cap" "$peernet" store put "$work/file" --shares "$shares" --state "$work/owner" --bind 127.0.0.1 "${peers[@]}")
+cpu1=$(providers_cpu)
 cap=$(cat "$work/cap")
 echo "store get..." >&2
 read -r get_s get_user get_sys < <(timed "$work/get.out" "$peernet" store get "$cap" -o "$work/fetched" --state "$work/reader" --bind 127.0.0.1 "${peers[@]}")
+cpu2=$(providers_cpu)
 cmp "$work/file" "$work/fetched"
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 stored=$(du -scm "$work"/p*/grid/shares | tail -n 1 | cut -f1)
@@ -87,16 +100,17 @@ echo
 echo "$(date -u '+%F %H:%M UTC'); $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo);"
 echo "peernet $(git rev-parse --short HEAD) Release ReadyToRun, $(dotnet --version) SDK; load average before put $load_start, after get $load_end."
 echo "$size MiB random file $shares on $nodes \`store serve\` processes on 127.0.0.1 (shares under /tmp, fsynced on commit; $stored MiB stored);"
-echo "the file in the page cache. Put/get: wall time of the command, start-up included; CPU: that command's user+system seconds."
+echo "the file in the page cache. Wall: the command's, start-up included. CPU: user+system seconds of the command, and of"
+echo "the $nodes providers together during it. Single node: one thread, MB per second of wall time / of its CPU time."
 echo
-/usr/bin/python3 - "$size" "$put_s" "$put_user" "$put_sys" "$get_s" "$get_user" "$get_sys" "$single" <<'PY'
+/usr/bin/python3 - "$size" "$put_s" "$put_user" "$put_sys" "$get_s" "$get_user" "$get_sys" "$cpu0" "$cpu1" "$cpu2" "$single" <<'PY'
 import json, sys
-size, put_s, put_u, put_y, get_s, get_u, get_y = (float(a) for a in sys.argv[1:8])
-single = json.loads(sys.argv[8])
+size, put_s, put_u, put_y, get_s, get_u, get_y, c0, c1, c2 = (float(a) for a in sys.argv[1:11])
+single = json.loads(sys.argv[11])
 mb = size * 1048576 / 1e6
-enc, dec = single["encode"] / 1e6, single["decode"] / 1e6
-print("| operation | wall s | MB/s | CPU s (user+sys) | single-node computation MB/s | ratio |")
-print("|---|---:|---:|---:|---:|---:|")
-print(f"| `store put` | {put_s:.1f} | {mb / put_s:.0f} | {put_u + put_y:.1f} | {enc:.0f} (encode) | {mb / put_s / enc:.2f} |")
-print(f"| `store get` | {get_s:.1f} | {mb / get_s:.0f} | {get_u + get_y:.1f} | {dec:.0f} (decode) | {mb / get_s / dec:.2f} |")
+print("| operation | wall s | MB/s (wall) | CPU s: command | CPU s: providers | MB per CPU s (command) | single node MB/s (wall) | single node MB per CPU s | command ÷ single node (per CPU s) |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for name, wall, cpu, prov, op in (("`store put`", put_s, put_u + put_y, c1 - c0, "encode"), ("`store get`", get_s, get_u + get_y, c2 - c1, "decode")):
+    w, c = single[op] / 1e6, single[op + "_cpu"] / 1e6
+    print(f"| {name} | {wall:.1f} | {mb / wall:.0f} | {cpu:.1f} | {prov:.1f} | {mb / cpu:.0f} | {w:.0f} ({op}) | {c:.0f} | {mb / cpu / c:.2f} |")
 PY
