@@ -62,12 +62,12 @@ for ((i = 0; i < nodes; i++)); do
     peers+=(--peer "$address")
 done
 
-# "elapsed user system" of one command (its own CPU, not the providers').
+# Runs a command with its stdout to $1; "elapsed user system" (its own CPU, not the providers') lands in $work/time.
+# A failing command stops the script (set -e), with its stderr on the terminal.
 timed() {
     local out=$1
     shift
     /usr/bin/time -f '%e %U %S' -o "$work/time" "$@" >"$out"
-    cat "$work/time"
 }
 
 # The providers' CPU seconds so far (user + system, all of them): what a verb cost on their side.
@@ -83,11 +83,13 @@ providers_cpu() {
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "store put..." >&2
 cpu0=$(providers_cpu)
-read -r put_s put_user put_sys < <(timed "$work/cap" "$peernet" store put "$work/file" --shares "$shares" --state "$work/owner" --bind 127.0.0.1 "${peers[@]}")
+timed "$work/cap" "$peernet" store put "$work/file" --shares "$shares" --state "$work/owner" --bind 127.0.0.1 "${peers[@]}"
+read -r put_s put_user put_sys <"$work/time"
 cpu1=$(providers_cpu)
 cap=$(cat "$work/cap")
 echo "store get..." >&2
-read -r get_s get_user get_sys < <(timed "$work/get.out" "$peernet" store get "$cap" -o "$work/fetched" --state "$work/reader" --bind 127.0.0.1 "${peers[@]}")
+timed "$work/get.out" "$peernet" store get "$cap" -o "$work/fetched" --state "$work/reader" --bind 127.0.0.1 "${peers[@]}"
+read -r get_s get_user get_sys <"$work/time"
 cpu2=$(providers_cpu)
 cmp "$work/file" "$work/fetched"
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
