@@ -33,6 +33,13 @@ public static class Program
             return 0;
         }
 
+        // bench/grid.sh: store put's and get's computation on one thread, no network (GridThroughput).
+        if (args is ["--grid", string file, string gridK, string gridN])
+        {
+            GridThroughput.Run(file, int.Parse(gridK, CultureInfo.InvariantCulture), int.Parse(gridN, CultureInfo.InvariantCulture));
+            return 0;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -79,15 +79,19 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
     /// <summary>dotnet's start-up plus the engine's; generous because the machine is shared.</summary>
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private PeerNetProcess(BackgroundProcess process, int listenPort)
+    private PeerNetProcess(BackgroundProcess process, int listenPort, string? address = null)
     {
         Process = process;
         ListenPort = listenPort;
+        Address = address;
     }
 
     public BackgroundProcess Process { get; }
 
     public int ListenPort { get; }
+
+    /// <summary><c>store serve</c> only: the <c>/ip4/127.0.0.1/tcp/PORT/p2p/ID</c> address it printed, for <c>--peer</c>.</summary>
+    public string? Address { get; }
 
     /// <summary>Names another peernet.dll to test (another build of the CLI) instead of the one beside the tests.</summary>
     public const string AssemblyVariable = "PEERNET_CLI_DLL";
@@ -116,6 +120,30 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
 
         return StartAsync("peernet get", arguments, options.Launcher, cancellationToken);
     }
+
+    /// <summary>
+    /// <c>peernet store serve --share SIZE --state DIR --bind 127.0.0.1 --port PORT</c> (0: any free port): lends
+    /// space until killed; ready once it printed its libp2p address (<see cref="Address"/>).
+    /// </summary>
+    public static async Task<PeerNetProcess> StartStoreServeAsync(string stateDirectory, string share, int port, CancellationToken cancellationToken)
+    {
+        string[] arguments = ["store", "serve", "--share", share, "--state", stateDirectory, "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture)];
+        var process = BackgroundProcess.Start("peernet store serve", DotnetHost(), [CheckedAssemblyPath(), .. arguments]);
+        try
+        {
+            string line = await process.WaitForLineAsync(l => StoreAddressPattern().IsMatch(l), StartTimeout, cancellationToken).ConfigureAwait(false);
+            return new PeerNetProcess(process, int.Parse(StoreAddressPattern().Match(line).Groups["port"].Value, CultureInfo.InvariantCulture), line.Trim());
+        }
+        catch
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Runs a verb that ends by itself (<c>store put</c>, <c>store get</c>, ...) to its exit, within <paramref name="timeout"/>.</summary>
+    public static Task<ProcessResult> RunAsync(IEnumerable<string> arguments, TimeSpan timeout, bool checkExitCode, CancellationToken cancellationToken)
+        => ProcessRunner.RunAsync(DotnetHost(), [CheckedAssemblyPath(), .. arguments], timeout, checkExitCode: checkExitCode, cancellationToken: cancellationToken);
 
     /// <summary>Waits for the <c>complete:</c> line (and, unless seeding on, a clean exit) and returns its counters.</summary>
     public async Task<PeerNetCompletion> WaitForCompletionAsync(TimeSpan timeout, bool seeding, CancellationToken cancellationToken)
@@ -200,12 +228,7 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
 
     private static async Task<PeerNetProcess> StartAsync(string name, IReadOnlyList<string> arguments, IReadOnlyList<string> launcher, CancellationToken cancellationToken)
     {
-        if (!File.Exists(AssemblyPath))
-        {
-            throw new FileNotFoundException($"{AssemblyPath} is missing: build PeerNet.Cli (the test project references it).", AssemblyPath);
-        }
-
-        List<string> command = [.. launcher, DotnetHost(), AssemblyPath, .. arguments];
+        List<string> command = [.. launcher, DotnetHost(), CheckedAssemblyPath(), .. arguments];
         var process = BackgroundProcess.Start(name, command[0], command.Skip(1));
         try
         {
@@ -218,6 +241,10 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
             throw;
         }
     }
+
+    private static string CheckedAssemblyPath() => File.Exists(AssemblyPath)
+        ? AssemblyPath
+        : throw new FileNotFoundException($"{AssemblyPath} is missing: build PeerNet.Cli (the test project references it).", AssemblyPath);
 
     private static IEnumerable<string> CommonArguments(PeerNetOptions options)
     {
@@ -305,6 +332,9 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         string candidate = Path.Combine(root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
         return File.Exists(candidate) ? candidate : "dotnet";
     }
+
+    [GeneratedRegex(@"^/ip4/127\.0\.0\.1/tcp/(?<port>\d+)/p2p/\w+\s*$")]
+    private static partial Regex StoreAddressPattern();
 
     [GeneratedRegex(@"^listening on port (?<port>\d+)")]
     private static partial Regex ListenPattern();

@@ -22,6 +22,7 @@ internal static class StoreCommand
         command.Subcommands.Add(Check());
         command.Subcommands.Add(List());
         command.Subcommands.Add(Serve());
+        command.Subcommands.Add(VerifyCap());
         return command;
     }
 
@@ -31,12 +32,15 @@ internal static class StoreCommand
 
         public Option<int> Port { get; } = new("--port") { Description = "The TCP port to listen on (0: any free one).", HelpName = "N", DefaultValueFactory = _ => 0 };
 
+        public Option<string> Bind { get; } = new("--bind") { Description = "Listen on this address only (127.0.0.1 keeps the node on this machine). Default: every IPv4 address.", HelpName = "ADDRESS" };
+
         public Option<string[]> Peers { get; } = new("--peer") { Description = "A peer to connect to first, as /ip4/ADDR/tcp/PORT/p2p/ID (repeatable).", HelpName = "MULTIADDR", AllowMultipleArgumentsPerToken = false };
 
         public void AddTo(Command command, bool peers = true)
         {
             command.Options.Add(State);
             command.Options.Add(Port);
+            command.Options.Add(Bind);
             if (peers)
             {
                 command.Options.Add(Peers);
@@ -47,7 +51,7 @@ internal static class StoreCommand
         {
             var node = await PeerNetNode.StartAsync(new PeerNetNodeOptions
             {
-                ListenAddress = IPAddress.Any,
+                ListenAddress = PeerOptions.ParseAddress(parse.GetValue(Bind), IPAddress.Any),
                 ListenPort = parse.GetValue(Port),
                 StateDirectory = parse.GetValue(State) ?? Path.Combine(PeerOptions.StateDirectory(), "store"),
                 Dht = false,
@@ -70,6 +74,19 @@ internal static class StoreCommand
 
             return node;
         }
+    }
+
+    private static Command VerifyCap()
+    {
+        var cap = new Argument<string>("CAP") { Description = "A read capability (or a verify capability, printed as it is)." };
+        var command = new Command("verifycap", "Print the verify capability of CAP: enough to check and repair the file, not to read it.") { cap };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse.InvocationConfiguration.Error, async () =>
+        {
+            GridCapability capability = ParseCapability(parse.GetValue(cap)!);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(capability.ToVerify().ToString().AsMemory(), ct).ConfigureAwait(false);
+            return 0;
+        }));
+        return command;
     }
 
     private static GridCapability ParseCapability(string text) =>
