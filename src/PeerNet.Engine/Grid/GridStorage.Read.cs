@@ -8,6 +8,8 @@ namespace PeerNet.Grid;
 /// <summary>Reading, auditing and repairing.</summary>
 public sealed partial class GridStorage
 {
+    private readonly Dictionary<string, SemaphoreSlim> _checking = new(StringComparer.Ordinal);
+
     private sealed record Reader(GridSession Session, GridShareHeader Header);
 
     private sealed class Readers : IAsyncDisposable
@@ -194,9 +196,42 @@ public sealed partial class GridStorage
     /// good ones and placed on peers that hold none of the file. A verify capability is enough. Providers that fail are
     /// marked and not used again.
     /// </summary>
-    public async Task<GridHealth> CheckAsync(GridCapability capability, bool repair = false, CancellationToken cancellationToken = default)
+    public Task<GridHealth> CheckAsync(GridCapability capability, bool repair = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(capability);
+        return CheckCoreAsync(capability, repair, persist: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// The audit (and repair) behind <see cref="CheckAsync"/> and the maintenance rounds, one at a time per file. The
+    /// record's shares, health and audit time are updated; written at once with <paramref name="persist"/> or when shares
+    /// were repaired, else at the end of the round.
+    /// </summary>
+    private async Task<GridHealth> CheckCoreAsync(GridCapability capability, bool repair, bool persist, CancellationToken cancellationToken)
+    {
+        SemaphoreSlim gate;
+        lock (_checking)
+        {
+            string key = Convert.ToHexString(capability.StorageIndex.Span);
+            if (!_checking.TryGetValue(key, out gate!))
+            {
+                _checking[key] = gate = new SemaphoreSlim(1, 1);
+            }
+        }
+
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await AuditAsync(capability, repair, persist, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<GridHealth> AuditAsync(GridCapability capability, bool repair, bool persist, CancellationToken cancellationToken)
+    {
         var decoder = new GridDecoder(capability);
         List<(Libp2pPeerId Peer, int Share)> holders = await FindHoldersAsync(capability, cancellationToken).ConfigureAwait(false);
         var failed = new List<string>();
@@ -249,7 +284,8 @@ public sealed partial class GridStorage
 
         if (_records.Find(capability) is { } record)
         {
-            _records.Put(record with { Shares = shares, HealthyShares = shares.Count });
+            DateTimeOffset now = _time.GetUtcNow();
+            _records.Update(record.Capability, r => r with { Shares = shares, HealthyShares = shares.Count, LastChecked = now }, persist || repaired.Count > 0);
         }
 
         return new GridHealth
@@ -277,9 +313,14 @@ public sealed partial class GridStorage
 
         await RefillAsync(readers, capability, decoder, cancellationToken).ConfigureAwait(false);
         List<Libp2pPeerId> candidates = await CandidatesAsync(storageIndex, [], holding, cancellationToken).ConfigureAwait(false);
-        Dictionary<int, Upload> uploads = await PlaceAsync(storageIndex, missing, layout.TotalLength, TimeSpan.FromDays(31), candidates, holding, cancellationToken).ConfigureAwait(false);
+        Dictionary<int, Upload> uploads = await PlaceAsync(storageIndex, missing, layout.TotalLength, Maintenance.Lease, candidates, holding, cancellationToken).ConfigureAwait(false);
         try
         {
+            if (uploads.Count == 0)
+            {
+                return []; // no new peer took a share: nothing to regenerate for (the next audit tries again)
+            }
+
             var code = new ReedSolomon(capability.K, capability.N);
             int segments = extension.SegmentCount;
             var hashes = missing.ToDictionary(m => m, _ => new byte[segments * GridHashes.Length]);
