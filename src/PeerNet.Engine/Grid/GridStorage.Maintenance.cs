@@ -33,6 +33,9 @@ public sealed partial class GridStorage
     public Task<GridMaintenanceReport> RunMaintenanceAsync(bool all = false, CancellationToken cancellationToken = default)
         => RoundAsync(all, cancellationToken);
 
+    /// <summary>Whether the schedule was started (tests: off means no loop at all).</summary>
+    internal bool MaintenanceStarted => _maintenanceStop is not null;
+
     /// <summary>Starts the schedule (when on): the first wake is registered before this returns, on the node's clock.</summary>
     internal void StartMaintenance()
     {

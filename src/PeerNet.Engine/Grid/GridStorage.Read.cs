@@ -23,11 +23,16 @@ public sealed partial class GridStorage
 
     /// <summary>Which candidate holds which share of the file (asked in parallel; a peer that fails to answer is marked).</summary>
     private async Task<List<(Libp2pPeerId Peer, int Share)>> FindHoldersAsync(GridCapability capability, CancellationToken cancellationToken)
+        => (await AskHoldersAsync(capability, cancellationToken).ConfigureAwait(false)).Holders;
+
+    /// <summary>Which candidate holds which share of the file, and which candidates answered at all.</summary>
+    private async Task<(List<(Libp2pPeerId Peer, int Share)> Holders, HashSet<Libp2pPeerId> Answered)> AskHoldersAsync(GridCapability capability, CancellationToken cancellationToken)
     {
         byte[] storageIndex = capability.StorageIndex.ToArray();
         List<Libp2pPeerId> candidates = await CandidatesAsync(storageIndex, [], new HashSet<Libp2pPeerId>(), cancellationToken).ConfigureAwait(false);
         var known = _records.Find(capability)?.Shares.Values.ToHashSet(StringComparer.Ordinal) ?? [];
         candidates = [.. candidates.OrderBy(p => known.Contains(p.ToString()) ? 0 : 1)];
+        var answered = new HashSet<Libp2pPeerId>();
         IEnumerable<(Libp2pPeerId, int)>[] found = await Task.WhenAll(candidates.Select(async peer =>
         {
             try
@@ -36,6 +41,14 @@ public sealed partial class GridStorage
                 await using (session.ConfigureAwait(false))
                 {
                     StoreResponse answer = await session.RequestAsync(new StoreRequest { List = new ListShares { StorageIndex = ByteString.CopyFrom(storageIndex) } }, cancellationToken).ConfigureAwait(false);
+                    if (answer.Ok)
+                    {
+                        lock (answered)
+                        {
+                            answered.Add(peer);
+                        }
+                    }
+
                     return answer.ShareNumbers.Where(n => n < capability.N).Select(n => (peer, (int)n)).ToArray();
                 }
             }
@@ -45,7 +58,7 @@ public sealed partial class GridStorage
                 return [];
             }
         })).ConfigureAwait(false);
-        return [.. found.SelectMany(f => f)];
+        return ([.. found.SelectMany(f => f)], answered);
     }
 
     /// <summary>Opens a reader of <paramref name="share"/> on <paramref name="peer"/>: its header fetched and checked against the capability.</summary>
@@ -233,8 +246,21 @@ public sealed partial class GridStorage
     private async Task<GridHealth> AuditAsync(GridCapability capability, bool repair, bool persist, CancellationToken cancellationToken)
     {
         var decoder = new GridDecoder(capability);
-        List<(Libp2pPeerId Peer, int Share)> holders = await FindHoldersAsync(capability, cancellationToken).ConfigureAwait(false);
+        (List<(Libp2pPeerId Peer, int Share)> holders, HashSet<Libp2pPeerId> answered) = await AskHoldersAsync(capability, cancellationToken).ConfigureAwait(false);
         var failed = new List<string>();
+
+        // A provider that answers but no longer lists a share it acknowledged has dropped it: it fails the audit and is
+        // not used again (one that cannot be reached may only be offline: its share is simply not counted).
+        foreach ((int share, string provider) in _records.Find(capability)?.Shares ?? new Dictionary<int, string>())
+        {
+            Libp2pPeerId? dropper = answered.FirstOrDefault(p => p.ToString() == provider);
+            if (dropper is not null && !holders.Contains((dropper, share)))
+            {
+                MarkBad(dropper);
+                failed.Add(provider);
+            }
+        }
+
         (Libp2pPeerId Peer, int Share, GridShareHeader? Header)[] audited = await Task.WhenAll(holders.Select(async h =>
         {
             Reader? reader = await OpenReaderAsync(h.Peer, h.Share, capability, decoder, cancellationToken).ConfigureAwait(false);
