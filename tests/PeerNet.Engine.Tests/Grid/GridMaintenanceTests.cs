@@ -271,4 +271,35 @@ public sealed class GridMaintenanceTests
         Assert.Empty(Directory.GetFiles(Path.Combine(folder.Path, "grid", "shares"), "*", SearchOption.AllDirectories));
         Assert.Contains("no shares", restarted.Answer(owner, Renew(Lease), open).Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Record_ReadsFormat1_AndWritesFormat2_WithTheMaintenanceTimes()
+    {
+        using var folder = new TempDirectory();
+        string path = folder.Combine("grid", "owned.txt");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        (GridCapability capability, _) = GridFile.Encode(new byte[32], 2, 3, 1024, Data(5000));
+        string cap = capability.ToString();
+        File.WriteAllText(path, $"{cap}\t5000\t2\t3\t1700000000000\t3\t0=peerA,1=peerB,2=peerC\n");
+
+        GridStoredFile old = Assert.Single(new GridRecords(path).All());
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1700000000000), old.StoredAt);
+        Assert.Equal("peerB", old.Shares[1]);
+        Assert.Null(old.LastChecked);
+        Assert.Null(old.LastRenewed);
+
+        var records = new GridRecords(path);
+        DateTimeOffset renewed = DateTimeOffset.FromUnixTimeMilliseconds(1700000300000);
+        Assert.True(records.Update(cap, f => f with { LastRenewed = renewed }, persist: true));
+        Assert.False(records.Update("URI:none", f => f, persist: true));
+        string[] lines = File.ReadAllLines(path);
+        Assert.Equal("# peernet grid owned 2", lines[0]);
+        Assert.Equal(9, lines[1].Split('\t').Length);
+
+        GridStoredFile reread = Assert.Single(new GridRecords(path).All());
+        Assert.Equal(renewed, reread.LastRenewed);
+        Assert.Null(reread.LastChecked);
+        Assert.Equal(old.Shares, reread.Shares);
+        Assert.False(File.Exists(path + ".tmp"));
+    }
 }
