@@ -240,6 +240,38 @@ public sealed class GridMaintenanceTests
     }
 
     [Fact]
+    public async Task RunMaintenance_WhenAsked_RenewsAndAuditsEveryFile_EvenWithTheScheduleOff()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using Grid grid = await StartGridAsync(2, GridMaintenanceOptions.Off, ct);
+        await PutAsync(grid, Data(60_000), 1, 2, ct);
+        var raised = new TaskCompletionSource<GridMaintenanceReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        grid.Owner.Storage.MaintenanceCompleted += (_, r) => raised.TrySetResult(r);
+
+        grid.Time.Advance(TimeSpan.FromMinutes(1));
+        DateTimeOffset now = grid.Time.GetUtcNow();
+        GridMaintenanceReport report = await grid.Owner.Storage.RunMaintenanceAsync(all: true, ct).WaitAsync(Timeout, ct);
+        Assert.Same(report, await raised.Task.WaitAsync(Timeout, ct));
+        Assert.Same(report, grid.Owner.Storage.LastMaintenance);
+        GridFileMaintenance file = Assert.Single(report.Files);
+        Assert.Null(file.Error);
+        Assert.Equal(2, file.LeasesRenewed);
+        Assert.Equal([0, 1], file.Health!.HealthyShares);
+        Assert.Equal((1, 0, 0), (report.Audited, report.SharesRepaired, report.Unrecoverable));
+
+        GridStoredFile record = Assert.Single(grid.Owner.Storage.List());
+        Assert.Equal((now, now), (record.LastChecked, record.LastRenewed));
+        GridStoredFile saved = Assert.Single(new GridRecords(Path.Combine(grid.Owner.Options.StateDirectory!, "grid", "owned.txt")).All());
+        DateTimeOffset nowMs = DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()); // the file keeps milliseconds
+        Assert.Equal((nowMs, nowMs), (saved.LastChecked, saved.LastRenewed));
+
+        // Nothing is due a moment later; and the renewal moved the lease's end from minute 10 to minute 11.
+        Assert.Empty((await grid.Owner.Storage.RunMaintenanceAsync(all: false, ct).WaitAsync(Timeout, ct)).Files);
+        grid.Time.Advance(TimeSpan.FromMinutes(9.5));
+        Assert.All(grid.Providers, p => Assert.Single(ShareFiles(p)));
+    }
+
+    [Fact]
     public void Provider_RenewExtendsTheLease_KeptAcrossARestart_ThenSweepsIt()
     {
         using var folder = new TempDirectory();
