@@ -56,8 +56,11 @@ internal sealed class GridProvider : IDisposable
         _maxLease = maxLease ?? TimeSpan.FromDays(62);
         Sweep();
         _used = Directory.EnumerateFiles(_shares, "*.share", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-        _sweeper = time.CreateTimer(_ => Sweep(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        _sweeper = time.CreateTimer(_ => SweepQuietly(), null, SweepInterval, SweepInterval);
     }
+
+    /// <summary>How often expired leases are looked for (on the node's clock), besides at start.</summary>
+    public static TimeSpan SweepInterval { get; } = TimeSpan.FromMinutes(1);
 
     /// <summary>The bytes lent: committed shares plus allocations in progress.</summary>
     public long Used => Interlocked.Read(ref _used);
@@ -134,10 +137,13 @@ internal sealed class GridProvider : IDisposable
             return new StoreResponse { Error = $"share {request.ShareNumber} is out of range" };
         }
 
-        if (File.Exists(SharePath(index, share)))
+        lock (_gate)
         {
-            ExtendLease(index, Lease(request.LeaseSeconds));
-            return new StoreResponse { Ok = true, AlreadyHave = true };
+            if (File.Exists(SharePath(index, share)))
+            {
+                ExtendLease(index, Lease(request.LeaseSeconds));
+                return new StoreResponse { Ok = true, AlreadyHave = true };
+            }
         }
 
         if (request.Size == 0 || request.Size > (ulong)(_quota > 0 ? _quota : 0))
@@ -306,12 +312,16 @@ internal sealed class GridProvider : IDisposable
     private StoreResponse Renew(RenewLease request)
     {
         string index = Hex(request.StorageIndex);
-        if (!Directory.Exists(ShareDirectory(index)))
+        lock (_gate) // not between a sweep's look at the lease and its deletion
         {
-            return new StoreResponse { Error = "no shares of this storage index" };
+            if (!Directory.Exists(ShareDirectory(index)) || !Directory.EnumerateFiles(ShareDirectory(index), "*.share").Any())
+            {
+                return new StoreResponse { Error = "no shares of this storage index" };
+            }
+
+            ExtendLease(index, Lease(request.LeaseSeconds));
         }
 
-        ExtendLease(index, Lease(request.LeaseSeconds));
         return new StoreResponse { Ok = true };
     }
 
@@ -333,17 +343,27 @@ internal sealed class GridProvider : IDisposable
         }
     }
 
-    /// <summary>Deletes the shares whose lease has ended (a storage index without a readable lease counts as ended).</summary>
+    /// <summary>
+    /// Deletes the storage indexes whose lease has ended (one without a readable lease counts as ended) and gives their
+    /// bytes back to the quota; one being uploaded to is kept. Under the lease lock, so a renewal that lands during the
+    /// sweep either comes first (and the shares stay) or finds them gone (and is refused).
+    /// </summary>
     internal int Sweep()
     {
         int removed = 0;
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
         foreach (string directory in Directory.EnumerateDirectories(_shares))
         {
-            string lease = Path.Combine(directory, "lease");
-            bool alive = File.Exists(lease) && long.TryParse(File.ReadAllText(lease), NumberStyles.None, CultureInfo.InvariantCulture, out long end) && end > now;
-            if (!alive && !_allocations.Keys.Any(k => k.Index == Path.GetFileName(directory)))
+            string index = Path.GetFileName(directory);
+            lock (_gate)
             {
+                string lease = Path.Combine(directory, "lease");
+                bool alive = File.Exists(lease) && long.TryParse(File.ReadAllText(lease), NumberStyles.None, CultureInfo.InvariantCulture, out long end) && end > now;
+                if (alive || _allocations.Keys.Any(k => k.Index == index))
+                {
+                    continue;
+                }
+
                 long bytes = Directory.EnumerateFiles(directory, "*.share").Sum(f => new FileInfo(f).Length);
                 Directory.Delete(directory, recursive: true);
                 Interlocked.Add(ref _used, -bytes);
@@ -352,6 +372,19 @@ internal sealed class GridProvider : IDisposable
         }
 
         return removed;
+    }
+
+    /// <summary>The timer's sweep: a disk error is tried again at the next one rather than taking the process down.</summary>
+    private void SweepQuietly()
+    {
+        try
+        {
+            Sweep();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Tried again at the next sweep.
+        }
     }
 
     public void Dispose()

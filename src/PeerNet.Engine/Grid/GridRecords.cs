@@ -5,8 +5,10 @@ namespace PeerNet.Grid;
 
 /// <summary>
 /// What the owner put, kept in <c>grid/owned.txt</c> under the state folder (in memory without one): one line per
-/// file, tab-separated (capability, size, k, n, time, healthy shares, share=peer list), rewritten whole to a temporary
-/// file, synced and renamed, so a crash leaves the old list or the new one.
+/// file, tab-separated (capability, size, k, n, time put, healthy shares, share=peer list, last audit, last renewal;
+/// times in Unix milliseconds, empty when unknown), rewritten whole to a temporary file, synced and renamed, so a crash
+/// leaves the old list or the new one. Format 2 begins with the line <c># peernet grid owned 2</c> and adds the last two
+/// fields; format 1 (no such line, seven fields) is still read, its files' audit and renewal taken as never done.
 /// </summary>
 internal sealed class GridRecords
 {
@@ -46,22 +48,58 @@ internal sealed class GridRecords
         }
     }
 
+    private const string Header = "# peernet grid owned 2";
+
     public void Put(GridStoredFile file)
     {
         lock (_gate)
         {
             _files[file.Capability] = file;
+            Save();
+        }
+    }
+
+    /// <summary>
+    /// Replaces the file recorded under <paramref name="capability"/> by what <paramref name="change"/> makes of it (under
+    /// the lock, so concurrent changes do not undo each other); written at once with <paramref name="persist"/>, else at
+    /// the next <see cref="Save"/>. False when the file is not (or no longer) recorded.
+    /// </summary>
+    public bool Update(string capability, Func<GridStoredFile, GridStoredFile> change, bool persist)
+    {
+        lock (_gate)
+        {
+            if (!_files.TryGetValue(capability, out GridStoredFile? file))
+            {
+                return false;
+            }
+
+            _files[capability] = change(file);
+            if (persist)
+            {
+                Save();
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Writes the whole record: to a temporary file, synced, renamed over the old one, the folder synced.</summary>
+    public void Save()
+    {
+        lock (_gate)
+        {
             if (_path is null)
             {
                 return;
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            var text = new StringBuilder();
+            var text = new StringBuilder(Header).Append('\n');
             foreach (GridStoredFile f in _files.Values.OrderBy(f => f.StoredAt))
             {
                 text.Append(CultureInfo.InvariantCulture, $"{f.Capability}\t{f.Size}\t{f.K}\t{f.N}\t{f.StoredAt.ToUnixTimeMilliseconds()}\t{f.HealthyShares}\t")
                     .AppendJoin(',', f.Shares.OrderBy(s => s.Key).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key}={s.Value}")))
+                    .Append(CultureInfo.InvariantCulture, $"\t{f.LastChecked?.ToUnixTimeMilliseconds()}\t{f.LastRenewed?.ToUnixTimeMilliseconds()}")
                     .Append('\n');
             }
 
@@ -80,7 +118,7 @@ internal sealed class GridRecords
     private static GridStoredFile? Parse(string line)
     {
         string[] f = line.Split('\t');
-        if (f.Length != 7 || !GridCapability.TryParse(f[0], out _, out _)
+        if (f.Length is not (7 or 9) || !GridCapability.TryParse(f[0], out _, out _)
             || !long.TryParse(f[1], CultureInfo.InvariantCulture, out long size) || !int.TryParse(f[2], CultureInfo.InvariantCulture, out int k)
             || !int.TryParse(f[3], CultureInfo.InvariantCulture, out int n) || !long.TryParse(f[4], CultureInfo.InvariantCulture, out long at)
             || !int.TryParse(f[5], CultureInfo.InvariantCulture, out int healthy))
@@ -98,6 +136,22 @@ internal sealed class GridRecords
             }
         }
 
-        return new GridStoredFile { Capability = f[0], Size = size, K = k, N = n, StoredAt = DateTimeOffset.FromUnixTimeMilliseconds(at), HealthyShares = healthy, Shares = shares };
+        return new GridStoredFile
+        {
+            Capability = f[0],
+            Size = size,
+            K = k,
+            N = n,
+            StoredAt = DateTimeOffset.FromUnixTimeMilliseconds(at),
+            HealthyShares = healthy,
+            Shares = shares,
+            LastChecked = f.Length == 9 ? Time(f[7]) : null,
+            LastRenewed = f.Length == 9 ? Time(f[8]) : null,
+        };
     }
+
+    private static DateTimeOffset? Time(string field)
+        => long.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out long ms) && ms <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : null;
 }

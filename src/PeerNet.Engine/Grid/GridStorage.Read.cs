@@ -8,6 +8,8 @@ namespace PeerNet.Grid;
 /// <summary>Reading, auditing and repairing.</summary>
 public sealed partial class GridStorage
 {
+    private readonly Dictionary<string, SemaphoreSlim> _checking = new(StringComparer.Ordinal);
+
     private sealed record Reader(GridSession Session, GridShareHeader Header);
 
     private sealed class Readers : IAsyncDisposable
@@ -21,11 +23,16 @@ public sealed partial class GridStorage
 
     /// <summary>Which candidate holds which share of the file (asked in parallel; a peer that fails to answer is marked).</summary>
     private async Task<List<(Libp2pPeerId Peer, int Share)>> FindHoldersAsync(GridCapability capability, CancellationToken cancellationToken)
+        => (await AskHoldersAsync(capability, cancellationToken).ConfigureAwait(false)).Holders;
+
+    /// <summary>Which candidate holds which share of the file, and which candidates answered at all.</summary>
+    private async Task<(List<(Libp2pPeerId Peer, int Share)> Holders, HashSet<Libp2pPeerId> Answered)> AskHoldersAsync(GridCapability capability, CancellationToken cancellationToken)
     {
         byte[] storageIndex = capability.StorageIndex.ToArray();
         List<Libp2pPeerId> candidates = await CandidatesAsync(storageIndex, [], new HashSet<Libp2pPeerId>(), cancellationToken).ConfigureAwait(false);
         var known = _records.Find(capability)?.Shares.Values.ToHashSet(StringComparer.Ordinal) ?? [];
         candidates = [.. candidates.OrderBy(p => known.Contains(p.ToString()) ? 0 : 1)];
+        var answered = new HashSet<Libp2pPeerId>();
         IEnumerable<(Libp2pPeerId, int)>[] found = await Task.WhenAll(candidates.Select(async peer =>
         {
             try
@@ -34,6 +41,14 @@ public sealed partial class GridStorage
                 await using (session.ConfigureAwait(false))
                 {
                     StoreResponse answer = await session.RequestAsync(new StoreRequest { List = new ListShares { StorageIndex = ByteString.CopyFrom(storageIndex) } }, cancellationToken).ConfigureAwait(false);
+                    if (answer.Ok)
+                    {
+                        lock (answered)
+                        {
+                            answered.Add(peer);
+                        }
+                    }
+
                     return answer.ShareNumbers.Where(n => n < capability.N).Select(n => (peer, (int)n)).ToArray();
                 }
             }
@@ -43,7 +58,7 @@ public sealed partial class GridStorage
                 return [];
             }
         })).ConfigureAwait(false);
-        return [.. found.SelectMany(f => f)];
+        return ([.. found.SelectMany(f => f)], answered);
     }
 
     /// <summary>Opens a reader of <paramref name="share"/> on <paramref name="peer"/>: its header fetched and checked against the capability.</summary>
@@ -194,12 +209,58 @@ public sealed partial class GridStorage
     /// good ones and placed on peers that hold none of the file. A verify capability is enough. Providers that fail are
     /// marked and not used again.
     /// </summary>
-    public async Task<GridHealth> CheckAsync(GridCapability capability, bool repair = false, CancellationToken cancellationToken = default)
+    public Task<GridHealth> CheckAsync(GridCapability capability, bool repair = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(capability);
+        return CheckCoreAsync(capability, repair, persist: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// The audit (and repair) behind <see cref="CheckAsync"/> and the maintenance rounds, one at a time per file. The
+    /// record's shares, health and audit time are updated; written at once with <paramref name="persist"/> or when shares
+    /// were repaired, else at the end of the round.
+    /// </summary>
+    private async Task<GridHealth> CheckCoreAsync(GridCapability capability, bool repair, bool persist, CancellationToken cancellationToken)
+    {
+        SemaphoreSlim gate;
+        lock (_checking)
+        {
+            string key = Convert.ToHexString(capability.StorageIndex.Span);
+            if (!_checking.TryGetValue(key, out gate!))
+            {
+                _checking[key] = gate = new SemaphoreSlim(1, 1);
+            }
+        }
+
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await AuditAsync(capability, repair, persist, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<GridHealth> AuditAsync(GridCapability capability, bool repair, bool persist, CancellationToken cancellationToken)
+    {
         var decoder = new GridDecoder(capability);
-        List<(Libp2pPeerId Peer, int Share)> holders = await FindHoldersAsync(capability, cancellationToken).ConfigureAwait(false);
+        (List<(Libp2pPeerId Peer, int Share)> holders, HashSet<Libp2pPeerId> answered) = await AskHoldersAsync(capability, cancellationToken).ConfigureAwait(false);
         var failed = new List<string>();
+
+        // A provider that answers but no longer lists a share it acknowledged has dropped it: it fails the audit and is
+        // not used again (one that cannot be reached may only be offline: its share is simply not counted).
+        foreach ((int share, string provider) in _records.Find(capability)?.Shares ?? new Dictionary<int, string>())
+        {
+            Libp2pPeerId? dropper = answered.FirstOrDefault(p => p.ToString() == provider);
+            if (dropper is not null && !holders.Contains((dropper, share)))
+            {
+                MarkBad(dropper);
+                failed.Add(provider);
+            }
+        }
+
         (Libp2pPeerId Peer, int Share, GridShareHeader? Header)[] audited = await Task.WhenAll(holders.Select(async h =>
         {
             Reader? reader = await OpenReaderAsync(h.Peer, h.Share, capability, decoder, cancellationToken).ConfigureAwait(false);
@@ -249,7 +310,8 @@ public sealed partial class GridStorage
 
         if (_records.Find(capability) is { } record)
         {
-            _records.Put(record with { Shares = shares, HealthyShares = shares.Count });
+            DateTimeOffset now = _time.GetUtcNow();
+            _records.Update(record.Capability, r => r with { Shares = shares, HealthyShares = shares.Count, LastChecked = now }, persist || repaired.Count > 0);
         }
 
         return new GridHealth
@@ -277,9 +339,14 @@ public sealed partial class GridStorage
 
         await RefillAsync(readers, capability, decoder, cancellationToken).ConfigureAwait(false);
         List<Libp2pPeerId> candidates = await CandidatesAsync(storageIndex, [], holding, cancellationToken).ConfigureAwait(false);
-        Dictionary<int, Upload> uploads = await PlaceAsync(storageIndex, missing, layout.TotalLength, TimeSpan.FromDays(31), candidates, holding, cancellationToken).ConfigureAwait(false);
+        Dictionary<int, Upload> uploads = await PlaceAsync(storageIndex, missing, layout.TotalLength, Maintenance.Lease, candidates, holding, cancellationToken).ConfigureAwait(false);
         try
         {
+            if (uploads.Count == 0)
+            {
+                return []; // no new peer took a share: nothing to regenerate for (the next audit tries again)
+            }
+
             var code = new ReedSolomon(capability.K, capability.N);
             int segments = extension.SegmentCount;
             var hashes = missing.ToDictionary(m => m, _ => new byte[segments * GridHashes.Length]);

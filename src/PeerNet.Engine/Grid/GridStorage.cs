@@ -11,9 +11,13 @@ namespace PeerNet.Grid;
 /// Redundant storage across peers (docs/storage.md), the owner's side: <see cref="PutAsync"/> encrypts a file, codes it
 /// into n shares of which any k rebuild it and places them on distinct peers that speak <c>/peernet/store/1.0.0</c>;
 /// <see cref="GetAsync"/> fetches any k, checking every block; <see cref="CheckAsync"/> audits providers and repairs
-/// lost shares on new peers. A provider that answers wrong bytes, stalls or fails an audit is not used again.
+/// lost shares on new peers. A provider that answers wrong bytes, stalls or fails an audit is not used again. In the
+/// background, the <see cref="Maintenance"/> schedule renews the leases of the files this node put, audits their
+/// providers and repairs them (<see cref="LastMaintenance"/>, <see cref="MaintenanceCompleted"/>).
 /// </summary>
+#pragma warning disable CA1001 // its semaphores' wait handles are never asked for; the schedule's cancellation source is disposed when the node stops it.
 public sealed partial class GridStorage
+#pragma warning restore CA1001
 {
     private readonly Libp2pService _libp2p;
     private readonly GridProvider? _provider;
@@ -21,8 +25,9 @@ public sealed partial class GridStorage
     private readonly GridRecords _records;
     private readonly HashSet<Libp2pPeerId> _bad = [];
 
-    internal GridStorage(Libp2pService libp2p, string? stateDirectory, GridProvider? provider, TimeProvider time)
+    internal GridStorage(Libp2pService libp2p, string? stateDirectory, GridProvider? provider, TimeProvider time, GridMaintenanceOptions? maintenance = null)
     {
+        Maintenance = maintenance ?? new GridMaintenanceOptions();
         _libp2p = libp2p;
         _provider = provider;
         _time = time;
@@ -121,15 +126,18 @@ public sealed partial class GridStorage
             }
 
             GridCapability capability = GridCapability.ForRead(key, headers[0].Extension.Hash(), options.K, options.N, size);
+            DateTimeOffset now = _time.GetUtcNow();
             _records.Put(new GridStoredFile
             {
                 Capability = capability.ToString(),
                 Size = size,
                 K = options.K,
                 N = options.N,
-                StoredAt = _time.GetUtcNow(),
+                StoredAt = now,
                 Shares = acknowledged.ToDictionary(p => p.Key, p => p.Value.ToString()),
                 HealthyShares = acknowledged.Count,
+                LastChecked = now, // every acknowledged share was checked whole by its provider
+                LastRenewed = now, // and allocated with a lease
             });
             return capability;
         }

@@ -125,7 +125,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
     public Libp2pService Libp2p { get; private set; } = null!;
 
     /// <summary>Gives the node a libp2p host: incoming libp2p connections (secured by the router's route) go to it.</summary>
-    private void StartLibp2p(IPeerTransport transport)
+    private void StartLibp2p(IPeerTransport transport, TimeProvider time)
     {
         Multiaddr[] addresses = [.. Libp2pAddresses.Of(Options.ListenAddress, ListenPort).Select(a => Multiaddr.ForTcp(a, ListenPort, Identity.PeerId))];
         var host = new Libp2pHost(Identity, new Libp2pHostOptions { ListenAddrs = addresses });
@@ -139,11 +139,11 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         Libp2pConnectionHandler = Libp2p.AcceptAsync;
         if (Options.StorageShareBytes > 0 && Options.StateDirectory is { } state)
         {
-            _gridProvider = new GridProvider(state, Options.StorageShareBytes, TimeProvider.System);
+            _gridProvider = new GridProvider(state, Options.StorageShareBytes, time);
             Libp2p.SetStreamHandler(GridStoreCodec.ProtocolId, _gridProvider.ServeAsync);
         }
 
-        Storage = new GridStorage(Libp2p, Options.StateDirectory, _gridProvider, TimeProvider.System);
+        Storage = new GridStorage(Libp2p, Options.StateDirectory, _gridProvider, time, Options.GridMaintenance);
     }
 
     private GridProvider? _gridProvider;
@@ -278,8 +278,9 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             }
             NodeLog.Started(logger, session.ListenPort, dht is not null, options.LocalDiscovery);
             var node = new PeerNetNode(options, session, dht, dht6, time, logger) { _transport = transport, _datagrams = datagrams, Identity = identity, Utp = utp };
-            node.StartLibp2p(transport);
+            node.StartLibp2p(transport, time);
             node.Libp2p.StartPubsub(time);
+            node.Storage.StartMaintenance();
             return node;
         }
         catch
@@ -474,6 +475,11 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         Task unmapping = _portMapper?.DisposeAsync().AsTask() ?? Task.CompletedTask;
         await Task.WhenAll(torrents.Select(t => t.StopForNodeAsync())).ConfigureAwait(false);
         await unmapping.ConfigureAwait(false);
+        if (Storage is not null)
+        {
+            await Storage.StopMaintenanceAsync().ConfigureAwait(false); // first: its requests go over libp2p
+        }
+
         if (Libp2p is not null)
         {
             await Libp2p.StopPubsubAsync().ConfigureAwait(false);

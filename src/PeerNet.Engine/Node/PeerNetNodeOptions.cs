@@ -34,6 +34,13 @@ public sealed record PeerNetNodeOptions
     /// </summary>
     public long StorageShareBytes { get; init; }
 
+    /// <summary>
+    /// The schedule on which the node maintains the files it put into the storage grid: leases renewed on their
+    /// providers, providers audited, lost shares repaired (docs/storage.md). On by default (a 31-day lease renewed every
+    /// 7 days, an audit every 7 days); <see cref="Grid.GridMaintenanceOptions.Off"/> turns it off.
+    /// </summary>
+    public Grid.GridMaintenanceOptions GridMaintenance { get; init; } = new();
+
     /// <summary>DHT nodes to join through (HOST:PORT); null for the public routers (router.bittorrent.com and others).</summary>
     public IReadOnlyList<string>? DhtBootstrapNodes { get; init; }
 
@@ -116,6 +123,15 @@ public sealed record PeerNetNodeOptions
         if (StorageShareBytes < 0 || (StorageShareBytes > 0 && StateDirectory is null))
         {
             problems.Add("StorageShareBytes must be 0 (lend nothing) or a positive size with a StateDirectory to keep the shares in");
+        }
+
+        if (GridMaintenance is null)
+        {
+            problems.Add("GridMaintenance is required (GridMaintenanceOptions.Off turns it off)");
+        }
+        else
+        {
+            problems.AddRange(GridMaintenance.Validate());
         }
 
         if (EventBufferSize < 1)
