@@ -33,10 +33,20 @@ internal sealed partial class NodeService : IHostedService, IDisposable
         _meterFactory = meterFactory;
         _logger = loggerFactory.CreateLogger("PeerNet.Daemon");
         Catalog = new TorrentCatalog(state.CatalogFolder, _logger);
+        StorageNames = new StorageNames(Path.Combine(state.Folder, "storage-names.json"));
     }
 
     /// <summary>The direct messages the node received (it takes them once started).</summary>
     public DirectMessageInbox Messages { get; } = new();
+
+    /// <summary>The names of the files put through the API.</summary>
+    public StorageNames StorageNames { get; }
+
+    /// <summary>The storage settings (the space lent, the largest upload).</summary>
+    public StorageSettings StorageSettings => _settings.Storage;
+
+    /// <summary>Where uploads to the storage API are staged (each file deleted when stored or refused).</summary>
+    public string UploadFolder => Path.Combine(_state.Folder, "uploads");
 
     /// <summary>The running node.</summary>
     public PeerNetNode Node => _node ?? throw new InvalidOperationException("the node is not running");
@@ -70,6 +80,7 @@ internal sealed partial class NodeService : IHostedService, IDisposable
             UploadRateLimit = n.UploadRateLimit,
             DownloadRateLimit = n.DownloadRateLimit,
             MaxConnections = n.MaxConnections,
+            StorageShareBytes = _settings.Storage.ShareBytes,
             StateDirectory = _state.NodeFolder,
             ResumeDirectory = _state.ResumeFolder,
         };
