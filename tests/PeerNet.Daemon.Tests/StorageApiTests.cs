@@ -216,7 +216,8 @@ public sealed class StorageApiTests : IAsyncLifetime
         }
 
         // Over Storage:MaxUpload: refused from its Content-Length, and when sent without one (chunked), by counting.
-        using (HttpResponseMessage r = await _daemon.Client.PostAsync("api/v1/storage/files?name=big", Raw(new byte[MaxUpload + 1]), Ct))
+        // (Each on a connection of its own: the daemon closes a connection whose body it refused unread.)
+        using (HttpResponseMessage r = await SendOnceAsync("api/v1/storage/files?name=big", Raw(new byte[MaxUpload + 1])))
         {
             await ApiSecurityTests.AssertProblemAsync(r, HttpStatusCode.RequestEntityTooLarge, "over the limit");
         }
@@ -224,14 +225,12 @@ public sealed class StorageApiTests : IAsyncLifetime
         using (var chunked = new StreamContent(new MemoryStream(new byte[MaxUpload + 1])))
         {
             chunked.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/storage/files") { Content = chunked };
-            request.Headers.TransferEncodingChunked = true;
-            using HttpResponseMessage r = await _daemon.Client.SendAsync(request, Ct);
+            using HttpResponseMessage r = await SendOnceAsync("api/v1/storage/files", chunked, chunkedBody: true);
             await ApiSecurityTests.AssertProblemAsync(r, HttpStatusCode.RequestEntityTooLarge, "over the limit");
         }
 
         // The upload limit is that endpoint's alone: the rest of the API keeps Api:MaxRequestBodyBytes (64 KiB here).
-        using (HttpResponseMessage r = await _daemon.Client.PostAsync("api/v1/storage/check", Raw(new byte[100_000]), Ct))
+        using (HttpResponseMessage r = await SendOnceAsync("api/v1/storage/check", Raw(new byte[100_000])))
         {
             await ApiSecurityTests.AssertProblemAsync(r, HttpStatusCode.RequestEntityTooLarge, "over the limit");
         }
@@ -288,6 +287,15 @@ public sealed class StorageApiTests : IAsyncLifetime
         }
 
         Assert.True(paths.GetProperty("/api/v1/storage/check").GetProperty("post").TryGetProperty("requestBody", out _), "the check describes its body");
+    }
+
+    /// <summary>POSTs on a connection closed after the answer.</summary>
+    private async Task<HttpResponseMessage> SendOnceAsync(string path, HttpContent content, bool chunkedBody = false)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.ConnectionClose = true;
+        request.Headers.TransferEncodingChunked = chunkedBody;
+        return await _daemon.Client.SendAsync(request, Ct);
     }
 
     private static ByteArrayContent Raw(byte[] bytes)

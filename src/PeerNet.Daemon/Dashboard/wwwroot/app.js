@@ -101,7 +101,7 @@
     $("live").textContent = "offline";
     $("live").classList.add("off");
     $("signed-out").hidden = false;
-    for (const id of ["view-torrents", "view-torrent", "view-node"]) $(id).hidden = true;
+    for (const id of ["view-torrents", "view-torrent", "view-node", "view-storage"]) $(id).hidden = true;
     $("sign-out").hidden = true;
   }
 
@@ -455,6 +455,123 @@
       : [el("li", { class: "empty", text: "No problem found." })]));
   }
 
+  // ---- storage -------------------------------------------------------------------------------------------------
+  async function refreshStorage() {
+    const [summary, files] = await Promise.all([api("/storage"), api("/storage/files")]);
+    const m = $("storage-meter");
+    const quota = summary.quotaBytes;
+    m.querySelector(".fill").style.width = (quota > 0 ? Math.min(100, (summary.lentBytes / quota) * 100) : 0).toFixed(2) + "%";
+    m.querySelector("span").textContent = quota > 0 ? `${bytes(summary.lentBytes)} of ${bytes(quota)}` : "not lending (set Storage:Share)";
+    m.setAttribute("aria-valuenow", quota > 0 ? ((summary.lentBytes / quota) * 100).toFixed(1) : "0");
+    m.classList.toggle("paused", quota === 0);
+    facts($("storage-info"), [
+      ["Lent", quota > 0 ? `${bytes(summary.lentBytes)} used of ${bytes(quota)}` : "nothing"],
+      ["Shares held", count(summary.sharesHeld)],
+      ["Files stored", count(summary.files)],
+      ["Largest upload", bytes(summary.maxUploadBytes)],
+      ["Providers not used", summary.badProviders.length ? summary.badProviders.join(", ") : "none", summary.badProviders.length ? "mono" : null],
+    ]);
+    $("storage-files").tBodies[0].replaceChildren(...files.map(storageRow));
+    $("no-storage-files").hidden = files.length > 0;
+  }
+
+  function storageRow(f) {
+    const health = meter(f.healthyShares / f.n, null);
+    health.querySelector("span").textContent = `${f.healthyShares}/${f.n} (need ${f.k})`;
+    health.classList.toggle("done", f.healthyShares >= f.n);
+    health.classList.toggle("degraded", f.healthyShares < f.n && f.healthyShares >= f.k);
+    health.classList.toggle("error", f.healthyShares < f.k);
+    return el("tr", { "data-capability": f.capability },
+      el("td", { text: f.name || "(unnamed)" }),
+      el("td", { class: "num", text: bytes(f.size) }),
+      el("td", {}, health),
+      el("td", { class: "num", text: count(f.providers) }),
+      el("td", { text: new Date(f.storedAt).toLocaleString("en-GB") }),
+      el("td", {}, el("input", { type: "text", readonly: true, class: "capability", value: f.capability, "aria-label": "read capability", onfocus: (e) => e.target.select() })),
+      el("td", { class: "actions" },
+        el("button", { type: "button", class: "check", onclick: () => checkFile(f, false) }, "Check"),
+        el("button", { type: "button", class: "repair", onclick: () => checkFile(f, true) }, "Repair"),
+        el("button", { type: "button", class: "download", onclick: () => downloadFile(f) }, "Download")));
+  }
+
+  async function checkFile(f, repair) {
+    const status = $("storage-check-status");
+    status.className = "status";
+    status.textContent = `${repair ? "repairing" : "checking"} ${f.name || "the file"}…`;
+    try {
+      const body = JSON.stringify({ capability: f.capability, repair });
+      const h = await api("/storage/check", { method: "POST", body, headers: { "Content-Type": "application/json" } });
+      status.textContent = `${f.name || "file"}: ${h.healthyShares.length}/${h.n} shares healthy (need ${h.k})`
+        + (h.repairedShares.length ? `, ${h.repairedShares.length} repaired` : "")
+        + (h.failedProviders.length ? `, ${h.failedProviders.length} providers failed` : "");
+      status.className = "status" + (h.recoverable ? "" : " error");
+    } catch (e) {
+      report(e);
+      status.textContent = e.message;
+      status.className = "status error";
+    }
+    refreshStorage().catch(report);
+  }
+
+  /** Downloads by POST (the capability stays out of URLs), then hands the bytes to the browser as a file. */
+  async function downloadFile(f) {
+    const status = $("storage-check-status");
+    status.className = "status";
+    status.textContent = `fetching ${f.name || "the file"}…`;
+    try {
+      const response = await fetch("/api/v1/storage/get", {
+        method: "POST", credentials: "same-origin", cache: "no-store",
+        headers: { "Content-Type": "application/json", "X-PeerNet-CSRF": csrf || "" },
+        body: JSON.stringify({ capability: f.capability }),
+      });
+      if (!response.ok) {
+        let reason = response.status + " " + response.statusText;
+        try { const p = await response.json(); reason = p.title + (p.detail ? ": " + p.detail : ""); } catch { /* not problem details */ }
+        throw new Error(reason);
+      }
+      const url = URL.createObjectURL(await response.blob());
+      const a = el("a", { href: url, download: f.name || "file" });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      status.textContent = `${f.name || "file"}: ${bytes(f.size)} fetched, every block verified`;
+    } catch (e) {
+      report(e);
+      status.textContent = e.message;
+      status.className = "status error";
+    }
+  }
+
+  async function storeFile(event) {
+    event.preventDefault();
+    const status = $("store-status");
+    const file = $("store-file").files[0];
+    if (!file) {
+      status.textContent = "choose a file";
+      status.className = "status error";
+      return;
+    }
+    const form = new FormData();
+    form.append("file", file, file.name);
+    $("store-button").disabled = true;
+    status.className = "status";
+    status.textContent = "encrypting and placing shares…";
+    try {
+      const shares = encodeURIComponent($("store-shares").value.trim() || "3-of-10");
+      const f = await api(`/storage/files?shares=${shares}`, { method: "POST", body: form });
+      status.textContent = `stored “${f.name || file.name}”: ${f.healthyShares}/${f.n} shares placed`;
+      $("store-file").value = "";
+    } catch (e) {
+      report(e);
+      status.textContent = e.message;
+      status.className = "status error";
+    } finally {
+      $("store-button").disabled = false;
+    }
+    refreshStorage().catch(report);
+  }
+
   // ---- events ----------------------------------------------------------------------------------------------------
   const LIBP2P = new Set(["libp2pPeerConnected", "libp2pPeerDisconnected", "directMessageReceived"]);
   const REFRESHING = new Set(["torrentAdded", "torrentRemoved", "metadataReceived", "pieceVerified", "torrentCompleted", "torrentStateChanged", "peerConnected", "peerDisconnected", "storageError"]);
@@ -494,12 +611,14 @@
     if (csrf === null) return;
     const hash = location.hash || "#/torrents";
     const match = /^#\/torrent\/([0-9a-fA-F]+)$/.exec(hash);
-    const view = match ? "torrent" : hash === "#/node" ? "node" : "torrents";
+    const view = match ? "torrent" : hash === "#/node" ? "node" : hash === "#/storage" ? "storage" : "torrents";
     $("view-torrents").hidden = view !== "torrents";
     $("view-torrent").hidden = view !== "torrent";
     $("view-node").hidden = view !== "node";
-    $("nav-torrents").classList.toggle("current", view !== "node");
+    $("view-storage").hidden = view !== "storage";
+    $("nav-torrents").classList.toggle("current", view === "torrents" || view === "torrent");
     $("nav-node").classList.toggle("current", view === "node");
+    $("nav-storage").classList.toggle("current", view === "storage");
     const id = match ? match[1].toLowerCase() : null;
     if (id !== detailId) {
       detailId = id;
@@ -510,6 +629,7 @@
     }
     refreshNode().catch(report);
     if (view === "node") refreshLibp2p().catch(report);
+    if (view === "storage") refreshStorage().catch(report);
     if (detailId) refreshDetail().catch(report);
   }
 
@@ -520,6 +640,7 @@
   async function start() {
     $("add-form").addEventListener("submit", addTorrent);
     $("dm-form").addEventListener("submit", sendMessage);
+    $("store-form").addEventListener("submit", storeFile);
     $("t-pause").addEventListener("click", () => act(detailId, "pause"));
     $("t-resume").addEventListener("click", () => act(detailId, "resume"));
     $("t-recheck").addEventListener("click", () => act(detailId, "recheck"));
@@ -544,6 +665,7 @@
       refreshNode().catch(report);
       refreshTorrents().catch(report);
       if (!$("view-node").hidden) refreshLibp2p().catch(report);
+      if (!$("view-storage").hidden) refreshStorage().catch(report);
       if (detailId) refreshDetail().catch(report);
     }, POLL_MS);
   }
