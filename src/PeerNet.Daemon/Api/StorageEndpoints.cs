@@ -146,14 +146,15 @@ internal static class StorageEndpoints
             await service.Node.Storage.GetAsync(capability, response.Body, ct);
             return TypedResults.Empty;
         }
-        catch (IOException e) when (!response.HasStarted)
-        {
-            response.Headers.ContentDisposition = default;
-            response.Headers.CacheControl = default;
-            return NotStored("not retrievable", e.Message);
-        }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {
+            if (!response.HasStarted)
+            {
+                response.Headers.ContentDisposition = default;
+                response.Headers.CacheControl = default;
+                return NotStored("not retrievable", e.Message);
+            }
+
             context.Abort(); // the body is cut short: the client sees a truncated download, never a wrong one
             return TypedResults.Empty;
         }

@@ -34,10 +34,14 @@ internal sealed partial class NodeService : IHostedService, IDisposable
         _logger = loggerFactory.CreateLogger("PeerNet.Daemon");
         Catalog = new TorrentCatalog(state.CatalogFolder, _logger);
         StorageNames = new StorageNames(Path.Combine(state.Folder, "storage-names.json"));
+        Topics = new PubsubTopics(Path.Combine(state.Folder, "topics.json"));
     }
 
     /// <summary>The direct messages the node received (it takes them once started).</summary>
     public DirectMessageInbox Messages { get; } = new();
+
+    /// <summary>The gossipsub topics joined through the API, and their messages.</summary>
+    public PubsubTopics Topics { get; }
 
     /// <summary>The names of the files put through the API.</summary>
     public StorageNames StorageNames { get; }
@@ -85,9 +89,15 @@ internal sealed partial class NodeService : IHostedService, IDisposable
             ResumeDirectory = _state.ResumeFolder,
         };
         Directory.CreateDirectory(_state.NodeFolder);
+        if (Directory.Exists(UploadFolder))
+        {
+            Directory.Delete(UploadFolder, recursive: true); // uploads a crash left behind: none was stored
+        }
+
         Directory.CreateDirectory(_state.ResumeFolder);
         _node = await PeerNetNode.StartAsync(options, _loggerFactory, _meterFactory, null, cancellationToken);
         Messages.Attach(_node);
+        Topics.Attach(_node.Libp2p.Pubsub);
         _watcher = Task.Run(() => KeepMetadataAsync(_node, _stopping.Token), CancellationToken.None);
         foreach ((TorrentRecord record, byte[]? torrent) in Catalog.Load())
         {
@@ -98,6 +108,7 @@ internal sealed partial class NodeService : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
+        Topics.Dispose();
         if (_node is { } node)
         {
             await node.DisposeAsync();

@@ -436,6 +436,64 @@
     }
   }
 
+  // ---- gossipsub topics ----------------------------------------------------------------------------------------
+  async function refreshTopics() {
+    const [topics, messages] = await Promise.all([api("/libp2p/topics"), api("/libp2p/topics/messages")]);
+    $("topics").tBodies[0].replaceChildren(...topics.map((t) => el("tr", { "data-topic": t.topic },
+      el("td", { class: "mono", text: t.topic }),
+      el("td", { class: "num", text: count(t.meshPeers) }),
+      el("td", { class: "num", text: count(t.peers) }),
+      el("td", { class: "actions" }, el("button", { type: "button", class: "leave", onclick: () => leaveTopic(t.topic) }, "Leave")))));
+    $("no-topics").hidden = topics.length > 0;
+    if (!$("publish-topic").value && topics.length) $("publish-topic").value = topics[0].topic;
+    $("topic-messages").replaceChildren(...messages.map((m) => el("li", {},
+      el("span", { class: "type mono", text: m.topic }),
+      el("span", { class: "mono", text: m.from.slice(-8), title: m.from }),
+      el("span", { text: m.text }))));
+    $("no-topic-messages").hidden = messages.length > 0;
+  }
+
+  async function topicAction(statusId, work) {
+    const status = $(statusId);
+    status.className = "status";
+    try {
+      status.textContent = await work();
+    } catch (e) {
+      report(e);
+      status.textContent = e.message;
+      status.className = "status error-text";
+    }
+    refreshTopics().catch(report);
+  }
+
+  function joinTopic(event) {
+    event.preventDefault();
+    const topic = $("topic-name").value.trim();
+    return topicAction("topic-status", async () => {
+      await api("/libp2p/topics", { method: "POST", body: JSON.stringify({ topic }), headers: { "Content-Type": "application/json" } });
+      $("topic-name").value = "";
+      if (!$("publish-topic").value) $("publish-topic").value = topic;
+      return `joined ${topic}`;
+    });
+  }
+
+  function leaveTopic(topic) {
+    return topicAction("topic-status", async () => {
+      await api(`/libp2p/topics?topic=${encodeURIComponent(topic)}`, { method: "DELETE" });
+      return `left ${topic}`;
+    });
+  }
+
+  function publish(event) {
+    event.preventDefault();
+    return topicAction("publish-status", async () => {
+      const body = JSON.stringify({ topic: $("publish-topic").value.trim(), text: $("publish-text").value });
+      const r = await api("/libp2p/topics/publish", { method: "POST", body, headers: { "Content-Type": "application/json" } });
+      $("publish-text").value = "";
+      return `sent to ${r.peers} ${r.peers === 1 ? "peer" : "peers"}`;
+    });
+  }
+
   /** The connectivity report (GET /node/doctor): mapping, external address, inbound, and one line per problem. */
   async function refreshDoctor() {
     const r = await api("/node/doctor");
@@ -573,7 +631,7 @@
   }
 
   // ---- events ----------------------------------------------------------------------------------------------------
-  const LIBP2P = new Set(["libp2pPeerConnected", "libp2pPeerDisconnected", "directMessageReceived"]);
+  const LIBP2P = new Set(["libp2pPeerConnected", "libp2pPeerDisconnected", "directMessageReceived", "pubsubMessageReceived"]);
   const REFRESHING = new Set(["torrentAdded", "torrentRemoved", "metadataReceived", "pieceVerified", "torrentCompleted", "torrentStateChanged", "peerConnected", "peerDisconnected", "storageError"]);
 
   function listen() {
@@ -592,7 +650,7 @@
         let e;
         try { e = JSON.parse(message.data); } catch { return; }
         if (REFRESHING.has(type) || type === "eventsDropped") refreshSoon();
-        if (LIBP2P.has(type) && !$("view-node").hidden) refreshLibp2p().catch(report);
+        if (LIBP2P.has(type) && !$("view-node").hidden) { refreshLibp2p().catch(report); refreshTopics().catch(report); }
         if (type !== "pieceVerified" && type !== "connected") logEvent(e);
       });
     }
@@ -600,7 +658,7 @@
 
   function logEvent(e) {
     const t = e.torrent && torrents.find((x) => x.id === e.torrent);
-    const detail = [t ? t.name : e.torrent ? e.torrent.slice(0, 12) : null, e.state, e.peer, e.address, e.url, e.reason, e.agent, e.text].filter(Boolean).join(" · ");
+    const detail = [t ? t.name : e.torrent ? e.torrent.slice(0, 12) : null, e.topic, e.state, e.peer, e.address, e.url, e.reason, e.agent, e.text].filter(Boolean).join(" · ");
     const list = $("events");
     list.prepend(el("li", {}, el("time", { text: new Date(e.time).toLocaleTimeString("en-GB") }), el("span", { class: "type", text: e.type }), el("span", { text: detail })));
     while (list.children.length > 100) list.lastChild.remove();
@@ -628,7 +686,7 @@
       for (const t of ["t-peers", "t-files", "t-trackers"]) $(t).tBodies[0].replaceChildren();
     }
     refreshNode().catch(report);
-    if (view === "node") refreshLibp2p().catch(report);
+    if (view === "node") { refreshLibp2p().catch(report); refreshTopics().catch(report); }
     if (view === "storage") refreshStorage().catch(report);
     if (detailId) refreshDetail().catch(report);
   }
@@ -641,6 +699,8 @@
     $("add-form").addEventListener("submit", addTorrent);
     $("dm-form").addEventListener("submit", sendMessage);
     $("store-form").addEventListener("submit", storeFile);
+    $("topic-join-form").addEventListener("submit", joinTopic);
+    $("publish-form").addEventListener("submit", publish);
     $("t-pause").addEventListener("click", () => act(detailId, "pause"));
     $("t-resume").addEventListener("click", () => act(detailId, "resume"));
     $("t-recheck").addEventListener("click", () => act(detailId, "recheck"));
@@ -664,7 +724,7 @@
       if (csrf === null) return;
       refreshNode().catch(report);
       refreshTorrents().catch(report);
-      if (!$("view-node").hidden) refreshLibp2p().catch(report);
+      if (!$("view-node").hidden) { refreshLibp2p().catch(report); refreshTopics().catch(report); }
       if (!$("view-storage").hidden) refreshStorage().catch(report);
       if (detailId) refreshDetail().catch(report);
     }, POLL_MS);
