@@ -216,21 +216,8 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         string daemonId = self.GetProperty("peerId").GetString()!;
         string peerId = peer.Libp2p.PeerId.ToString();
 
-        using IPlaywright playwright = await Playwright.CreateAsync();
-        await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium.Path, Headless = true, Args = ["--disable-dev-shm-usage", "--disable-gpu"] });
-        await using IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
-        context.SetDefaultTimeout(60_000);
-        Assertions.SetDefaultExpectTimeout(60_000);
-        IPage page = await context.NewPageAsync();
-        page.PageError += (_, error) => _browserErrors.Add(error);
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                _browserErrors.Add(message.Text);
-            }
-        };
-        await page.GotoAsync((await File.ReadAllTextAsync(Path.Combine(_daemon.State, "dashboard-link"), Ct)).Trim());
+        await using SignedInBrowser browser = await SignInAsync(chromium);
+        IPage page = browser.Page;
         await page.Locator("#nav-node").ClickAsync();
         await Assertions.Expect(page.Locator("#libp2p-info")).ToContainTextAsync(daemonId);
         await Assertions.Expect(page.Locator("#libp2p-info")).ToContainTextAsync(self.GetProperty("listenAddresses")[0].GetString()!);
@@ -288,21 +275,8 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         Random.Shared.NextBytes(mine);
         await File.WriteAllBytesAsync(file, mine, Ct);
 
-        using IPlaywright playwright = await Playwright.CreateAsync();
-        await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium.Path, Headless = true, Args = ["--disable-dev-shm-usage", "--disable-gpu"] });
-        await using IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 }, AcceptDownloads = true });
-        context.SetDefaultTimeout(60_000);
-        Assertions.SetDefaultExpectTimeout(60_000);
-        IPage page = await context.NewPageAsync();
-        page.PageError += (_, error) => _browserErrors.Add(error);
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                _browserErrors.Add(message.Text);
-            }
-        };
-        await page.GotoAsync((await File.ReadAllTextAsync(Path.Combine(_daemon.State, "dashboard-link"), Ct)).Trim());
+        await using SignedInBrowser browser = await SignInAsync(chromium);
+        IPage page = browser.Page;
         await page.Locator("#nav-storage").ClickAsync();
         await Assertions.Expect(page.Locator("#view-storage")).ToBeVisibleAsync();
 
@@ -338,6 +312,59 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TopicsPanel_JoinsATopic_ShowsAMessageReceived_AndPublishes()
+    {
+        ToolInfo chromium = ReferenceTools.Require(ReferenceTool.Chromium);
+        const string Topic = "peernet/chat/lobby";
+        await _daemon.StartAsync();
+        await using PeerNetNode peer = await PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false, Trackers = false },
+            cancellationToken: Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+        using PeerNet.Libp2p.PubsubSubscription subscription = peer.Libp2p.Pubsub.Subscribe(Topic);
+        JsonElement self = await _daemon.GetJsonAsync("api/v1/libp2p");
+        var daemonId = PeerNet.Libp2p.Libp2pPeerId.Parse(self.GetProperty("peerId").GetString()!);
+        await peer.Libp2p.ConnectAsync(PeerNet.Libp2p.Multiaddr.Parse(self.GetProperty("listenAddresses")[0].GetString()!), Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+
+        await using SignedInBrowser browser = await SignInAsync(chromium);
+        IPage page = browser.Page;
+        await page.Locator("#nav-node").ClickAsync();
+        await Assertions.Expect(page.Locator("#no-topics")).ToBeVisibleAsync();
+
+        // Join on the page: listed, and the peer subscribed to it counted.
+        await page.Locator("#topic-name").FillAsync(Topic);
+        await page.Locator("#topic-join").ClickAsync();
+        await Assertions.Expect(page.Locator("#topic-status")).ToHaveTextAsync("joined " + Topic);
+        ILocator row = page.Locator("#topics tbody tr");
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        await Assertions.Expect(row.Locator("td").First).ToHaveTextAsync(Topic);
+        await Assertions.Expect(row.Locator("td").Nth(2)).ToHaveTextAsync("1");
+        await DaemonHarness.UntilAsync(() => Task.FromResult(peer.Libp2p.Pubsub.TopicPeers(Topic).Contains(daemonId)), "the peer sees the daemon subscribed");
+
+        // The peer publishes: the event stream puts it on the page.
+        await peer.Libp2p.Pubsub.PublishAsync(Topic, "hello, lobby"u8.ToArray(), Ct);
+        await Assertions.Expect(page.Locator("#topic-messages li")).ToContainTextAsync("hello, lobby");
+        await Assertions.Expect(page.Locator("#events")).ToContainTextAsync("pubsubMessageReceived");
+
+        // Publish from the page: the peer gets it.
+        await Assertions.Expect(page.Locator("#publish-topic")).ToHaveValueAsync(Topic);
+        await page.Locator("#publish-text").FillAsync("hello from the page");
+        await page.Locator("#publish-send").ClickAsync();
+        await Assertions.Expect(page.Locator("#publish-status")).ToHaveTextAsync("sent to 1 peer");
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(DaemonHarness.Timeout);
+        PeerNet.Libp2p.PubsubMessage got = await subscription.Messages.ReadAsync(deadline.Token);
+        Assert.Equal("hello from the page", System.Text.Encoding.UTF8.GetString(got.Data.Span));
+        await ScreenshotAsync(page, ScreenshotFolder(), "topics.png");
+
+        // Leave with the row's button.
+        await row.Locator("button.leave").ClickAsync();
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#no-topics")).ToBeVisibleAsync();
+        Assert.Equal(0, (await _daemon.GetJsonAsync("api/v1/libp2p/topics")).GetArrayLength());
+        Assert.True(_browserErrors.Count == 0, "the page failed:\n" + string.Join('\n', _browserErrors));
+    }
+
+    [Fact]
     public async Task UsedLink_ShowsTheSignedOutPage_AndTheApiRefusesTheBrowser()
     {
         ToolInfo chromium = ReferenceTools.Require(ReferenceTool.Chromium);
@@ -360,6 +387,37 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await page.GotoAsync(_daemon.BaseAddress.GetLeftPart(UriPartial.Authority) + "/");
         await Assertions.Expect(page.Locator("#signed-out")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#view-torrents")).ToBeHiddenAsync();
+    }
+
+    /// <summary>Chromium on the dashboard, signed in through the one-time link; page errors and console errors go to <see cref="_browserErrors"/>.</summary>
+    private async Task<SignedInBrowser> SignInAsync(ToolInfo chromium)
+    {
+        IPlaywright playwright = await Playwright.CreateAsync();
+        IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium.Path, Headless = true, Args = ["--disable-dev-shm-usage", "--disable-gpu"] });
+        IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 }, AcceptDownloads = true });
+        context.SetDefaultTimeout(60_000);
+        Assertions.SetDefaultExpectTimeout(60_000);
+        IPage page = await context.NewPageAsync();
+        page.PageError += (_, error) => _browserErrors.Add(error);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                _browserErrors.Add(message.Text);
+            }
+        };
+        await page.GotoAsync((await File.ReadAllTextAsync(Path.Combine(_daemon.State, "dashboard-link"), Ct)).Trim());
+        return new SignedInBrowser(playwright, browser, context, page);
+    }
+
+    private sealed record SignedInBrowser(IPlaywright Playwright, IBrowser Browser, IBrowserContext Context, IPage Page) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Context.DisposeAsync();
+            await Browser.DisposeAsync();
+            Playwright.Dispose();
+        }
     }
 
     private static async Task ScreenshotAsync(IPage page, string? folder, string name)
