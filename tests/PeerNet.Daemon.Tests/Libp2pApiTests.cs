@@ -170,7 +170,7 @@ public sealed class Libp2pApiTests : IAsyncLifetime
     }
 
     /// <summary>Reads the event stream until an event of <paramref name="type"/> and returns its data.</summary>
-    private static async Task<JsonElement> ReadEventAsync(StreamReader reader, string type)
+    internal static async Task<JsonElement> ReadEventAsync(StreamReader reader, string type)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         deadline.CancelAfter(DaemonHarness.Timeout);

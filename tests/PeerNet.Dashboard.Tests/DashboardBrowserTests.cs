@@ -216,21 +216,8 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         string daemonId = self.GetProperty("peerId").GetString()!;
         string peerId = peer.Libp2p.PeerId.ToString();
 
-        using IPlaywright playwright = await Playwright.CreateAsync();
-        await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium.Path, Headless = true, Args = ["--disable-dev-shm-usage", "--disable-gpu"] });
-        await using IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
-        context.SetDefaultTimeout(60_000);
-        Assertions.SetDefaultExpectTimeout(60_000);
-        IPage page = await context.NewPageAsync();
-        page.PageError += (_, error) => _browserErrors.Add(error);
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                _browserErrors.Add(message.Text);
-            }
-        };
-        await page.GotoAsync((await File.ReadAllTextAsync(Path.Combine(_daemon.State, "dashboard-link"), Ct)).Trim());
+        await using SignedInBrowser browser = await SignInAsync(chromium);
+        IPage page = browser.Page;
         await page.Locator("#nav-node").ClickAsync();
         await Assertions.Expect(page.Locator("#libp2p-info")).ToContainTextAsync(daemonId);
         await Assertions.Expect(page.Locator("#libp2p-info")).ToContainTextAsync(self.GetProperty("listenAddresses")[0].GetString()!);
@@ -261,6 +248,123 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StoragePanel_ShowsTheSpaceLent_StoresAFile_ChecksAndDownloadsIt()
+    {
+        ToolInfo chromium = ReferenceTools.Require(ReferenceTool.Chromium);
+        await _daemon.StartAsync(new Dictionary<string, string?> { ["Storage:Share"] = "16 MiB" });
+
+        // Another node beside it, lending space too: each stores on the other.
+        await using PeerNetNode provider = await PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false, Trackers = false, StateDirectory = Path.Combine(_daemon.Root, "provider"), StorageShareBytes = 16 << 20 },
+            cancellationToken: Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+        JsonElement self = await _daemon.GetJsonAsync("api/v1/libp2p");
+        await provider.Libp2p.ConnectAsync(PeerNet.Libp2p.Multiaddr.Parse(self.GetProperty("listenAddresses")[0].GetString()!), Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+        const string Store = "/peernet/store/1.0.0";
+        await DaemonHarness.UntilAsync(
+            async () => (await _daemon.GetJsonAsync("api/v1/libp2p/peers")).EnumerateArray().Any(p => p.GetProperty("protocols").EnumerateArray().Any(x => x.GetString() == Store)),
+            "the daemon sees the provider lend space");
+        await DaemonHarness.UntilAsync(() => Task.FromResult(provider.Libp2p.ConnectedPeers.Any(p => p.Protocols.Contains(Store))), "the provider sees the daemon lend space");
+        byte[] theirs = new byte[3 << 20];
+        Random.Shared.NextBytes(theirs);
+        await provider.Storage.PutAsync(new MemoryStream(theirs), new PeerNet.Grid.GridPutOptions { K = 1, N = 2 }, Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+        long lent = (await _daemon.GetJsonAsync("api/v1/storage")).GetProperty("lentBytes").GetInt64();
+        Assert.True(lent > 2 * theirs.Length, $"the daemon holds both shares ({lent} bytes)");
+
+        string file = Path.Combine(_daemon.Root, "holiday-photos.tar");
+        byte[] mine = new byte[700_000];
+        Random.Shared.NextBytes(mine);
+        await File.WriteAllBytesAsync(file, mine, Ct);
+
+        await using SignedInBrowser browser = await SignInAsync(chromium);
+        IPage page = browser.Page;
+        await page.Locator("#nav-storage").ClickAsync();
+        await Assertions.Expect(page.Locator("#view-storage")).ToBeVisibleAsync();
+
+        // The space lent: the bar and the facts, from the daemon's own numbers.
+        await Assertions.Expect(page.Locator("#storage-meter span")).ToHaveTextAsync(new Regex(@"^[0-9.]+ MiB of 16\.0 MiB$"));
+        await Assertions.Expect(page.Locator("#storage-info")).ToContainTextAsync(new Regex(@"Shares held\s*2"));
+        await Assertions.Expect(page.Locator("#no-storage-files")).ToBeVisibleAsync();
+
+        // Store a file through the page: 2-of-3 on the one provider there is.
+        await page.Locator("#store-file").SetInputFilesAsync(file);
+        await page.Locator("#store-shares").FillAsync("2-of-3");
+        await page.Locator("#store-button").ClickAsync();
+        await Assertions.Expect(page.Locator("#store-status")).ToContainTextAsync("stored “holiday-photos.tar”: 3/3 shares placed");
+        ILocator row = page.Locator("#storage-files tbody tr");
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        await Assertions.Expect(row.Locator("td").First).ToHaveTextAsync("holiday-photos.tar");
+        await Assertions.Expect(row.Locator(".meter span")).ToHaveTextAsync("3/3 (need 2)");
+        JsonElement stored = (await _daemon.GetJsonAsync("api/v1/storage/files")).EnumerateArray().Single();
+        await Assertions.Expect(row.Locator("input.capability")).ToHaveValueAsync(stored.GetProperty("capability").GetString()!);
+        Assert.Equal(3, provider.Storage.SharesHeld);
+
+        // Check, then download: the bytes are the file's.
+        await row.Locator("button.check").ClickAsync();
+        await Assertions.Expect(page.Locator("#storage-check-status")).ToHaveTextAsync("holiday-photos.tar: 3/3 shares healthy (need 2)");
+        await ScreenshotAsync(page, ScreenshotFolder(), "storage.png");
+        IDownload download = await page.RunAndWaitForDownloadAsync(() => row.Locator("button.download").ClickAsync());
+        Assert.Equal("holiday-photos.tar", download.SuggestedFilename);
+        string saved = Path.Combine(_daemon.Root, "downloaded.tar");
+        await download.SaveAsAsync(saved);
+        Assert.Equal(mine, await File.ReadAllBytesAsync(saved, Ct));
+        await Assertions.Expect(page.Locator("#storage-check-status")).ToContainTextAsync("every block verified");
+        Assert.True(_browserErrors.Count == 0, "the page failed:\n" + string.Join('\n', _browserErrors));
+    }
+
+    [Fact]
+    public async Task TopicsPanel_JoinsATopic_ShowsAMessageReceived_AndPublishes()
+    {
+        ToolInfo chromium = ReferenceTools.Require(ReferenceTool.Chromium);
+        const string Topic = "peernet/chat/lobby";
+        await _daemon.StartAsync();
+        await using PeerNetNode peer = await PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false, Trackers = false },
+            cancellationToken: Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+        using PeerNet.Libp2p.PubsubSubscription subscription = peer.Libp2p.Pubsub.Subscribe(Topic);
+        JsonElement self = await _daemon.GetJsonAsync("api/v1/libp2p");
+        var daemonId = PeerNet.Libp2p.Libp2pPeerId.Parse(self.GetProperty("peerId").GetString()!);
+        await peer.Libp2p.ConnectAsync(PeerNet.Libp2p.Multiaddr.Parse(self.GetProperty("listenAddresses")[0].GetString()!), Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+
+        await using SignedInBrowser browser = await SignInAsync(chromium);
+        IPage page = browser.Page;
+        await page.Locator("#nav-node").ClickAsync();
+        await Assertions.Expect(page.Locator("#no-topics")).ToBeVisibleAsync();
+
+        // Join on the page: listed, and the peer subscribed to it counted.
+        await page.Locator("#topic-name").FillAsync(Topic);
+        await page.Locator("#topic-join").ClickAsync();
+        await Assertions.Expect(page.Locator("#topic-status")).ToHaveTextAsync("joined " + Topic);
+        ILocator row = page.Locator("#topics tbody tr");
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        await Assertions.Expect(row.Locator("td").First).ToHaveTextAsync(Topic);
+        await Assertions.Expect(row.Locator("td").Nth(2)).ToHaveTextAsync("1");
+        await DaemonHarness.UntilAsync(() => Task.FromResult(peer.Libp2p.Pubsub.TopicPeers(Topic).Contains(daemonId)), "the peer sees the daemon subscribed");
+
+        // The peer publishes: the event stream puts it on the page.
+        await peer.Libp2p.Pubsub.PublishAsync(Topic, "hello, lobby"u8.ToArray(), Ct);
+        await Assertions.Expect(page.Locator("#topic-messages li")).ToContainTextAsync("hello, lobby");
+        await Assertions.Expect(page.Locator("#events")).ToContainTextAsync("pubsubMessageReceived");
+
+        // Publish from the page: the peer gets it.
+        await Assertions.Expect(page.Locator("#publish-topic")).ToHaveValueAsync(Topic);
+        await page.Locator("#publish-text").FillAsync("hello from the page");
+        await page.Locator("#publish-send").ClickAsync();
+        await Assertions.Expect(page.Locator("#publish-status")).ToHaveTextAsync("sent to 1 peer");
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(DaemonHarness.Timeout);
+        PeerNet.Libp2p.PubsubMessage got = await subscription.Messages.ReadAsync(deadline.Token);
+        Assert.Equal("hello from the page", System.Text.Encoding.UTF8.GetString(got.Data.Span));
+        await ScreenshotAsync(page, ScreenshotFolder(), "topics.png");
+
+        // Leave with the row's button.
+        await row.Locator("button.leave").ClickAsync();
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#no-topics")).ToBeVisibleAsync();
+        Assert.Equal(0, (await _daemon.GetJsonAsync("api/v1/libp2p/topics")).GetArrayLength());
+        Assert.True(_browserErrors.Count == 0, "the page failed:\n" + string.Join('\n', _browserErrors));
+    }
+
+    [Fact]
     public async Task UsedLink_ShowsTheSignedOutPage_AndTheApiRefusesTheBrowser()
     {
         ToolInfo chromium = ReferenceTools.Require(ReferenceTool.Chromium);
@@ -283,6 +387,37 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await page.GotoAsync(_daemon.BaseAddress.GetLeftPart(UriPartial.Authority) + "/");
         await Assertions.Expect(page.Locator("#signed-out")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#view-torrents")).ToBeHiddenAsync();
+    }
+
+    /// <summary>Chromium on the dashboard, signed in through the one-time link; page errors and console errors go to <see cref="_browserErrors"/>.</summary>
+    private async Task<SignedInBrowser> SignInAsync(ToolInfo chromium)
+    {
+        IPlaywright playwright = await Playwright.CreateAsync();
+        IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium.Path, Headless = true, Args = ["--disable-dev-shm-usage", "--disable-gpu"] });
+        IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 }, AcceptDownloads = true });
+        context.SetDefaultTimeout(60_000);
+        Assertions.SetDefaultExpectTimeout(60_000);
+        IPage page = await context.NewPageAsync();
+        page.PageError += (_, error) => _browserErrors.Add(error);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                _browserErrors.Add(message.Text);
+            }
+        };
+        await page.GotoAsync((await File.ReadAllTextAsync(Path.Combine(_daemon.State, "dashboard-link"), Ct)).Trim());
+        return new SignedInBrowser(playwright, browser, context, page);
+    }
+
+    private sealed record SignedInBrowser(IPlaywright Playwright, IBrowser Browser, IBrowserContext Context, IPage Page) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Context.DisposeAsync();
+            await Browser.DisposeAsync();
+            Playwright.Dispose();
+        }
     }
 
     private static async Task ScreenshotAsync(IPage page, string? folder, string name)

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Diagnostics;
-using PeerNet.Cli.Output;
 using PeerNet.Creation;
 using PeerNet.Metainfo;
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using PeerNet.Cli.Demo;
-using PeerNet.Cli.Output;
 
 namespace PeerNet.Cli.Commands;
 

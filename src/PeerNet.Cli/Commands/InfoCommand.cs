@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using PeerNet.Cli.Output;
 using PeerNet.Magnet;
 using PeerNet.Metainfo;
 

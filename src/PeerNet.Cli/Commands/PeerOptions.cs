@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Net;
-using PeerNet.Cli.Output;
 
 namespace PeerNet.Cli.Commands;
 

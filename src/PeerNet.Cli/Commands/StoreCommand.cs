@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
-using PeerNet.Cli.Output;
 using PeerNet.Grid;
 using PeerNet.Libp2p;
 

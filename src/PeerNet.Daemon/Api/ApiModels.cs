@@ -1,6 +1,7 @@
 using System.Globalization;
 
 using PeerNet.Daemon.Service;
+using PeerNet.Libp2p;
 
 namespace PeerNet.Daemon.Api;
 
@@ -170,8 +171,14 @@ internal sealed record AddTorrentRequest
 /// peerConnected, libp2pPeerConnected, directMessageReceived, ... (the engine's type, camel-cased); the other fields are
 /// those the kind has (for libp2p events <c>Peer</c> is the peer ID, <c>Address</c> its IP address and port).
 /// </summary>
-internal sealed record EventDto(string Type, DateTimeOffset Time, string? Torrent, int? Piece = null, string? Peer = null, string? Reason = null, string? State = null, long? Count = null, string? Url = null, string? Address = null, string? Agent = null, string? Text = null)
+internal sealed record EventDto(string Type, DateTimeOffset Time, string? Torrent, int? Piece = null, string? Peer = null, string? Reason = null, string? State = null, long? Count = null, string? Url = null, string? Address = null, string? Agent = null, string? Text = null, string? Topic = null)
 {
+    /// <summary>A message received on a gossipsub topic joined (the daemon's own event: <c>pubsubMessageReceived</c>).</summary>
+    public static EventDto From(PubsubMessage m) => new(
+        "pubsubMessageReceived", DateTimeOffset.UtcNow, null, Peer: m.From.ToString(), Count: m.Data.Length,
+        Text: DisplayText.Sanitize(System.Text.Encoding.UTF8.GetString(m.Data.Span), DirectMessageDto.MaxTextLength),
+        Topic: DisplayText.Sanitize(m.Topic, Libp2pEndpoints.MaxTopicLength));
+
     public static EventDto From(NodeEvent e)
     {
         string type = e.GetType().Name;

@@ -35,9 +35,18 @@ internal sealed partial class ApiSecurity
 
     private readonly IBrowserSessions? _sessions;
 
-    public ApiSecurity(string token, IEnumerable<string> allowedHosts, long maxBody, ILogger logger, IBrowserSessions? sessions = null)
+    private readonly BodyLimit? _upload;
+
+    /// <param name="token">The API token.</param>
+    /// <param name="allowedHosts">The Host header values answered.</param>
+    /// <param name="maxBody">The largest request body (<c>Api:MaxRequestBodyBytes</c>).</param>
+    /// <param name="logger">Where failed logins are logged.</param>
+    /// <param name="sessions">The dashboard's sessions.</param>
+    /// <param name="upload">One endpoint with a larger body limit of its own (the storage upload).</param>
+    public ApiSecurity(string token, IEnumerable<string> allowedHosts, long maxBody, ILogger logger, IBrowserSessions? sessions = null, BodyLimit? upload = null)
     {
         _sessions = sessions;
+        _upload = upload;
         _token = Encoding.UTF8.GetBytes(token);
         _hosts = new HashSet<string>(allowedHosts.Select(h => h.Trim().ToLowerInvariant()), StringComparer.Ordinal);
         _maxBody = maxBody;
@@ -59,15 +68,16 @@ internal sealed partial class ApiSecurity
             return;
         }
 
+        (long maxBody, string limitSetting) = _upload is { } upload && upload.Matches(request) ? (upload.Bytes, upload.Setting) : (_maxBody, "Api:MaxRequestBodyBytes");
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
-            size.MaxRequestBodySize = _maxBody;
+            size.MaxRequestBodySize = maxBody;
         }
 
-        if (request.ContentLength > _maxBody)
+        if (request.ContentLength > maxBody)
         {
             await Problems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "body over the limit",
-                $"the request body is {request.ContentLength} bytes; this daemon accepts at most {_maxBody} (Api:MaxRequestBodyBytes)");
+                $"the request body is {request.ContentLength} bytes; this daemon accepts at most {maxBody} ({limitSetting})");
             return;
         }
 
@@ -182,6 +192,14 @@ internal sealed partial class ApiSecurity
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "API request from {Address} without a valid token ({Count} in the last minute)")]
     private static partial void LogFailedAuth(ILogger logger, string address, int count);
+}
+
+/// <summary>A body limit of its own for one endpoint (method and path), named by its setting in refusals.</summary>
+internal sealed record BodyLimit(string Method, PathString Path, long Bytes, string Setting)
+{
+    public bool Matches(HttpRequest request) =>
+        string.Equals(request.Method, Method, StringComparison.OrdinalIgnoreCase)
+        && request.Path.StartsWithSegments(Path, StringComparison.OrdinalIgnoreCase, out PathString rest) && (!rest.HasValue || rest.Value == "/");
 }
 
 /// <summary>Browser sessions the API accepts by cookie (the dashboard's), each with its CSRF token.</summary>

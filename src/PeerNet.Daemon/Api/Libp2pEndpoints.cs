@@ -18,7 +18,77 @@ internal static class Libp2pEndpoints
         libp2p.MapGet("/peers", Peers).WithSummary("The libp2p peers connected now, with what identify said of each");
         libp2p.MapGet("/messages", Messages).WithSummary("The last direct messages received, newest first");
         libp2p.MapPost("/messages", SendAsync).WithSummary("Send a direct message: {to: multiaddr ending in /p2p/PEERID (or a peer ID the node knows), text}; answers once the peer acknowledged it");
+        libp2p.MapGet("/topics", Topics).WithSummary("The gossipsub topics joined, each with its mesh peers and the connected peers subscribed to it");
+        libp2p.MapPost("/topics", Join).WithSummary("Join a gossipsub topic: {topic}; its messages are kept (GET /topics/messages) and sent on the event stream as pubsubMessageReceived; kept across restarts");
+        libp2p.MapDelete("/topics", Leave).WithSummary("Leave a gossipsub topic: ?topic=NAME");
+        libp2p.MapPost("/topics/publish", PublishAsync).WithSummary("Publish on a gossipsub topic (joined or not): {topic, text}; answers how many peers it was sent to");
+        libp2p.MapGet("/topics/messages", TopicMessages).WithSummary("The last messages received on the topics joined, newest first");
     }
+
+    private static Ok<TopicDto[]> Topics(NodeService service)
+    {
+        Libp2pPubsub pubsub = service.Node.Libp2p.Pubsub;
+        return TypedResults.Ok(service.Topics.Joined.Select(t => new TopicDto(t, pubsub.MeshPeers(t).Count, pubsub.TopicPeers(t).Count)).ToArray());
+    }
+
+    private static Results<Created<TopicDto>, Ok<TopicDto>, ProblemHttpResult> Join(TopicRequest request, NodeService service)
+    {
+        if (CheckTopic(request.Topic) is { } bad)
+        {
+            return bad;
+        }
+
+        try
+        {
+            bool joined = service.Topics.Join(request.Topic!);
+            var topic = new TopicDto(request.Topic!, 0, service.Node.Libp2p.Pubsub.TopicPeers(request.Topic!).Count);
+            return joined ? TypedResults.Created((string?)null, topic) : TypedResults.Ok(topic);
+        }
+        catch (InvalidOperationException e)
+        {
+            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status409Conflict, title: "too many topics");
+        }
+    }
+
+    private static Results<NoContent, ProblemHttpResult> Leave(string? topic, NodeService service) =>
+        CheckTopic(topic) is { } bad ? bad
+        : service.Topics.Leave(topic!) ? TypedResults.NoContent()
+        : TypedResults.Problem($"the daemon has not joined '{DisplayText.Sanitize(topic, 100)}'", statusCode: StatusCodes.Status404NotFound, title: "unknown topic");
+
+    private static async Task<Results<Ok<PublishResult>, ProblemHttpResult>> PublishAsync(PublishRequest request, NodeService service, CancellationToken ct)
+    {
+        if (CheckTopic(request.Topic) is { } bad)
+        {
+            return bad;
+        }
+
+        if (request.Text is null)
+        {
+            return Problems.BadRequest("text needed", "give the message's text: {\"topic\": ..., \"text\": ...}");
+        }
+
+        try
+        {
+            int peers = await service.Node.Libp2p.Pubsub.PublishAsync(request.Topic!, System.Text.Encoding.UTF8.GetBytes(request.Text), ct);
+            return TypedResults.Ok(new PublishResult(peers));
+        }
+        catch (ArgumentException e)
+        {
+            return Problems.BadRequest("cannot publish", DisplayText.Sanitize(e.Message, 500));
+        }
+    }
+
+    private static Ok<TopicMessageDto[]> TopicMessages(NodeService service) =>
+        TypedResults.Ok(service.Topics.Recent.Select(TopicMessageDto.Of).ToArray());
+
+    /// <summary>A 400 for a missing or oversized topic name; null for a usable one.</summary>
+    private static ProblemHttpResult? CheckTopic(string? topic) =>
+        string.IsNullOrEmpty(topic) ? Problems.BadRequest("topic needed", "name the topic: {\"topic\": \"NAME\"} (or ?topic=NAME to leave)")
+        : System.Text.Encoding.UTF8.GetByteCount(topic) > MaxTopicLength ? Problems.BadRequest("topic too long", $"a topic name has at most {MaxTopicLength} bytes")
+        : null;
+
+    /// <summary>The longest topic name (gossipsub's own limit in this engine).</summary>
+    public const int MaxTopicLength = 512;
 
     private static Ok<Libp2pNodeDto> Self(NodeService service)
     {
@@ -104,3 +174,26 @@ internal sealed record SendMessageRequest(string? To, string? Text);
 
 /// <summary>A message delivered: how long until the peer acknowledged it.</summary>
 internal sealed record SendMessageResult(double Milliseconds);
+
+/// <summary>A gossipsub topic joined: the peers in its mesh, and the connected peers subscribed to it.</summary>
+internal sealed record TopicDto(string Topic, int MeshPeers, int Peers);
+
+/// <summary>A topic to join.</summary>
+internal sealed record TopicRequest(string? Topic);
+
+/// <summary>A message to publish.</summary>
+internal sealed record PublishRequest(string? Topic, string? Text);
+
+/// <summary>A message published: how many peers it was sent to.</summary>
+internal sealed record PublishResult(int Peers);
+
+/// <summary>A message received on a topic: its author (signature checked), the peer it came through, its text (UTF-8, sanitized) and size.</summary>
+internal sealed record TopicMessageDto(string Topic, string From, string ReceivedFrom, string Text, int Length)
+{
+    public static TopicMessageDto Of(PubsubMessage m) => new(
+        DisplayText.Sanitize(m.Topic, Libp2pEndpoints.MaxTopicLength),
+        m.From.ToString(),
+        m.ReceivedFrom.ToString(),
+        DisplayText.Sanitize(System.Text.Encoding.UTF8.GetString(m.Data.Span), DirectMessageDto.MaxTextLength),
+        m.Data.Length);
+}

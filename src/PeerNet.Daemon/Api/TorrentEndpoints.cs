@@ -1,5 +1,6 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
@@ -118,33 +119,58 @@ internal static class TorrentEndpoints
 
     private static ServerSentEventsResult<EventDto> Events(NodeService node, IHostApplicationLifetime lifetime, CancellationToken ct)
     {
-        return TypedResults.ServerSentEvents(Stream(node.Node, lifetime.ApplicationStopping, ct));
+        return TypedResults.ServerSentEvents(Stream(node, lifetime.ApplicationStopping, ct));
 
-        static async IAsyncEnumerable<SseItem<EventDto>> Stream(PeerNetNode node, CancellationToken stopping, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        static async IAsyncEnumerable<SseItem<EventDto>> Stream(NodeService service, CancellationToken stopping, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
         {
             // Ends when the client goes, or the daemon stops (which would otherwise wait for the client).
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, ct);
-            IAsyncEnumerator<NodeEvent> events = node.WatchEventsAsync(linked.Token).GetAsyncEnumerator(linked.Token);
-            await using (events)
+
+            // The node's events and the messages of the topics joined, merged. The node's are waited for (a slow client
+            // makes the node's watcher drop some and say so: eventsDropped); topic messages beyond the buffer are dropped.
+            var merged = Channel.CreateBounded<EventDto>(new BoundedChannelOptions(1024) { SingleReader = true });
+            using IDisposable topics = service.Topics.Watch(m => merged.Writer.TryWrite(EventDto.From(m)));
+            Task pump = PumpAsync(service.Node, merged.Writer, linked.Token);
+            try
             {
                 yield return new SseItem<EventDto>(new EventDto("connected", DateTimeOffset.UtcNow, null), "connected");
                 while (true)
                 {
+                    EventDto e;
                     try
                     {
-                        if (!await events.MoveNextAsync())
-                        {
-                            yield break;
-                        }
+                        e = await merged.Reader.ReadAsync(linked.Token);
                     }
-                    catch (OperationCanceledException)
+                    catch (Exception x) when (x is OperationCanceledException or ChannelClosedException)
                     {
                         yield break;
                     }
 
-                    EventDto e = EventDto.From(events.Current);
                     yield return new SseItem<EventDto>(e, e.Type) { EventId = e.SseId };
                 }
+            }
+            finally
+            {
+                await linked.CancelAsync();
+                await pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        static async Task PumpAsync(PeerNetNode node, ChannelWriter<EventDto> into, CancellationToken ct)
+        {
+            try
+            {
+                await foreach (NodeEvent e in node.WatchEventsAsync(ct))
+                {
+                    await into.WriteAsync(EventDto.From(e), ct);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                into.TryComplete();
             }
         }
     }

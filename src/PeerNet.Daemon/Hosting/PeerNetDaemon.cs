@@ -130,7 +130,8 @@ public static partial class PeerNetDaemon
         }
 
         var sessions = new DashboardSessions();
-        var security = new ApiSecurity(token, [.. ApiSecurity.DefaultHosts(apiAddress), .. settings.Api.AllowedHosts], settings.Api.MaxRequestBodyBytes, logger, sessions);
+        var security = new ApiSecurity(token, [.. ApiSecurity.DefaultHosts(apiAddress), .. settings.Api.AllowedHosts], settings.Api.MaxRequestBodyBytes, logger, sessions,
+            new BodyLimit(HttpMethods.Post, StorageEndpoints.FilesPath, settings.Storage.MaxUploadBytes + StorageEndpoints.MultipartOverhead, "Storage:MaxUpload"));
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(security.InvokeAsync);
@@ -138,6 +139,7 @@ public static partial class PeerNetDaemon
         app.MapScalarApiReference(o => o.WithTitle("PeerNet daemon API"));
         app.MapApi();
         app.MapLibp2pApi(); // /api/v1/libp2p: peers and direct messages
+        app.MapStorageApi(); // /api/v1/storage: space lent, files put, upload, download, check
         app.MapTransmissionRpc(security); // /transmission/rpc: Transmission's RPC, for transmission-remote and its GUIs
         app.MapPeerNetMetrics();
         app.MapDashboard(sessions, security, state);

@@ -17,6 +17,9 @@ internal sealed class DaemonSettings
     /// <summary>Where added torrents go unless the request names a folder.</summary>
     public TorrentSettings Torrents { get; set; } = new();
 
+    /// <summary>Redundant storage: the space lent to other peers' shares, and uploads through the API.</summary>
+    public StorageSettings Storage { get; set; } = new();
+
     /// <summary>The problems with these settings, in words a user can act on; empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -68,6 +71,16 @@ internal sealed class DaemonSettings
         if (Api.AllowedHosts.Any(h => string.IsNullOrWhiteSpace(h) || h.Contains('*', StringComparison.Ordinal)))
         {
             problems.Add("Api:AllowedHosts names hosts exactly (no wildcards, no empty names)");
+        }
+
+        if (!ByteSize.TryParse(Storage.Share, out _))
+        {
+            problems.Add($"Storage:Share '{DisplayText.Sanitize(Storage.Share, 100)}' is not a size: write bytes or a number with a unit, as 500M, 50G or \"50 GiB\" (0 lends nothing)");
+        }
+
+        if (!ByteSize.TryParse(Storage.MaxUpload, out long upload) || upload < 1)
+        {
+            problems.Add($"Storage:MaxUpload '{DisplayText.Sanitize(Storage.MaxUpload, 100)}' is not a size of at least one byte: write bytes or a number with a unit, as 500M or \"1 GiB\"");
         }
 
         return problems;
@@ -135,4 +148,25 @@ internal sealed class TorrentSettings
 {
     /// <summary>Where torrents are saved unless a request says otherwise; null for <c>downloads</c> in the state folder.</summary>
     public string? DownloadFolder { get; set; }
+}
+
+/// <summary>
+/// Redundant storage (docs/storage.md). Sizes are bytes or a number with a binary unit, as <c>peernet store serve --share</c>
+/// takes them: <c>500M</c>, <c>50G</c>, <c>"50 GiB"</c>. Both need a restart to change.
+/// </summary>
+internal sealed class StorageSettings
+{
+    /// <summary>The disk lent to other peers' shares (under the state folder). Default 0: the node lends nothing.</summary>
+    public string Share { get; set; } = "0";
+
+    /// <summary>The largest file <c>POST /api/v1/storage/files</c> takes (it is staged in the state folder first). Default 1 GiB.</summary>
+    public string MaxUpload { get; set; } = "1 GiB";
+
+    /// <summary><see cref="Share"/> in bytes (valid settings only).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public long ShareBytes => ByteSize.TryParse(Share, out long bytes) ? bytes : 0;
+
+    /// <summary><see cref="MaxUpload"/> in bytes (valid settings only).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public long MaxUploadBytes => ByteSize.TryParse(MaxUpload, out long bytes) ? bytes : 0;
 }

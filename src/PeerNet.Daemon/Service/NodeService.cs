@@ -33,10 +33,24 @@ internal sealed partial class NodeService : IHostedService, IDisposable
         _meterFactory = meterFactory;
         _logger = loggerFactory.CreateLogger("PeerNet.Daemon");
         Catalog = new TorrentCatalog(state.CatalogFolder, _logger);
+        StorageNames = new StorageNames(Path.Combine(state.Folder, "storage-names.json"));
+        Topics = new PubsubTopics(Path.Combine(state.Folder, "topics.json"));
     }
 
     /// <summary>The direct messages the node received (it takes them once started).</summary>
     public DirectMessageInbox Messages { get; } = new();
+
+    /// <summary>The gossipsub topics joined through the API, and their messages.</summary>
+    public PubsubTopics Topics { get; }
+
+    /// <summary>The names of the files put through the API.</summary>
+    public StorageNames StorageNames { get; }
+
+    /// <summary>The storage settings (the space lent, the largest upload).</summary>
+    public StorageSettings StorageSettings => _settings.Storage;
+
+    /// <summary>Where uploads to the storage API are staged (each file deleted when stored or refused).</summary>
+    public string UploadFolder => Path.Combine(_state.Folder, "uploads");
 
     /// <summary>The running node.</summary>
     public PeerNetNode Node => _node ?? throw new InvalidOperationException("the node is not running");
@@ -70,13 +84,20 @@ internal sealed partial class NodeService : IHostedService, IDisposable
             UploadRateLimit = n.UploadRateLimit,
             DownloadRateLimit = n.DownloadRateLimit,
             MaxConnections = n.MaxConnections,
+            StorageShareBytes = _settings.Storage.ShareBytes,
             StateDirectory = _state.NodeFolder,
             ResumeDirectory = _state.ResumeFolder,
         };
         Directory.CreateDirectory(_state.NodeFolder);
+        if (Directory.Exists(UploadFolder))
+        {
+            Directory.Delete(UploadFolder, recursive: true); // uploads a crash left behind: none was stored
+        }
+
         Directory.CreateDirectory(_state.ResumeFolder);
         _node = await PeerNetNode.StartAsync(options, _loggerFactory, _meterFactory, null, cancellationToken);
         Messages.Attach(_node);
+        Topics.Attach(_node.Libp2p.Pubsub);
         _watcher = Task.Run(() => KeepMetadataAsync(_node, _stopping.Token), CancellationToken.None);
         foreach ((TorrentRecord record, byte[]? torrent) in Catalog.Load())
         {
@@ -87,6 +108,7 @@ internal sealed partial class NodeService : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
+        Topics.Dispose();
         if (_node is { } node)
         {
             await node.DisposeAsync();

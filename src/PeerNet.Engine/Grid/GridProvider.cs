@@ -68,6 +68,9 @@ internal sealed class GridProvider : IDisposable
     /// <summary>The quota in bytes.</summary>
     public long Quota => _quota;
 
+    /// <summary>The shares held (committed; allocations in progress not counted), counted on disk.</summary>
+    public int SharesHeld => Directory.EnumerateFiles(_shares, "*.share", SearchOption.AllDirectories).Count();
+
     /// <summary>Serves one stream: requests one after another until the peer half-closes.</summary>
     public async Task ServeAsync(Libp2pStream stream, Libp2pPeerId peer, CancellationToken cancellationToken)
     {

@@ -43,6 +43,9 @@ public sealed partial class GridStorage
     /// <summary>The bytes of other peers' shares this node holds or is receiving.</summary>
     public long LentBytes => _provider?.Used ?? 0;
 
+    /// <summary>How many shares of other peers' files this node holds (committed ones; 0 when it lends nothing).</summary>
+    public int SharesHeld => _provider?.SharesHeld ?? 0;
+
     /// <summary>The providers this node stopped using (wrong bytes, stalls, failed audits), in peer ID text.</summary>
     public IReadOnlyList<string> BadProviders
     {

@@ -101,7 +101,7 @@
     $("live").textContent = "offline";
     $("live").classList.add("off");
     $("signed-out").hidden = false;
-    for (const id of ["view-torrents", "view-torrent", "view-node"]) $(id).hidden = true;
+    for (const id of ["view-torrents", "view-torrent", "view-node", "view-storage"]) $(id).hidden = true;
     $("sign-out").hidden = true;
   }
 
@@ -436,6 +436,64 @@
     }
   }
 
+  // ---- gossipsub topics ----------------------------------------------------------------------------------------
+  async function refreshTopics() {
+    const [topics, messages] = await Promise.all([api("/libp2p/topics"), api("/libp2p/topics/messages")]);
+    $("topics").tBodies[0].replaceChildren(...topics.map((t) => el("tr", { "data-topic": t.topic },
+      el("td", { class: "mono", text: t.topic }),
+      el("td", { class: "num", text: count(t.meshPeers) }),
+      el("td", { class: "num", text: count(t.peers) }),
+      el("td", { class: "actions" }, el("button", { type: "button", class: "leave", onclick: () => leaveTopic(t.topic) }, "Leave")))));
+    $("no-topics").hidden = topics.length > 0;
+    if (!$("publish-topic").value && topics.length) $("publish-topic").value = topics[0].topic;
+    $("topic-messages").replaceChildren(...messages.map((m) => el("li", {},
+      el("span", { class: "type mono", text: m.topic }),
+      el("span", { class: "mono", text: m.from.slice(-8), title: m.from }),
+      el("span", { text: m.text }))));
+    $("no-topic-messages").hidden = messages.length > 0;
+  }
+
+  async function topicAction(statusId, work) {
+    const status = $(statusId);
+    status.className = "status";
+    try {
+      status.textContent = await work();
+    } catch (e) {
+      report(e);
+      status.textContent = e.message;
+      status.className = "status error-text";
+    }
+    refreshTopics().catch(report);
+  }
+
+  function joinTopic(event) {
+    event.preventDefault();
+    const topic = $("topic-name").value.trim();
+    return topicAction("topic-status", async () => {
+      await api("/libp2p/topics", { method: "POST", body: JSON.stringify({ topic }), headers: { "Content-Type": "application/json" } });
+      $("topic-name").value = "";
+      if (!$("publish-topic").value) $("publish-topic").value = topic;
+      return `joined ${topic}`;
+    });
+  }
+
+  function leaveTopic(topic) {
+    return topicAction("topic-status", async () => {
+      await api(`/libp2p/topics?topic=${encodeURIComponent(topic)}`, { method: "DELETE" });
+      return `left ${topic}`;
+    });
+  }
+
+  function publish(event) {
+    event.preventDefault();
+    return topicAction("publish-status", async () => {
+      const body = JSON.stringify({ topic: $("publish-topic").value.trim(), text: $("publish-text").value });
+      const r = await api("/libp2p/topics/publish", { method: "POST", body, headers: { "Content-Type": "application/json" } });
+      $("publish-text").value = "";
+      return `sent to ${r.peers} ${r.peers === 1 ? "peer" : "peers"}`;
+    });
+  }
+
   /** The connectivity report (GET /node/doctor): mapping, external address, inbound, and one line per problem. */
   async function refreshDoctor() {
     const r = await api("/node/doctor");
@@ -455,8 +513,125 @@
       : [el("li", { class: "empty", text: "No problem found." })]));
   }
 
+  // ---- storage -------------------------------------------------------------------------------------------------
+  async function refreshStorage() {
+    const [summary, files] = await Promise.all([api("/storage"), api("/storage/files")]);
+    const m = $("storage-meter");
+    const quota = summary.quotaBytes;
+    m.querySelector(".fill").style.width = (quota > 0 ? Math.min(100, (summary.lentBytes / quota) * 100) : 0).toFixed(2) + "%";
+    m.querySelector("span").textContent = quota > 0 ? `${bytes(summary.lentBytes)} of ${bytes(quota)}` : "not lending (set Storage:Share)";
+    m.setAttribute("aria-valuenow", quota > 0 ? ((summary.lentBytes / quota) * 100).toFixed(1) : "0");
+    m.classList.toggle("paused", quota === 0);
+    facts($("storage-info"), [
+      ["Lent", quota > 0 ? `${bytes(summary.lentBytes)} used of ${bytes(quota)}` : "nothing"],
+      ["Shares held", count(summary.sharesHeld)],
+      ["Files stored", count(summary.files)],
+      ["Largest upload", bytes(summary.maxUploadBytes)],
+      ["Providers not used", summary.badProviders.length ? summary.badProviders.join(", ") : "none", summary.badProviders.length ? "mono" : null],
+    ]);
+    $("storage-files").tBodies[0].replaceChildren(...files.map(storageRow));
+    $("no-storage-files").hidden = files.length > 0;
+  }
+
+  function storageRow(f) {
+    const health = meter(f.healthyShares / f.n, null);
+    health.querySelector("span").textContent = `${f.healthyShares}/${f.n} (need ${f.k})`;
+    health.classList.toggle("done", f.healthyShares >= f.n);
+    health.classList.toggle("degraded", f.healthyShares < f.n && f.healthyShares >= f.k);
+    health.classList.toggle("error", f.healthyShares < f.k);
+    return el("tr", { "data-capability": f.capability },
+      el("td", { text: f.name || "(unnamed)" }),
+      el("td", { class: "num", text: bytes(f.size) }),
+      el("td", {}, health),
+      el("td", { class: "num", text: count(f.providers) }),
+      el("td", { text: new Date(f.storedAt).toLocaleString("en-GB") }),
+      el("td", {}, el("input", { type: "text", readonly: true, class: "capability", value: f.capability, "aria-label": "read capability", onfocus: (e) => e.target.select() })),
+      el("td", { class: "actions" },
+        el("button", { type: "button", class: "check", onclick: () => checkFile(f, false) }, "Check"),
+        el("button", { type: "button", class: "repair", onclick: () => checkFile(f, true) }, "Repair"),
+        el("button", { type: "button", class: "download", onclick: () => downloadFile(f) }, "Download")));
+  }
+
+  async function checkFile(f, repair) {
+    const status = $("storage-check-status");
+    status.className = "status";
+    status.textContent = `${repair ? "repairing" : "checking"} ${f.name || "the file"}…`;
+    try {
+      const body = JSON.stringify({ capability: f.capability, repair });
+      const h = await api("/storage/check", { method: "POST", body, headers: { "Content-Type": "application/json" } });
+      status.textContent = `${f.name || "file"}: ${h.healthyShares.length}/${h.n} shares healthy (need ${h.k})`
+        + (h.repairedShares.length ? `, ${h.repairedShares.length} repaired` : "")
+        + (h.failedProviders.length ? `, ${h.failedProviders.length} providers failed` : "");
+      status.className = "status" + (h.recoverable ? "" : " error");
+    } catch (e) {
+      report(e);
+      status.textContent = e.message;
+      status.className = "status error";
+    }
+    refreshStorage().catch(report);
+  }
+
+  /** Downloads by POST (the capability stays out of URLs), then hands the bytes to the browser as a file. */
+  async function downloadFile(f) {
+    const status = $("storage-check-status");
+    status.className = "status";
+    status.textContent = `fetching ${f.name || "the file"}…`;
+    try {
+      const response = await fetch("/api/v1/storage/get", {
+        method: "POST", credentials: "same-origin", cache: "no-store",
+        headers: { "Content-Type": "application/json", "X-PeerNet-CSRF": csrf || "" },
+        body: JSON.stringify({ capability: f.capability }),
+      });
+      if (!response.ok) {
+        let reason = response.status + " " + response.statusText;
+        try { const p = await response.json(); reason = p.title + (p.detail ? ": " + p.detail : ""); } catch { /* not problem details */ }
+        throw new Error(reason);
+      }
+      const url = URL.createObjectURL(await response.blob());
+      const a = el("a", { href: url, download: f.name || "file" });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      status.textContent = `${f.name || "file"}: ${bytes(f.size)} fetched, every block verified`;
+    } catch (e) {
+      report(e);
+      status.textContent = e.message;
+      status.className = "status error";
+    }
+  }
+
+  async function storeFile(event) {
+    event.preventDefault();
+    const status = $("store-status");
+    const file = $("store-file").files[0];
+    if (!file) {
+      status.textContent = "choose a file";
+      status.className = "status error";
+      return;
+    }
+    const form = new FormData();
+    form.append("file", file, file.name);
+    $("store-button").disabled = true;
+    status.className = "status";
+    status.textContent = "encrypting and placing shares…";
+    try {
+      const shares = encodeURIComponent($("store-shares").value.trim() || "3-of-10");
+      const f = await api(`/storage/files?shares=${shares}`, { method: "POST", body: form });
+      status.textContent = `stored “${f.name || file.name}”: ${f.healthyShares}/${f.n} shares placed`;
+      $("store-file").value = "";
+    } catch (e) {
+      report(e);
+      status.textContent = e.message;
+      status.className = "status error";
+    } finally {
+      $("store-button").disabled = false;
+    }
+    refreshStorage().catch(report);
+  }
+
   // ---- events ----------------------------------------------------------------------------------------------------
-  const LIBP2P = new Set(["libp2pPeerConnected", "libp2pPeerDisconnected", "directMessageReceived"]);
+  const LIBP2P = new Set(["libp2pPeerConnected", "libp2pPeerDisconnected", "directMessageReceived", "pubsubMessageReceived"]);
   const REFRESHING = new Set(["torrentAdded", "torrentRemoved", "metadataReceived", "pieceVerified", "torrentCompleted", "torrentStateChanged", "peerConnected", "peerDisconnected", "storageError"]);
 
   function listen() {
@@ -475,7 +650,7 @@
         let e;
         try { e = JSON.parse(message.data); } catch { return; }
         if (REFRESHING.has(type) || type === "eventsDropped") refreshSoon();
-        if (LIBP2P.has(type) && !$("view-node").hidden) refreshLibp2p().catch(report);
+        if (LIBP2P.has(type) && !$("view-node").hidden) { refreshLibp2p().catch(report); refreshTopics().catch(report); }
         if (type !== "pieceVerified" && type !== "connected") logEvent(e);
       });
     }
@@ -483,7 +658,7 @@
 
   function logEvent(e) {
     const t = e.torrent && torrents.find((x) => x.id === e.torrent);
-    const detail = [t ? t.name : e.torrent ? e.torrent.slice(0, 12) : null, e.state, e.peer, e.address, e.url, e.reason, e.agent, e.text].filter(Boolean).join(" · ");
+    const detail = [t ? t.name : e.torrent ? e.torrent.slice(0, 12) : null, e.topic, e.state, e.peer, e.address, e.url, e.reason, e.agent, e.text].filter(Boolean).join(" · ");
     const list = $("events");
     list.prepend(el("li", {}, el("time", { text: new Date(e.time).toLocaleTimeString("en-GB") }), el("span", { class: "type", text: e.type }), el("span", { text: detail })));
     while (list.children.length > 100) list.lastChild.remove();
@@ -494,12 +669,14 @@
     if (csrf === null) return;
     const hash = location.hash || "#/torrents";
     const match = /^#\/torrent\/([0-9a-fA-F]+)$/.exec(hash);
-    const view = match ? "torrent" : hash === "#/node" ? "node" : "torrents";
+    const view = match ? "torrent" : hash === "#/node" ? "node" : hash === "#/storage" ? "storage" : "torrents";
     $("view-torrents").hidden = view !== "torrents";
     $("view-torrent").hidden = view !== "torrent";
     $("view-node").hidden = view !== "node";
-    $("nav-torrents").classList.toggle("current", view !== "node");
+    $("view-storage").hidden = view !== "storage";
+    $("nav-torrents").classList.toggle("current", view === "torrents" || view === "torrent");
     $("nav-node").classList.toggle("current", view === "node");
+    $("nav-storage").classList.toggle("current", view === "storage");
     const id = match ? match[1].toLowerCase() : null;
     if (id !== detailId) {
       detailId = id;
@@ -509,7 +686,8 @@
       for (const t of ["t-peers", "t-files", "t-trackers"]) $(t).tBodies[0].replaceChildren();
     }
     refreshNode().catch(report);
-    if (view === "node") refreshLibp2p().catch(report);
+    if (view === "node") { refreshLibp2p().catch(report); refreshTopics().catch(report); }
+    if (view === "storage") refreshStorage().catch(report);
     if (detailId) refreshDetail().catch(report);
   }
 
@@ -520,6 +698,9 @@
   async function start() {
     $("add-form").addEventListener("submit", addTorrent);
     $("dm-form").addEventListener("submit", sendMessage);
+    $("store-form").addEventListener("submit", storeFile);
+    $("topic-join-form").addEventListener("submit", joinTopic);
+    $("publish-form").addEventListener("submit", publish);
     $("t-pause").addEventListener("click", () => act(detailId, "pause"));
     $("t-resume").addEventListener("click", () => act(detailId, "resume"));
     $("t-recheck").addEventListener("click", () => act(detailId, "recheck"));
@@ -543,7 +724,8 @@
       if (csrf === null) return;
       refreshNode().catch(report);
       refreshTorrents().catch(report);
-      if (!$("view-node").hidden) refreshLibp2p().catch(report);
+      if (!$("view-node").hidden) { refreshLibp2p().catch(report); refreshTopics().catch(report); }
+      if (!$("view-storage").hidden) refreshStorage().catch(report);
       if (detailId) refreshDetail().catch(report);
     }, POLL_MS);
   }

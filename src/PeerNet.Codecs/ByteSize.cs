@@ -1,9 +1,12 @@
 using System.Globalization;
 
-namespace PeerNet.Cli.Output;
+namespace PeerNet;
 
-/// <summary>Sizes on the command line and in output: <c>16384</c>, <c>16K</c>, <c>256KiB</c>, <c>4MiB</c> (all binary units).</summary>
-internal static class ByteSize
+/// <summary>
+/// Sizes as people write them, on the command line, in settings and in output: <c>16384</c>, <c>16K</c>, <c>256KiB</c>,
+/// <c>4MiB</c>, <c>50 GiB</c> (all binary units, case-insensitive, a space allowed before the unit).
+/// </summary>
+public static class ByteSize
 {
     private static readonly (string Suffix, long Factor)[] Suffixes =
     [
@@ -13,7 +16,9 @@ internal static class ByteSize
         ("B", 1),
     ];
 
-    /// <summary>Parses a whole number of bytes with an optional binary suffix (case-insensitive).</summary>
+    /// <summary>Parses a whole number of bytes with an optional binary suffix (case-insensitive); false when it is not one or overflows.</summary>
+    /// <param name="text">The size, as <c>500M</c>, <c>50 GiB</c> or <c>1048576</c>.</param>
+    /// <param name="bytes">The size in bytes, or 0 when <paramref name="text"/> is not a size.</param>
     public static bool TryParse(string? text, out long bytes)
     {
         bytes = 0;
@@ -51,6 +56,7 @@ internal static class ByteSize
     }
 
     /// <summary>Short human form: <c>1.5 GiB</c>, <c>256 KiB</c>, <c>10 B</c>.</summary>
+    /// <param name="bytes">The size in bytes.</param>
     public static string Format(double bytes)
     {
         string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
