@@ -33,7 +33,9 @@ internal sealed class BackgroundProcess : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<string> _lines = [];
     private readonly StringBuilder _stderr = new();
+    private readonly List<string> _stderrLines = [];
     private readonly Task _stdoutPump;
+    private readonly Task _stderrPump;
     private readonly Task _pumps;
     private readonly bool _exitsWhenStdinCloses;
     private readonly CrashDumps? _crashDumps;
@@ -51,7 +53,8 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         _crashDumps = crashDumps;
         _isRoutine = isRoutine;
         _stdoutPump = PumpStdoutAsync();
-        _pumps = Task.WhenAll(_stdoutPump, PumpStderrAsync());
+        _stderrPump = PumpStderrAsync();
+        _pumps = Task.WhenAll(_stdoutPump, _stderrPump);
     }
 
     /// <summary>A short name for messages: "libtorrent seeder", "peernet get", ...</summary>
@@ -147,9 +150,19 @@ internal sealed class BackgroundProcess : IAsyncDisposable
     /// <summary>
     /// Waits for a stdout line that <paramref name="match"/> accepts and returns it; throws
     /// <see cref="TimeoutException"/> on timeout and <see cref="InvalidOperationException"/> if the process ends
-    /// without printing one, each with the whole story.
+    /// without printing one, each with the whole story. <paramref name="match"/> sees each line once, in order.
     /// </summary>
-    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, CancellationToken cancellationToken)
+        => WaitForLineAsync(_lines, _stdoutPump, "line", match, timeout, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="WaitForLineAsync(Func{string, bool}, TimeSpan, CancellationToken)"/>, for a whole line of stderr
+    /// (where <c>peernet chat</c> says who it is and who joined).
+    /// </summary>
+    public Task<string> WaitForErrorLineAsync(Func<string, bool> match, TimeSpan timeout, CancellationToken cancellationToken)
+        => WaitForLineAsync(_stderrLines, _stderrPump, "stderr line", match, timeout, cancellationToken);
+
+    private async Task<string> WaitForLineAsync(List<string> lines, Task pump, string what, Func<string, bool> match, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
         int next = 0;
@@ -159,16 +172,16 @@ internal sealed class BackgroundProcess : IAsyncDisposable
             bool ended;
             lock (_gate)
             {
-                for (; next < _lines.Count; next++)
+                for (; next < lines.Count; next++)
                 {
-                    if (match(_lines[next]))
+                    if (match(lines[next]))
                     {
-                        return _lines[next];
+                        return lines[next];
                     }
                 }
 
                 changed = _changed.Task;
-                ended = _stdoutPump.IsCompleted;
+                ended = pump.IsCompleted;
             }
 
             if (ended)
@@ -184,13 +197,13 @@ internal sealed class BackgroundProcess : IAsyncDisposable
                 }
 
                 await CollectCrashReportAsync().ConfigureAwait(false);
-                throw new InvalidOperationException($"{Name} ended without printing the expected line.\n{Describe()}");
+                throw new InvalidOperationException($"{Name} ended without printing the expected {what}.\n{Describe()}");
             }
 
             TimeSpan left = timeout - deadline.Elapsed;
             if (left <= TimeSpan.Zero)
             {
-                throw new TimeoutException($"{Name}: no expected line within {timeout.TotalSeconds:F0} s.\n{Describe()}");
+                throw new TimeoutException($"{Name}: no expected {what} within {timeout.TotalSeconds:F0} s.\n{Describe()}");
             }
 
             try
@@ -361,11 +374,37 @@ internal sealed class BackgroundProcess : IAsyncDisposable
     {
         char[] buffer = new char[4096];
         int read;
-        while ((read = await _process.StandardError.ReadAsync(buffer.AsMemory()).ConfigureAwait(false)) > 0)
+        int lineStart = 0;
+        try
+        {
+            while ((read = await _process.StandardError.ReadAsync(buffer.AsMemory()).ConfigureAwait(false)) > 0)
+            {
+                TaskCompletionSource changed;
+                lock (_gate)
+                {
+                    int scanFrom = _stderr.Length;
+                    _stderr.Append(buffer, 0, read);
+                    for (int i = scanFrom; i < _stderr.Length; i++)
+                    {
+                        if (_stderr[i] == '\n')
+                        {
+                            _stderrLines.Add(_stderr.ToString(lineStart, i - lineStart).TrimEnd('\r'));
+                            lineStart = i + 1;
+                        }
+                    }
+
+                    changed = _changed;
+                    _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+
+                changed.TrySetResult();
+            }
+        }
+        finally
         {
             lock (_gate)
             {
-                _stderr.Append(buffer, 0, read);
+                _changed.TrySetResult();
             }
         }
     }

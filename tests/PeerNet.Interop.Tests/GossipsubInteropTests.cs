@@ -115,8 +115,8 @@ public sealed class GossipsubInteropTests
         return [.. texts.Order(StringComparer.Ordinal)];
     }
 
-    /// <summary>Waits until the PeerNet node's mesh has <paramref name="peerNetMesh"/> and js's mesh has <paramref name="jsMesh"/>.</summary>
-    private static async Task WaitForMeshAsync(PeerNetNode node, JsLibp2pPeer js, Libp2pPeerId[] peerNetMesh, string[] jsMesh)
+    /// <summary>Waits until the PeerNet node's mesh of <paramref name="topic"/> has <paramref name="peerNetMesh"/> and js's mesh has <paramref name="jsMesh"/>.</summary>
+    internal static async Task WaitForMeshAsync(PeerNetNode node, JsLibp2pPeer js, Libp2pPeerId[] peerNetMesh, string[] jsMesh, string topic = Topic)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         deadline.CancelAfter(Timeout);
@@ -124,9 +124,9 @@ public sealed class GossipsubInteropTests
         {
             while (true)
             {
-                JsonNode answer = await js.RequestAsync(new JsonObject { ["cmd"] = "meshPeers", ["topic"] = Topic }, deadline.Token);
+                JsonNode answer = await js.RequestAsync(new JsonObject { ["cmd"] = "meshPeers", ["topic"] = topic }, deadline.Token);
                 string?[] mesh = [.. answer["peers"]!.AsArray().Select(p => (string?)p)];
-                IReadOnlyList<Libp2pPeerId> ours = node.Libp2p.Pubsub.MeshPeers(Topic);
+                IReadOnlyList<Libp2pPeerId> ours = node.Libp2p.Pubsub.MeshPeers(topic);
                 if (jsMesh.All(mesh.Contains) && peerNetMesh.All(ours.Contains))
                 {
                     return;
@@ -137,7 +137,7 @@ public sealed class GossipsubInteropTests
         }
         catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
         {
-            throw new TimeoutException($"the meshes did not form within {Timeout.TotalSeconds} s: PeerNet's {string.Join(", ", node.Libp2p.Pubsub.MeshPeers(Topic))}\n{js}");
+            throw new TimeoutException($"the meshes did not form within {Timeout.TotalSeconds} s: PeerNet's {string.Join(", ", node.Libp2p.Pubsub.MeshPeers(topic))}\n{js}");
         }
     }
 }

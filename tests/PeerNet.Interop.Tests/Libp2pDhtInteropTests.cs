@@ -91,7 +91,7 @@ public sealed class Libp2pDhtInteropTests
     }
 
     /// <summary>The DHT key js uses for the CIDv1 (raw, SHA-256) of <paramref name="text"/> (peer.mjs's keyCid): its multihash.</summary>
-    private static byte[] Key(string text) => Libp2pDht.Sha256Multihash(Encoding.UTF8.GetBytes(text));
+    internal static byte[] Key(string text) => Libp2pDht.Sha256Multihash(Encoding.UTF8.GetBytes(text));
 
     /// <summary>A fresh RSA key's <c>/pk/</c> record: the key is <c>/pk/</c> and its peer ID's (SHA-256) multihash.</summary>
     private static (byte[] Key, byte[] Value) PublicKeyRecord()
@@ -117,7 +117,7 @@ public sealed class Libp2pDhtInteropTests
         return [.. bytes];
     }
 
-    private static async Task<HashSet<string>> RoutingTableAsync(JsLibp2pPeer js)
+    internal static async Task<HashSet<string>> RoutingTableAsync(JsLibp2pPeer js)
     {
         JsonNode answer = await js.RequestAsync(new JsonObject { ["cmd"] = "routingTable" }, Ct);
         return [.. answer["peers"]!.AsArray().Select(p => (string)p!)];
@@ -127,7 +127,7 @@ public sealed class Libp2pDhtInteropTests
         new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false, Trackers = false },
         cancellationToken: Ct);
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    internal static async Task WaitForAsync(Func<Task<bool>> condition, string what)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         deadline.CancelAfter(Timeout);

@@ -16,6 +16,9 @@ internal sealed record LtDone(
 /// <summary>The first line of <c>lt_download.py</c>.</summary>
 internal sealed record LtListening(int Port);
 
+/// <summary>The status line both scripts print every second (<c>lt_common.status_line</c>), the fields tests read.</summary>
+internal sealed record LtStatus(double T, string State, double Progress, int PiecesHave, bool IsSeeding, int NumPeers, long TotalPayloadDownload);
+
 /// <summary>What <c>lt_seed.py</c> says once its data is checked and it listens.</summary>
 internal sealed record LtSeedReady(int Port, int NumPieces, int PiecesHave, IReadOnlyList<string> Errors);
 
@@ -165,6 +168,29 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         }
 
         return done;
+    }
+
+    /// <summary>The last status line so far (they come every second), or null before the first.</summary>
+    public LtStatus? LastStatus => Process.Lines.LastOrDefault(IsStatusLine) is { } line ? Parse<LtStatus>(line) : null;
+
+    /// <summary>Whether <c>lt_download.py</c> has printed its final line (complete or given up).</summary>
+    public bool HasFinished => Process.Lines.Any(l => HasProperty(l, "done"));
+
+    /// <summary>Waits for a status line that <paramref name="match"/> accepts.</summary>
+    public async Task<LtStatus> WaitForStatusAsync(Func<LtStatus, bool> match, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        string line = await Process.WaitForLineAsync(l => IsStatusLine(l) && match(Parse<LtStatus>(l)), timeout, cancellationToken).ConfigureAwait(false);
+        return Parse<LtStatus>(line);
+    }
+
+    /// <summary>Waits for the first status line printed after this call (they come every second).</summary>
+    public async Task<LtStatus> WaitForNextStatusAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        int printed = Process.Lines.Count(IsStatusLine);
+        int seen = 0;
+        // WaitForLineAsync offers each line once, in order: the status lines past the ones already printed are new.
+        string line = await Process.WaitForLineAsync(l => IsStatusLine(l) && ++seen > printed, timeout, cancellationToken).ConfigureAwait(false);
+        return Parse<LtStatus>(line);
     }
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();

@@ -90,7 +90,7 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
 
     public int ListenPort { get; }
 
-    /// <summary><c>store serve</c> only: the <c>/ip4/127.0.0.1/tcp/PORT/p2p/ID</c> address it printed, for <c>--peer</c>.</summary>
+    /// <summary><c>store serve</c> and <c>chat</c> only: the <c>/ip4/127.0.0.1/tcp/PORT/p2p/ID</c> address it printed, for <c>--peer</c>.</summary>
     public string? Address { get; }
 
     /// <summary>Names another peernet.dll to test (another build of the CLI) instead of the one beside the tests.</summary>
@@ -133,6 +133,28 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         {
             string line = await process.WaitForLineAsync(l => StoreAddressPattern().IsMatch(l), StartTimeout, cancellationToken).ConfigureAwait(false);
             return new PeerNetProcess(process, int.Parse(StoreAddressPattern().Match(line).Groups["port"].Value, CultureInfo.InvariantCulture), line.Trim());
+        }
+        catch
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <c>peernet chat TOPIC --bind 127.0.0.1 [--peer MULTIADDR]...</c>: lines written to it
+    /// (<see cref="BackgroundProcess.WriteLineAsync"/>) are published, messages received come out as <c>SHORTID: text</c>; ready
+    /// once it said on stderr who it is and where (<see cref="Address"/>). It runs until killed (disposed).
+    /// </summary>
+    public static async Task<PeerNetProcess> StartChatAsync(string topic, IEnumerable<string> peers, CancellationToken cancellationToken)
+    {
+        string[] arguments = ["chat", topic, "--bind", "127.0.0.1", .. peers.SelectMany(p => new[] { "--peer", p })];
+        var process = BackgroundProcess.Start("peernet chat", DotnetHost(), [CheckedAssemblyPath(), .. arguments]);
+        try
+        {
+            string line = await process.WaitForErrorLineAsync(l => ChatStartPattern().IsMatch(l), StartTimeout, cancellationToken).ConfigureAwait(false);
+            Match m = ChatStartPattern().Match(line);
+            return new PeerNetProcess(process, int.Parse(m.Groups["port"].Value, CultureInfo.InvariantCulture), m.Groups["address"].Value);
         }
         catch
         {
@@ -335,6 +357,10 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
 
     [GeneratedRegex(@"^/ip4/127\.0\.0\.1/tcp/(?<port>\d+)/p2p/\w+\s*$")]
     private static partial Regex StoreAddressPattern();
+
+    /// <summary><c>chat on 'TOPIC' as PEERID (SHORTID); reach it at /ip4/127.0.0.1/tcp/PORT/p2p/PEERID</c>.</summary>
+    [GeneratedRegex(@"^chat on '.*' as \S+ \(\S+\); reach it at (?<address>/ip4/127\.0\.0\.1/tcp/(?<port>\d+)/p2p/\w+)")]
+    private static partial Regex ChatStartPattern();
 
     [GeneratedRegex(@"^listening on port (?<port>\d+)")]
     private static partial Regex ListenPattern();

@@ -49,6 +49,18 @@ public sealed class SwarmHarnessTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task BackgroundProcess_StderrLines_AreAwaitedWholeAndApartFromStdout()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        // Written in pieces with a pause inside a line: only whole lines count, and a stdout line is not a stderr line.
+        await using var process = BackgroundProcess.Start("sh", "/bin/sh", ["-c", "echo out; printf 'hal' >&2; sleep 0.3; printf 'f\\nsecond\\n' >&2; sleep 300"]);
+
+        Assert.Equal("half", await process.WaitForErrorLineAsync(l => l.StartsWith("hal", StringComparison.Ordinal), Wait, ct));
+        Assert.Equal("second", await process.WaitForErrorLineAsync(l => l == "second", Wait, ct));
+        await Assert.ThrowsAsync<TimeoutException>(() => process.WaitForErrorLineAsync(l => l == "out", TimeSpan.FromMilliseconds(500), ct));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task BackgroundProcess_NoExpectedLineInTime_ThrowsTimeout()
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
