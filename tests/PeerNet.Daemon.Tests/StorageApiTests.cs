@@ -90,6 +90,15 @@ public sealed class StorageApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public void AllowedPeersSetting_TakesPeerIds_AndNamesOneThatIsNot()
+    {
+        string peer = PeerNet.Libp2p.Libp2pPeerId.FromEd25519PublicKey(new byte[32]).ToString();
+        Assert.Empty(new DaemonSettings { Storage = { Share = "1G", AllowedPeers = [peer] } }.Validate());
+        string problem = Assert.Single(new DaemonSettings { Storage = { AllowedPeers = [peer, "12D3KooWnot-a-peer"] } }.Validate());
+        Assert.Contains("Storage:AllowedPeers '12D3KooWnot-a-peer' is not a libp2p peer ID", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ShareSetting_ReachesTheNode_AndNeedsARestartToChange()
     {
         JsonElement storage = await _daemon.GetJsonAsync("api/v1/storage");

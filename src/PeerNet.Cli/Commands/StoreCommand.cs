@@ -46,7 +46,7 @@ internal static class StoreCommand
             }
         }
 
-        public async Task<PeerNetNode> StartAsync(ParseResult parse, long share, CancellationToken cancellationToken)
+        public async Task<PeerNetNode> StartAsync(ParseResult parse, long share, CancellationToken cancellationToken, IReadOnlyCollection<Libp2pPeerId>? allowed = null)
         {
             var node = await PeerNetNode.StartAsync(new PeerNetNodeOptions
             {
@@ -57,6 +57,7 @@ internal static class StoreCommand
                 LocalDiscovery = false,
                 Trackers = false,
                 StorageShareBytes = share,
+                StorageAllowedPeers = allowed ?? [],
             }, cancellationToken: cancellationToken).ConfigureAwait(false);
             foreach (string text in parse.GetValue(Peers) ?? [])
             {
@@ -217,11 +218,34 @@ internal static class StoreCommand
                 return bytes;
             },
         };
-        var command = new Command("serve", "Lend SIZE of disk to other peers' shares until interrupted; prints the addresses to give to --peer.") { share };
+        var allow = new Option<Libp2pPeerId[]>("--allow")
+        {
+            Description = "Lend only to this peer (repeatable; default: any peer, within SIZE).",
+            HelpName = "PEERID",
+            AllowMultipleArgumentsPerToken = false,
+            CustomParser = r =>
+            {
+                var ids = new List<Libp2pPeerId>();
+                foreach (var token in r.Tokens)
+                {
+                    if (Libp2pPeerId.TryParse(token.Value, out Libp2pPeerId? id, out string? error))
+                    {
+                        ids.Add(id);
+                    }
+                    else
+                    {
+                        r.AddError($"--allow {token.Value}: {error}");
+                    }
+                }
+
+                return [.. ids];
+            },
+        };
+        var command = new Command("serve", "Lend SIZE of disk to other peers' shares until interrupted; prints the addresses to give to --peer.") { share, allow };
         common.AddTo(command);
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse.InvocationConfiguration.Error, async () =>
         {
-            PeerNetNode node = await common.StartAsync(parse, parse.GetValue(share), ct).ConfigureAwait(false);
+            PeerNetNode node = await common.StartAsync(parse, parse.GetValue(share), ct, parse.GetValue(allow)).ConfigureAwait(false);
             await using System.Runtime.CompilerServices.ConfiguredAsyncDisposable disposing = node.ConfigureAwait(false);
             foreach (Multiaddr address in node.Libp2p.ListenAddresses)
             {

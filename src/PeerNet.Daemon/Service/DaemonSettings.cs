@@ -78,6 +78,14 @@ internal sealed class DaemonSettings
             problems.Add($"Storage:Share '{DisplayText.Sanitize(Storage.Share, 100)}' is not a size: write bytes or a number with a unit, as 500M, 50G or \"50 GiB\" (0 lends nothing)");
         }
 
+        foreach (string peer in Storage.AllowedPeers)
+        {
+            if (!PeerNet.Libp2p.Libp2pPeerId.TryParse(peer, out _, out string? error))
+            {
+                problems.Add($"Storage:AllowedPeers '{DisplayText.Sanitize(peer, 100)}' is not a libp2p peer ID: {error}");
+            }
+        }
+
         if (!ByteSize.TryParse(Storage.MaxUpload, out long upload) || upload < 1)
         {
             problems.Add($"Storage:MaxUpload '{DisplayText.Sanitize(Storage.MaxUpload, 100)}' is not a size of at least one byte: write bytes or a number with a unit, as 500M or \"1 GiB\"");
@@ -158,6 +166,12 @@ internal sealed class StorageSettings
 {
     /// <summary>The disk lent to other peers' shares (under the state folder). Default 0: the node lends nothing.</summary>
     public string Share { get; set; } = "0";
+
+    /// <summary>
+    /// The peer IDs allowed to place shares in the space lent (a grid of friends); empty, the default, lets any peer
+    /// allocate within <see cref="Share"/>.
+    /// </summary>
+    public string[] AllowedPeers { get; set; } = [];
 
     /// <summary>The largest file <c>POST /api/v1/storage/files</c> takes (it is staged in the state folder first). Default 1 GiB.</summary>
     public string MaxUpload { get; set; } = "1 GiB";

@@ -85,6 +85,7 @@ internal sealed partial class NodeService : IHostedService, IDisposable
             DownloadRateLimit = n.DownloadRateLimit,
             MaxConnections = n.MaxConnections,
             StorageShareBytes = _settings.Storage.ShareBytes,
+            StorageAllowedPeers = [.. _settings.Storage.AllowedPeers.Select(PeerNet.Libp2p.Libp2pPeerId.Parse)],
             StateDirectory = _state.NodeFolder,
             ResumeDirectory = _state.ResumeFolder,
         };

@@ -131,8 +131,16 @@ internal sealed class GridProvider : IDisposable
 
     private string SharePath(string index, int share) => Path.Combine(_shares, index, share.ToString(CultureInfo.InvariantCulture) + ".share");
 
+    /// <summary>The peers that may allocate here; empty: any peer (within the quota).</summary>
+    internal HashSet<Libp2pPeerId> AllowedPeers { get; init; } = [];
+
     private StoreResponse Allocate(Libp2pPeerId peer, Allocate request, List<(string, int)> open)
     {
+        if (AllowedPeers.Count > 0 && !AllowedPeers.Contains(peer))
+        {
+            return new StoreResponse { Error = $"peer {peer} may not store here: this node lends space only to the peers it lists" };
+        }
+
         string index = Hex(request.StorageIndex);
         int share = (int)Math.Min(request.ShareNumber, int.MaxValue);
         if (share >= 256)

@@ -103,12 +103,14 @@ public sealed partial class GridStorage
 
         List<Libp2pPeerId> candidates = await CandidatesAsync(storageIndex, options.Peers, [], cancellationToken).ConfigureAwait(false);
         int[] all = [.. Enumerable.Range(0, options.N)];
-        Dictionary<int, Upload> uploads = await PlaceAsync(storageIndex, all, layout.TotalLength, options.Lease, candidates, [], cancellationToken).ConfigureAwait(false);
+        var refusals = new List<string>();
+        Dictionary<int, Upload> uploads = await PlaceAsync(storageIndex, all, layout.TotalLength, options.Lease, candidates, [], cancellationToken, refusals).ConfigureAwait(false);
         try
         {
             if (uploads.Count < options.K)
             {
-                throw new IOException($"Only {uploads.Count} peers accepted a share; {options.K} are needed (connect to peers that lend storage).");
+                string why = refusals.Count > 0 ? $" Refused by {string.Join("; ", refusals)}." : "";
+                throw new IOException($"Only {uploads.Count} peers accepted a share; {options.K} are needed (connect to peers that lend storage).{why}");
             }
 
             byte[] segment = new byte[options.SegmentSize];
@@ -270,7 +272,7 @@ public sealed partial class GridStorage
     private sealed record Upload(GridSession Session, int Share);
 
     /// <summary>Allocates each share on the next candidate that accepts it: distinct peers first, then again round the ones that accepted.</summary>
-    private async Task<Dictionary<int, Upload>> PlaceAsync(byte[] storageIndex, IReadOnlyList<int> shares, long size, TimeSpan lease, List<Libp2pPeerId> candidates, HashSet<Libp2pPeerId> holding, CancellationToken cancellationToken)
+    private async Task<Dictionary<int, Upload>> PlaceAsync(byte[] storageIndex, IReadOnlyList<int> shares, long size, TimeSpan lease, List<Libp2pPeerId> candidates, HashSet<Libp2pPeerId> holding, CancellationToken cancellationToken, List<string>? refusals = null)
     {
         var uploads = new Dictionary<int, Upload>();
         var refused = new HashSet<Libp2pPeerId>();
@@ -292,6 +294,11 @@ public sealed partial class GridStorage
                     {
                         // Refused (quota...), or held already from an earlier put of the same (convergent) file: another peer takes it.
                         refused.Add(peer);
+                        if (!answer.Ok && refusals is not null && refusals.Count < 3)
+                        {
+                            refusals.Add($"{peer}: {DisplayText.Sanitize(answer.Error, 200)}");
+                        }
+
                         await session.DisposeAsync().ConfigureAwait(false);
                         continue;
                     }

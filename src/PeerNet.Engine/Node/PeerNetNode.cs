@@ -139,7 +139,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         Libp2pConnectionHandler = Libp2p.AcceptAsync;
         if (Options.StorageShareBytes > 0 && Options.StateDirectory is { } state)
         {
-            _gridProvider = new GridProvider(state, Options.StorageShareBytes, time);
+            _gridProvider = new GridProvider(state, Options.StorageShareBytes, time) { AllowedPeers = [.. Options.StorageAllowedPeers] };
             Libp2p.SetStreamHandler(GridStoreCodec.ProtocolId, _gridProvider.ServeAsync);
         }
 

@@ -35,6 +35,14 @@ public sealed record PeerNetNodeOptions
     public long StorageShareBytes { get; init; }
 
     /// <summary>
+    /// The peers allowed to place shares in the space this node lends (<see cref="StorageShareBytes"/>): a grid of
+    /// friends, as Tahoe-LAFS grids are. Empty, the default, lets any peer allocate within the quota. A peer not listed
+    /// is refused with the reason before any byte is taken; reading, checking and renewing shares stay open to anyone
+    /// who knows their storage index (audits and repair by a verify capability need that).
+    /// </summary>
+    public IReadOnlyCollection<Libp2p.Libp2pPeerId> StorageAllowedPeers { get; init; } = [];
+
+    /// <summary>
     /// The schedule on which the node maintains the files it put into the storage grid: leases renewed on their
     /// providers, providers audited, lost shares repaired (docs/storage.md). On by default (a 31-day lease renewed every
     /// 7 days, an audit every 7 days); <see cref="Grid.GridMaintenanceOptions.Off"/> turns it off.

@@ -162,6 +162,40 @@ public sealed class GridStorageTests
     }
 
     [Fact]
+    public async Task Provider_LendingToListedPeers_RefusesAnyOtherOwner_WithTheReason()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        using var folder = new TempDirectory();
+        await using PeerNetNode owner = await StartAsync(folder.Combine("owner"), 0, ct);
+        await using PeerNetNode stranger = await StartAsync(folder.Combine("stranger"), 0, ct);
+        var options = new PeerNetNodeOptions
+        {
+            ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false, Trackers = false,
+            StorageShareBytes = 16 << 20, StorageAllowedPeers = [owner.Identity.PeerId],
+        };
+        await using PeerNetNode friend1 = await PeerNetNode.StartAsync(options with { StateDirectory = folder.Combine("f1") }, cancellationToken: ct);
+        await using PeerNetNode friend2 = await PeerNetNode.StartAsync(options with { StateDirectory = folder.Combine("f2") }, cancellationToken: ct);
+        foreach (PeerNetNode node in new[] { owner, stranger })
+        {
+            owner.Storage.RequestTimeout = stranger.Storage.RequestTimeout = TimeSpan.FromSeconds(10);
+            await node.Libp2p.ConnectAsync(friend1.Libp2p.ListenAddresses[0], ct).WaitAsync(Timeout, ct);
+            await node.Libp2p.ConnectAsync(friend2.Libp2p.ListenAddresses[0], ct).WaitAsync(Timeout, ct);
+        }
+
+        byte[] data = Data(100_000);
+        var put = new GridPutOptions { K = 1, N = 2, SegmentSize = 32 * 1024 };
+        IOException refused = await Assert.ThrowsAsync<IOException>(() => stranger.Storage.PutAsync(new MemoryStream(data), put, ct).WaitAsync(Timeout, ct));
+        Assert.Contains("accepted", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"{stranger.Identity.PeerId} may not store here", refused.Message, StringComparison.Ordinal); // the provider's reason reaches the owner
+        Assert.Empty(stranger.Storage.List());
+        Assert.Equal(0, friend1.Storage.LentBytes + friend2.Storage.LentBytes); // nothing taken for the stranger
+
+        GridCapability capability = await owner.Storage.PutAsync(new MemoryStream(data), put, ct).WaitAsync(Timeout, ct);
+        Assert.True(friend1.Storage.LentBytes > 0 && friend2.Storage.LentBytes > 0);
+        Assert.Equal(data, await GetAsync(stranger, capability, ct)); // reading stays open to whoever has the capability
+    }
+
+    [Fact]
     public void Provider_RefusesOverQuota_AndKeepsCommittedSharesAcrossARestart()
     {
         using var folder = new TempDirectory();
