@@ -10,8 +10,9 @@ namespace PeerNet.Cli.Commands;
 /// <summary>
 /// <c>peernet chat TOPIC [--peer MULTIADDR]...</c>: a libp2p node on the gossipsub topic; each line read from stdin is
 /// published, each message received is printed as <c>SHORTID: text</c>. Who joins and leaves the topic, and lines that
-/// reached no one, are said on stderr. Plain lines, so scripts and tests can drive it; it runs until Ctrl+C (the end
-/// of stdin stops the sending, not the listening).
+/// reached no one, are said on stderr. Plain lines when stdin or stdout is redirected, so scripts and tests can drive
+/// it; on a terminal, <see cref="ChatTerminal"/>'s prompt UI. It runs until Ctrl+C (the end of stdin stops the sending,
+/// not the listening).
 /// </summary>
 internal static class ChatCommand
 {
@@ -50,7 +51,7 @@ internal static class ChatCommand
                 parseResult.GetValue(port),
                 PeerOptions.ParseAddress(parseResult.GetValue(bind), IPAddress.IPv6Any),
                 parseResult.GetValue(state));
-            return CommandRunner.RunAsync(stderr, () => RunAsync(options, input ?? Console.In, stdout, stderr, cancellationToken));
+            return CommandRunner.RunAsync(stderr, () => RunAsync(options, input, stdout, stderr, cancellationToken));
         });
         return command;
     }
@@ -62,8 +63,13 @@ internal static class ChatCommand
         return id[^Math.Min(ShortIdLength, id.Length)..];
     }
 
-    private static async Task<int> RunAsync(ChatOptions options, TextReader input, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ChatOptions options, TextReader? input, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
+        // On a terminal (nobody gave the input, neither end redirected): the prompt UI; otherwise plain lines.
+        ChatTerminal? terminal = input is null && !Console.IsInputRedirected && !Console.IsOutputRedirected
+            ? new ChatTerminal(stdout, () => Console.ReadKey(intercept: true))
+            : null;
+        input ??= Console.In;
         if (options.Port is < 0 or > ushort.MaxValue)
         {
             throw new ArgumentException($"--port {options.Port} is not a TCP port (0-65535).");
@@ -118,26 +124,53 @@ internal static class ChatCommand
                 }
             }
 
-            await SayAsync(stderr, $"chat on '{DisplayText.Sanitize(options.Topic)}' as {node.Identity.PeerId} ({Short(node.Identity.PeerId)}); reach it at {string.Join(" ", node.Libp2p.ListenAddresses)}").ConfigureAwait(false);
+            Task NoteAsync(string line)
+            {
+                if (terminal is null)
+                {
+                    return SayAsync(stderr, line);
+                }
+
+                terminal.Notice(line);
+                return Task.CompletedTask;
+            }
+
+            Task PrintAsync(Libp2pPeerId author, string text)
+            {
+                if (terminal is null)
+                {
+                    return SayAsync(stdout, $"{Short(author)}: {text}");
+                }
+
+                terminal.Message(Short(author), text);
+                return Task.CompletedTask;
+            }
+
+            Func<CancellationToken, Task<string?>> readLine = terminal is null
+                ? ct => Task.Run(async () => await input.ReadLineAsync(ct).ConfigureAwait(false), ct)
+                : ct => Task.Run(terminal.ReadLine, ct);
+            Action<string>? sent = terminal is null ? null : line => terminal.Message("you", DisplayText.Sanitize(line), own: true);
+
+            await NoteAsync($"chat on '{DisplayText.Sanitize(options.Topic)}' as {node.Identity.PeerId} ({Short(node.Identity.PeerId)}); reach it at {string.Join(" ", node.Libp2p.ListenAddresses)}").ConfigureAwait(false);
             foreach (Multiaddr address in dial)
             {
                 try
                 {
                     Libp2pPeerInfo peer = await node.Libp2p.ConnectAsync(address, cancellationToken).WaitAsync(TimeSpan.FromSeconds(20), cancellationToken).ConfigureAwait(false);
-                    await SayAsync(stderr, $"connected to {peer.PeerId} ({Short(peer.PeerId)})").ConfigureAwait(false);
+                    await NoteAsync($"connected to {peer.PeerId} ({Short(peer.PeerId)})").ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is IOException or InvalidDataException or TimeoutException or SocketException or InvalidOperationException)
                 {
-                    await SayAsync(stderr, $"could not reach {address}: {DisplayText.Sanitize(e.Message)}").ConfigureAwait(false);
+                    await NoteAsync($"could not reach {address}: {DisplayText.Sanitize(e.Message)}").ConfigureAwait(false);
                 }
             }
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            Task receiving = ReceiveAsync(subscription, line => SayAsync(stdout, line), stop.Token);
-            Task watching = WatchPeersAsync(pubsub, options.Topic, line => SayAsync(stderr, line), stop.Token);
+            Task receiving = ReceiveAsync(subscription, PrintAsync, stop.Token);
+            Task watching = WatchPeersAsync(pubsub, options.Topic, NoteAsync, stop.Token);
             try
             {
-                await SendAsync(input, pubsub, options.Topic, line => SayAsync(stderr, line), stop.Token).ConfigureAwait(false);
+                await SendAsync(readLine, pubsub, options.Topic, NoteAsync, sent, stop.Token).ConfigureAwait(false);
 
                 // stdin ended: keep listening until Ctrl+C.
                 await Task.WhenAny(receiving, watching).ConfigureAwait(false);
@@ -156,14 +189,13 @@ internal static class ChatCommand
         return 0;
     }
 
-    /// <summary>Publishes each line read, saying on stderr when one reached nobody; returns at the end of the input.</summary>
-    private static async Task SendAsync(TextReader input, Libp2pPubsub pubsub, string topic, Func<string, Task> note, CancellationToken cancellationToken)
+    /// <summary>Publishes each line read, saying when one reached nobody (and, on a terminal, showing it as sent); returns at the end of the input.</summary>
+    private static async Task SendAsync(Func<CancellationToken, Task<string?>> readLine, Libp2pPubsub pubsub, string topic, Func<string, Task> note, Action<string>? sent, CancellationToken cancellationToken)
     {
         while (true)
         {
-            // Console.In reads synchronously even through ReadLineAsync: a thread of its own, so Ctrl+C is not kept waiting.
-            string? line = await Task.Run(async () => await input.ReadLineAsync(cancellationToken).ConfigureAwait(false), cancellationToken)
-                .WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Console input reads synchronously even through ReadLineAsync: a thread of its own, so Ctrl+C is not kept waiting.
+            string? line = await readLine(cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
             if (line is null)
             {
                 return;
@@ -174,10 +206,10 @@ internal static class ChatCommand
                 continue;
             }
 
-            int sent;
+            int reached;
             try
             {
-                sent = await pubsub.PublishAsync(topic, Encoding.UTF8.GetBytes(line), cancellationToken).ConfigureAwait(false);
+                reached = await pubsub.PublishAsync(topic, Encoding.UTF8.GetBytes(line), cancellationToken).ConfigureAwait(false);
             }
             catch (ArgumentException e)
             {
@@ -185,14 +217,18 @@ internal static class ChatCommand
                 continue;
             }
 
-            if (sent == 0)
+            if (reached == 0)
             {
                 await note("not sent: no peer on the topic yet").ConfigureAwait(false);
+            }
+            else
+            {
+                sent?.Invoke(line);
             }
         }
     }
 
-    private static async Task ReceiveAsync(PubsubSubscription subscription, Func<string, Task> print, CancellationToken cancellationToken)
+    private static async Task ReceiveAsync(PubsubSubscription subscription, Func<Libp2pPeerId, string, Task> print, CancellationToken cancellationToken)
     {
         try
         {
@@ -200,7 +236,7 @@ internal static class ChatCommand
             {
                 // Anyone can publish anything: what reaches the terminal is cleaned of control sequences.
                 string text = DisplayText.Sanitize(Encoding.UTF8.GetString(message.Data.Span));
-                await print($"{Short(message.From)}: {text}").ConfigureAwait(false);
+                await print(message.From, text).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
