@@ -48,6 +48,14 @@ public sealed class Libp2pServiceTests
         Assert.Equal("hello over yamux", echoed);
         Assert.Equal(a.Identity.PeerId, caller);
         Assert.Contains(b.Libp2p.ConnectedPeers, p => p.PeerId.Equals(a.Identity.PeerId) && !p.Outbound);
+
+        // The resource manager's view: the connection counted on both sides, the echo stream released once done.
+        Libp2pResourceUsage atB = b.Libp2p.Resources;
+        Assert.Same(Libp2pResourceLimits.Default, atB.Limits);
+        Assert.Equal(1, atB.Peers[a.Identity.PeerId].InboundConnections);
+        Assert.Equal(1, a.Libp2p.Resources.Peers[b.Identity.PeerId].OutboundConnections);
+        await Libp2p.YamuxSessionTests.WaitUntilAsync(() => b.Libp2p.Resources.Protocols.GetValueOrDefault(EchoProtocol) is null);
+        Assert.Empty(b.Libp2p.Resources.Refused);
     }
 
     [Fact]
