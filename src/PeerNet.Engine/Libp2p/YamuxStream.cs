@@ -157,7 +157,7 @@ internal sealed class YamuxStream : Libp2pStream
                 {
                     int n = TakeLocked(buffer.Span);
                     taken = n;
-                    drained = _buffered == 0 && _remoteFin;
+                    drained = _buffered == 0 && (_remoteFin || _readError is not null);
                     _consumedSinceUpdate += n;
 
                     // Hand the window back in halves (not byte by byte), unless the peer has finished anyway.
@@ -192,7 +192,7 @@ internal sealed class YamuxStream : Libp2pStream
             {
                 if (drained)
                 {
-                    RemoveIfDone(); // the last byte after the peer's FIN: nothing held for the stream any more
+                    RemoveIfDone(); // the last byte after the peer's FIN (or RST): nothing held for the stream any more
                 }
 
                 return taken;
