@@ -33,6 +33,7 @@ internal sealed class PeerNetMetrics : IDisposable
         DatagramsDropped = _meter.CreateCounter<long>("peernet.datagrams.dropped", "{datagram}", "Datagrams on the node's UDP port dropped, tagged with the reason (unknown, queue_full, no_owner).");
         EncryptionHandshakes = _meter.CreateCounter<long>("peernet.encryption.handshakes", "{connection}", "MSE handshakes, tagged with the direction (in, out) and the result: the method agreed (rc4, plaintext) or why it failed (timeout, closed, unknown_torrent, sync_not_found, plaintext_refused, ...).");
         Libp2pHandshakes = _meter.CreateCounter<long>("peernet.libp2p.handshakes", "{connection}", "libp2p connection upgrades (multistream-select, then Noise), tagged with the direction (in, out) and the result: ok, or why it failed (timeout, closed, multistream, bad_signature, peer_id_mismatch, unsupported_key_type, bad_ciphertext, ...).");
+        Libp2pLimitRefusals = _meter.CreateCounter<long>("peernet.libp2p.limits.refused", "{refusal}", "libp2p connections closed and streams reset or refused by the resource manager, tagged with the limit (a Libp2pResourceLimits name: MaxInboundStreamsPerPeer, MaxStreamMemory, ...) and the direction (in, out).");
         LsdAnnouncesSent = _meter.CreateCounter<long>("peernet.lsd.announces.sent", "{datagram}", "BEP 14 announces multicast.");
         LsdDatagramsDropped = _meter.CreateCounter<long>("peernet.lsd.datagrams.dropped", "{datagram}", "Datagrams on the LSD port dropped: over a rate, queue full, or refused.");
         LsdPeersFound = _meter.CreateCounter<long>("peernet.lsd.peers.found", "{peer}", "Peers found by local service discovery.");
@@ -69,6 +70,11 @@ internal sealed class PeerNetMetrics : IDisposable
 
     /// <summary>Counts a libp2p upgrade in <paramref name="direction"/> with its <paramref name="result"/>.</summary>
     public void Libp2p(string direction, string result) => Libp2pHandshakes.Add(1, new KeyValuePair<string, object?>("direction", direction), new KeyValuePair<string, object?>("result", result));
+
+    public Counter<long> Libp2pLimitRefusals { get; }
+
+    /// <summary>Counts a refusal of the libp2p resource manager over <paramref name="limit"/> in <paramref name="direction"/>.</summary>
+    public void Libp2pLimit(string limit, string direction) => Libp2pLimitRefusals.Add(1, new KeyValuePair<string, object?>("limit", limit), new KeyValuePair<string, object?>("direction", direction));
 
     public Counter<long> LsdAnnouncesSent { get; }
 

@@ -34,6 +34,9 @@ internal sealed record Libp2pHostOptions
     /// <summary>Most protocol handlers registered.</summary>
     public int MaxHandlers { get; init; } = 64;
 
+    /// <summary>The resource manager's limits: connections, streams and stream memory across the host.</summary>
+    public Libp2pResourceLimits Limits { get; init; } = Libp2pResourceLimits.Default;
+
     private static string DefaultAgentVersion()
     {
         string? version = typeof(Libp2pHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
@@ -109,6 +112,7 @@ internal sealed class Libp2pHost : IAsyncDisposable
         _options = options ?? new Libp2pHostOptions();
         _options.Yamux.Validate();
         _publicKeyMessage = Libp2pKeys.EncodeEd25519PublicKey(identity.PublicKey.Span);
+        Resources = new Libp2pResourceManager(_options.Limits);
         SetHandler(PingProtocolId, ServePingAsync);
         SetHandler(IdentifyMessage.ProtocolId, ServeIdentifyAsync);
         SetHandler(IdentifyMessage.PushProtocolId, ServeIdentifyPushAsync);
@@ -119,6 +123,9 @@ internal sealed class Libp2pHost : IAsyncDisposable
 
     /// <summary>What peers said about themselves.</summary>
     public Libp2pPeerStore Peers { get; } = new();
+
+    /// <summary>The resource manager every connection and stream of the host reserves in.</summary>
+    public Libp2pResourceManager Resources { get; }
 
     /// <summary>The protocols this host serves, sorted.</summary>
     public IReadOnlyList<string> Protocols => [.. _handlers.Keys.Order(StringComparer.Ordinal)];
@@ -158,13 +165,27 @@ internal sealed class Libp2pHost : IAsyncDisposable
     /// <summary>
     /// Takes a secured connection to <paramref name="remotePeer"/>: negotiates the muxer (this side proposes when
     /// <paramref name="initiator"/>), starts the session and serves inbound streams; runs identify unless turned off.
-    /// On failure the connection is disposed and an <see cref="IOException"/> says why.
+    /// On failure the connection is disposed and an <see cref="IOException"/> says why: a
+    /// <see cref="Libp2pResourceLimitException"/> when the connection would go over a limit (checked first, before the
+    /// muxer costs anything).
     /// </summary>
     public async Task<Libp2pConnection> AddConnectionAsync(IDuplexConnection secured, Libp2pPeerId remotePeer, bool initiator, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(secured);
         ArgumentNullException.ThrowIfNull(remotePeer);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Libp2pConnectionScope scope;
+        try
+        {
+            scope = Resources.OpenConnection(remotePeer, inbound: !initiator);
+        }
+        catch (Libp2pResourceLimitException e)
+        {
+            secured.Abort(e);
+            await secured.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
@@ -176,6 +197,7 @@ internal sealed class Libp2pHost : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)
         {
+            scope.Dispose();
             await secured.DisposeAsync().ConfigureAwait(false);
             if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
@@ -185,7 +207,7 @@ internal sealed class Libp2pHost : IAsyncDisposable
             throw new IOException($"Negotiating the stream muxer with {remotePeer} failed: {(e is OperationCanceledException ? "it took too long" : e.Message)}", e);
         }
 
-        var session = new YamuxSession(secured, initiator, _options.Yamux);
+        var session = new YamuxSession(secured, initiator, _options.Yamux, scope);
         var connection = new Libp2pConnection(remotePeer, initiator, session);
         session.Start();
         _connections[connection] = AcceptLoopAsync(connection);
@@ -204,18 +226,25 @@ internal sealed class Libp2pHost : IAsyncDisposable
 
     /// <summary>
     /// Opens a stream to the peer and negotiates the first of <paramref name="protocolIds"/> it speaks
-    /// (<see cref="Libp2pStream.Protocol"/> says which). The caller disposes the stream.
+    /// (<see cref="Libp2pStream.Protocol"/> says which). The caller disposes the stream. Over a resource limit it
+    /// throws <see cref="Libp2pResourceLimitException"/> naming it: before anything is sent when one protocol is asked
+    /// for, after the negotiation (the stream reset) for a per-protocol limit when several are.
     /// </summary>
     public async Task<YamuxStream> OpenStreamAsync(Libp2pConnection connection, IReadOnlyList<string> protocolIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         var dialer = new MultistreamDialer(protocolIds);
-        YamuxStream stream = await connection.Session.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+        YamuxStream stream = await connection.Session.OpenStreamAsync(cancellationToken, protocolIds.Count == 1 ? protocolIds[0] : null).ConfigureAwait(false);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.NegotiationTimeout);
             stream.Protocol = await Libp2pNegotiation.NegotiateAsync(stream, dialer, timeout.Token).ConfigureAwait(false);
+            if (stream.Scope is { } scope && !scope.TrySetProtocol(stream.Protocol, out Libp2pResourceLimitException? refused))
+            {
+                throw refused!;
+            }
+
             return stream;
         }
         catch (Exception e)
@@ -364,6 +393,12 @@ internal sealed class Libp2pHost : IAsyncDisposable
             if (!_handlers.TryGetValue(stream.Protocol, out Libp2pStreamHandler? handler))
             {
                 stream.Abort(); // removed while negotiating
+                return;
+            }
+
+            if (stream.Scope is { } scope && !scope.TrySetProtocol(stream.Protocol, out _))
+            {
+                stream.Abort(); // over the protocol's limit (counted by the manager): reset, as go-libp2p does
                 return;
             }
 

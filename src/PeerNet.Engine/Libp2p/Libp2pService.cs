@@ -68,6 +68,13 @@ public sealed partial class Libp2pService
     /// <summary>Where other libp2p peers can dial this node: each ends in <c>/p2p/</c> and <see cref="PeerId"/>.</summary>
     public IReadOnlyList<Multiaddr> ListenAddresses { get; }
 
+    /// <summary>
+    /// What the libp2p resource manager holds now (a snapshot): connections, streams and reserved stream memory for the
+    /// node, each peer and each protocol, its limits (<see cref="PeerNetNodeOptions.Libp2pLimits"/>) and the refusals
+    /// so far by limit.
+    /// </summary>
+    public Libp2pResourceUsage Resources => _host.Resources.Snapshot();
+
     /// <summary>The protocols this node serves on streams (ping and identify, and those registered), sorted.</summary>
     public IReadOnlyList<string> Protocols => _host.Protocols;
 
@@ -86,7 +93,8 @@ public sealed partial class Libp2pService
     /// <summary>
     /// Dials <paramref name="address"/> (<c>/ip4|ip6/ADDRESS/tcp/PORT</c>, and <c>/p2p/PEERID</c> to have the peer's ID
     /// checked in the Noise handshake), or reuses a connection to that peer; returns once identify answered (or failed).
-    /// Throws <see cref="IOException"/> when the dial, Noise or yamux fails, with the reason.
+    /// Throws <see cref="IOException"/> when the dial, Noise or yamux fails, with the reason
+    /// (<see cref="Libp2pResourceLimitException"/> when the connection would go over a limit).
     /// </summary>
     public async Task<Libp2pPeerInfo> ConnectAsync(Multiaddr address, CancellationToken cancellationToken = default)
     {
@@ -139,7 +147,8 @@ public sealed partial class Libp2pService
 
     /// <summary>
     /// Opens a stream of <paramref name="protocol"/> to <paramref name="peer"/> (connected first with
-    /// <see cref="ConnectAsync"/>); throws <see cref="IOException"/> when the peer does not speak it. Write, then
+    /// <see cref="ConnectAsync"/>); throws <see cref="IOException"/> when the peer does not speak it, and
+    /// <see cref="Libp2pResourceLimitException"/> (naming the limit) when the stream would go over one. Write, then
     /// <see cref="Libp2pStream.CompleteWrites"/> when done sending, read the answer; dispose it at the end.
     /// </summary>
     public async Task<Libp2pStream> OpenStreamAsync(Libp2pPeerId peer, string protocol, CancellationToken cancellationToken = default)

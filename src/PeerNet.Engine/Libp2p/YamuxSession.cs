@@ -29,6 +29,7 @@ internal sealed class YamuxSession : IAsyncDisposable
 
     private readonly IDuplexConnection _connection;
     private readonly YamuxOptions _options;
+    private readonly Libp2pConnectionScope? _scope;
     private readonly ConcurrentDictionary<uint, YamuxStream> _streams = new();
     private readonly Channel<YamuxStream> _accept;
     private readonly Channel<YamuxHeader> _control = Channel.CreateUnbounded<YamuxHeader>(new UnboundedChannelOptions { SingleReader = false });
@@ -50,13 +51,18 @@ internal sealed class YamuxSession : IAsyncDisposable
     private Task? _writeLoop;
     private Task? _keepAlive;
 
-    /// <summary>A session over <paramref name="connection"/> (already secured); <see cref="Start"/> starts it.</summary>
-    public YamuxSession(IDuplexConnection connection, bool isInitiator, YamuxOptions? options = null)
+    /// <summary>
+    /// A session over <paramref name="connection"/> (already secured); <see cref="Start"/> starts it. With a
+    /// <paramref name="scope"/> (the resource manager's reservation of the connection, which the session then owns and
+    /// releases when it ends), each stream reserves its receive window and a stream slot there first.
+    /// </summary>
+    public YamuxSession(IDuplexConnection connection, bool isInitiator, YamuxOptions? options = null, Libp2pConnectionScope? scope = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         _connection = connection;
         _options = options ?? YamuxOptions.Default;
         _options.Validate();
+        _scope = scope;
         IsInitiator = isInitiator;
         _nextStreamId = isInitiator ? 1u : 2u;
         _unacked = new SemaphoreSlim(_options.MaxUnackedOutboundStreams, _options.MaxUnackedOutboundStreams);
@@ -81,6 +87,9 @@ internal sealed class YamuxSession : IAsyncDisposable
     /// <summary>Streams open now (both directions).</summary>
     public int OpenStreams => _streams.Count;
 
+    /// <summary>Bytes received on the open streams and not read yet (tests and diagnostics).</summary>
+    internal long BufferedBytes => _streams.Values.Sum(s => s.BufferedBytes);
+
     /// <summary>Whether the peer said it opens and accepts no more streams.</summary>
     public bool RemoteWentAway => Volatile.Read(ref _remoteGoAway);
 
@@ -102,9 +111,11 @@ internal sealed class YamuxSession : IAsyncDisposable
 
     /// <summary>
     /// Opens a stream (a window update with SYN). Waits while <see cref="YamuxOptions.MaxUnackedOutboundStreams"/> of
-    /// ours are unacknowledged; fails once the session ended or the peer went away.
+    /// ours are unacknowledged; fails once the session ended or the peer went away, and with
+    /// <see cref="Libp2pResourceLimitException"/> when the resource manager refuses it (<paramref name="protocol"/>,
+    /// when known, is checked against its per-protocol limit too).
     /// </summary>
-    public async ValueTask<YamuxStream> OpenStreamAsync(CancellationToken cancellationToken)
+    public async ValueTask<YamuxStream> OpenStreamAsync(CancellationToken cancellationToken, string? protocol = null)
     {
         ThrowIfClosed();
         await _unacked.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -124,9 +135,16 @@ internal sealed class YamuxSession : IAsyncDisposable
                 throw new IOException("The session has used up its stream IDs.");
             }
 
+            Libp2pStreamScope? scope = null;
+            if (_scope is not null && !_scope.TryOpenStream(inbound: false, _options.ReceiveWindow, protocol, out scope, out IOException? refused))
+            {
+                _unacked.Release();
+                throw refused!;
+            }
+
             uint id = _nextStreamId;
             _nextStreamId += 2;
-            stream = new YamuxStream(this, id, outbound: true, _options.ReceiveWindow);
+            stream = new YamuxStream(this, id, outbound: true, _options.ReceiveWindow) { Scope = scope };
             _streams[id] = stream;
             _unackedIds.Add(id);
 
@@ -202,6 +220,7 @@ internal sealed class YamuxSession : IAsyncDisposable
 
     internal void Forget(YamuxStream stream)
     {
+        stream.Scope?.Dispose();
         if (_streams.TryRemove(new KeyValuePair<uint, YamuxStream>(stream.Id, stream)))
         {
             if (!stream.IsOutbound)
@@ -470,6 +489,18 @@ internal sealed class YamuxSession : IAsyncDisposable
             return false;
         }
 
+        if (_scope is not null)
+        {
+            // Over a limit (or the connection ending): refused before anything is spent on it, as one over MaxInboundStreams.
+            if (!_scope.TryOpenStream(inbound: true, _options.ReceiveWindow, protocol: null, out Libp2pStreamScope? scope, out _))
+            {
+                stream = null;
+                return EnqueueControl(new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.Rst, id, 0));
+            }
+
+            stream.Scope = scope;
+        }
+
         Interlocked.Increment(ref _inbound);
         _streams[id] = stream;
         if (!EnqueueControl(new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.Ack, id, ExtraWindow)))
@@ -668,6 +699,7 @@ internal sealed class YamuxSession : IAsyncDisposable
         }
         finally
         {
+            _scope?.Dispose(); // the connection's reservation, and those of streams the session's end failed
             _completion.TrySetResult();
         }
     }

@@ -54,6 +54,9 @@ internal sealed class YamuxStream : Libp2pStream
         _sendWindow = YamuxOptions.SpecInitialWindow;
     }
 
+    /// <summary>The resource manager's reservation of the stream, if the session has a manager; released when the stream is over.</summary>
+    internal Libp2pStreamScope? Scope { get; set; }
+
     /// <summary>The stream's ID (odd: opened by the connection's initiator).</summary>
     public uint Id { get; }
 
@@ -80,6 +83,18 @@ internal sealed class YamuxStream : Libp2pStream
             lock (_gate)
             {
                 return _receiveWindow;
+            }
+        }
+    }
+
+    /// <summary>Bytes received and not read yet (tests and diagnostics).</summary>
+    internal long BufferedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _buffered;
             }
         }
     }
@@ -132,13 +147,17 @@ internal sealed class YamuxStream : Libp2pStream
 
         while (true)
         {
-            Task wait;
+            Task? wait = null;
             uint grant = 0;
+            int taken = 0;
+            bool drained = false;
             lock (_gate)
             {
                 if (_buffered > 0)
                 {
                     int n = TakeLocked(buffer.Span);
+                    taken = n;
+                    drained = _buffered == 0 && (_remoteFin || _readError is not null);
                     _consumedSinceUpdate += n;
 
                     // Hand the window back in halves (not byte by byte), unless the peer has finished anyway.
@@ -153,25 +172,33 @@ internal sealed class YamuxStream : Libp2pStream
                     {
                         _session.SendWindowUpdate(this, grant);
                     }
-
-                    return n;
                 }
-
-                if (_readError is not null)
+                else if (_readError is not null)
                 {
                     throw Rethrowable(_readError);
                 }
-
-                if (_remoteFin)
+                else if (_remoteFin)
                 {
                     return 0;
                 }
-
-                _readSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _readSignal.Task;
+                else
+                {
+                    _readSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    wait = _readSignal.Task;
+                }
             }
 
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (taken > 0)
+            {
+                if (drained)
+                {
+                    RemoveIfDone(); // the last byte after the peer's FIN (or RST): nothing held for the stream any more
+                }
+
+                return taken;
+            }
+
+            await wait!.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -282,6 +309,8 @@ internal sealed class YamuxStream : Libp2pStream
                 {
                     DropBufferLocked();
                 }
+
+                RemoveIfDone();
             }
         }
 
@@ -514,7 +543,9 @@ internal sealed class YamuxStream : Libp2pStream
         {
             bool readsDone = _remoteFin || _readError is not null;
             bool writesDone = _localFin || _writeError is not null;
-            if (_removed || !readsDone || !writesDone)
+
+            // Data received and not read yet is still held: the stream counts (window, limits) until it is read or dropped.
+            if (_removed || !readsDone || !writesDone || _buffered > 0)
             {
                 return;
             }

@@ -128,7 +128,8 @@ public sealed partial class PeerNetNode : IAsyncDisposable
     private void StartLibp2p(IPeerTransport transport, TimeProvider time)
     {
         Multiaddr[] addresses = [.. Libp2pAddresses.Of(Options.ListenAddress, ListenPort).Select(a => Multiaddr.ForTcp(a, ListenPort, Identity.PeerId))];
-        var host = new Libp2pHost(Identity, new Libp2pHostOptions { ListenAddrs = addresses });
+        var host = new Libp2pHost(Identity, new Libp2pHostOptions { ListenAddrs = addresses, Limits = Options.Libp2pLimits });
+        host.Resources.Refused = _session.Metrics.Libp2pLimit;
         Libp2p = new Libp2pService(host, transport, Identity, addresses, TimeSpan.FromSeconds(20), _stopping.Token)
         {
             MessageTaken = m => Publish(new DirectMessageReceived(m)),

@@ -49,6 +49,13 @@ public sealed record PeerNetNodeOptions
     /// </summary>
     public Grid.GridMaintenanceOptions GridMaintenance { get; init; } = new();
 
+    /// <summary>
+    /// The budget of the node's libp2p side (a resource manager as go-libp2p's): connections, streams per peer and per
+    /// protocol, and the stream memory peers can make the node hold; over a limit, a stream is reset and a connection
+    /// closed (docs/libp2p.md). The defaults are go-libp2p's base limits.
+    /// </summary>
+    public Libp2p.Libp2pResourceLimits Libp2pLimits { get; init; } = Libp2p.Libp2pResourceLimits.Default;
+
     /// <summary>DHT nodes to join through (HOST:PORT); null for the public routers (router.bittorrent.com and others).</summary>
     public IReadOnlyList<string>? DhtBootstrapNodes { get; init; }
 
@@ -140,6 +147,15 @@ public sealed record PeerNetNodeOptions
         else
         {
             problems.AddRange(GridMaintenance.Validate());
+        }
+
+        if (Libp2pLimits is null)
+        {
+            problems.Add("Libp2pLimits is required (Libp2pResourceLimits.Default for the defaults)");
+        }
+        else
+        {
+            problems.AddRange(Libp2pLimits.Validate());
         }
 
         if (EventBufferSize < 1)

@@ -396,7 +396,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         }
         catch (Exception e)
         {
-            SwarmLog.Libp2pFailed(Logger, connection.RemoteEndPoint, "in", "handler", e.Message);
+            SwarmLog.Libp2pFailed(Logger, connection.RemoteEndPoint, "in", e is Libp2pResourceLimitException limit ? "over_limit:" + limit.Limit : "handler", e.Message);
             secured.Connection.Abort(e);
             await secured.Connection.DisposeAsync().ConfigureAwait(false);
         }
