@@ -17,7 +17,7 @@ public sealed partial class ChatTerminalTests
     private static IEnumerable<ConsoleKeyInfo> Type(string text) => text.Select(Key);
 
     [Fact]
-    public void A_message_arriving_while_typing_prints_above_the_prompt_and_the_typed_text_stays()
+    public async Task A_message_arriving_while_typing_prints_above_the_prompt_and_the_typed_text_stays()
     {
         var output = new StringWriter();
         var keys = new Queue<ConsoleKeyInfo>([.. Type("hel")]);
@@ -40,11 +40,11 @@ public sealed partial class ChatTerminalTests
             return keys.Dequeue();
         });
 
-        var reading = Task.Run(terminal.ReadLine, TestContext.Current.CancellationToken);
-        Assert.True(typed.Wait(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        Task<string?> reading = Task.Run(terminal.ReadLine, TestContext.Current.CancellationToken);
+        Assert.True(await typed.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
         terminal.Message("Ab12Cd34", "hi there");
         arrived.Release();
-        Assert.Equal("hello", reading.Wait(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken) ? reading.Result : null);
+        Assert.Equal("hello", await reading.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
         terminal.Message("you", "hello", own: true);
 
         Assert.Equal(["Ab12Cd34: hi there", "you: hello", "> "], Screen(output.ToString()));
