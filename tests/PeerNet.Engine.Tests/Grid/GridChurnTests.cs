@@ -72,8 +72,13 @@ public sealed class GridChurnTests
             PeerNetNode node = await PeerNetNode.StartAsync(
                 new PeerNetNodeOptions
                 {
-                    ListenAddress = address, ListenPort = 6881, Dht = false, LocalDiscovery = false, Trackers = false,
-                    StateDirectory = folder.Combine($"n{n}"), StorageShareBytes = share,
+                    ListenAddress = address,
+                    ListenPort = 6881,
+                    Dht = false,
+                    LocalDiscovery = false,
+                    Trackers = false,
+                    StateDirectory = folder.Combine($"n{n}"),
+                    StorageShareBytes = share,
                 },
                 n == 1 ? ownerTransport = new RecordingTransport(network.CreateTransport(address)) : network.CreateTransport(address), null, null, TimeProvider.System, Ct).WaitAsync(Timeout, Ct);
             nodes.Add(node);

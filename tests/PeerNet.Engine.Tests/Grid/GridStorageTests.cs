@@ -170,8 +170,13 @@ public sealed class GridStorageTests
         await using PeerNetNode stranger = await StartAsync(folder.Combine("stranger"), 0, ct);
         var options = new PeerNetNodeOptions
         {
-            ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false, Trackers = false,
-            StorageShareBytes = 16 << 20, StorageAllowedPeers = [owner.Identity.PeerId],
+            ListenAddress = IPAddress.Loopback,
+            ListenPort = 0,
+            Dht = false,
+            LocalDiscovery = false,
+            Trackers = false,
+            StorageShareBytes = 16 << 20,
+            StorageAllowedPeers = [owner.Identity.PeerId],
         };
         await using PeerNetNode friend1 = await PeerNetNode.StartAsync(options with { StateDirectory = folder.Combine("f1") }, cancellationToken: ct);
         await using PeerNetNode friend2 = await PeerNetNode.StartAsync(options with { StateDirectory = folder.Combine("f2") }, cancellationToken: ct);
