@@ -123,8 +123,9 @@ public sealed partial class GridProcessTests
     /// <summary>Share number → provider peer ID, from the owner's <c>grid/owned.txt</c> (its single file).</summary>
     private static Dictionary<int, string> ReadPlacement(string ownerState)
     {
-        string record = Assert.Single(File.ReadAllLines(Path.Combine(ownerState, "grid", "owned.txt")), l => l.Length > 0);
-        return record.Split('\t')[^1].Split(',').Select(p => p.Split('='))
+        // Format 2: a "# peernet grid owned 2" line, then one line per file whose seventh field is the placement.
+        string record = Assert.Single(File.ReadAllLines(Path.Combine(ownerState, "grid", "owned.txt")), l => l.Length > 0 && !l.StartsWith('#'));
+        return record.Split('\t')[6].Split(',').Select(p => p.Split('='))
             .ToDictionary(p => int.Parse(p[0], CultureInfo.InvariantCulture), p => p[1]);
     }
 
