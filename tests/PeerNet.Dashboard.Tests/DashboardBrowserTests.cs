@@ -389,8 +389,26 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#view-torrents")).ToBeHiddenAsync();
     }
 
-    /// <summary>Chromium on the dashboard, signed in through the one-time link; page errors and console errors go to <see cref="_browserErrors"/>.</summary>
+    /// <summary>
+    /// Chromium on the dashboard, signed in through the one-time link; page errors and console errors go to
+    /// <see cref="_browserErrors"/>. A browser whose process dies before the first page loads (seen once in CI:
+    /// "Target page, context or browser has been closed" while navigating) is launched once more; the daemon cannot
+    /// close a browser, so this says nothing about the dashboard, and a second death fails the test.
+    /// </summary>
     private async Task<SignedInBrowser> SignInAsync(ToolInfo chromium)
+    {
+        try
+        {
+            return await LaunchAndSignInAsync(chromium);
+        }
+        catch (PlaywrightException e) when (e.Message.StartsWith("Target page, context or browser has been closed", StringComparison.Ordinal))
+        {
+            TestContext.Current.TestOutputHelper?.WriteLine($"chromium closed before the dashboard loaded ({e.Message.Split('\n')[0]}); launching it once more");
+            return await LaunchAndSignInAsync(chromium);
+        }
+    }
+
+    private async Task<SignedInBrowser> LaunchAndSignInAsync(ToolInfo chromium)
     {
         IPlaywright playwright = await Playwright.CreateAsync();
         IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium.Path, Headless = true, Args = ["--disable-dev-shm-usage", "--disable-gpu"] });
@@ -406,8 +424,18 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
                 _browserErrors.Add(message.Text);
             }
         };
-        await page.GotoAsync((await File.ReadAllTextAsync(Path.Combine(_daemon.State, "dashboard-link"), Ct)).Trim());
-        return new SignedInBrowser(playwright, browser, context, page);
+        var signedIn = new SignedInBrowser(playwright, browser, context, page);
+        try
+        {
+            await page.GotoAsync((await File.ReadAllTextAsync(Path.Combine(_daemon.State, "dashboard-link"), Ct)).Trim());
+        }
+        catch (PlaywrightException)
+        {
+            await signedIn.DisposeAsync();
+            throw;
+        }
+
+        return signedIn;
     }
 
     private sealed record SignedInBrowser(IPlaywright Playwright, IBrowser Browser, IBrowserContext Context, IPage Page) : IAsyncDisposable
