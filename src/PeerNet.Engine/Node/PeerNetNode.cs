@@ -280,7 +280,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
             NodeLog.Started(logger, session.ListenPort, dht is not null, options.LocalDiscovery);
             var node = new PeerNetNode(options, session, dht, dht6, time, logger) { _transport = transport, _datagrams = datagrams, Identity = identity, Utp = utp };
             node.StartLibp2p(transport, time);
-            node.Libp2p.StartPubsub(time);
+            node.Libp2p.StartPubsub(time, options.Gossipsub);
             node.Storage.StartMaintenance();
             return node;
         }

@@ -56,6 +56,13 @@ public sealed record PeerNetNodeOptions
     /// </summary>
     public Libp2p.Libp2pResourceLimits Libp2pLimits { get; init; } = Libp2p.Libp2pResourceLimits.Default;
 
+    /// <summary>
+    /// The gossipsub router's parameters (<see cref="Libp2p.Libp2pService.Pubsub"/>): mesh degrees, heartbeat, gossip,
+    /// backoffs, peer scoring and its thresholds, with per-topic score parameters. The defaults are the spec's and
+    /// js-libp2p's.
+    /// </summary>
+    public Libp2p.GossipsubOptions Gossipsub { get; init; } = Libp2p.GossipsubOptions.Default;
+
     /// <summary>DHT nodes to join through (HOST:PORT); null for the public routers (router.bittorrent.com and others).</summary>
     public IReadOnlyList<string>? DhtBootstrapNodes { get; init; }
 
@@ -156,6 +163,22 @@ public sealed record PeerNetNodeOptions
         else
         {
             problems.AddRange(Libp2pLimits.Validate());
+        }
+
+        if (Gossipsub is null)
+        {
+            problems.Add("Gossipsub is required (GossipsubOptions.Default for the defaults)");
+        }
+        else
+        {
+            try
+            {
+                Gossipsub.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                problems.Add($"Gossipsub: {e.Message}");
+            }
         }
 
         if (EventBufferSize < 1)

@@ -273,6 +273,60 @@ public sealed class GossipsubRouterTests
     }
 
     [Fact]
+    public async Task A_topic_with_its_own_score_parameters_is_scored_by_them_and_the_others_by_the_default()
+    {
+        const string lenient = "peernet/lenient";
+        var options = new GossipsubOptions
+        {
+            Score = GossipsubScoreOptions.Default with
+            {
+                Topics = new Dictionary<string, GossipsubTopicScoreOptions>
+                {
+                    [lenient] = new() { TimeInMeshWeight = 0, FirstMessageDeliveriesWeight = 0, InvalidMessageDeliveriesWeight = 0 },
+                },
+            },
+        };
+        await using var net = new Net(options);
+        Node a = net.Add();
+        Node b = net.Add();
+        using PubsubSubscription strictAtB = b.Router.Subscribe(Topic);
+        using PubsubSubscription lenientAtB = b.Router.Subscribe(lenient);
+        b.Router.SetValidator(Topic, m => m.Data.Span.SequenceEqual("bad"u8) ? PubsubValidationResult.Reject : PubsubValidationResult.Accept);
+        b.Router.SetValidator(lenient, m => m.Data.Span.SequenceEqual("bad"u8) ? PubsubValidationResult.Reject : PubsubValidationResult.Accept);
+        await net.ConnectAsync(a, b);
+        await net.WaitUntilAsync(() => a.Router.TopicPeers(Topic).Count == 1 && a.Router.TopicPeers(lenient).Count == 1, "a knows b's subscriptions");
+
+        // Invalid messages on the lenient topic cost nothing (its own P₄ weight is 0); valid ones earn nothing (P₂ 0).
+        a.Router.Publish(lenient, "bad"u8);
+        a.Router.Publish(lenient, "bad"u8);
+        a.Router.Publish(lenient, "fine"u8);
+        Assert.Equal("fine", Encoding.UTF8.GetString((await ReadAsync(lenientAtB)).Data.Span));
+        Assert.Equal(2, b.Router.Counters.Rejected);
+        Assert.Equal(0, b.Router.PeerScore(a.Identity.PeerId));
+
+        // The other topic takes the default parameters: a valid message earns P₂, an invalid one costs P₄.
+        a.Router.Publish(Topic, "good"u8);
+        Assert.Equal("good", Encoding.UTF8.GetString((await ReadAsync(strictAtB)).Data.Span));
+        Assert.True(b.Router.PeerScore(a.Identity.PeerId) > 0);
+        a.Router.Publish(Topic, "bad"u8);
+        a.Router.Publish(Topic, "bad"u8);
+        await net.WaitUntilAsync(() => b.Router.Counters.Rejected == 4, "the validator rejects on the default topic");
+        Assert.True(b.Router.PeerScore(a.Identity.PeerId) < 0);
+    }
+
+    [Fact]
+    public void Score_parameters_out_of_the_spec_are_refused_with_the_topic_named()
+    {
+        GossipsubOptions positiveP4 = new() { Score = GossipsubScoreOptions.Default with { Topics = new Dictionary<string, GossipsubTopicScoreOptions> { ["t"] = new() { InvalidMessageDeliveriesWeight = 1 } } } };
+        Assert.Contains("score parameters of t", Assert.Throws<ArgumentException>(positiveP4.Validate).Message);
+        GossipsubOptions noDecay = new() { Score = GossipsubScoreOptions.Default with { Topic = new() { FirstMessageDeliveriesDecay = 1 } } };
+        Assert.Contains("every decay", Assert.Throws<ArgumentException>(noDecay.Validate).Message);
+        GossipsubOptions degrees = new() { D = 3, Dlo = 4 };
+        Assert.Throws<ArgumentException>(degrees.Validate);
+        new GossipsubOptions().Validate();
+    }
+
+    [Fact]
     public async Task IHAVE_is_answered_with_IWANT_and_a_broken_promise_costs_the_advertiser()
     {
         await using var net = new Net();

@@ -68,6 +68,18 @@ public sealed class Libp2pServiceTests
     }
 
     [Fact]
+    public async Task GossipsubOptions_FromTheNodesOptions_AreTheRoutersOwn()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var gossipsub = new GossipsubOptions { D = 8, Dhi = 16, HeartbeatInterval = TimeSpan.FromMilliseconds(700) };
+        await using PeerNetNode node = await PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false, Trackers = false, Gossipsub = gossipsub },
+            cancellationToken: ct);
+        Assert.Same(gossipsub, node.Libp2p.PubsubRouter!.Options);
+        Assert.Same(gossipsub, node.Options.Gossipsub);
+    }
+
+    [Fact]
     public async Task OpenStream_ForAProtocolThePeerLacks_FailsWithTheReason()
     {
         CancellationToken ct = TestContext.Current.CancellationToken;

@@ -355,8 +355,9 @@ public sealed class PeerNetNodeTests
     public async Task Start_WithUnusableOptions_NamesEveryProblem()
     {
         ArgumentException e = await Assert.ThrowsAsync<ArgumentException>(() => PeerNetNode.StartAsync(
-            new PeerNetNodeOptions { ListenPort = 70000, UploadRateLimit = -1, MaxConnections = 0 }, cancellationToken: Ct));
+            new PeerNetNodeOptions { ListenPort = 70000, UploadRateLimit = -1, MaxConnections = 0, Gossipsub = new PeerNet.Libp2p.GossipsubOptions { D = 20 } }, cancellationToken: Ct));
         Assert.Contains("ListenPort 70000", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Gossipsub: gossipsub degrees", e.Message, StringComparison.Ordinal);
         Assert.Contains("negative", e.Message, StringComparison.Ordinal);
         Assert.Contains("MaxConnections", e.Message, StringComparison.Ordinal);
     }

@@ -1,10 +1,12 @@
 namespace PeerNet.Libp2p;
 
 /// <summary>
-/// The parameters of a <see cref="GossipsubRouter"/>: the gossipsub v1.0 overlay and gossip ones, v1.1's, and the
-/// limits on what peers may send. Defaults are the specs' (and js-libp2p's @libp2p/gossipsub).
+/// The parameters of the node's gossipsub router (<see cref="PeerNetNodeOptions.Gossipsub"/>): the gossipsub v1.0
+/// overlay and gossip ones, v1.1's, and the limits on what peers may send. Defaults are the specs' (and js-libp2p's
+/// @libp2p/gossipsub); change them with <c>with</c> or an object initializer. The node checks them at start
+/// (<see cref="Validate"/>).
 /// </summary>
-internal sealed record GossipsubOptions
+public sealed record GossipsubOptions
 {
     /// <summary>The defaults.</summary>
     public static GossipsubOptions Default { get; } = new();
@@ -99,8 +101,8 @@ internal sealed record GossipsubOptions
     /// <summary>Messages buffered for a subscription that is not read; the oldest are dropped beyond.</summary>
     public int SubscriptionBuffer { get; init; } = 1024;
 
-    /// <summary>Bounds on what peers send.</summary>
-    public GossipsubRpcLimits Limits { get; init; } = GossipsubRpcLimits.Default;
+    /// <summary>Bounds on what peers send (kept internal: the codec's limits are not tunable from outside).</summary>
+    internal GossipsubRpcLimits Limits { get; init; } = GossipsubRpcLimits.Default;
 
     /// <summary>Peer scoring (P₁–P₇) and its thresholds.</summary>
     public GossipsubScoreOptions Score { get; init; } = GossipsubScoreOptions.Default;
@@ -122,8 +124,11 @@ internal sealed record GossipsubOptions
     }
 }
 
-/// <summary>One topic's score parameters (gossipsub v1.1, P₁–P₄).</summary>
-internal sealed record GossipsubTopicScoreOptions
+/// <summary>
+/// One topic's score parameters (gossipsub v1.1, P₁–P₄): <see cref="GossipsubScoreOptions.Topic"/> for every topic,
+/// or one topic's own in <see cref="GossipsubScoreOptions.Topics"/>.
+/// </summary>
+public sealed record GossipsubTopicScoreOptions
 {
     /// <summary>How much the topic counts in the score.</summary>
     public double TopicWeight { get; init; } = 1;
@@ -175,10 +180,28 @@ internal sealed record GossipsubTopicScoreOptions
 
     /// <summary>P₄'s decay.</summary>
     public double InvalidMessageDeliveriesDecay { get; init; } = 0.9;
+
+    internal void Validate(string name)
+    {
+        // The spec's signs: P₁ and P₂ reward, P₃, P₃b and P₄ penalize; decays are fractions; quanta positive.
+        if (TopicWeight < 0 || TimeInMeshWeight < 0 || FirstMessageDeliveriesWeight < 0 || MeshMessageDeliveriesWeight > 0
+            || MeshFailurePenaltyWeight > 0 || InvalidMessageDeliveriesWeight > 0)
+        {
+            throw new ArgumentException($"score parameters of {name}: TopicWeight, TimeInMeshWeight and FirstMessageDeliveriesWeight must be >= 0, the mesh delivery, mesh failure and invalid message weights <= 0.");
+        }
+
+        if (TimeInMeshQuantum <= TimeSpan.Zero || !IsDecay(FirstMessageDeliveriesDecay) || !IsDecay(MeshMessageDeliveriesDecay)
+            || !IsDecay(MeshFailurePenaltyDecay) || !IsDecay(InvalidMessageDeliveriesDecay))
+        {
+            throw new ArgumentException($"score parameters of {name}: TimeInMeshQuantum must be positive and every decay between 0 and 1.");
+        }
+
+        static bool IsDecay(double d) => d > 0 && d < 1;
+    }
 }
 
 /// <summary>Peer scoring's global parameters (P₅–P₇, decay, retention) and thresholds (gossipsub v1.1).</summary>
-internal sealed record GossipsubScoreOptions
+public sealed record GossipsubScoreOptions
 {
     /// <summary>The defaults: js-libp2p's thresholds and global weights, and <see cref="GossipsubTopicScoreOptions"/> for every topic.</summary>
     public static GossipsubScoreOptions Default { get; } = new();
@@ -198,8 +221,18 @@ internal sealed record GossipsubScoreOptions
     /// <summary>When the mesh's median score is below it, better peers are grafted (js: 20).</summary>
     public double OpportunisticGraftThreshold { get; init; } = 20;
 
-    /// <summary>Parameters of every topic (null: topics do not count).</summary>
+    /// <summary>Parameters of every topic not in <see cref="Topics"/> (null: such topics do not count).</summary>
     public GossipsubTopicScoreOptions? Topic { get; init; } = new();
+
+    /// <summary>
+    /// Parameters of named topics, in place of <see cref="Topic"/> for them (as go-libp2p's per-topic
+    /// <c>TopicScoreParams</c>): e.g. a P₃ delivery-rate expectation for a topic whose rate the application knows.
+    /// </summary>
+    public IReadOnlyDictionary<string, GossipsubTopicScoreOptions>? Topics { get; init; }
+
+    /// <summary>The parameters <paramref name="topic"/> is scored by: its own, else <see cref="Topic"/> (null: it does not count).</summary>
+    public GossipsubTopicScoreOptions? For(string topic) =>
+        Topics is not null && Topics.TryGetValue(topic, out GossipsubTopicScoreOptions? own) ? own : Topic;
 
     /// <summary>The most the topics together add (0: no cap).</summary>
     public double TopicScoreCap { get; init; }
@@ -244,5 +277,18 @@ internal sealed record GossipsubScoreOptions
         {
             throw new ArgumentException("score thresholds must satisfy graylist <= publish <= gossip <= 0 and acceptPX, opportunisticGraft >= 0.");
         }
+
+        if (DecayInterval <= TimeSpan.Zero || RetainScore < TimeSpan.Zero || MaxPeers < 1)
+        {
+            throw new ArgumentException("scoring needs a positive DecayInterval, a RetainScore of zero or more and MaxPeers of at least 1.");
+        }
+
+        foreach ((string name, GossipsubTopicScoreOptions topic) in (IEnumerable<KeyValuePair<string, GossipsubTopicScoreOptions>>?)Topics ?? [])
+        {
+            ArgumentNullException.ThrowIfNull(topic, $"Topics[{name}]");
+            topic.Validate(name);
+        }
+
+        Topic?.Validate("every topic");
     }
 }

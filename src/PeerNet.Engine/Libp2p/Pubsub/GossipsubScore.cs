@@ -48,11 +48,16 @@ internal sealed class GossipsubScore
         }
 
         double score = 0;
-        if (_options.Topic is { } topic)
+        if (_options.Topic is not null || _options.Topics is { Count: > 0 })
         {
             double topics = 0;
-            foreach (TopicStats t in stats.Topics.Values)
+            foreach ((string name, TopicStats t) in stats.Topics)
             {
+                if (_options.For(name) is not { } topic)
+                {
+                    continue;
+                }
+
                 double s = 0;
                 if (t.InMesh)
                 {
@@ -153,7 +158,7 @@ internal sealed class GossipsubScore
     /// <summary>The peer left this node's mesh of <paramref name="topic"/>: a delivery deficit becomes the sticky P₃b.</summary>
     public void Prune(Libp2pPeerId peer, string topic)
     {
-        if (_options.Topic is not { } options || Topic(peer, topic) is not { } t)
+        if (_options.For(topic) is not { } options || Topic(peer, topic) is not { } t)
         {
             return;
         }
@@ -181,7 +186,7 @@ internal sealed class GossipsubScore
     {
         Delivery delivery = Record(id, DeliveryStatus.Valid);
         delivery.Peers.Add(peer);
-        if (_options.Topic is { } options && Topic(peer, topic) is { } t)
+        if (_options.For(topic) is { } options && Topic(peer, topic) is { } t)
         {
             t.FirstDeliveries = Math.Min(t.FirstDeliveries + 1, options.FirstMessageDeliveriesCap);
             if (t.InMesh)
@@ -219,7 +224,7 @@ internal sealed class GossipsubScore
             return;
         }
 
-        if (_options.Topic is not { } options || Topic(peer, topic) is not { } t)
+        if (_options.For(topic) is not { } options || Topic(peer, topic) is not { } t)
         {
             return;
         }
@@ -266,9 +271,9 @@ internal sealed class GossipsubScore
                 continue;
             }
 
-            if (_options.Topic is { } options)
+            foreach ((string name, TopicStats t) in stats.Topics)
             {
-                foreach (TopicStats t in stats.Topics.Values)
+                if (_options.For(name) is { } options)
                 {
                     t.FirstDeliveries = Decay(t.FirstDeliveries, options.FirstMessageDeliveriesDecay, zero);
                     t.MeshDeliveries = Decay(t.MeshDeliveries, options.MeshMessageDeliveriesDecay, zero);
