@@ -62,6 +62,70 @@ public sealed class DoctorApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Libp2pLimits_FromTheSettings_AndTheirRefusals_ShowInResourcesDoctorAndTheCli()
+    {
+        await _daemon.StartAsync(new Dictionary<string, string?>
+        {
+            ["Node:Libp2pLimits:MaxInboundStreams"] = "77",
+            ["Node:Libp2pLimits:MaxInboundStreamsPerPeer"] = "4",
+        });
+        JsonElement resources = await _daemon.GetJsonAsync("api/v1/libp2p/resources");
+        JsonElement inbound = resources.GetProperty("limits").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "MaxInboundStreams");
+        Assert.Equal(77, inbound.GetProperty("limit").GetInt64());
+        Assert.Empty(resources.GetProperty("refused").EnumerateObject());
+        Assert.Equal(0, resources.GetProperty("peerCount").GetInt32());
+
+        // A peer that holds more ping streams open than the per-peer limit allows: the daemon resets those over it.
+        await using PeerNetNode peer = await PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenAddress = System.Net.IPAddress.Loopback, ListenPort = 0, Dht = false, LocalDiscovery = false, Trackers = false },
+            cancellationToken: Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+        JsonElement self = await _daemon.GetJsonAsync("api/v1/libp2p");
+        Libp2p.Libp2pPeerInfo daemon = await peer.Libp2p.ConnectAsync(Libp2p.Multiaddr.Parse(self.GetProperty("listenAddresses")[0].GetString()!), Ct).WaitAsync(DaemonHarness.Timeout, Ct);
+        var held = new List<Libp2p.Libp2pStream>();
+        try
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                try
+                {
+                    held.Add(await peer.Libp2p.OpenStreamAsync(daemon.PeerId, "/ipfs/ping/1.0.0", Ct).WaitAsync(DaemonHarness.Timeout, Ct));
+                }
+                catch (Exception e) when (e is not OperationCanceledException and not TimeoutException)
+                {
+                    // reset by the daemon: over its limit
+                }
+            }
+
+            await DaemonHarness.UntilAsync(
+                async () => (await _daemon.GetJsonAsync("api/v1/libp2p/resources")).GetProperty("refused").TryGetProperty("MaxInboundStreamsPerPeer", out _),
+                "the daemon counts the streams it refused");
+            resources = await _daemon.GetJsonAsync("api/v1/libp2p/resources");
+            Assert.Equal(1, resources.GetProperty("peerCount").GetInt32());
+            JsonElement atPeer = resources.GetProperty("peers").EnumerateArray().Single();
+            Assert.Equal(peer.Identity.PeerId.ToString(), atPeer.GetProperty("name").GetString());
+            Assert.InRange(atPeer.GetProperty("inboundStreams").GetInt32(), 1, 4);
+            Assert.Contains(resources.GetProperty("protocols").EnumerateArray(), p => p.GetProperty("name").GetString() == "/ipfs/ping/1.0.0");
+
+            JsonElement report = await _daemon.GetJsonAsync("api/v1/node/doctor");
+            Assert.True(report.GetProperty("libp2pResources").GetProperty("refused").GetProperty("MaxInboundStreamsPerPeer").GetInt64() >= 1);
+            Assert.Contains(report.GetProperty("problems").EnumerateArray(), p => p.GetProperty("kind").GetString() == "Libp2pLimitRefused");
+
+            (int exit, string output, string error) = await CliAsync("doctor", "--daemon", "--state", _daemon.State);
+            Assert.True(exit == 0, error);
+            Assert.Matches(@"(?m)^  limits +connections 1 of 128, inbound connections 1 of \d+, .*inbound streams \d+ of 77, .*memory ", output);
+            Assert.Matches(@"(?m)^  refused +MaxInboundStreamsPerPeer \d+$", output);
+            Assert.Contains("libp2p refused ", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (Libp2p.Libp2pStream stream in held)
+            {
+                await stream.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task OpenApi_DescribesTheDoctorEndpoint()
     {
         await _daemon.StartAsync();

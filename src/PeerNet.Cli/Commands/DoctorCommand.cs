@@ -163,6 +163,12 @@ internal static class DoctorCommand
         text.Add($"  IPv4           {Dht(r.Dht, r.At)}");
         text.Add($"  IPv6           {Dht(r.Dht6, r.At)}");
         text.Add($"libp2p           {Count.Of(r.Libp2pConnectedPeers, "peer")} connected");
+        if (r.Libp2pResources is { } resources)
+        {
+            text.Add($"  limits         {string.Join(", ", resources.Limits.Select(Limit))}");
+            text.Add($"  refused        {(resources.Refused.Count == 0 ? "none" : string.Join(", ", resources.Refused.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}")))}");
+        }
+
         text.Add("");
         foreach (string line in text)
         {
@@ -191,6 +197,13 @@ internal static class DoctorCommand
             }
         }
     }
+
+    private static string Limit(DoctorLimit l) => l.Name == "MaxStreamMemory"
+        ? $"memory {ByteSize.Format(l.Held)} of {ByteSize.Format(l.Limit)}"
+        : $"{Words(l.Name)} {l.Held} of {l.Limit}";
+
+    /// <summary>"MaxInboundStreams" as "inbound streams".</summary>
+    private static string Words(string limit) => System.Text.RegularExpressions.Regex.Replace(limit["Max".Length..], "(?<=.)([A-Z])", " $1").ToLowerInvariant();
 
     private static string Join(IReadOnlyList<string> endPoints) => endPoints.Count == 0 ? "none" : string.Join(", ", endPoints);
 

@@ -23,6 +23,7 @@ namespace PeerNet.Daemon.Api;
 /// <param name="Dht6">The IPv6 DHT's health, or null without one.</param>
 /// <param name="Libp2pListenAddresses">libp2p multiaddrs.</param>
 /// <param name="Libp2pConnectedPeers">libp2p peers connected now.</param>
+/// <param name="Libp2pResources">The libp2p resource manager: held against each node-wide limit, and refusals since start; null without libp2p.</param>
 /// <param name="Connections">BitTorrent peer connections open now.</param>
 /// <param name="Torrents">Torrents in the node.</param>
 /// <param name="Problems">The problems found, most serious first, each with what to do.</param>
@@ -41,6 +42,7 @@ public sealed record DoctorReport(
     DoctorDht? Dht6,
     IReadOnlyList<string> Libp2pListenAddresses,
     int Libp2pConnectedPeers,
+    DoctorLibp2pResources? Libp2pResources,
     int Connections,
     int Torrents,
     IReadOnlyList<DoctorProblem> Problems)
@@ -72,6 +74,7 @@ public sealed record DoctorReport(
             DhtOf(report.Dht6),
             report.Libp2pListenAddresses,
             report.Libp2pConnectedPeers,
+            DoctorLibp2pResources.From(report.Libp2pResources),
             report.Connections,
             report.Torrents,
             [.. report.Problems.Select(p => new DoctorProblem(p.Kind, p.Severity, p.Message))]);
@@ -121,3 +124,39 @@ public sealed record DoctorDht(string Family, int Nodes, int GoodNodes, Discover
 /// <param name="Severity"><c>Error</c>, <c>Warning</c> or <c>Notice</c>.</param>
 /// <param name="Message">The sentence.</param>
 public sealed record DoctorProblem(ConnectivityProblemKind Kind, ConnectivitySeverity Severity, string Message);
+
+/// <summary>The libp2p resource manager in a <see cref="DoctorReport"/> and <c>GET /api/v1/libp2p/resources</c>: each node-wide limit with what is held against it, and the refusals since start by limit.</summary>
+/// <param name="Limits">Each node-wide limit (a <see cref="Libp2p.Libp2pResourceLimits"/> name) with what is held now.</param>
+/// <param name="TransientStreams">Streams whose protocol is not agreed yet.</param>
+/// <param name="Refused">Refusals since the node started, by limit.</param>
+public sealed record DoctorLibp2pResources(IReadOnlyList<DoctorLimit> Limits, int TransientStreams, IReadOnlyDictionary<string, long> Refused)
+{
+    /// <summary>The JSON shape of <paramref name="usage"/>, or null.</summary>
+    public static DoctorLibp2pResources? From(Libp2p.Libp2pResourceUsage? usage)
+    {
+        if (usage is null)
+        {
+            return null;
+        }
+
+        Libp2p.Libp2pResourceLimits l = usage.Limits;
+        Libp2p.Libp2pScopeUsage s = usage.System;
+        return new DoctorLibp2pResources(
+            [
+                new(nameof(l.MaxConnections), s.InboundConnections + s.OutboundConnections, l.MaxConnections),
+                new(nameof(l.MaxInboundConnections), s.InboundConnections, l.MaxInboundConnections),
+                new(nameof(l.MaxOutboundConnections), s.OutboundConnections, l.MaxOutboundConnections),
+                new(nameof(l.MaxInboundStreams), s.InboundStreams, l.MaxInboundStreams),
+                new(nameof(l.MaxOutboundStreams), s.OutboundStreams, l.MaxOutboundStreams),
+                new(nameof(l.MaxStreamMemory), s.Memory, l.MaxStreamMemory),
+            ],
+            usage.TransientStreams,
+            usage.Refused);
+    }
+}
+
+/// <summary>One node-wide libp2p limit and what is held against it.</summary>
+/// <param name="Name">The <see cref="Libp2p.Libp2pResourceLimits"/> property.</param>
+/// <param name="Held">What the node holds now (connections, streams, or bytes of stream memory).</param>
+/// <param name="Limit">The limit.</param>
+public sealed record DoctorLimit(string Name, long Held, long Limit);

@@ -16,6 +16,7 @@ internal static class Libp2pEndpoints
         RouteGroupBuilder libp2p = app.MapGroup("/api/v1/libp2p").WithTags("Libp2p");
         libp2p.MapGet("/", Self).WithSummary("This node's peer ID, multiaddrs and protocols");
         libp2p.MapGet("/peers", Peers).WithSummary("The libp2p peers connected now, with what identify said of each");
+        libp2p.MapGet("/resources", Resources).WithSummary("The resource manager: each node-wide limit with what is held against it, refusals since start by limit, streams per protocol, and the peers holding the most stream memory (at most 50)");
         libp2p.MapGet("/messages", Messages).WithSummary("The last direct messages received, newest first");
         libp2p.MapPost("/messages", SendAsync).WithSummary("Send a direct message: {to: multiaddr ending in /p2p/PEERID (or a peer ID the node knows), text}; answers once the peer acknowledged it");
         libp2p.MapGet("/topics", Topics).WithSummary("The gossipsub topics joined, each with its mesh peers and the connected peers subscribed to it");
@@ -98,6 +99,22 @@ internal static class Libp2pEndpoints
 
     private static Ok<Libp2pPeerDto[]> Peers(NodeService service) =>
         TypedResults.Ok(service.Node.Libp2p.ConnectedPeers.OrderBy(p => p.PeerId.ToString(), StringComparer.Ordinal).Select(Libp2pPeerDto.Of).ToArray());
+
+    /// <summary>Most peers listed by <c>/resources</c>, those holding the most stream memory first.</summary>
+    public const int MaxResourcePeers = 50;
+
+    private static Ok<Libp2pResourcesDto> Resources(NodeService service)
+    {
+        Libp2pResourceUsage usage = service.Node.Libp2p.Resources;
+        DoctorLibp2pResources node = DoctorLibp2pResources.From(usage)!;
+        return TypedResults.Ok(new Libp2pResourcesDto(
+            node.Limits,
+            node.TransientStreams,
+            node.Refused,
+            [.. usage.Protocols.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new Libp2pScopeDto(DisplayText.Sanitize(p.Key, MaxTextLength), p.Value))],
+            [.. usage.Peers.OrderByDescending(p => p.Value.Memory).ThenBy(p => p.Key.ToString(), StringComparer.Ordinal).Take(MaxResourcePeers).Select(p => new Libp2pScopeDto(p.Key.ToString(), p.Value))],
+            usage.Peers.Count));
+    }
 
     private static Ok<DirectMessageDto[]> Messages(NodeService service) =>
         TypedResults.Ok(service.Messages.Recent.Select(DirectMessageDto.Of).ToArray());
@@ -196,4 +213,16 @@ internal sealed record TopicMessageDto(string Topic, string From, string Receive
         m.ReceivedFrom.ToString(),
         DisplayText.Sanitize(System.Text.Encoding.UTF8.GetString(m.Data.Span), DirectMessageDto.MaxTextLength),
         m.Data.Length);
+}
+
+/// <summary>The libp2p resource manager: node-wide limits and what is held, refusals by limit, each protocol's streams and the peers holding the most.</summary>
+internal sealed record Libp2pResourcesDto(IReadOnlyList<DoctorLimit> Limits, int TransientStreams, IReadOnlyDictionary<string, long> Refused, IReadOnlyList<Libp2pScopeDto> Protocols, IReadOnlyList<Libp2pScopeDto> Peers, int PeerCount);
+
+/// <summary>What one peer or protocol holds: connections (0 for a protocol), streams each way and reserved stream memory in bytes.</summary>
+internal sealed record Libp2pScopeDto(string Name, int InboundConnections, int OutboundConnections, int InboundStreams, int OutboundStreams, long Memory)
+{
+    public Libp2pScopeDto(string name, Libp2pScopeUsage u)
+        : this(name, u.InboundConnections, u.OutboundConnections, u.InboundStreams, u.OutboundStreams, u.Memory)
+    {
+    }
 }

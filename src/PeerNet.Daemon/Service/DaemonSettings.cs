@@ -44,6 +44,8 @@ internal sealed class DaemonSettings
             problems.Add("Node:MaxConnections must be at least 1");
         }
 
+        problems.AddRange(Node.Libp2pLimits.Validate().Select(p => "Node:" + p));
+
         if (!IPAddress.TryParse(Api.Address, out IPAddress? api))
         {
             problems.Add($"Api:Address '{Api.Address}' is not an IP address");
@@ -124,6 +126,12 @@ internal sealed class NodeSettings
 
     /// <summary>Most peer connections over every torrent. Default 200.</summary>
     public int MaxConnections { get; set; } = 200;
+
+    /// <summary>
+    /// The libp2p resource manager's limits (<see cref="Libp2p.Libp2pResourceLimits"/>, by the same names: MaxConnections,
+    /// MaxInboundStreamsPerPeer, MaxStreamMemory, ...); each left out keeps its default (go-libp2p's base limits).
+    /// </summary>
+    public Libp2p.Libp2pResourceLimits Libp2pLimits { get; set; } = new();
 }
 
 /// <summary>The HTTP API's settings.</summary>

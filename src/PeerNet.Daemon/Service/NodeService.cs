@@ -84,6 +84,7 @@ internal sealed partial class NodeService : IHostedService, IDisposable
             UploadRateLimit = n.UploadRateLimit,
             DownloadRateLimit = n.DownloadRateLimit,
             MaxConnections = n.MaxConnections,
+            Libp2pLimits = n.Libp2pLimits,
             StorageShareBytes = _settings.Storage.ShareBytes,
             StorageAllowedPeers = [.. _settings.Storage.AllowedPeers.Select(PeerNet.Libp2p.Libp2pPeerId.Parse)],
             StateDirectory = _state.NodeFolder,

@@ -56,6 +56,7 @@ public sealed partial class PeerNetNode
             Dht6 = Health(_dht6),
             Libp2pListenAddresses = Libp2p is { } libp2p ? [.. libp2p.ListenAddresses.Select(a => a.ToString())] : [],
             Libp2pConnectedPeers = Libp2p?.ConnectedPeers.Count ?? 0,
+            Libp2pResources = Libp2p?.Resources,
             Connections = _session.ConnectionCount,
             Torrents = Torrents.Count,
         };

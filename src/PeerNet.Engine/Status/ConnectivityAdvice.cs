@@ -34,6 +34,7 @@ internal static class ConnectivityAdvice
         }
 
         Dht(r, port, problems);
+        Libp2pLimits(r, problems);
         return [.. problems.OrderByDescending(p => p.Severity)];
     }
 
@@ -96,6 +97,41 @@ internal static class ConnectivityAdvice
         {
             problems.Add(new(ConnectivityProblemKind.NoInboundUtp, ConnectivitySeverity.Notice,
                 $"Peers connect in over TCP but never over uTP: UDP port {port} looks blocked or not forwarded; forward and allow UDP port {port} as well as TCP."));
+        }
+    }
+
+    /// <summary>A node-wide libp2p limit held at 90% or more, and refusals since start (the three largest named).</summary>
+    private static void Libp2pLimits(ConnectivityReport r, List<ConnectivityProblem> problems)
+    {
+        if (r.Libp2pResources is not { } usage)
+        {
+            return;
+        }
+
+        Libp2p.Libp2pResourceLimits limits = usage.Limits;
+        Libp2p.Libp2pScopeUsage held = usage.System;
+        (string Name, long Held, long Limit)[] scopes =
+        [
+            (nameof(limits.MaxConnections), held.InboundConnections + held.OutboundConnections, limits.MaxConnections),
+            (nameof(limits.MaxInboundConnections), held.InboundConnections, limits.MaxInboundConnections),
+            (nameof(limits.MaxOutboundConnections), held.OutboundConnections, limits.MaxOutboundConnections),
+            (nameof(limits.MaxInboundStreams), held.InboundStreams, limits.MaxInboundStreams),
+            (nameof(limits.MaxOutboundStreams), held.OutboundStreams, limits.MaxOutboundStreams),
+            (nameof(limits.MaxStreamMemory), held.Memory, limits.MaxStreamMemory),
+        ];
+        string[] near = [.. scopes.Where(s => s.Limit > 0 && s.Held * 10 >= s.Limit * 9).Select(s => $"{s.Name} ({s.Held:N0} of {s.Limit:N0})")];
+        if (near.Length > 0)
+        {
+            problems.Add(new(ConnectivityProblemKind.Libp2pLimitNear, ConnectivitySeverity.Warning,
+                $"libp2p is at 90% or more of its limits ({string.Join(", ", near)}): new peers and streams will be refused; raise Libp2pLimits in the node's options (the daemon's Node:Libp2pLimits) if this load is expected."));
+        }
+
+        long refused = usage.Refused.Values.Sum();
+        if (refused > 0)
+        {
+            string top = string.Join(", ", usage.Refused.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Take(3).Select(p => $"{p.Key} {p.Value:N0}"));
+            problems.Add(new(ConnectivityProblemKind.Libp2pLimitRefused, ConnectivitySeverity.Notice,
+                $"libp2p refused {refused:N0} connection{(refused == 1 ? "" : "s")} or stream{(refused == 1 ? "" : "s")} over its limits since start ({top}): a peer opened more than allowed; if they are your own peers, raise those limits (Libp2pLimits)."));
         }
     }
 

@@ -53,6 +53,12 @@ public sealed record ConnectivityReport
     /// <summary>libp2p peers connected now.</summary>
     public int Libp2pConnectedPeers { get; init; }
 
+    /// <summary>
+    /// The libp2p resource manager: its limits, what the node holds against them and what it refused since start
+    /// (<see cref="Libp2p.Libp2pService.Resources"/>); null without libp2p.
+    /// </summary>
+    public Libp2p.Libp2pResourceUsage? Libp2pResources { get; init; }
+
     /// <summary>BitTorrent peer connections open now, over every torrent.</summary>
     public int Connections { get; init; }
 
@@ -177,6 +183,12 @@ public enum ConnectivityProblemKind
 
     /// <summary>No DHT lookup was answered for a while.</summary>
     DhtNoRecentLookup,
+
+    /// <summary>The node holds 90% or more of a node-wide libp2p limit (connections, streams or stream memory).</summary>
+    Libp2pLimitNear,
+
+    /// <summary>The libp2p resource manager refused connections or streams since the node started.</summary>
+    Libp2pLimitRefused,
 }
 
 /// <summary>A problem with the node's connectivity, and what to do about it, in one sentence.</summary>

@@ -37,6 +37,14 @@ public sealed class ConnectivityAdviceTests
         Dht = new DhtHealthReport { Family = AddressFamily.InterNetwork, Nodes = 180, GoodNodes = 150, Bootstrap = DhtBootstrapState.Joined, LastLookupAnswered = Now.AddMinutes(-1) },
         Dht6 = new DhtHealthReport { Family = AddressFamily.InterNetworkV6, Nodes = 40, GoodNodes = 30, Bootstrap = DhtBootstrapState.Joined, LastLookupAnswered = Now.AddMinutes(-3) },
         Torrents = 3,
+        Libp2pResources = new PeerNet.Libp2p.Libp2pResourceUsage
+        {
+            Limits = PeerNet.Libp2p.Libp2pResourceLimits.Default,
+            System = new() { InboundConnections = 10, OutboundConnections = 5, InboundStreams = 20, OutboundStreams = 8, Memory = 28 * 256 * 1024 },
+            Peers = new Dictionary<PeerNet.Libp2p.Libp2pPeerId, PeerNet.Libp2p.Libp2pScopeUsage>(),
+            Protocols = new Dictionary<string, PeerNet.Libp2p.Libp2pScopeUsage>(),
+            Refused = new Dictionary<string, long>(),
+        },
     };
 
     private static readonly PortMappingStatus NoMapping = new() { Enabled = true, Gateway = IPAddress.Parse("192.168.1.1") };
@@ -89,6 +97,12 @@ public sealed class ConnectivityAdviceTests
             [ConnectivityProblemKind.DhtNoRecentLookup]),
         ["no DHT lookup ever answered, yet nodes in the table"] = (r => r with { Dht = r.Dht! with { LastLookupAnswered = null } },
             [ConnectivityProblemKind.DhtNoRecentLookup]),
+        ["libp2p holding 95% of its inbound streams"] = (r => r with { Libp2pResources = r.Libp2pResources! with { System = r.Libp2pResources.System with { InboundStreams = r.Libp2pResources.Limits.MaxInboundStreams * 95 / 100 } } },
+            [ConnectivityProblemKind.Libp2pLimitNear]),
+        ["libp2p holding 80% of its stream memory is fine"] = (r => r with { Libp2pResources = r.Libp2pResources! with { System = r.Libp2pResources.System with { Memory = r.Libp2pResources.Limits.MaxStreamMemory * 8 / 10 } } }, []),
+        ["libp2p refused streams since start"] = (r => r with { Libp2pResources = r.Libp2pResources! with { Refused = new Dictionary<string, long> { ["MaxInboundStreamsPerPeer"] = 12, ["MaxStreamMemoryPerPeer"] = 3 } } },
+            [ConnectivityProblemKind.Libp2pLimitRefused]),
+        ["no libp2p"] = (r => r with { Libp2pResources = null }, []),
         ["loopback and DHT off: the error first"] = (r => r with { TcpEndPoints = [new IPEndPoint(IPAddress.Loopback, 6881)], Dht = null, Dht6 = null },
             [ConnectivityProblemKind.LoopbackOnly, ConnectivityProblemKind.DhtOff]),
         ["unreachable and no DHT node: both"] = (r => r with { PortMapping = NoMapping, InboundTcp = new(), InboundUtp = new(), Dht = r.Dht! with { Nodes = 0, Bootstrap = DhtBootstrapState.NobodyAnswered } },
@@ -138,5 +152,11 @@ public sealed class ConnectivityAdviceTests
 
         ConnectivityProblem dht6 = Assert.Single(ConnectivityAdvice.Find(Healthy with { Dht6 = Healthy.Dht6! with { Nodes = 0, Bootstrap = DhtBootstrapState.NobodyAnswered } }));
         Assert.Equal(ConnectivitySeverity.Notice, dht6.Severity); // a host without IPv6 is common, not an error
+
+        ConnectivityProblem near = Assert.Single(ConnectivityAdvice.Find(Healthy with { Libp2pResources = Healthy.Libp2pResources! with { System = new() { InboundConnections = 100, OutboundConnections = 20 } } }));
+        Assert.Contains("MaxConnections (120 of 128)", near.Message, StringComparison.Ordinal);
+        ConnectivityProblem refusals = Assert.Single(ConnectivityAdvice.Find(Healthy with { Libp2pResources = Healthy.Libp2pResources! with { Refused = new Dictionary<string, long> { ["MaxStreamMemoryPerPeer"] = 3, ["MaxInboundStreamsPerPeer"] = 1200 } } }));
+        Assert.Contains("refused 1,203 connections or streams", refusals.Message, StringComparison.Ordinal);
+        Assert.Contains("(MaxInboundStreamsPerPeer 1,200, MaxStreamMemoryPerPeer 3)", refusals.Message, StringComparison.Ordinal);
     }
 }
