@@ -73,7 +73,7 @@ public static class HttpTrackerTarget
     // sorted and mapped. A text whose re-encoding passes the text limit (replacement characters grow) is cut again.
     private static string Normalized(AnnounceResponse r) =>
         $"fail={Text(r.FailureReason)} warn={Text(r.WarningMessage)} interval={r.Interval} min={r.MinInterval} id={Text(r.TrackerId)} "
-        + $"complete={r.Complete} incomplete={r.Incomplete} peers={string.Join(",", r.Peers.Select(Map).Order(StringComparer.Ordinal))}";
+        + $"complete={r.Complete} incomplete={r.Incomplete} external={r.ExternalAddress} peers={string.Join(",", r.Peers.Select(Map).Order(StringComparer.Ordinal))}";
 
     private static string? Text(string? text) => text is not null && Encoding.UTF8.GetByteCount(text) > TrackerLimits.MaxTextBytes ? "(long)" : text;
 

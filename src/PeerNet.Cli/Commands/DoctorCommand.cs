@@ -229,6 +229,7 @@ internal static class DoctorCommand
     {
         ExternalAddressSource.PortMapping => "from the router (port mapping)",
         ExternalAddressSource.Dht => "from DHT nodes (BEP 42)",
+        ExternalAddressSource.Tracker => $"from {Count.Of(a.Reports, "tracker")} (BEP 24 external ip)",
         _ => $"from {Count.Of(a.Reports, "peer")} (BEP 10 yourip)",
     };
 

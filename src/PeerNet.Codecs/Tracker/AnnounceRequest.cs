@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using PeerNet.PeerWire;
 
 namespace PeerNet.Tracker;
@@ -38,4 +40,24 @@ internal sealed record AnnounceRequest
 
     /// <summary>The <c>tracker id</c> the tracker gave in an earlier response, sent back as BEP 3 asks.</summary>
     public string? TrackerId { get; init; }
+
+    /// <summary>
+    /// Our IPv4 address as the internet sees it, sent over HTTP as BEP 7's <c>ipv4=</c> so a tracker reached over IPv6
+    /// can give it to IPv4 peers (and one reached over IPv4 learns nothing new); null when not known.
+    /// </summary>
+    public IPAddress? ExternalIPv4
+    {
+        get;
+        init => field = value is null || value.AddressFamily == AddressFamily.InterNetwork ? value : throw new ArgumentException("ExternalIPv4 must be an IPv4 address.", nameof(ExternalIPv4));
+    }
+
+    /// <summary>
+    /// Our IPv6 address as the internet sees it, sent over HTTP as BEP 7's <c>ipv6=</c> so a tracker reached over IPv4
+    /// can give it to IPv6 peers; null when not known.
+    /// </summary>
+    public IPAddress? ExternalIPv6
+    {
+        get;
+        init => field = value is null || (value.AddressFamily == AddressFamily.InterNetworkV6 && !value.IsIPv4MappedToIPv6) ? value : throw new ArgumentException("ExternalIPv6 must be an IPv6 address.", nameof(ExternalIPv6));
+    }
 }

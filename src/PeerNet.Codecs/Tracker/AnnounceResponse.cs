@@ -33,6 +33,12 @@ internal sealed class AnnounceResponse
     /// <summary>Peers to try: IPv4 (compact or dictionary) and IPv6 (<c>peers6</c>, BEP 7), each with a non-zero port.</summary>
     public IReadOnlyList<IPEndPoint> Peers { get; init; } = [];
 
+    /// <summary>
+    /// The address the tracker saw the announce come from (BEP 24 <c>external ip</c>: 4 or 16 bytes); null when not
+    /// sent or of another length.
+    /// </summary>
+    public IPAddress? ExternalAddress { get; init; }
+
     /// <summary>True when the tracker refused.</summary>
     public bool IsFailure => FailureReason is not null;
 

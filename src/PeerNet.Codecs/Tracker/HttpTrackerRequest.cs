@@ -43,6 +43,17 @@ internal static class HttpTrackerRequest
         }
 
         url.Append(CultureInfo.InvariantCulture, $"&numwant={Math.Max(request.NumWant, 0)}&key={request.Key:X8}");
+        // BEP 7: our address of each family, so a tracker reached over one family can hand out the other.
+        if (request.ExternalIPv4 is { } v4)
+        {
+            url.Append("&ipv4=").Append(v4.ToString());
+        }
+
+        if (request.ExternalIPv6 is { } v6)
+        {
+            url.Append("&ipv6=").Append(Uri.EscapeDataString(v6.ToString()));
+        }
+
         if (request.TrackerId is { Length: > 0 } trackerId)
         {
             url.Append("&trackerid=");

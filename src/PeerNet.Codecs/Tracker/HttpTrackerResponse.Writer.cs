@@ -21,6 +21,12 @@ internal static partial class HttpTrackerResponse
         }
 
         WriteCount(w, "complete"u8, response.Complete);
+        if (response.ExternalAddress is { } external)
+        {
+            w.WriteString("external ip"u8);
+            w.WriteString(external.GetAddressBytes());
+        }
+
         WriteCount(w, "incomplete"u8, response.Incomplete);
         WriteCount(w, "interval"u8, Seconds(response.Interval));
         WriteCount(w, "min interval"u8, Seconds(response.MinInterval));

@@ -156,6 +156,7 @@ internal static partial class HttpTrackerResponse
             Complete = ReadCount(root["complete"u8]),
             Incomplete = ReadCount(root["incomplete"u8]),
             Peers = list,
+            ExternalAddress = root["external ip"u8].StringSpan is { Length: 4 or 16 } external ? new IPAddress(external) : null,
         };
         error = TrackerError.None;
         return true;

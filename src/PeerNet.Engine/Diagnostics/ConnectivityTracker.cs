@@ -25,6 +25,14 @@ internal sealed class ConnectivityTracker(TimeProvider time)
     private readonly InboundCounts[] _inbound = [new(), new()];
     private readonly Dictionary<IPAddress, (IPAddress Reported, DateTimeOffset At)> _votes = [];
     private readonly Queue<IPAddress> _voters = new();
+    private readonly Dictionary<string, (IPAddress Reported, DateTimeOffset At)> _trackerVotes = new(StringComparer.Ordinal);
+    private readonly Queue<string> _trackerVoters = new();
+
+    /// <summary>
+    /// The external address of a family from the node's most trusted sources (the router's mapping, then the DHT's
+    /// vote), public addresses only; set by the node. <see cref="ExternalAddress"/> falls back to trackers, then peers.
+    /// </summary>
+    public Func<AddressFamily, IPAddress?>? Learned { get; set; }
 
     /// <summary>When the tracker (and so the node's session) started.</summary>
     public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
@@ -90,19 +98,82 @@ internal sealed class ConnectivityTracker(TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// Notes that the tracker at <paramref name="url"/> (one on the internet) saw our announce come from
+    /// <paramref name="reported"/> (BEP 24). Only an internet address counts; one vote per tracker URL, the latest 64 kept.
+    /// </summary>
+    public void TrackerReported(string url, IPAddress reported)
+    {
+        reported = reported.IsIPv4MappedToIPv6 ? reported.MapToIPv4() : reported;
+        if (NetworkScopes.Of(reported) != NetworkScope.Global)
+        {
+            return;
+        }
+
+        DateTimeOffset now = time.GetUtcNow();
+        lock (_gate)
+        {
+            if (!_trackerVotes.ContainsKey(url))
+            {
+                if (_trackerVoters.Count >= MaxVoters)
+                {
+                    _trackerVotes.Remove(_trackerVoters.Dequeue());
+                }
+
+                _trackerVoters.Enqueue(url);
+            }
+
+            _trackerVotes[url] = (reported, now);
+        }
+    }
+
     /// <summary>The address most peers of <paramref name="family"/> report, with how many do and the latest report; null without any.</summary>
     public (IPAddress Address, int Votes, DateTimeOffset At)? PeersSee(AddressFamily family)
     {
         lock (_gate)
         {
-            var best = _votes.Values
-                .Where(v => v.Reported.AddressFamily == family)
-                .GroupBy(v => v.Reported)
-                .Select(g => (Address: g.Key, Votes: g.Count(), At: g.Max(v => v.At)))
-                .OrderByDescending(g => g.Votes).ThenByDescending(g => g.At)
-                .FirstOrDefault();
-            return best.Address is null ? null : best;
+            return Majority(_votes.Values, family);
         }
+    }
+
+    /// <summary>The address most trackers report for <paramref name="family"/>, with how many do and the latest report; null without any.</summary>
+    public (IPAddress Address, int Votes, DateTimeOffset At)? TrackersSee(AddressFamily family)
+    {
+        lock (_gate)
+        {
+            return Majority(_trackerVotes.Values, family);
+        }
+    }
+
+    /// <summary>
+    /// Our public address of <paramref name="family"/> as best known, for announces (BEP 7 <c>ipv4=</c>/<c>ipv6=</c>):
+    /// the router's or the DHT's (<see cref="Learned"/>), else what trackers report, else what at least two peers
+    /// report; null when nobody said.
+    /// </summary>
+    public IPAddress? ExternalAddress(AddressFamily family)
+    {
+        if (Learned?.Invoke(family) is { } learned && learned.AddressFamily == family && NetworkScopes.Of(learned) == NetworkScope.Global)
+        {
+            return learned;
+        }
+
+        if (TrackersSee(family) is { } trackers)
+        {
+            return trackers.Address;
+        }
+
+        return PeersSee(family) is { Votes: >= 2 } peers ? peers.Address : null;
+    }
+
+    private static (IPAddress Address, int Votes, DateTimeOffset At)? Majority(IEnumerable<(IPAddress Reported, DateTimeOffset At)> votes, AddressFamily family)
+    {
+        var best = votes
+            .Where(v => v.Reported.AddressFamily == family)
+            .GroupBy(v => v.Reported)
+            .Select(g => (Address: g.Key, Votes: g.Count(), At: g.Max(v => v.At)))
+            .OrderByDescending(g => g.Votes).ThenByDescending(g => g.At)
+            .FirstOrDefault();
+        return best.Address is null ? null : best;
     }
 
     /// <summary>The incoming connections seen on <paramref name="transport"/>.</summary>

@@ -1,6 +1,8 @@
+using System.Net;
 using System.Net.Sockets;
 using PeerNet.Diagnostics;
 using PeerNet.Discovery.Dht;
+using PeerNet.Transport;
 
 namespace PeerNet;
 
@@ -22,6 +24,14 @@ public sealed partial class PeerNetNode
         if (mapping.ExternalAddress is { } routerSays)
         {
             external.Add(new ExternalAddressReport(routerSays, ExternalAddressSource.PortMapping, 1));
+        }
+
+        foreach (AddressFamily family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
+        {
+            if (tracker.TrackersSee(family) is { } trackers)
+            {
+                external.Add(new ExternalAddressReport(trackers.Address, ExternalAddressSource.Tracker, trackers.Votes));
+            }
         }
 
         foreach (DhtNode? dht in new[] { _dht, _dht6 })
@@ -61,6 +71,22 @@ public sealed partial class PeerNetNode
             Torrents = Torrents.Count,
         };
         return facts with { Problems = ConnectivityAdvice.Find(facts) };
+    }
+
+    /// <summary>
+    /// The public address of <paramref name="family"/> the router mapped for us, else the one DHT nodes of that family
+    /// agree on; null for neither (the session's <see cref="ConnectivityTracker.ExternalAddress"/> then asks trackers
+    /// and peers).
+    /// </summary>
+    private IPAddress? LearnedAddress(AddressFamily family)
+    {
+        if (PortMapping.ExternalAddress is { } router && router.AddressFamily == family && NetworkScopes.Of(router) == NetworkScope.Global)
+        {
+            return router;
+        }
+
+        DhtNode? dht = family == AddressFamily.InterNetwork ? _dht : _dht6;
+        return dht?.ExternalAddress is { } voted && voted.AddressFamily == family && NetworkScopes.Of(voted) == NetworkScope.Global ? voted : null;
     }
 
     private static InboundReport Inbound(ConnectivityTracker tracker, InboundTransport transport)

@@ -54,6 +54,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         _dht6 = dht6;
         _logger = logger;
         _events = new NodeEventHub(time, options.EventBufferSize);
+        session.Connectivity.Learned = LearnedAddress; // announces tell trackers our public address of each family (BEP 7)
     }
 
     /// <summary>The node's options: those it was started with, and the rate limits as <see cref="SetRateLimits"/> last set them.</summary>

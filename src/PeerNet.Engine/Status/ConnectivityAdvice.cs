@@ -88,7 +88,7 @@ internal static class ConnectivityAdvice
             && r.ExternalAddresses.FirstOrDefault(a => a.Source != ExternalAddressSource.PortMapping && a.Address.AddressFamily == external.AddressFamily) is { } seen
             && !seen.Address.Equals(external))
         {
-            string by = seen.Source == ExternalAddressSource.Dht ? "DHT nodes" : "peers";
+            string by = seen.Source switch { ExternalAddressSource.Dht => "DHT nodes", ExternalAddressSource.Tracker => "trackers", _ => "peers" };
             problems.Add(new(ConnectivityProblemKind.ExternalAddressMismatch, ConnectivitySeverity.Warning,
                 $"The router says the external address is {external}, but {by} see {seen.Address}: traffic leaves through another route (a VPN, or a second router), so the mapping may not be the way in; forward port {port} where that address is."));
         }

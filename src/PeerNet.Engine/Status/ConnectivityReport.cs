@@ -83,6 +83,9 @@ public enum ExternalAddressSource
 
     /// <summary>Peers' extension handshakes (BEP 10 <c>yourip</c>): the address most peers on the internet see.</summary>
     Peers,
+
+    /// <summary>Trackers on the internet (BEP 24 <c>external ip</c> in announce replies): the address most of them saw.</summary>
+    Tracker,
 }
 
 /// <summary>An external address the node was told of.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using System.Threading.Channels;
 using PeerNet.Discovery.Trackers;
 using PeerNet.Metainfo;
@@ -184,6 +185,8 @@ internal sealed class MetadataFetcher
             Event = trackerEvent,
             NumWant = client.Options.NumWant,
             Key = _session.TrackerKey,
+            ExternalIPv4 = _session.Connectivity.ExternalAddress(AddressFamily.InterNetwork),
+            ExternalIPv6 = _session.Connectivity.ExternalAddress(AddressFamily.InterNetworkV6),
         }, peers =>
         {
             foreach (IPEndPoint peer in peers)

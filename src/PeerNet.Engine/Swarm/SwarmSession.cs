@@ -50,7 +50,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         Logger = options.LoggerFactory?.CreateLogger("PeerNet.Swarm") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         Metrics = new Diagnostics.PeerNetMetrics(options.MeterFactory);
         Connectivity = new Diagnostics.ConnectivityTracker(Time);
-        _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time, options.Datagrams));
+        _trackers = new Lazy<TrackerClient>(() => new TrackerClient(options.TrackerOptions, options.Time, options.Datagrams) { ExternalAddressReported = Connectivity.TrackerReported });
         Router = new ConnectionRouter(options.RouterOptions, Time, Metrics.Unrouted);
         Router.Register("bittorrent", RecognizeHandshake, AcceptPlainAsync);
         if (options.Identity is not null)

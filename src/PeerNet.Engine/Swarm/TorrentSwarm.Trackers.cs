@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using PeerNet.Discovery.Trackers;
 using PeerNet.Tracker;
 
@@ -96,6 +97,8 @@ internal sealed partial class TorrentSwarm
             Event = trackerEvent,
             NumWant = _session.Trackers.Options.NumWant,
             Key = _session.TrackerKey,
+            ExternalIPv4 = _session.Connectivity.ExternalAddress(AddressFamily.InterNetwork),
+            ExternalIPv6 = _session.Connectivity.ExternalAddress(AddressFamily.InterNetworkV6),
         };
     }
 

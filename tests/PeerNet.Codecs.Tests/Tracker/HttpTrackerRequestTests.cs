@@ -1,3 +1,4 @@
+using System.Net;
 using PeerNet.PeerWire;
 using PeerNet.Tracker;
 
@@ -30,6 +31,17 @@ public sealed class HttpTrackerRequestTests
             + "&peer_id=-PN0010-ab~d.f_h%202%254&port=6881&uploaded=10&downloaded=2048&left=1000000000000"
             + "&compact=1&no_peer_id=1&event=started&numwant=80&key=00AB12EF",
             url);
+    }
+
+    [Fact]
+    public void Announce_ExternalAddresses_GoAsBep7Ipv4AndIpv6_TheIPv6OnePercentEncoded()
+    {
+        AnnounceRequest request = Request() with { ExternalIPv4 = IPAddress.Parse("203.0.113.7"), ExternalIPv6 = IPAddress.Parse("2001:db8::1:7") };
+        string url = HttpTrackerRequest.BuildAnnounceUrl("http://t.example/announce", request);
+        Assert.EndsWith("&numwant=80&key=00AB12EF&ipv4=203.0.113.7&ipv6=2001%3Adb8%3A%3A1%3A7", url, StringComparison.Ordinal);
+        Assert.DoesNotContain("ipv", HttpTrackerRequest.BuildAnnounceUrl("http://t.example/announce", Request()), StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Request() with { ExternalIPv4 = IPAddress.IPv6Loopback });
+        Assert.Throws<ArgumentException>(() => Request() with { ExternalIPv6 = IPAddress.Parse("203.0.113.7").MapToIPv6() });
     }
 
     [Fact]

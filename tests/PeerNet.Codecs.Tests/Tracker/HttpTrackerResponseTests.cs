@@ -197,6 +197,20 @@ public sealed class HttpTrackerResponseTests
     }
 
     [Fact]
+    public void Announce_ExternalIp_IsReadAsBep24Says_FourOrSixteenBytes_ElseAbsent()
+    {
+        Assert.Equal(IPAddress.Parse("203.0.113.9"), Parse(Concat(Bytes("d11:external ip"), BString([203, 0, 113, 9]), Bytes("e"))).ExternalAddress);
+        byte[] v6 = IPAddress.Parse("2001:db8::9").GetAddressBytes();
+        Assert.Equal(IPAddress.Parse("2001:db8::9"), Parse(Concat(Bytes("d11:external ip"), BString(v6), Bytes("e"))).ExternalAddress);
+        Assert.Null(Parse(Concat(Bytes("d11:external ip"), BString([203, 0, 113, 9, 1]), Bytes("e"))).ExternalAddress);
+        Assert.Null(Parse(Bytes("d11:external ipi5ee")).ExternalAddress);
+        Assert.Null(Parse(Bytes("de")).ExternalAddress);
+
+        var sent = new AnnounceResponse { ExternalAddress = IPAddress.Parse("198.51.100.4"), Interval = TimeSpan.FromSeconds(60) };
+        Assert.Equal(sent.ExternalAddress, Parse(Write(o => HttpTrackerResponse.WriteAnnounce(o, sent))).ExternalAddress);
+    }
+
+    [Fact]
     public void Announce_WriteThenParse_RoundTrips()
     {
         var sent = new AnnounceResponse

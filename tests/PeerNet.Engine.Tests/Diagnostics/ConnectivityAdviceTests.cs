@@ -80,6 +80,8 @@ public sealed class ConnectivityAdviceTests
             [ConnectivityProblemKind.ExternalAddressMismatch]),
         ["peers see another address than the router"] = (r => r with { ExternalAddresses = [new(IPAddress.Parse("203.0.113.5"), ExternalAddressSource.PortMapping, 1), new(IPAddress.Parse("198.51.100.7"), ExternalAddressSource.Peers, 5)] },
             [ConnectivityProblemKind.ExternalAddressMismatch]),
+        ["trackers see another address than the router"] = (r => r with { ExternalAddresses = [new(IPAddress.Parse("203.0.113.5"), ExternalAddressSource.PortMapping, 1), new(IPAddress.Parse("198.51.100.7"), ExternalAddressSource.Tracker, 2)] },
+            [ConnectivityProblemKind.ExternalAddressMismatch]),
         ["an IPv6 address beside the router's IPv4 one is no mismatch"] = (r => r with { ExternalAddresses = [.. r.ExternalAddresses, new(IPAddress.Parse("2001:db8::5"), ExternalAddressSource.Peers, 3)] }, []),
         ["TCP comes in, uTP never"] = (r => r with { InboundUtp = new() },
             [ConnectivityProblemKind.NoInboundUtp]),

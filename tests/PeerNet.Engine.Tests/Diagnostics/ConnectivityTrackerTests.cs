@@ -69,4 +69,33 @@ public sealed class ConnectivityTrackerTests
         // The oldest voters went as new ones came: the address changed, and the newer view is the majority.
         Assert.Equal((now, ConnectivityTracker.MaxVoters / 2 + 1), tracker.PeersSee(AddressFamily.InterNetwork) is { } seen ? (seen.Address, seen.Votes) : default);
     }
+
+    [Fact]
+    public void Trackers_external_ip_votes_once_per_tracker_and_announces_take_the_router_then_trackers_then_two_peers()
+    {
+        var tracker = new ConnectivityTracker(new FakeTimeProvider());
+        var router = IPAddress.Parse("203.0.113.5");
+        var trackers = IPAddress.Parse("198.51.100.7");
+        var peers = IPAddress.Parse("192.0.2.44");
+        Assert.Null(tracker.ExternalAddress(AddressFamily.InterNetwork));
+
+        tracker.PeerReported(IPAddress.Parse("1.1.1.1"), peers);
+        Assert.Null(tracker.ExternalAddress(AddressFamily.InterNetwork)); // one peer's word is not enough
+        tracker.PeerReported(IPAddress.Parse("2.2.2.2"), peers);
+        Assert.Equal(peers, tracker.ExternalAddress(AddressFamily.InterNetwork));
+
+        tracker.TrackerReported("http://t1/announce", IPAddress.Parse("10.1.2.3")); // a private address is nobody's external one
+        Assert.Null(tracker.TrackersSee(AddressFamily.InterNetwork));
+        tracker.TrackerReported("http://t1/announce", trackers);
+        tracker.TrackerReported("http://t1/announce", trackers); // the same tracker again: one vote
+        Assert.Equal((trackers, 1), tracker.TrackersSee(AddressFamily.InterNetwork) is { } seen ? (seen.Address, seen.Votes) : default);
+        Assert.Equal(trackers, tracker.ExternalAddress(AddressFamily.InterNetwork));
+
+        tracker.Learned = family => family == AddressFamily.InterNetwork ? router : null;
+        Assert.Equal(router, tracker.ExternalAddress(AddressFamily.InterNetwork));
+        Assert.Null(tracker.ExternalAddress(AddressFamily.InterNetworkV6));
+        tracker.TrackerReported("http://t2/announce", IPAddress.Parse("2001:db8::77").MapToIPv6());
+        tracker.TrackerReported("http://t3/announce", IPAddress.Parse("2001:db8::77"));
+        Assert.Equal(IPAddress.Parse("2001:db8::77"), tracker.ExternalAddress(AddressFamily.InterNetworkV6));
+    }
 }

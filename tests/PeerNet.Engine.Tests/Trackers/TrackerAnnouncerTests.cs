@@ -52,6 +52,32 @@ public sealed class TrackerAnnouncerTests
     }
 
     [Fact]
+    public async Task ExternalIp_FromATrackerOnTheInternet_IsReported_AndOurAddressesGoOnlyToIt()
+    {
+        var reported = new ConcurrentQueue<(string Url, IPAddress Address)>();
+        ScriptedTracker[] all = [_a, _b];
+        _a.Scope = PeerNet.Transport.NetworkScope.Global;
+        _a.Answer = _ => new AnnounceResponse { Interval = TimeSpan.FromMinutes(10), ExternalAddress = IPAddress.Parse("203.0.113.9") };
+        _b.Answer = _ => new AnnounceResponse { Interval = TimeSpan.FromMinutes(10), ExternalAddress = IPAddress.Parse("192.168.1.20") }; // a LAN tracker sees a LAN address
+        var addresses = new AnnounceRequest { InfoHash = default, PeerId = default, Port = 1 } with { ExternalIPv4 = IPAddress.Parse("203.0.113.9"), ExternalIPv6 = IPAddress.Parse("2001:db8::9") };
+        foreach (ScriptedTracker tracker in all)
+        {
+            var tiers = new TrackerTiers([[tracker.Url]], url => all.First(t => t.Url == url), new Random(1));
+            await using var announcer = new TrackerAnnouncer(tiers, FastOptions, _time, e => Request(e) with { ExternalIPv4 = addresses.ExternalIPv4, ExternalIPv6 = addresses.ExternalIPv6 }, _ => { })
+            {
+                ExternalAddressReported = (url, address) => reported.Enqueue((url, address)),
+            };
+            announcer.Start();
+            await WaitForAsync(() => announcer.SuccessfulAnnounces == 1);
+        }
+
+        Assert.Equal(("http://a/announce", IPAddress.Parse("203.0.113.9")), Assert.Single(reported));
+        Assert.All(_a.Requests, r => Assert.Equal((IPAddress.Parse("203.0.113.9"), IPAddress.Parse("2001:db8::9")), (r.ExternalIPv4, r.ExternalIPv6))); // started and stopped
+        Assert.All(_b.Requests, r => Assert.Equal((null, null), (r.ExternalIPv4, r.ExternalIPv6)));
+        Assert.NotEmpty(_b.Requests);
+    }
+
+    [Fact]
     public async Task Peers_NarrowerThanTheTracker_AreNotPassedOn()
     {
         // A tracker on the internet cannot send us to loopback, link-local, private or unroutable addresses.

@@ -46,6 +46,12 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
         _onPeers = onPeers;
     }
 
+    /// <summary>
+    /// Receives, with the tracker's URL, the address a tracker on the internet says the announce came from (BEP 24
+    /// <c>external ip</c>); a tracker on loopback or the LAN sees a local address and is not asked.
+    /// </summary>
+    public Action<string, IPAddress>? ExternalAddressReported { get; init; }
+
     /// <summary>Successful announces so far (for tests and status).</summary>
     public int SuccessfulAnnounces => Volatile.Read(ref _announces);
 
@@ -145,6 +151,11 @@ internal sealed class TrackerAnnouncer : IAsyncDisposable
                     if (peers.Length > 0)
                     {
                         _onPeers(peers);
+                    }
+
+                    if (response.ExternalAddress is { } external && entry.Tracker.Scope == NetworkScope.Global)
+                    {
+                        ExternalAddressReported?.Invoke(entry.Tracker.Url, external);
                     }
 
                     Interlocked.Increment(ref _announces); // counted once its peers are passed on, so a count is a completed announce

@@ -27,6 +27,9 @@ internal sealed class TrackerClient : IDisposable
 
     public TrackerClientOptions Options { get; }
 
+    /// <summary>Where every announcer of this client reports a tracker's BEP 24 <c>external ip</c> (tracker URL, address).</summary>
+    public Action<string, IPAddress>? ExternalAddressReported { get; set; }
+
     public TimeProvider Time { get; }
 
     /// <summary>A tracker for <paramref name="url"/>, or null for a scheme this client does not speak (wss, an invalid URL).</summary>
@@ -64,7 +67,7 @@ internal sealed class TrackerClient : IDisposable
             return null;
         }
 
-        var announcer = new TrackerAnnouncer(trackers, Options, Time, request, onPeers);
+        var announcer = new TrackerAnnouncer(trackers, Options, Time, request, onPeers) { ExternalAddressReported = ExternalAddressReported };
         announcer.Start();
         return announcer;
     }

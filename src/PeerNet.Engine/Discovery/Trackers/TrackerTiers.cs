@@ -1,4 +1,5 @@
 using PeerNet.Tracker;
+using PeerNet.Transport;
 
 namespace PeerNet.Discovery.Trackers;
 
@@ -189,7 +190,12 @@ internal sealed class TrackerTiers : IDisposable
         ArgumentNullException.ThrowIfNull(entry);
         try
         {
-            AnnounceResponse response = await entry.Tracker.AnnounceAsync(request with { TrackerId = entry.TrackerId }, cancellationToken).ConfigureAwait(false);
+            // Our public addresses go to trackers on the internet only: one on the LAN or loopback would hand them to
+            // local peers, who reach us better at the address they see.
+            AnnounceRequest sent = entry.Tracker.Scope == NetworkScope.Global
+                ? request with { TrackerId = entry.TrackerId }
+                : request with { TrackerId = entry.TrackerId, ExternalIPv4 = null, ExternalIPv6 = null };
+            AnnounceResponse response = await entry.Tracker.AnnounceAsync(sent, cancellationToken).ConfigureAwait(false);
             lock (_gate)
             {
                 entry.State = TrackerState.Working;
