@@ -1,3 +1,4 @@
+using System.Net;
 using PeerNet.Metainfo;
 using PeerNet.Swarm;
 
@@ -23,6 +24,31 @@ public sealed class SwarmPexTests
         await SwarmHarness.WaitCompletedAsync(downloadA);
         await SwarmHarness.WaitCompletedAsync(downloadB);
         Assert.True(downloadA.GetStatus().Uploaded + downloadB.GetStatus().Uploaded > 0, "the leechers traded pieces");
+    }
+
+    [Fact]
+    public async Task OverIPv6Loopback_TwoLeechersKnowingOnlyTheSeeder_MeetThroughAdded6()
+    {
+        // Real TCP on ::1: the seeder's ut_pex messages name each leecher in added6 (BEP 11's IPv6 list), the only way
+        // the leechers can learn of each other.
+        await using var harness = new SwarmHarness();
+        (TorrentMetainfo torrent, string content) = await harness.CreateContentAsync(TorrentVersion.V1, [2_000_000]);
+        var fast = new TorrentOptions { UploadSlots = 0, PexInterval = TimeSpan.FromSeconds(1) };
+        var v6 = new SessionOptions { ListenEndPoint = new IPEndPoint(IPAddress.IPv6Loopback, 0) };
+        SwarmSession seeder = await harness.StartTcpNodeAsync(v6 with { UploadRateLimit = 200_000 }); // slow: the leechers are still downloading when they meet
+        await SwarmHarness.SeedAsync(seeder, torrent, content, fast);
+        SwarmSession a = await harness.StartTcpNodeAsync(v6);
+        SwarmSession b = await harness.StartTcpNodeAsync(v6);
+        Assert.Equal(System.Net.Sockets.AddressFamily.InterNetworkV6, seeder.LocalEndPoint!.AddressFamily);
+        (TorrentSwarm downloadA, _) = await harness.LeechAsync(a, torrent, [seeder], fast);
+        (TorrentSwarm downloadB, _) = await harness.LeechAsync(b, torrent, [seeder], fast);
+
+        await SwarmHarness.WaitUntilAsync(() => downloadA.PeerCount >= 2 && downloadB.PeerCount >= 2);
+        IPEndPoint[] atA = [.. downloadA.SnapshotPeers().Select(p => p.EndPoint)];
+        Assert.All(atA, e => Assert.Equal(IPAddress.IPv6Loopback, e.Address));
+        Assert.Contains(atA, e => e.Port == b.LocalEndPoint!.Port || downloadB.SnapshotPeers().Any(p => p.EndPoint.Port == a.LocalEndPoint!.Port));
+        await SwarmHarness.WaitCompletedAsync(downloadA);
+        await SwarmHarness.WaitCompletedAsync(downloadB);
     }
 
     [Theory]
