@@ -64,6 +64,15 @@ const client = new WebTorrent({
 })
 client.on('error', (err) => { emit({ event: 'error', error: String(err?.message ?? err) }); process.exit(1) })
 
+// Stdin from the start, so that closing it stops the peer even while it still checks its data.
+let torrent = null
+const input = createInterface({ input: process.stdin })
+input.on('line', (line) => { if (line.trim() === 'report') report('report', torrent) })
+input.on('close', () => {
+  setTimeout(() => process.exit(0), 2000)
+  client.destroy(() => process.exit(0))
+})
+
 const wires = []
 const describe = (w) => ({ type: w.type, addr: w.remoteAddress ? `${w.remoteAddress}:${w.remotePort}` : null, downloaded: w.downloaded, uploaded: w.uploaded })
 const report = (event, torrent, extra = {}) => emit({
@@ -101,7 +110,7 @@ const port = pool.utpServer.address().port
 
 const torrentFile = fs.readFileSync(torrentPath)
 if (mode === 'seed') writePadFiles(await parseTorrent(torrentFile))
-const torrent = client.add(torrentFile, { path: dir, announce: [], private: false })
+torrent = client.add(torrentFile, { path: dir, announce: [], private: false })
 torrent.on('error', (err) => { emit({ event: 'error', error: String(err?.message ?? err) }); process.exit(1) })
 torrent.on('wire', (wire, addr) => {
   wires.push(wire)
@@ -118,10 +127,3 @@ if (mode === 'seed') {
   if (peer) torrent.addPeer(peer)
 }
 
-const input = createInterface({ input: process.stdin })
-input.on('line', (line) => { if (line.trim() === 'report') report('report', torrent) })
-input.on('close', () => {
-  const timer = setTimeout(() => process.exit(0), 2000)
-  timer.unref()
-  client.destroy(() => process.exit(0))
-})
