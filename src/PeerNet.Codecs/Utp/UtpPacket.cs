@@ -130,9 +130,21 @@ public readonly ref struct UtpPacket
 
     /// <summary>
     /// Extension type of PeerNet's large-datagram offer: 4 bytes, big-endian, the largest uTP datagram the sender can
-    /// receive. Other implementations skip unknown extensions (BEP 29's chain says how long each one is).
+    /// receive. Other implementations skip unknown extensions (BEP 29's chain says how long each one is) when they are
+    /// not first: libutp drops a packet whose first extension is not 0, 1 or 2, so <see cref="Write"/> never puts it first.
     /// </summary>
     public const byte MaxDatagramExtension = 0x50;
+
+    /// <summary>
+    /// Extension type of libutp's extension bits: 8 bytes, all 0 from PeerNet. Written first, before a large-datagram
+    /// offer that follows no selective ACK, because libutp (BitTorrent Inc.'s uTP, in µTorrent, Transmission and
+    /// WebTorrent's utp-native) takes a packet whose first extension type is 3 or more for another protocol and drops
+    /// it; libutp requires it to be 8 bytes long, and libtorrent and PeerNet skip it.
+    /// </summary>
+    public const byte ExtensionBitsExtension = 2;
+
+    /// <summary>Length of <see cref="ExtensionBitsExtension"/>'s body.</summary>
+    public const int ExtensionBitsLength = 8;
 
     /// <summary>Most extensions read in one packet; a longer chain is refused.</summary>
     public const int MaxExtensions = 8;
@@ -279,12 +291,14 @@ public readonly ref struct UtpPacket
 
     /// <summary>Bytes <see cref="Write"/> needs for these parts.</summary>
     public static int GetLength(int selectiveAckBytes, bool offerMaxDatagram, int payloadBytes)
-        => UtpHeader.Length + (selectiveAckBytes > 0 ? 2 + selectiveAckBytes : 0) + (offerMaxDatagram ? 6 : 0) + payloadBytes;
+        => UtpHeader.Length + (selectiveAckBytes > 0 ? 2 + selectiveAckBytes : 0)
+            + (offerMaxDatagram ? 6 + (selectiveAckBytes > 0 ? 0 : 2 + ExtensionBitsLength) : 0) + payloadBytes;
 
     /// <summary>
     /// Writes a packet: <paramref name="header"/>, then a selective ACK if <paramref name="selectiveAck"/> is not empty
     /// (a multiple of 4 bytes, at most <see cref="MaxSelectiveAckBytes"/>), then the large-datagram offer if
-    /// <paramref name="maxDatagram"/> is not 0, then <paramref name="payload"/>. Returns the bytes written.
+    /// <paramref name="maxDatagram"/> is not 0 (after 8 zero extension bits when there is no selective ACK, so that the
+    /// first extension is one libutp knows), then <paramref name="payload"/>. Returns the bytes written.
     /// </summary>
     public static int Write(Span<byte> destination, in UtpHeader header, ReadOnlySpan<byte> selectiveAck, int maxDatagram, ReadOnlySpan<byte> payload)
     {
@@ -300,9 +314,17 @@ public readonly ref struct UtpPacket
 
         int length = GetLength(selectiveAck.Length, maxDatagram != 0, payload.Length);
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, length);
-        byte first = !selectiveAck.IsEmpty ? SelectiveAckExtension : maxDatagram != 0 ? MaxDatagramExtension : (byte)0;
+        byte first = !selectiveAck.IsEmpty ? SelectiveAckExtension : maxDatagram != 0 ? ExtensionBitsExtension : (byte)0;
         header.WriteTo(destination, first);
         int position = UtpHeader.Length;
+        if (first == ExtensionBitsExtension)
+        {
+            destination[position] = MaxDatagramExtension;
+            destination[position + 1] = ExtensionBitsLength;
+            destination.Slice(position + 2, ExtensionBitsLength).Clear();
+            position += 2 + ExtensionBitsLength;
+        }
+
         if (!selectiveAck.IsEmpty)
         {
             destination[position] = maxDatagram != 0 ? MaxDatagramExtension : (byte)0;

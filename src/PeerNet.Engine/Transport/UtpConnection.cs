@@ -191,7 +191,7 @@ internal sealed partial class UtpConnection : IDuplexConnection
     private void SendSyn(long now)
     {
         var header = new UtpHeader(UtpPacketType.Syn, ReceiveId, (uint)now, 0, Window(), _seqNr, 0);
-        Span<byte> scratch = stackalloc byte[UtpHeader.Length + 6];
+        Span<byte> scratch = stackalloc byte[UtpPacket.GetLength(0, true, 0)];
         int length = UtpPacket.Write(scratch, header, default, _offer, default);
         _manager.SendCopy(scratch[..length], RemoteEndPoint);
         long timeout = (long)TimeSpan.FromSeconds(1).TotalMicroseconds << Math.Min(_timeouts, 4);

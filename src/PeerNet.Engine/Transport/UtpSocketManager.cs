@@ -277,7 +277,7 @@ internal sealed class UtpSocketManager : IAsyncDisposable
         // The answer: a state packet acking the SYN, with our offer only when the SYN made one, so it is never larger.
         var reply = new UtpHeader(UtpPacketType.State, header.ConnectionId, (uint)NowMicroseconds, (uint)NowMicroseconds - header.TimestampMicroseconds,
             (uint)Settings.ReceiveBufferBytes, entry.OurSequence, header.SequenceNumber);
-        Span<byte> scratch = stackalloc byte[UtpHeader.Length + 6];
+        Span<byte> scratch = stackalloc byte[UtpPacket.GetLength(0, true, 0)];
         int length = UtpPacket.Write(scratch, reply, default, syn.MaxDatagram != 0 ? OfferFor(from) : 0, default);
         SendCopy(scratch[..length], from);
     }

@@ -38,6 +38,46 @@ public sealed class UtpPacketTests
     }
 
     [Fact]
+    public void A_syn_offering_a_large_datagram_leads_with_zero_extension_bits_so_libutp_reads_it()
+    {
+        // libutp (µTorrent, Transmission, WebTorrent's utp-native) drops a packet whose first extension type is 3 or
+        // more before looking at it; its extension bits (2) must be 8 bytes long. Found by WebTorrentUtpInteropTests:
+        // WebTorrent never answered PeerNet's SYN while the offer (0x50) came first.
+        var header = new UtpHeader(UtpPacketType.Syn, 0x1234, 1, 0, 65536, 1, 0);
+        byte[] buffer = new byte[UtpPacket.GetLength(0, offerMaxDatagram: true, 0)];
+
+        int written = UtpPacket.Write(buffer, header, default, 32_768, default);
+
+        Assert.Equal(UtpHeader.Length + 2 + 8 + 2 + 4, written);
+        Assert.Equal(written, buffer.Length);
+        Assert.Equal(UtpPacket.ExtensionBitsExtension, buffer[1]);
+        Assert.Equal(UtpPacket.MaxDatagramExtension, buffer[UtpHeader.Length]);
+        Assert.Equal(UtpPacket.ExtensionBitsLength, buffer[UtpHeader.Length + 1]);
+        Assert.All(buffer.AsSpan(UtpHeader.Length + 2, 8).ToArray(), b => Assert.Equal(0, b));
+        Assert.Equal(32_768, UtpPacket.Parse(buffer).MaxDatagram);
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(0, 1452)]
+    [InlineData(4, 0)]
+    [InlineData(4, 65_507)]
+    [InlineData(128, 576)]
+    public void Every_packet_written_has_a_first_extension_libutp_accepts(int sackBytes, int maxDatagram)
+    {
+        var header = new UtpHeader(UtpPacketType.State, 9, 1, 0, 65536, 1, 0);
+        byte[] buffer = new byte[UtpPacket.GetLength(sackBytes, maxDatagram != 0, 0)];
+
+        int written = UtpPacket.Write(buffer, header, new byte[sackBytes], maxDatagram, default);
+        UtpPacket packet = UtpPacket.Parse(buffer);
+
+        Assert.Equal(buffer.Length, written);
+        Assert.InRange(buffer[1], 0, 2); // libutp's UTP_Version: a first extension of 3 or more is not uTP
+        Assert.Equal(maxDatagram, packet.MaxDatagram);
+        Assert.Equal(sackBytes, packet.SelectiveAck.Length);
+    }
+
+    [Fact]
     public void Unknown_extensions_are_skipped_by_their_length()
     {
         // extension 2 (libtorrent's extension bits, 8 bytes), then 3 (close reason, 4 bytes), then payload "hi".
