@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using PeerNet.Creation;
 using PeerNet.Metainfo;
 
 namespace PeerNet.Interop.Tests;
@@ -28,7 +29,7 @@ public sealed partial class HolepunchInteropTests
         CancellationToken ct = TestContext.Current.CancellationToken;
         var clock = Stopwatch.StartNew();
         using var temp = new TempDirectory("holepunch");
-        SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, TorrentVersion.V1, ContentSize, ct);
+        Content torrent = await Content.CreateAsync(temp, ct);
         await using TwoHomes net = await TwoHomes.StartAsync(ct);
         await using Trio trio = await Trio.StartAsync(net, torrent, temp, holepunch: true, ct);
 
@@ -37,7 +38,9 @@ public sealed partial class HolepunchInteropTests
 
         await trio.B.WaitForCompletionAsync(TimeSpan.FromSeconds(180), seeding: false, ct);
         SwarmTest.Log(clock, "B completed");
-        SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(trio.Target));
+        byte[] original = await File.ReadAllBytesAsync(torrent.ContentPath, ct);
+        byte[] copy = await File.ReadAllBytesAsync(Path.Combine(trio.Target, "content.bin"), ct);
+        Assert.True(original.SequenceEqual(copy), "B's copy differs from A's");
 
         string relay = trio.Relay.Process.StandardError, a = trio.A.Process.StandardError, b = trio.B.Process.StandardError;
         string story = trio.Describe();
@@ -55,7 +58,7 @@ public sealed partial class HolepunchInteropTests
         ReferenceTools.Require(ReferenceTool.RoutedNamespaces);
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var temp = new TempDirectory("holepunch-off");
-        SwarmTorrent torrent = await SwarmContent.CreateAsync(temp, TorrentVersion.V1, ContentSize, ct);
+        Content torrent = await Content.CreateAsync(temp, ct);
         await using TwoHomes net = await TwoHomes.StartAsync(ct);
         await using Trio trio = await Trio.StartAsync(net, torrent, temp, holepunch: false, ct);
 
@@ -65,6 +68,22 @@ public sealed partial class HolepunchInteropTests
         Assert.False(trio.B.Process.Lines.Any(l => l.StartsWith("complete:", StringComparison.Ordinal)), "B completed without holepunching: the test cannot tell\n" + trio.Describe());
         Assert.False(b.Contains($"connected to {TwoHomes.WanA}:", StringComparison.Ordinal), "B reached A without holepunching:\n" + trio.Describe());
         Assert.True(b.Contains($"dial to {TwoHomes.WanA}:", StringComparison.Ordinal), "B never tried A (PEX did not name it): the control shows nothing\n" + trio.Describe());
+    }
+
+    /// <summary>One 4 MiB file of random bytes and its v1 torrent (PeerNet's creator: no reference tool needed).</summary>
+    private sealed record Content(string TorrentPath, string ContentPath)
+    {
+        public static async Task<Content> CreateAsync(TempDirectory temp, CancellationToken ct)
+        {
+            string content = temp.Combine("content.bin");
+            byte[] bytes = new byte[ContentSize];
+            new Random(55).NextBytes(bytes);
+            await File.WriteAllBytesAsync(content, bytes, ct);
+            TorrentCreationResult created = await TorrentCreator.CreateWithDetailsAsync(new TorrentCreationOptions { SourcePath = content, Version = TorrentVersion.V1, PieceLength = 64 * 1024 }, cancellationToken: ct);
+            string torrent = temp.Combine("content.torrent");
+            await File.WriteAllBytesAsync(torrent, created.Torrent, ct);
+            return new Content(torrent, content);
+        }
     }
 
     [GeneratedRegex(@"holepunch: dial to \S+ connected over uTP")]
@@ -83,7 +102,7 @@ public sealed partial class HolepunchInteropTests
 
         public string Target { get; private init; } = "";
 
-        public static async Task<Trio> StartAsync(TwoHomes net, SwarmTorrent torrent, TempDirectory temp, bool holepunch, CancellationToken ct)
+        public static async Task<Trio> StartAsync(TwoHomes net, Content torrent, TempDirectory temp, bool holepunch, CancellationToken ct)
         {
             string[] off = holepunch ? [] : ["--no-holepunch"];
             var trio = new Trio { Target = temp.Combine("download") };

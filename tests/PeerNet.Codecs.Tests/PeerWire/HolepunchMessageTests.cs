@@ -54,12 +54,13 @@ public sealed class HolepunchMessageTests
     }
 
     [Theory]
-    [InlineData(HolepunchError.NoSuchPeer)]
-    [InlineData(HolepunchError.NotConnected)]
-    [InlineData(HolepunchError.NoSupport)]
-    [InlineData(HolepunchError.NoSelf)]
-    public void Error_CarriesItsCode(HolepunchError code)
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Error_CarriesItsCode(uint value)
     {
+        var code = (HolepunchError)value;
         var sent = new HolepunchMessage(HolepunchMessageType.Error, IPEndPoint.Parse("192.0.2.1:1"), code);
         byte[] payload = Written(sent);
         Assert.Equal(12, payload.Length);
@@ -83,20 +84,20 @@ public sealed class HolepunchMessageTests
     }
 
     [Theory]
-    [InlineData(new byte[0], HolepunchParseError.WrongLength)]
-    [InlineData(new byte[] { 0 }, HolepunchParseError.WrongLength)]
-    [InlineData(new byte[] { 3, 0, 10, 0, 0, 1, 0, 2 }, HolepunchParseError.UnknownType)]
-    [InlineData(new byte[] { 0, 2, 10, 0, 0, 1, 0, 2 }, HolepunchParseError.UnknownAddressType)]
-    [InlineData(new byte[] { 0, 0, 10, 0, 0, 1, 0 }, HolepunchParseError.WrongLength)]
-    [InlineData(new byte[] { 0, 0, 10, 0, 0, 1, 0, 2, 0 }, HolepunchParseError.WrongLength)]
-    [InlineData(new byte[] { 0, 1, 10, 0, 0, 1, 0, 2 }, HolepunchParseError.WrongLength)]
-    [InlineData(new byte[] { 0, 0, 10, 0, 0, 1, 0, 0 }, HolepunchParseError.PortZero)]
-    [InlineData(new byte[] { 2, 0, 10, 0, 0, 1, 0, 2 }, HolepunchParseError.WrongLength)]
-    [InlineData(new byte[] { 2, 0, 10, 0, 0, 1, 0, 2, 0, 0, 0, 0 }, HolepunchParseError.BadErrorCode)]
-    [InlineData(new byte[] { 2, 0, 10, 0, 0, 1, 0, 2, 0, 0, 0, 5 }, HolepunchParseError.BadErrorCode)]
-    [InlineData(new byte[] { 2, 0, 10, 0, 0, 1, 0, 2, 1, 0, 0, 1 }, HolepunchParseError.BadErrorCode)]
-    [InlineData(new byte[] { 1, 0, 10, 0, 0, 1, 0, 2, 0, 0, 0, 1 }, HolepunchParseError.BadErrorCode)]
-    public void Malformed_IsRefusedWithItsReason(byte[] payload, HolepunchParseError expected) => Refuse(payload, expected);
+    [InlineData(new byte[0], nameof(HolepunchParseError.WrongLength))]
+    [InlineData(new byte[] { 0 }, nameof(HolepunchParseError.WrongLength))]
+    [InlineData(new byte[] { 3, 0, 10, 0, 0, 1, 0, 2 }, nameof(HolepunchParseError.UnknownType))]
+    [InlineData(new byte[] { 0, 2, 10, 0, 0, 1, 0, 2 }, nameof(HolepunchParseError.UnknownAddressType))]
+    [InlineData(new byte[] { 0, 0, 10, 0, 0, 1, 0 }, nameof(HolepunchParseError.WrongLength))]
+    [InlineData(new byte[] { 0, 0, 10, 0, 0, 1, 0, 2, 0 }, nameof(HolepunchParseError.WrongLength))]
+    [InlineData(new byte[] { 0, 1, 10, 0, 0, 1, 0, 2 }, nameof(HolepunchParseError.WrongLength))]
+    [InlineData(new byte[] { 0, 0, 10, 0, 0, 1, 0, 0 }, nameof(HolepunchParseError.PortZero))]
+    [InlineData(new byte[] { 2, 0, 10, 0, 0, 1, 0, 2 }, nameof(HolepunchParseError.WrongLength))]
+    [InlineData(new byte[] { 2, 0, 10, 0, 0, 1, 0, 2, 0, 0, 0, 0 }, nameof(HolepunchParseError.BadErrorCode))]
+    [InlineData(new byte[] { 2, 0, 10, 0, 0, 1, 0, 2, 0, 0, 0, 5 }, nameof(HolepunchParseError.BadErrorCode))]
+    [InlineData(new byte[] { 2, 0, 10, 0, 0, 1, 0, 2, 1, 0, 0, 1 }, nameof(HolepunchParseError.BadErrorCode))]
+    [InlineData(new byte[] { 1, 0, 10, 0, 0, 1, 0, 2, 0, 0, 0, 1 }, nameof(HolepunchParseError.BadErrorCode))]
+    public void Malformed_IsRefusedWithItsReason(byte[] payload, string expected) => Refuse(payload, Enum.Parse<HolepunchParseError>(expected));
 
     [Fact]
     public void Oversized_IsRefusedBeforeCopying() => Refuse(new byte[HolepunchMessage.MaxLength + 1], HolepunchParseError.WrongLength);
