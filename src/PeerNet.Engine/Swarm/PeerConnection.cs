@@ -134,10 +134,10 @@ internal sealed partial class PeerConnection : IAsyncDisposable
     /// </summary>
     public HashSet<IPEndPoint>? HolepunchIntroduced { get; set; }
 
-    /// <summary>BEP 55: start of the window this peer's rendezvous are counted in, and how many it sent in it (loop-owned).</summary>
+    /// <summary>BEP 55: start of the window this peer's rendezvous and connect messages are counted in (loop-owned).</summary>
     public long RendezvousWindowStart { get; set; }
 
-    /// <summary>Rendezvous received from this peer in the current window (loop-owned).</summary>
+    /// <summary>Rendezvous and connect messages received from this peer in the current window (loop-owned).</summary>
     public int RendezvousInWindow { get; set; }
 
     /// <summary>Whether the connection runs over uTP (perhaps under MSE): its remote endpoint is then the peer's UDP mapping.</summary>

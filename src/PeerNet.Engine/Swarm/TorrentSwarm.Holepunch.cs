@@ -20,11 +20,17 @@ internal sealed partial class TorrentSwarm
     /// <summary>Most endpoints remembered per peer as introduced by it (PEX with the holepunch flag).</summary>
     internal const int MaxIntroducedPerPeer = 200;
 
-    /// <summary>Rendezvous a peer may send per <see cref="RendezvousWindow"/>; more are dropped (counted).</summary>
+    /// <summary>
+    /// Rendezvous and connect messages a peer may send per <see cref="RendezvousWindow"/>; more are dropped (counted): a
+    /// relay cannot make us dial endpoints of its choosing faster than this, nor an initiator make us send more.
+    /// </summary>
     internal const int MaxRendezvousPerWindow = 8;
 
     /// <summary>The window the rendezvous rate limit counts in.</summary>
     internal static readonly TimeSpan RendezvousWindow = TimeSpan.FromSeconds(60);
+
+    /// <summary>Holepunch dials in progress at once, over every relay; a connect beyond them is dropped.</summary>
+    internal const int MaxHolepunchDials = 8;
 
     /// <summary>A target is asked for through a relay at most once in this long (its dials back off meanwhile anyway).</summary>
     private static readonly TimeSpan RendezvousRetry = TimeSpan.FromMinutes(2);
@@ -54,6 +60,18 @@ internal sealed partial class TorrentSwarm
     private void OnHolepunchReceived(PeerConnection peer, HolepunchMessage message)
     {
         Metrics.Holepunch("in", message);
+        if (message.Type == HolepunchMessageType.Rendezvous)
+        {
+            Holepunch.OnRendezvousReceived();
+        }
+
+        if (message.Type != HolepunchMessageType.Error && !WithinHolepunchRate(peer))
+        {
+            Holepunch.OnRateLimited();
+            Metrics.Refused("holepunch_rate");
+            return;
+        }
+
         switch (message.Type)
         {
             case HolepunchMessageType.Rendezvous:
@@ -76,24 +94,22 @@ internal sealed partial class TorrentSwarm
         }
     }
 
+    /// <summary>Counts a rendezvous or connect from <paramref name="peer"/>; false once it is over the rate.</summary>
+    private bool WithinHolepunchRate(PeerConnection peer)
+    {
+        long now = Time.GetTimestamp();
+        if (peer.RendezvousWindowStart == 0 || Time.GetElapsedTime(peer.RendezvousWindowStart, now) >= RendezvousWindow)
+        {
+            peer.RendezvousWindowStart = now;
+            peer.RendezvousInWindow = 0;
+        }
+
+        return ++peer.RendezvousInWindow <= MaxRendezvousPerWindow;
+    }
+
     /// <summary>As a relay: connect both sides, or tell the initiator why not (BEP 55's error codes, in libtorrent's order).</summary>
     private void OnRendezvous(PeerConnection initiator, IPEndPoint target)
     {
-        Holepunch.OnRendezvousReceived();
-        long now = Time.GetTimestamp();
-        if (initiator.RendezvousWindowStart == 0 || Time.GetElapsedTime(initiator.RendezvousWindowStart, now) >= RendezvousWindow)
-        {
-            initiator.RendezvousWindowStart = now;
-            initiator.RendezvousInWindow = 0;
-        }
-
-        if (++initiator.RendezvousInWindow > MaxRendezvousPerWindow)
-        {
-            Holepunch.OnRateLimited();
-            Metrics.Refused("holepunch_rate");
-            return;
-        }
-
         target = Transport.TransportDefaults.Normalize(target);
         PeerConnection? found = null;
         foreach (PeerConnection candidate in _peerSet.Connected)
@@ -141,7 +157,7 @@ internal sealed partial class TorrentSwarm
             return;
         }
 
-        if (_peerSet.IsConnectedTo(endpoint) || _bans.IsBanned(endpoint.Address) || !_holepunchDialing.Add(endpoint)
+        if (_peerSet.IsConnectedTo(endpoint) || _bans.IsBanned(endpoint.Address) || _holepunchDialing.Count >= MaxHolepunchDials || !_holepunchDialing.Add(endpoint)
             || State is not (TorrentState.Downloading or TorrentState.Seeding))
         {
             return;
