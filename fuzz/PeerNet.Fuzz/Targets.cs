@@ -22,6 +22,7 @@ public static class Targets
         ["exthandshake"] = ExtensionHandshakeTarget.Fuzz,
         ["utmetadata"] = MetadataTarget.Fuzz,
         ["utpex"] = PexTarget.Fuzz,
+        ["holepunch"] = HolepunchTarget.Fuzz,
         ["resume"] = ResumeTarget.Fuzz,
         ["httptracker"] = HttpTrackerTarget.Fuzz,
         ["udptracker"] = UdpTrackerTarget.Fuzz,

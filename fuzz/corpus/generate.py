@@ -404,6 +404,20 @@ def utp():
         write("utp", name, data)
 
 
+def holepunch():
+    """BEP 55 ut_holepunch payloads: rendezvous, connect (IPv4, IPv6, one with BEP 55's zero err_code), each error."""
+    v4 = bytes([11, 22, 33, 1]) + struct.pack(">H", 6881)
+    v6 = bytes.fromhex("20010db8000000000000000000000007") + struct.pack(">H", 51413)
+    for name, data in {
+        "rendezvous-v4": bytes([0, 0]) + v4,
+        "connect-v6": bytes([1, 1]) + v6,
+        "connect-zero-code": bytes([1, 0]) + v4 + bytes(4),
+        "error-no-such-peer": bytes([2, 0]) + v4 + struct.pack(">I", 1),
+        "error-no-self-v6": bytes([2, 1]) + v6 + struct.pack(">I", 4),
+    }.items():
+        write("holepunch", name, data)
+
+
 def peersession():
     """Frames a peer sends a seeding node (PeerSessionTarget): requests of every kind, in sequences. In BEP 52 frames a
     pieces root of one byte i then 31 zeros stands for the root of the torrent's i-th v2 file (0: a.bin, five pieces of
@@ -507,6 +521,7 @@ def main():
     kad()
     gossipsub()
     utp()
+    holepunch()
     peersession()
     leechsession()
     grid()

@@ -68,6 +68,9 @@ internal sealed record PeerNetOptions
 
     /// <summary>A command prefix to run peernet under, such as <see cref="NetworkNamespace.Launcher"/>; empty for none.</summary>
     public IReadOnlyList<string> Launcher { get; init; } = [];
+
+    /// <summary>More options, as given (<c>--download-limit 1K</c>, <c>--no-holepunch</c>, ...).</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 }
 
 /// <summary>
@@ -337,6 +340,11 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
         {
             yield return "--peer";
             yield return peer;
+        }
+
+        foreach (string argument in options.ExtraArguments)
+        {
+            yield return argument;
         }
     }
 

@@ -64,6 +64,11 @@ internal sealed class PeerOptions
         Description = "Do not use the Mainline DHT to find peers (private torrents never do).",
     };
 
+    public Option<bool> NoHolepunch { get; } = new("--no-holepunch")
+    {
+        Description = "Do not use BEP 55 holepunching (ut_holepunch: relaying for peers, and reaching peers behind NATs through a relay over uTP).",
+    };
+
     public Option<bool> NoLsd { get; } = new("--no-lsd")
     {
         Description = "Do not use Local Service Discovery (BEP 14: multicast announces on the local network, TTL 1) to find peers (private torrents never do).",
@@ -154,6 +159,7 @@ internal sealed class PeerOptions
         command.Options.Add(DownloadLimit);
         command.Options.Add(UploadSlots);
         command.Options.Add(Verbose);
+        command.Options.Add(NoHolepunch);
         command.Options.Add(NoTrackers);
         command.Options.Add(Bootstrap);
         command.Options.Add(Encryption);

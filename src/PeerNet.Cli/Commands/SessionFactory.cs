@@ -35,6 +35,7 @@ internal static class SessionFactory
             Encryption = options.EncryptionOptions(parseResult),
             Utp = utp,
             OutgoingTcp = outgoingTcp,
+            Holepunch = !parseResult.GetValue(options.NoHolepunch),
         };
         ILoggerFactory? logs = parseResult.GetValue(options.Verbose) ? new StderrLoggerFactory(parseResult.InvocationConfiguration.Error, LogLevel.Debug) : null;
         try

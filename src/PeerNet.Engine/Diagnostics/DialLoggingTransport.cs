@@ -34,6 +34,12 @@ internal sealed partial class DialLoggingTransport(IPeerTransport inner, ILogger
             DialFailed(logger, remote, e.Message);
             throw;
         }
+        catch (OperationCanceledException)
+        {
+            // The session's connect timeout (uTP's 3 s then TCP, 10 s in all) ends a dial to a silent peer this way.
+            DialFailed(logger, remote, "timed out or cancelled");
+            throw;
+        }
     }
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();

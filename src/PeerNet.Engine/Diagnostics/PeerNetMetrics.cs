@@ -34,6 +34,8 @@ internal sealed class PeerNetMetrics : IDisposable
         EncryptionHandshakes = _meter.CreateCounter<long>("peernet.encryption.handshakes", "{connection}", "MSE handshakes, tagged with the direction (in, out) and the result: the method agreed (rc4, plaintext) or why it failed (timeout, closed, unknown_torrent, sync_not_found, plaintext_refused, ...).");
         Libp2pHandshakes = _meter.CreateCounter<long>("peernet.libp2p.handshakes", "{connection}", "libp2p connection upgrades (multistream-select, then Noise), tagged with the direction (in, out) and the result: ok, or why it failed (timeout, closed, multistream, bad_signature, peer_id_mismatch, unsupported_key_type, bad_ciphertext, ...).");
         Libp2pLimitRefusals = _meter.CreateCounter<long>("peernet.libp2p.limits.refused", "{refusal}", "libp2p connections closed and streams reset or refused by the resource manager, tagged with the limit (a Libp2pResourceLimits name: MaxInboundStreamsPerPeer, MaxStreamMemory, ...) and the direction (in, out).");
+        HolepunchMessages = _meter.CreateCounter<long>("peernet.holepunch.messages", "{message}", "BEP 55 ut_holepunch messages, tagged with the direction (in, out), the type (rendezvous, connect, error) and for errors the code (no_such_peer, not_connected, no_support, no_self).");
+        HolepunchConnects = _meter.CreateCounter<long>("peernet.holepunch.connects", "{connection}", "uTP dials made because a relay sent a ut_holepunch connect, tagged with the result (connected, failed).");
         LsdAnnouncesSent = _meter.CreateCounter<long>("peernet.lsd.announces.sent", "{datagram}", "BEP 14 announces multicast.");
         LsdDatagramsDropped = _meter.CreateCounter<long>("peernet.lsd.datagrams.dropped", "{datagram}", "Datagrams on the LSD port dropped: over a rate, queue full, or refused.");
         LsdPeersFound = _meter.CreateCounter<long>("peernet.lsd.peers.found", "{peer}", "Peers found by local service discovery.");
@@ -75,6 +77,30 @@ internal sealed class PeerNetMetrics : IDisposable
 
     /// <summary>Counts a refusal of the libp2p resource manager over <paramref name="limit"/> in <paramref name="direction"/>.</summary>
     public void Libp2pLimit(string limit, string direction) => Libp2pLimitRefusals.Add(1, new KeyValuePair<string, object?>("limit", limit), new KeyValuePair<string, object?>("direction", direction));
+
+    public Counter<long> HolepunchMessages { get; }
+
+    public Counter<long> HolepunchConnects { get; }
+
+    /// <summary>Counts a ut_holepunch message sent or received.</summary>
+    public void Holepunch(string direction, PeerWire.HolepunchMessage message)
+    {
+        if (!HolepunchMessages.Enabled)
+        {
+            return;
+        }
+
+        string type = message.Type switch
+        {
+            PeerWire.HolepunchMessageType.Rendezvous => "rendezvous",
+            PeerWire.HolepunchMessageType.Connect => "connect",
+            _ => "error",
+        };
+        HolepunchMessages.Add(1, new KeyValuePair<string, object?>("direction", direction), new KeyValuePair<string, object?>("type", type), new KeyValuePair<string, object?>("code", PeerWire.HolepunchErrors.Tag(message.Error)));
+    }
+
+    /// <summary>Counts a holepunch dial's outcome.</summary>
+    public void HolepunchConnect(bool connected) => HolepunchConnects.Add(1, new KeyValuePair<string, object?>("result", connected ? "connected" : "failed"));
 
     public Counter<long> LsdAnnouncesSent { get; }
 

@@ -69,6 +69,18 @@ public sealed partial class PeerNetNode
             Libp2pResources = Libp2p?.Resources,
             Connections = _session.ConnectionCount,
             Torrents = Torrents.Count,
+            Holepunch = new HolepunchReport
+            {
+                RendezvousReceived = _session.Holepunch.RendezvousReceived,
+                Relayed = _session.Holepunch.Relayed,
+                ErrorsSent = _session.Holepunch.ErrorsSent,
+                RateLimited = _session.Holepunch.RateLimited,
+                RendezvousSent = _session.Holepunch.RendezvousSent,
+                ErrorsReceived = _session.Holepunch.ErrorsReceived,
+                ConnectsReceived = _session.Holepunch.ConnectsReceived,
+                Connected = _session.Holepunch.Connected,
+                ConnectFailed = _session.Holepunch.ConnectFailed,
+            },
         };
         return facts with { Problems = ConnectivityAdvice.Find(facts) };
     }

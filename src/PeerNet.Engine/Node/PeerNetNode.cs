@@ -258,6 +258,8 @@ public sealed partial class PeerNetNode : IAsyncDisposable
                 HashingThreads = options.HashingThreads,
                 PeerLimits = options.PeerLimits,
                 Encryption = options.Encryption,
+                Holepunch = options.Holepunch,
+                UtpDialer = (transport is Diagnostics.DialLoggingTransport dialLogging ? dialLogging.Inner : transport) is UtpFirstTransport { Managers.Count: > 0 } utpDialer ? utpDialer.ConnectUtpAsync : null,
                 Identity = identity,
                 LocalDiscovery = options.LocalDiscovery,
                 Dht = dht,

@@ -112,6 +112,13 @@ public sealed record PeerNetNodeOptions
     /// </summary>
     public bool OutgoingTcp { get; init; } = true;
 
+    /// <summary>
+    /// BEP 55 ut_holepunch (docs/utp.md): relay rendezvous between connected peers, ask a peer that named an unreachable
+    /// one by PEX to relay, and dial over uTP at once when told to connect, so two peers behind NATs reach each other.
+    /// Only with uTP on. Default: on.
+    /// </summary>
+    public bool Holepunch { get; init; } = true;
+
     /// <summary>Events buffered for each watcher of <see cref="PeerNetNode.WatchEventsAsync"/> before the oldest are dropped. Default 4096.</summary>
     public int EventBufferSize { get; init; } = 4096;
 

@@ -65,6 +65,9 @@ public sealed record ConnectivityReport
     /// <summary>Torrents in the node (without any, no peer has a reason to connect in).</summary>
     public int Torrents { get; init; }
 
+    /// <summary>BEP 55 holepunching since the node started: what it relayed for others and what it asked for itself.</summary>
+    public HolepunchReport Holepunch { get; init; } = new();
+
     /// <summary>The problems found, most serious first; empty when all looks well.</summary>
     public IReadOnlyList<ConnectivityProblem> Problems { get; init; } = [];
 
@@ -199,3 +202,34 @@ public enum ConnectivityProblemKind
 /// <param name="Severity">How serious.</param>
 /// <param name="Message">The sentence for the user: what is wrong, then what to do.</param>
 public sealed record ConnectivityProblem(ConnectivityProblemKind Kind, ConnectivitySeverity Severity, string Message);
+
+/// <summary>BEP 55 ut_holepunch counts since the node started (docs/utp.md).</summary>
+public sealed record HolepunchReport
+{
+    /// <summary>Rendezvous peers asked of this node, as a relay.</summary>
+    public long RendezvousReceived { get; init; }
+
+    /// <summary>Rendezvous relayed: a connect sent to both peers.</summary>
+    public long Relayed { get; init; }
+
+    /// <summary>Rendezvous answered with an error (no such peer, not connected, no support, no self).</summary>
+    public long ErrorsSent { get; init; }
+
+    /// <summary>Rendezvous dropped: the peer sent more than 8 in a minute.</summary>
+    public long RateLimited { get; init; }
+
+    /// <summary>Rendezvous this node sent, asking a peer to relay to one it could not dial.</summary>
+    public long RendezvousSent { get; init; }
+
+    /// <summary>Errors relays answered this node's rendezvous with.</summary>
+    public long ErrorsReceived { get; init; }
+
+    /// <summary>Connect messages relays sent this node.</summary>
+    public long ConnectsReceived { get; init; }
+
+    /// <summary>Holepunch dials (over uTP, on a connect) that ended in a connection.</summary>
+    public long Connected { get; init; }
+
+    /// <summary>Holepunch dials that failed.</summary>
+    public long ConnectFailed { get; init; }
+}

@@ -310,6 +310,18 @@ internal sealed partial class PeerConnection
             return true;
         }
 
+        if (message.ExtendedId == TorrentSwarm.LocalHolepunchExtensionId && _swarm.HolepunchEnabled)
+        {
+            // BEP 55: a fixed binary layout, at most 24 bytes; anything else is refused as PEX is.
+            if (!HolepunchMessage.TryParse(message.Payload, out HolepunchMessage holepunch, out HolepunchParseError holepunchError))
+            {
+                return Fail("bad ut_holepunch message: " + holepunchError.Describe());
+            }
+
+            await PostAsync(new SwarmEvent(SwarmEventKind.HolepunchReceived, this, Payload: holepunch), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
         return Ignore(PeerMessageWriter.ExtendedHeaderLength + message.Payload.Length);
     }
 

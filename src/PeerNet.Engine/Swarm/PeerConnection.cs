@@ -125,6 +125,24 @@ internal sealed partial class PeerConnection : IAsyncDisposable
     /// <summary>BEP 11: the peers we have told this peer about and not since dropped (loop-owned).</summary>
     public HashSet<IPEndPoint>? PexSent { get; set; }
 
+    /// <summary>When we last sent this peer a ut_pex message; 0 before the first (loop-owned).</summary>
+    public long LastPexSentAt { get; set; }
+
+    /// <summary>
+    /// BEP 55: peers this one told us of by PEX as supporting ut_holepunch, so it can be asked to relay a rendezvous to
+    /// them (libtorrent's introducer); at most <see cref="TorrentSwarm.MaxIntroducedPerPeer"/> (loop-owned).
+    /// </summary>
+    public HashSet<IPEndPoint>? HolepunchIntroduced { get; set; }
+
+    /// <summary>BEP 55: start of the window this peer's rendezvous and connect messages are counted in (loop-owned).</summary>
+    public long RendezvousWindowStart { get; set; }
+
+    /// <summary>Rendezvous and connect messages received from this peer in the current window (loop-owned).</summary>
+    public int RendezvousInWindow { get; set; }
+
+    /// <summary>Whether the connection runs over uTP (perhaps under MSE): its remote endpoint is then the peer's UDP mapping.</summary>
+    public bool IsUtp => (_connection is Transport.MseConnection mse ? mse.Inner : _connection) is Transport.UtpConnection;
+
     /// <summary>When this peer's last ut_pex message was taken (reader loop).</summary>
     public long LastPexAt { get; set; }
 

@@ -67,6 +67,9 @@ internal sealed class PeerSet
     /// <summary>Whether <paramref name="address"/> has as many connections as the per-address cap allows.</summary>
     public bool IsAtAddressCap(IPAddress address) => ConnectionsFrom(address) >= _maxConnectionsPerAddress;
 
+    /// <summary>Whether <paramref name="endpoint"/> is among the addresses known (connected or not).</summary>
+    public bool IsKnown(IPEndPoint endpoint) => _known.Contains(endpoint);
+
     /// <summary>Adds a candidate; true if it is new.</summary>
     public bool AddKnown(IPEndPoint endpoint) => _known.Add(endpoint);
 

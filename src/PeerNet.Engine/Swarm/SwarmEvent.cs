@@ -31,6 +31,7 @@ internal enum SwarmEventKind : byte
     HashesReceived,
     HashRejected,
     PexReceived,
+    HolepunchReceived,
     Invoke, // runs a query (an Action) on the loop
 }
 

@@ -45,6 +45,21 @@ internal static partial class SwarmLog
     [LoggerMessage(110, LogLevel.Warning, "{Torrent}: handling {Event} from {Peer} failed; the peer is closed, the torrent goes on")]
     public static partial void PeerFault(ILogger logger, string torrent, IPEndPoint peer, string @event, Exception error);
 
+    [LoggerMessage(113, LogLevel.Debug, "{Torrent}: holepunch: relayed a rendezvous from {Initiator} to {Target}")]
+    public static partial void HolepunchRelayed(ILogger logger, string torrent, IPEndPoint initiator, IPEndPoint target);
+
+    [LoggerMessage(114, LogLevel.Debug, "{Torrent}: holepunch: asked {Relay} for a rendezvous with {Target}")]
+    public static partial void HolepunchRendezvous(ILogger logger, string torrent, IPEndPoint target, IPEndPoint relay);
+
+    [LoggerMessage(115, LogLevel.Debug, "{Torrent}: holepunch: connecting to {Peer} over uTP (told by {Relay})")]
+    public static partial void HolepunchConnecting(ILogger logger, string torrent, IPEndPoint peer, IPEndPoint relay);
+
+    [LoggerMessage(116, LogLevel.Debug, "{Torrent}: holepunch: dial to {Peer} {Outcome}")]
+    public static partial void HolepunchDialed(ILogger logger, string torrent, IPEndPoint peer, string outcome);
+
+    [LoggerMessage(117, LogLevel.Debug, "{Torrent}: holepunch: {Relay} cannot relay to {Target}: {Error}")]
+    public static partial void HolepunchError(ILogger logger, string torrent, IPEndPoint relay, IPEndPoint target, string error);
+
     [LoggerMessage(109, LogLevel.Information, "{Torrent}: started, {Have}/{Pieces} pieces verified on disk")]
     public static partial void Started(ILogger logger, string torrent, int have, int pieces);
 }

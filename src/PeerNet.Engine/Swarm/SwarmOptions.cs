@@ -80,6 +80,19 @@ internal sealed record SessionOptions
     /// </summary>
     public bool LocalDiscovery { get; init; }
 
+    /// <summary>
+    /// BEP 55 ut_holepunch: advertised in the extension handshake of public torrents; the session relays rendezvous
+    /// between its peers, asks a peer that told it of an unreachable one (by PEX) to relay, and dials over uTP at once
+    /// when a relay says connect. Default: on (libtorrent's default too).
+    /// </summary>
+    public bool Holepunch { get; init; } = true;
+
+    /// <summary>
+    /// Dials over uTP only, whatever the dialer remembers of the peer: the holepunch dial (both ends send their SYNs at
+    /// once so both NATs open). Null: holepunch dials go through the session's transport (in-memory tests).
+    /// </summary>
+    internal Func<IPEndPoint, CancellationToken, ValueTask<Transport.IDuplexConnection>>? UtpDialer { get; init; }
+
     /// <summary>Where the session logs (peer events at Debug, what an operator should see at Information and up); null logs nothing.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 

@@ -124,6 +124,9 @@ internal sealed class SwarmSession : IAsyncDisposable
 
     public PeerId LocalPeerId { get; }
 
+    /// <summary>BEP 55 ut_holepunch counts over every torrent (relayed, asked, told, dialed).</summary>
+    internal HolepunchCounters Holepunch { get; } = new();
+
     /// <summary>The port peers can reach us on (after <see cref="StartAsync"/>).</summary>
     public int ListenPort => _listener?.LocalEndPoint.Port ?? 0;
 
@@ -575,14 +578,14 @@ internal sealed class SwarmSession : IAsyncDisposable
     /// Outgoing: connect (within the half-open limit), send our handshake, check theirs. The handshake carries
     /// <paramref name="handshakeHash"/> (default the wire hash; a hybrid's truncated v2 hash for a peer found under it).
     /// </summary>
-    public async Task ConnectAsync(TorrentSwarm torrent, IPEndPoint endpoint, CancellationToken cancellationToken, Sha1Hash? handshakeHash = null)
+    public async Task ConnectAsync(TorrentSwarm torrent, IPEndPoint endpoint, CancellationToken cancellationToken, Sha1Hash? handshakeHash = null, bool utpOnly = false)
     {
         if (Volatile.Read(ref _connections) >= Options.MaxConnections)
         {
             throw new IOException("connection limit reached");
         }
 
-        (IDuplexConnection connection, Handshake remote) = await OpenPeerAsync(endpoint, torrent.Metainfo.InfoHashes, handshakeHash ?? torrent.Metainfo.InfoHashes.WireHash, cancellationToken).ConfigureAwait(false);
+        (IDuplexConnection connection, Handshake remote) = await OpenPeerAsync(endpoint, torrent.Metainfo.InfoHashes, handshakeHash ?? torrent.Metainfo.InfoHashes.WireHash, cancellationToken, utpOnly).ConfigureAwait(false);
         bool attached = false;
         try
         {
@@ -610,7 +613,7 @@ internal sealed class SwarmSession : IAsyncDisposable
     /// does not complete MSE, once more in plain. A failed connect is not retried. Returns the connection (encrypted or
     /// not) and the peer's handshake; the caller owns the connection.
     /// </summary>
-    internal async Task<(IDuplexConnection Connection, Handshake Remote)> OpenPeerAsync(IPEndPoint endpoint, InfoHashes hashes, Sha1Hash infoHash, CancellationToken cancellationToken)
+    internal async Task<(IDuplexConnection Connection, Handshake Remote)> OpenPeerAsync(IPEndPoint endpoint, InfoHashes hashes, Sha1Hash infoHash, CancellationToken cancellationToken, bool utpOnly = false)
     {
         EncryptionPolicy policy = Options.Encryption.Policy;
         bool encrypt = policy != EncryptionPolicy.Disabled;
@@ -621,7 +624,7 @@ internal sealed class SwarmSession : IAsyncDisposable
         Sha1Hash encryptedHash = hashes is { V1: not null, V2: { } v2 } ? v2.Truncate() : infoHash;
         while (true)
         {
-            IDuplexConnection connection = await DialAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            IDuplexConnection connection = await DialAsync(endpoint, cancellationToken, utpOnly).ConfigureAwait(false);
             bool done = false;
             try
             {
@@ -666,15 +669,20 @@ internal sealed class SwarmSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Opens a connection within the half-open limit and the connect timeout; the caller handshakes.</summary>
-    internal async Task<IDuplexConnection> DialAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a connection within the half-open limit and the connect timeout; the caller handshakes. With
+    /// <paramref name="utpOnly"/> (a holepunch dial), over <see cref="SessionOptions.UtpDialer"/> when there is one.
+    /// </summary>
+    internal async Task<IDuplexConnection> DialAsync(IPEndPoint endpoint, CancellationToken cancellationToken, bool utpOnly = false)
     {
         await _halfOpen.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Options.ConnectTimeout);
-            return await _transport.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            return utpOnly && Options.UtpDialer is { } utp
+                ? await utp(endpoint, timeout.Token).ConfigureAwait(false)
+                : await _transport.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
         }
         finally
         {

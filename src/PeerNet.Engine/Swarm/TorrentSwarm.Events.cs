@@ -112,6 +112,9 @@ internal sealed partial class TorrentSwarm
             case SwarmEventKind.PexReceived:
                 OnPexReceived(peer!, (PexMessage)e.Payload!);
                 break;
+            case SwarmEventKind.HolepunchReceived:
+                OnHolepunchReceived(peer!, (HolepunchMessage)e.Payload!);
+                break;
             case SwarmEventKind.HashRejected:
                 _layers.OnRejected(peer!.Id, (HashRequest)e.Payload!);
                 break;

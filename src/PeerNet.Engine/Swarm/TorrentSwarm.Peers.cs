@@ -104,7 +104,14 @@ internal sealed partial class TorrentSwarm
         }
     }
 
-    private void OnConnectFinished(IPEndPoint endpoint, bool connected) => _peerSet.DialFinished(endpoint, connected);
+    private void OnConnectFinished(IPEndPoint endpoint, bool connected)
+    {
+        _peerSet.DialFinished(endpoint, connected);
+        if (!connected)
+        {
+            TryRendezvous(endpoint); // BEP 55: a peer PEX named with the holepunch flag may be reached through a relay
+        }
+    }
 
     /// <summary>Attaches a connection whose handshake succeeded; the loop takes it from here.</summary>
     internal void Attach(PeerConnection peer) => Post(new SwarmEvent(SwarmEventKind.PeerConnected, peer));
@@ -225,7 +232,9 @@ internal sealed partial class TorrentSwarm
             ListenPort = _session.ListenPort,
             RequestQueueLength = Options.MaxRequestsPerPeer,
             YourIp = peer.RemoteEndPoint.Address,
-            Messages = PexEnabled
+            Messages = HolepunchEnabled
+                ? new Dictionary<string, byte> { [MetadataExtensionName] = LocalMetadataExtensionId, [PexExtensionName] = LocalPexExtensionId, [HolepunchMessage.ExtensionName] = LocalHolepunchExtensionId }
+                : PexEnabled
                 ? new Dictionary<string, byte> { [MetadataExtensionName] = LocalMetadataExtensionId, [PexExtensionName] = LocalPexExtensionId }
                 : new Dictionary<string, byte> { [MetadataExtensionName] = LocalMetadataExtensionId },
             MetadataSize = Metainfo.InfoBytes.Length,

@@ -20,33 +20,38 @@ internal sealed partial class TorrentSwarm
     /// <summary>Peers taken from one received message; the rest are dropped (a message may list up to 200).</summary>
     private const int MaxPexPeersTaken = 50;
 
-    private long _lastPexAt;
-
     private bool PexEnabled => !Metainfo.IsPrivate;
 
-    /// <summary>Sends each ut_pex peer what changed in our peer list since the last message to it.</summary>
+    /// <summary>
+    /// Whether a peer is due a ut_pex message: each peer on its own clock, as libtorrent's ut_pex: the first as soon as
+    /// there is something to tell it (so two peers meeting through a third learn of each other in seconds, which BEP 55
+    /// holepunching needs), then one per <see cref="TorrentOptions.PexInterval"/>.
+    /// </summary>
+    private bool PexDue(PeerConnection peer, long now)
+        => peer.LastPexSentAt == 0 || Time.GetElapsedTime(peer.LastPexSentAt, now) >= Options.PexInterval;
+
+    /// <summary>Sends each ut_pex peer that is due what changed in our peer list since the last message to it.</summary>
     private void SendPex()
     {
         long now = Time.GetTimestamp();
-        if (!PexEnabled || Time.GetElapsedTime(_lastPexAt, now) < Options.PexInterval)
+        if (!PexEnabled || !_peerSet.Connected.Any(p => PexDue(p, now) && (p.Extensions?.GetMessageId(PexExtensionName) ?? 0) != 0))
         {
             return;
         }
 
-        _lastPexAt = now;
         Dictionary<IPEndPoint, PexFlags> current = [];
         foreach (PeerConnection peer in _peerSet.Connected)
         {
             if (PeerSet.ListenEndPoint(peer) is { } endpoint)
             {
-                current[endpoint] = (peer.IsSeed ? PexFlags.Seed : PexFlags.None) | (peer.IsOutgoing ? PexFlags.Reachable : PexFlags.None);
+                current[endpoint] = (peer.IsSeed ? PexFlags.Seed : PexFlags.None) | (peer.IsOutgoing ? PexFlags.Reachable : PexFlags.None) | HolepunchFlags(peer);
             }
         }
 
         foreach (PeerConnection peer in _peerSet.Connected)
         {
             byte id = peer.Extensions?.GetMessageId(PexExtensionName) ?? 0;
-            if (id == 0)
+            if (id == 0 || !PexDue(peer, now))
             {
                 continue;
             }
@@ -57,8 +62,15 @@ internal sealed partial class TorrentSwarm
             IPEndPoint[] dropped = [.. peer.PexSent.Where(e => !current.ContainsKey(e)).Take(PexMessage.MaxPeersPerMessage)];
             if (added.Length == 0 && dropped.Length == 0)
             {
+                if (peer.LastPexSentAt != 0)
+                {
+                    peer.LastPexSentAt = now; // nothing new: look again an interval later
+                }
+
                 continue;
             }
+
+            peer.LastPexSentAt = now;
 
             foreach (PexPeer p in added)
             {
@@ -96,6 +108,7 @@ internal sealed partial class TorrentSwarm
                 continue;
             }
 
+            NoteIntroduced(source, peer);
             OnAddPeer(peer.EndPoint);
         }
     }

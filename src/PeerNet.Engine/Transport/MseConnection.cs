@@ -30,6 +30,9 @@ internal sealed class MseConnection : IDuplexConnection
         return new MseConnection(inner, rc4 ? handshake.Encryptor : null, rc4 ? handshake.Decryptor : null, handshake.InitialPayload, handshake.Selected);
     }
 
+    /// <summary>The connection the encrypted stream runs over (TCP or uTP).</summary>
+    public IDuplexConnection Inner => _inner;
+
     /// <summary>The method the handshake chose for the payload.</summary>
     public MseCryptoMethods Selected { get; }
 

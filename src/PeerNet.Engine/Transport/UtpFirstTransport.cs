@@ -71,6 +71,21 @@ internal sealed class UtpFirstTransport(IPeerTransport tcp, bool outgoingUtp, bo
         return await tcp.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Dials over uTP only, whatever <see cref="FailedRecently"/> says: the BEP 55 holepunch dial, which must send its
+    /// SYN from the node's UDP socket (the NAT mapping the relay saw) even to a peer whose direct dial just failed.
+    /// </summary>
+    /// <exception cref="SocketException">No UDP socket of the peer's family, refused, or timed out.</exception>
+    public async ValueTask<IDuplexConnection> ConnectUtpAsync(IPEndPoint remote, CancellationToken cancellationToken)
+    {
+        remote = TransportDefaults.Normalize(remote);
+        UtpSocketManager manager = Array.Find(_managers, m => m.LocalEndPoint.AddressFamily == remote.AddressFamily)
+            ?? throw new SocketException((int)SocketError.AddressFamilyNotSupported);
+        IDuplexConnection connection = await manager.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _utpConnects);
+        return connection;
+    }
+
     private bool FailedRecently(IPEndPoint remote)
     {
         if (!_utpFailed.TryGetValue(remote, out long at))
