@@ -876,8 +876,10 @@ internal sealed class GossipsubRouter : IAsyncDisposable
                 continue;
             }
 
+            // A reply RPC stays within what a peer accepts: half the length limit, and no more messages than the limit
+            // allows (an IWANT may list 5,000 IDs; one RPC may carry 1,000 messages).
             int length = message.CalculateSize();
-            if (current is null || size + length > _options.Limits.MaxRpcLength / 2)
+            if (current is null || size + length > _options.Limits.MaxRpcLength / 2 || current.Publish.Count >= _options.Limits.MaxMessages)
             {
                 current = new Rpc();
                 replies.Add(current);
