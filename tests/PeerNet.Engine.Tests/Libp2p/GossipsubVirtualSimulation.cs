@@ -65,7 +65,7 @@ internal static class GossipsubVirtualSimulation
         int Nodes, int Honest, int Spammers, int Messages, long Expected, long Delivered, long SpamDelivered,
         double P50, double P90, double P99, double Max, double DuplicatesPerDelivery,
         double MeanMesh, int MinMesh, int MaxMesh, double SpammersInHonestMeshes, double MeanSpammerScore,
-        long Graylisted, long Rejected, long Events, double WallSeconds)
+        long Graylisted, long Rejected, long Refused, long Events, double WallSeconds)
     {
         public double DeliveryRate => (double)Delivered / Expected;
 
@@ -76,7 +76,7 @@ internal static class GossipsubVirtualSimulation
             $"{Nodes} nodes ({Spammers} spamming), {Messages} messages: delivered {Delivered}/{Expected} = {DeliveryRate:P2}; spam delivered {SpamDelivered}; "
             + $"latency p50 {P50:F0} ms, p90 {P90:F0} ms, p99 {P99:F0} ms, max {Max:F0} ms (virtual); duplicates per delivery {DuplicatesPerDelivery:F2}; "
             + $"honest meshes {MeanMesh:F1} (min {MinMesh}, max {MaxMesh}), spammers hold {SpammersInHonestMeshes:P1} of their places; "
-            + $"mean score of spammers at honest peers {MeanSpammerScore:F1}; RPCs graylisted {Graylisted}, messages rejected {Rejected}; "
+            + $"mean score of spammers at honest peers {MeanSpammerScore:F1}; RPCs graylisted {Graylisted}, messages rejected {Rejected}, RPCs refused {Refused}; "
             + $"{Events} events in {WallSeconds:F1} s wall";
     }
 
@@ -97,7 +97,7 @@ internal static class GossipsubVirtualSimulation
         var nodes = new List<Node>();
         var sent = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var latencies = new List<double>();
-        long delivered = 0, spamDelivered = 0, copies = 0;
+        long delivered = 0, spamDelivered = 0, copies = 0, refused = 0;
         try
         {
             for (int i = 0; i < s.Nodes; i++)
@@ -196,7 +196,7 @@ internal static class GossipsubVirtualSimulation
                 Percentile(sorted, 0.5), Percentile(sorted, 0.9), Percentile(sorted, 0.99), sorted.Length == 0 ? double.NaN : sorted[^1],
                 (double)(copies - delivered) / Math.Max(1, delivered), meshes.Average(), meshes.Min(), meshes.Max(), spammerShare, spammerScore,
                 honest.Sum(n => n.Router.Counters.Graylisted) - graylistedBefore, honest.Sum(n => n.Router.Counters.Rejected) - rejectedBefore,
-                clock.EventsRun, wall.Elapsed.TotalSeconds);
+                refused, clock.EventsRun, wall.Elapsed.TotalSeconds);
 
             void Add(int a, int b)
             {
@@ -256,7 +256,14 @@ internal static class GossipsubVirtualSimulation
                 copies += Rpc.Parser.ParseFrom(body).Publish.Count(p => !p.Data.Span.StartsWith("spam"u8));
             }
 
-            node.Router.HandleRpc(from, body);
+            try
+            {
+                node.Router.HandleRpc(from, body);
+            }
+            catch (InvalidDataException)
+            {
+                refused++; // on a connection, the stream it came on would end; here the RPC is dropped and counted
+            }
         }
     }
 

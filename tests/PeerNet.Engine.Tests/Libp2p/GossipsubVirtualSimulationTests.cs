@@ -1,3 +1,5 @@
+using PeerNet.Libp2p;
+
 namespace PeerNet.Engine.Tests.Libp2p;
 
 /// <summary>
@@ -14,6 +16,7 @@ public sealed class GossipsubVirtualSimulationTests
         GossipsubVirtualSimulation.Result r = await GossipsubVirtualSimulation.RunAsync(new GossipsubVirtualSimulation.Settings { Nodes = 100, Messages = 50 });
         TestContext.Current.TestOutputHelper?.WriteLine(r.Describe());
         Assert.Equal(r.Expected, r.Delivered);
+        Assert.Equal(0, r.Refused);
         Assert.InRange(r.MinMesh, 4, 12); // every mesh within Dlo..Dhi
         Assert.InRange(r.MaxMesh, 4, 12);
 
@@ -31,6 +34,7 @@ public sealed class GossipsubVirtualSimulationTests
         Assert.Equal(80, r.Honest);
         Assert.Equal(r.Expected, r.Delivered);
         Assert.Equal(0, r.SpamDelivered);
+        Assert.Equal(0, r.Refused); // every RPC a router sent was within the limits its peer accepts
         Assert.True(r.MeanSpammerScore < -50, $"honest nodes score spammers {r.MeanSpammerScore}, not under the publish threshold"); // P4, squared, decaying since the last spam
         Assert.True(r.Graylisted > 0, "no spammer fell under the graylist threshold");
         Assert.Equal(0, r.SpammersInHonestMeshes);
