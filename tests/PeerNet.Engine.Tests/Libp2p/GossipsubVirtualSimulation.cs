@@ -28,7 +28,7 @@ internal static class GossipsubVirtualSimulation
     {
         public int Nodes { get; init; } = 100;
 
-        /// <summary>Each node dials this many others: one ring neighbour, the rest at random (~2× as many connections a node).</summary>
+        /// <summary>Each node dials this many others: one ring neighbour, the rest at random (~2× as many connections a node; none between two spammers).</summary>
         public int Dials { get; init; } = 5;
 
         public TimeSpan Latency { get; init; } = TimeSpan.FromMilliseconds(50);
@@ -105,7 +105,7 @@ internal static class GossipsubVirtualSimulation
                 var identity = NodeIdentity.CreateEphemeral();
                 var host = new Libp2pHost(identity);
                 var router = new GossipsubRouter(host, identity, options, clock.For(i)) { Random = new Random(random.Next()) };
-                bool spammer = i >= s.Nodes - spammers;
+                bool spammer = IsSpammer(i);
                 if (!spammer)
                 {
                     router.SetValidator(Topic, m => m.Data.Span.StartsWith("spam"u8) ? PubsubValidationResult.Reject : PubsubValidationResult.Accept);
@@ -198,9 +198,13 @@ internal static class GossipsubVirtualSimulation
                 honest.Sum(n => n.Router.Counters.Graylisted) - graylistedBefore, honest.Sum(n => n.Router.Counters.Rejected) - rejectedBefore,
                 refused, clock.EventsRun, wall.Elapsed.TotalSeconds);
 
+            // Spammers are not linked to each other: each one's invalid messages go to honest nodes, which refuse them and
+            // then graylist it. (Linked, they would relay one another's spam, and every spammer would check the signature
+            // of every spam message: 16 million checks at 1,000 nodes, the simulation's whole time, and no honest node's
+            // concern.)
             void Add(int a, int b)
             {
-                if (a != b && known.Add((Math.Min(a, b), Math.Max(a, b))))
+                if (a != b && !(IsSpammer(a) && IsSpammer(b)) && known.Add((Math.Min(a, b), Math.Max(a, b))))
                 {
                     edges.Add((a, b));
                 }
@@ -215,6 +219,8 @@ internal static class GossipsubVirtualSimulation
                 node.Identity.Dispose();
             }
         }
+
+        bool IsSpammer(int index) => index >= s.Nodes - spammers;
 
         // After each event of a node: what its router queued for its peers goes on the links, and what it delivered is counted.
         void Flush(int index)

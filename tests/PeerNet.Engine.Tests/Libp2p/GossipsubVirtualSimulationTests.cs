@@ -29,7 +29,7 @@ public sealed class GossipsubVirtualSimulationTests
     [Fact]
     public async Task With_a_fifth_of_the_nodes_spamming_honest_messages_still_reach_everyone_and_no_spam_is_delivered()
     {
-        GossipsubVirtualSimulation.Result r = await GossipsubVirtualSimulation.RunAsync(new GossipsubVirtualSimulation.Settings { Nodes = 100, Messages = 50, Spammers = 0.2 });
+        GossipsubVirtualSimulation.Result r = await GossipsubVirtualSimulation.RunAsync(new GossipsubVirtualSimulation.Settings { Nodes = 100, Messages = 30, Spammers = 0.2 });
         TestContext.Current.TestOutputHelper?.WriteLine(r.Describe());
         Assert.Equal(80, r.Honest);
         Assert.Equal(r.Expected, r.Delivered);
@@ -50,26 +50,29 @@ public sealed class GossipsubVirtualSimulationTests
         Assert.Equal(first.Protocol, second.Protocol);
     }
 
-    [Fact]
-    public async Task Figures()
+    /// <summary>The 1,000-node rows of docs/performance.md, one case each (0–3).</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Figures(int row)
     {
         Assert.SkipUnless(Environment.GetEnvironmentVariable("PEERNET_GOSSIP_SIM") == "1", "Set PEERNET_GOSSIP_SIM=1 to run the 1,000-node simulation.");
-        ITestOutputHelper output = TestContext.Current.TestOutputHelper!;
 
         // The overlay of the gossipsub v1.1 evaluation's published configurations (libp2p/gossipsub-hardening,
         // scripts/configs/1k.json): D = 8 (6..12), Dscore = 6, Dlazy = 12, ~20 connections a node.
         var evaluation = new GossipsubOptions { D = 8, Dlo = 6, Dhi = 12, Dscore = 6, Dlazy = 12 };
-        var runs = new (string Name, GossipsubVirtualSimulation.Settings Settings)[]
+        (string name, GossipsubVirtualSimulation.Settings settings) = row switch
         {
-            ("defaults", new() { Nodes = 1000, Messages = 200 }),
-            ("defaults, 20% spammers", new() { Nodes = 1000, Messages = 200, Spammers = 0.2 }),
-            ("evaluation overlay", new() { Nodes = 1000, Messages = 200, Dials = 10, Options = evaluation }),
-            ("evaluation overlay, 20% spammers", new() { Nodes = 1000, Messages = 200, Dials = 10, Options = evaluation, Spammers = 0.2 }),
+            0 => ("defaults", new GossipsubVirtualSimulation.Settings { Nodes = 1000, Messages = 200 }),
+            1 => ("defaults, 20% spammers", new GossipsubVirtualSimulation.Settings { Nodes = 1000, Messages = 200, Spammers = 0.2 }),
+            2 => ("evaluation overlay", new GossipsubVirtualSimulation.Settings { Nodes = 1000, Messages = 200, Dials = 10, Options = evaluation }),
+            _ => ("evaluation overlay, 20% spammers", new GossipsubVirtualSimulation.Settings { Nodes = 1000, Messages = 200, Dials = 10, Options = evaluation, Spammers = 0.2 }),
         };
-        foreach ((string name, GossipsubVirtualSimulation.Settings settings) in runs)
-        {
-            GossipsubVirtualSimulation.Result r = await GossipsubVirtualSimulation.RunAsync(settings);
-            output.WriteLine($"{name}: {r.Describe()}");
-        }
+        GossipsubVirtualSimulation.Result r = await GossipsubVirtualSimulation.RunAsync(settings);
+        TestContext.Current.TestOutputHelper!.WriteLine($"{name}: {r.Describe()}");
+        Assert.Equal(r.Expected, r.Delivered);
+        Assert.Equal(0, r.SpamDelivered);
     }
 }
