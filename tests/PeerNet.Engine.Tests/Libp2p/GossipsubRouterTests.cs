@@ -378,6 +378,37 @@ public sealed class GossipsubRouterTests
     }
 
     [Fact]
+    public async Task An_IWANT_for_more_messages_than_one_RPC_may_carry_is_answered_in_RPCs_a_peer_accepts()
+    {
+        // Found by the 1,000-node simulation: a node asked for 1,204 cached messages answered in one RPC, which the
+        // asker refused (at most 1,000 messages an RPC) along with the stream it came on.
+        using var identity = NodeIdentity.CreateEphemeral();
+        using var asker = NodeIdentity.CreateEphemeral();
+        await using var host = new Libp2pHost(identity);
+        await using var router = new GossipsubRouter(host, identity, time: new FakeTimeProvider());
+        GossipsubRouter.Peer peer = router.AddPeerWithoutConnection(asker.PeerId, outbound: false, IPAddress.Parse("10.0.0.2"));
+        router.HandleRpc(peer, Subscribe(Topic).ToByteArray());
+        int count = GossipsubRpcLimits.Default.MaxMessages + 204;
+        var iwant = new ControlIWant();
+        for (int i = 0; i < count; i++)
+        {
+            router.Publish(Topic, BitConverter.GetBytes(i));
+            Assert.True(peer.Queue.Reader.TryRead(out byte[]? frame));
+            iwant.MessageIDs.Add(ByteString.CopyFrom(GossipsubRpc.MessageId(Rpc.Parser.ParseFrom(Body(frame)).Publish[0])));
+        }
+
+        router.HandleRpc(peer, new Rpc { Control = new ControlMessage { Iwant = { iwant } } }.ToByteArray());
+        int served = 0;
+        while (peer.Queue.Reader.TryRead(out byte[]? frame))
+        {
+            Assert.True(GossipsubRpc.TryDecode(Body(frame), GossipsubRpcLimits.Default, out Rpc? reply, out string? error), error);
+            served += reply.Publish.Count;
+        }
+
+        Assert.Equal(count, served);
+    }
+
+    [Fact]
     public async Task A_graft_during_backoff_is_pruned_and_penalized()
     {
         await using var net = new Net();
@@ -476,6 +507,9 @@ public sealed class GossipsubRouterTests
 
         return [.. texts.Order(StringComparer.Ordinal)];
     }
+
+    /// <summary>A queued RPC without its varint length prefix.</summary>
+    private static byte[] Body(byte[] frame) => frame[(Array.FindIndex(frame, b => (b & 0x80) == 0) + 1)..];
 
     private static Rpc Subscribe(string topic) => new() { Subscriptions = { new Rpc.Types.SubOpts { Subscribe = true, Topicid = topic } } };
 

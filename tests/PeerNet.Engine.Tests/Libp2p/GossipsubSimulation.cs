@@ -9,10 +9,11 @@ namespace PeerNet.Engine.Tests.Libp2p;
 
 /// <summary>
 /// A network of gossipsub routers on real libp2p hosts (yamux over in-memory connections whose every link delays by a
-/// set latency), for issue 17's simulation: delivery rate, latency percentiles and duplicates of messages published by
-/// honest nodes, with a share of the nodes spamming the topic with messages the application rejects. The clock is the
-/// system's: heartbeats, latencies and the time each copy arrives are real, so the figures include this process's own
-/// CPU time (the machine's load shows in them).
+/// set latency): delivery rate, latency percentiles and duplicates of messages published by honest nodes, with a share
+/// of the nodes spamming the topic with messages the application rejects. The clock is the system's: heartbeats,
+/// latencies and the time each copy arrives are real, so the figures include this process's own CPU time (the
+/// machine's load shows in them). It checks the whole stack carries gossipsub; the protocol's own figures come from
+/// <see cref="GossipsubVirtualSimulation"/>, in virtual time.
 /// </summary>
 internal static class GossipsubSimulation
 {

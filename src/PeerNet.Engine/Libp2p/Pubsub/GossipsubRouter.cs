@@ -72,6 +72,12 @@ internal sealed class GossipsubRouter : IAsyncDisposable
 
     public GossipsubCounters Counters { get; } = new();
 
+    /// <summary>
+    /// The randomness of mesh, gossip and promise choices (shared by default). A seeded one makes a run repeatable, and
+    /// is for a router driven from one thread only, as the virtual-time simulation in the tests drives it.
+    /// </summary>
+    internal Random Random { get; set; } = Random.Shared;
+
     public GossipsubOptions Options => _options;
 
     public IReadOnlyList<string> Topics
@@ -390,9 +396,35 @@ internal sealed class GossipsubRouter : IAsyncDisposable
             return peer;
         }
 
-        peer = new Peer(connection, protocol, _options.MaxQueuedRpcs, _stop.Token);
+        peer = AddPeerLocked(new Peer(connection.RemotePeer, connection.IsInitiator, connection, protocol, _options.MaxQueuedRpcs, _stop.Token), connection.RemoteEndPoint.Address);
+        peer.Writer = Task.Run(() => WriteLoopAsync(peer), CancellationToken.None);
+        return peer;
+    }
+
+    /// <summary>
+    /// A seam for the virtual-time simulation (tests): a pubsub peer without a connection. No writer is started: the
+    /// caller carries what the router queues for it (<see cref="Peer.Queue"/>, length-prefixed RPCs) and hands the
+    /// RPCs it sends to <see cref="HandleRpc"/>, so the router's own logic runs on a link the caller times.
+    /// </summary>
+    internal Peer AddPeerWithoutConnection(Libp2pPeerId id, bool outbound, System.Net.IPAddress address, string protocol = GossipsubRpc.MeshsubV11)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(address);
+        lock (_gate)
+        {
+            if (_peers.ContainsKey(id))
+            {
+                throw new InvalidOperationException($"{id} is already a pubsub peer.");
+            }
+
+            return AddPeerLocked(new Peer(id, outbound, connection: null, protocol, _options.MaxQueuedRpcs, _stop.Token), address);
+        }
+    }
+
+    private Peer AddPeerLocked(Peer peer, System.Net.IPAddress address)
+    {
         _peers[peer.Id] = peer;
-        _score.AddPeer(peer.Id, connection.RemoteEndPoint.Address);
+        _score.AddPeer(peer.Id, address);
         if (_topics.Count > 0)
         {
             var hello = new Rpc();
@@ -400,7 +432,6 @@ internal sealed class GossipsubRouter : IAsyncDisposable
             Send(peer, hello);
         }
 
-        peer.Writer = Task.Run(() => WriteLoopAsync(peer), CancellationToken.None);
         return peer;
     }
 
@@ -434,7 +465,7 @@ internal sealed class GossipsubRouter : IAsyncDisposable
         YamuxStream? stream = null;
         try
         {
-            stream = await _host.OpenStreamAsync(peer.Connection, GossipsubRpc.Protocols, peer.Stop.Token).ConfigureAwait(false);
+            stream = await _host.OpenStreamAsync(peer.Connection!, GossipsubRpc.Protocols, peer.Stop.Token).ConfigureAwait(false);
             lock (_gate)
             {
                 peer.Protocol = stream.Protocol;
@@ -820,7 +851,7 @@ internal sealed class GossipsubRouter : IAsyncDisposable
         }
 
         // One of them, at random, is a promise: undelivered within the follow-up time, it costs the peer P₇.
-        string promised = asked[Random.Shared.Next(asked.Count)].Key;
+        string promised = asked[Random.Next(asked.Count)].Key;
         if (!_promises.TryGetValue(promised, out Dictionary<Libp2pPeerId, DateTimeOffset>? byPeer))
         {
             byPeer = [];
@@ -845,8 +876,10 @@ internal sealed class GossipsubRouter : IAsyncDisposable
                 continue;
             }
 
+            // A reply RPC stays within what a peer accepts: half the length limit, and no more messages than the limit
+            // allows (an IWANT may list 5,000 IDs; one RPC may carry 1,000 messages).
             int length = message.CalculateSize();
-            if (current is null || size + length > _options.Limits.MaxRpcLength / 2)
+            if (current is null || size + length > _options.Limits.MaxRpcLength / 2 || current.Publish.Count >= _options.Limits.MaxMessages)
             {
                 current = new Rpc();
                 replies.Add(current);
@@ -1183,27 +1216,30 @@ internal sealed class GossipsubRouter : IAsyncDisposable
         }
     }
 
-    private static List<T> Shuffled<T>(IEnumerable<T> items)
+    private List<T> Shuffled<T>(IEnumerable<T> items)
     {
         T[] array = [.. items];
-        Random.Shared.Shuffle(array);
+        Random.Shuffle(array);
         return [.. array];
     }
 
     /// <summary>A connected pubsub peer: its connection, the protocol it speaks, its topics and its send queue.</summary>
     internal sealed class Peer
     {
-        public Peer(Libp2pConnection connection, string? protocol, int queue, CancellationToken stopping)
+        public Peer(Libp2pPeerId id, bool outbound, Libp2pConnection? connection, string? protocol, int queue, CancellationToken stopping)
         {
+            Id = id;
+            Outbound = outbound;
             Connection = connection;
             Protocol = protocol;
             Queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(queue) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
             Stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         }
 
-        public Libp2pPeerId Id => Connection.RemotePeer;
+        public Libp2pPeerId Id { get; }
 
-        public Libp2pConnection Connection { get; }
+        /// <summary>The connection carrying its streams; null for a peer the simulation links (<see cref="AddPeerWithoutConnection"/>).</summary>
+        public Libp2pConnection? Connection { get; }
 
         /// <summary>The pubsub protocol it speaks (null until known: taken for gossipsub).</summary>
         public string? Protocol { get; set; }
@@ -1212,7 +1248,8 @@ internal sealed class GossipsubRouter : IAsyncDisposable
 
         public bool IsGossip => !IsFloodsub;
 
-        public bool Outbound => Connection.IsInitiator;
+        /// <summary>Whether this node dialled it (counts for Dout).</summary>
+        public bool Outbound { get; }
 
         public HashSet<string> Topics { get; } = new(StringComparer.Ordinal);
 
