@@ -237,10 +237,10 @@ internal sealed partial class TransmissionMethods
             w.WriteBoolean("clientIsInterested", f.HasFlag(PeerFlags.WeAreInterested));
             w.WriteString("flagStr", FlagString(p, downloadingFrom, uploadingTo));
             w.WriteBoolean("isDownloadingFrom", downloadingFrom);
-            w.WriteBoolean("isEncrypted", false);
+            w.WriteBoolean("isEncrypted", f.HasFlag(PeerFlags.Encrypted));
             w.WriteBoolean("isIncoming", f.HasFlag(PeerFlags.Incoming));
             w.WriteBoolean("isUploadingTo", uploadingTo);
-            w.WriteBoolean("isUTP", false);
+            w.WriteBoolean("isUTP", f.HasFlag(PeerFlags.Utp));
             w.WriteBoolean("peerIsChoked", f.HasFlag(PeerFlags.WeChoke));
             w.WriteBoolean("peerIsInterested", f.HasFlag(PeerFlags.IsInterested));
             w.WriteNumber("port", p.EndPoint.Port);
@@ -258,6 +258,11 @@ internal sealed partial class TransmissionMethods
     {
         PeerFlags f = p.Flags;
         var flags = new System.Text.StringBuilder(8);
+        if (f.HasFlag(PeerFlags.Utp))
+        {
+            flags.Append('T'); // Transmission's order: T first, E before I
+        }
+
         if (downloadingFrom)
         {
             flags.Append('D');
@@ -284,6 +289,11 @@ internal sealed partial class TransmissionMethods
         if (!f.HasFlag(PeerFlags.WeChoke) && !f.HasFlag(PeerFlags.IsInterested))
         {
             flags.Append('?');
+        }
+
+        if (f.HasFlag(PeerFlags.Encrypted))
+        {
+            flags.Append('E');
         }
 
         if (f.HasFlag(PeerFlags.Incoming))

@@ -38,6 +38,12 @@ public enum PeerFlags
 
     /// <summary>It speaks BitTorrent v2 (BEP 52).</summary>
     V2 = 1 << 9,
+
+    /// <summary>The connection runs over uTP (BEP 29), not TCP.</summary>
+    Utp = 1 << 10,
+
+    /// <summary>The connection began with an MSE handshake (its stream RC4-encrypted unless both sides settled for plaintext).</summary>
+    Encrypted = 1 << 11,
 }
 
 /// <summary>One connected peer of a torrent, at one moment.</summary>

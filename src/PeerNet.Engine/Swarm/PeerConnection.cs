@@ -143,6 +143,9 @@ internal sealed partial class PeerConnection : IAsyncDisposable
     /// <summary>Whether the connection runs over uTP (perhaps under MSE): its remote endpoint is then the peer's UDP mapping.</summary>
     public bool IsUtp => (_connection is Transport.MseConnection mse ? mse.Inner : _connection) is Transport.UtpConnection;
 
+    /// <summary>Whether the connection began with an MSE handshake.</summary>
+    public bool IsEncrypted => _connection is Transport.MseConnection;
+
     /// <summary>When this peer's last ut_pex message was taken (reader loop).</summary>
     public long LastPexAt { get; set; }
 

@@ -78,7 +78,9 @@ internal sealed partial class TorrentSwarm
                 | (peer.PeerInterested ? PeerFlags.IsInterested : 0)
                 | (peer.IsSnubbed ? PeerFlags.Snubbed : 0)
                 | (peer.SupportsFast ? PeerFlags.FastExtension : 0)
-                | (peer.RemoteHandshake.SupportsV2 ? PeerFlags.V2 : 0);
+                | (peer.RemoteHandshake.SupportsV2 ? PeerFlags.V2 : 0)
+                | (peer.IsUtp ? PeerFlags.Utp : 0)
+                | (peer.IsEncrypted ? PeerFlags.Encrypted : 0);
             int pieces = peer.IsSeed ? PieceCount : peer.Pieces?.SetCount ?? 0;
             peers.Add(new PeerStatus
             {

@@ -22,10 +22,23 @@ public sealed class UtpNodeTests
             new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, Encryption = encryption }, cancellationToken: Ct).WaitAsync(SwarmHarness.Timeout, Ct);
         await using PeerNetNode leecher = await PeerNetNode.StartAsync(
             new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, Encryption = encryption, OutgoingTcp = false, Utp = new UtpOptions { Outgoing = true } }, cancellationToken: Ct).WaitAsync(SwarmHarness.Timeout, Ct);
-        await seeder.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, UploadSlots = 0 }, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+        // 1 MB/s: the download lasts a few seconds, long enough to look at the connection while it runs.
+        await seeder.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, UploadSlots = 0, UploadRateLimit = 1_000_000 }, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
 
         string download = Path.Combine(content.Root, "download");
         TorrentHandle handle = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = download, Peers = [seeder.LocalEndPoint] }, Ct);
+        PeerStatus? peer = null;
+        while (peer is null && handle.GetStatus().Progress < 1)
+        {
+            IReadOnlyList<PeerStatus> peers = await handle.GetPeersAsync(Ct);
+            peer = peers.Count > 0 ? peers[0] : null;
+            await Task.Delay(50, Ct);
+        }
+
+        // The peer's flags say how it is connected: over uTP, and through MSE exactly when encryption is forced.
+        Assert.NotNull(peer);
+        Assert.True(peer.Flags.HasFlag(PeerFlags.Utp), $"not over uTP: {peer.Flags}");
+        Assert.Equal(policy == EncryptionPolicy.Forced, peer.Flags.HasFlag(PeerFlags.Encrypted));
         await NodeHarness.WaitCompletedAsync(handle);
 
         SwarmHarness.AssertSameFiles(torrent, folder, download);
