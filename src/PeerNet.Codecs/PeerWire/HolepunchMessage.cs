@@ -113,6 +113,12 @@ internal readonly record struct HolepunchMessage(HolepunchMessageType Type, IPEn
         }
 
         IPEndPoint endpoint = CompactPeer.Read(payload[2..endpointEnd]);
+        if (endpoint.Address.IsIPv4MappedToIPv6)
+        {
+            // An IPv4 peer written as IPv6 (::ffff:a.b.c.d) is the IPv4 peer: taken, and written back, as IPv4.
+            endpoint = new IPEndPoint(endpoint.Address.MapToIPv4(), endpoint.Port);
+        }
+
         if (endpoint.Port == 0)
         {
             error = HolepunchParseError.PortZero;

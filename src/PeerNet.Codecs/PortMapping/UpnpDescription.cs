@@ -76,7 +76,7 @@ internal static class UpnpDescription
                 read = UpnpXml.Read(reader);
             }
         }
-        catch (XmlException e)
+        catch (Exception e) when (UpnpXml.IsMalformed(e))
         {
             error = "the description is not acceptable XML: " + e.Message;
             return false;

@@ -170,7 +170,7 @@ internal static class UpnpSoap
                 read = UpnpXml.Read(reader);
             }
         }
-        catch (XmlException e)
+        catch (Exception e) when (UpnpXml.IsMalformed(e))
         {
             error = "the answer is not acceptable XML: " + e.Message;
             return false;

@@ -29,6 +29,15 @@ internal static class UpnpXml
         return XmlReader.Create(new MemoryStream(document, writable: false), settings);
     }
 
+    /// <summary>
+    /// Whether <paramref name="e"/>, thrown while reading a document, means the document is malformed: an
+    /// <see cref="XmlException"/>, or an <see cref="ArgumentException"/> (a <c>DecoderFallbackException</c> among them)
+    /// that the framework's reader throws on some broken encoding declarations: a declaration running into bytes that
+    /// are not UTF-8 makes <c>XmlTextReaderImpl.SwitchEncoding</c> copy a negative count (found by the <c>upnp-xml</c>
+    /// fuzz target; fuzz/regressions/upnp-xml).
+    /// </summary>
+    public static bool IsMalformed(Exception e) => e is XmlException or ArgumentException;
+
     /// <summary>Reads the next node, refusing nesting deeper than <see cref="MaxDepth"/>.</summary>
     public static bool Read(XmlReader reader)
     {

@@ -69,6 +69,16 @@ public sealed class HolepunchMessageTests
     }
 
     [Fact]
+    public void Connect_IPv4MappedInAnIPv6Message_IsTheIPv4Peer_AndWrittenAsIPv4()
+    {
+        // Found by the holepunch fuzz target: ::ffff:127.255.0.7 came back from Write as an IPv4 message.
+        byte[] payload = [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 127, 255, 0, 7, 0xC8, 0xD5];
+        HolepunchMessage message = Parse(payload);
+        Assert.Equal(IPEndPoint.Parse("127.255.0.7:51413"), message.EndPoint);
+        Assert.Equal([1, 0, 127, 255, 0, 7, 0xC8, 0xD5], Written(message));
+    }
+
+    [Fact]
     public void Connect_WithAZeroErrorCode_IsAccepted()
     {
         // BEP 55's table lists err_code in every message: a client that always sends it is read too.

@@ -37,6 +37,18 @@ public sealed class UpnpDescriptionTests
     }
 
     [Fact]
+    public void ABrokenEncodingDeclaration_TheFrameworksReaderThrowsArgumentOn_IsRefusedAsXml()
+    {
+        // Found by the upnp-xml fuzz target: an XML declaration whose version runs into bytes that are not UTF-8.
+        // XmlTextReader's encoding switch copies a negative count and throws ArgumentOutOfRangeException.
+        byte[] document = [.. "<?xml version=\"1.0"u8, .. Enumerable.Repeat((byte)0xEB, 27), 0xF5, 0xEB, .. "1.0\"?><se xmlns:sW\"P\" s:e=\"h\"><"u8];
+        Assert.False(UpnpDescription.TryParse(document, Location, out _, out string? error));
+        Assert.StartsWith("the description is not acceptable XML", error, StringComparison.Ordinal);
+        Assert.False(UpnpSoap.TryParseResponse(document, "GetExternalIPAddress", out _, out error));
+        Assert.StartsWith("the answer is not acceptable XML", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Services_AreRanked_IpV2ThenIpV1ThenPpp()
     {
         string xml = Gateway(Service("urn:schemas-upnp-org:service:WANPPPConnection:1", "/ppp")
