@@ -97,6 +97,7 @@ public sealed class LsdServiceTests
         Sha1Hash[] hashes = [.. Enumerable.Range(0, 60).Select(i => Sha1Hash.Compute([(byte)i]))];
         using IDisposable registration = a.Register(hashes, _ => { });
         await LsdTestNet.WaitUntilAsync(() => a.GetStats().InfoHashesAnnounced == 60, "every info-hash announced");
+        await LsdTestNet.WaitUntilAsync(() => listener.Heard.Count >= 3, "the listener hears the datagrams"); // sent is not yet delivered
 
         Assert.Equal(25, LsdMessage.CountThatFit(LsdMessage.HostV4, 65535, a.Cookie));
         Assert.Equal(3, a.GetStats().AnnouncesSent); // 25 + 25 + 10
