@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Text;
 using NSec.Cryptography;
 
 namespace PeerNet.Libp2p;
@@ -166,15 +168,7 @@ public sealed class NodeIdentity : IDisposable
                 file.Flush(flushToDisk: true);
             }
 
-            try
-            {
-                File.Move(temporary, path, overwrite: false);
-                return true;
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                return false;
-            }
+            return PublishIfAbsent(temporary, path);
         }
         finally
         {
@@ -182,5 +176,53 @@ public sealed class NodeIdentity : IDisposable
             CryptographicOperations.ZeroMemory(message);
             File.Delete(temporary);
         }
+    }
+    /// <summary>
+    /// Gives the written key its final name unless a key is there already, in one atomic step. On Unix this is
+    /// link(2), which fails with EEXIST; File.Move(overwrite: false) checks and renames in two steps there, and two
+    /// first starts racing through that gap each kept its own identity (a CI run saw it).
+    /// </summary>
+    private static bool PublishIfAbsent(string temporary, string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try
+            {
+                File.Move(temporary, path, overwrite: false); // MoveFileEx without REPLACE_EXISTING: atomic
+                return true;
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                return false;
+            }
+        }
+
+        if (NativeMethods.link(NulTerminated(temporary), NulTerminated(path)) == 0)
+        {
+            return true;
+        }
+
+        int error = Marshal.GetLastPInvokeError();
+        return error == Eexist
+            ? false
+            : throw new IOException($"Could not create {path}: {Marshal.GetPInvokeErrorMessage(error)}.");
+    }
+
+    private static byte[] NulTerminated(string path)
+    {
+        byte[] bytes = new byte[Encoding.UTF8.GetByteCount(path) + 1];
+        Encoding.UTF8.GetBytes(path, bytes);
+        return bytes;
+    }
+
+    private const int Eexist = 17;
+
+    private static class NativeMethods
+    {
+#pragma warning disable SYSLIB1054, CA1401, IDE1006 // a plain blittable libc call; the name is libc's
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int link(byte[] oldPath, byte[] newPath);
+#pragma warning restore SYSLIB1054, CA1401, IDE1006
     }
 }
