@@ -45,4 +45,24 @@ internal static class Poll
             await Task.Delay(interval ?? DefaultInterval, TestContext.Current.CancellationToken);
         }
     }
+
+    /// <summary>
+    /// Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes, and says which: for a
+    /// measurement that reports a shortfall (a delivery ratio) rather than failing on it.
+    /// </summary>
+    public static async Task<bool> TryUntilAsync(Func<bool> condition, TimeSpan timeout, TimeSpan? interval = null)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (!condition())
+        {
+            if (Stopwatch.GetElapsedTime(start) > timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(interval ?? DefaultInterval, TestContext.Current.CancellationToken);
+        }
+
+        return true;
+    }
 }

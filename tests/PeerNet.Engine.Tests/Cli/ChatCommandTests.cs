@@ -60,22 +60,7 @@ public sealed class ChatCommandTests
         Assert.Contains("--peer", error, StringComparison.Ordinal);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(Timeout);
-        try
-        {
-            while (!condition())
-            {
-                await Task.Delay(20, deadline.Token);
-            }
-        }
-        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
-        {
-            throw new TimeoutException($"{what} did not happen within {Timeout.TotalSeconds} s");
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what) => Poll.UntilAsync(condition, what, Timeout);
 
     /// <summary>A stdin the test types into: each <see cref="Write"/> is one line; <see cref="End"/> is end of file.</summary>
     private sealed class LineInput : TextReader

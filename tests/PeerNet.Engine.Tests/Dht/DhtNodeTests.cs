@@ -62,7 +62,7 @@ public sealed class DhtNodeTests
         try
         {
             DhtNode v6 = v6Nodes[0];
-            await WaitUntilAsync(() => v6.GetStats().Nodes >= 3);
+            await Poll.UntilAsync(() => v6.GetStats().Nodes >= 3, "three nodes in the IPv6 table", Timeout);
             v4.OtherFamily = v6;
             v6.OtherFamily = v4;
             await using IDatagramSocket probe = net.Network.Bind(new IPEndPoint(net.NextAddress(), 1));
@@ -99,16 +99,6 @@ public sealed class DhtNodeTests
 
         Assert.NotEmpty(reply!.Nodes);
         Assert.Empty(reply.Nodes6);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(20, deadline.Token);
-        }
     }
 
     [Fact]

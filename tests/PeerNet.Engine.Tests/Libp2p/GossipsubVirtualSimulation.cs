@@ -18,32 +18,15 @@ namespace PeerNet.Engine.Tests.Libp2p;
 /// time costs no virtual time and the latencies are the protocol's. What is not simulated: the libp2p host, yamux
 /// and the stream framing (the real-clock <see cref="GossipsubSimulation"/> covers those), bandwidth (a link only
 /// delays), peer exchange dialling (no dialler is given), and the wall clock. Seeded: the graph, the publishers and
-/// every router's choices come from <see cref="Settings.Seed"/>, so a run repeats exactly.
+/// every router's choices come from <see cref="GossipsubSimulationSettings.Seed"/>, so a run repeats exactly.
 /// </summary>
 internal static class GossipsubVirtualSimulation
 {
     public const string Topic = "peernet/sim";
 
-    public sealed record Settings
+    /// <summary>The common settings, and what only virtual time has.</summary>
+    public sealed record Settings : GossipsubSimulationSettings
     {
-        public int Nodes { get; init; } = 100;
-
-        /// <summary>Each node dials this many others: one ring neighbour, the rest at random (~2× as many connections a node; none between two spammers).</summary>
-        public int Dials { get; init; } = 5;
-
-        public TimeSpan Latency { get; init; } = TimeSpan.FromMilliseconds(50);
-
-        /// <summary>The share of nodes that spam (the last ones).</summary>
-        public double Spammers { get; init; }
-
-        public int Messages { get; init; } = 50;
-
-        /// <summary>Honest messages per second of virtual time, each from a random honest node.</summary>
-        public int Rate { get; init; } = 10;
-
-        /// <summary>Invalid messages each spammer publishes per honest message.</summary>
-        public int SpamPerMessage { get; init; } = 2;
-
         /// <summary>Virtual time between the first connections and the first message (the meshes form).</summary>
         public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -52,8 +35,6 @@ internal static class GossipsubVirtualSimulation
 
         /// <summary>The routers' options (null: the defaults, D = 6).</summary>
         public GossipsubOptions? Options { get; init; }
-
-        public int Seed { get; init; } = 17;
     }
 
     /// <summary>

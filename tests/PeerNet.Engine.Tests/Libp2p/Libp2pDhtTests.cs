@@ -325,22 +325,7 @@ public sealed class Libp2pDhtTests
             return node;
         }
 
-        public static async Task WaitForAsync(Func<bool> condition, string what)
-        {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            deadline.CancelAfter(Timeout);
-            try
-            {
-                while (!condition())
-                {
-                    await Task.Delay(20, deadline.Token);
-                }
-            }
-            catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
-            {
-                throw new TimeoutException($"{what} did not happen within {Timeout.TotalSeconds} s");
-            }
-        }
+        public static Task WaitForAsync(Func<bool> condition, string what) => Poll.UntilAsync(condition, what, Timeout);
 
         public async ValueTask DisposeAsync()
         {

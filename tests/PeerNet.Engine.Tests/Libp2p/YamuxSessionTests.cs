@@ -388,15 +388,7 @@ public sealed class YamuxSessionTests
         return bytes[^YamuxHeader.Size..];
     }
 
-    internal static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(10, deadline.Token);
-        }
-    }
+    internal static Task WaitUntilAsync(Func<bool> condition) => Poll.UntilAsync(condition, "the awaited yamux state", Timeout, TimeSpan.FromMilliseconds(10));
 }
 
 internal static class ByteArrayExtensions
