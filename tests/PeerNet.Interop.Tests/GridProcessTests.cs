@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using PeerNet.Grid;
 
 namespace PeerNet.Interop.Tests;
 
@@ -121,13 +122,9 @@ public sealed partial class GridProcessTests
             ct);
 
     /// <summary>Share number → provider peer ID, from the owner's <c>grid/owned.txt</c> (its single file).</summary>
+    /// <summary>The placement the owner recorded, read by the node's own reader of <c>grid/owned.txt</c>.</summary>
     private static Dictionary<int, string> ReadPlacement(string ownerState)
-    {
-        // Format 2: a "# peernet grid owned 2" line, then one line per file whose seventh field is the placement.
-        string record = Assert.Single(File.ReadAllLines(Path.Combine(ownerState, "grid", "owned.txt")), l => l.Length > 0 && !l.StartsWith('#'));
-        return record.Split('\t')[6].Split(',').Select(p => p.Split('='))
-            .ToDictionary(p => int.Parse(p[0], CultureInfo.InvariantCulture), p => p[1]);
-    }
+        => Assert.Single(new GridRecords(Path.Combine(ownerState, "grid", "owned.txt")).All()).Shares.ToDictionary();
 
     /// <summary><c>9/10 shares healthy (need 3), 1 repaired</c> → (9, 1).</summary>
     private static (int Healthy, int Repaired) ParseCheck(ProcessResult result)
