@@ -127,6 +127,13 @@ internal static class DoctorCommand
         }
     }
 
+    /// <summary>BEP 55 in one line: what this node relayed for others, then what it asked relays for and how its dials went.</summary>
+    internal static string Holepunch(HolepunchReport h) =>
+        h.RendezvousReceived + h.RendezvousSent + h.ConnectsReceived == 0
+            ? "none yet"
+            : $"relayed {h.Relayed} of {h.RendezvousReceived} asked ({h.ErrorsSent} refused, {h.RateLimited} over the rate); "
+              + $"asked relays {h.RendezvousSent} times ({h.ErrorsReceived} refused), {h.ConnectsReceived} connects, {h.Connected} connected, {h.ConnectFailed} failed";
+
     /// <summary>Whether waiting longer would not change the report: every DHT node done joining, and a mapping in place (or none to try).</summary>
     private static bool Settled(ConnectivityReport report)
     {
@@ -159,6 +166,7 @@ internal static class DoctorCommand
         text.Add("Inbound");
         text.Add($"  TCP            {Inbound(r.InboundTcp, r.At)}");
         text.Add($"  uTP            {(r.UtpIncoming ? Inbound(r.InboundUtp, r.At) : "off")}");
+        text.Add($"  holepunch      {Holepunch(r.Holepunch)}");
         text.Add("DHT");
         text.Add($"  IPv4           {Dht(r.Dht, r.At)}");
         text.Add($"  IPv6           {Dht(r.Dht6, r.At)}");

@@ -19,6 +19,7 @@ namespace PeerNet.Daemon.Api;
 /// <param name="ExternalAddresses">Every external address the node was told of, and by whom.</param>
 /// <param name="InboundTcp">Incoming TCP connections.</param>
 /// <param name="InboundUtp">Incoming uTP connections.</param>
+/// <param name="Holepunch">BEP 55 holepunching since start: rendezvous relayed for others, and this node's own asks and dials.</param>
 /// <param name="Dht">The IPv4 DHT's health, or null without one.</param>
 /// <param name="Dht6">The IPv6 DHT's health, or null without one.</param>
 /// <param name="Libp2pListenAddresses">libp2p multiaddrs.</param>
@@ -38,6 +39,7 @@ public sealed record DoctorReport(
     IReadOnlyList<DoctorExternalAddress> ExternalAddresses,
     DoctorInbound InboundTcp,
     DoctorInbound InboundUtp,
+    HolepunchReport Holepunch,
     DoctorDht? Dht,
     DoctorDht? Dht6,
     IReadOnlyList<string> Libp2pListenAddresses,
@@ -70,6 +72,7 @@ public sealed record DoctorReport(
             [.. report.ExternalAddresses.Select(a => new DoctorExternalAddress(a.Address.ToString(), a.Source, a.Reports))],
             InboundOf(report.InboundTcp),
             InboundOf(report.InboundUtp),
+            report.Holepunch,
             DhtOf(report.Dht),
             DhtOf(report.Dht6),
             report.Libp2pListenAddresses,

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using PeerNet.Cli.Commands;
 using PeerNet.Discovery.Dht;
 using static PeerNet.Engine.Tests.Cli.CliRun;
 
@@ -42,6 +43,7 @@ public sealed class DoctorCommandTests : IAsyncLifetime
         Assert.Equal("Joined", dht.GetProperty("bootstrap").GetString());
         Assert.NotEqual(JsonValueKind.Null, dht.GetProperty("lastLookupAnswered").ValueKind);
         Assert.Equal(JsonValueKind.Null, report.GetProperty("dht6").ValueKind);
+        Assert.Equal(0, report.GetProperty("holepunch").GetProperty("relayed").GetInt64());
         Assert.Contains(report.GetProperty("libp2pListenAddresses").EnumerateArray(), a => a.GetString()!.StartsWith($"/ip4/127.0.0.1/tcp/{port}/p2p/", StringComparison.Ordinal));
 
         JsonElement problem = Assert.Single(report.GetProperty("problems").EnumerateArray());
@@ -59,7 +61,22 @@ public sealed class DoctorCommandTests : IAsyncLifetime
         Assert.Matches(@"(?m)^  TCP +none yet$", output);
         Assert.Matches(@"(?m)^  IPv4 +\d+ nodes? \(\d+ good\), joined, last lookup answered \d+ s ago$", output);
         Assert.Matches(@"(?m)^  IPv6 +off$", output);
+        Assert.Matches(@"(?m)^  holepunch +none yet$", output);
         Assert.Contains("  error: The node listens on 127.0.0.1 only, so no other machine can reach it: listen on every address (leave out --bind)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Holepunch_line_says_what_was_relayed_for_others_and_how_our_own_dials_went()
+    {
+        var h = new HolepunchReport
+        {
+            RendezvousReceived = 5, Relayed = 3, ErrorsSent = 1, RateLimited = 1,
+            RendezvousSent = 4, ErrorsReceived = 2, ConnectsReceived = 2, Connected = 1, ConnectFailed = 1,
+        };
+        Assert.Equal(
+            "relayed 3 of 5 asked (1 refused, 1 over the rate); asked relays 4 times (2 refused), 2 connects, 1 connected, 1 failed",
+            DoctorCommand.Holepunch(h));
+        Assert.Equal("none yet", DoctorCommand.Holepunch(new HolepunchReport()));
     }
 
     [Fact]
