@@ -34,6 +34,7 @@ public static class Targets
         ["varint"] = VarintTarget.Fuzz,
         ["noise"] = NoiseTarget.Fuzz,
         ["natpmp"] = NatPmpTarget.Fuzz,
+        ["pcp"] = PcpTarget.Fuzz,
         ["ssdp"] = SsdpTarget.Fuzz,
         ["upnp-xml"] = UpnpXmlTarget.Fuzz,
         ["yamux"] = YamuxTarget.Fuzz,

@@ -352,6 +352,31 @@ def portmapping():
     }.items():
         write("natpmp", name, data)
 
+    # PCP (RFC 6887): 24-byte header (version 2, R bit | opcode, reserved, result, lifetime, epoch, 12 reserved),
+    # then MAP's 36 bytes (nonce, protocol, 3 reserved, internal port, external port, external address), then options.
+    nonce = bytes(range(1, 13))  # the target's own nonce: these bodies are "ours"
+    def pcp(op, result, lifetime, epoch, body=b""):
+        return struct.pack(">BBBBII", 2, 0x80 | op, 0, result, lifetime, epoch) + bytes(12) + body
+    def pcp_map(protocol, internal, external, address, n=nonce):
+        return n + struct.pack(">B3xHH", protocol, internal, external) + address
+    mapped = bytes(10) + b"\xff\xff" + bytes([11, 22, 33, 1])
+    for name, data in {
+        "map-tcp": pcp(1, 0, 7200, 42, pcp_map(6, 6881, 6881, mapped)),
+        "map-udp-other-port": pcp(1, 0, 3600, 43, pcp_map(17, 6881, 50000, mapped)),
+        "map-ipv6": pcp(1, 0, 7200, 44, pcp_map(6, 6881, 6881, bytes.fromhex("20010db8000000000000000000000001"))),
+        "map-other-nonce": pcp(1, 0, 7200, 45, pcp_map(6, 6881, 6881, mapped, bytes(12))),
+        "deleted": pcp(1, 0, 0, 46, pcp_map(6, 6881, 0, mapped)),
+        "refused": pcp(1, 2, 1800, 47, pcp_map(6, 6881, 0, bytes(16))),
+        "refused-header-only": pcp(1, 3, 30, 48),
+        "announce": pcp(0, 0, 0, 0),
+        "natpmp-unsupported-version": struct.pack(">BBHI", 0, 129, 1, 99),
+        "option-prefer-failure": pcp(1, 0, 7200, 49, pcp_map(6, 6881, 6881, mapped) + bytes([2, 0, 0, 0])),
+        "option-optional-padded": pcp(1, 0, 7200, 50, pcp_map(6, 6881, 6881, mapped) + bytes([200, 0, 0, 5, 1, 2, 3, 4, 5, 0, 0, 0])),
+        "option-mandatory-unknown": pcp(1, 0, 7200, 51, pcp_map(6, 6881, 6881, mapped) + bytes([9, 0, 0, 0])),
+        "option-filter": pcp(1, 0, 7200, 52, pcp_map(6, 6881, 6881, mapped) + bytes([3, 0, 0, 20, 0, 32, 0, 0]) + mapped),
+    }.items():
+        write("pcp", name, data)
+
     for name, text in {
         "miniupnpd": "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
         "USN: uuid:11111111-2222-3333-4444-555555555555::urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\nEXT:\r\n"

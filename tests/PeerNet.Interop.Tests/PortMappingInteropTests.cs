@@ -7,7 +7,7 @@ namespace PeerNet.Interop.Tests;
 
 /// <summary>
 /// Port mapping against a real router: <c>peernet seed</c> in a home network namespace behind Debian's miniupnpd
-/// (<see cref="HomeRouter"/>, nftables masquerade) maps its TCP and UDP port by NAT-PMP, or by UPnP, reports the
+/// (<see cref="HomeRouter"/>, nftables masquerade) maps its TCP and UDP port by PCP, by NAT-PMP, or by UPnP, reports the
 /// external address miniupnpd gives, and the mapping is real: miniupnpd's own tools and its nftables rules show it,
 /// and a peer on the "internet" side completes a BitTorrent handshake through the external address. On stop the node
 /// removes the mapping and the rules are gone.
@@ -25,7 +25,7 @@ public sealed class PortMappingInteropTests
         await using HomeRouter router = await HomeRouter.StartAsync(natPmp: true, upnp: false, ct);
         using var temp = new TempDirectory("natpmp");
         (string torrentPath, string content, string infoHash) = await CreateTorrentAsync(temp, ct);
-        PeerNetProcess seeder = await StartSeederAsync(router, temp, torrentPath, content, ct);
+        PeerNetProcess seeder = await StartSeederAsync(router, temp, torrentPath, content, ct, "natpmp"); // miniupnpd answers PCP too: NAT-PMP alone here
         await using (seeder)
         {
             int port = seeder.ListenPort;
@@ -61,7 +61,7 @@ public sealed class PortMappingInteropTests
             int port = seeder.ListenPort;
             await WaitForLogAsync(seeder, router, $"UPnP mapped TCP port {port} to {HomeRouter.ExternalAddress}:{port} ");
             await WaitForLogAsync(seeder, router, $"UPnP mapped UDP port {port} to {HomeRouter.ExternalAddress}:{port} ");
-            Assert.Contains("NAT-PMP failed", seeder.Process.StandardError, StringComparison.Ordinal); // this router has none
+            Assert.Contains("PCP failed", seeder.Process.StandardError, StringComparison.Ordinal); // this router has no PCP nor NAT-PMP
 
             // miniupnpc lists both mappings, to the node's address, under the node's description.
             string list = await router.InHomeAsync(["upnpc", "-l"], ct);
@@ -75,6 +75,47 @@ public sealed class PortMappingInteropTests
             Assert.Contains("UPnP removed the mappings of port " + Num(port), seeder.Process.StandardError, StringComparison.Ordinal);
             Assert.DoesNotContain("'PeerNet'", await router.InHomeAsync(["upnpc", "-l"], ct), StringComparison.Ordinal);
             Assert.Empty(ForwardRules(await router.ForwardingRulesAsync(ct), port));
+        }
+    }
+
+    [Fact(Timeout = TestTimeout)]
+    public async Task Pcp_MapsThePortThroughMiniupnpd_BeforeNatPmp_AndRemovesItOnStop()
+    {
+        ReferenceTools.Require(ReferenceTool.Miniupnpd);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+
+        // UPnP on in the router so upnpc can list its table (PCP's mappings among them); the node asks by PCP, with
+        // NAT-PMP as its fallback, and not by UPnP: every mapping listed is PCP's.
+        await using HomeRouter router = await HomeRouter.StartAsync(natPmp: true, upnp: true, ct);
+        using var temp = new TempDirectory("pcp");
+        (string torrentPath, string content, string infoHash) = await CreateTorrentAsync(temp, ct);
+        PeerNetProcess seeder = await StartSeederAsync(router, temp, torrentPath, content, ct, "pcp,natpmp");
+        await using (seeder)
+        {
+            int port = seeder.ListenPort;
+            await WaitForLogAsync(seeder, router, $"PCP mapped TCP port {port} to {HomeRouter.ExternalAddress}:{port} ");
+            await WaitForLogAsync(seeder, router, $"PCP mapped UDP port {port} to {HomeRouter.ExternalAddress}:{port} ");
+            Assert.DoesNotContain("NAT-PMP mapped", seeder.Process.StandardError, StringComparison.Ordinal);
+
+            // miniupnpd logged the two PCP MAP requests, lists both mappings to the node, and forwards both protocols.
+            string home = Regex.Escape(HomeRouter.HomeAddress);
+            Assert.Matches($@"PCP MAP: \w+ mapping TCP {port}->{home}:{port}\b", router.Log);
+            Assert.Matches($@"PCP MAP: \w+ mapping UDP {port}->{home}:{port}\b", router.Log);
+            string list = await router.InHomeAsync(["upnpc", "-l"], ct);
+            Assert.Matches($@"\bTCP +{port}->{home}:{port} +'", list);
+            Assert.Matches($@"\bUDP +{port}->{home}:{port} +'", list);
+            Assert.Equal(2, ForwardRules(await router.ForwardingRulesAsync(ct), port).Count);
+
+            // The address PCP reported is the one natpmpc reads, and a peer outside reaches the node through it.
+            string natpmpc = await router.InHomeAsync(["natpmpc", "-g", HomeRouter.RouterAddress], ct);
+            Assert.Contains($"Public IP address : {HomeRouter.ExternalAddress}", natpmpc, StringComparison.Ordinal);
+            Assert.Equal(infoHash, (await router.InInternetAsync([ReferenceTools.SystemPython, PythonScripts.Resolve("bt_handshake.py"), HomeRouter.ExternalAddress, Num(port), infoHash], ct)).Trim());
+
+            await StopAsync(seeder, ct);
+            Assert.Contains("PCP removed the mappings of port " + Num(port), seeder.Process.StandardError, StringComparison.Ordinal);
+            Assert.Empty(ForwardRules(await router.ForwardingRulesAsync(ct), port));
+            string after = await router.InHomeAsync(["upnpc", "-l"], ct);
+            Assert.DoesNotMatch($@"\b(TCP|UDP) +{port}->{home}:{port}\b", after);
         }
     }
 
@@ -95,8 +136,15 @@ public sealed class PortMappingInteropTests
     }
 
     /// <summary><c>peernet seed</c> in the home namespace, on every address (so it maps), verbose: the mapper logs to stderr.</summary>
-    private static Task<PeerNetProcess> StartSeederAsync(HomeRouter router, TempDirectory temp, string torrent, string content, CancellationToken ct)
-        => PeerNetProcess.StartSeedAsync(torrent, content, new PeerNetOptions { Host = "0.0.0.0", NoTrackers = true, Launcher = router.HomeLauncher, Verbose = true }, ct);
+    private static Task<PeerNetProcess> StartSeederAsync(HomeRouter router, TempDirectory temp, string torrent, string content, CancellationToken ct, string? portMapping = null)
+        => PeerNetProcess.StartSeedAsync(torrent, content, new PeerNetOptions
+        {
+            Host = "0.0.0.0",
+            NoTrackers = true,
+            Launcher = router.HomeLauncher,
+            Verbose = true,
+            ExtraArguments = portMapping is null ? [] : ["--port-mapping", portMapping],
+        }, ct);
 
     private static async Task WaitForLogAsync(PeerNetProcess seeder, HomeRouter router, string text)
     {

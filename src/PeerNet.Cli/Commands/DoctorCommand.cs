@@ -228,7 +228,12 @@ internal static class DoctorCommand
             return $"none yet{(m.Gateway is null ? "" : $" (gateway {m.Gateway})")}{error}";
         }
 
-        string protocol = m.Protocol == PortMappingProtocol.NatPmp ? "NAT-PMP" : "UPnP IGD";
+        string protocol = m.Protocol switch
+        {
+            PortMappingProtocol.Pcp => "PCP",
+            PortMappingProtocol.NatPmp => "NAT-PMP",
+            _ => "UPnP IGD",
+        };
         string lease = m.ExpiresAt is { } expires ? $", lease {Age(expires - now)} left" : ", permanent";
         return $"{protocol} via {m.Gateway}: {m.ExternalAddress} TCP {m.ExternalTcpPort}, UDP {m.ExternalUdpPort}{lease}{error}";
     }

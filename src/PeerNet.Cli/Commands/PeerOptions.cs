@@ -74,6 +74,14 @@ internal sealed class PeerOptions
         Description = "Do not use Local Service Discovery (BEP 14: multicast announces on the local network, TTL 1) to find peers (private torrents never do).",
     };
 
+    public Option<PortMappingOptions> PortMapping { get; } = new("--port-mapping")
+    {
+        Description = "How to ask the home router to forward the port: a comma-separated list of pcp, natpmp and upnp, or none. Default: pcp,natpmp,upnp (PCP first, NAT-PMP when the router speaks only that, UPnP beside them).",
+        HelpName = "LIST",
+        CustomParser = ParsePortMapping,
+        DefaultValueFactory = _ => new PortMappingOptions(),
+    };
+
     public Option<EncryptionPolicy> Encryption { get; } = new("--encryption")
     {
         Description = "Message Stream Encryption of peer connections: disabled, enabled (accept both; dial encrypted, then plain if the peer does not answer) or forced (encrypted only, in and out).",
@@ -168,6 +176,40 @@ internal sealed class PeerOptions
         command.Options.Add(Utp);
         command.Options.Add(NoDht);
         command.Options.Add(NoLsd);
+        command.Options.Add(PortMapping);
+    }
+
+    /// <summary>A <c>--port-mapping</c> list: the protocols named, or none; anything else is an error naming the word.</summary>
+    internal static PortMappingOptions ParsePortMapping(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            return PortMappingOptions.None;
+        }
+
+        var options = PortMappingOptions.None;
+        foreach (string word in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            switch (word.ToLowerInvariant())
+            {
+                case "pcp":
+                    options = options with { Pcp = true };
+                    break;
+                case "natpmp":
+                case "nat-pmp":
+                    options = options with { NatPmp = true };
+                    break;
+                case "upnp":
+                    options = options with { Upnp = true };
+                    break;
+                default:
+                    result.AddError($"'{word}' is not a port mapping protocol: give a comma-separated list of pcp, natpmp and upnp, or none.");
+                    return PortMappingOptions.None;
+            }
+        }
+
+        return options;
     }
 
     internal static long ParseRate(ArgumentResult result)

@@ -36,6 +36,7 @@ internal static class SessionFactory
             Utp = utp,
             OutgoingTcp = outgoingTcp,
             Holepunch = !parseResult.GetValue(options.NoHolepunch),
+            PortMapping = parseResult.GetValue(options.PortMapping) ?? new PortMappingOptions(),
         };
         ILoggerFactory? logs = parseResult.GetValue(options.Verbose) ? new StderrLoggerFactory(parseResult.InvocationConfiguration.Error, LogLevel.Debug) : null;
         try

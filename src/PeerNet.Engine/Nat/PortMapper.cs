@@ -4,9 +4,10 @@ using Microsoft.Extensions.Logging;
 namespace PeerNet.Nat;
 
 /// <summary>
-/// Keeps the node's port (TCP and UDP, one number) mapped on the home router: NAT-PMP and UPnP side by side, as libtorrent
-/// does, each mapping when it can and renewing at half its lease; a failure is retried after 1 minute, then 2, up to 30.
-/// <see cref="Status"/> says which protocol holds the mapping (NAT-PMP before UPnP when both do), the external address
+/// Keeps the node's port (TCP and UDP, one number) mapped on the home router: PCP (or NAT-PMP, when the gateway speaks
+/// only that) and UPnP side by side, as libtorrent does, each mapping when it can and renewing at half its lease; a
+/// failure is retried after 1 minute, then 2, up to 30. <see cref="Status"/> says which protocol holds the mapping (PCP
+/// or NAT-PMP before UPnP when both do), the external address
 /// and ports, and the last problem. Stopping removes every mapping made, in at most <see cref="RemoveTimeout"/>.
 /// </summary>
 internal sealed class PortMapper : IAsyncDisposable
@@ -60,15 +61,18 @@ internal sealed class PortMapper : IAsyncDisposable
 
         var clients = new List<IPortMappingClient>();
         string? error = null;
-        if (options.NatPmp)
+        if (options.Pcp || options.NatPmp)
         {
             if (gateway is null)
             {
-                error = "NAT-PMP: no default gateway";
+                error = (options.Pcp ? "PCP" : "NAT-PMP") + ": no default gateway";
             }
             else
             {
-                clients.Add(new NatPmpClient(new IPEndPoint(gateway, PortMapping.NatPmp.ServerPort), (uint)options.NatPmpLifetimeSeconds));
+                // PCP first on port 5351, as libtorrent 2: a gateway that answers in NAT-PMP's version is then asked by NAT-PMP.
+                var endpoint = new IPEndPoint(gateway, PortMapping.Pcp.ServerPort);
+                NatPmpClient? natPmp = options.NatPmp ? new NatPmpClient(endpoint, (uint)options.NatPmpLifetimeSeconds) : null;
+                clients.Add(options.Pcp ? new PcpClient(endpoint, (uint)options.NatPmpLifetimeSeconds, natPmp) : natPmp!);
             }
         }
 
@@ -110,7 +114,6 @@ internal sealed class PortMapper : IAsyncDisposable
     private async Task KeepMappedAsync(int index)
     {
         IPortMappingClient client = _clients[index];
-        string name = Name(client.Protocol);
         TimeSpan retry = FirstRetry;
         CancellationToken stopping = _stop.Token;
         while (!stopping.IsCancellationRequested)
@@ -134,6 +137,7 @@ internal sealed class PortMapper : IAsyncDisposable
                 return;
             }
 
+            string name = Name(client.Protocol); // after the attempt: PCP's client may have fallen back to NAT-PMP
             TimeSpan next = mapped is null ? retry : mapped.Lifetime is { } life ? life / 2 : PermanentRecheck;
             retry = mapped is not null ? FirstRetry : retry * 2 > LastRetry ? LastRetry : retry * 2;
 
@@ -181,7 +185,12 @@ internal sealed class PortMapper : IAsyncDisposable
         }
     }
 
-    private static string Name(PortMappingProtocol protocol) => protocol == PortMappingProtocol.NatPmp ? "NAT-PMP" : "UPnP";
+    private static string Name(PortMappingProtocol protocol) => protocol switch
+    {
+        PortMappingProtocol.Pcp => "PCP",
+        PortMappingProtocol.NatPmp => "NAT-PMP",
+        _ => "UPnP",
+    };
 
     /// <summary>Stops renewing and removes every mapping made, giving the router at most <see cref="RemoveTimeout"/>.</summary>
     public async ValueTask DisposeAsync()

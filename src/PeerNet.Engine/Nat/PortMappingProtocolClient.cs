@@ -10,12 +10,12 @@ namespace PeerNet.Nat;
 internal sealed record MappedPort(IPAddress? ExternalAddress, int TcpPort, int UdpPort, TimeSpan? Lifetime);
 
 /// <summary>A router's refusal, or no answer, in words for the status and the log.</summary>
-internal sealed class PortMappingException(string message, Exception? inner = null) : Exception(message, inner);
+internal class PortMappingException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>One way of asking the router for a mapping: NAT-PMP or UPnP.</summary>
+/// <summary>One way of asking the router for a mapping: PCP (falling back to NAT-PMP), NAT-PMP or UPnP.</summary>
 internal interface IPortMappingClient : IDisposable
 {
-    /// <summary>Which protocol this is.</summary>
+    /// <summary>Which protocol this is (PCP's client says NAT-PMP once it has fallen back to it).</summary>
     PortMappingProtocol Protocol { get; }
 
     /// <summary>Maps (or renews) TCP and UDP <paramref name="port"/>; throws <see cref="PortMappingException"/> with the reason.</summary>

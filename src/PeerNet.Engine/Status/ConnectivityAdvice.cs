@@ -47,19 +47,24 @@ internal static class ConnectivityAdvice
         bool tcpIn = Recent(r, r.InboundTcp.LastFromInternet);
         bool utpIn = Recent(r, r.InboundUtp.LastFromInternet);
         string minutes = $"{Window.TotalMinutes:0} minutes";
-        string protocol = mapping.Protocol == PortMappingProtocol.NatPmp ? "NAT-PMP" : "UPnP";
+        string protocol = mapping.Protocol switch
+        {
+            PortMappingProtocol.Pcp => "PCP",
+            PortMappingProtocol.NatPmp => "NAT-PMP",
+            _ => "UPnP",
+        };
 
         if (!mapped && !tcpIn && !utpIn)
         {
             if (expectsInbound)
             {
                 problems.Add(new(ConnectivityProblemKind.NotReachable, ConnectivitySeverity.Error,
-                    $"No inbound connection from the internet in the last {minutes} and no port mapping: forward TCP and UDP port {port} on your router to this machine, or enable UPnP or NAT-PMP on the router."));
+                    $"No inbound connection from the internet in the last {minutes} and no port mapping: forward TCP and UDP port {port} on your router to this machine, or enable UPnP or NAT-PMP/PCP on the router."));
             }
             else if (mapping.Enabled && mapping.LastError is { } error)
             {
                 problems.Add(new(ConnectivityProblemKind.PortMappingFailed, ConnectivitySeverity.Warning,
-                    $"The router did not map port {port} ({error}): enable UPnP or NAT-PMP on the router, or forward TCP and UDP port {port} to this machine by hand."));
+                    $"The router did not map port {port} ({error}): enable UPnP or NAT-PMP/PCP on the router, or forward TCP and UDP port {port} to this machine by hand."));
             }
             else if (!mapping.Enabled)
             {

@@ -78,7 +78,7 @@ public sealed record ConnectivityReport
 /// <summary>How the node learned an external address.</summary>
 public enum ExternalAddressSource
 {
-    /// <summary>The home router, when mapping the port (NAT-PMP or UPnP).</summary>
+    /// <summary>The home router, when mapping the port (PCP, NAT-PMP or UPnP).</summary>
     PortMapping,
 
     /// <summary>DHT nodes' replies (BEP 42 <c>ip</c>), once two agree.</summary>

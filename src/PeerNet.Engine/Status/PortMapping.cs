@@ -4,22 +4,31 @@ namespace PeerNet;
 
 /// <summary>
 /// How the node asks the home router to forward its port (TCP and UDP, the same number) and learns its external address,
-/// as libtorrent's <c>enable_natpmp</c> and <c>enable_upnp</c>. Both on by default; a node listening only on a loopback
-/// address never maps.
+/// as libtorrent's <c>enable_natpmp</c> (which speaks PCP first since libtorrent 2) and <c>enable_upnp</c>. All on by
+/// default; a node listening only on a loopback address never maps.
 /// </summary>
 public sealed record PortMappingOptions
 {
-    /// <summary>Port mapping turned off: no NAT-PMP and no UPnP.</summary>
-    public static PortMappingOptions None { get; } = new() { NatPmp = false, Upnp = false };
+    /// <summary>Port mapping turned off: no PCP, no NAT-PMP and no UPnP.</summary>
+    public static PortMappingOptions None { get; } = new() { Pcp = false, NatPmp = false, Upnp = false };
 
-    /// <summary>Ask the gateway by NAT-PMP (RFC 6886, UDP port 5351). Default: on.</summary>
+    /// <summary>
+    /// Ask the gateway by PCP (RFC 6887, UDP port 5351) first; when it answers in NAT-PMP's version, NAT-PMP is used
+    /// instead (if <see cref="NatPmp"/> is on). Default: on.
+    /// </summary>
+    public bool Pcp { get; init; } = true;
+
+    /// <summary>
+    /// Ask the gateway by NAT-PMP (RFC 6886, UDP port 5351): after PCP when <see cref="Pcp"/> is on and the gateway
+    /// speaks only NAT-PMP, or alone when PCP is off. Default: on.
+    /// </summary>
     public bool NatPmp { get; init; } = true;
 
     /// <summary>Ask an Internet gateway device found by SSDP by UPnP (WANIPConnection / WANPPPConnection). Default: on.</summary>
     public bool Upnp { get; init; } = true;
 
     /// <summary>
-    /// The gateway to ask by NAT-PMP and to search for devices on; null for the default route's (read from
+    /// The gateway to ask by PCP or NAT-PMP and to search for devices on; null for the default route's (read from
     /// <c>/proc/net/route</c> on Linux, from the network interfaces elsewhere).
     /// </summary>
     public IPAddress? Gateway { get; init; }
@@ -30,11 +39,14 @@ public sealed record PortMappingOptions
     /// </summary>
     public int UpnpLeaseSeconds { get; init; } = 3600;
 
-    /// <summary>The lifetime asked of a NAT-PMP mapping, in seconds (renewed at half of what the gateway grants). Default 7200, as RFC 6886 recommends.</summary>
+    /// <summary>
+    /// The lifetime asked of a PCP or NAT-PMP mapping, in seconds (renewed at half of what the gateway grants). Default
+    /// 7200, as RFC 6886 recommends.
+    /// </summary>
     public int NatPmpLifetimeSeconds { get; init; } = 7200;
 
     /// <summary>Whether any protocol is on.</summary>
-    public bool Enabled => NatPmp || Upnp;
+    public bool Enabled => Pcp || NatPmp || Upnp;
 }
 
 /// <summary>Which protocol holds the node's port mapping.</summary>
@@ -48,6 +60,9 @@ public enum PortMappingProtocol
 
     /// <summary>UPnP Internet gateway device (WANIPConnection or WANPPPConnection).</summary>
     Upnp,
+
+    /// <summary>PCP, the Port Control Protocol (RFC 6887).</summary>
+    Pcp,
 }
 
 /// <summary>
@@ -80,6 +95,6 @@ public sealed record PortMappingStatus
     /// <summary>When the mapping's lease runs out unless renewed (the node renews it before); null for a permanent one or none.</summary>
     public DateTimeOffset? ExpiresAt { get; init; }
 
-    /// <summary>The last problem met by either protocol, in words (for example "NAT-PMP: no answer from 192.168.1.1"), or null.</summary>
+    /// <summary>The last problem met by any protocol, in words (for example "PCP: no PCP answer from the gateway 192.168.1.1"), or null.</summary>
     public string? LastError { get; init; }
 }

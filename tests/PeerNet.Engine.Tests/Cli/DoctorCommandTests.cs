@@ -80,6 +80,33 @@ public sealed class DoctorCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pcp_mapping_is_named_PCP_in_the_text_and_Pcp_in_the_json()
+    {
+        var at = new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
+        PeerNet.Daemon.Api.DoctorReport report = PeerNet.Daemon.Api.DoctorReport.From(new ConnectivityReport
+        {
+            At = at,
+            StartedAt = at.AddHours(-1),
+            ListenPort = 6881,
+            PortMapping = new PortMappingStatus
+            {
+                Enabled = true,
+                Gateway = IPAddress.Parse("192.168.1.1"),
+                Protocol = PortMappingProtocol.Pcp,
+                ExternalAddress = IPAddress.Parse("203.0.113.5"),
+                ExternalTcpPort = 6881,
+                ExternalUdpPort = 6882,
+                ExpiresAt = at.AddHours(2),
+            },
+        });
+        using var text = new StringWriter();
+        await PeerNet.Cli.Commands.DoctorCommand.WriteAsync(text, report);
+        Assert.Contains("Port mapping     PCP via 192.168.1.1: 203.0.113.5 TCP 6881, UDP 6882, lease 2 h left", text.ToString(), StringComparison.Ordinal);
+        using JsonDocument json = JsonDocument.Parse(JsonSerializer.Serialize(report, PeerNet.Daemon.Api.DoctorReport.JsonOptions));
+        Assert.Equal("Pcp", json.RootElement.GetProperty("portMapping").GetProperty("protocol").GetString());
+    }
+
+    [Fact]
     public async Task A_negative_wait_is_refused()
     {
         (int exit, _, string error) = await RunAsync("doctor", "--wait", "-1");

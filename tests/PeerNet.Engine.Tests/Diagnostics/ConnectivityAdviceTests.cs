@@ -143,7 +143,7 @@ public sealed class ConnectivityAdviceTests
     {
         ConnectivityReport unreachable = Healthy with { ListenPort = 51413, PortMapping = NoMapping, InboundTcp = new(), InboundUtp = new() };
         Assert.Equal(
-            "No inbound connection from the internet in the last 30 minutes and no port mapping: forward TCP and UDP port 51413 on your router to this machine, or enable UPnP or NAT-PMP on the router.",
+            "No inbound connection from the internet in the last 30 minutes and no port mapping: forward TCP and UDP port 51413 on your router to this machine, or enable UPnP or NAT-PMP/PCP on the router.",
             Assert.Single(ConnectivityAdvice.Find(unreachable)).Message);
 
         ConnectivityReport upnp = Healthy with { PortMapping = Healthy.PortMapping with { Protocol = PortMappingProtocol.Upnp }, InboundTcp = new(), InboundUtp = new() };

@@ -8,7 +8,8 @@ namespace PeerNet.Engine.Tests.Nat;
 /// <summary>
 /// A NAT-PMP server on loopback: answers the external-address request with <see cref="External"/> and each mapping with
 /// the suggested port plus <see cref="PortOffset"/> (or the internal port when none is suggested) for
-/// <see cref="Lifetime"/> seconds, or with <see cref="Refusal"/> when set. Keeps every request it got.
+/// <see cref="Lifetime"/> seconds, or with <see cref="Refusal"/> when set; a PCP request gets RFC 6886's "unsupported
+/// version" answer, as a NAT-PMP-only router gives. Keeps every request it got.
 /// </summary>
 internal sealed class FakeNatPmpGateway : IAsyncDisposable
 {
@@ -27,6 +28,9 @@ internal sealed class FakeNatPmpGateway : IAsyncDisposable
     public uint Lifetime { get; init; } = 60;
 
     public ushort? Refusal { get; set; }
+
+    /// <summary>How many requests of another version (PCP's) were answered "unsupported version".</summary>
+    public int VersionMismatches { get; private set; }
 
     /// <summary>(opcode, internal port, suggested external port, lifetime) of each request, in order.</summary>
     public ConcurrentQueue<(byte Opcode, ushort Internal, ushort Suggested, uint Lifetime)> Requests { get; } = new();
@@ -47,7 +51,17 @@ internal sealed class FakeNatPmpGateway : IAsyncDisposable
             }
 
             byte[] request = received.Buffer;
-            if (request.Length < 2 || request[0] != 0)
+            if (request.Length >= 2 && request[0] != 0)
+            {
+                // RFC 6886 section 3.5: another version (a PCP request) gets "unsupported version", header only.
+                byte[] unsupported = [0, (byte)(128 + (request[1] & 0x7f)), 0, 1, 0, 0, 0, 0];
+                BinaryPrimitives.WriteUInt32BigEndian(unsupported.AsSpan(4), epoch);
+                VersionMismatches++;
+                await _socket.SendAsync(unsupported, received.RemoteEndPoint);
+                continue;
+            }
+
+            if (request.Length < 2)
             {
                 continue;
             }
