@@ -93,10 +93,12 @@ public sealed partial class UtpSynFloodTests
         SwarmTest.Log(clock, figures);
         TestContext.Current.TestOutputHelper?.WriteLine(figures);
 
-        // The flood was real: many distinct forged sources, all of it delivered to the seed's namespace, and the
-        // half-open table was driven to its limit (else the bound below shows nothing).
+        // The flood was real: many distinct forged sources, delivered to the seed's namespace and read by the node
+        // (a loaded machine may lose some on the way, so not all), and the half-open table was driven to its limit
+        // (else the bound below shows nothing).
         Assert.True(flood.Sources >= 10_000, figures);
-        Assert.Equal(flood.Sent, inPackets);
+        Assert.InRange(inPackets, 10_000, flood.Sent);
+        Assert.True(synsReceived >= 10_000, figures);
         Assert.True(synsRefused > 0, "no SYN was refused: the flood never filled the half-open table.\n" + figures);
         Assert.True(during.EndedBeforeTheTransfer, "the transfer completed before the flood ended: it was not in flight throughout.\n" + figures);
 
@@ -158,6 +160,11 @@ public sealed partial class UtpSynFloodTests
             await Poll.UntilAsync(() => File.Exists(endpoint) || seed.HasExited, "the daemon's api-endpoint file", TimeSpan.FromSeconds(60), describe: seed.Describe);
             Assert.False(seed.HasExited, "the daemon did not start:\n" + seed.Describe());
             await PeerNetProcess.RunUnderAsync(net.SeedLauncher, ["add", torrent.TorrentPath, "--save", torrent.SourceParent, "--state", state], TimeSpan.FromSeconds(120), checkExitCode: true, ct);
+
+            // Seeding only once its data is checked: the quiet transfer is the figure to compare with, so it must not
+            // start against a node still hashing 64 MiB (one run here saw its first uTP connect time out then).
+            string verified = $"{torrent.PieceCount}/{torrent.PieceCount} pieces verified";
+            await seed.WaitForLineAsync(l => l.Contains(verified, StringComparison.Ordinal), TimeSpan.FromSeconds(120), ct);
             return seed;
         }
         catch

@@ -120,7 +120,7 @@ def main():
         if sent + errors >= due:
             time.sleep(0.0005)
             continue
-        for _ in range(min(due - sent - errors, 1000)):  # in slices, so the time bound holds when behind
+        for _ in range(min(due - sent - errors, 256)):  # in slices, so the time bound holds when behind
             index = sent + errors
             address = base + ((index * step) % size)
             source = struct.pack("!I", address)
