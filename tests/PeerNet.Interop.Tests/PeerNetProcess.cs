@@ -170,6 +170,10 @@ internal sealed partial class PeerNetProcess : IAsyncDisposable
     public static Task<ProcessResult> RunAsync(IEnumerable<string> arguments, TimeSpan timeout, bool checkExitCode, CancellationToken cancellationToken)
         => ProcessRunner.RunAsync(DotnetHost(), [CheckedAssemblyPath(), .. arguments], timeout, checkExitCode: checkExitCode, cancellationToken: cancellationToken);
 
+    /// <summary>Runs a verb that ends by itself under <paramref name="launcher"/> (<c>ip netns exec NAME</c>, say).</summary>
+    public static Task<ProcessResult> RunUnderAsync(IReadOnlyList<string> launcher, IEnumerable<string> arguments, TimeSpan timeout, bool checkExitCode, CancellationToken cancellationToken)
+        => ProcessRunner.RunAsync(launcher[0], [.. launcher.Skip(1), DotnetHost(), CheckedAssemblyPath(), .. arguments], timeout, checkExitCode: checkExitCode, cancellationToken: cancellationToken);
+
     /// <summary>Waits for the <c>complete:</c> line (and, unless seeding on, a clean exit) and returns its counters.</summary>
     public async Task<PeerNetCompletion> WaitForCompletionAsync(TimeSpan timeout, bool seeding, CancellationToken cancellationToken)
     {

@@ -166,6 +166,10 @@ internal static class DoctorCommand
         text.Add("Inbound");
         text.Add($"  TCP            {Inbound(r.InboundTcp, r.At)}");
         text.Add($"  uTP            {(r.UtpIncoming ? Inbound(r.InboundUtp, r.At) : "off")}");
+        if (r.UtpIncoming)
+        {
+            text.Add($"  uTP SYNs       {Syns(r.Utp)}");
+        }
         text.Add($"  holepunch      {Holepunch(r.Holepunch)}");
         text.Add("DHT");
         text.Add($"  IPv4           {Dht(r.Dht, r.At)}");
@@ -212,6 +216,11 @@ internal static class DoctorCommand
 
     /// <summary>"MaxInboundStreams" as "inbound streams".</summary>
     private static string Words(string limit) => System.Text.RegularExpressions.Regex.Replace(limit["Max".Length..], "(?<=.)([A-Z])", " $1").ToLowerInvariant();
+
+    /// <summary>What strangers' SYNs cost: the half-open table against its limit, SYNs refused, answer bytes against SYN bytes.</summary>
+    private static string Syns(DoctorUtp u)
+        => $"{u.SynsReceived} received, {u.SynsRefused} refused (table full); half-open {u.HalfOpen} of {u.MaxHalfOpen}, at most {u.HalfOpenPeak} so far, "
+            + $"{u.MaxHalfOpenPerAddress} per address; answers {ByteSize.Format(u.SynAnswerBytes)} for {ByteSize.Format(u.SynBytes)} of SYNs";
 
     private static string Join(IReadOnlyList<string> endPoints) => endPoints.Count == 0 ? "none" : string.Join(", ", endPoints);
 

@@ -19,6 +19,7 @@ namespace PeerNet.Daemon.Api;
 /// <param name="ExternalAddresses">Every external address the node was told of, and by whom.</param>
 /// <param name="InboundTcp">Incoming TCP connections.</param>
 /// <param name="InboundUtp">Incoming uTP connections.</param>
+/// <param name="Utp">uTP's connections, half-open table and SYN counts.</param>
 /// <param name="Holepunch">BEP 55 holepunching since start: rendezvous relayed for others, and this node's own asks and dials.</param>
 /// <param name="Dht">The IPv4 DHT's health, or null without one.</param>
 /// <param name="Dht6">The IPv6 DHT's health, or null without one.</param>
@@ -39,6 +40,7 @@ public sealed record DoctorReport(
     IReadOnlyList<DoctorExternalAddress> ExternalAddresses,
     DoctorInbound InboundTcp,
     DoctorInbound InboundUtp,
+    DoctorUtp Utp,
     HolepunchReport Holepunch,
     DoctorDht? Dht,
     DoctorDht? Dht6,
@@ -72,6 +74,7 @@ public sealed record DoctorReport(
             [.. report.ExternalAddresses.Select(a => new DoctorExternalAddress(a.Address.ToString(), a.Source, a.Reports))],
             InboundOf(report.InboundTcp),
             InboundOf(report.InboundUtp),
+            DoctorUtp.From(report.Utp),
             report.Holepunch,
             DhtOf(report.Dht),
             DhtOf(report.Dht6),
@@ -112,6 +115,29 @@ public sealed record DoctorExternalAddress(string Address, ExternalAddressSource
 /// <param name="Last">The last one, from anywhere.</param>
 /// <param name="LastFromInternet">The last one from an address on the internet.</param>
 public sealed record DoctorInbound([property: JsonPropertyName("ipv4")] long IPv4, [property: JsonPropertyName("ipv6")] long IPv6, DateTimeOffset? Last, DateTimeOffset? LastFromInternet);
+
+/// <summary>uTP in a <see cref="DoctorReport"/> (see <see cref="UtpReport"/>): what strangers' SYNs cost the node, and the limits.</summary>
+/// <param name="Connections">uTP connections open now.</param>
+/// <param name="Accepted">Incoming connections established since start.</param>
+/// <param name="HalfOpen">Half-open entries now.</param>
+/// <param name="HalfOpenPeak">The most half-open entries held at once since start.</param>
+/// <param name="MaxHalfOpen">The half-open table's size.</param>
+/// <param name="MaxHalfOpenPerAddress">Half-open entries from one address at most.</param>
+/// <param name="SynsReceived">SYNs that named no connection.</param>
+/// <param name="SynsRefused">SYNs dropped unanswered: the table, or the address's share, was full.</param>
+/// <param name="SynBytes">uTP bytes of those SYNs.</param>
+/// <param name="SynAnswers">Answers sent to SYNs.</param>
+/// <param name="SynAnswerBytes">uTP bytes of the answers (never more than <paramref name="SynBytes"/>).</param>
+public sealed record DoctorUtp(int Connections, long Accepted, int HalfOpen, int HalfOpenPeak, int MaxHalfOpen, int MaxHalfOpenPerAddress,
+    long SynsReceived, long SynsRefused, long SynBytes, long SynAnswers, long SynAnswerBytes)
+{
+    /// <summary>The JSON shape of <paramref name="u"/>.</summary>
+    public static DoctorUtp From(UtpReport u)
+    {
+        ArgumentNullException.ThrowIfNull(u);
+        return new DoctorUtp(u.Connections, u.Accepted, u.HalfOpen, u.HalfOpenPeak, u.MaxHalfOpen, u.MaxHalfOpenPerAddress, u.SynsReceived, u.SynsRefused, u.SynBytes, u.SynAnswers, u.SynAnswerBytes);
+    }
+}
 
 /// <summary>One DHT node's health in a <see cref="DoctorReport"/>.</summary>
 /// <param name="Family"><c>IPv4</c> or <c>IPv6</c>.</param>

@@ -62,6 +62,7 @@ public sealed partial class PeerNetNode
             ExternalAddresses = external,
             InboundTcp = Inbound(tracker, InboundTransport.Tcp),
             InboundUtp = Inbound(tracker, InboundTransport.Utp),
+            Utp = UtpOf(Utp),
             Dht = Health(_dht),
             Dht6 = Health(_dht6),
             Libp2pListenAddresses = Libp2p is { } libp2p ? [.. libp2p.ListenAddresses.Select(a => a.ToString())] : [],
@@ -106,6 +107,21 @@ public sealed partial class PeerNetNode
         (long v4, long v6, DateTimeOffset? last, DateTimeOffset? fromInternet) = tracker.InboundOn(transport);
         return new InboundReport { IPv4 = v4, IPv6 = v6, Last = last, LastFromInternet = fromInternet };
     }
+
+    private static UtpReport UtpOf(IReadOnlyList<UtpSocketManager> managers) => new()
+    {
+        Connections = managers.Sum(m => m.ConnectionCount),
+        Accepted = managers.Sum(m => m.AcceptedCount),
+        HalfOpen = managers.Sum(m => m.HalfOpenCount),
+        HalfOpenPeak = managers.Count == 0 ? 0 : managers.Max(m => m.HalfOpenPeak),
+        MaxHalfOpen = managers.Count == 0 ? 0 : managers[0].Settings.MaxHalfOpen,
+        MaxHalfOpenPerAddress = managers.Count == 0 ? 0 : managers[0].Settings.MaxHalfOpenPerAddress,
+        SynsReceived = managers.Sum(m => m.SynsReceived),
+        SynsRefused = managers.Sum(m => m.HalfOpenRefused),
+        SynBytes = managers.Sum(m => m.SynBytes),
+        SynAnswers = managers.Sum(m => m.SynAnswers),
+        SynAnswerBytes = managers.Sum(m => m.SynAnswerBytes),
+    };
 
     private static DhtHealthReport? Health(DhtNode? dht)
     {

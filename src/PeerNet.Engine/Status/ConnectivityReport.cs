@@ -41,6 +41,9 @@ public sealed record ConnectivityReport
     /// <summary>Incoming uTP connections that reached the node.</summary>
     public InboundReport InboundUtp { get; init; } = new();
 
+    /// <summary>uTP on the node's UDP sockets: connections, the half-open table and its limits, SYNs answered and refused.</summary>
+    public UtpReport Utp { get; init; } = new();
+
     /// <summary>The IPv4 DHT node's health, or null without one (DHT off, or an IPv6-only node).</summary>
     public DhtHealthReport? Dht { get; init; }
 
@@ -114,6 +117,46 @@ public sealed record InboundReport
 
     /// <summary>Every connection counted.</summary>
     public long Total => IPv4 + IPv6;
+}
+
+/// <summary>
+/// uTP since the node started, summed over its UDP sockets (one per address family), with the limits that bound what
+/// strangers' SYNs can cost it (docs/utp.md, "Connection set-up and the anti-amplification rule").
+/// </summary>
+public sealed record UtpReport
+{
+    /// <summary>uTP connections open now, both ways.</summary>
+    public int Connections { get; init; }
+
+    /// <summary>Incoming connections established (their initiator acked our answer to its SYN).</summary>
+    public long Accepted { get; init; }
+
+    /// <summary>Half-open entries now: SYNs answered whose senders have not yet shown they receive at their address.</summary>
+    public int HalfOpen { get; init; }
+
+    /// <summary>The most half-open entries held at once (on one socket) since the node started.</summary>
+    public int HalfOpenPeak { get; init; }
+
+    /// <summary>The half-open table's size per socket.</summary>
+    public int MaxHalfOpen { get; init; }
+
+    /// <summary>Of those, from one address at most.</summary>
+    public int MaxHalfOpenPerAddress { get; init; }
+
+    /// <summary>SYNs that named no connection of the node's, answered or not.</summary>
+    public long SynsReceived { get; init; }
+
+    /// <summary>SYNs dropped unanswered because the half-open table, or their address's share of it, was full.</summary>
+    public long SynsRefused { get; init; }
+
+    /// <summary>uTP bytes of the SYNs received (UDP payload).</summary>
+    public long SynBytes { get; init; }
+
+    /// <summary>Answers sent to SYNs.</summary>
+    public long SynAnswers { get; init; }
+
+    /// <summary>uTP bytes of those answers: never more than <see cref="SynBytes"/> (no amplification).</summary>
+    public long SynAnswerBytes { get; init; }
 }
 
 /// <summary>One DHT node's health.</summary>

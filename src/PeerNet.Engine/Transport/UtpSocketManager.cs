@@ -32,6 +32,11 @@ internal sealed class UtpSocketManager : IAsyncDisposable
     private int _resetsInWindow;
     private long _dropped;
     private long _halfOpenRefused;
+    private int _halfOpenPeak;
+    private long _synsReceived;
+    private long _synBytes;
+    private long _synAnswers;
+    private long _synAnswerBytes;
     private int _disposed;
 
     /// <param name="send">Sends one datagram out of the shared socket.</param>
@@ -72,6 +77,21 @@ internal sealed class UtpSocketManager : IAsyncDisposable
 
     /// <summary>SYNs dropped because the half-open table (or one address's share of it) was full.</summary>
     public long HalfOpenRefused => Interlocked.Read(ref _halfOpenRefused);
+
+    /// <summary>The most half-open entries held at once since the manager started (never above <see cref="UtpSettings.MaxHalfOpen"/>).</summary>
+    public int HalfOpenPeak => Volatile.Read(ref _halfOpenPeak);
+
+    /// <summary>SYNs that named no connection of ours (new ones, and repeats of a half-open one), answered or not.</summary>
+    public long SynsReceived => Interlocked.Read(ref _synsReceived);
+
+    /// <summary>uTP bytes of those SYNs (UDP payload).</summary>
+    public long SynBytes => Interlocked.Read(ref _synBytes);
+
+    /// <summary>Answers sent to those SYNs (state packets, or resets when uTP is not accepted).</summary>
+    public long SynAnswers => Interlocked.Read(ref _synAnswers);
+
+    /// <summary>uTP bytes of those answers: never more than <see cref="SynBytes"/> (the anti-amplification rule).</summary>
+    public long SynAnswerBytes => Interlocked.Read(ref _synAnswerBytes);
 
     /// <summary>Incoming connections established so far.</summary>
     public long AcceptedCount => Interlocked.Read(ref _acceptedCount);
@@ -208,7 +228,7 @@ internal sealed class UtpSocketManager : IAsyncDisposable
                 }
                 else
                 {
-                    OnSyn(packet, from);
+                    OnSyn(packet, from, datagram.Length);
                 }
 
                 return;
@@ -246,12 +266,19 @@ internal sealed class UtpSocketManager : IAsyncDisposable
         _drain.Clear();
     }
 
-    private void OnSyn(in UtpPacket syn, IPEndPoint from)
+    private void OnSyn(in UtpPacket syn, IPEndPoint from, int synLength)
     {
         UtpHeader header = syn.Header;
+        Interlocked.Increment(ref _synsReceived);
+        Interlocked.Add(ref _synBytes, synLength);
         if (!Settings.Incoming || _disposed != 0)
         {
-            SendReset(from, header);
+            if (SendReset(from, header))
+            {
+                Interlocked.Increment(ref _synAnswers);
+                Interlocked.Add(ref _synAnswerBytes, UtpHeader.Length);
+            }
+
             return;
         }
 
@@ -271,6 +298,10 @@ internal sealed class UtpSocketManager : IAsyncDisposable
                 entry = new HalfOpen(header.SequenceNumber, (ushort)Random.Shared.Next(0, 65536), syn.MaxDatagram, NowMicroseconds, header.TimestampMicroseconds);
                 _halfOpen.Add(key, entry);
                 _halfOpenByAddress[from.Address] = fromAddress + 1;
+                if (_halfOpen.Count > _halfOpenPeak)
+                {
+                    Volatile.Write(ref _halfOpenPeak, _halfOpen.Count);
+                }
             }
         }
 
@@ -279,6 +310,8 @@ internal sealed class UtpSocketManager : IAsyncDisposable
             (uint)Settings.ReceiveBufferBytes, entry.OurSequence, header.SequenceNumber);
         Span<byte> scratch = stackalloc byte[UtpPacket.GetLength(0, true, 0)];
         int length = UtpPacket.Write(scratch, reply, default, syn.MaxDatagram != 0 ? OfferFor(from) : 0, default);
+        Interlocked.Increment(ref _synAnswers);
+        Interlocked.Add(ref _synAnswerBytes, length);
         SendCopy(scratch[..length], from);
     }
 
@@ -347,8 +380,11 @@ internal sealed class UtpSocketManager : IAsyncDisposable
         }
     }
 
-    /// <summary>A reset for a packet that names no connection, within the rate limit; it is 20 bytes, never more than what it answers.</summary>
-    private void SendReset(IPEndPoint to, in UtpHeader answered)
+    /// <summary>
+    /// A reset for a packet that names no connection, within the rate limit (false when over it: nothing sent); it is 20
+    /// bytes, never more than what it answers.
+    /// </summary>
+    private bool SendReset(IPEndPoint to, in UtpHeader answered)
     {
         lock (_resetGate)
         {
@@ -361,7 +397,7 @@ internal sealed class UtpSocketManager : IAsyncDisposable
 
             if (++_resetsInWindow > Settings.ResetsPerSecond)
             {
-                return;
+                return false;
             }
         }
 
@@ -369,6 +405,7 @@ internal sealed class UtpSocketManager : IAsyncDisposable
         Span<byte> scratch = stackalloc byte[UtpHeader.Length];
         reset.WriteTo(scratch, 0);
         SendCopy(scratch, to);
+        return true;
     }
 
     /// <summary>Sends a small packet built on the stack (a pooled copy lives until the send is done).</summary>

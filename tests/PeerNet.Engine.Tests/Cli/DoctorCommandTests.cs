@@ -35,6 +35,10 @@ public sealed class DoctorCommandTests : IAsyncLifetime
         Assert.Equal($"127.0.0.1:{port}", report.GetProperty("tcp")[0].GetString());
         Assert.Equal($"127.0.0.1:{port}", report.GetProperty("udp")[0].GetString());
         Assert.True(report.GetProperty("utpIncoming").GetBoolean());
+        JsonElement utp = report.GetProperty("utp");
+        Assert.Equal(128, utp.GetProperty("maxHalfOpen").GetInt32());
+        Assert.Equal(8, utp.GetProperty("maxHalfOpenPerAddress").GetInt32());
+        Assert.Equal(0, utp.GetProperty("synsRefused").GetInt64());
         Assert.False(report.GetProperty("portMapping").GetProperty("enabled").GetBoolean());
 
         JsonElement dht = report.GetProperty("dht");
@@ -59,6 +63,7 @@ public sealed class DoctorCommandTests : IAsyncLifetime
         Assert.Matches(@"(?m)^  TCP +127\.0\.0\.1:\d+$", output);
         Assert.Matches(@"(?m)^Port mapping +off", output);
         Assert.Matches(@"(?m)^  TCP +none yet$", output);
+        Assert.Matches(@"(?m)^  uTP SYNs +0 received, 0 refused \(table full\); half-open 0 of 128, at most 0 so far, 8 per address; answers 0 B for 0 B of SYNs$", output);
         Assert.Matches(@"(?m)^  IPv4 +\d+ nodes? \(\d+ good\), joined, last lookup answered \d+ s ago$", output);
         Assert.Matches(@"(?m)^  IPv6 +off$", output);
         Assert.Matches(@"(?m)^  holepunch +none yet$", output);

@@ -66,5 +66,16 @@ public sealed class DiagnoseTests
         Assert.Equal(1, afterUtp.InboundTcp.Total);
         Assert.Equal(1, afterUtp.InboundUtp.IPv4);
         Assert.True(afterUtp.InboundUtp.Last >= afterTcp.InboundTcp.Last);
+
+        // The uTP side: the one SYN answered (no larger than it), its entry promoted, the table's limits named.
+        UtpReport utp = afterUtp.Utp;
+        Assert.Equal(1, utp.Accepted);
+        Assert.True(utp.SynsReceived >= 1, utp.ToString());
+        Assert.Equal(0, utp.SynsRefused);
+        Assert.Equal(0, utp.HalfOpen);
+        Assert.Equal(1, utp.HalfOpenPeak);
+        Assert.Equal(128, utp.MaxHalfOpen);
+        Assert.Equal(8, utp.MaxHalfOpenPerAddress);
+        Assert.InRange(utp.SynAnswerBytes, 20, utp.SynBytes);
     }
 }

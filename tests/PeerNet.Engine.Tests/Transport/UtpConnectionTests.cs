@@ -244,6 +244,15 @@ public sealed class UtpConnectionTests
         await TrackerWait(() => pair.B.HalfOpenRefused >= 600 - settings.MaxHalfOpen + 20);
         Assert.Equal(settings.MaxHalfOpen, pair.B.HalfOpenCount);
 
+        // What the node reports of it (ConnectivityReport.Utp, peernet doctor): every SYN seen, the table's peak at its
+        // bound, one answer per entry, and no more answer bytes than SYN bytes.
+        Assert.Equal(620, pair.B.SynsReceived);
+        Assert.Equal(620 - settings.MaxHalfOpen, pair.B.HalfOpenRefused);
+        Assert.Equal(settings.MaxHalfOpen, pair.B.HalfOpenPeak);
+        Assert.Equal(settings.MaxHalfOpen, pair.B.SynAnswers);
+        Assert.Equal((600L * syn.Length) + (20L * UtpHeader.Length), pair.B.SynBytes);
+        Assert.InRange(pair.B.SynAnswerBytes, settings.MaxHalfOpen * UtpHeader.Length, settings.MaxHalfOpen * syn.Length);
+
         foreach (IDatagramSocket socket in attackers)
         {
             await socket.DisposeAsync();
