@@ -161,8 +161,8 @@ public sealed partial class UtpSynFloodTests
             Assert.False(seed.HasExited, "the daemon did not start:\n" + seed.Describe());
             await PeerNetProcess.RunUnderAsync(net.SeedLauncher, ["add", torrent.TorrentPath, "--save", torrent.SourceParent, "--state", state], TimeSpan.FromSeconds(120), checkExitCode: true, ct);
 
-            // Seeding only once its data is checked: the quiet transfer is the figure to compare with, so it must not
-            // start against a node still hashing 64 MiB (one run here saw its first uTP connect time out then).
+            // Seeding only once its data is checked (peernet add returns after the check; this makes sure of it), so
+            // the quiet transfer, the figure to compare with, never waits for the seed's hashing.
             string verified = $"{torrent.PieceCount}/{torrent.PieceCount} pieces verified";
             await seed.WaitForLineAsync(l => l.Contains(verified, StringComparison.Ordinal), TimeSpan.FromSeconds(120), ct);
             return seed;
