@@ -78,8 +78,7 @@ internal sealed class PeerOptions
     {
         Description = "How to ask the home router to forward the port: a comma-separated list of pcp, natpmp and upnp, or none. Default: pcp,natpmp,upnp (PCP first, NAT-PMP when the router speaks only that, UPnP beside them).",
         HelpName = "LIST",
-        CustomParser = ParsePortMapping,
-        DefaultValueFactory = _ => new PortMappingOptions(),
+        CustomParser = ParsePortMapping, // absent: null, and the node's default (all three)
     };
 
     public Option<EncryptionPolicy> Encryption { get; } = new("--encryption")

@@ -94,8 +94,8 @@ public sealed record PeerNetNodeOptions
     public EncryptionOptions Encryption { get; init; } = new();
 
     /// <summary>
-    /// Port mapping on the home router (NAT-PMP and UPnP) for the node's TCP and UDP port, and the external address it
-    /// learns (<see cref="PeerNetNode.PortMapping"/>). Default: both on, as libtorrent; <see cref="PortMappingOptions.None"/>
+    /// Port mapping on the home router (PCP, falling back to NAT-PMP, and UPnP) for the node's TCP and UDP port, and the
+    /// external address it learns (<see cref="PeerNetNode.PortMapping"/>). Default: all on, as libtorrent 2; <see cref="PortMappingOptions.None"/>
     /// turns it off. A node listening on a loopback address never maps.
     /// </summary>
     public PortMappingOptions PortMapping { get; init; } = new();

@@ -70,6 +70,15 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task Get_UnknownPortMappingProtocol_IsAUsageErrorNamingIt()
+    {
+        (int exit, string output, string error) = await RunAsync(Offline("get", await TorrentAsync(), "-o", Path.Combine(_dir, "out"), "--port-mapping", "pcp,igd"));
+
+        AssertOneLine(exit, output, error, expectedExit: 2);
+        Assert.Contains("'igd' is not a port mapping protocol: give a comma-separated list of pcp, natpmp and upnp, or none.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dht_PortOutOfRange_IsAUsageError()
     {
         (int exit, string output, string error) = await RunAsync("dht", "--port", "65536", "--duration", "1");
