@@ -24,8 +24,8 @@ internal sealed class Aria2Process : IAsyncDisposable
     /// Downloads into <paramref name="directory"/> and exits 0 once complete (<c>--seed-time=0</c>); returns once it
     /// listens.
     /// </summary>
-    public static Task<Aria2Process> StartDownloadAsync(ToolInfo aria2, string torrentPath, string directory, CancellationToken cancellationToken, bool requireCrypto = false)
-        => StartAsync(aria2, torrentPath, directory, ["--seed-time=0", .. CryptoArguments(requireCrypto)], cancellationToken);
+    public static Task<Aria2Process> StartDownloadAsync(ToolInfo aria2, string torrentPath, string directory, CancellationToken cancellationToken, bool requireCrypto = false, string host = "127.0.0.1")
+        => StartAsync(aria2, torrentPath, directory, ["--seed-time=0", .. CryptoArguments(requireCrypto)], host, cancellationToken);
 
     /// <summary>MSE/PE only (<c>--bt-require-crypto=true</c>) with an RC4 payload (<c>--bt-min-crypto-level=arc4</c>); or aria2's default.</summary>
     private static string[] CryptoArguments(bool requireCrypto) => requireCrypto ? ["--bt-require-crypto=true", "--bt-min-crypto-level=arc4"] : [];
@@ -34,9 +34,9 @@ internal sealed class Aria2Process : IAsyncDisposable
     /// Verifies the data under <paramref name="directory"/> (<c>--check-integrity</c>) and seeds it until disposed
     /// (<c>--seed-ratio=0.0</c>, no seed time); returns once it listens and seeds.
     /// </summary>
-    public static async Task<Aria2Process> StartSeedAsync(ToolInfo aria2, string torrentPath, string directory, CancellationToken cancellationToken, bool requireCrypto = false)
+    public static async Task<Aria2Process> StartSeedAsync(ToolInfo aria2, string torrentPath, string directory, CancellationToken cancellationToken, bool requireCrypto = false, string host = "127.0.0.1")
     {
-        Aria2Process seeder = await StartAsync(aria2, torrentPath, directory, ["--check-integrity=true", "--seed-ratio=0.0", .. CryptoArguments(requireCrypto)], cancellationToken).ConfigureAwait(false);
+        Aria2Process seeder = await StartAsync(aria2, torrentPath, directory, ["--check-integrity=true", "--seed-ratio=0.0", .. CryptoArguments(requireCrypto)], host, cancellationToken).ConfigureAwait(false);
         try
         {
             // The summary (every second) shows "[#gid SEED(ratio) ...]" once the check found the data complete.
@@ -59,13 +59,14 @@ internal sealed class Aria2Process : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();
 
-    private static async Task<Aria2Process> StartAsync(ToolInfo aria2, string torrentPath, string directory, string[] mode, CancellationToken cancellationToken)
+    /// <summary>Runs aria2c on <paramref name="host"/> only: 127.0.0.1 (IPv6 off), or ::1 (IPv6 on).</summary>
+    private static async Task<Aria2Process> StartAsync(ToolInfo aria2, string torrentPath, string directory, string[] mode, string host, CancellationToken cancellationToken)
     {
         int port = LoopbackPorts.GetFree();
         Directory.CreateDirectory(directory);
         string[] arguments =
         [
-            "--no-conf", "--interface=127.0.0.1", "--disable-ipv6=true", $"--listen-port={port}",
+            "--no-conf", $"--interface={host}", $"--disable-ipv6={(host.Contains(':', StringComparison.Ordinal) ? "false" : "true")}", $"--listen-port={port}",
             "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
             "--file-allocation=none", "--summary-interval=1", "--console-log-level=notice", "--enable-color=false",
             $"--dir={directory}", .. mode, torrentPath,

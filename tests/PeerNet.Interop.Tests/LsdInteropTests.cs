@@ -89,6 +89,64 @@ public sealed class LsdInteropTests
     }
 
     [Theory(Timeout = TestTimeout)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task PeerNetAndLibtorrent_OverIPv6Only_FindEachOtherByLsd(bool libtorrentSeeds)
+    {
+        // [ff15::efc0:988f]:6771 across a veth pair with ULA addresses: libtorrent on ds1 (fd00:16::2), peernet on ds0
+        // (fd00:16::1). The namespace has no IPv4 multicast route, so only the IPv6 group can carry the announces; the
+        // peer is dialled at the address its announce came from.
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = Stopwatch.StartNew();
+        (TempDirectory temp, SwarmTorrent torrent, string magnet) = await CreateAsync($"lsd6-lt-{(libtorrentSeeds ? "seeds" : "gets")}", TorrentVersion.V1, ct);
+        using TempDirectory cleanup = temp;
+        NetworkNamespace ns;
+        try
+        {
+            ns = await NetworkNamespace.StartAsync(NetworkNamespaceMode.DualStack, ct);
+        }
+        catch (InvalidOperationException e)
+        {
+            ReferenceTools.Enforce(new ToolInfo(ReferenceTool.NetworkNamespace, "veth pair in a network namespace", "iproute2", null, null, e.Message), Environment.GetEnvironmentVariable(ReferenceTools.RequireVariable));
+            throw;
+        }
+
+        await using (ns)
+        {
+            PeerNetOptions options = InNamespace(ns) with { Host = "fd00:16::1" };
+            if (libtorrentSeeds)
+            {
+                string target = temp.Combine("pn-dl");
+                await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(magnet, target, options, ct);
+                await leecher.Process.WaitForLineAsync(l => l.StartsWith("fetching metadata", StringComparison.Ordinal), SwarmTest.TransferTimeout, ct);
+                (LibtorrentProcess seeder, _) = await LibtorrentProcess.StartSeedAsync(torrent.TorrentPath, torrent.SourceParent, ct, host: "fd00:16::2", localDiscoveryIn: ns);
+                await using (seeder)
+                {
+                    PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransferTimeout, seeding: false, ct);
+                    SwarmTest.Log(clock, $"peernet got the magnet from libtorrent by LSD over IPv6: received {done.Received} bytes");
+                    SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
+                }
+            }
+            else
+            {
+                // libtorrent first, and peernet only after libtorrent's two start-up announces (0.5 s and 2.5 s): so
+                // libtorrent must hear peernet's IPv6 announce, whoever dials.
+                string target = temp.Combine("lt-dl");
+                await using LibtorrentProcess leecher = await LibtorrentProcess.StartDownloadAsync(torrent.TorrentPath, target, [], SwarmTest.TransferTimeout, ct, host: "fd00:16::2", localDiscoveryIn: ns);
+                await leecher.Process.WaitForLineAsync(l => l.Contains("==> LSD", StringComparison.Ordinal), SwarmTest.TransferTimeout, ct);
+                await Task.Delay(TimeSpan.FromSeconds(3), ct);
+                await using PeerNetProcess seeder = await PeerNetProcess.StartSeedAsync(torrent.TorrentPath, torrent.ContentPath, options, ct);
+                string heard = await leecher.Process.WaitForLineAsync(l => l.Contains("<== LSD", StringComparison.Ordinal) && l.Contains("fd00:16::1", StringComparison.Ordinal), SwarmTest.TransferTimeout, ct);
+                SwarmTest.Log(clock, $"libtorrent heard peernet's IPv6 announce: {heard}");
+                LtDone done = await leecher.WaitForDoneAsync(SwarmTest.TransferTimeout + ReportSlack, ct);
+                SwarmTest.Log(clock, $"libtorrent got {done.TotalPayloadDownload} bytes from peernet by LSD over IPv6 in {done.Seconds:F1} s");
+                Assert.Equal(torrent.PieceCount, done.NumPieces);
+                SwarmContent.AssertIdentical(torrent.ContentPath, torrent.ContentIn(target));
+            }
+        }
+    }
+
+    [Theory(Timeout = TestTimeout)]
     [InlineData(TorrentVersion.V1)]
     [InlineData(TorrentVersion.Hybrid)]
     public async Task LibtorrentSeeds_PeerNetGetsATrackerlessMagnet_ByLsd(TorrentVersion version)

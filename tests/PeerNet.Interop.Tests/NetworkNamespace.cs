@@ -30,9 +30,19 @@ internal sealed class NetworkNamespace : IAsyncDisposable
     /// Creates the namespace; requires <see cref="ReferenceTool.NetworkNamespace"/> (call Require first). With
     /// <paramref name="ipv6"/>, IPv6 multicast over a veth pair and no IPv4 multicast (see scripts/netns_holder.sh).
     /// </summary>
-    public static async Task<NetworkNamespace> StartAsync(CancellationToken cancellationToken, bool ipv6 = false)
+    public static Task<NetworkNamespace> StartAsync(CancellationToken cancellationToken, bool ipv6 = false)
+        => StartAsync(ipv6 ? NetworkNamespaceMode.Ipv6Multicast : NetworkNamespaceMode.Ipv4Multicast, cancellationToken);
+
+    /// <summary>Creates the namespace in <paramref name="mode"/>; requires <see cref="ReferenceTool.NetworkNamespace"/> (call Require first).</summary>
+    public static async Task<NetworkNamespace> StartAsync(NetworkNamespaceMode mode, CancellationToken cancellationToken)
     {
-        var holder = BackgroundProcess.Start("network namespace", "unshare", ["-rn", "sh", PythonScripts.Resolve("netns_holder.sh"), ipv6 ? "ipv6" : "ipv4"], exitsWhenStdinCloses: true);
+        string argument = mode switch
+        {
+            NetworkNamespaceMode.Ipv6Multicast => "ipv6",
+            NetworkNamespaceMode.DualStack => "dualstack",
+            _ => "ipv4",
+        };
+        var holder = BackgroundProcess.Start("network namespace", "unshare", ["-rn", "sh", PythonScripts.Resolve("netns_holder.sh"), argument], exitsWhenStdinCloses: true);
         try
         {
             string line = await holder.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), StartTimeout, cancellationToken).ConfigureAwait(false);
@@ -46,4 +56,20 @@ internal sealed class NetworkNamespace : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => Holder.DisposeAsync();
+}
+
+/// <summary>What scripts/netns_holder.sh sets up in a <see cref="NetworkNamespace"/>.</summary>
+internal enum NetworkNamespaceMode
+{
+    /// <summary>Loopback with IPv4 multicast (239.0.0.0/8) routed through it.</summary>
+    Ipv4Multicast,
+
+    /// <summary>A veth pair (lsd0, lsd1) with link-local IPv6 only, for IPv6 multicast.</summary>
+    Ipv6Multicast,
+
+    /// <summary>
+    /// A veth pair with both families: ds0 has 10.16.0.1, .3, .4/24 and fd00:16::1, ::3, ::4/64; ds1 has 10.16.0.2/24
+    /// and fd00:16::2/64 (IPv6 added without duplicate address detection, so usable at once).
+    /// </summary>
+    DualStack,
 }

@@ -8,7 +8,8 @@ namespace PeerNet.Transport;
 /// port (each gets its own copy of every datagram). Sends go out with a TTL (hop limit) of 1: the local link only.
 /// </summary>
 /// <param name="interfaceAddress">
-/// The address of the interface to join on and send from (IPv4), or null for the interface the routing table picks.
+/// The address to join on (its interface) and to send from, or null for the interface the routing table picks and
+/// the source address the kernel picks.
 /// </param>
 internal sealed class UdpMulticastTransport(IPAddress? interfaceAddress) : IMulticastTransport
 {
@@ -51,12 +52,67 @@ internal sealed class UdpMulticastTransport(IPAddress? interfaceAddress) : IMult
 
             socket.SetSocketOption(level, SocketOptionName.MulticastTimeToLive, TimeToLive);
             socket.SetSocketOption(level, SocketOptionName.MulticastLoopback, true); // other nodes on this host hear us
+            if (local is null)
+            {
+                return UdpDatagramTransport.Wrap(socket);
+            }
+
+            // Sends from the wildcard-bound socket leave from whichever address of the interface the kernel picks
+            // (with several on it, seen: the last one added), and a peer dials the announce's source address, where
+            // a node bound to one address does not listen. A second socket bound to that address sends.
+            return new SendFromAddressSocket(UdpDatagramTransport.Wrap(socket), SenderFor(local, v6));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A socket bound to <paramref name="local"/> (any port) that sends to the group on its interface.</summary>
+    private static IDatagramSocket SenderFor(IPAddress local, bool v6)
+    {
+        var socket = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            SocketOptionLevel level = v6 ? SocketOptionLevel.IPv6 : SocketOptionLevel.IP;
+            long index = v6 ? InterfaceIndexOf(local) : 0;
+            socket.Bind(new IPEndPoint(v6 && local.IsIPv6LinkLocal && local.ScopeId == 0 ? new IPAddress(local.GetAddressBytes(), index) : local, 0));
+            if (!v6)
+            {
+                socket.SetSocketOption(level, SocketOptionName.MulticastInterface, local.GetAddressBytes());
+            }
+            else if (index != 0)
+            {
+                socket.SetSocketOption(level, SocketOptionName.MulticastInterface, (int)index);
+            }
+
+            socket.SetSocketOption(level, SocketOptionName.MulticastTimeToLive, TimeToLive);
+            socket.SetSocketOption(level, SocketOptionName.MulticastLoopback, true);
             return UdpDatagramTransport.Wrap(socket);
         }
         catch
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Receives on the group's socket, sends from the one bound to the node's address; disposes both.</summary>
+    private sealed class SendFromAddressSocket(IDatagramSocket receiver, IDatagramSocket sender) : IDatagramSocket
+    {
+        public IPEndPoint LocalEndPoint => receiver.LocalEndPoint;
+
+        public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken)
+            => sender.SendAsync(datagram, remote, cancellationToken);
+
+        public ValueTask<DatagramReceived> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+            => receiver.ReceiveAsync(buffer, cancellationToken);
+
+        public async ValueTask DisposeAsync()
+        {
+            await receiver.DisposeAsync().ConfigureAwait(false);
+            await sender.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A DHT of libtorrent nodes on loopback, joined to other DHT nodes, that announces and looks up info-hashes.
 
-usage: lt_dht.py SAVE_PATH [--sessions N] [--node HOST:PORT]... [--announce HEX]... [--get-peers HEX]...
+usage: lt_dht.py SAVE_PATH [--sessions N] [--host ADDRESS]... [--port N] [--node HOST:PORT]... [--announce HEX]... [--get-peers HEX]...
                  [--put-immutable TEXT]... [--get-immutable HEX]...
                  [--put-mutable SEED_HEX PUBLIC_KEY_HEX SALT TEXT]... [--get-mutable PUBLIC_KEY_HEX SALT]...
                  [--seed TORRENT CONTENT_DIR] [--download MAGNET SAVE_DIR]
@@ -27,6 +27,9 @@ prints {"mutable": PUBLIC_KEY_HEX, "salt": SALT, "seq": N, "value": BENCODED-VAL
 (and for PeerNet's announce, the BEP 9 metadata and BEP 52 layers); it prints {"download": STATUS} every second
 (lt_seed.py's status line) and {"done": true, "seconds": S, "total_payload_download": N} once every piece is
 verified. Peer connections are plain TCP (no uTP, no MSE), as lt_common.make_session's.
+--host (repeatable; default 127.0.0.1) and --port: every session listens on each --host, session i at port N + i
+(--port 0, the default: a free port, with one --host only). Given an IPv4 and an IPv6 address (in a network
+namespace of the test's), each session runs one DHT node per family (BEP 32), and announces and looks up on both.
 Runs until stdin closes.
 """
 import argparse
@@ -60,13 +63,13 @@ def listen_ports(session, timeout=30.0):
     return tcp, udp
 
 
-def make_listening_session(attempts=5):
+def make_listening_session(hosts, port, attempts=5):
     """A DHT session and its port, one number for TCP and UDP. With port 0 libtorrent takes a free TCP port and binds
     UDP to the same number, or to another when some other process holds that UDP port (seen in CI: TCP 35091, UDP
     35092). Its DHT announces carry the UDP port (implied_port), while peers and the tests dial the TCP one and
     bootstrap from the one printed: such a session is dropped and another made."""
     for _ in range(attempts):
-        session = make_dht_session()
+        session = make_dht_session(hosts, port)
         tcp, udp = listen_ports(session)
         if tcp == udp:
             return session, tcp
@@ -74,9 +77,9 @@ def make_listening_session(attempts=5):
     raise RuntimeError("libtorrent's TCP and UDP ports differed in %d sessions in a row" % attempts)
 
 
-def make_dht_session():
+def make_dht_session(hosts, port):
     settings = {
-        "listen_interfaces": "127.0.0.1:0",
+        "listen_interfaces": ",".join(("[%s]:%d" if ":" in h else "%s:%d") % (h, port) for h in hosts),
         "enable_dht": True,
         "dht_bootstrap_nodes": "",
         "enable_lsd": False,
@@ -124,6 +127,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("save_path")
     parser.add_argument("--sessions", type=int, default=4)
+    parser.add_argument("--host", action="append", default=[])
+    parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--node", action="append", default=[], type=lt_common.parse_peer)
     parser.add_argument("--announce", action="append", default=[])
     parser.add_argument("--get-peers", action="append", default=[])
@@ -137,8 +142,11 @@ def main():
 
     warnings.simplefilter("ignore", DeprecationWarning)  # session.status(): still the simplest node count
     lt_common.exit_when_stdin_closes()
+    hosts = args.host or ["127.0.0.1"]
+    if args.port == 0 and len(hosts) > 1:
+        parser.error("several --host need a --port")
     try:
-        sessions, ports = zip(*[make_listening_session() for _ in range(args.sessions)])
+        sessions, ports = zip(*[make_listening_session(hosts, args.port + i if args.port else 0) for i in range(args.sessions)])
     except RuntimeError as e:
         print(str(e), file=sys.stderr)
         return 4
@@ -146,7 +154,8 @@ def main():
     lt_common.emit({"ports": ports})
     for s in sessions:
         for p in ports:
-            s.add_dht_node(("127.0.0.1", p))
+            for h in hosts:
+                s.add_dht_node((h, p))
         for host, port in args.node:
             s.add_dht_node((host, port))
 
@@ -202,7 +211,7 @@ def main():
         for s in sessions:
             for alert in s.pop_alerts():
                 if isinstance(alert, lt.dht_get_peers_reply_alert):
-                    peers = ["%s:%d" % (ip, port) for ip, port in alert.peers()]
+                    peers = [("[%s]:%d" if ":" in ip else "%s:%d") % (ip, port) for ip, port in alert.peers()]
                     lt_common.emit({"get_peers": str(alert.info_hash), "peers": peers})
                 elif isinstance(alert, lt.dht_immutable_item_alert):
                     try:
