@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
 using PeerNet.Creation;
 using PeerNet.Discovery.Trackers;
 using PeerNet.Metainfo;
@@ -99,6 +101,86 @@ public sealed partial class SwarmInteropTests
     /// Writes the content and a v1 torrent of it (the info-hash does not depend on the tracker URL, which is only known
     /// once opentracker runs: the caller writes the final torrent with <see cref="CreateTorrentAsync"/>).
     /// </summary>
+    [Theory(Timeout = TestTimeout)]
+    [InlineData("peernet")]
+    [InlineData("libtorrent")]
+    public async Task OverIPv6_PeerNetGet_FindsItsSeederThroughQbittorrentsEmbeddedTracker(string seederClient)
+    {
+        // BEP 7 with a real tracker: Debian's opentracker is IPv4-only, qBittorrent's embedded tracker listens on both
+        // families and answers IPv6 announcers in compact peers6. Seeder and leecher bind ::1 and announce to [::1];
+        // the leecher (no DHT, no LSD) has no peer but what the tracker returns.
+        ToolInfo qbittorrent = ReferenceTools.Require(ReferenceTool.Qbittorrent);
+        if (seederClient == "libtorrent")
+        {
+            ReferenceTools.Require(ReferenceTool.Libtorrent);
+        }
+
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = Stopwatch.StartNew();
+        using var temp = new TempDirectory($"ipv6-qbt-tracker-{seederClient}");
+        int trackerPort = LoopbackPorts.GetFree();
+        string content = SwarmContent.Write(temp.Combine("source"), SwarmTest.ContentSize, seed: 6);
+        string torrentPath = temp.Combine("tracked.torrent");
+        string url = $"http://[::1]:{trackerPort}/announce";
+        await File.WriteAllBytesAsync(torrentPath, await CreateTorrentAsync(content, url), ct);
+
+        string profile = temp.Combine("qbt");
+        Directory.CreateDirectory(Path.Combine(profile, "qBittorrent", "config"));
+        await File.WriteAllTextAsync(Path.Combine(profile, "qBittorrent", "config", "qBittorrent.conf"), string.Create(CultureInfo.InvariantCulture, $"""
+            [LegalNotice]
+            Accepted=true
+
+            [BitTorrent]
+            Session\Port={LoopbackPorts.GetFree()}
+            Session\Interface=lo
+            Session\InterfaceName=lo
+            Session\DHTEnabled=false
+            Session\LSDEnabled=false
+            Session\PeXEnabled=false
+
+            [Preferences]
+            WebUI\Enabled=true
+            WebUI\Address=127.0.0.1
+            WebUI\Port={LoopbackPorts.GetFree()}
+            Connection\UPnP=false
+            Connection\ResolvePeerCountries=false
+            Advanced\trackerEnabled=true
+            Advanced\trackerPort={trackerPort}
+
+            """), ct);
+        await using var tracker = BackgroundProcess.Start("qbittorrent-nox tracker", qbittorrent.Path!, [$"--profile={profile}"]);
+        await WaitUntilListeningAsync(new IPEndPoint(IPAddress.IPv6Loopback, trackerPort), tracker, ct);
+        SwarmTest.Log(clock, $"qBittorrent's tracker listens on [::1]:{trackerPort}");
+
+        await using IAsyncDisposable seeder = seederClient == "peernet"
+            ? await PeerNetProcess.StartSeedAsync(torrentPath, content, new PeerNetOptions { Host = "::1" }, ct)
+            : (await LibtorrentProcess.StartSeedAsync(torrentPath, Path.GetDirectoryName(content)!, ct, host: "::1", trackers: [url])).Item1;
+        string target = temp.Combine("pn-dl");
+        await using PeerNetProcess leecher = await PeerNetProcess.StartGetAsync(torrentPath, target, new PeerNetOptions { Host = "::1" }, ct);
+        PeerNetCompletion done = await leecher.WaitForCompletionAsync(SwarmTest.TransferTimeout, seeding: false, ct);
+        SwarmTest.Log(clock, $"peernet leecher complete over IPv6 from the {seederClient} seeder in peers6: received {done.Received} bytes");
+        SwarmContent.AssertIdentical(content, Path.Combine(target, SwarmContent.FolderName));
+    }
+
+    /// <summary>Polls until <paramref name="endPoint"/> accepts a TCP connection (60 s at most).</summary>
+    private static async Task WaitUntilListeningAsync(IPEndPoint endPoint, BackgroundProcess process, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            using var probe = new System.Net.Sockets.Socket(endPoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            try
+            {
+                await probe.ConnectAsync(endPoint, ct);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException) when (clock.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited)
+            {
+                await Task.Delay(250, ct);
+            }
+        }
+    }
+
     private static async Task<(string TorrentPath, string Content, Sha1Hash Hash, Func<OpentrackerProcess, string> Url)> CreateTrackedTorrentAsync(TempDirectory temp, string scheme, CancellationToken cancellationToken)
     {
         string content = SwarmContent.Write(temp.Combine("source"), SwarmTest.ContentSize, seed: scheme.Length);
