@@ -75,8 +75,15 @@ public sealed class DoctorCommandTests : IAsyncLifetime
     {
         var h = new HolepunchReport
         {
-            RendezvousReceived = 5, Relayed = 3, ErrorsSent = 1, RateLimited = 1,
-            RendezvousSent = 4, ErrorsReceived = 2, ConnectsReceived = 2, Connected = 1, ConnectFailed = 1,
+            RendezvousReceived = 5,
+            Relayed = 3,
+            ErrorsSent = 1,
+            RateLimited = 1,
+            RendezvousSent = 4,
+            ErrorsReceived = 2,
+            ConnectsReceived = 2,
+            Connected = 1,
+            ConnectFailed = 1,
         };
         Assert.Equal(
             "relayed 3 of 5 asked (1 refused, 1 over the rate); asked relays 4 times (2 refused), 2 connects, 1 connected, 1 failed",
