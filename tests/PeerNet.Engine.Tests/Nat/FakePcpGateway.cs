@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 
 namespace PeerNet.Engine.Tests.Nat;
 
@@ -12,16 +11,8 @@ namespace PeerNet.Engine.Tests.Nat;
 /// when set. With <see cref="ForeignFirst"/>, each answer is preceded by one for another nonce and a malformed one,
 /// which the client must ignore. Keeps every request it got.
 /// </summary>
-internal sealed class FakePcpGateway : IAsyncDisposable
+internal sealed class FakePcpGateway : FakeUdpGateway
 {
-    private readonly UdpClient _socket = new(new IPEndPoint(IPAddress.Loopback, 0));
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
-
-    public FakePcpGateway() => _loop = Task.Run(ServeAsync);
-
-    public IPEndPoint EndPoint => (IPEndPoint)_socket.Client.LocalEndPoint!;
-
     public IPAddress External { get; init; } = IPAddress.Parse("203.0.113.9");
 
     public int PortOffset { get; init; } = 1000;
@@ -38,59 +29,37 @@ internal sealed class FakePcpGateway : IAsyncDisposable
     /// <summary>Each MAP request: its client address field, nonce (hex), protocol, internal and suggested port, lifetime.</summary>
     public ConcurrentQueue<(IPAddress Client, string Nonce, byte Protocol, ushort Internal, ushort Suggested, uint Lifetime)> Requests { get; } = new();
 
-    private async Task ServeAsync()
+    protected override async Task AnswerAsync(byte[] request, IPEndPoint from)
     {
-        while (!_stop.IsCancellationRequested)
+        if (request.Length != 60 || request[0] != 2 || request[1] != 1)
         {
-            UdpReceiveResult received;
-            try
-            {
-                received = await _socket.ReceiveAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            byte[] request = received.Buffer;
-            if (request.Length != 60 || request[0] != 2 || request[1] != 1)
-            {
-                continue;
-            }
-
-            uint lifetime = BinaryPrimitives.ReadUInt32BigEndian(request.AsSpan(4));
-            byte protocol = request[36];
-            ushort internalPort = BinaryPrimitives.ReadUInt16BigEndian(request.AsSpan(40));
-            ushort suggested = BinaryPrimitives.ReadUInt16BigEndian(request.AsSpan(42));
-            Requests.Enqueue((new IPAddress(request.AsSpan(8, 16)), Convert.ToHexString(request, 24, 12), protocol, internalPort, suggested, lifetime));
-
-            byte[] reply = new byte[60];
-            reply[0] = 2;
-            reply[1] = 0x81;
-            reply[3] = Refusal ?? 0;
-            BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(4), lifetime == 0 ? 0 : Math.Min(lifetime, Lifetime));
-            BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(8), Epoch++);
-            request.AsSpan(24, 36).CopyTo(reply.AsSpan(24)); // nonce, protocol, ports, address: echoed, then filled in
-            ushort granted = lifetime == 0 ? (ushort)0 : suggested == internalPort ? (ushort)(internalPort + PortOffset) : suggested;
-            BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(42), granted);
-            External.MapToIPv6().GetAddressBytes().CopyTo(reply, 44);
-            if (ForeignFirst)
-            {
-                byte[] foreign = (byte[])reply.Clone();
-                foreign[24] ^= 0xff; // another mapping's nonce
-                await _socket.SendAsync(foreign, received.RemoteEndPoint);
-                await _socket.SendAsync(reply.AsMemory(0, 30), received.RemoteEndPoint); // not a multiple of 4
-            }
-
-            await _socket.SendAsync(reply, received.RemoteEndPoint);
+            return;
         }
-    }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _socket.Dispose();
-        await _loop;
-        _stop.Dispose();
+        uint lifetime = BinaryPrimitives.ReadUInt32BigEndian(request.AsSpan(4));
+        byte protocol = request[36];
+        ushort internalPort = BinaryPrimitives.ReadUInt16BigEndian(request.AsSpan(40));
+        ushort suggested = BinaryPrimitives.ReadUInt16BigEndian(request.AsSpan(42));
+        Requests.Enqueue((new IPAddress(request.AsSpan(8, 16)), Convert.ToHexString(request, 24, 12), protocol, internalPort, suggested, lifetime));
+
+        byte[] reply = new byte[60];
+        reply[0] = 2;
+        reply[1] = 0x81;
+        reply[3] = Refusal ?? 0;
+        BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(4), lifetime == 0 ? 0 : Math.Min(lifetime, Lifetime));
+        BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(8), Epoch++);
+        request.AsSpan(24, 36).CopyTo(reply.AsSpan(24)); // nonce, protocol, ports, address: echoed, then filled in
+        ushort granted = lifetime == 0 ? (ushort)0 : suggested == internalPort ? (ushort)(internalPort + PortOffset) : suggested;
+        BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(42), granted);
+        External.MapToIPv6().GetAddressBytes().CopyTo(reply, 44);
+        if (ForeignFirst)
+        {
+            byte[] foreign = (byte[])reply.Clone();
+            foreign[24] ^= 0xff; // another mapping's nonce
+            await Socket.SendAsync(foreign, from);
+            await Socket.SendAsync(reply.AsMemory(0, 30), from); // not a multiple of 4
+        }
+
+        await Socket.SendAsync(reply, from);
     }
 }
