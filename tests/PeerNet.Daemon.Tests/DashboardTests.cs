@@ -193,7 +193,10 @@ public sealed partial class DashboardTests : IAsyncLifetime
     {
         await using var daemon = new DaemonHarness();
         await daemon.StartAsync(new Dictionary<string, string?> { ["Node:Dht"] = "true", ["Node:DhtBootstrapNodes:0"] = "127.0.0.1:9" });
-        JsonElement dht = (await daemon.GetJsonAsync("api/v1/node")).GetProperty("dht");
+        JsonElement node = await daemon.GetJsonAsync("api/v1/node");
+        JsonElement dht = node.GetProperty("dht");
+        Assert.Equal("ipv4", dht.GetProperty("family").GetString());
+        Assert.False(node.TryGetProperty("dht6", out _), "bound to 127.0.0.1: one family, one DHT");
         foreach (string name in new[] { "nodes", "buckets", "goodNodes", "questionableNodes", "badNodes", "lookups", "activeLookups", "queriesSent", "queriesDropped" })
         {
             Assert.True(dht.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.Number, name);
@@ -203,6 +206,22 @@ public sealed partial class DashboardTests : IAsyncLifetime
         await DaemonHarness.UntilAsync(
             async () => (await daemon.GetJsonAsync("api/v1/node")).GetProperty("dht").GetProperty("lookups").GetInt64() > 0,
             "a DHT lookup counted");
+    }
+
+    [Fact]
+    public async Task NodeApi_AndMetrics_NameTheDhtsFamily_ForANodeOnIPv6()
+    {
+        await using var daemon = new DaemonHarness();
+        await daemon.StartAsync(new Dictionary<string, string?> { ["Node:ListenAddress"] = "::1", ["Node:Dht"] = "true", ["Node:DhtBootstrapNodes:0"] = "[::1]:9" });
+        JsonElement node = await daemon.GetJsonAsync("api/v1/node");
+        Assert.Equal("ipv6", node.GetProperty("dht").GetProperty("family").GetString());
+        Assert.False(node.TryGetProperty("dht6", out _), "bound to ::1: one family, one DHT");
+
+        using HttpResponseMessage scraped = await daemon.Client.GetAsync("metrics", Ct);
+        string text = await scraped.Content.ReadAsStringAsync(Ct);
+        PrometheusText metrics = PrometheusText.Parse(text);
+        Assert.NotNull(metrics.Value("peernet_dht_nodes", "family=ipv6", "health=good"));
+        Assert.Null(metrics.Value("peernet_dht_nodes", "family=ipv4", "health=good"));
     }
 
     /// <summary>Signs in through the link, returning the cookie ("name=value") and the session's CSRF token.</summary>

@@ -105,14 +105,18 @@ internal sealed record NodeDto(
     long Downloaded,
     long Uploaded,
     DhtDto? Dht,
+    DhtDto? Dht6,
     bool LocalDiscovery,
     bool Trackers,
     string StateFolder,
     string DownloadFolder);
 
-/// <summary>The node's DHT.</summary>
+/// <summary>One of the node's DHTs (a node on both families runs one per family, BEP 32).</summary>
 internal sealed record DhtDto(string NodeId, int Nodes, int GoodNodes, int Buckets, string? ExternalAddress, long QueriesReceived, long QueriesSent)
 {
+    /// <summary>The address family it runs on: <c>ipv4</c> or <c>ipv6</c>.</summary>
+    public string Family { get; init; } = "ipv4";
+
     public int QuestionableNodes { get; init; }
 
     public int BadNodes { get; init; }
@@ -142,6 +146,9 @@ internal sealed record DhtDto(string NodeId, int Nodes, int GoodNodes, int Bucke
         Lookups = d.Lookups,
         ActiveLookups = d.ActiveLookups,
     };
+
+    /// <summary>The DTO of a running DHT node, with its family.</summary>
+    public static DhtDto Of(PeerNet.Discovery.Dht.DhtNode dht) => From(dht.GetStats()) with { Family = NodeService.FamilyOf(dht) };
 }
 
 /// <summary>A torrent to add, as JSON: a magnet link or a .torrent in base64, and how to add it.</summary>

@@ -99,7 +99,8 @@ internal static class TorrentEndpoints
     {
         PeerNetNode node = service.Node;
         NodeStatus s = node.GetStatus();
-        DhtDto? dht = node.Dht?.GetStats() is { } d ? DhtDto.From(d) : null;
+        DhtDto? dht = node.Dht is { } d ? DhtDto.Of(d) : null; // IPv6 for a node bound to an IPv6 address alone
+        DhtDto? dht6 = node.Dht6 is { } d6 ? DhtDto.Of(d6) : null; // beside it on a node bound to both families
         return TypedResults.Ok(new NodeDto(
             typeof(PeerNetNode).Assembly.GetName().Version?.ToString() ?? "?",
             s.ListenPort,
@@ -111,6 +112,7 @@ internal static class TorrentEndpoints
             s.Downloaded,
             s.Uploaded,
             dht,
+            dht6,
             node.Options.LocalDiscovery,
             node.Options.Trackers,
             state.Folder,

@@ -45,10 +45,10 @@ internal sealed class TorrentMetrics : IDisposable
         _meter.CreateObservableGauge("peernet.node.connections", () => Node(s => s.Connections), "{connection}", "Peer connections of every torrent.");
         _meter.CreateObservableGauge("peernet.node.download_rate", () => Node(s => s.DownloadRate), "By/s", "Payload bytes received per second, over every torrent.");
         _meter.CreateObservableGauge("peernet.node.upload_rate", () => Node(s => s.UploadRate), "By/s", "Payload bytes sent per second, over every torrent.");
-        _meter.CreateObservableGauge("peernet.dht.nodes", DhtNodes, "{node}", "Nodes in the DHT routing table, by health (good, questionable, bad).");
-        _meter.CreateObservableCounter("peernet.dht.queries.received", () => Dht(d => d.QueriesReceived), "{query}", "DHT queries received.");
-        _meter.CreateObservableCounter("peernet.dht.queries.sent", () => Dht(d => d.QueriesSent), "{query}", "DHT queries sent.");
-        _meter.CreateObservableCounter("peernet.dht.queries.dropped", () => Dht(d => d.QueriesDropped), "{query}", "DHT queries dropped (over a rate limit, or malformed).");
+        _meter.CreateObservableGauge("peernet.dht.nodes", DhtNodes, "{node}", "Nodes in each DHT routing table, by address family (ipv4, ipv6) and health (good, questionable, bad).");
+        _meter.CreateObservableCounter("peernet.dht.queries.received", () => Dht(d => d.QueriesReceived), "{query}", "DHT queries received, by address family.");
+        _meter.CreateObservableCounter("peernet.dht.queries.sent", () => Dht(d => d.QueriesSent), "{query}", "DHT queries sent, by address family.");
+        _meter.CreateObservableCounter("peernet.dht.queries.dropped", () => Dht(d => d.QueriesDropped), "{query}", "DHT queries dropped (over a rate limit, or malformed), by address family.");
 
         _meter.CreateObservableGauge("peernet.torrent.info", () => PerTorrent(Info), "1", "1 for each listed torrent, naming it and its state.");
         _meter.CreateObservableCounter("peernet.torrent.downloaded", () => PerTorrent(s => s.Downloaded), "By", "Payload bytes this torrent received since it was added or the daemon started.");
@@ -81,23 +81,17 @@ internal sealed class TorrentMetrics : IDisposable
         where T : struct =>
         Take().Node is { } node ? [new Measurement<T>(value(node))] : [];
 
+    /// <summary>One measurement per DHT the node runs, tagged with its address family (<c>ipv4</c>, <c>ipv6</c>).</summary>
     private IEnumerable<Measurement<long>> Dht(Func<DhtStats, long> value) =>
-        Take().Dht is { } dht ? [new Measurement<long>(value(dht))] : [];
+        Take().Dhts.Select(d => new Measurement<long>(value(d.Stats), new KeyValuePair<string, object?>("family", d.Family)));
 
-    private IEnumerable<Measurement<long>> DhtNodes()
-    {
-        if (Take().Dht is not { } dht)
+    private IEnumerable<Measurement<long>> DhtNodes() =>
+        Take().Dhts.SelectMany(d => new[]
         {
-            return [];
-        }
-
-        return
-        [
-            new Measurement<long>(dht.GoodNodes, new KeyValuePair<string, object?>("health", "good")),
-            new Measurement<long>(dht.QuestionableNodes, new KeyValuePair<string, object?>("health", "questionable")),
-            new Measurement<long>(dht.BadNodes, new KeyValuePair<string, object?>("health", "bad")),
-        ];
-    }
+            new Measurement<long>(d.Stats.GoodNodes, new("family", d.Family), new("health", "good")),
+            new Measurement<long>(d.Stats.QuestionableNodes, new("family", d.Family), new("health", "questionable")),
+            new Measurement<long>(d.Stats.BadNodes, new("family", d.Family), new("health", "bad")),
+        });
 
     private static Measurement<long> Info(Listed torrent) => new(1,
         new KeyValuePair<string, object?>("info_hash", torrent.Id),
@@ -164,7 +158,8 @@ internal sealed class TorrentMetrics : IDisposable
                 .OrderByDescending(t => t.Status.DownloadRate + t.Status.UploadRate)
                 .ThenBy(t => t.Id, StringComparer.Ordinal)
                 .Take(_limit)];
-            return new Snapshot(node.GetStatus(), node.Dht?.GetStats(), byState, listed, torrents.Count - listed.Length);
+            (string, DhtStats)[] dhts = [.. new[] { node.Dht, node.Dht6 }.OfType<DhtNode>().Select(d => (NodeService.FamilyOf(d), d.GetStats()))];
+            return new Snapshot(node.GetStatus(), dhts, byState, listed, torrents.Count - listed.Length);
         }
         catch (ObjectDisposedException)
         {
@@ -174,8 +169,8 @@ internal sealed class TorrentMetrics : IDisposable
 
     private sealed record Listed(string Id, TorrentStatus Status);
 
-    private sealed record Snapshot(NodeStatus? Node, DhtStats? Dht, IReadOnlyDictionary<TorrentState, long> ByState, IReadOnlyList<Listed> Listed, long Unlisted)
+    private sealed record Snapshot(NodeStatus? Node, IReadOnlyList<(string Family, DhtStats Stats)> Dhts, IReadOnlyDictionary<TorrentState, long> ByState, IReadOnlyList<Listed> Listed, long Unlisted)
     {
-        public static readonly Snapshot Empty = new(null, null, new Dictionary<TorrentState, long>(), [], 0);
+        public static readonly Snapshot Empty = new(null, [], new Dictionary<TorrentState, long>(), [], 0);
     }
 }

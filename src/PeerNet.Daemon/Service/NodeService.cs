@@ -64,6 +64,10 @@ internal sealed partial class NodeService : IHostedService, IDisposable
     /// <summary>A torrent's id in the API and the catalog: its swarm info-hash in hex.</summary>
     public static string IdOf(TorrentHandle torrent) => torrent.InfoHashes.WireHash.ToString()!.ToLowerInvariant();
 
+    /// <summary>A DHT node's address family as the API and the metrics name it: <c>ipv6</c> on an IPv6 socket, else <c>ipv4</c>.</summary>
+    public static string FamilyOf(PeerNet.Discovery.Dht.DhtNode dht) =>
+        dht.LocalEndPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4";
+
     /// <summary>The torrent with this id (or the handle's number), if the node has it.</summary>
     public TorrentHandle? Find(string id) =>
         id.Length == 40 && Sha1Hash.TryParseHex(id, out Sha1Hash hash) ? Node.FindTorrent(new InfoHashes(hash, null))
