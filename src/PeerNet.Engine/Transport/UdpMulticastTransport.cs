@@ -22,6 +22,7 @@ internal sealed class UdpMulticastTransport(IPAddress? interfaceAddress) : IMult
         ArgumentNullException.ThrowIfNull(group);
         bool v6 = group.AddressFamily == AddressFamily.InterNetworkV6;
         IPAddress? local = interfaceAddress is { } a && a.AddressFamily == group.AddressFamily && !a.Equals(v6 ? IPAddress.IPv6Any : IPAddress.Any) ? a : null;
+        long index = v6 && local is not null ? InterfaceIndexOf(local) : 0; // IPv6 names the interface by its index
         var socket = new Socket(group.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -32,26 +33,10 @@ internal sealed class UdpMulticastTransport(IPAddress? interfaceAddress) : IMult
             // refused by the reader like any malformed announce.
             socket.Bind(new IPEndPoint(v6 ? IPAddress.IPv6Any : IPAddress.Any, group.Port));
             SocketOptionLevel level = v6 ? SocketOptionLevel.IPv6 : SocketOptionLevel.IP;
-            if (v6)
-            {
-                long index = local is null ? 0 : InterfaceIndexOf(local);
-                socket.SetSocketOption(level, SocketOptionName.AddMembership, new IPv6MulticastOption(group.Address, index));
-                if (index != 0)
-                {
-                    socket.SetSocketOption(level, SocketOptionName.MulticastInterface, (int)index);
-                }
-            }
-            else
-            {
-                socket.SetSocketOption(level, SocketOptionName.AddMembership, local is null ? new MulticastOption(group.Address) : new MulticastOption(group.Address, local));
-                if (local is not null)
-                {
-                    socket.SetSocketOption(level, SocketOptionName.MulticastInterface, local.GetAddressBytes());
-                }
-            }
-
-            socket.SetSocketOption(level, SocketOptionName.MulticastTimeToLive, TimeToLive);
-            socket.SetSocketOption(level, SocketOptionName.MulticastLoopback, true); // other nodes on this host hear us
+            socket.SetSocketOption(level, SocketOptionName.AddMembership, v6
+                ? new IPv6MulticastOption(group.Address, index)
+                : local is null ? new MulticastOption(group.Address) : new MulticastOption(group.Address, local));
+            SetSendOptions(socket, v6, local, index);
             if (local is null)
             {
                 return UdpDatagramTransport.Wrap(socket);
@@ -60,7 +45,7 @@ internal sealed class UdpMulticastTransport(IPAddress? interfaceAddress) : IMult
             // Sends from the wildcard-bound socket leave from whichever address of the interface the kernel picks
             // (with several on it, seen: the last one added), and a peer dials the announce's source address, where
             // a node bound to one address does not listen. A second socket bound to that address sends.
-            return new SendFromAddressSocket(UdpDatagramTransport.Wrap(socket), SenderFor(local, v6));
+            return new SendFromAddressSocket(UdpDatagramTransport.Wrap(socket), SenderFor(local, v6, index));
         }
         catch
         {
@@ -70,25 +55,13 @@ internal sealed class UdpMulticastTransport(IPAddress? interfaceAddress) : IMult
     }
 
     /// <summary>A socket bound to <paramref name="local"/> (any port) that sends to the group on its interface.</summary>
-    private static IDatagramSocket SenderFor(IPAddress local, bool v6)
+    private static IDatagramSocket SenderFor(IPAddress local, bool v6, long index)
     {
         var socket = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
-            SocketOptionLevel level = v6 ? SocketOptionLevel.IPv6 : SocketOptionLevel.IP;
-            long index = v6 ? InterfaceIndexOf(local) : 0;
             socket.Bind(new IPEndPoint(v6 && local.IsIPv6LinkLocal && local.ScopeId == 0 ? new IPAddress(local.GetAddressBytes(), index) : local, 0));
-            if (!v6)
-            {
-                socket.SetSocketOption(level, SocketOptionName.MulticastInterface, local.GetAddressBytes());
-            }
-            else if (index != 0)
-            {
-                socket.SetSocketOption(level, SocketOptionName.MulticastInterface, (int)index);
-            }
-
-            socket.SetSocketOption(level, SocketOptionName.MulticastTimeToLive, TimeToLive);
-            socket.SetSocketOption(level, SocketOptionName.MulticastLoopback, true);
+            SetSendOptions(socket, v6, local, index);
             return UdpDatagramTransport.Wrap(socket);
         }
         catch
@@ -96,6 +69,26 @@ internal sealed class UdpMulticastTransport(IPAddress? interfaceAddress) : IMult
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Sends to the group leave by <paramref name="local"/>'s interface (when given; <paramref name="index"/> for IPv6,
+    /// 0 for any), one hop only, and other nodes on this host hear them too.
+    /// </summary>
+    private static void SetSendOptions(Socket socket, bool v6, IPAddress? local, long index)
+    {
+        SocketOptionLevel level = v6 ? SocketOptionLevel.IPv6 : SocketOptionLevel.IP;
+        if (v6 && index != 0)
+        {
+            socket.SetSocketOption(level, SocketOptionName.MulticastInterface, (int)index);
+        }
+        else if (!v6 && local is not null)
+        {
+            socket.SetSocketOption(level, SocketOptionName.MulticastInterface, local.GetAddressBytes());
+        }
+
+        socket.SetSocketOption(level, SocketOptionName.MulticastTimeToLive, TimeToLive);
+        socket.SetSocketOption(level, SocketOptionName.MulticastLoopback, true);
     }
 
     /// <summary>Receives on the group's socket, sends from the one bound to the node's address; disposes both.</summary>
