@@ -137,7 +137,7 @@ internal sealed class PortMapper : IAsyncDisposable
                 return;
             }
 
-            string name = Name(client.Protocol); // after the attempt: PCP's client may have fallen back to NAT-PMP
+            string name = client.Protocol.Name(); // after the attempt: PCP's client may have fallen back to NAT-PMP
             TimeSpan next = mapped is null ? retry : mapped.Lifetime is { } life ? life / 2 : PermanentRecheck;
             retry = mapped is not null ? FirstRetry : retry * 2 > LastRetry ? LastRetry : retry * 2;
 
@@ -185,13 +185,6 @@ internal sealed class PortMapper : IAsyncDisposable
         }
     }
 
-    private static string Name(PortMappingProtocol protocol) => protocol switch
-    {
-        PortMappingProtocol.Pcp => "PCP",
-        PortMappingProtocol.NatPmp => "NAT-PMP",
-        _ => "UPnP",
-    };
-
     /// <summary>Stops renewing and removes every mapping made, giving the router at most <see cref="RemoveTimeout"/>.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -220,11 +213,11 @@ internal sealed class PortMapper : IAsyncDisposable
             try
             {
                 await client.UnmapAsync(_port, timeout.Token).ConfigureAwait(false);
-                NatLog.Removed(_logger, Name(client.Protocol), _port);
+                NatLog.Removed(_logger, client.Protocol.Name(), _port);
             }
             catch (Exception e) when (e is PortMappingException or OperationCanceledException or System.Net.Sockets.SocketException or IOException or System.Net.Http.HttpRequestException)
             {
-                NatLog.RemoveFailed(_logger, Name(client.Protocol), _port, e.Message);
+                NatLog.RemoveFailed(_logger, client.Protocol.Name(), _port, e.Message);
             }
         })).ConfigureAwait(false);
         foreach (IPortMappingClient client in _clients)

@@ -47,12 +47,7 @@ internal static class ConnectivityAdvice
         bool tcpIn = Recent(r, r.InboundTcp.LastFromInternet);
         bool utpIn = Recent(r, r.InboundUtp.LastFromInternet);
         string minutes = $"{Window.TotalMinutes:0} minutes";
-        string protocol = mapping.Protocol switch
-        {
-            PortMappingProtocol.Pcp => "PCP",
-            PortMappingProtocol.NatPmp => "NAT-PMP",
-            _ => "UPnP",
-        };
+        string protocol = mapping.Protocol.Name();
 
         if (!mapped && !tcpIn && !utpIn)
         {

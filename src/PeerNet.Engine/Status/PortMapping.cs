@@ -65,6 +65,17 @@ public enum PortMappingProtocol
     Pcp,
 }
 
+/// <summary>The protocol's name as the log and the advice write it.</summary>
+internal static class PortMappingProtocolNames
+{
+    public static string Name(this PortMappingProtocol protocol) => protocol switch
+    {
+        PortMappingProtocol.Pcp => "PCP",
+        PortMappingProtocol.NatPmp => "NAT-PMP",
+        _ => "UPnP",
+    };
+}
+
 /// <summary>
 /// The node's port mapping at one moment: which protocol holds it, the external address the router reported and the
 /// external ports peers reach the node on, and the last problem met.
