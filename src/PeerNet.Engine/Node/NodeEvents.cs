@@ -18,7 +18,7 @@ public abstract record NodeEvent
 /// <param name="Torrent">The torrent it concerns.</param>
 public abstract record TorrentEvent(TorrentHandle Torrent) : NodeEvent;
 
-/// <summary>A torrent was added to the node.</summary>
+/// <summary>A torrent was added to the node: before any other event of it; if its start then fails, <see cref="TorrentRemoved"/> follows.</summary>
 public sealed record TorrentAdded(TorrentHandle Torrent) : TorrentEvent(Torrent);
 
 /// <summary>A torrent was removed from the node (its handle is no longer valid).</summary>

@@ -51,6 +51,9 @@ public sealed partial class PeerNetNode
             AddLocked(handle);
         }
 
+        // Announced before its swarm starts, so no event of the torrent (a peer connected, a piece verified) comes
+        // before the one saying it is there (a CI run saw PeerConnected first); a start that fails removes it again.
+        Publish(new TorrentAdded(handle));
         try
         {
             if (options.Paused)
@@ -65,10 +68,10 @@ public sealed partial class PeerNetNode
         catch
         {
             Forget(handle);
+            Publish(new TorrentRemoved(handle));
             throw;
         }
 
-        Publish(new TorrentAdded(handle));
         return handle;
     }
 
