@@ -105,7 +105,7 @@ public sealed class OnePortLibp2pAndBitTorrentInteropTests
         Assert.Contains(found["addrs"]!.AsArray(), a => js2.Addresses[0].StartsWith((string)a! + "/", StringComparison.Ordinal));
 
         await js2.RequestAsync(new JsonObject { ["cmd"] = "provide", ["key"] = "provided by js on the shared port" }, Ct, Timeout);
-        Libp2pPeerInfo jsProvider = Assert.Single(await node.Libp2p.Dht.FindProvidersAsync(Libp2pDhtInteropTests.Key("provided by js on the shared port"), 5, Ct).WaitAsync(Timeout, Ct));
+        Libp2pPeerInfo jsProvider = Assert.Single(await Libp2pDhtInteropTests.FindProvidersAsync(node, Libp2pDhtInteropTests.Key("provided by js on the shared port")));
         Assert.Equal(js2Id, jsProvider.PeerId);
         int sent = await node.Libp2p.Dht.ProvideAsync(Libp2pDhtInteropTests.Key("provided by PeerNet on the shared port"), Ct).WaitAsync(Timeout, Ct);
         Assert.True(sent >= 2, $"ADD_PROVIDER reached {sent} peers of 2");

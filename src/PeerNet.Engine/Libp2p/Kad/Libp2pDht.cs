@@ -172,7 +172,7 @@ public sealed partial class Libp2pDht
 
     /// <summary>
     /// Finds providers of <paramref name="key"/>: those this node holds, then by a lookup that asks GET_PROVIDERS and
-    /// ends once <paramref name="maxProviders"/> are known. Each comes with the addresses it announced.
+    /// ends once <paramref name="maxProviders"/> are known (with any this node was told of while it ran). Each comes with the addresses it announced.
     /// </summary>
     public async Task<IReadOnlyList<Libp2pPeerInfo>> FindProvidersAsync(ReadOnlyMemory<byte> key, int maxProviders = 20, CancellationToken cancellationToken = default)
     {
@@ -199,6 +199,16 @@ public sealed partial class Libp2pDht
 
                 return found.Count >= maxProviders;
             }, cancellationToken).ConfigureAwait(false);
+
+            // An ADD_PROVIDER that arrived while the lookup ran (it has no answer, so its sender may have asked us to look
+            // just after sending it) counts as well as one a peer named.
+            foreach (KadPeer local in _providers.Get(k))
+            {
+                if (found.Count < maxProviders)
+                {
+                    found.TryAdd(local.Id, local);
+                }
+            }
         }
 
         return [.. found.Values.Select(p => Describe(p.Id, p.Addresses))];
