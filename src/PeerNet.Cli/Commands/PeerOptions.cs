@@ -102,7 +102,7 @@ internal sealed class PeerOptions
 
     public Option<UtpMode> Utp { get; } = new("--utp")
     {
-        Description = "uTP (BEP 29, LEDBAT) on the UDP port: on (dial peers over uTP first, then TCP, as libtorrent; accept both), accept (dial over TCP, accept both), off (TCP only) or only (dial over uTP only; accept both).",
+        Description = "uTP (BEP 29, LEDBAT) on the UDP port: on (dial peers over uTP first, as libtorrent, with TCP beside it once uTP has not answered in 500 ms; accept both), accept (dial over TCP, accept both), off (TCP only) or only (dial over uTP only; accept both).",
         HelpName = "MODE",
         DefaultValueFactory = _ => UtpMode.On,
     };

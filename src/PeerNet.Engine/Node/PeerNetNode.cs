@@ -188,7 +188,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
         // peers then see one address for it, as bans and the per-address cap count them.
         bool specific = !options.ListenAddress.Equals(IPAddress.IPv6Any) && !options.ListenAddress.Equals(IPAddress.Any);
         IPeerTransport transport = new TcpTransport(new TcpTransportOptions { LocalAddress = specific ? options.ListenAddress : null }, time);
-        transport = new UtpFirstTransport(transport, options.Utp?.Outgoing ?? false, options.OutgoingTcp, time);
+        transport = new UtpFirstTransport(transport, options.Utp?.Outgoing ?? false, options.OutgoingTcp, options.Utp?.TcpFallbackDelay ?? TimeSpan.Zero, time);
         if (loggerFactory is not null)
         {
             transport = new Diagnostics.DialLoggingTransport(transport, loggerFactory.CreateLogger("PeerNet.Peers"));

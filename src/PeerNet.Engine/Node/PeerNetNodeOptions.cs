@@ -217,6 +217,11 @@ public sealed record PeerNetNodeOptions
             problems.Add($"Utp.ConnectTimeout {Utp.ConnectTimeout.TotalMilliseconds} ms is not usable: give 100 ms to 2 min (3 s is libtorrent's)");
         }
 
+        if (Utp is not null && (Utp.TcpFallbackDelay < TimeSpan.Zero || Utp.TcpFallbackDelay > TimeSpan.FromMinutes(2)))
+        {
+            problems.Add($"Utp.TcpFallbackDelay {Utp.TcpFallbackDelay.TotalMilliseconds} ms is not usable: give 0 to 2 min (500 ms by default)");
+        }
+
         if (!OutgoingTcp && Utp is { Outgoing: false })
         {
             problems.Add("with OutgoingTcp and Utp.Outgoing both off the node can dial no peer");
@@ -248,11 +253,11 @@ public sealed record PeerNetNodeOptions
 public sealed record UtpOptions
 {
     /// <summary>
-    /// Dial peers over uTP first, falling back to TCP when the uTP connect fails or times out, as libtorrent's
-    /// <c>enable_outgoing_utp</c>. Default: on, as libtorrent. A peer that speaks only TCP costs little: on Linux its
-    /// closed UDP port's ICMP "port unreachable" fails the uTP connect at once, and a peer that answers with a reset does
-    /// too; only a peer whose UDP is silently dropped costs <see cref="ConnectTimeout"/> (docs/utp.md). Such a peer is
-    /// dialed over TCP straight away for the next ten minutes.
+    /// Dial peers over uTP first, as libtorrent's <c>enable_outgoing_utp</c>, with TCP tried beside it once uTP has not
+    /// answered within <see cref="TcpFallbackDelay"/> (the first connected wins). Default: on, as libtorrent. A peer that
+    /// speaks only TCP costs little: on Linux its closed UDP port's ICMP "port unreachable" fails the uTP connect at once,
+    /// and a peer that answers with a reset does too; a peer whose UDP is silently dropped costs the head start
+    /// (docs/utp.md). Such a peer is dialed over TCP straight away for the next ten minutes.
     /// </summary>
     public bool Outgoing { get; init; } = true;
 
@@ -261,6 +266,15 @@ public sealed record UtpOptions
     /// peer is dialed over TCP. Default 3 s, as libtorrent's <c>utp_connect_timeout</c>.
     /// </summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// How long a uTP dial has the peer to itself before TCP is dialed beside it (when <see cref="PeerNetNodeOptions.OutgoingTcp"/>
+    /// is on): a head start, as Happy Eyeballs (RFC 8305) gives IPv6. Default 500 ms: an answer to uTP's SYN takes one round
+    /// trip, so uTP still wins unless its SYN was lost, while a peer that silently ignores uTP (libtorrent and aria2 with uTP
+    /// off) is reached over TCP half a second later instead of after <see cref="ConnectTimeout"/>, which is when libtorrent
+    /// falls back. <see cref="ConnectTimeout"/> or more: TCP only after uTP has given up, as libtorrent.
+    /// </summary>
+    public TimeSpan TcpFallbackDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Accept uTP connections on the node's UDP port, as libtorrent's <c>enable_incoming_utp</c>. Default: on.</summary>
     public bool Incoming { get; init; } = true;

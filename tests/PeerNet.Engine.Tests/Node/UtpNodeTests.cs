@@ -79,6 +79,40 @@ public sealed class UtpNodeTests
     }
 
     [Fact]
+    public async Task A_peer_that_silently_ignores_utp_is_reached_over_tcp_after_the_head_start_not_the_syn_timeout()
+    {
+        await using var content = new SwarmHarness();
+        (TorrentMetainfo torrent, string folder) = await content.CreateContentAsync(TorrentVersion.V1, [300_000], pieceLength: 64 * 1024);
+
+        // The seeder listens over TCP only, and a UDP socket on its port number reads nothing: a SYN sent there is
+        // neither answered nor refused, as with libtorrent or aria2 running with uTP off (their UDP socket is the DHT's).
+        await using PeerNetNode seeder = await PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, Utp = new UtpOptions { Outgoing = false, Incoming = false } },
+            new TcpTransport(), null, null, TimeProvider.System, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+        using var silent = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        silent.Bind(seeder.LocalEndPoint);
+
+        // The leecher's SYN timeout is far beyond the test's deadline: finishing within it means TCP joined the dial
+        // after the head start.
+        var options = new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false };
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.Utp.TcpFallbackDelay);
+        await using PeerNetNode leecher = await PeerNetNode.StartAsync(
+            options with { Utp = options.Utp with { ConnectTimeout = TimeSpan.FromMinutes(2) } }, cancellationToken: Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+        await seeder.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, UploadSlots = 0 }, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+
+        string download = Path.Combine(content.Root, "download");
+        TorrentHandle handle = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = download, Peers = [seeder.LocalEndPoint] }, Ct);
+        await NodeHarness.WaitCompletedAsync(handle).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        SwarmHarness.AssertSameFiles(torrent, folder, download);
+        UtpFirstTransport dialer = leecher.Dialer!;
+        Assert.Equal(0, dialer.UtpConnects);
+        Assert.Equal(0, dialer.TcpAfterUtpRefused);
+        Assert.True(dialer.TcpAfterUtpTimeout >= 1, "no dial was won by TCP while uTP waited");
+        Assert.True(silent.Available > 0, "no SYN reached the silent UDP socket: uTP was not tried first");
+    }
+
+    [Fact]
     public async Task With_utp_off_the_node_runs_none_and_options_refuse_a_node_that_can_dial_nothing()
     {
         await using PeerNetNode node = await PeerNetNode.StartAsync(
