@@ -81,63 +81,82 @@ internal sealed class UtpFirstTransport(IPeerTransport tcp, bool outgoingUtp, bo
     private async Task<IDuplexConnection?> RaceAsync(UtpSocketManager manager, IPEndPoint remote, CancellationToken cancellationToken)
     {
         using var utpCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task<IDuplexConnection> utp = manager.ConnectAsync(remote, utpCancel.Token).AsTask();
-        using (var headStart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            Task delay = Task.Delay(tcpFallbackDelay, time, headStart.Token);
-            await Task.WhenAny(utp, delay).ConfigureAwait(false);
-            headStart.Cancel();
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-
-        if (utp.IsCompleted)
-        {
-            return await UtpOutcomeAsync(utp, remote).ConfigureAwait(false);
-        }
-
         using var tcpCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task<IDuplexConnection> overTcp = tcp.ConnectAsync(remote, tcpCancel.Token).AsTask();
-        Task<IDuplexConnection> first = await Task.WhenAny(utp, overTcp).ConfigureAwait(false);
-        if (first.IsCompletedSuccessfully)
+        Task<IDuplexConnection> utp = manager.ConnectAsync(remote, utpCancel.Token).AsTask();
+        Task<IDuplexConnection>? overTcp = null;
+        IDuplexConnection? won = null;
+        try
         {
+            if (!utp.IsCompleted)
+            {
+                using var headStart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                await Task.WhenAny(utp, Task.Delay(tcpFallbackDelay, time, headStart.Token)).ConfigureAwait(false);
+                await headStart.CancelAsync().ConfigureAwait(false);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            if (utp.IsCompleted)
+            {
+                return won = await UtpOutcomeAsync(utp, remote).ConfigureAwait(false); // null: refused, TCP goes alone
+            }
+
+            overTcp = tcp.ConnectAsync(remote, tcpCancel.Token).AsTask();
+            Task<IDuplexConnection> first = await Task.WhenAny(utp, overTcp).ConfigureAwait(false);
+            if (first.IsCompletedSuccessfully)
+            {
+                if (first == utp)
+                {
+                    Interlocked.Increment(ref _utpConnects);
+                }
+                else
+                {
+                    Remember(remote);
+                    Interlocked.Increment(ref _tcpAfterTimeout);
+                }
+
+                return won = first.Result;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
             if (first == utp)
             {
-                await tcpCancel.CancelAsync().ConfigureAwait(false);
-                CloseIfConnected(overTcp);
-                Interlocked.Increment(ref _utpConnects);
+                // uTP gave up (refused or timed out) while TCP was still connecting: TCP is all that is left.
+                _ = await UtpOutcomeAsync(utp, remote).ConfigureAwait(false);
+                return won = await overTcp.ConfigureAwait(false);
             }
-            else
+
+            // TCP failed first: uTP may still connect; if it fails too, TCP's error is the one to report.
+            try
+            {
+                won = await utp.ConfigureAwait(false);
+                Interlocked.Increment(ref _utpConnects);
+                return won;
+            }
+            catch (SocketException)
+            {
+                Remember(remote);
+                return won = await overTcp.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // Whatever lost, or was left running by an error, is cancelled, and closed should it connect anyway.
+            if (!Won(utp, won))
             {
                 await utpCancel.CancelAsync().ConfigureAwait(false);
                 CloseIfConnected(utp);
-                Remember(remote);
-                Interlocked.Increment(ref _tcpAfterTimeout);
             }
 
-            return first.Result;
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        if (first == utp)
-        {
-            // uTP gave up (refused or timed out) while TCP was still connecting: TCP is all that is left.
-            _ = await UtpOutcomeAsync(utp, remote).ConfigureAwait(false);
-            return await overTcp.ConfigureAwait(false);
-        }
-
-        // TCP failed first: uTP may still connect; if it fails too, TCP's error is the one to report.
-        try
-        {
-            IDuplexConnection connection = await utp.ConfigureAwait(false);
-            Interlocked.Increment(ref _utpConnects);
-            return connection;
-        }
-        catch (SocketException)
-        {
-            Remember(remote);
-            return await overTcp.ConfigureAwait(false);
+            if (overTcp is not null && !Won(overTcp, won))
+            {
+                await tcpCancel.CancelAsync().ConfigureAwait(false);
+                CloseIfConnected(overTcp);
+            }
         }
     }
+
+    private static bool Won(Task<IDuplexConnection> attempt, IDuplexConnection? won) =>
+        won is not null && attempt.IsCompletedSuccessfully && ReferenceEquals(attempt.Result, won);
 
     /// <summary>A finished uTP attempt: its connection, or null (remembered, counted) when the peer refused or timed out.</summary>
     private async Task<IDuplexConnection?> UtpOutcomeAsync(Task<IDuplexConnection> utp, IPEndPoint remote)

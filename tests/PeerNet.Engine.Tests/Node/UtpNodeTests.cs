@@ -79,6 +79,31 @@ public sealed class UtpNodeTests
     }
 
     [Fact]
+    public async Task Two_nodes_at_their_defaults_connect_over_utp_within_the_head_start_and_tcp_never_joins()
+    {
+        await using var content = new SwarmHarness();
+        (TorrentMetainfo torrent, string folder) = await content.CreateContentAsync(TorrentVersion.V1, [300_000], pieceLength: 64 * 1024);
+        await using PeerNetNode seeder = await PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false }, cancellationToken: Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+        await using PeerNetNode leecher = await PeerNetNode.StartAsync(
+            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false }, cancellationToken: Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+        await seeder.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, UploadSlots = 0 }, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+
+        string download = Path.Combine(content.Root, "download");
+        TorrentHandle handle = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = download, Peers = [seeder.LocalEndPoint] }, Ct);
+        await NodeHarness.WaitCompletedAsync(handle);
+
+        SwarmHarness.AssertSameFiles(torrent, folder, download);
+        UtpFirstTransport dialer = leecher.Dialer!;
+        Assert.True(dialer.UtpConnects >= 1, "the leecher made no uTP connection");
+        Assert.Equal(0, dialer.TcpAfterUtpTimeout);
+        Assert.Equal(0, dialer.TcpAfterUtpRefused);
+        ConnectivityReport seen = seeder.Diagnose();
+        Assert.NotNull(seen.InboundUtp.Last);
+        Assert.Null(seen.InboundTcp.Last); // TCP never joined: no connection to close on the seeder's side either
+    }
+
+    [Fact]
     public async Task A_peer_that_silently_ignores_utp_is_reached_over_tcp_after_the_head_start_not_the_syn_timeout()
     {
         await using var content = new SwarmHarness();
