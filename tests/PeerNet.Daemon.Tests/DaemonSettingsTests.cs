@@ -129,4 +129,26 @@ public sealed class DaemonSettingsTests : IAsyncLifetime
             }
         }
     }
+
+    [Fact]
+    public void Readme_NamesEverySetting()
+    {
+        string? folder = AppContext.BaseDirectory;
+        while (folder is not null && !File.Exists(Path.Combine(folder, "PeerNet.slnx")))
+        {
+            folder = Path.GetDirectoryName(folder);
+        }
+
+        Assert.NotNull(folder);
+        string readme = File.ReadAllText(Path.Combine(folder, "README.md"));
+        string[] missing =
+        [
+            .. new[] { typeof(NodeSettings), typeof(ApiSettings), typeof(TorrentSettings), typeof(StorageSettings) }
+                .SelectMany(t => t.GetProperties())
+                .Where(p => !p.IsDefined(typeof(System.Text.Json.Serialization.JsonIgnoreAttribute), inherit: false))
+                .Select(p => p.Name)
+                .Where(name => !readme.Contains($"`{name}`", StringComparison.Ordinal)),
+        ];
+        Assert.True(missing.Length == 0, "README's Settings paragraph does not name: " + string.Join(", ", missing));
+    }
 }
