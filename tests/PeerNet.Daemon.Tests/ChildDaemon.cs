@@ -6,7 +6,10 @@ namespace PeerNet.Daemon.Tests;
 internal static class ChildDaemon
 {
     /// <summary><c>dotnet peernet.dll daemon</c> on loopback, free ports, no DHT or trackers (settings from the environment, as a user would give them).</summary>
-    public static Process Start(string state, params string[] arguments)
+    public static Process Start(string state, params string[] arguments) => Start(new Dictionary<string, string>(), state, arguments);
+
+    /// <summary>As <see cref="Start(string, string[])"/>, with more <c>PEERNET_</c> environment variables (they win over the defaults).</summary>
+    public static Process Start(IReadOnlyDictionary<string, string> environment, string state, params string[] arguments)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -23,6 +26,11 @@ internal static class ChildDaemon
         start.Environment["PEERNET_Node__Dht"] = "false";
         start.Environment["PEERNET_Node__Trackers"] = "false";
         start.Environment["PEERNET_Logging__LogLevel__Default"] = "Warning";
+        foreach ((string name, string value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start)!;
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         ChildErrors.Add(process, errors);

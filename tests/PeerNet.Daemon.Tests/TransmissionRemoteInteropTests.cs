@@ -79,6 +79,8 @@ public sealed partial class TransmissionRemoteInteropTests
                 Assert.Equal("16", Field(session, "RPC version"));
                 Assert.StartsWith("PeerNet ", Field(session, "Daemon version"), StringComparison.Ordinal);
                 Assert.Equal(nodePort.ToString(CultureInfo.InvariantCulture), Field(session, "Listenport"));
+                Assert.Equal("preferred", Field(session, "Encryption")); // the node's MSE policy, enabled by default
+                Assert.Equal("Yes", Field(session, "Portforwarding enabled")); // asked of the settings (a loopback node never maps)
                 Assert.Equal(harness.App.Services.GetRequiredService<NodeService>().DownloadFolder, Field(session, "Download directory"));
                 Assert.Equal("Unlimited (Disabled limit: 0 kB/s; Disabled turtle limit: 0 kB/s)", Field(session, "Download speed limit"));
 

@@ -112,6 +112,47 @@ public sealed class TransmissionRpcTests
     }
 
     [Fact]
+    public async Task Session_ShowsTheEncryptionUtpAndPortMappingTheSettingsGaveTheNode()
+    {
+        await using var harness = new DaemonHarness();
+        await harness.StartAsync(new Dictionary<string, string?>
+        {
+            ["Node:Encryption"] = "forced",
+            ["Node:EncryptionLevel"] = "RC4",
+            ["Node:PreferRc4"] = "true",
+            ["Node:Utp"] = "off",
+            ["Node:PortMapping"] = "none",
+            ["Node:Holepunch"] = "false",
+        });
+        PeerNetNodeOptions options = harness.App!.Services.GetRequiredService<NodeService>().Node.Options;
+        Assert.Equal(new EncryptionOptions { Policy = EncryptionPolicy.Forced, Level = EncryptionLevel.Rc4, PreferRc4 = true }, options.Encryption);
+        Assert.False(options.Utp.Outgoing);
+        Assert.False(options.Utp.Incoming);
+        Assert.True(options.OutgoingTcp);
+        Assert.False(options.PortMapping.Enabled);
+        Assert.False(options.Holepunch);
+
+        var rpc = new RpcClient(NewClient(harness, "u", harness.Token));
+        JsonElement session = Arguments(await rpc.CallAsync("session-get", new { fields = new[] { "encryption", "port-forwarding-enabled", "utp-enabled" } }));
+        Assert.Equal("required", session.GetProperty("encryption").GetString());
+        Assert.False(session.GetProperty("port-forwarding-enabled").GetBoolean());
+        Assert.False(session.GetProperty("utp-enabled").GetBoolean());
+        Assert.Equal("tolerated", Transmission.TransmissionMethods.EncryptionWord(EncryptionPolicy.Disabled));
+
+        // The REST API shows them beside the node's other settings, and refuses to change them while the node runs.
+        JsonElement settings = (await harness.GetJsonAsync("api/v1/settings")).GetProperty("node");
+        Assert.Equal("forced", settings.GetProperty("encryption").GetString());
+        Assert.Equal("RC4", settings.GetProperty("encryptionLevel").GetString());
+        Assert.True(settings.GetProperty("preferRc4").GetBoolean());
+        Assert.Equal("off", settings.GetProperty("utp").GetString());
+        Assert.Equal("none", settings.GetProperty("portMapping").GetString());
+        Assert.False(settings.GetProperty("holepunch").GetBoolean());
+        using HttpResponseMessage patch = await harness.Client.PatchAsync("api/v1/settings", new StringContent("""{"node": {"utp": "on"}}""", Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, patch.StatusCode);
+        Assert.Contains("node.utp", await patch.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Session_GetShowsTheNode_SetAcceptsOnlyWhatItIs_StatsCountTorrents_FreeSpaceIsTheDisks_PortTestSaysItCannot()
     {
         await using var harness = new DaemonHarness();
@@ -127,6 +168,9 @@ public sealed class TransmissionRpcTests
         Assert.False(session.GetProperty("dht-enabled").GetBoolean()); // the harness turns the DHT off
         Assert.Equal(rpc.SessionId, session.GetProperty("session-id").GetString());
         Assert.Equal(1000, session.GetProperty("units").GetProperty("speed-bytes").GetInt32());
+        Assert.Equal("preferred", session.GetProperty("encryption").GetString()); // the default: MSE enabled
+        Assert.True(session.GetProperty("port-forwarding-enabled").GetBoolean()); // the settings ask for it (a loopback node never maps)
+        Assert.True(session.GetProperty("utp-enabled").GetBoolean());
 
         JsonElement some = Arguments(await rpc.CallAsync("session-get", new { fields = new[] { "peer-port", "version" } }));
         Assert.Equal(["peer-port", "version"], some.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
@@ -134,6 +178,10 @@ public sealed class TransmissionRpcTests
         Assert.Equal("success", (await rpc.CallAsync("session-set", new Dictionary<string, object> { ["dht-enabled"] = false, ["peer-port"] = node.Node.ListenPort })).GetProperty("result").GetString());
         string refused = (await rpc.CallAsync("session-set", new Dictionary<string, object> { ["dht-enabled"] = true, ["speed-limit-down"] = 100, ["peer-port"] = node.Node.ListenPort })).GetProperty("result").GetString()!;
         Assert.Contains("dht-enabled", refused, StringComparison.Ordinal);
+        Assert.Equal("success", (await rpc.CallAsync("session-set", new Dictionary<string, object> { ["encryption"] = "preferred" })).GetProperty("result").GetString());
+        string encryption = (await rpc.CallAsync("session-set", new Dictionary<string, object> { ["encryption"] = "required", ["port-forwarding-enabled"] = false })).GetProperty("result").GetString()!;
+        Assert.Contains("encryption, port-forwarding-enabled", encryption, StringComparison.Ordinal);
+        Assert.Equal(EncryptionPolicy.Enabled, node.Node.Options.Encryption.Policy);
         Assert.DoesNotContain("peer-port", refused, StringComparison.Ordinal);
         Assert.DoesNotContain("speed-limit-down", refused, StringComparison.Ordinal); // that one changes at run time...
         Assert.False(node.Node.Options.Dht);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Net;
+using PeerNet.Daemon.Service;
 
 namespace PeerNet.Cli.Commands;
 
@@ -108,13 +109,7 @@ internal sealed class PeerOptions
     };
 
     /// <summary>What <c>--utp</c> asks of the node: its <see cref="UtpOptions"/>, and whether it dials over TCP.</summary>
-    public (UtpOptions Utp, bool OutgoingTcp) UtpOptions(ParseResult parseResult) => parseResult.GetValue(Utp) switch
-    {
-        UtpMode.Off => (new UtpOptions { Outgoing = false, Incoming = false }, true),
-        UtpMode.Only => (new UtpOptions { Outgoing = true }, false),
-        UtpMode.Accept => (new UtpOptions { Outgoing = false }, true),
-        _ => (new UtpOptions(), true),
-    };
+    public (UtpOptions Utp, bool OutgoingTcp) UtpOptions(ParseResult parseResult) => ConnectivityWords.UtpOptionsOf(parseResult.GetValue(Utp));
 
     /// <summary>The <see cref="EncryptionOptions"/> these options give.</summary>
     public EncryptionOptions EncryptionOptions(ParseResult parseResult) => new()
@@ -182,30 +177,9 @@ internal sealed class PeerOptions
     internal static PortMappingOptions ParsePortMapping(ArgumentResult result)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-        if (text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase))
+        if (!ConnectivityWords.TryParsePortMapping(text, out PortMappingOptions options, out string word))
         {
-            return PortMappingOptions.None;
-        }
-
-        var options = PortMappingOptions.None;
-        foreach (string word in text.Split(',', StringSplitOptions.TrimEntries))
-        {
-            switch (word.ToLowerInvariant())
-            {
-                case "pcp":
-                    options = options with { Pcp = true };
-                    break;
-                case "natpmp":
-                case "nat-pmp":
-                    options = options with { NatPmp = true };
-                    break;
-                case "upnp":
-                    options = options with { Upnp = true };
-                    break;
-                default:
-                    result.AddError($"'{word}' is not a port mapping protocol: give a comma-separated list of pcp, natpmp and upnp, or none.");
-                    return PortMappingOptions.None;
-            }
+            result.AddError($"'{word}' is not a port mapping protocol: give {ConnectivityWords.PortMappingHelp}.");
         }
 
         return options;
@@ -251,20 +225,4 @@ internal sealed class PeerOptions
 
         return result;
     }
-}
-
-/// <summary>The values of <c>--utp</c>.</summary>
-internal enum UtpMode
-{
-    /// <summary>Dial over TCP; accept uTP and TCP.</summary>
-    Accept,
-
-    /// <summary>uTP first, then TCP; both accepted (the default, the library's and libtorrent's).</summary>
-    On,
-
-    /// <summary>TCP only.</summary>
-    Off,
-
-    /// <summary>Dial over uTP only; both accepted.</summary>
-    Only,
 }

@@ -46,6 +46,26 @@ internal sealed class DaemonSettings
 
         problems.AddRange(Node.Libp2pLimits.Validate().Select(p => "Node:" + p));
 
+        if (!ConnectivityWords.TryParseName(Node.Encryption, out EncryptionPolicy _))
+        {
+            problems.Add($"Node:Encryption '{DisplayText.Sanitize(Node.Encryption, 100)}' is not a policy: give {ConnectivityWords.NamesOf<EncryptionPolicy>()}");
+        }
+
+        if (!ConnectivityWords.TryParseName(Node.EncryptionLevel, out EncryptionLevel _))
+        {
+            problems.Add($"Node:EncryptionLevel '{DisplayText.Sanitize(Node.EncryptionLevel, 100)}' is not a level: give {ConnectivityWords.NamesOf<EncryptionLevel>()}");
+        }
+
+        if (!ConnectivityWords.TryParseName(Node.Utp, out UtpMode _))
+        {
+            problems.Add($"Node:Utp '{DisplayText.Sanitize(Node.Utp, 100)}' is not a uTP mode: give {ConnectivityWords.NamesOf<UtpMode>()}");
+        }
+
+        if (!ConnectivityWords.TryParsePortMapping(Node.PortMapping, out _, out string word))
+        {
+            problems.Add($"Node:PortMapping '{DisplayText.Sanitize(word, 100)}' is not a port mapping protocol: give {ConnectivityWords.PortMappingHelp}");
+        }
+
         if (!IPAddress.TryParse(Api.Address, out IPAddress? api))
         {
             problems.Add($"Api:Address '{Api.Address}' is not an IP address");
@@ -132,6 +152,49 @@ internal sealed class NodeSettings
     /// MaxInboundStreamsPerPeer, MaxStreamMemory, ...); each left out keeps its default (go-libp2p's base limits).
     /// </summary>
     public Libp2p.Libp2pResourceLimits Libp2pLimits { get; set; } = new();
+
+    /// <summary>
+    /// Message Stream Encryption of peer connections (<see cref="EncryptionPolicy"/>, as <c>--encryption</c>): disabled,
+    /// enabled (accept both; dial encrypted, then plain if the peer does not answer) or forced. Default: enabled.
+    /// </summary>
+    public string Encryption { get; set; } = "enabled";
+
+    /// <summary>What an encrypted connection carries after its handshake (<see cref="EncryptionLevel"/>): plaintext, rc4 or both. Default: both.</summary>
+    public string EncryptionLevel { get; set; } = "both";
+
+    /// <summary>When both levels are allowed and offered, choose RC4 for the payload rather than plaintext. Default: off.</summary>
+    public bool PreferRc4 { get; set; }
+
+    /// <summary>
+    /// uTP beside TCP (<see cref="UtpMode"/>, as <c>--utp</c>): on (dial over uTP first, TCP beside it after 500 ms;
+    /// accept both), accept (dial over TCP, accept both), off (TCP only) or only (dial over uTP only; accept both). Default: on.
+    /// </summary>
+    public string Utp { get; set; } = "on";
+
+    /// <summary>
+    /// How to ask the home router to forward the port (as <c>--port-mapping</c>): a comma-separated list of pcp, natpmp
+    /// and upnp, or none. Default: all three. A node listening only on a loopback address never maps.
+    /// </summary>
+    public string PortMapping { get; set; } = "pcp,natpmp,upnp";
+
+    /// <summary>BEP 55 holepunching (relaying for peers, and reaching peers behind NATs through a relay over uTP). Default: on.</summary>
+    public bool Holepunch { get; set; } = true;
+
+    /// <summary>The node's <see cref="EncryptionOptions"/> (valid settings only).</summary>
+    public EncryptionOptions EncryptionOptions() => new()
+    {
+        Policy = ConnectivityWords.TryParseName(Encryption, out EncryptionPolicy policy) ? policy : EncryptionPolicy.Enabled,
+        Level = ConnectivityWords.TryParseName(EncryptionLevel, out EncryptionLevel level) ? level : PeerNet.EncryptionLevel.Both,
+        PreferRc4 = PreferRc4,
+    };
+
+    /// <summary>The node's <see cref="UtpOptions"/> and whether it dials over TCP (valid settings only).</summary>
+    public (UtpOptions Utp, bool OutgoingTcp) UtpOptions() =>
+        ConnectivityWords.UtpOptionsOf(ConnectivityWords.TryParseName(Utp, out UtpMode mode) ? mode : UtpMode.On);
+
+    /// <summary>The node's <see cref="PortMappingOptions"/> (valid settings only).</summary>
+    public PortMappingOptions PortMappingOptions() =>
+        ConnectivityWords.TryParsePortMapping(PortMapping, out PortMappingOptions options, out _) ? options : new PortMappingOptions();
 }
 
 /// <summary>The HTTP API's settings.</summary>

@@ -77,6 +77,7 @@ internal sealed partial class NodeService : IHostedService, IDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         NodeSettings n = _settings.Node;
+        (UtpOptions utp, bool outgoingTcp) = n.UtpOptions();
         var options = new PeerNetNodeOptions
         {
             ListenAddress = IPAddress.Parse(n.ListenAddress),
@@ -89,6 +90,11 @@ internal sealed partial class NodeService : IHostedService, IDisposable
             DownloadRateLimit = n.DownloadRateLimit,
             MaxConnections = n.MaxConnections,
             Libp2pLimits = n.Libp2pLimits,
+            Encryption = n.EncryptionOptions(),
+            Utp = utp,
+            OutgoingTcp = outgoingTcp,
+            PortMapping = n.PortMappingOptions(),
+            Holepunch = n.Holepunch,
             StorageShareBytes = _settings.Storage.ShareBytes,
             StorageAllowedPeers = [.. _settings.Storage.AllowedPeers.Select(PeerNet.Libp2p.Libp2pPeerId.Parse)],
             StateDirectory = _state.NodeFolder,

@@ -37,8 +37,9 @@ internal sealed partial class TransmissionMethods
 {
     /// <summary>
     /// The session as Transmission names it. Settings PeerNet does not have are given as what PeerNet does instead
-    /// (no alternative speeds, no queue, no blocklist, no uTP, no encryption: "tolerated" is Transmission's word for
-    /// connections in the clear), so a GUI shows what happens rather than blanks.
+    /// (no alternative speeds, no queue, no blocklist), so a GUI shows what happens rather than blanks. Encryption is
+    /// the node's MSE policy in Transmission's words (<see cref="EncryptionWord"/>); port-forwarding-enabled is whether
+    /// the settings ask the router to forward the port (<c>Node:PortMapping</c>); utp-enabled whether uTP is used at all.
     /// </summary>
     internal Dictionary<string, object> SessionValues()
     {
@@ -64,7 +65,7 @@ internal sealed partial class TransmissionMethods
             ["download-dir-free-space"] = free,
             ["download-queue-enabled"] = false,
             ["download-queue-size"] = 0L,
-            ["encryption"] = "tolerated",
+            ["encryption"] = EncryptionWord(o.Encryption.Policy),
             ["idle-seeding-limit"] = 0L,
             ["idle-seeding-limit-enabled"] = false,
             ["incomplete-dir"] = downloads,
@@ -75,7 +76,7 @@ internal sealed partial class TransmissionMethods
             ["peer-port"] = (long)node.ListenPort,
             ["peer-port-random-on-start"] = false,
             ["pex-enabled"] = true,
-            ["port-forwarding-enabled"] = false,
+            ["port-forwarding-enabled"] = o.PortMapping.Enabled,
             ["queue-stalled-enabled"] = false,
             ["queue-stalled-minutes"] = 0L,
             ["rename-partial-files"] = false,
@@ -99,6 +100,19 @@ internal sealed partial class TransmissionMethods
             ["version"] = "PeerNet " + (typeof(PeerNetNode).Assembly.GetName().Version?.ToString(3) ?? "?"),
         };
     }
+
+    /// <summary>
+    /// An MSE policy as Transmission's <c>encryption</c> names it: forced is "required" (encrypted only); enabled is
+    /// "preferred" (PeerNet dials encrypted first and accepts both, as Transmission's "preferred"); disabled is
+    /// "tolerated", the closest word Transmission has, though PeerNet then refuses encrypted connections where
+    /// Transmission would accept them.
+    /// </summary>
+    internal static string EncryptionWord(EncryptionPolicy policy) => policy switch
+    {
+        EncryptionPolicy.Forced => "required",
+        EncryptionPolicy.Disabled => "tolerated",
+        _ => "preferred",
+    };
 
     private void SessionGet(RpcArguments arguments, Utf8JsonWriter writer)
     {
