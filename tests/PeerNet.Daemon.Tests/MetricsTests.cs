@@ -1,7 +1,11 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using PeerNet.Daemon.Hosting;
+using PeerNet.Daemon.Service;
+using PeerNet.Utp;
 
 namespace PeerNet.Daemon.Tests;
 
@@ -78,6 +82,47 @@ public sealed class MetricsTests : IAsyncLifetime
         }
 
         Assert.Contains(after.Families.Keys, n => n.StartsWith("http_server_request_duration_seconds", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Scrape_AfterSynsFromAStranger_TheUtpSeriesMoved()
+    {
+        await _daemon.StartAsync();
+        int port = _daemon.App!.Services.GetRequiredService<NodeService>().Node.ListenPort;
+
+        // Ten SYNs from one address: 8 take its share of the half-open table, 2 are refused, none opens a connection.
+        using var stranger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        stranger.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        byte[] syn = new byte[UtpHeader.Length];
+        for (int i = 0; i < 10; i++)
+        {
+            new UtpHeader(UtpPacketType.Syn, (ushort)(7000 + i), 1, 0, 65536, 1, 0).WriteTo(syn, 0);
+            await stranger.SendToAsync(syn, new IPEndPoint(IPAddress.Loopback, port), Ct);
+        }
+
+        PrometheusText scrape = await ScrapeAsync();
+        await DaemonHarness.UntilAsync(
+            async () => (scrape = await ScrapeAsync()).Value("peernet_utp_syns_received_total", "family=ipv4") == 10,
+            "a scrape shows the ten SYNs",
+            () => string.Join("\n", scrape.Samples.Where(s => s.Name.StartsWith("peernet_utp", StringComparison.Ordinal)).Select(s => $"{s.Name}{{{string.Join(",", s.Labels.Select(l => $"{l.Key}={l.Value}"))}}} {s.Value}")));
+
+        Assert.Equal(8, scrape.Value("peernet_utp_syns_answered_total", "family=ipv4"));
+        Assert.Equal(2, scrape.Value("peernet_utp_syns_refused_total", "family=ipv4", "reason=address_limit"));
+        Assert.Equal(0, scrape.Value("peernet_utp_syns_refused_total", "family=ipv4", "reason=half_open_limit"));
+        Assert.Equal(8, scrape.Value("peernet_utp_half_open", "family=ipv4"));
+        Assert.Equal(10 * UtpHeader.Length, scrape.Value("peernet_utp_syns_bytes_total", "family=ipv4", "direction=in"));
+        Assert.Equal(8 * UtpHeader.Length, scrape.Value("peernet_utp_syns_bytes_total", "family=ipv4", "direction=out"));
+        Assert.True(scrape.Value("peernet_utp_received_bytes_total", "family=ipv4") >= 10 * UtpHeader.Length);
+        Assert.True(scrape.Value("peernet_utp_packets_sent_total", "family=ipv4") >= 8);
+        Assert.Equal(0, scrape.Value("peernet_utp_connections", "family=ipv4", "direction=in"));
+        Assert.Equal(0, scrape.Value("peernet_utp_connections_opened_total", "family=ipv4", "direction=in"));
+        Assert.Equal("gauge", scrape.Families["peernet_utp_half_open"].Type);
+        Assert.Equal("gauge", scrape.Families["peernet_utp_connections"].Type);
+        Assert.Equal("counter", scrape.Families["peernet_utp_syns_received_total"].Type);
+        Assert.Equal("counter", scrape.Families["peernet_utp_retransmissions_total"].Type);
+        Assert.Equal("counter", scrape.Families["peernet_utp_timeouts_total"].Type);
+        Assert.Equal("counter", scrape.Families["peernet_utp_connections_closed_total"].Type);
+        Assert.Equal("counter", scrape.Families["peernet_utp_connects_failed_total"].Type);
     }
 
     [Fact]

@@ -13,6 +13,15 @@ internal sealed class PeerNetMetrics : IDisposable
     /// <summary>The meter's name.</summary>
     public const string MeterName = "PeerNet";
 
+    /// <summary>Each <see cref="Transport.UtpEnd"/>'s tag value.</summary>
+    private static readonly string[] UtpEnds = ["closed", "reset", "timeout", "aborted", "unreachable"];
+
+    private static readonly Transport.UtpEnd[] UtpCloseReasons = [Transport.UtpEnd.Closed, Transport.UtpEnd.Reset, Transport.UtpEnd.Timeout, Transport.UtpEnd.Aborted];
+
+    private static readonly Transport.UtpEnd[] UtpConnectFailures = [Transport.UtpEnd.Reset, Transport.UtpEnd.Timeout, Transport.UtpEnd.Unreachable, Transport.UtpEnd.Aborted];
+
+    private static readonly bool[] Directions = [false, true];
+
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
 
@@ -130,6 +139,88 @@ internal sealed class PeerNetMetrics : IDisposable
         Transport.DatagramDropReason.NoOwner => "no_owner",
         _ => "unknown",
     }));
+
+    /// <summary>
+    /// The <c>peernet.utp.*</c> instruments over <paramref name="managers"/> (the node's, one per UDP socket), each
+    /// measurement tagged with its socket's family (<c>ipv4</c>, <c>ipv6</c>). Observable: the counts are the managers'
+    /// own, read when a listener asks, so the packet path pays no more than a field increment. Call once.
+    /// </summary>
+    public void ObserveUtp(IReadOnlyList<Transport.UtpSocketManager> managers)
+    {
+        if (managers.Count == 0)
+        {
+            return;
+        }
+
+        _meter.CreateObservableCounter("peernet.utp.syns.received", () => PerFamily(managers, m => m.SynsReceived), "{packet}", "uTP SYNs that named no connection of the node's (new ones, and repeats of a half-open one), answered or not.");
+        _meter.CreateObservableCounter("peernet.utp.syns.answered", () => PerFamily(managers, m => m.SynAnswers), "{packet}", "Answers sent to uTP SYNs: a state packet no larger than the SYN, or a reset when incoming uTP is off.");
+        _meter.CreateObservableCounter("peernet.utp.syns.refused", () => UtpSynsRefused(managers), "{packet}", "uTP SYNs refused, tagged with the reason: half_open_limit (the half-open table full), address_limit (the sender's address's share of it full), not_accepting (incoming uTP off, or stopping: answered with a rate-limited reset).");
+        _meter.CreateObservableCounter("peernet.utp.syns.bytes", () => UtpSynBytes(managers), "By", "uTP bytes of the SYNs received (direction in) and of the answers to them (direction out; never more than in: no amplification).");
+        _meter.CreateObservableGauge("peernet.utp.half_open", () => PerFamily(managers, m => (long)m.HalfOpenCount), "{entry}", "uTP half-open entries now: SYNs answered whose senders have not yet shown they receive at their address.");
+        _meter.CreateObservableCounter("peernet.utp.half_open.expired", () => PerFamily(managers, m => Interlocked.Read(ref m.Counters.HalfOpenExpired)), "{entry}", "uTP half-open entries forgotten after the half-open timeout, our answer never acked (a forged source, or a lost answer).");
+        _meter.CreateObservableCounter("peernet.utp.half_open.bad_acks", () => PerFamily(managers, m => Interlocked.Read(ref m.Counters.HalfOpenBadAcks)), "{packet}", "uTP packets naming a half-open entry that did not ack our answer to its SYN (their sender never saw it): dropped.");
+        _meter.CreateObservableCounter("peernet.utp.connections.opened", () => UtpOpened(managers), "{connection}", "uTP connections established, tagged with the direction (in: the initiator acked our answer; out: our SYN was answered).");
+        _meter.CreateObservableCounter("peernet.utp.connections.closed", () => UtpClosed(managers), "{connection}", "Established uTP connections ended, tagged with the direction (in, out) and the reason (closed, reset, timeout, aborted).");
+        _meter.CreateObservableGauge("peernet.utp.connections", () => UtpOpen(managers), "{connection}", "uTP connections open now, tagged with the direction (in, out).");
+        _meter.CreateObservableCounter("peernet.utp.connects.failed", () => UtpConnectsFailed(managers), "{connection}", "uTP connects that failed before their SYN was answered, tagged with the reason (refused, timeout, unreachable, aborted).");
+        _meter.CreateObservableCounter("peernet.utp.packets.received", () => PerFamily(managers, m => Volatile.Read(ref m.Counters.PacketsReceived)), "{packet}", "Datagrams uTP received (data, acks, SYNs, resets; junk included).");
+        _meter.CreateObservableCounter("peernet.utp.packets.sent", () => PerFamily(managers, m => Interlocked.Read(ref m.Counters.PacketsSent)), "{packet}", "Datagrams uTP sent (data, acks, SYNs, answers, resets).");
+        _meter.CreateObservableCounter("peernet.utp.packets.dropped", () => PerFamily(managers, m => m.Dropped), "{packet}", "Datagrams uTP dropped: not valid uTP, or naming no connection.");
+        _meter.CreateObservableCounter("peernet.utp.received", () => PerFamily(managers, m => Volatile.Read(ref m.Counters.BytesReceived)), "By", "uTP bytes received (UDP payload: headers, acks and data).");
+        _meter.CreateObservableCounter("peernet.utp.sent", () => PerFamily(managers, m => Interlocked.Read(ref m.Counters.BytesSent)), "By", "uTP bytes sent (UDP payload: headers, acks and data).");
+        _meter.CreateObservableCounter("peernet.utp.retransmissions", () => PerFamily(managers, m => Interlocked.Read(ref m.Counters.Retransmissions)), "{packet}", "uTP data and FIN packets sent again (lost by duplicate or selective acks, or after a timeout).");
+        _meter.CreateObservableCounter("peernet.utp.timeouts", () => PerFamily(managers, m => Interlocked.Read(ref m.Counters.Timeouts)), "{timeout}", "uTP retransmission timeouts: no ack within an established connection's timeout (everything in flight resent), or a SYN resent.");
+    }
+
+    private static KeyValuePair<string, object?> FamilyOf(Transport.UtpSocketManager manager) =>
+        new("family", manager.LocalEndPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4");
+
+    private static IEnumerable<Measurement<long>> PerFamily(IReadOnlyList<Transport.UtpSocketManager> managers, Func<Transport.UtpSocketManager, long> value) =>
+        managers.Select(m => new Measurement<long>(value(m), FamilyOf(m)));
+
+    private static IEnumerable<Measurement<long>> UtpSynsRefused(IReadOnlyList<Transport.UtpSocketManager> managers) =>
+        managers.SelectMany(m => new[]
+        {
+            new Measurement<long>(Interlocked.Read(ref m.Counters.SynsRefusedTableFull), FamilyOf(m), new("reason", "half_open_limit")),
+            new Measurement<long>(Interlocked.Read(ref m.Counters.SynsRefusedAddressFull), FamilyOf(m), new("reason", "address_limit")),
+            new Measurement<long>(Interlocked.Read(ref m.Counters.SynsRefusedNotAccepting), FamilyOf(m), new("reason", "not_accepting")),
+        });
+
+    private static IEnumerable<Measurement<long>> UtpSynBytes(IReadOnlyList<Transport.UtpSocketManager> managers) =>
+        managers.SelectMany(m => new[]
+        {
+            new Measurement<long>(m.SynBytes, FamilyOf(m), new("direction", "in")),
+            new Measurement<long>(m.SynAnswerBytes, FamilyOf(m), new("direction", "out")),
+        });
+
+    private static IEnumerable<Measurement<long>> UtpOpened(IReadOnlyList<Transport.UtpSocketManager> managers) =>
+        managers.SelectMany(m => new[]
+        {
+            new Measurement<long>(m.AcceptedCount, FamilyOf(m), new("direction", "in")),
+            new Measurement<long>(Interlocked.Read(ref m.Counters.OpenedOut), FamilyOf(m), new("direction", "out")),
+        });
+
+    private static IEnumerable<Measurement<long>> UtpOpen(IReadOnlyList<Transport.UtpSocketManager> managers) =>
+        managers.SelectMany(m => new[]
+        {
+            new Measurement<long>(Math.Max(0, m.AcceptedCount - m.Counters.ClosedTotal(outgoing: false)), FamilyOf(m), new("direction", "in")),
+            new Measurement<long>(Math.Max(0, Interlocked.Read(ref m.Counters.OpenedOut) - m.Counters.ClosedTotal(outgoing: true)), FamilyOf(m), new("direction", "out")),
+        });
+
+    private static IEnumerable<Measurement<long>> UtpClosed(IReadOnlyList<Transport.UtpSocketManager> managers) =>
+        from m in managers
+        from outgoing in Directions
+        from end in UtpCloseReasons
+        select new Measurement<long>(
+            Interlocked.Read(ref m.Counters.Closed[((outgoing ? 1 : 0) * Transport.UtpCounters.Ends) + (int)end]),
+            FamilyOf(m), new("direction", outgoing ? "out" : "in"), new("reason", UtpEnds[(int)end]));
+
+    private static IEnumerable<Measurement<long>> UtpConnectsFailed(IReadOnlyList<Transport.UtpSocketManager> managers) =>
+        from m in managers
+        from end in UtpConnectFailures
+        select new Measurement<long>(
+            Interlocked.Read(ref m.Counters.ConnectsFailed[(int)end]),
+            FamilyOf(m), new("reason", end == Transport.UtpEnd.Reset ? "refused" : UtpEnds[(int)end]));
 
     /// <summary>Disposes the meter if it is the node's own (a factory's meters are the factory's to dispose).</summary>
     public void Dispose()

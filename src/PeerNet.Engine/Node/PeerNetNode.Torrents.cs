@@ -177,9 +177,32 @@ public sealed partial class PeerNetNode
         {
             dht.OtherFamily = dht6;
             dht6.OtherFamily = dht;
+
+            // BEP 32: a family whose bootstrap found nobody (bootstrap nodes of the other family only, say) joins now
+            // through the nodes the other family's table knows, asked with want, rather than at its first upkeep.
+            foreach ((DhtNode empty, DhtNode joined) in new[] { (dht6, dht), (dht, dht6) })
+            {
+                if (empty.GetStats().Bootstrap == DhtBootstrapState.NobodyAnswered && joined.GetStats().Bootstrap == DhtBootstrapState.Joined)
+                {
+                    await JoinAsync(empty.BootstrapAsync(cancellationToken), logger, cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
 
         return (dht, dht6);
+    }
+
+    /// <summary>Waits at most 15 s for a DHT's bootstrap; joining goes on in the background after that.</summary>
+    private static async Task JoinAsync(Task bootstrap, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await bootstrap.WaitAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            NodeLog.DhtStillJoining(logger);
+        }
     }
 
     /// <summary>

@@ -270,6 +270,7 @@ public sealed partial class PeerNetNode : IAsyncDisposable
                 Time = time,
             };
             session = new SwarmSession(configure?.Invoke(sessionOptions) ?? sessionOptions, transport);
+            session.Metrics.ObserveUtp(utp);
             IPeerListener bound = listener;
             listener = null; // the session's now
             await session.StartAsync(cancellationToken, bound).ConfigureAwait(false);

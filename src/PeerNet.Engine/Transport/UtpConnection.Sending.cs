@@ -149,6 +149,7 @@ internal sealed partial class UtpConnection
             _bytesInFlight += packet.Payload;
         }
 
+        Interlocked.Increment(ref _manager.Counters.Retransmissions);
         Transmit(packet, seq, seq == _finSeq && _finSent ? UtpPacketType.Fin : UtpPacketType.Data, now);
     }
 
@@ -399,11 +400,12 @@ internal sealed partial class UtpConnection
             {
                 if (now - _connectStarted >= (long)_settings.ConnectTimeout.TotalMicroseconds)
                 {
-                    FailLocked(new SocketException((int)SocketError.TimedOut), sendReset: false);
+                    FailLocked(new SocketException((int)SocketError.TimedOut), sendReset: false, UtpEnd.Timeout);
                 }
                 else if (now >= _timeoutAt)
                 {
                     _timeouts++;
+                    Interlocked.Increment(ref _manager.Counters.Timeouts);
                     SendSyn(now);
                 }
 
@@ -412,15 +414,16 @@ internal sealed partial class UtpConnection
 
             if (now - _lastReceived > (long)_settings.IdleTimeout.TotalMicroseconds)
             {
-                FailLocked(new ConnectionResetException("The uTP peer went silent.", new SocketException((int)SocketError.TimedOut)), sendReset: true);
+                FailLocked(new ConnectionResetException("The uTP peer went silent.", new SocketException((int)SocketError.TimedOut)), sendReset: true, UtpEnd.Timeout);
                 return;
             }
 
             if (_timeoutAt != 0 && now >= _timeoutAt && Outstanding)
             {
+                Interlocked.Increment(ref _manager.Counters.Timeouts);
                 if (++_timeouts > _settings.MaxTimeouts)
                 {
-                    FailLocked(new ConnectionResetException("The uTP peer stopped acknowledging.", new SocketException((int)SocketError.TimedOut)), sendReset: true);
+                    FailLocked(new ConnectionResetException("The uTP peer stopped acknowledging.", new SocketException((int)SocketError.TimedOut)), sendReset: true, UtpEnd.Timeout);
                     return;
                 }
 
@@ -464,7 +467,15 @@ internal sealed partial class UtpConnection
     {
         if (_finSent && !UtpSequence.IsBefore(_ackedSeq, _finSeq) && (_inputDone || _eof && _ackNr == _eofSeq))
         {
+            if (_ackDue)
+            {
+                // The peer's FIN (or last data) is acked now: a deferred ack waits for the end of the burst, which a
+                // closed connection never sees, and the peer would wait out its close timeout and reset.
+                SendAck(_manager.NowMicroseconds);
+            }
+
             _state = State.Closed;
+            _manager.Counters.CountClosed(_outgoing, UtpEnd.Closed);
             _finished.TrySetResult();
             ReleaseBuffers();
             _manager.Remove(this);
@@ -480,7 +491,7 @@ internal sealed partial class UtpConnection
         lock (_gate)
         {
             Interlocked.CompareExchange(ref _failure, TransportDefaults.Aborted(reason), null);
-            FailLocked(_failure!, sendReset: _state != State.SynSent);
+            FailLocked(_failure!, sendReset: _state != State.SynSent, UtpEnd.Aborted);
         }
     }
 
@@ -494,7 +505,7 @@ internal sealed partial class UtpConnection
                 return false;
             }
 
-            FailLocked(new SocketException((int)error), sendReset: false);
+            FailLocked(new SocketException((int)error), sendReset: false, UtpEnd.Unreachable);
             return true;
         }
     }
@@ -503,11 +514,11 @@ internal sealed partial class UtpConnection
     {
         lock (_gate)
         {
-            FailLocked(reason, sendReset: _state == State.Connected);
+            FailLocked(reason, sendReset: _state == State.Connected, UtpEnd.Aborted);
         }
     }
 
-    private void FailLocked(Exception reason, bool sendReset)
+    private void FailLocked(Exception reason, bool sendReset, UtpEnd end)
     {
         if (_state == State.Closed)
         {
@@ -516,6 +527,15 @@ internal sealed partial class UtpConnection
 
         bool connecting = _state == State.SynSent;
         _state = State.Closed;
+        if (connecting)
+        {
+            _manager.Counters.CountConnectFailed(end);
+        }
+        else
+        {
+            _manager.Counters.CountClosed(_outgoing, end);
+        }
+
         Exception failure = Interlocked.CompareExchange(ref _failure, reason is SocketException && !connecting ? TransportDefaults.ToTransportException((SocketException)reason) : reason, null) ?? reason;
         if (sendReset)
         {
@@ -594,6 +614,15 @@ internal sealed partial class UtpConnection
         {
             if (_state != State.Closed)
             {
+                if (_state == State.SynSent)
+                {
+                    _manager.Counters.CountConnectFailed(UtpEnd.Aborted);
+                }
+                else
+                {
+                    _manager.Counters.CountClosed(_outgoing, UtpEnd.Closed); // our side was delivered (or the close timed out, aborting it above)
+                }
+
                 _state = State.Closed;
                 ReleaseBuffers();
             }

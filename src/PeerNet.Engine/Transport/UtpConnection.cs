@@ -25,6 +25,7 @@ internal sealed partial class UtpConnection : IDuplexConnection
 
     private readonly UtpSocketManager _manager;
     private readonly UtpSettings _settings;
+    private readonly bool _outgoing;
     private readonly Lock _gate = new();
     private readonly Pipe _input = new(new PipeOptions(
         pool: null, readerScheduler: PipeScheduler.ThreadPool, writerScheduler: PipeScheduler.Inline,
@@ -88,10 +89,11 @@ internal sealed partial class UtpConnection : IDuplexConnection
 
     private const int BaseDelayMinutes = 13;
 
-    private UtpConnection(UtpSocketManager manager, IPEndPoint remote, ushort receiveId, ushort sendId)
+    private UtpConnection(UtpSocketManager manager, IPEndPoint remote, ushort receiveId, ushort sendId, bool outgoing)
     {
         _manager = manager;
         _settings = manager.Settings;
+        _outgoing = outgoing;
         RemoteEndPoint = remote;
         LocalEndPoint = manager.LocalEndPoint;
         ReceiveId = receiveId;
@@ -113,7 +115,7 @@ internal sealed partial class UtpConnection : IDuplexConnection
     /// <summary>An initiator's connection: receive id random, send id one above, first sequence number random.</summary>
     internal static UtpConnection ForInitiator(UtpSocketManager manager, IPEndPoint remote, ushort receiveId)
     {
-        var connection = new UtpConnection(manager, remote, receiveId, (ushort)(receiveId + 1));
+        var connection = new UtpConnection(manager, remote, receiveId, (ushort)(receiveId + 1), outgoing: true);
         connection._seqNr = (ushort)Random.Shared.Next(0, 65536);
         connection._ackedSeq = connection._seqNr; // the SYN (seq_nr) is acked when connected
         connection._offer = manager.OfferFor(remote);
@@ -123,7 +125,7 @@ internal sealed partial class UtpConnection : IDuplexConnection
     /// <summary>An acceptor's connection, made once the initiator acked our answer to its SYN.</summary>
     internal static UtpConnection ForAcceptor(UtpSocketManager manager, IPEndPoint remote, ushort receiveId, ushort ourSequence, ushort theirSynSequence, int theirOffer)
     {
-        var connection = new UtpConnection(manager, remote, receiveId, (ushort)(receiveId - 1))
+        var connection = new UtpConnection(manager, remote, receiveId, (ushort)(receiveId - 1), outgoing: false)
         {
             _seqNr = ourSequence,
             _ackedSeq = (ushort)(ourSequence - 1),
@@ -223,7 +225,7 @@ internal sealed partial class UtpConnection : IDuplexConnection
             {
                 FailLocked(_state == State.SynSent
                     ? new SocketException((int)SocketError.ConnectionRefused)
-                    : new ConnectionResetException("The peer reset the uTP connection."), sendReset: false);
+                    : new ConnectionResetException("The peer reset the uTP connection."), sendReset: false, UtpEnd.Reset);
                 return;
             }
 
@@ -252,6 +254,7 @@ internal sealed partial class UtpConnection : IDuplexConnection
                 UpdateRtt(now - _connectStarted);
                 AgreeDatagram(packet.MaxDatagram);
                 _state = State.Connected;
+                Interlocked.Increment(ref _manager.Counters.OpenedOut);
                 StartLoops();
                 _connected.TrySetResult();
                 return;

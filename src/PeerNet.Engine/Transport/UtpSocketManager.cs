@@ -101,6 +101,9 @@ internal sealed class UtpSocketManager : IAsyncDisposable
     /// <summary>Datagrams that were not valid uTP or named no connection.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
+    /// <summary>Packets, bytes, retransmissions, connections and refusals counted for the node's meters.</summary>
+    internal UtpCounters Counters { get; } = new();
+
     /// <summary>Incoming connections, as a listener (disposing it does not stop the manager).</summary>
     public IPeerListener Listener => new AcceptListener(this);
 
@@ -205,6 +208,8 @@ internal sealed class UtpSocketManager : IAsyncDisposable
     /// <summary>One datagram from the shared socket (the demultiplexer's receive loop: one thread at a time).</summary>
     public void OnDatagram(ReadOnlySpan<byte> datagram, IPEndPoint from)
     {
+        Volatile.Write(ref Counters.PacketsReceived, Counters.PacketsReceived + 1); // one writer: this loop
+        Volatile.Write(ref Counters.BytesReceived, Counters.BytesReceived + datagram.Length);
         if (UtpPacket.TryParse(datagram, out UtpPacket packet) != UtpParseError.None)
         {
             Interlocked.Increment(ref _dropped);
@@ -273,6 +278,7 @@ internal sealed class UtpSocketManager : IAsyncDisposable
         Interlocked.Add(ref _synBytes, synLength);
         if (!Settings.Incoming || _disposed != 0)
         {
+            Interlocked.Increment(ref Counters.SynsRefusedNotAccepting);
             if (SendReset(from, header))
             {
                 Interlocked.Increment(ref _synAnswers);
@@ -292,6 +298,7 @@ internal sealed class UtpSocketManager : IAsyncDisposable
                 if (_halfOpen.Count >= Settings.MaxHalfOpen || fromAddress >= Settings.MaxHalfOpenPerAddress)
                 {
                     Interlocked.Increment(ref _halfOpenRefused);
+                    Interlocked.Increment(ref _halfOpen.Count >= Settings.MaxHalfOpen ? ref Counters.SynsRefusedTableFull : ref Counters.SynsRefusedAddressFull);
                     return;
                 }
 
@@ -332,8 +339,14 @@ internal sealed class UtpSocketManager : IAsyncDisposable
         lock (_halfOpenGate)
         {
             // The initiator acks our state packet (ack_nr one before its sequence number: it is the next we send): it got it.
-            if (header.Type == UtpPacketType.State || !_halfOpen.TryGetValue(key, out entry) || header.AckNumber != (ushort)(entry.OurSequence - 1))
+            if (header.Type == UtpPacketType.State || !_halfOpen.TryGetValue(key, out entry))
             {
+                return false;
+            }
+
+            if (header.AckNumber != (ushort)(entry.OurSequence - 1))
+            {
+                Interlocked.Increment(ref Counters.HalfOpenBadAcks);
                 return false;
             }
 
@@ -426,6 +439,8 @@ internal sealed class UtpSocketManager : IAsyncDisposable
     /// </summary>
     internal bool Send(byte[] buffer, int length, IPEndPoint to)
     {
+        Interlocked.Increment(ref Counters.PacketsSent);
+        Interlocked.Add(ref Counters.BytesSent, length);
         ValueTask pending;
         try
         {
@@ -495,6 +510,7 @@ internal sealed class UtpSocketManager : IAsyncDisposable
                         if (now - entry.Value.CreatedAt > expiry)
                         {
                             RemoveHalfOpenLocked(entry.Key);
+                            Interlocked.Increment(ref Counters.HalfOpenExpired);
                         }
                     }
                 }

@@ -90,6 +90,66 @@ public sealed class DhtNodeTests
     }
 
     [Fact]
+    public async Task AnIpv6TableWithoutBootstrapNodes_JoinsThroughTheIpv4Tables_WantAnswers()
+    {
+        // A dual-stack node (x4 + x6) in an IPv4 network and an IPv6 one; a second dual-stack node (y4 + y6) is given
+        // IPv4 bootstrap nodes only: y6 finds nobody, then joins through y4, whose nodes name IPv6 ones when asked with want.
+        await using DhtTestNet net = await NetAsync(4);
+        DhtNode x4 = net.Nodes[0];
+        var v6Nodes = new List<DhtNode>();
+        DhtNode? y4 = null;
+        try
+        {
+            for (int i = 1; i <= 4; i++)
+            {
+                string[] bootstrap = v6Nodes.Count == 0 ? [] : [v6Nodes[0].LocalEndPoint.ToString()];
+                var node = new DhtNode(DhtTestNet.DefaultOptions with { BindEndPoint = new IPEndPoint(IPAddress.Parse($"fd00::{i}"), DhtTestNet.Port), BootstrapNodes = bootstrap }, net.Network, TimeProvider.System, new Random(40 + i));
+                await node.StartAsync(Ct).WaitAsync(Timeout, Ct);
+                v6Nodes.Add(node);
+            }
+
+            DhtNode x6 = v6Nodes[0];
+            await Poll.UntilAsync(() => x6.GetStats().Nodes >= 3, "three nodes in x's IPv6 table", Timeout);
+            x4.OtherFamily = x6;
+            x6.OtherFamily = x4;
+
+            string[] ipv4Only = [x4.LocalEndPoint.ToString()];
+            y4 = new DhtNode(DhtTestNet.DefaultOptions with { BindEndPoint = new IPEndPoint(net.NextAddress(), DhtTestNet.Port), BootstrapNodes = ipv4Only }, net.Network, TimeProvider.System, new Random(50));
+            var y6 = new DhtNode(DhtTestNet.DefaultOptions with { BindEndPoint = new IPEndPoint(IPAddress.Parse("fd00::99"), DhtTestNet.Port), BootstrapNodes = ipv4Only }, net.Network, TimeProvider.System, new Random(51));
+            v6Nodes.Add(y6);
+            await y4.StartAsync(Ct).WaitAsync(Timeout, Ct);
+            await y6.StartAsync(Ct).WaitAsync(Timeout, Ct);
+            Assert.Equal(DhtBootstrapState.Joined, y4.GetStats().Bootstrap);
+            Assert.Equal(DhtBootstrapState.NobodyAnswered, y6.GetStats().Bootstrap);
+
+            y4.OtherFamily = y6;
+            y6.OtherFamily = y4;
+            Assert.Empty(await x6.NodesOfFamilyAsync(System.Net.Sockets.AddressFamily.InterNetworkV6, y6.Id, Ct)); // its own family: not asked
+            List<IPEndPoint> named = await y4.NodesOfFamilyAsync(System.Net.Sockets.AddressFamily.InterNetworkV6, y6.Id, Ct).WaitAsync(Timeout, Ct);
+            Assert.Equal(v6Nodes.Skip(1).Take(3).Select(n => n.LocalEndPoint).OrderBy(e => e.ToString()), named.OrderBy(e => e.ToString())); // x6's table
+            Assert.All(named, e => Assert.Equal(System.Net.Sockets.AddressFamily.InterNetworkV6, e.AddressFamily));
+
+            await y6.BootstrapAsync(Ct).WaitAsync(Timeout, Ct);
+            DhtStats joined = y6.GetStats();
+            Assert.Equal(DhtBootstrapState.Joined, joined.Bootstrap);
+            Assert.True(joined.Nodes >= 3, $"{joined.Nodes} nodes in y's IPv6 table");
+            Assert.All(y6.GetRoutingContacts(), c => Assert.Equal(System.Net.Sockets.AddressFamily.InterNetworkV6, c.EndPoint.AddressFamily));
+        }
+        finally
+        {
+            foreach (DhtNode node in v6Nodes)
+            {
+                await node.DisposeAsync();
+            }
+
+            if (y4 is not null)
+            {
+                await y4.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task FindNode_WantingTheOtherFamily_WithoutATableForIt_ReturnsNoneOfIt()
     {
         await using DhtTestNet net = await NetAsync(3);

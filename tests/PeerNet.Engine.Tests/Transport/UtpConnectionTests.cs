@@ -117,6 +117,18 @@ public sealed class UtpConnectionTests
 
         Assert.Equal(0, pair.A.ConnectionCount);
         Assert.Equal(0, pair.B.ConnectionCount);
+
+        // What the node's peernet.utp.* meters read: one connection each way, ended cleanly, its bytes counted.
+        Assert.Equal(1, pair.A.Counters.OpenedOut);
+        Assert.Equal(1, pair.B.AcceptedCount);
+        Assert.True(pair.A.Counters.Closed[UtpCounters.Ends + (int)UtpEnd.Closed] == 1, $"A closed: {string.Join(",", pair.A.Counters.Closed)}");
+        Assert.True(pair.B.Counters.Closed[(int)UtpEnd.Closed] == 1, $"B closed: {string.Join(",", pair.B.Counters.Closed)}");
+        Assert.Equal(1, pair.A.Counters.ClosedTotal(outgoing: true));
+        Assert.Equal(0, pair.A.Counters.ClosedTotal(outgoing: false));
+        Assert.True(pair.A.Counters.BytesSent > 8 * 1024 * 1024, $"{pair.A.Counters.BytesSent} bytes sent");
+        Assert.True(pair.B.Counters.BytesReceived > 8 * 1024 * 1024, $"{pair.B.Counters.BytesReceived} bytes received");
+        Assert.True(pair.A.Counters.PacketsSent > (8 * 1024 * 1024) / pair.A.SmallDatagram(pair.B.LocalEndPoint));
+        Assert.True(pair.B.Counters.PacketsReceived > 0 && pair.B.Counters.PacketsSent > 0);
     }
 
     [Fact]
@@ -134,6 +146,8 @@ public sealed class UtpConnectionTests
         await using var pair = new Pair(new InMemoryDatagramNetwork(options));
 
         await TransferBothWaysAsync(pair, 2 * 1024 * 1024);
+        Assert.True(pair.A.Counters.Retransmissions > 0, "5% loss and no retransmission counted");
+        Assert.True(pair.B.Counters.Retransmissions > 0, "5% loss and no retransmission counted");
     }
 
     [Fact]
@@ -292,6 +306,12 @@ public sealed class UtpConnectionTests
         SocketException timedOut = await Assert.ThrowsAsync<SocketException>(() => pair.A.ConnectAsync(new IPEndPoint(IPAddress.Parse("10.0.0.99"), 6881), Ct).AsTask().WaitAsync(Timeout, Ct));
         Assert.Equal(SocketError.TimedOut, timedOut.SocketErrorCode);
         Assert.Equal(0, pair.A.ConnectionCount);
+
+        // Counted as failed connects (never opened), the refusal on B's side as a SYN it did not accept.
+        Assert.Equal(1, pair.A.Counters.ConnectsFailed[(int)UtpEnd.Reset]);
+        Assert.Equal(1, pair.A.Counters.ConnectsFailed[(int)UtpEnd.Timeout]);
+        Assert.Equal(0, pair.A.Counters.OpenedOut);
+        Assert.Equal(1, pair.B.Counters.SynsRefusedNotAccepting);
     }
 
     [Theory]

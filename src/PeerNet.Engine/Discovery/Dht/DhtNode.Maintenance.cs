@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using PeerNet.Dht;
+using PeerNet.Transport;
 
 namespace PeerNet.Discovery.Dht;
 
@@ -11,13 +12,19 @@ public sealed partial class DhtNode
 
     /// <summary>
     /// Asks the saved nodes and the bootstrap nodes for nodes near our ID (filling the table with whoever
-    /// answers), then looks our own ID up, then refreshes the buckets that are not full.
+    /// answers), then looks our own ID up, then refreshes the buckets that are not full. With an empty table and the
+    /// same node's DHT on the other family (<see cref="OtherFamily"/>), the nodes of our family that its nodes name
+    /// when asked with BEP 32's <c>want</c> are seeds too: bootstrap nodes of one family are enough for both tables.
     /// </summary>
     internal async Task BootstrapAsync(CancellationToken cancellationToken)
     {
         NoteBootstrap(DhtBootstrapState.Running);
         var seeds = new List<IPEndPoint>(_savedNodes.Select(n => n.EndPoint));
         seeds.AddRange(await ResolveBootstrapAsync(cancellationToken).ConfigureAwait(false));
+        if (OtherFamily is { } other && TableCount == 0)
+        {
+            seeds.AddRange(await other.NodesOfFamilyAsync(Family, _table.OwnId, cancellationToken).ConfigureAwait(false));
+        }
         NodeId own = _table.OwnId;
         await Task.WhenAll(seeds.Distinct().Take(64).Select(seed =>
             QueryAsync(seed, null, tid => NewQuery(tid, DhtMethod.FindNode, own), cancellationToken))).ConfigureAwait(false);
@@ -37,6 +44,59 @@ public sealed partial class DhtNode
         else
         {
             DhtLog.NobodyAnswered(_log, seeds.Count);
+        }
+    }
+
+    /// <summary>
+    /// BEP 32: nodes of <paramref name="family"/> (the other family's, for the same node's DHT there) that the nodes of
+    /// this table closest to <paramref name="target"/> know: each is asked find_node with <c>want</c> n4 and n6, and the
+    /// nodes of that family in its answer (<c>nodes</c> or <c>nodes6</c>) are returned, each once, at most 64, only
+    /// those the answering node may name (<see cref="NetworkScopes.MayName(IPAddress, IPAddress)"/>).
+    /// </summary>
+    internal async Task<List<IPEndPoint>> NodesOfFamilyAsync(AddressFamily family, NodeId target, CancellationToken cancellationToken)
+    {
+        if (_socket is null || family == Family)
+        {
+            return [];
+        }
+
+        List<DhtContact> asked;
+        lock (_lock)
+        {
+            asked = _table.Closest(target, _options.BucketSize);
+        }
+
+        KrpcMessage?[] answers = await Task.WhenAll(asked.Select(contact =>
+            QueryAsync(contact.EndPoint, contact.Id, tid => NewQuery(tid, DhtMethod.FindNode, target, want: DhtWant.N4 | DhtWant.N6), cancellationToken))).ConfigureAwait(false);
+        var found = new List<IPEndPoint>();
+        for (int i = 0; i < answers.Length; i++)
+        {
+            if (answers[i] is not { Type: KrpcMessageType.Response } answer)
+            {
+                continue;
+            }
+
+            foreach (DhtContact contact in family == AddressFamily.InterNetwork ? answer.Nodes : answer.Nodes6)
+            {
+                if (found.Count < 64 && contact.EndPoint.Port != 0 && DhtContact.FamilyOf(contact.EndPoint) == family
+                    && NetworkScopes.MayName(asked[i].EndPoint.Address, contact.EndPoint.Address) && !found.Contains(contact.EndPoint))
+                {
+                    found.Add(contact.EndPoint);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private int TableCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _table.Count;
+            }
         }
     }
 

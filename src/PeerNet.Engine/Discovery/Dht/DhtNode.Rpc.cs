@@ -90,8 +90,8 @@ public sealed partial class DhtNode
         }
     }
 
-    /// <summary>A query of <paramref name="method"/> from us, with <c>ro</c> when read-only.</summary>
-    private KrpcMessage NewQuery(byte[] tid, DhtMethod method, NodeId target = default, byte[]? token = null, int port = 0) => new()
+    /// <summary>A query of <paramref name="method"/> from us, with <c>ro</c> when read-only, and BEP 32's <c>want</c> when given.</summary>
+    private KrpcMessage NewQuery(byte[] tid, DhtMethod method, NodeId target = default, byte[]? token = null, int port = 0, DhtWant want = DhtWant.None) => new()
     {
         Type = KrpcMessageType.Query,
         TransactionId = tid,
@@ -103,6 +103,7 @@ public sealed partial class DhtNode
         ImpliedPort = method == DhtMethod.AnnouncePeer && port == 0,
         ReadOnly = _options.ReadOnly,
         ClientVersion = Version,
+        Want = want,
     };
 
     private void CompleteQuery(KrpcMessage answer, IPEndPoint from)
