@@ -9,7 +9,7 @@
 #                       20 Mbit/s link, PeerNet -> PeerNet and libtorrent -> libtorrent over uTP, in network namespaces.
 # Each part also prints its own conditions (load average as it starts and ends) and its markdown tables. A part that
 # fails does not stop the others; the exit status is then 1. As root (part 3 makes network namespaces). Takes about
-# 20 minutes at the defaults on 2 cores (libtorrent's uTP moves 1 GiB at ~9 MB/s), about 8 with --quick.
+# 25 minutes at the defaults on 2 cores (libtorrent's uTP moves 1 GiB at ~9 MB/s), about 12 with --quick.
 #
 #   sudo bench/connectivity.sh [--size MIB=1024] [--runs N=3] [--quick] [--only utp,encryption,path]
 #

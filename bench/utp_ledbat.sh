@@ -7,12 +7,13 @@
 #   loss:   nftables in the router drops 5% of the UDP datagrams either way (numgen random); 64 MiB must arrive
 #           byte-identical (libtorrent gets 300 s; if it has not finished, how far it got is the figure).
 #   LEDBAT: tc tbf shapes the router's home-side link to 20 Mbit/s with a queue of up to 300 ms; a bulk TCP flow
-#           (scripts/tcp_bulk.py) joins the uTP transfer for 15 s and leaves; the home's nftables counters give each
-#           protocol's bytes per second. LEDBAT should leave TCP the link (uTP below 20%) and take it back after
-#           (asserted for PeerNet; libtorrent's figures are measured, not asserted).
+#           (scripts/tcp_bulk.py, its sender on CUBIC whatever the machine's default) joins the uTP transfer for 15 s
+#           and leaves; the home's nftables counters give each protocol's bytes per second. LEDBAT should leave TCP
+#           the link (uTP below 20%) and take it back after (asserted for PeerNet; libtorrent's figures are measured,
+#           not asserted).
 # Both are UtpPathTests in PeerNet.Interop.Tests with PEERNET_UTP_PATH_BENCH=1 (Debug build, as the tests run); the
 # figures are printed at the end as a markdown table, PeerNet beside libtorrent, even when a test failed (the exit
-# status is then the tests'). About 6 minutes.
+# status is then the tests'). About 9 minutes (libtorrent's loss test takes its full 300 s here).
 #
 #   bench/utp_ledbat.sh
 set -euo pipefail
