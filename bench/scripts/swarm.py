@@ -255,7 +255,8 @@ class Bench:
             return p, int(m.group(1))
         if client in LT_PRESETS:
             args = [PY, os.path.join(self.a.lt_scripts, "lt_seed.py"), torrent, folder, "--port", str(port),
-                    "--check-timeout", "600", "--preset", LT_PRESETS[client], "--transport", LT_TRANSPORT.get(client, "tcp")]
+                    "--check-timeout", "600", "--preset", LT_PRESETS[client], "--transport", LT_TRANSPORT.get(client, "tcp"),
+                    "--enc", LT_ENCRYPTION.get(client, "plain")]
             if upload_limit:
                 args += ["--upload-limit", str(upload_limit)]
             p = Proc(self.name("lt-seed"), args, self.logs)
@@ -288,7 +289,8 @@ class Bench:
             for peer in peers:
                 peer_args += ["--peer", "127.0.0.1:%d" % peer]
             args = [PY, os.path.join(self.a.lt_scripts, "lt_download.py"), torrent, folder, "--port", str(port),
-                    "--timeout", "1800", "--preset", LT_PRESETS[client], "--transport", LT_TRANSPORT.get(client, "tcp")] + peer_args + (["--seed-after"] if seed_after else [])
+                    "--timeout", "1800", "--preset", LT_PRESETS[client], "--transport", LT_TRANSPORT.get(client, "tcp"),
+                    "--enc", LT_ENCRYPTION.get(client, "plain")] + peer_args + (["--seed-after"] if seed_after else [])
             return Proc(self.name("lt-get"), args, self.logs)
         if client == "aria2":
             return Proc(self.name("aria2-get"), self.aria2_args(port or free_port(), folder, torrent, self.tracker.url,
@@ -402,9 +404,13 @@ def same_content(a, b):
 
 # libtorrent at its defaults, and at its best for this job: its high_performance_seed settings preset on both
 # sides (deeper request queues, bigger send buffers and disk queue, unlimited unchoke slots).
-LT_PRESETS = {"libtorrent": "default", "libtorrent-hp": "high_performance_seed", "libtorrent-utp": "default"}
+LT_PRESETS = {"libtorrent": "default", "libtorrent-hp": "high_performance_seed", "libtorrent-utp": "default",
+              "libtorrent-rc4": "default"}
 # libtorrent over uTP only (TCP off both ways; bench/utp.sh); the others run TCP only (lt_common.make_session).
 LT_TRANSPORT = {"libtorrent-utp": "utp"}
+# libtorrent with MSE forced both ways and RC4 on every byte (pe_forced, pe_rc4; bench/encryption.sh); the others dial
+# plain and accept both (lt_common.make_session), so two of them talk plain BitTorrent.
+LT_ENCRYPTION = {"libtorrent-rc4": "forced"}
 
 # Both clients over TCP, as libtorrent runs here: peernet-tcp is `--utp off`. PeerNet at its defaults ("peernet") dials
 # uTP first, as libtorrent at its true defaults would (which here would be libtorrent's 9 MB/s uTP): its row is kept
@@ -427,7 +433,7 @@ def report_transfers(rows, size_mib, runs):
     for fmt in ("v1", "v2"):
         base = [r for r in rows if r["format"] == fmt and r["seeder"] == "libtorrent" and r["downloader"] == "libtorrent"]
         best = max((med(sel, "mb_s") for sel in (
-            [r for r in rows if r["format"] == fmt and r["seeder"] == c and r["downloader"] == c] for c in LT_PRESETS) if sel),
+            [r for r in rows if r["format"] == fmt and r["seeder"] == c and r["downloader"] == c] for c in ("libtorrent", "libtorrent-hp")) if sel),
             default=None)
         extra = sorted({(r["seeder"], r["downloader"]) for r in rows} - set(PAIRS))
         for seeder, downloader in PAIRS + extra:

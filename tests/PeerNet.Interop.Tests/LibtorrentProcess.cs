@@ -24,7 +24,8 @@ internal sealed record LtSeedReady(int Port, int NumPieces, int PiecesHave, IRea
 
 /// <summary>
 /// A libtorrent peer on loopback (TCP only, no DHT/UPnP; LSD only when asked, inside a private network namespace), run
-/// by <c>lt_seed.py</c> or <c>lt_download.py</c>.
+/// by <c>lt_seed.py</c> or <c>lt_download.py</c>; or, given a launcher (<c>ip netns exec NAME</c>), on an address of
+/// that namespace.
 /// </summary>
 internal sealed class LibtorrentProcess : IAsyncDisposable
 {
@@ -48,7 +49,8 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
     /// Starts <c>lt_seed.py</c> on the data under <paramref name="savePath"/> (the folder holding the torrent's
     /// content) and waits until it has checked the data and listens. It dials each of <paramref name="dialPorts"/>
     /// on 127.0.0.1 (again and again while not connected). With <paramref name="localDiscoveryIn"/> it runs in that
-    /// namespace with local service discovery on.
+    /// namespace with local service discovery on; with <paramref name="launcher"/> it runs under that command prefix
+    /// (<c>ip netns exec NAME</c>: <paramref name="host"/> is then an address of that namespace).
     /// </summary>
     public static async Task<(LibtorrentProcess Seeder, LtSeedReady Ready)> StartSeedAsync(
         string torrentPath,
@@ -61,7 +63,8 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         IEnumerable<string>? trackers = null,
         NetworkNamespace? localDiscoveryIn = null,
         bool forceEncryption = false,
-        bool utpOnly = false)
+        bool utpOnly = false,
+        IReadOnlyList<string>? launcher = null)
     {
         List<string> arguments = [PythonScripts.Resolve("lt_seed.py"), torrentPath, savePath, "--port", port.ToString(), "--host", host];
         if (forceEncryption)
@@ -85,7 +88,7 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
             arguments.AddRange(["--upload-limit", uploadLimit.ToString()]);
         }
 
-        var process = Start("libtorrent seeder", arguments, localDiscoveryIn);
+        var process = Start("libtorrent seeder", arguments, localDiscoveryIn, launcher);
         try
         {
             string line = await process.WaitForLineAsync(l => HasProperty(l, "port"), StartTimeout, cancellationToken).ConfigureAwait(false);
@@ -101,9 +104,10 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts <c>lt_download.py</c> into <paramref name="savePath"/>, dialing each of <paramref name="peerPorts"/> on
-    /// 127.0.0.1, and waits until it listens. It gives up (exit 3) after <paramref name="timeout"/>; with
-    /// <paramref name="seedAfter"/> it then keeps seeding until disposed. With <paramref name="localDiscoveryIn"/> it runs
-    /// in that namespace with local service discovery on.
+    /// <paramref name="peerHost"/> (by default its own <paramref name="host"/>, 127.0.0.1), and waits until it listens.
+    /// It gives up (exit 3) after <paramref name="timeout"/>; with <paramref name="seedAfter"/> it then keeps seeding
+    /// until disposed. With <paramref name="localDiscoveryIn"/> it runs in that namespace with local service discovery
+    /// on; with <paramref name="launcher"/> under that command prefix (<c>ip netns exec NAME</c>).
     /// </summary>
     public static async Task<LibtorrentProcess> StartDownloadAsync(
         string torrentPath,
@@ -116,7 +120,9 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         string host = "127.0.0.1",
         NetworkNamespace? localDiscoveryIn = null,
         bool forceEncryption = false,
-        bool utpOnly = false)
+        bool utpOnly = false,
+        IReadOnlyList<string>? launcher = null,
+        string? peerHost = null)
     {
         List<string> arguments =
         [
@@ -133,13 +139,13 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
             arguments.AddRange(["--transport", "utp"]);
         }
 
-        arguments.AddRange(PeerArguments(peerPorts, host));
+        arguments.AddRange(PeerArguments(peerPorts, peerHost ?? host));
         if (seedAfter)
         {
             arguments.Add("--seed-after");
         }
 
-        var process = Start("libtorrent downloader", arguments, localDiscoveryIn);
+        var process = Start("libtorrent downloader", arguments, localDiscoveryIn, launcher);
         try
         {
             string line = await process.WaitForLineAsync(l => HasProperty(l, "port"), StartTimeout, cancellationToken).ConfigureAwait(false);
@@ -158,8 +164,7 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
     /// </summary>
     public async Task<LtDone> WaitForDoneAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        string line = await Process.WaitForLineAsync(l => HasProperty(l, "done"), timeout, cancellationToken).ConfigureAwait(false);
-        LtDone done = Parse<LtDone>(line);
+        LtDone done = await WaitForFinalLineAsync(timeout, cancellationToken).ConfigureAwait(false);
         Assert.True(done.Done, $"libtorrent did not complete the download.\n{Process.Describe()}");
         if (!_seedAfter)
         {
@@ -168,6 +173,16 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
         }
 
         return done;
+    }
+
+    /// <summary>
+    /// Waits for <c>lt_download.py</c>'s final line, complete or not (it gives up after the timeout it was started
+    /// with): a measurement reads how far it got. <paramref name="timeout"/> should exceed the script's own.
+    /// </summary>
+    public async Task<LtDone> WaitForFinalLineAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        string line = await Process.WaitForLineAsync(l => HasProperty(l, "done"), timeout, cancellationToken).ConfigureAwait(false);
+        return Parse<LtDone>(line);
     }
 
     /// <summary>The last status line so far (they come every second), or null before the first.</summary>
@@ -195,16 +210,21 @@ internal sealed class LibtorrentProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();
 
-    /// <summary>Runs the script; with <paramref name="localDiscoveryIn"/>, inside that namespace with LSD on (<c>--lsd</c>).</summary>
-    private static BackgroundProcess Start(string name, List<string> arguments, NetworkNamespace? localDiscoveryIn)
+    /// <summary>
+    /// Runs the script; with <paramref name="localDiscoveryIn"/>, inside that namespace with LSD on (<c>--lsd</c>); with
+    /// <paramref name="launcher"/>, under that prefix.
+    /// </summary>
+    private static BackgroundProcess Start(string name, List<string> arguments, NetworkNamespace? localDiscoveryIn, IReadOnlyList<string>? launcher)
     {
         var crashDumps = new CrashDumps(ReferenceTools.SystemPython);
-        if (localDiscoveryIn is null)
+        if (localDiscoveryIn is null && launcher is not { Count: > 0 })
         {
             return BackgroundProcess.Start(name, ReferenceTools.SystemPython, arguments, exitsWhenStdinCloses: true, crashDumps: crashDumps, isRoutine: IsStatusLine);
         }
 
-        List<string> command = [.. localDiscoveryIn.Launcher, ReferenceTools.SystemPython, .. arguments, "--lsd"];
+        List<string> command = localDiscoveryIn is not null
+            ? [.. localDiscoveryIn.Launcher, ReferenceTools.SystemPython, .. arguments, "--lsd"]
+            : [.. launcher!, ReferenceTools.SystemPython, .. arguments];
         return BackgroundProcess.Start(name, command[0], command.Skip(1), exitsWhenStdinCloses: true, crashDumps: crashDumps, isRoutine: IsStatusLine);
     }
 

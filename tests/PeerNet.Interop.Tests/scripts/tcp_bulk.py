@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """A bulk TCP flow for the LEDBAT test (UtpPathTests, bench/utp_ledbat.sh).
 
-    tcp_bulk.py serve HOST PORT   prints "ready", then sends zeros to each client as fast as TCP takes them
-    tcp_bulk.py fetch HOST PORT   connects and reads until killed (or the server leaves)
+    tcp_bulk.py serve HOST PORT [CC]   prints "ready", then sends zeros to each client as fast as TCP takes them
+    tcp_bulk.py fetch HOST PORT        connects and reads until killed (or the server leaves)
+
+The sender's congestion control is CC (default cubic, the loss-based flow LEDBAT is meant to yield to), set on its
+socket: the machine's default may be another (this one's is bbr, which keeps the bottleneck's queue short, so a delay
+target of 100 ms is never reached and LEDBAT does not yield to it).
 """
 import socket
 import sys
@@ -25,6 +29,8 @@ def main():
     if mode == "serve":
         server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit the listener's congestion control.
+        server.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, (sys.argv[4] if len(sys.argv) > 4 else "cubic").encode())
         server.bind((host, port))
         server.listen(4)
         print("ready", flush=True)
