@@ -119,20 +119,19 @@ public sealed partial class UtpPathTests
 
         // The TCP sender uses CUBIC whatever the machine's default (this one's is BBR, which keeps the queue short:
         // LEDBAT's 100 ms target is never reached beside it, so it does not yield; see tcp_bulk.py).
+        // First the TCP flow alone for as long as it will run beside uTP: what it takes of the link by itself is what
+        // a uTP that yields fully leaves it (on a 300 ms queue TCP grows slowly after its first loss).
+        var meter = new Meter(router, ct);
+        List<Sample> tcpAlone = await SampleTcpAsync(router, meter, python, ct);
+        await Task.Delay(TimeSpan.FromSeconds(2), ct); // the queue drains
+
         // 128 MiB at the link's 2.5 MB/s outlasts the measurement (about 40 s) whoever runs it.
         await using PathTransfer pair = await PathTransfer.StartAsync(client, router, torrent, temp, TimeSpan.FromSeconds(240), ct);
-        var meter = new Meter(router, ct);
         await Poll.UntilAsync(() => pair.Received > 1_000_000 || pair.HasEnded, $"the {pair.Name} uTP transfer under way", TimeSpan.FromSeconds(60), describe: pair.Describe);
         SwarmTest.Log(clock, $"{pair.Name}: uTP under way");
 
         List<Sample> alone = await meter.SampleAsync(TimeSpan.FromSeconds(8));
-        BackgroundProcess tcp = BackgroundProcess.Start("tcp bulk fetch", "ip", [.. router.HomeLauncher.Skip(1), python, PythonScripts.Resolve("tcp_bulk.py"), "fetch", HomeRouter.InternetAddress, TcpPort.ToString(CultureInfo.InvariantCulture)]);
-        List<Sample> shared;
-        await using (tcp)
-        {
-            await tcp.WaitForLineAsync(l => l == "connected", TimeSpan.FromSeconds(30), ct);
-            shared = await meter.SampleAsync(TimeSpan.FromSeconds(15));
-        }
+        List<Sample> shared = await SampleTcpAsync(router, meter, python, ct);
 
         List<Sample> after = await meter.SampleAsync(TimeSpan.FromSeconds(15));
         Assert.False(pair.HasEnded, $"the {pair.Name} uTP transfer ended before the measurement did: give it more content.\n" + pair.Describe());
@@ -150,14 +149,26 @@ public sealed partial class UtpPathTests
         Report("TCP MB/s per second while it runs", pair, string.Join(" ", shared.Select(s => $"{s.Tcp / 1e6:F2}")));
         Report("uTP's share below 20% after", pair, below < 0 ? "never (15 s)" : $"{below + 1} s");
         Report("uTP's share of the bytes from the 6th second of TCP on", pair, $"{sharedShare * 100:F1}% (TCP {shared.Skip(5).Average(s => s.Tcp) / 1e6:F2} MB/s)");
+        double tcpKept = shared.Sum(s => s.Tcp) / Math.Max(1, tcpAlone.Sum(s => s.Tcp));
+        Report("TCP MB/s per second alone on the link (before uTP starts)", pair, string.Join(" ", tcpAlone.Select(s => $"{s.Tcp / 1e6:F2}")));
+        Report("TCP's bytes beside uTP, of its bytes alone over the same 15 s", pair, $"{tcpKept * 100:F0}%");
         Report("TCP stops: uTP back to 80% of its rate after", pair, recovered < 0 ? "more than 15 s" : $"{recovered + 1} s");
         Report("uTP MB/s per second after TCP stops", pair, afterSeries);
 
         if (client == PathClient.PeerNet)
         {
+            Assert.True(tcpKept >= 0.8, $"TCP moved {tcpKept * 100:F0}% of what it moved alone: uTP took what TCP would have (LEDBAT should leave it at least 80%)");
             Assert.True(sharedShare < 0.2, $"uTP kept {sharedShare * 100:F1}% of the link beside a bulk TCP flow (LEDBAT should yield: below 20%)");
             Assert.True(recovered >= 0, $"uTP did not get back to 80% of its {utpAlone / 1e6:F2} MB/s within 15 s of TCP stopping");
         }
+    }
+
+    /// <summary>The bulk TCP flow downloading into the home for 15 s, sampled once a second, then stopped.</summary>
+    private static async Task<List<Sample>> SampleTcpAsync(HomeRouter router, Meter meter, string python, CancellationToken ct)
+    {
+        await using BackgroundProcess tcp = BackgroundProcess.Start("tcp bulk fetch", "ip", [.. router.HomeLauncher.Skip(1), python, PythonScripts.Resolve("tcp_bulk.py"), "fetch", HomeRouter.InternetAddress, TcpPort.ToString(CultureInfo.InvariantCulture)]);
+        await tcp.WaitForLineAsync(l => l == "connected", TimeSpan.FromSeconds(30), ct);
+        return await meter.SampleAsync(TimeSpan.FromSeconds(15));
     }
 
     private static void Require(PathClient client)

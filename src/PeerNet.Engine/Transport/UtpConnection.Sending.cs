@@ -331,8 +331,9 @@ internal sealed partial class UtpConnection
     /// <summary>
     /// LEDBAT (BEP 29, as libtorrent): the queuing delay is the peer's measurement of our packets' delay less the least
     /// such measurement of the last minutes (the base: clock offset and propagation). Below the target the window grows
-    /// by up to the gain per round trip in proportion to how far below; above it, shrinks; slow start doubles it per round
-    /// trip until the delay reaches the target or a loss.
+    /// by up to the gain per round trip in proportion to how far below; above it, shrinks by its own size times how far
+    /// above (at most half per round trip: LEDBAT++'s decrease); slow start doubles it per round trip until the delay
+    /// reaches the target or a loss.
     /// </summary>
     private void Ledbat(int acked, uint sample, int inFlight, long now)
     {
@@ -368,7 +369,17 @@ internal sealed partial class UtpConnection
         bool saturated = _bytesInFlight + acked + PayloadSize > _cwnd;
         double linear = (double)acked / inFlight * (target - delay) / target * _settings.GainBytesPerRtt;
         double gain = 0;
-        if (saturated)
+        if (delay > target)
+        {
+            // Over the target the window shrinks in proportion to itself (LEDBAT++'s multiplicative decrease, at most half
+            // per round trip), not by a few kilobytes per round trip as BEP 29's linear rule does: that took seconds to
+            // give way to a TCP flow starting beside it, and a CUBIC flow whose slow start ends early on the standing
+            // queue needed most of that time to grow (bench/utp_ledbat.sh, docs/performance.md).
+            double perRtt = Math.Min(_cwnd * (delay - target) / target, _cwnd / 2);
+            gain = -(double)acked / inFlight * perRtt;
+            _slowStart = false;
+        }
+        else if (saturated)
         {
             if (_slowStart && !(_ssthresh > 0 && _cwnd + acked > _ssthresh))
             {
