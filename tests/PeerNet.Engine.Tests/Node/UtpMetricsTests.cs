@@ -96,27 +96,22 @@ public sealed class UtpMetricsTests
     /// A meter factory whose meters (the node's) are read by a listener of its own: <see cref="Read"/> records every
     /// observable instrument and keeps the last value of each series, named <c>name{tag=value,...}</c> (tags sorted).
     /// </summary>
-    private sealed class ObservedMeters : IMeterFactory
+    private sealed class ObservedMeters : ListenedMeterFactory
     {
-        private readonly List<Meter> _meters = [];
-        private readonly MeterListener _listener = new();
         private readonly ConcurrentDictionary<string, long> _values = new();
 
         public ObservedMeters()
         {
-            _listener.InstrumentPublished = (instrument, listener) =>
+            Listener.InstrumentPublished = (instrument, listener) =>
             {
-                lock (_meters)
+                if (IsOurs(instrument.Meter) && instrument.Name.StartsWith("peernet.utp.", StringComparison.Ordinal))
                 {
-                    if (_meters.Contains(instrument.Meter) && instrument.Name.StartsWith("peernet.utp.", StringComparison.Ordinal))
-                    {
-                        listener.EnableMeasurementEvents(instrument);
-                    }
+                    listener.EnableMeasurementEvents(instrument);
                 }
             };
-            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            Listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
                 _values[Key(instrument.Name, [.. tags.ToArray().Select(t => $"{t.Key}={t.Value}")])] = value);
-            _listener.Start();
+            Listener.Start();
         }
 
         /// <summary>A series' last value read (0 when never measured).</summary>
@@ -125,34 +120,11 @@ public sealed class UtpMetricsTests
         /// <summary>Records every observable instrument now.</summary>
         public ObservedMeters Read()
         {
-            _listener.RecordObservableInstruments();
+            Listener.RecordObservableInstruments();
             return this;
         }
 
         public string Describe() => string.Join("\n", _values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key} {v.Value}"));
-
-        public Meter Create(MeterOptions options)
-        {
-            var meter = new Meter(options);
-            lock (_meters)
-            {
-                _meters.Add(meter);
-            }
-
-            return meter;
-        }
-
-        public void Dispose()
-        {
-            _listener.Dispose();
-            lock (_meters)
-            {
-                foreach (Meter meter in _meters)
-                {
-                    meter.Dispose();
-                }
-            }
-        }
 
         private static string Key(string name, string[] tags) => $"{name}{{{string.Join(",", tags.Order(StringComparer.Ordinal))}}}";
     }
