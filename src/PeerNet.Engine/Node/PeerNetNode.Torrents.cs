@@ -227,14 +227,9 @@ public sealed partial class PeerNetNode
             time,
             null,
             loggerFactory);
-        Task start = node.StartAsync(cancellationToken);
         try
         {
-            await start.WaitAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            NodeLog.DhtStillJoining(logger);
+            await JoinAsync(node.StartAsync(cancellationToken), logger, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
