@@ -53,24 +53,12 @@ public sealed class UtpNodeTests
         (TorrentMetainfo torrent, string folder) = await content.CreateContentAsync(TorrentVersion.V1, [300_000], pieceLength: 64 * 1024);
 
         // The seeder has no UDP socket at all: its port is closed to uTP, and a SYN to it draws ICMP port unreachable.
-        await using PeerNetNode seeder = await PeerNetNode.StartAsync(
-            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, Utp = new UtpOptions { Outgoing = false, Incoming = false } },
-            new TcpTransport(), null, null, TimeProvider.System, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+        await using PeerNetNode seeder = await StartTcpOnlySeederAsync();
         Assert.Empty(seeder.Datagrams);
 
-        // The leecher runs the defaults but for a SYN timeout far beyond the test's deadline: finishing within the
-        // deadline means the refusal, not the timeout, sent it on to TCP.
-        var options = new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false };
-        Assert.True(options.Utp.Outgoing, "outgoing uTP is on by default");
-        await using PeerNetNode leecher = await PeerNetNode.StartAsync(
-            options with { Utp = options.Utp with { ConnectTimeout = TimeSpan.FromMinutes(2) } }, cancellationToken: Ct).WaitAsync(SwarmHarness.Timeout, Ct);
-        await seeder.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, UploadSlots = 0 }, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
-
-        string download = Path.Combine(content.Root, "download");
-        TorrentHandle handle = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = download, Peers = [seeder.LocalEndPoint] }, Ct);
-        await NodeHarness.WaitCompletedAsync(handle).WaitAsync(TimeSpan.FromSeconds(60), Ct);
-
-        SwarmHarness.AssertSameFiles(torrent, folder, download);
+        // Finishing within the deadline means the refusal, not the SYN timeout, sent the dial on to TCP.
+        Assert.True(new UtpOptions().Outgoing, "outgoing uTP is on by default");
+        await using PeerNetNode leecher = await DownloadWithSynTimeoutBeyondTheDeadlineAsync(content, torrent, folder, seeder);
         UtpFirstTransport dialer = leecher.Dialer!;
         Assert.Equal(0, dialer.UtpConnects);
         Assert.True(dialer.TcpAfterUtpRefused >= 1, "no dial went on over TCP after uTP was refused");
@@ -111,25 +99,13 @@ public sealed class UtpNodeTests
 
         // The seeder listens over TCP only, and a UDP socket on its port number reads nothing: a SYN sent there is
         // neither answered nor refused, as with libtorrent or aria2 running with uTP off (their UDP socket is the DHT's).
-        await using PeerNetNode seeder = await PeerNetNode.StartAsync(
-            new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, Utp = new UtpOptions { Outgoing = false, Incoming = false } },
-            new TcpTransport(), null, null, TimeProvider.System, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+        await using PeerNetNode seeder = await StartTcpOnlySeederAsync();
         using var silent = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
         silent.Bind(seeder.LocalEndPoint);
 
-        // The leecher's SYN timeout is far beyond the test's deadline: finishing within it means TCP joined the dial
-        // after the head start.
-        var options = new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false };
-        Assert.Equal(TimeSpan.FromMilliseconds(500), options.Utp.TcpFallbackDelay);
-        await using PeerNetNode leecher = await PeerNetNode.StartAsync(
-            options with { Utp = options.Utp with { ConnectTimeout = TimeSpan.FromMinutes(2) } }, cancellationToken: Ct).WaitAsync(SwarmHarness.Timeout, Ct);
-        await seeder.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, UploadSlots = 0 }, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
-
-        string download = Path.Combine(content.Root, "download");
-        TorrentHandle handle = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = download, Peers = [seeder.LocalEndPoint] }, Ct);
-        await NodeHarness.WaitCompletedAsync(handle).WaitAsync(TimeSpan.FromSeconds(60), Ct);
-
-        SwarmHarness.AssertSameFiles(torrent, folder, download);
+        // Finishing within the deadline means TCP joined the dial after the head start.
+        Assert.Equal(TimeSpan.FromMilliseconds(500), new UtpOptions().TcpFallbackDelay);
+        await using PeerNetNode leecher = await DownloadWithSynTimeoutBeyondTheDeadlineAsync(content, torrent, folder, seeder);
         UtpFirstTransport dialer = leecher.Dialer!;
         Assert.Equal(0, dialer.UtpConnects);
         Assert.Equal(0, dialer.TcpAfterUtpRefused);
@@ -145,5 +121,35 @@ public sealed class UtpNodeTests
 
         Assert.Empty(node.Utp);
         Assert.Contains("OutgoingTcp", string.Join(" ", new PeerNetNodeOptions { OutgoingTcp = false, Utp = new UtpOptions { Outgoing = false } }.Validate()), StringComparison.Ordinal);
+    }
+
+    /// <summary>A seeder that listens and dials over TCP only, with no UDP socket of its own.</summary>
+    private static Task<PeerNetNode> StartTcpOnlySeederAsync() => PeerNetNode.StartAsync(
+        new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false, Utp = new UtpOptions { Outgoing = false, Incoming = false } },
+        new TcpTransport(), null, null, TimeProvider.System, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+
+    /// <summary>
+    /// A leecher at the defaults but for a uTP SYN timeout (2 min) far beyond the download's deadline (60 s), which takes
+    /// <paramref name="torrent"/> from <paramref name="seeder"/> byte-identical and is returned for its dialer's counts.
+    /// </summary>
+    private static async Task<PeerNetNode> DownloadWithSynTimeoutBeyondTheDeadlineAsync(SwarmHarness content, TorrentMetainfo torrent, string folder, PeerNetNode seeder)
+    {
+        var options = new PeerNetNodeOptions { ListenAddress = IPAddress.Loopback, ListenPort = 0, Dht = false };
+        PeerNetNode leecher = await PeerNetNode.StartAsync(
+            options with { Utp = options.Utp with { ConnectTimeout = TimeSpan.FromMinutes(2) } }, cancellationToken: Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+        try
+        {
+            await seeder.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = folder, UploadSlots = 0 }, Ct).WaitAsync(SwarmHarness.Timeout, Ct);
+            string download = Path.Combine(content.Root, "download");
+            TorrentHandle handle = await leecher.AddTorrentAsync(TorrentSource.FromMetainfo(torrent), new AddTorrentOptions { SavePath = download, Peers = [seeder.LocalEndPoint] }, Ct);
+            await NodeHarness.WaitCompletedAsync(handle).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+            SwarmHarness.AssertSameFiles(torrent, folder, download);
+            return leecher;
+        }
+        catch
+        {
+            await leecher.DisposeAsync();
+            throw;
+        }
     }
 }
