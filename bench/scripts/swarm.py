@@ -40,8 +40,10 @@ SWARM_CAP = 20_000_000
 SWARM_LEECHERS = 8
 # PeerNet's encryption variants (bench/encryption.sh): the default (MSE enabled: an encrypted handshake, plaintext
 # payload), plain BitTorrent only, and MSE forced with an RC4 payload.
-PEERNET_VARIANTS = {"peernet": [], "peernet-plain": ["--encryption", "disabled"],
-                    "peernet-rc4": ["--encryption", "forced", "--encryption-level", "rc4"],
+# MSE's cost is measured over TCP (bench/encryption.sh: peernet-plain, peernet-tcp for the default, peernet-rc4), as
+# libtorrent's rows run: a node at its defaults dials uTP first, which costs more CPU than TCP on loopback.
+PEERNET_VARIANTS = {"peernet": [], "peernet-plain": ["--encryption", "disabled", "--utp", "off"],
+                    "peernet-rc4": ["--encryption", "forced", "--encryption-level", "rc4", "--utp", "off"],
                     # bench/utp.sh: the downloader dials over uTP only, or both sides use TCP only.
                     "peernet-utp": ["--utp", "only"], "peernet-tcp": ["--utp", "off"]}
 SWARM_CLIENTS = ("peernet", "peernet-super", "libtorrent")  # peernet-super: `peernet seed --super-seed` (BEP 16)
