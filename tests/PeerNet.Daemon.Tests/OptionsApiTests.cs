@@ -169,6 +169,22 @@ public sealed class OptionsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConnectivityWords_SentBackInOtherSpelling_AreNoChange_ButAnotherWordNeedsARestart()
+    {
+        // The file and the CLI take these words in any case and a port mapping list in any order: a client sending back
+        // what it read, spelt its own way, changes nothing (and must not be refused as a change needing a restart).
+        using (HttpResponseMessage same = await PatchAsync("api/v1/settings",
+            """{"node": {"encryption": "ENABLED", "encryptionLevel": "Both", "utp": "On", "portMapping": "upnp, NAT-PMP,pcp", "uploadRateLimit": 7}}"""))
+        {
+            Assert.Equal(HttpStatusCode.OK, same.StatusCode);
+        }
+
+        Assert.Equal(7, (await _daemon.GetJsonAsync("api/v1/settings")).GetProperty("node").GetProperty("uploadRateLimit").GetInt64());
+        await ExpectAsync(await PatchAsync("api/v1/settings", """{"node": {"encryption": "Forced", "utp": "off", "portMapping": "upnp"}}"""),
+            HttpStatusCode.BadRequest, "needs a restart", "node.encryption, node.utp, node.portMapping");
+    }
+
+    [Fact]
     public async Task OpenApi_DescribesTheNewEndpoints()
     {
         using var anonymous = new HttpClient { BaseAddress = _daemon.BaseAddress };

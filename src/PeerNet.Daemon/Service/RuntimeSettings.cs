@@ -97,7 +97,7 @@ internal sealed class RuntimeSettings
                 {
                     unknown.Add(DisplayText.Sanitize(path, 100));
                 }
-                else if (JsonNode.DeepEquals(now.Value, JsonSerializer.SerializeToNode(value)))
+                else if (JsonNode.DeepEquals(now.Value, JsonSerializer.SerializeToNode(value)) || SameWords(now.Name, now.Value, value))
                 {
                     // unchanged
                 }
@@ -203,6 +203,35 @@ internal sealed class RuntimeSettings
         }
 
         o[name] = value;
+    }
+
+    /// <summary>
+    /// Whether a connectivity setting (<c>node.encryption</c>, <c>node.encryptionLevel</c>, <c>node.utp</c>,
+    /// <c>node.portMapping</c>) is given the words it has, spelt another way: the settings file and the CLI take them in
+    /// any case (<c>forced</c>, <c>Forced</c>) and a port mapping list in any order, so sending back what the file says
+    /// is no change.
+    /// </summary>
+    private static bool SameWords(string name, JsonNode? now, JsonElement value)
+    {
+        if (now is not JsonValue current || !current.TryGetValue(out string? was) || value.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+
+        string? given = value.GetString();
+        return name switch
+        {
+            "node.encryption" => SameName<EncryptionPolicy>(was, given),
+            "node.encryptionLevel" => SameName<EncryptionLevel>(was, given),
+            "node.utp" => SameName<UtpMode>(was, given),
+            "node.portMapping" => ConnectivityWords.TryParsePortMapping(was, out PortMappingOptions a, out _)
+                && ConnectivityWords.TryParsePortMapping(given, out PortMappingOptions b, out _) && a == b,
+            _ => false,
+        };
+
+        static bool SameName<TEnum>(string? a, string? b)
+            where TEnum : struct, Enum =>
+            ConnectivityWords.TryParseName(a, out TEnum x) && ConnectivityWords.TryParseName(b, out TEnum y) && x.Equals(y);
     }
 
     private static void Flatten(JsonObject o, string prefix, Dictionary<string, (string Name, JsonNode? Value)> into)
