@@ -88,7 +88,7 @@ public static class YamuxTarget
             while ((n = await stream.ReadAsync(buffer)) > 0)
             {
                 total += n;
-                Check.That(stream.ReceiveWindowRemaining >= 0 && stream.ReceiveWindowRemaining <= Options.ReceiveWindow, $"window {stream.ReceiveWindowRemaining}");
+                Check.That(stream.ReceiveWindowRemaining >= 0 && stream.ReceiveWindowRemaining <= stream.ReceiveWindowSize, $"window {stream.ReceiveWindowRemaining}");
             }
 
             await stream.WriteAsync(BitConverter.GetBytes(total));

@@ -174,6 +174,40 @@ internal sealed class Libp2pResourceManager
         return false;
     }
 
+    /// <summary>
+    /// Reserves <paramref name="extra"/> bytes more for a stream whose receive window grows; false (nothing reserved,
+    /// nothing counted as refused) when the stream is released or either memory budget would pass half its limit. The
+    /// other half stays for the initial windows of new streams, so streams that grew never lock a peer out (go-libp2p
+    /// reserves a yamux window's growth at a low priority the same way).
+    /// </summary>
+    internal bool TryGrowStream(Libp2pStreamScope stream, long extra)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(extra);
+        lock (_gate)
+        {
+            if (stream.Released)
+            {
+                return false;
+            }
+
+            Counts peer = _peers[stream.Connection.Peer];
+            if (_system.Memory + extra > Limits.MaxStreamMemory / 2 || peer.Memory + extra > Limits.MaxStreamMemoryPerPeer / 2)
+            {
+                return false;
+            }
+
+            stream.Memory += extra;
+            _system.Memory += extra;
+            peer.Memory += extra;
+            if (stream.Protocol is { } protocol)
+            {
+                _protocols[protocol].Memory += extra;
+            }
+
+            return true;
+        }
+    }
+
     internal void ReleaseStream(Libp2pStreamScope stream)
     {
         lock (_gate)
@@ -332,7 +366,8 @@ internal sealed class Libp2pStreamScope : IDisposable
 
     public bool Inbound { get; }
 
-    public long Memory { get; }
+    /// <summary>The receive window reserved: the initial one, plus what growing it reserved (the manager's lock guards it).</summary>
+    public long Memory { get; internal set; }
 
     /// <summary>The protocol's scope it is in, once set (the manager's lock guards it).</summary>
     public string? Protocol { get; internal set; }
@@ -344,6 +379,9 @@ internal sealed class Libp2pStreamScope : IDisposable
     public bool TrySetProtocol(string protocol, out Libp2pResourceLimitException? error) =>
         Connection.Manager.TrySetProtocol(this, protocol, out error);
 
-    /// <summary>Releases the stream's reservation; idempotent.</summary>
+    /// <summary>Reserves <paramref name="extra"/> bytes more of receive window; false when the budget has no room for it (or the stream is released).</summary>
+    public bool TryGrow(long extra) => Connection.Manager.TryGrowStream(this, extra);
+
+    /// <summary>Releases the stream's reservation (grown windows included); idempotent.</summary>
     public void Dispose() => Connection.Manager.ReleaseStream(this);
 }

@@ -27,6 +27,9 @@ internal sealed class YamuxSession : IAsyncDisposable
     /// <summary>The protocol ID negotiated with multistream-select.</summary>
     public const string ProtocolId = "/yamux/1.0.0";
 
+    /// <summary>How old a round-trip measurement may be before a growing stream asks for a new one.</summary>
+    private static readonly TimeSpan RoundTripRefresh = TimeSpan.FromSeconds(30);
+
     private readonly IDuplexConnection _connection;
     private readonly YamuxOptions _options;
     private readonly Libp2pConnectionScope? _scope;
@@ -45,6 +48,9 @@ internal sealed class YamuxSession : IAsyncDisposable
     private uint _nextStreamId;
     private uint _lastRemoteStreamId;
     private uint _nextPing;
+    private long _roundTrip; // Stopwatch ticks of the last ping's round trip; 0 until one is measured
+    private long _roundTripAt; // when it was measured
+    private int _measuringRoundTrip;
     private int _closed;
     private bool _remoteGoAway;
     private Task? _readLoop;
@@ -54,7 +60,7 @@ internal sealed class YamuxSession : IAsyncDisposable
     /// <summary>
     /// A session over <paramref name="connection"/> (already secured); <see cref="Start"/> starts it. With a
     /// <paramref name="scope"/> (the resource manager's reservation of the connection, which the session then owns and
-    /// releases when it ends), each stream reserves its receive window and a stream slot there first.
+    /// releases when it ends), each stream reserves its receive window and a stream slot there first, and a window reserves its growth there before it grows.
     /// </summary>
     public YamuxSession(IDuplexConnection connection, bool isInitiator, YamuxOptions? options = null, Libp2pConnectionScope? scope = null)
     {
@@ -144,7 +150,7 @@ internal sealed class YamuxSession : IAsyncDisposable
 
             uint id = _nextStreamId;
             _nextStreamId += 2;
-            stream = new YamuxStream(this, id, outbound: true, _options.ReceiveWindow) { Scope = scope };
+            stream = new YamuxStream(this, id, outbound: true, _options.ReceiveWindow, _options.MaxReceiveWindow) { Scope = scope };
             _streams[id] = stream;
             _unackedIds.Add(id);
 
@@ -187,7 +193,10 @@ internal sealed class YamuxSession : IAsyncDisposable
         {
             EnqueueControl(new YamuxHeader(YamuxFrameType.Ping, YamuxFlags.Syn, 0, value));
             await answer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return Stopwatch.GetElapsedTime(start);
+            long now = Stopwatch.GetTimestamp();
+            Volatile.Write(ref _roundTrip, Math.Max(1, now - start));
+            Volatile.Write(ref _roundTripAt, now);
+            return Stopwatch.GetElapsedTime(start, now);
         }
         finally
         {
@@ -209,6 +218,40 @@ internal sealed class YamuxSession : IAsyncDisposable
     }
 
     // ---- called by streams ----
+
+    /// <summary>
+    /// The session's last measured round trip in <see cref="Stopwatch"/> ticks, 0 while none is known; the first call
+    /// (and one after the measurement grew old) sends a ping to measure it, so only sessions whose streams hand back
+    /// window (the ones that could grow it) ping.
+    /// </summary>
+    internal long RoundTripTicks()
+    {
+        long roundTrip = Volatile.Read(ref _roundTrip);
+        if ((roundTrip == 0 || Stopwatch.GetElapsedTime(Volatile.Read(ref _roundTripAt)) > RoundTripRefresh)
+            && Volatile.Read(ref _closed) == 0 && Interlocked.Exchange(ref _measuringRoundTrip, 1) == 0)
+        {
+            _ = Task.Run(MeasureRoundTripAsync); // not inline: the calling stream holds its lock
+        }
+
+        return roundTrip;
+    }
+
+    private async Task MeasureRoundTripAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(RoundTripRefresh);
+            await PingAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The session ended, the peer did not answer, or the most pings are out: growth waits for the next try.
+        }
+        finally
+        {
+            Volatile.Write(ref _measuringRoundTrip, 0);
+        }
+    }
 
     private uint ExtraWindow => (uint)(_options.ReceiveWindow - YamuxOptions.SpecInitialWindow);
 
@@ -278,7 +321,7 @@ internal sealed class YamuxSession : IAsyncDisposable
     private async Task ReadLoopAsync()
     {
         PipeReader input = _connection.Input;
-        uint maxData = (uint)_options.ReceiveWindow;
+        uint maxData = (uint)_options.MaxReceiveWindow; // a stream's window may have grown to it
         YamuxStream? dataStream = null; // the stream of the data frame being read, if it is one we keep
         long dataRemaining = 0;
         bool dataEndsWithFin = false;
@@ -482,7 +525,7 @@ internal sealed class YamuxSession : IAsyncDisposable
             return EnqueueControl(new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.Rst, id, 0));
         }
 
-        stream = new YamuxStream(this, id, outbound: false, _options.ReceiveWindow);
+        stream = new YamuxStream(this, id, outbound: false, _options.ReceiveWindow, _options.MaxReceiveWindow);
         if (header.Type == YamuxFrameType.WindowUpdate && !stream.OnWindowUpdate(header.Length, _options.MaxSendWindow))
         {
             ProtocolError($"the peer opened stream {id} with a window over {_options.MaxSendWindow} bytes");

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 
 namespace PeerNet.Libp2p;
 
@@ -29,7 +30,9 @@ internal sealed class YamuxStream : Libp2pStream
     private readonly Lock _gate = new();
     private readonly Queue<byte[]> _received = new();
     private readonly Queue<int> _lengths = new();
-    private readonly int _receiveWindowSize;
+    private readonly long _maxReceiveWindowSize;
+    private long _receiveWindowSize;
+    private long _epochStart;
     private int _headOffset;
     private int _headLength;
     private long _buffered;
@@ -44,12 +47,14 @@ internal sealed class YamuxStream : Libp2pStream
     private TaskCompletionSource? _readSignal;
     private TaskCompletionSource? _writeSignal;
 
-    internal YamuxStream(YamuxSession session, uint id, bool outbound, int receiveWindow)
+    internal YamuxStream(YamuxSession session, uint id, bool outbound, int receiveWindow, int maxReceiveWindow)
     {
         _session = session;
         Id = id;
         IsOutbound = outbound;
         _receiveWindowSize = receiveWindow;
+        _maxReceiveWindowSize = maxReceiveWindow;
+        _epochStart = Stopwatch.GetTimestamp();
         _receiveWindow = receiveWindow; // announced with the stream's first frame
         _sendWindow = YamuxOptions.SpecInitialWindow;
     }
@@ -83,6 +88,18 @@ internal sealed class YamuxStream : Libp2pStream
             lock (_gate)
             {
                 return _receiveWindow;
+            }
+        }
+    }
+
+    /// <summary>The receive window this side grants the stream now: the initial one, or what auto-tuning grew it to (tests and diagnostics).</summary>
+    internal long ReceiveWindowSize
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _receiveWindowSize;
             }
         }
     }
@@ -160,11 +177,13 @@ internal sealed class YamuxStream : Libp2pStream
                     drained = _buffered == 0 && (_remoteFin || _readError is not null);
                     _consumedSinceUpdate += n;
 
-                    // Hand the window back in halves (not byte by byte), unless the peer has finished anyway.
+                    // Hand the window back in halves (not byte by byte), unless the peer has finished anyway. The update
+                    // grants only bytes: what was read, plus what the window grew by, so the peer's view stays exact.
                     if (!_remoteFin && _consumedSinceUpdate >= _receiveWindowSize / 2)
                     {
-                        grant = (uint)_consumedSinceUpdate;
-                        _receiveWindow += _consumedSinceUpdate;
+                        long delta = _consumedSinceUpdate + GrowLocked();
+                        grant = (uint)delta;
+                        _receiveWindow += delta;
                         _consumedSinceUpdate = 0;
                     }
 
@@ -484,6 +503,42 @@ internal sealed class YamuxStream : Libp2pStream
         {
             _sendWindow += n;
         }
+    }
+
+    /// <summary>
+    /// Receive-window auto-tuning (as go-yamux, rust-yamux and QUIC stacks do), called as half a window is handed back:
+    /// when the reader consumed it at more than a window per two round trips, the window (not the reader) is what
+    /// limits the stream, so it doubles, up to <see cref="YamuxOptions.MaxReceiveWindow"/> and only if the resource
+    /// manager reserves the extra memory (otherwise the stream keeps what it has). Returns the bytes it grew by. A
+    /// reader that does not read hands nothing back, so its peer stays held to the initial window.
+    /// </summary>
+    private long GrowLocked()
+    {
+        long now = Stopwatch.GetTimestamp();
+        long elapsed = now - _epochStart;
+        _epochStart = now;
+        if (_receiveWindowSize >= _maxReceiveWindowSize || Scope is null)
+        {
+            return 0; // at the maximum, or no budget to grow against
+        }
+
+        long roundTrip = _session.RoundTripTicks();
+
+        // consumed / elapsed > window / (2 * RTT), in doubles: ticks times bytes can pass a long.
+        if (roundTrip == 0 || (double)elapsed * _receiveWindowSize >= (double)_consumedSinceUpdate * 2 * roundTrip)
+        {
+            return 0;
+        }
+
+        long grown = Math.Min(_receiveWindowSize * 2, _maxReceiveWindowSize);
+        long extra = grown - _receiveWindowSize;
+        if (!Scope.TryGrow(extra))
+        {
+            return 0;
+        }
+
+        _receiveWindowSize = grown;
+        return extra;
     }
 
     private int TakeLocked(Span<byte> destination)

@@ -355,6 +355,53 @@ public sealed class Libp2pResourceManagerTests
     }
 
     [Fact]
+    public void A_stream_grows_its_reservation_within_half_of_each_budget_and_releases_all_of_it()
+    {
+        const long window = YamuxOptions.SpecInitialWindow;
+        var manager = new Libp2pResourceManager(new Libp2pResourceLimits { MaxStreamMemory = 16 * window, MaxStreamMemoryPerPeer = 8 * window });
+        Libp2pPeerId peer = NodeIdentity.CreateEphemeral().PeerId;
+        Libp2pPeerId other = NodeIdentity.CreateEphemeral().PeerId;
+        Libp2pConnectionScope connection = manager.OpenConnection(peer, inbound: true);
+        Assert.True(connection.TryOpenStream(inbound: true, window, protocol: null, out Libp2pStreamScope? grown, out _));
+
+        // Up to half the peer's budget (4 windows), and not a byte past it; a refused growth is no refusal of a stream.
+        Assert.True(grown!.TryGrow(window));
+        Assert.True(grown.TryGrow(2 * window));
+        Assert.False(grown.TryGrow(1));
+        Assert.Equal(4 * window, grown.Memory);
+        Assert.Empty(manager.Snapshot().Refused);
+
+        // The other half still holds four new streams' windows; the protocol's scope takes the grown memory along.
+        Assert.True(grown.TrySetProtocol(Echo, out _));
+        Assert.Equal(4 * window, manager.Snapshot().Protocols[Echo].Memory);
+        var others = new List<Libp2pStreamScope>();
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(connection.TryOpenStream(inbound: true, window, protocol: null, out Libp2pStreamScope? s, out _));
+            others.Add(s!);
+        }
+
+        Assert.False(connection.TryOpenStream(inbound: true, window, protocol: null, out _, out _));
+
+        // Half the system's budget counts every peer: 8 windows used, so another peer's stream cannot grow.
+        Libp2pConnectionScope otherConnection = manager.OpenConnection(other, inbound: false);
+        Assert.True(otherConnection.TryOpenStream(inbound: false, window, Echo, out Libp2pStreamScope? small, out _));
+        Assert.False(small!.TryGrow(window));
+
+        // Released: the whole grown reservation comes back, and a released stream grows no more.
+        grown.Dispose();
+        Assert.False(grown.TryGrow(window));
+        Assert.True(small.TryGrow(window)); // the system has room again
+        others.ForEach(s => s.Dispose());
+        connection.Dispose();
+        otherConnection.Dispose(); // takes the grown stream still open on it along
+        Libp2pResourceUsage usage = manager.Snapshot();
+        Assert.Equal((0L, 0, 0, 0), (usage.System.Memory, usage.System.InboundStreams, usage.System.OutboundStreams, usage.TransientStreams));
+        Assert.Empty(usage.Peers);
+        Assert.Empty(usage.Protocols);
+    }
+
+    [Fact]
     public void Limits_are_validated_with_the_problem_named()
     {
         Assert.Empty(Libp2pResourceLimits.Default.Validate());

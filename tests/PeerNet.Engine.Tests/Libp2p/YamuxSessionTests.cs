@@ -305,7 +305,7 @@ public sealed class YamuxSessionTests
     {
         { "version", new YamuxHeader(YamuxFrameType.Ping, YamuxFlags.Syn, 0, 1).ToArray().With(0, 1), "version 1" },
         { "type", new YamuxHeader(YamuxFrameType.Ping, YamuxFlags.Syn, 0, 1).ToArray().With(1, 9), "unknown frame type 9" },
-        { "huge length", new YamuxHeader(YamuxFrameType.Data, YamuxFlags.Syn, 1, uint.MaxValue).ToArray(), "over the 262144-byte window" },
+        { "huge length", new YamuxHeader(YamuxFrameType.Data, YamuxFlags.Syn, 1, uint.MaxValue).ToArray(), "over the 16777216-byte window" }, // the most a window may grow to
         { "window overflow", [.. new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.Syn, 1, 0).ToArray(), .. new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.None, 1, uint.MaxValue).ToArray()], "window past" },
         { "wrong parity", new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.Syn, 2, 0).ToArray(), "parity" },
         { "reused id", [.. new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.Syn, 3, 0).ToArray(), .. new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.Syn, 1, 0).ToArray()], "again" },
