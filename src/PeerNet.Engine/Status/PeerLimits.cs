@@ -21,8 +21,13 @@ public sealed record PeerLimits
     /// </summary>
     public TimeSpan SendStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Blocks queued to upload to one peer; further requests are rejected (BEP 6) or dropped. Default 500.</summary>
-    public int MaxQueuedUploads { get; init; } = 500;
+    /// <summary>
+    /// Blocks queued to upload to one peer, and the <c>reqq</c> (BEP 10) the node announces: further requests are rejected
+    /// (BEP 6) or dropped. A queued block is a request's numbers, not its data (read as it is sent). Default 2000, as
+    /// libtorrent's <c>max_allowed_in_request_queue</c>: a downloader keeps min(its target, our reqq) in flight, and
+    /// libtorrent's targets pass 500 on fast links.
+    /// </summary>
+    public int MaxQueuedUploads { get; init; } = 2000;
 
     /// <summary>BEP 52 hash requests of one peer's in progress (computed, or answered and not yet taken); more are rejected. Default 4.</summary>
     public int MaxHashRequests { get; init; } = 4;
@@ -30,7 +35,7 @@ public sealed record PeerLimits
     /// <summary>
     /// Requests of one peer's refused (block requests while it is choked or over its queue, hash and metadata
     /// requests over their allowance) since it was last unchoked or served, beyond the requests it may have had in
-    /// flight (our <c>reqq</c>, 500), before it is closed. libtorrent's
+    /// flight (our <c>reqq</c>, <see cref="MaxQueuedUploads"/>), before it is closed. libtorrent's
     /// <c>max_rejects</c> is 50. Default 50.
     /// </summary>
     public int MaxRefusedRequests { get; init; } = 50;

@@ -136,7 +136,7 @@ internal sealed record TorrentOptions
     /// <summary>Peers unchoked at once (one of them optimistic); 0 unchokes every interested peer.</summary>
     public int UploadSlots { get; init; } = 4;
 
-    /// <summary>Most requests in flight to one peer, and the <c>reqq</c> we announce.</summary>
+    /// <summary>Most requests in flight to one peer (within its <c>reqq</c>); the <c>reqq</c> we announce is <see cref="PeerLimits.MaxQueuedUploads"/>.</summary>
     public int MaxRequestsPerPeer { get; init; } = 500;
 
     /// <summary>Memory for pieces being downloaded (each held whole until verified and written).</summary>

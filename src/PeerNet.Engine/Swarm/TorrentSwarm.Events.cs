@@ -243,7 +243,7 @@ internal sealed partial class TorrentSwarm
     /// </summary>
     private bool Refuse(PeerConnection peer, string what)
     {
-        if (++peer.RefusedRequests <= Options.MaxRequestsPerPeer + PeerLimits.MaxRefusedRequests)
+        if (++peer.RefusedRequests <= PeerLimits.MaxQueuedUploads + PeerLimits.MaxRefusedRequests)
         {
             return true;
         }

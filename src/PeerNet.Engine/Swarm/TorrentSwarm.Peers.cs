@@ -230,7 +230,7 @@ internal sealed partial class TorrentSwarm
         {
             ClientName = SwarmSession.ClientName,
             ListenPort = _session.ListenPort,
-            RequestQueueLength = Options.MaxRequestsPerPeer,
+            RequestQueueLength = PeerLimits.MaxQueuedUploads,
             YourIp = peer.RemoteEndPoint.Address,
             Messages = HolepunchEnabled
                 ? new Dictionary<string, byte> { [MetadataExtensionName] = LocalMetadataExtensionId, [PexExtensionName] = LocalPexExtensionId, [HolepunchMessage.ExtensionName] = LocalHolepunchExtensionId }
