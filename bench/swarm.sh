@@ -35,7 +35,7 @@ if ((free_mib < need_mib)); then
     exit 1
 fi
 
-echo "publishing peernet (Release, ReadyToRun)..." >&2
+echo "publishing peernet (Release, ReadyToRun, ${PEERNET_PUBLISH:-framework})..." >&2
 peernet=$(bench/publish-peernet.sh)
 
 work=$(mktemp -d /tmp/peernet-bench-swarm.XXXXXX)
@@ -44,7 +44,7 @@ trap 'rm -rf "$work"' EXIT
 echo "## Conditions"
 echo
 echo "$(date -u '+%F %H:%M UTC'); $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo);"
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); peernet $(git rev-parse --short HEAD) Release ReadyToRun, $(dotnet --version) SDK;"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); peernet $(git rev-parse --short HEAD) Release ReadyToRun (${PEERNET_PUBLISH:-framework} build), $(dotnet --version) SDK;"
 echo "libtorrent $(/usr/bin/python3 -c 'import libtorrent; print(libtorrent.__version__)'), $(aria2c --version | head -n 1)."
 echo "Seeder data in the page cache (read before each run); downloads into a fresh folder under /tmp (same filesystem)."
 echo
