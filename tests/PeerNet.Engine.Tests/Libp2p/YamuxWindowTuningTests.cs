@@ -1,7 +1,5 @@
-using System.Net;
 using PeerNet.Engine.Tests.Transport;
 using PeerNet.Libp2p;
-using PeerNet.Transport;
 
 namespace PeerNet.Engine.Tests.Libp2p;
 
@@ -13,7 +11,6 @@ namespace PeerNet.Engine.Tests.Libp2p;
 public sealed class YamuxWindowTuningTests
 {
     private const int Initial = YamuxOptions.SpecInitialWindow;
-    private const long WriteCap = 64L * 1024 * 1024; // every flood stops here at the latest
 
     /// <summary>One way; a 100 ms round trip puts a 256 KiB window's limit far below what the in-memory link carries.</summary>
     private static readonly TimeSpan Latency = TimeSpan.FromMilliseconds(50);
@@ -22,91 +19,11 @@ public sealed class YamuxWindowTuningTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>
-    /// A writer (the initiator, no resource manager) and a reader (the responder, whose connection is reserved in
-    /// <see cref="Resources"/>) over a link that delays each direction by <see cref="Latency"/>.
-    /// </summary>
-    private sealed class Link : IAsyncDisposable
-    {
-        private Link(YamuxSession writer, YamuxSession reader, Libp2pResourceManager resources, Libp2pPeerId writerId)
-        {
-            Writer = writer;
-            Reader = reader;
-            Resources = resources;
-            WriterId = writerId;
-        }
-
-        public YamuxSession Writer { get; }
-
-        public YamuxSession Reader { get; }
-
-        public Libp2pResourceManager Resources { get; }
-
-        public Libp2pPeerId WriterId { get; }
-
-        /// <summary>The reader's reservations for the writer (memory 0 once nothing is held).</summary>
-        public long PeerMemory => Resources.Snapshot().Peers.GetValueOrDefault(WriterId)?.Memory ?? 0;
-
-        public static async Task<Link> CreateAsync(YamuxOptions readerOptions, YamuxOptions? writerOptions = null, Libp2pResourceLimits? limits = null)
-        {
-            var network = new InMemoryNetwork();
-            var shaped = new InMemoryLinkOptions { Latency = Latency };
-            var (listener, initiator, responder) = await TransportTestKit.ConnectPairAsync(
-                network.CreateTransport(IPAddress.Parse("127.0.4.1"), shaped), network.CreateTransport(IPAddress.Parse("127.0.4.2"), shaped), new IPEndPoint(IPAddress.Parse("127.0.4.1"), 4001));
-            await listener.DisposeAsync();
-            var resources = new Libp2pResourceManager(limits);
-            Libp2pPeerId writerId = NodeIdentity.CreateEphemeral().PeerId;
-
-            // The writer's MaxSendWindow is the reader's maximum: a grant past it would end the session with a protocol error.
-            var writer = new YamuxSession(initiator, isInitiator: true, writerOptions ?? new YamuxOptions { MaxSendWindow = readerOptions.MaxReceiveWindow });
-            var reader = new YamuxSession(responder, isInitiator: false, readerOptions, resources.OpenConnection(writerId, inbound: true));
-            writer.Start();
-            reader.Start();
-            return new Link(writer, reader, resources, writerId);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Writer.DisposeAsync();
-            await Reader.DisposeAsync();
-        }
-    }
-
-    /// <summary>Writes until <paramref name="stop"/> is set (or <see cref="WriteCap"/>), then FIN.</summary>
-    private static async Task<long> WriteUntilAsync(YamuxStream stream, Func<bool> stop)
-    {
-        byte[] chunk = new byte[256 * 1024];
-        long sent = 0;
-        while (!stop() && sent < WriteCap)
-        {
-            await stream.WriteAsync(chunk, Ct);
-            sent += chunk.Length;
-        }
-
-        stream.CompleteWrites();
-        return sent;
-    }
-
-    /// <summary>Reads to the end, counting.</summary>
-    private static async Task<long> ReadAllAsync(YamuxStream stream, Action<long>? progress = null)
-    {
-        byte[] buffer = new byte[64 * 1024];
-        long total = 0;
-        int n;
-        while ((n = await stream.ReadAsync(buffer, Ct)) > 0)
-        {
-            total += n;
-            progress?.Invoke(total);
-        }
-
-        return total;
-    }
-
     private static Task UntilAsync(Func<bool> condition, string what, Func<string> describe, params Task[] watched) =>
         Poll.UntilAsync(condition, what, Timeout, TimeSpan.FromMilliseconds(10), describe, watched);
 
     /// <summary>Ends the transfer, closes both sides and checks every scope came back to zero.</summary>
-    private static async Task FinishAsync(Link link, YamuxStream outbound, YamuxStream inbound, Task<long> writing, Task<long> reading)
+    private static async Task FinishAsync(YamuxDelayedLink link, YamuxStream outbound, YamuxStream inbound, Task<long> writing, Task<long> reading)
     {
         long sent = await writing.WaitAsync(Timeout, Ct);
         Assert.Equal(sent, await reading.WaitAsync(Timeout, Ct));
@@ -124,13 +41,13 @@ public sealed class YamuxWindowTuningTests
     [Fact]
     public async Task A_reader_that_keeps_up_over_a_delayed_link_grows_its_window_past_the_initial_one_with_memory_reserved()
     {
-        await using Link link = await Link.CreateAsync(YamuxOptions.Default);
+        await using YamuxDelayedLink link = await YamuxDelayedLink.CreateAsync(Latency, YamuxOptions.Default);
         YamuxStream outbound = await link.Writer.OpenStreamAsync(Ct);
         bool grown = false;
-        Task<long> writing = Task.Run(() => WriteUntilAsync(outbound, () => Volatile.Read(ref grown)), Ct);
+        Task<long> writing = Task.Run(() => YamuxDelayedLink.WriteUntilAsync(outbound, () => Volatile.Read(ref grown)), Ct);
         YamuxStream? inbound = await link.Reader.AcceptStreamAsync(Ct).AsTask().WaitAsync(Timeout, Ct);
         Assert.NotNull(inbound);
-        Task<long> reading = Task.Run(() => ReadAllAsync(inbound), Ct);
+        Task<long> reading = Task.Run(() => YamuxDelayedLink.ReadAllAsync(inbound), Ct);
 
         // Three doublings: 256 KiB -> 2 MiB, each reserved before it is granted.
         await UntilAsync(
@@ -149,17 +66,10 @@ public sealed class YamuxWindowTuningTests
     [Fact]
     public async Task A_reader_that_does_not_read_holds_its_writer_to_the_initial_window()
     {
-        await using Link link = await Link.CreateAsync(YamuxOptions.Default);
+        await using YamuxDelayedLink link = await YamuxDelayedLink.CreateAsync(Latency, YamuxOptions.Default);
         await link.Reader.PingAsync(Ct).WaitAsync(Timeout, Ct); // the round trip is known: growth would be possible
         YamuxStream outbound = await link.Writer.OpenStreamAsync(Ct);
-        Task<long> writing = Task.Run(
-            async () =>
-            {
-                await outbound.WriteAsync(new byte[4 * Initial], Ct);
-                outbound.CompleteWrites();
-                return 4L * Initial;
-            },
-            Ct);
+        Task<long> writing = Task.Run(() => YamuxDelayedLink.WriteUntilAsync(outbound, () => false, cap: 4L * Initial), Ct);
         YamuxStream? inbound = await link.Reader.AcceptStreamAsync(Ct).AsTask().WaitAsync(Timeout, Ct);
         Assert.NotNull(inbound);
 
@@ -172,14 +82,14 @@ public sealed class YamuxWindowTuningTests
         Assert.False(writing.IsCompleted);
 
         // Reading now lets the rest through; the stream ends clean and its reservation comes back.
-        await FinishAsync(link, outbound, inbound, writing, Task.Run(() => ReadAllAsync(inbound), Ct));
+        await FinishAsync(link, outbound, inbound, writing, Task.Run(() => YamuxDelayedLink.ReadAllAsync(inbound), Ct));
     }
 
     [Fact]
     public async Task Growth_stops_at_MaxReceiveWindow_and_never_grants_the_writer_more()
     {
         const int max = 4 * Initial; // 1 MiB; the writer's MaxSendWindow is the same, so one byte more ends its session
-        await using Link link = await Link.CreateAsync(new YamuxOptions { MaxReceiveWindow = max });
+        await using YamuxDelayedLink link = await YamuxDelayedLink.CreateAsync(Latency, new YamuxOptions { MaxReceiveWindow = max });
         await FlowPastAsync(link, max, "MaxReceiveWindow");
     }
 
@@ -188,7 +98,7 @@ public sealed class YamuxWindowTuningTests
     {
         // 2 MiB for the peer: growth may take it to 1 MiB (a 1 MiB window), the other half holds four more streams.
         const long budget = 8L * Initial;
-        await using Link link = await Link.CreateAsync(YamuxOptions.Default, limits: new Libp2pResourceLimits { MaxStreamMemoryPerPeer = budget });
+        await using YamuxDelayedLink link = await YamuxDelayedLink.CreateAsync(Latency, YamuxOptions.Default, limits: new Libp2pResourceLimits { MaxStreamMemoryPerPeer = budget });
         await FlowPastAsync(link, 4 * Initial, "half the budget", async () =>
         {
             YamuxStream[] more = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => link.Writer.OpenStreamAsync(Ct).AsTask()));
@@ -210,17 +120,17 @@ public sealed class YamuxWindowTuningTests
     /// updates, each a chance to grow): the window and its reservation stay at <paramref name="limit"/>. Runs
     /// <paramref name="whileHeld"/> before the stream closes.
     /// </summary>
-    private static async Task FlowPastAsync(Link link, long limit, string bound, Func<Task>? whileHeld = null)
+    private static async Task FlowPastAsync(YamuxDelayedLink link, long limit, string bound, Func<Task>? whileHeld = null)
     {
         YamuxStream outbound = await link.Writer.OpenStreamAsync(Ct);
         long read = 0;
         long stopAt = long.MaxValue;
-        Task<long> writing = Task.Run(() => WriteUntilAsync(outbound, () => Volatile.Read(ref read) >= Volatile.Read(ref stopAt)), Ct);
+        Task<long> writing = Task.Run(() => YamuxDelayedLink.WriteUntilAsync(outbound, () => Volatile.Read(ref read) >= Volatile.Read(ref stopAt)), Ct);
         YamuxStream? inbound = await link.Reader.AcceptStreamAsync(Ct).AsTask().WaitAsync(Timeout, Ct);
         Assert.NotNull(inbound);
         long largestGrant = 0;
         Task<long> reading = Task.Run(
-            () => ReadAllAsync(inbound, total =>
+            () => YamuxDelayedLink.ReadAllAsync(inbound, total =>
             {
                 Volatile.Write(ref read, total);
                 largestGrant = Math.Max(largestGrant, inbound.ReceiveWindowSize);
