@@ -194,8 +194,7 @@ internal sealed class YamuxSession : IAsyncDisposable
             EnqueueControl(new YamuxHeader(YamuxFrameType.Ping, YamuxFlags.Syn, 0, value));
             await answer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             long now = Stopwatch.GetTimestamp();
-            Volatile.Write(ref _roundTrip, Math.Max(1, now - start));
-            Volatile.Write(ref _roundTripAt, now);
+            RecordRoundTrip(Math.Max(1, now - start), now);
             return Stopwatch.GetElapsedTime(start, now);
         }
         finally
@@ -220,7 +219,7 @@ internal sealed class YamuxSession : IAsyncDisposable
     // ---- called by streams ----
 
     /// <summary>
-    /// The session's last measured round trip in <see cref="Stopwatch"/> ticks, 0 while none is known; the first call
+    /// The session's smallest measured round trip in <see cref="Stopwatch"/> ticks, 0 while none is known; the first call
     /// (and one after the measurement grew old) sends a ping to measure it, so only sessions whose streams hand back
     /// window (the ones that could grow it) ping.
     /// </summary>
@@ -236,14 +235,31 @@ internal sealed class YamuxSession : IAsyncDisposable
         return roundTrip;
     }
 
+    /// <summary>
+    /// Keeps the smallest round trip measured: a ping answered behind a full queue measures the queue, and a window grown
+    /// on that would grow the queue, and the next measurement with it. The path's own delay is the minimum.
+    /// </summary>
+    private void RecordRoundTrip(long ticks, long now)
+    {
+        long known = Volatile.Read(ref _roundTrip);
+        while ((known == 0 || ticks < known) && Interlocked.CompareExchange(ref _roundTrip, ticks, known) != known)
+        {
+            known = Volatile.Read(ref _roundTrip);
+        }
+
+        Volatile.Write(ref _roundTripAt, now);
+    }
+
     private async Task MeasureRoundTripAsync()
     {
         try
         {
-            using var timeout = new CancellationTokenSource(RoundTripRefresh);
+            // Ends with the session as well: a ping registered as the session closed is never answered.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            timeout.CancelAfter(RoundTripRefresh);
             await PingAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
         {
             // The session ended, the peer did not answer, or the most pings are out: growth waits for the next try.
         }

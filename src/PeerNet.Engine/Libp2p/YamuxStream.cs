@@ -33,6 +33,7 @@ internal sealed class YamuxStream : Libp2pStream
     private readonly long _maxReceiveWindowSize;
     private long _receiveWindowSize;
     private long _epochStart;
+    private bool _readerWaited; // the reader found nothing to read since the last window update: it is not what limits the stream
     private int _headOffset;
     private int _headLength;
     private long _buffered;
@@ -202,6 +203,7 @@ internal sealed class YamuxStream : Libp2pStream
                 }
                 else
                 {
+                    _readerWaited = true;
                     _readSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     wait = _readSignal.Task;
                 }
@@ -507,8 +509,8 @@ internal sealed class YamuxStream : Libp2pStream
 
     /// <summary>
     /// Receive-window auto-tuning (as go-yamux, rust-yamux and QUIC stacks do), called as half a window is handed back:
-    /// when the reader consumed it at more than a window per two round trips, the window (not the reader) is what
-    /// limits the stream, so it doubles, up to <see cref="YamuxOptions.MaxReceiveWindow"/> and only if the resource
+    /// when the reader ran dry at least once in that half and consumed it at more than a window per two round trips, the
+    /// window (not the reader) is what limits the stream, so it doubles, up to <see cref="YamuxOptions.MaxReceiveWindow"/> and only if the resource
     /// manager reserves the extra memory (otherwise the stream keeps what it has). Returns the bytes it grew by. A
     /// reader that does not read hands nothing back, so its peer stays held to the initial window.
     /// </summary>
@@ -517,9 +519,18 @@ internal sealed class YamuxStream : Libp2pStream
         long now = Stopwatch.GetTimestamp();
         long elapsed = now - _epochStart;
         _epochStart = now;
+        bool waited = _readerWaited;
+        _readerWaited = false;
         if (_receiveWindowSize >= _maxReceiveWindowSize || Scope is null)
         {
             return 0; // at the maximum, or no budget to grow against
+        }
+
+        // A reader that never ran dry is what limits the stream, however fast it caught up on a backlog (one that
+        // stalled and then drained a full buffer hands window back in microseconds): growing would only hold more.
+        if (!waited)
+        {
+            return 0;
         }
 
         long roundTrip = _session.RoundTripTicks();

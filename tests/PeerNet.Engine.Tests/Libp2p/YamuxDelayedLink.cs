@@ -75,11 +75,14 @@ internal sealed class YamuxDelayedLink : IAsyncDisposable
         return sent;
     }
 
-    /// <summary>Reads to the end, counting, and fails at the first byte that is not the writer's pattern.</summary>
-    public static async Task<long> ReadAllAsync(YamuxStream stream, Action<long>? progress = null)
+    /// <summary>
+    /// Reads to the end, counting, and fails at the first byte that is not the writer's pattern; <paramref name="skip"/>
+    /// bytes were read already (by the test), so the count and the pattern start there.
+    /// </summary>
+    public static async Task<long> ReadAllAsync(YamuxStream stream, Action<long>? progress = null, long skip = 0)
     {
         byte[] buffer = new byte[64 * 1024];
-        long total = 0;
+        long total = skip;
         int n;
         while ((n = await stream.ReadAsync(buffer, Ct)) > 0)
         {

@@ -86,6 +86,30 @@ public sealed class YamuxWindowTuningTests
     }
 
     [Fact]
+    public async Task A_reader_that_stalled_and_then_drains_its_backlog_does_not_grow_the_window()
+    {
+        await using YamuxDelayedLink link = await YamuxDelayedLink.CreateAsync(Latency, YamuxOptions.Default);
+        await link.Reader.PingAsync(Ct).WaitAsync(Timeout, Ct); // the round trip is known: growth would be possible
+        YamuxStream outbound = await link.Writer.OpenStreamAsync(Ct);
+        Task<long> writing = Task.Run(() => YamuxDelayedLink.WriteUntilAsync(outbound, () => false, cap: 4L * Initial), Ct);
+        YamuxStream? inbound = await link.Reader.AcceptStreamAsync(Ct).AsTask().WaitAsync(Timeout, Ct);
+        Assert.NotNull(inbound);
+        await UntilAsync(() => inbound.BufferedBytes == Initial, "the first window to arrive", () => $"buffered {inbound.BufferedBytes}", writing);
+
+        // The backlog drained in 64 KiB reads: the second half-window goes back microseconds after the first, far
+        // faster than a window per two round trips, but the reader never ran dry, so it is what held the stream.
+        byte[] buffer = new byte[64 * 1024];
+        for (long taken = 0; taken < Initial;)
+        {
+            taken += await inbound.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, Initial - taken)), Ct).AsTask().WaitAsync(Timeout, Ct);
+        }
+
+        Assert.Equal(Initial, inbound.ReceiveWindowSize);
+        Assert.Equal(Initial, link.PeerMemory);
+        await FinishAsync(link, outbound, inbound, writing, Task.Run(() => YamuxDelayedLink.ReadAllAsync(inbound, skip: Initial), Ct));
+    }
+
+    [Fact]
     public async Task Growth_stops_at_MaxReceiveWindow_and_never_grants_the_writer_more()
     {
         const int max = 4 * Initial; // 1 MiB; the writer's MaxSendWindow is the same, so one byte more ends its session
