@@ -17,9 +17,14 @@ case "$(uname -m)" in
     *) echo "publish-peernet.sh: no runtime identifier for $(uname -m)" >&2; exit 1 ;;
 esac
 # The two builds share the project's obj/, where ReadyToRun output is kept between publishes: left from the other build
-# it is copied as is (a composite's component stubs in the framework-dependent folder abort at start).
-rm -rf "$project/obj/Release/net10.0/$rid/R2R"
-case ${PEERNET_PUBLISH:-framework} in
+# it is copied as is (a composite's component stubs in the framework-dependent folder abort at start). So it is cleared
+# when the build asked for is not the one it holds, and kept otherwise (an up-to-date publish compiles nothing).
+build=${PEERNET_PUBLISH:-framework}
+r2r=$project/obj/Release/net10.0/$rid/R2R
+if [[ -d $r2r && $(cat "$r2r.build" 2>/dev/null) != "$build" ]]; then rm -rf "$r2r"; fi
+mkdir -p "$(dirname "$r2r")" && echo "$build" > "$r2r.build"
+echo "publish-peernet.sh: $build build of $project" >&2
+case $build in
     framework)
         out=$project/bin/Release/net10.0/$rid/publish-r2r
         dotnet publish "$project" -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -o "$out" -v quiet -nologo >/dev/null ;;

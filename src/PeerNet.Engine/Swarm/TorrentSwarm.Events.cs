@@ -243,7 +243,7 @@ internal sealed partial class TorrentSwarm
     /// </summary>
     private bool Refuse(PeerConnection peer, string what)
     {
-        if (++peer.RefusedRequests <= PeerLimits.MaxQueuedUploads + PeerLimits.MaxRefusedRequests)
+        if (++peer.RefusedRequests <= (long)PeerLimits.MaxQueuedUploads + PeerLimits.MaxRefusedRequests) // long: int.MaxValue as "no limit" must not wrap
         {
             return true;
         }

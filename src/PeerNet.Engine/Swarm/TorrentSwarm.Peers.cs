@@ -230,7 +230,7 @@ internal sealed partial class TorrentSwarm
         {
             ClientName = SwarmSession.ClientName,
             ListenPort = _session.ListenPort,
-            RequestQueueLength = PeerLimits.MaxQueuedUploads,
+            RequestQueueLength = Math.Max(1, PeerLimits.MaxQueuedUploads), // BEP 10: at least 1
             YourIp = peer.RemoteEndPoint.Address,
             Messages = HolepunchEnabled
                 ? new Dictionary<string, byte> { [MetadataExtensionName] = LocalMetadataExtensionId, [PexExtensionName] = LocalPexExtensionId, [HolepunchMessage.ExtensionName] = LocalHolepunchExtensionId }
