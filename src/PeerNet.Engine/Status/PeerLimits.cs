@@ -10,7 +10,8 @@ public sealed record PeerLimits
     /// <summary>
     /// Bytes of messages queued to one peer and not yet taken by it (each queued message counts its encoded bytes and a
     /// 48-byte entry; an upload counts its entry, its data is read only when sent). A peer that asks for more than it
-    /// reads is closed once over it. Default 4 MiB.
+    /// reads is closed once over it. Keep it well above 48 × <see cref="MaxQueuedUploads"/> (96 KB at 2,000): a peer
+    /// filling the queue we announce is within its rights. Default 4 MiB.
     /// </summary>
     public int MaxSendQueueBytes { get; init; } = 4 * 1024 * 1024;
 
