@@ -137,16 +137,30 @@ internal sealed partial class PeerConnection
                     return Fail("bad bitfield: " + error.Describe());
                 }
 
-                // BEP 3 says a bitfield is only ever the first message, but aria2 1.36 sends another one later;
-                // a later bitfield is read as a batch of haves (it can add pieces, never take them away). A few are
+                // BEP 3 says a bitfield is only ever the first message, but aria2 sends its whole bitfield again
+                // instead of haves whenever it finished 20 or more pieces since it last told us; a later bitfield is
+                // read as a batch of haves (it can add pieces, never take them away). As many as that can need are
                 // tolerated; a stream of them (each a copy the size of the piece count) is not.
-                if (++_bitfields > MaxBitfields)
+                if (++_bitfields > MaxBitfieldsFor(pieces))
                 {
                     return FailOverLimit("bitfields", $"sent {_bitfields} bitfields");
                 }
 
                 await PostAsync(new SwarmEvent(_sawPieceSet ? SwarmEventKind.BitfieldUpdate : SwarmEventKind.Bitfield, this, Payload: bitfield), cancellationToken).ConfigureAwait(false);
                 _sawPieceSet = true;
+                return true;
+
+            case PeerMessageId.HaveAll when SupportsFast && _sawPieceSet:
+                // aria2 again: its batch of 20 or more new pieces is have-all once it has every piece. Read as a
+                // bitfield with every piece, within the same allowance.
+                if (++_bitfields > MaxBitfieldsFor(pieces))
+                {
+                    return FailOverLimit("bitfields", $"sent {_bitfields} bitfields");
+                }
+
+                var all = new Bitfield(pieces);
+                all.SetAll();
+                await PostAsync(new SwarmEvent(SwarmEventKind.BitfieldUpdate, this, Payload: all), cancellationToken).ConfigureAwait(false);
                 return true;
 
             case PeerMessageId.HaveAll:
@@ -229,10 +243,12 @@ internal sealed partial class PeerConnection
     internal const long MaxIgnoredBytes = 1024 * 1024;
 
     /// <summary>
-    /// Bitfield messages a peer may send over a connection: the first, and a few later ones read as batches of haves
-    /// (aria2 sends a second); each is a copy the size of the piece count, so a stream of them is refused.
+    /// Bitfield messages (and have-alls after the first piece set) a peer may send over a connection of a torrent of
+    /// <paramref name="pieces"/> pieces: the first, and later ones read as batches of haves, as aria2 sends one per 20
+    /// or more pieces it finished, so 8 and one per 16 pieces. Each is a copy the size of the piece count, so a stream
+    /// of them is refused; their cost to the loop is only the pieces each adds.
     /// </summary>
-    internal const int MaxBitfields = 8;
+    internal static int MaxBitfieldsFor(int pieces) => 8 + (pieces / 16);
 
     /// <summary>Extension handshakes a peer may send (BEP 10 lets it send more to update its settings; a stream is refused).</summary>
     internal const int MaxExtensionHandshakes = 8;

@@ -67,12 +67,7 @@ internal sealed partial class TorrentSwarm
                 OnPieceSet(peer!, (Bitfield)e.Payload!, seed: false);
                 break;
             case SwarmEventKind.BitfieldUpdate:
-                Bitfield update = (Bitfield)e.Payload!;
-                for (int piece = update.FirstSet(0); piece >= 0; piece = update.FirstSet(piece + 1))
-                {
-                    OnHave(peer!, piece);
-                }
-
+                OnBitfieldUpdate(peer!, (Bitfield)e.Payload!);
                 break;
             case SwarmEventKind.HaveAll:
                 OnPieceSet(peer!, null, seed: true);
@@ -160,6 +155,25 @@ internal sealed partial class TorrentSwarm
 
         UpdateInterest(peer);
         SuperSeedOnPieceSet(peer);
+    }
+
+    /// <summary>
+    /// A bitfield after the first (aria2 sends one for every 20 or more pieces it finished, and have-all once it has
+    /// them all): read as haves for the pieces it adds, found a word at a time, so a peer repeating what we know costs a
+    /// pass over the words, not a call per piece.
+    /// </summary>
+    private void OnBitfieldUpdate(PeerConnection peer, Bitfield update)
+    {
+        if (peer.IsSeed)
+        {
+            return;
+        }
+
+        peer.Pieces ??= new Bitfield(PieceCount);
+        for (int piece = update.FirstSetExcept(peer.Pieces); piece >= 0 && !peer.IsSeed; piece = update.FirstSetExcept(peer.Pieces, piece + 1))
+        {
+            OnHave(peer, piece);
+        }
     }
 
     private void OnHave(PeerConnection peer, int piece)
