@@ -38,6 +38,21 @@ public sealed class YamuxWindowTuningTests
         Assert.Empty(usage.Peers);
     }
 
+    /// <summary>
+    /// A stream whose writer has 1 MiB to send and whose reader has read nothing yet, once its first window (256 KiB) has
+    /// arrived; the round trip is measured first, so growth would be possible.
+    /// </summary>
+    private static async Task<(YamuxStream Outbound, YamuxStream Inbound, Task<long> Writing)> FillTheFirstWindowAsync(YamuxDelayedLink link)
+    {
+        await link.Reader.PingAsync(Ct).WaitAsync(Timeout, Ct);
+        YamuxStream outbound = await link.Writer.OpenStreamAsync(Ct);
+        Task<long> writing = Task.Run(() => YamuxDelayedLink.WriteUntilAsync(outbound, () => false, cap: 4L * Initial), Ct);
+        YamuxStream? inbound = await link.Reader.AcceptStreamAsync(Ct).AsTask().WaitAsync(Timeout, Ct);
+        Assert.NotNull(inbound);
+        await UntilAsync(() => inbound.BufferedBytes == Initial, "the first window to arrive", () => $"buffered {inbound.BufferedBytes}", writing);
+        return (outbound, inbound, writing);
+    }
+
     [Fact]
     public async Task A_reader_that_keeps_up_over_a_delayed_link_grows_its_window_past_the_initial_one_with_memory_reserved()
     {
@@ -67,13 +82,7 @@ public sealed class YamuxWindowTuningTests
     public async Task A_reader_that_does_not_read_holds_its_writer_to_the_initial_window()
     {
         await using YamuxDelayedLink link = await YamuxDelayedLink.CreateAsync(Latency, YamuxOptions.Default);
-        await link.Reader.PingAsync(Ct).WaitAsync(Timeout, Ct); // the round trip is known: growth would be possible
-        YamuxStream outbound = await link.Writer.OpenStreamAsync(Ct);
-        Task<long> writing = Task.Run(() => YamuxDelayedLink.WriteUntilAsync(outbound, () => false, cap: 4L * Initial), Ct);
-        YamuxStream? inbound = await link.Reader.AcceptStreamAsync(Ct).AsTask().WaitAsync(Timeout, Ct);
-        Assert.NotNull(inbound);
-
-        await UntilAsync(() => inbound.BufferedBytes == Initial, "the first window to arrive", () => $"buffered {inbound.BufferedBytes}", writing);
+        (YamuxStream outbound, YamuxStream inbound, Task<long> writing) = await FillTheFirstWindowAsync(link);
 
         // A few more round trips: nothing read, nothing handed back, nothing grown.
         await Task.Delay(4 * 2 * Latency, Ct);
@@ -89,12 +98,7 @@ public sealed class YamuxWindowTuningTests
     public async Task A_reader_that_stalled_and_then_drains_its_backlog_does_not_grow_the_window()
     {
         await using YamuxDelayedLink link = await YamuxDelayedLink.CreateAsync(Latency, YamuxOptions.Default);
-        await link.Reader.PingAsync(Ct).WaitAsync(Timeout, Ct); // the round trip is known: growth would be possible
-        YamuxStream outbound = await link.Writer.OpenStreamAsync(Ct);
-        Task<long> writing = Task.Run(() => YamuxDelayedLink.WriteUntilAsync(outbound, () => false, cap: 4L * Initial), Ct);
-        YamuxStream? inbound = await link.Reader.AcceptStreamAsync(Ct).AsTask().WaitAsync(Timeout, Ct);
-        Assert.NotNull(inbound);
-        await UntilAsync(() => inbound.BufferedBytes == Initial, "the first window to arrive", () => $"buffered {inbound.BufferedBytes}", writing);
+        (YamuxStream outbound, YamuxStream inbound, Task<long> writing) = await FillTheFirstWindowAsync(link);
 
         // The backlog drained in 64 KiB reads: the second half-window goes back microseconds after the first, far
         // faster than a window per two round trips, but the reader never ran dry, so it is what held the stream.
